@@ -1,0 +1,101 @@
+"""What every backend shares: argument binding and checking, and the ``Executable`` base.
+
+Binding maps positional and keyword arguments onto ``graph.inputs``, converts them to
+arrays of the declared dtype, checks ranks and concrete dims, and resolves symbolic dims
+(``n``) consistently across inputs. Errors name the input, the expected and the given
+shape or dtype.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..errors import DTypeError, ShapeError
+from ..ir import Dim, Graph, Node, fmt_shape
+
+
+def bind_arguments(graph: Graph, args: Sequence[Any], kwargs: dict[str, Any]
+                   ) -> tuple[list[Any], dict[str, int]]:
+    """Arrays for ``graph.inputs`` (in order) and the values of the symbolic dims."""
+    names = graph.input_names
+    if len(args) > len(names):
+        raise TypeError(f"got {len(args)} positional arguments, the graph takes {len(names)} "
+                        f"({', '.join(names)})")
+    values: dict[str, Any] = dict(zip(names, args))
+    for k, v in kwargs.items():
+        if k not in names:
+            raise TypeError(f"unexpected argument {k!r}; the graph's inputs are {list(names)}")
+        if k in values:
+            raise TypeError(f"argument {k!r} given twice")
+        values[k] = v
+    missing = [n for n in names if n not in values]
+    if missing:
+        raise TypeError(f"missing argument(s) {missing}; the graph's inputs are {list(names)}")
+    dims: dict[str, int] = {}
+    arrays = [check_input(node, values[node.name], dims) for node in graph.inputs]
+    return arrays, dims
+
+
+def check_input(node: Node, value: Any, dims: dict[str, int]) -> Any:
+    """Check one argument against its input node; returns it as an array of its dtype.
+
+    Arrays that are not NumPy arrays but have a ``shape`` and ``dtype`` (device arrays,
+    dask arrays) are checked and returned as they are."""
+    arr = value if hasattr(value, "shape") and hasattr(value, "dtype") else np.asarray(value)
+    kind = np.dtype(arr.dtype).kind
+    if node.dtype == "bool":
+        if kind != "b":
+            raise DTypeError(f"input {node.name!r} expects bool, got {arr.dtype}")
+    elif kind not in "biuf":
+        raise DTypeError(f"input {node.name!r} expects {node.dtype}, got {arr.dtype}")
+    elif kind == "f" and np.dtype(arr.dtype).name != node.dtype:
+        if np.dtype(arr.dtype).itemsize > np.dtype(node.dtype).itemsize:
+            raise DTypeError(f"input {node.name!r} expects {node.dtype}, got {arr.dtype} "
+                             "(would lose precision; cast it explicitly)")
+    if len(arr.shape) != len(node.shape):
+        raise ShapeError(f"input {node.name!r} expects shape {fmt_shape(node.shape)}, got "
+                         f"{fmt_shape(tuple(arr.shape))}")
+    for want, got in zip(node.shape, arr.shape):
+        if isinstance(want, str):
+            if dims.setdefault(want, int(got)) != got:
+                raise ShapeError(f"input {node.name!r}: dim {want!r} is {got} here but "
+                                 f"{dims[want]} in an earlier input")
+        elif want != got:
+            raise ShapeError(f"input {node.name!r} expects shape {fmt_shape(node.shape)}, got "
+                             f"{fmt_shape(tuple(arr.shape))}")
+    if isinstance(arr, np.ndarray) and arr.dtype.name != node.dtype:
+        arr = arr.astype(node.dtype)
+    return arr
+
+
+def concrete_shape(shape: Sequence[Dim], dims: dict[str, int]) -> tuple[int, ...]:
+    """``shape`` with symbolic dims replaced by their bound values."""
+    return tuple(dims[d] if isinstance(d, str) else d for d in shape)
+
+
+class Executable:
+    """A compiled graph. Call it with arrays positionally (``graph.inputs`` order) or by
+    input name; returns one array, or a tuple for a multi-output graph."""
+
+    backend = "abstract"
+
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        arrays, dims = bind_arguments(self.graph, args, kwargs)
+        outs = self.run(arrays, dims)
+        return outs[0] if len(outs) == 1 else tuple(outs)
+
+    def run(self, arrays: list[Any], dims: dict[str, int]) -> list[Any]:
+        """Compute the outputs from already-bound input arrays (one per ``graph.inputs``)."""
+        raise NotImplementedError
+
+    def source(self) -> str:
+        """Generated source code, for backends that generate code."""
+        return f"# the {self.backend} backend does not generate source code"
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.backend}: {self.graph!r}>"

@@ -1,0 +1,71 @@
+"""eqsat-tensor: tensor graphs optimized by equality saturation, run fast.
+
+``import eqsat_tensor as et``. The builder (``et.tensor``, ``et.exp``, ...) is imported
+eagerly; everything heavier (the optimizer, backends, gradients, importers) is imported on
+first use through ``__getattr__``, so ``import eqsat_tensor`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from .errors import (BackendError, DTypeError, EqsatError, GraphFormatError, RuleError,
+                     ShapeError, UnsupportedOp, UnsupportedOperation)
+from .frontend.functions import (abs, add, arccos, arcsin, arctan, arctan2, broadcast_to, cast,
+                                 cbrt, clip, constant, cos, cosh, div, divide, dot, equal, exp,
+                                 exp2, expand_dims, expm1, greater, greater_equal, hypot, less,
+                                 less_equal, log, log1p, log2, log10, logaddexp, logsumexp,
+                                 matmul, max, maximum, mean, min, minimum, mul, multiply, neg,
+                                 negative, not_equal, power, prod, reciprocal, reshape, sigmoid,
+                                 sin, sinh, softplus, sqrt, square, squeeze, std, sub, subtract,
+                                 sum, tan, tanh, tensor, transpose, var, where)
+from .frontend.tensor import Tensor, as_graph
+from .ir import OPS, Graph, Node
+
+__version__ = "0.1.0"
+
+# Public name -> module that defines it; imported on first access.
+_LAZY = {
+    "jit": "eqsat_tensor.jit",
+    "compile": "eqsat_tensor.backends",
+    "optimize": "eqsat_tensor.optimizer",
+    "OptimizeResult": "eqsat_tensor.optimizer",
+    "Budget": "eqsat_tensor.egraph.budget",
+    "Report": "eqsat_tensor.report",
+    "load_rules": "eqsat_tensor.rulelang",
+    "default_rules": "eqsat_tensor.rulelang",
+    "RuleSet": "eqsat_tensor.rulelang",
+    "calibrate": "eqsat_tensor.cost",
+    "check_rules": "eqsat_tensor.testing",
+    "grad": "eqsat_tensor.grad",
+    "value_and_grad": "eqsat_tensor.grad",
+    "gradients": "eqsat_tensor.grad",
+    "vjp": "eqsat_tensor.grad",
+    "profile": "eqsat_tensor.profile",
+    "dump": "eqsat_tensor.frontend.json_io",
+    "load": "eqsat_tensor.frontend.json_io",
+    "dumps": "eqsat_tensor.frontend.json_io",
+    "loads": "eqsat_tensor.frontend.json_io",
+    "from_sympy": "eqsat_tensor.interop.sympy_io",
+    "to_sympy": "eqsat_tensor.interop.sympy_io",
+    "from_jax": "eqsat_tensor.interop.jax_io",
+    "to_jax": "eqsat_tensor.interop.jax_io",
+    "from_pytensor": "eqsat_tensor.interop.pytensor_io",
+    "from_fpcore": "eqsat_tensor.interop.fpcore",
+    "to_fpcore": "eqsat_tensor.interop.fpcore",
+    "measure_accuracy": "eqsat_tensor.accuracy",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'eqsat_tensor' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

@@ -1,0 +1,1 @@
+"""The e-graph layer: IR <-> egglog bridge, analyses, rule compiler, scheduler, extraction."""
