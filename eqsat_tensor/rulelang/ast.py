@@ -103,7 +103,9 @@ class VJP:
 
     ``grads`` maps each tensor parameter name to its cotangent expression, which may use
     the parameters, the attribute variables, ``g`` (the incoming cotangent) and ``out``
-    (the op's forward result)."""
+    (the op's forward result). ``attrs`` lists the attribute variables in header order;
+    ``attr_vars`` maps each attribute name to its variable (``(("axis", "a"),)`` for
+    ``vjp sum(x, axis=a)``), sorted by attribute name."""
 
     op: str
     params: tuple[str, ...]
@@ -113,6 +115,7 @@ class VJP:
     source: str = "<rules>"
     line: int = 0
     text: str = ""
+    attr_vars: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
