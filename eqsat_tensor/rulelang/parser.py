@@ -45,7 +45,8 @@ from ..errors import RuleError
 from ..ir import OPS
 from .ast import GUARD_KINDS, RULE_TAGS, VJP, App, Const, Guard, Rule, RuleSet, ShapeOf, Var
 
-__all__ = ["parse_rules", "parse_pattern", "REQUIRED_ATTRS", "ATTR_DEFAULTS"]
+__all__ = ["parse_rules", "parse_pattern", "REQUIRED_ATTRS", "ATTR_DEFAULTS",
+           "VJP_ATTR_HELPERS"]
 
 # Defaults written into a pattern when an attribute is left out.
 ATTR_DEFAULTS: dict[str, dict[str, Any]] = {
@@ -74,6 +75,11 @@ _PY_OPS = {ast.FloorDiv: "//", ast.Mod: "%", ast.BitAnd: "&", ast.BitOr: "|",
 _RULE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _VJP_RESERVED = ("g", "out")
+# Attribute helpers a VJP body may call in attribute position, with the role of their one
+# argument: ``inverse(p)`` is the inverse of the permutation bound to ``p``,
+# ``swap_last(x)`` the permutation of ``x``'s axes that swaps the last two. They parse to
+# ``App(helper, (Var(arg),))`` inside ``attrs``; the gradient driver evaluates them.
+VJP_ATTR_HELPERS: dict[str, str] = {"inverse": "attr", "swap_last": "tensor"}
 
 
 # --------------------------------------------------------------------------- positions
@@ -305,8 +311,15 @@ class _Converter:
             if len(node.args) != 1 or node.keywords or not isinstance(node.args[0], ast.Name):
                 raise self.fail("shape(...) takes one parameter name, e.g. shape(x)", node)
             return ShapeOf(self.variable(node.args[0], "tensor"))
+        if (self.mode == "vjp" and isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name) and node.func.id in VJP_ATTR_HELPERS):
+            helper = node.func.id
+            if len(node.args) != 1 or node.keywords or not isinstance(node.args[0], ast.Name):
+                raise self.fail(f"{helper}(...) takes one variable name", node)
+            return App(helper, (self.variable(node.args[0], VJP_ATTR_HELPERS[helper]),))
         raise self.fail("attribute values are variables, ints, bools, None, strings or "
-                        "tuples of ints" + (" or shape(x)" if self.mode == "vjp" else ""),
+                        "tuples of ints" + (", shape(x), inverse(p) or swap_last(x)"
+                                            if self.mode == "vjp" else ""),
                         node)
 
     # -- guards
@@ -380,6 +393,7 @@ _SEP = re.compile(r"<=>|=>")
 _IF = re.compile(r"(?<![A-Za-z0-9_.])if\b")
 _COLON = re.compile(r":")
 _SEMI = re.compile(r";")
+_SECTION = re.compile(r"-{2,}|={2,}")
 
 
 class _FileParser:
@@ -389,13 +403,22 @@ class _FileParser:
         self.seen_rules, self.seen_vjps = seen_rules, seen_vjps
         self.rules: list[Rule] = []
         self.vjps: list[VJP] = []
+        self.doc = ""
 
     def run(self) -> None:
+        pending: list[str] = []  # comment lines above the next declaration
         for lineno, raw in enumerate(self.text.splitlines(), start=1):
             line = _Line(self.source, lineno, raw.rstrip("\r"))
             body = _strip_comment(line.text)
+            comment = line.text[len(body):].lstrip("#").strip()
             if not body.strip():
+                if not comment or _SECTION.match(comment):
+                    pending = []  # a blank line or a "# ---- section ----" header
+                else:
+                    pending.append(comment)
                 continue
+            self.doc = " ".join(pending + ([comment] if comment else []))
+            pending = []
             start = len(body) - len(body.lstrip())
             _check_brackets(line, body)
             m = _IDENT.match(body, start)
@@ -486,7 +509,7 @@ class _FileParser:
                              f"{first.source}:{first.line})", name_col)
         rule = Rule(name=name, lhs=lhs, rhs=rhs, guards=guards, bidirectional=bidirectional,
                     tags=frozenset(tags), ruleset=self.ruleset, source=self.source,
-                    line=line.lineno, text=body.strip())
+                    line=line.lineno, text=body.strip(), doc=self.doc)
         self.seen_rules[name] = rule
         self.rules.append(rule)
 
@@ -588,10 +611,11 @@ class _FileParser:
             if p not in grads and p not in nondiff:
                 raise line.error(f"malformed vjp: no cotangent for the parameter '{p}' of "
                                  f"{op} (add 'd{p} = ...')", param_cols[p])
-        vjp = VJP(op=op, params=tuple(params), attrs=tuple(attr_vars.values()),
+        vjp = VJP(op=op, params=tuple(params),
+                  attrs=tuple(f"{k}={v}" for k, v in attr_vars.items()),
                   grads=tuple((p, grads[p]) for p in params if p in grads),
                   ruleset=self.ruleset, source=self.source, line=line.lineno,
-                  text=body.strip(), attr_vars=tuple(sorted(attr_vars.items())))
+                  text=body.strip(), attr_vars=tuple(sorted(attr_vars.items())), doc=self.doc)
         self.seen_vjps[op] = vjp
         self.vjps.append(vjp)
 
