@@ -227,7 +227,8 @@ def test_shipped_files_load():
     assert len(rs.select(ruleset="stability").rules) >= 10
     assert len(rs.select(ruleset="specialize").rules) >= 4
     assert all(r.tags <= set(RULE_TAGS) for r in rs.rules)
-    assert all("stability" in r.tags for r in rs.select(ruleset="stability").rules)
+    untagged = {r.name for r in rs.select(ruleset="stability").rules if "stability" not in r.tags}
+    assert untagged == {"softmax-max", "softmax-max-all", "log-softmax"}
     assert default_rules("algebra").rules == rs.select(ruleset="algebra").rules
     with pytest.raises(ValueError, match="no shipped rule file 'nope'"):
         default_rules("nope")
@@ -469,3 +470,25 @@ def test_shipped_rule_holds_on_moderate_inputs(rule: Rule):
         right = np.broadcast_to(right, left.shape)
         assert np.array_equal(np.isnan(left), np.isnan(right)), (rule.text, left, right)
         np.testing.assert_allclose(right, left, rtol=1e-10, atol=1e-12, err_msg=rule.text)
+
+
+_BAD = sorted((Path(__file__).parent / "data" / "bad_rules").glob("*.rules"))
+
+
+@pytest.mark.parametrize("path", _BAD, ids=lambda p: p.stem)
+def test_bad_rule_files(path: Path):
+    """Each fixture file names its expected error in its first line:
+    ``# expect: LINE:COL message fragment``."""
+    expect = path.read_text().splitlines()[0].removeprefix("# expect:").strip()
+    where, fragment = expect.split(" ", 1)
+    line, col = map(int, where.split(":"))
+    with pytest.raises(RuleError) as info:
+        load_rules(path)
+    e = info.value
+    assert (e.source, e.line, e.col) == (str(path), line, col), str(e)
+    assert fragment in e.message
+    assert str(e).startswith(f"{path}:{line}:{col}: ")
+
+
+def test_bad_rule_fixtures_cover_the_error_kinds():
+    assert len(_BAD) >= 10
