@@ -7,7 +7,8 @@ fallback.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -129,7 +130,22 @@ FUNCTIONS: dict[Any, Callable] = {
     np.zeros_like: lambda a, dtype=None, **kw: F.zeros_like(a),
     np.ones_like: lambda a, dtype=None, **kw: F.ones_like(a),
     np.full_like: lambda a, fill_value, dtype=None, **kw: F.full_like(a, fill_value),
+    np.ndim: lambda a: F.to_node(a).ndim,
+    np.shape: lambda a: F.to_node(a).shape,
+    np.size: lambda a, axis=None: _size(a, axis),
 }
+
+
+def _size(a: Any, axis: Any = None) -> Any:
+    shape = F.to_node(a).shape
+    if axis is not None:
+        return shape[axis]
+    n = 1
+    for d in shape:
+        if not isinstance(d, int):
+            raise UnsupportedOperation(f"np.size of a shape with symbolic dim {d!r}")
+        n *= d
+    return n
 
 
 def dispatch_function(func: Any, args: tuple, kwargs: dict) -> Any:
