@@ -136,8 +136,12 @@ def _reshape_shape(shapes: Sequence[Shape], attrs: dict) -> Shape:
 def _broadcast_to_shape(shapes: Sequence[Shape], attrs: dict) -> Shape:
     (shape,) = shapes
     target = attrs["shape"]
-    if len(shape) > len(target) or broadcast_shapes(shape, target) != tuple(target):
-        raise _ShapeMismatch(f"cannot broadcast to {fmt_shape(target)}")
+    try:
+        ok = len(shape) <= len(target) and broadcast_shapes(shape, target) == tuple(target)
+    except _ShapeMismatch:
+        ok = False
+    if not ok:
+        raise _ShapeMismatch(f"cannot broadcast {fmt_shape(shape)} to {fmt_shape(target)}")
     return tuple(target)
 
 

@@ -6,7 +6,7 @@ Schema (format ``"eqsat-tensor-graph"``, version 1; full description with an exa
     {
       "format": "eqsat-tensor-graph",
       "version": 1,
-      "nodes": [                              # topological order: inputs before users
+      "nodes": [                  # topological order (graph inputs first when written)
         {"op": "input", "inputs": [], "attrs": {"name": "x"},
          "shape": ["n", 3], "dtype": "float64"},
         {"op": "constant", "inputs": [], "attrs": {"value": 1.0},
@@ -92,9 +92,9 @@ def _encode_attr(value: Any) -> Any:
 
 def graph_to_json(graph: Graph) -> dict[str, Any]:
     """The JSON-ready dict of ``graph`` (see the module docstring for the schema)."""
-    reachable = graph.nodes()
-    seen = {n.uid for n in reachable}
-    nodes = [i for i in graph.inputs if i.uid not in seen] + list(reachable)
+    # The graph's inputs first, in calling order, then every other node in topological order.
+    first = {n.uid for n in graph.inputs}
+    nodes = list(graph.inputs) + [n for n in graph.nodes() if n.uid not in first]
     index = {n.uid: k for k, n in enumerate(nodes)}
     out_nodes = []
     for n in nodes:

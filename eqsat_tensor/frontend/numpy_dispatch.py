@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import UnsupportedOperation
+from ..ir import user_location
 from . import functions as F
 
 UFUNCS: dict[str, Callable] = {
@@ -51,7 +52,8 @@ def dispatch_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) ->
                                  keepdims=kwargs.get("keepdims", False))
     else:
         what = f"np.{name}" if method == "__call__" else f"np.{name}.{method}"
-        raise UnsupportedOperation(f"{what} is not supported by the eqsat-tensor tracer")
+        raise UnsupportedOperation(f"{what} is not supported by the eqsat-tensor tracer (at "
+                                   f"{user_location()})")
     if kwargs.get("dtype") is not None:
         out = F.cast(out, kwargs["dtype"])
     return out
@@ -148,16 +150,23 @@ def _size(a: Any, axis: Any = None) -> Any:
     return n
 
 
+def _public_name(module: str, name: str) -> str:
+    """``np.sort``, ``np.linalg.norm``: how the user spelled a NumPy function."""
+    if module == "numpy" or module.startswith(("numpy._core", "numpy.core", "numpy.lib")):
+        return f"np.{name}"
+    if module.startswith("numpy."):
+        return f"np.{module[len('numpy.'):]}.{name}"
+    return f"{module}.{name}"
+
+
 def dispatch_function(func: Any, args: tuple, kwargs: dict) -> Any:
     """Trace the NumPy function ``func(*args, **kwargs)``."""
     handler = FUNCTIONS.get(func)
     if handler is None:
         name = getattr(func, "__name__", repr(func))
         module = getattr(func, "__module__", "numpy") or "numpy"
-        prefix = "np." if module.startswith("numpy") and "." not in module.replace(
-            "numpy.", "", 1) else module + "."
         raise UnsupportedOperation(
-            f"{prefix}{name} is not supported by the eqsat-tensor tracer (supported: "
-            "elementwise ufuncs, sum/mean/max/min/prod/var/std, dot/matmul, transpose, reshape, "
-            "broadcast_to, expand_dims, squeeze, where, clip)")
+            f"{_public_name(module, name)} is not supported by the eqsat-tensor tracer (at "
+            f"{user_location()}); supported: elementwise ufuncs, sum/mean/max/min/prod/var/std, "
+            "dot/matmul, transpose, reshape, broadcast_to, expand_dims, squeeze, where, clip")
     return handler(*args, **kwargs)

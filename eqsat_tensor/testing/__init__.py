@@ -12,7 +12,7 @@ from typing import Any
 
 _LAZY = {"check_rules": ".check"}
 
-__all__ = ["check_rules", "strategies"]
+__all__ = ["check_rules", "examples", "strategies"]
 
 
 def __getattr__(name: str) -> Any:
@@ -24,3 +24,12 @@ def __getattr__(name: str) -> Any:
     value = getattr(importlib.import_module(module, __name__), name)
     globals()[name] = value
     return value
+
+
+def examples(n: int) -> int:
+    """A test's ``max_examples``: ``n`` under the ``ci`` hypothesis profile, scaled up under
+    ``dev`` (x1.5) and ``nightly`` (x30), as chosen by the env var ``HYPOTHESIS_PROFILE``."""
+    import os
+
+    scale = {"ci": 1.0, "dev": 1.5, "nightly": 30.0}
+    return max(1, int(n * scale.get(os.environ.get("HYPOTHESIS_PROFILE", "ci"), 1.0)))
