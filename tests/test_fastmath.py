@@ -33,7 +33,7 @@ LD = np.longdouble
 
 
 # --------------------------------------------------------------------------- helpers
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _loop(op: str, dtype: str):
     """A compiled 1-D loop applying FUNCS[op][dtype] elementwise."""
     fn = fm.FUNCS[op][dtype]
@@ -159,7 +159,7 @@ def sample(op: str, dtype: str, n: int = N_POINTS, seed: int = 0) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- accuracy
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def measured(op: str, dtype: str) -> tuple[float, float, float]:
     """(max ulp vs longdouble on the full sample, max ulp vs mpmath on the subset and edge
     values, max ulp disagreement of the longdouble oracle with mpmath)."""
