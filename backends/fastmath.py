@@ -22,6 +22,14 @@ Interface used by the Numba backend (keep it stable):
     documented maximum error in ulps (over both dtypes; see ``MAX_ULP_BY_DTYPE``), measured
     by ``tests/test_fastmath.py`` on the ranges in ``TESTED_RANGE``.
 
+``SAFE_FASTMATH_FLAGS``
+    the LLVM fast-math flags a kernel calling these functions may be compiled with. The
+    functions are inlined into the caller and take its flags: ``fastmath=True`` (which
+    includes ``reassoc``, ``nnan``, ``ninf``) folds away the rounding trick, the error
+    compensation and the special-value selects and gives wrong results, and ``arcp`` costs
+    sigmoid its bound. Compile with ``fastmath=SAFE_FASTMATH_FLAGS`` when fast math is asked
+    for; the bounds below are tested under both strict IEEE and these flags.
+
 Special values are exact: ``nan -> nan``, ``±inf`` and ``±0.0`` follow C99 Annex F,
 subnormal inputs are handled and subnormal outputs are produced, and overflow to ``inf`` /
 underflow to ``0`` happen at the correctly rounded thresholds.
@@ -36,7 +44,7 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
-__all__ = ["FUNCS", "MAX_ULP", "MAX_ULP_BY_DTYPE", "OPS", "TESTED_RANGE"]
+__all__ = ["FUNCS", "MAX_ULP", "MAX_ULP_BY_DTYPE", "OPS", "SAFE_FASTMATH_FLAGS", "TESTED_RANGE"]
 
 _inline = numba.njit(inline="always", cache=False)
 
@@ -81,6 +89,24 @@ def _div(typingctx, a, b):  # noqa: ARG001 - numba intrinsic signature
         return builder.fdiv(args[0], args[1])
 
     return types.float64(types.float64, types.float64), codegen
+
+
+@intrinsic
+def _mad(typingctx, a, b, c):  # noqa: ARG001 - numba intrinsic signature
+    """a * b + c for float64 as ``llvm.fmuladd``: one FMA where the CPU has it (it is then
+    also faster), a multiply and an add otherwise. Used only in polynomial evaluation,
+    where both roundings stay within the documented bounds (both variants are tested:
+    the FMA one on FMA hardware, the unfused one by the same test under
+    ``NUMBA_CPU_FEATURES=-fma``)."""
+    if a != types.float64 or b != types.float64 or c != types.float64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        d = ir.DoubleType()
+        fn = builder.module.declare_intrinsic("llvm.fmuladd", [d], ir.FunctionType(d, [d, d, d]))
+        return builder.call(fn, args)
+
+    return types.float64(types.float64, types.float64, types.float64), codegen
 
 
 # --------------------------------------------------------------------------- constants
@@ -163,7 +189,7 @@ def exp_f64(x):
     lo = kf * _LN2_LO
     r = hi - lo
     t = r * r
-    c = r - t * (_P1 + t * (_P2 + t * (_P3 + t * (_P4 + t * _P5))))
+    c = r - t * _mad(t, _mad(t, _mad(t, _mad(t, _P5, _P4), _P3), _P2), _P1)
     y = 1.0 - ((lo - _div(r * c, 2.0 - c)) - hi)
     res = _scale(y, k)
     return x if x != x else res
@@ -176,8 +202,8 @@ def _log_reduced(f, dk, c):
     s = _div(f, 2.0 + f)
     z = s * s
     w = z * z
-    t1 = w * (_LG2 + w * (_LG4 + w * _LG6))
-    t2 = z * (_LG1 + w * (_LG3 + w * (_LG5 + w * _LG7)))
+    t1 = w * _mad(w, _mad(w, _LG6, _LG4), _LG2)
+    t2 = z * _mad(w, _mad(w, _mad(w, _LG7, _LG5), _LG3), _LG1)
     r = t2 + t1
     return s * (hfsq + r) + (dk * _LN2_LO + c) - hfsq + f + dk * _LN2_HI
 
@@ -232,7 +258,7 @@ def expm1_f64(x):
     cc = (hi - r) - lo
     hfx = 0.5 * r
     hxs = r * hfx
-    r1 = 1.0 + hxs * (_Q1 + hxs * (_Q2 + hxs * (_Q3 + hxs * (_Q4 + hxs * _Q5))))
+    r1 = _mad(hxs, _mad(hxs, _mad(hxs, _mad(hxs, _mad(hxs, _Q5, _Q4), _Q3), _Q2), _Q1), 1.0)
     t = 3.0 - r1 * hfx
     e = hxs * _div(r1 - t, 6.0 - r * t)
     y0 = r - (r * e - hxs)  # k == 0
@@ -269,8 +295,8 @@ def tanh_f64(x):
     ax = -x if x < 0.0 else x
     ax = 0.0 if ax != ax else ax
     z = ax * ax
-    p = _TP0 + z * (_TP1 + z * _TP2)
-    q = _TQ0 + z * (_TQ1 + z * (_TQ2 + z))
+    p = _mad(z, _mad(z, _TP2, _TP1), _TP0)
+    q = _mad(z, _mad(z, z + _TQ2, _TQ1), _TQ0)
     small = ax + ax * z * _div(p, q)
     e = exp_f64(2.0 * (22.0 if ax > 22.0 else ax))
     big = 1.0 - _recip_sum(2.0, e, 1.0)
@@ -319,6 +345,9 @@ softplus_f32 = _f32_from_f64(softplus_f64)
 
 
 # --------------------------------------------------------------------------- tables
+SAFE_FASTMATH_FLAGS: frozenset[str] = frozenset({"contract", "nsz", "afn"})
+"""Fast-math flags under which every function keeps its documented bound and specials."""
+
 FUNCS: dict[str, dict[str, Callable]] = {
     "exp": {"float64": exp_f64, "float32": exp_f32},
     "log": {"float64": log_f64, "float32": log_f32},

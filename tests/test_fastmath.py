@@ -34,11 +34,11 @@ LD = np.longdouble
 
 # --------------------------------------------------------------------------- helpers
 @functools.cache
-def _loop(op: str, dtype: str):
+def _loop(op: str, dtype: str, fastmath: frozenset | bool = False):
     """A compiled 1-D loop applying FUNCS[op][dtype] elementwise."""
     fn = fm.FUNCS[op][dtype]
 
-    @numba.njit
+    @numba.njit(fastmath=set(fastmath) if fastmath else False)
     def loop(x, out):
         for i in range(x.size):
             out[i] = fn(x[i])
@@ -46,17 +46,17 @@ def _loop(op: str, dtype: str):
     return loop
 
 
-def apply(op: str, dtype: str, x: np.ndarray) -> np.ndarray:
+def apply(op: str, dtype: str, x: np.ndarray, fastmath: frozenset | bool = False) -> np.ndarray:
     """FUNCS[op][dtype] over an array (in a compiled loop)."""
     x = np.ascontiguousarray(x, dtype=dtype)
     out = np.empty_like(x)
-    _loop(op, dtype)(x, out)
+    _loop(op, dtype, fastmath)(x, out)
     return out
 
 
-def scalar(op: str, dtype: str, value: float) -> float:
+def scalar(op: str, dtype: str, value: float, fastmath: frozenset | bool = False) -> float:
     """FUNCS[op][dtype] on one value."""
-    return apply(op, dtype, np.array([value], dtype=dtype))[0]
+    return apply(op, dtype, np.array([value], dtype=dtype), fastmath)[0]
 
 
 def _ld_ref(op: str, x: np.ndarray) -> np.ndarray:
@@ -160,16 +160,25 @@ def sample(op: str, dtype: str, n: int = N_POINTS, seed: int = 0) -> np.ndarray:
 
 # --------------------------------------------------------------------------- accuracy
 @functools.cache
-def measured(op: str, dtype: str) -> tuple[float, float, float]:
+def _mp_subset(op: str, dtype: str) -> tuple[np.ndarray, np.ndarray]:
+    """The mpmath-checked subset of sample(op, dtype) plus the edge values, and mpmath's
+    values there."""
+    x = sample(op, dtype)
+    sub = np.concatenate([x[:: max(1, x.size // N_MPMATH)], EDGE_VALUES[dtype][op]])
+    sub = sub.astype(dtype)
+    return sub, _mp_ref(op, sub)
+
+
+@functools.cache
+def measured(op: str, dtype: str, fastmath: frozenset | bool = False
+             ) -> tuple[float, float, float]:
     """(max ulp vs longdouble on the full sample, max ulp vs mpmath on the subset and edge
     values, max ulp disagreement of the longdouble oracle with mpmath)."""
     x = sample(op, dtype)
-    y = apply(op, dtype, x)
+    y = apply(op, dtype, x, fastmath)
     err_ld = ulp_error(y, _ld_ref(op, x), dtype)
-    sub = np.concatenate([x[:: max(1, x.size // N_MPMATH)], EDGE_VALUES[dtype][op]])
-    sub = sub.astype(dtype)
-    ref_mp = _mp_ref(op, sub)
-    err_mp = ulp_error(apply(op, dtype, sub), ref_mp, dtype)
+    sub, ref_mp = _mp_subset(op, dtype)
+    err_mp = ulp_error(apply(op, dtype, sub, fastmath), ref_mp, dtype)
     with np.errstate(over="ignore"):
         oracle = ulp_error(_ld_ref(op, sub), ref_mp, dtype)
     return float(err_ld.max()), float(err_mp.max()), float(oracle.max())
@@ -212,6 +221,20 @@ def test_max_ulp_within_documented_bound(op, dtype):
     assert oracle < 0.01, f"longdouble oracle disagrees with mpmath by {oracle} ulp for {op}"
     assert err_ld <= bound, f"{op}/{dtype}: {err_ld:.3f} ulp > documented {bound}"
     assert err_mp <= bound, f"{op}/{dtype}: {err_mp:.3f} ulp vs mpmath > documented {bound}"
+
+
+@pytest.mark.parametrize("op", fm.OPS)
+def test_bounds_hold_under_safe_fastmath_flags(op):
+    """A kernel compiled with fastmath=SAFE_FASTMATH_FLAGS (FMA contraction etc.) keeps the
+    documented float64 bound and the exact special values."""
+    flags = fm.SAFE_FASTMATH_FLAGS
+    err_ld, err_mp, _ = measured(op, "float64", flags)
+    bound = fm.MAX_ULP_BY_DTYPE[op]["float64"]
+    assert max(err_ld, err_mp) <= bound, f"{op} under {sorted(flags)}: {err_ld}, {err_mp}"
+    for name, x, expected in SPECIALS:
+        if name == op:
+            got = float(scalar(op, "float64", x, flags))
+            assert _same(got, expected), f"{op}({x!r}) under fast math = {got!r}"
 
 
 def test_max_ulp_table_consistent():
