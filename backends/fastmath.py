@@ -9,8 +9,9 @@ the ``bitcast`` intrinsics below), so a loop that calls them compiles to SIMD co
 The float64 algorithms are branch-free transcriptions of fdlibm (Sun, 1993) as it lives on
 in FreeBSD and musl: range reduction to a primary interval plus the fdlibm
 polynomial/rational approximations, with every ``if`` turned into the computation of all
-cases followed by a select. The float32 functions compute in float64 and round once at the
-end, which is as fast (the loop is memory-bound long before) and within about half an ulp.
+cases followed by a select (tanh for small |x| uses the Cephes rational). The float32
+functions compute in float64 with cheaper kernels and round once at the end, which keeps
+them within about half an ulp.
 
 Interface used by the Numba backend (keep it stable):
 
@@ -37,6 +38,7 @@ underflow to ``0`` happen at the correctly rounded thresholds.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numba
@@ -324,24 +326,122 @@ def softplus_f64(x):
 
 
 # --------------------------------------------------------------------------- float32
-def _f32_from_f64(f64: Callable) -> Callable:
-    """A float32 variant of a float64 scalar function: widen, compute, round once."""
-
-    @_inline
-    def f32(x):
-        return numba.float32(f64(numba.float64(x)))
-
-    f32.__doc__ = f"{f64.__doc__} float32: computed in float64, rounded once."
-    return f32
+# float32 functions widen to float64, compute there and round once. A float64 result within
+# 2**-40 relative is then correctly rounded to float32 except in double-rounding cases
+# (error at most 0.5 + 2**-16 ulp), so these use cheaper float64 kernels than the float64
+# functions: no division in exp, a Taylor expm1 for small arguments, and no subnormal or
+# two-factor scaling (float32 subnormals and 2**k for |k| <= 150 are normal in float64).
+_LN2 = 0.6931471805599453
+_INV_FACT = tuple(1.0 / math.factorial(n) for n in range(13))
 
 
-exp_f32 = _f32_from_f64(exp_f64)
-log_f32 = _f32_from_f64(log_f64)
-log1p_f32 = _f32_from_f64(log1p_f64)
-expm1_f32 = _f32_from_f64(expm1_f64)
-tanh_f32 = _f32_from_f64(tanh_f64)
-sigmoid_f32 = _f32_from_f64(sigmoid_f64)
-softplus_f32 = _f32_from_f64(softplus_f64)
+@_inline
+def _exp_core32(x):
+    """exp(x) in float64 to ~2**-50 relative, for float64 x in [-104, 89]."""
+    kf, k = _rint(x * _INV_LN2)
+    r = x - kf * _LN2
+    p = _mad(r, _INV_FACT[11], _INV_FACT[10])
+    p = _mad(r, p, _INV_FACT[9])
+    p = _mad(r, p, _INV_FACT[8])
+    p = _mad(r, p, _INV_FACT[7])
+    p = _mad(r, p, _INV_FACT[6])
+    p = _mad(r, p, _INV_FACT[5])
+    p = _mad(r, p, _INV_FACT[4])
+    p = _mad(r, p, _INV_FACT[3])
+    p = _mad(r, p, _INV_FACT[2])
+    p = _mad(r, p, 1.0)
+    p = _mad(r, p, 1.0)
+    return p * _pow2(k)
+
+
+@_inline
+def _expm1_core32(x):
+    """expm1(x) in float64 to ~2**-44 relative, for float64 x in [-104, 89]."""
+    p = _mad(x, _INV_FACT[12], _INV_FACT[11])
+    p = _mad(x, p, _INV_FACT[10])
+    p = _mad(x, p, _INV_FACT[9])
+    p = _mad(x, p, _INV_FACT[8])
+    p = _mad(x, p, _INV_FACT[7])
+    p = _mad(x, p, _INV_FACT[6])
+    p = _mad(x, p, _INV_FACT[5])
+    p = _mad(x, p, _INV_FACT[4])
+    p = _mad(x, p, _INV_FACT[3])
+    p = _mad(x, p, _INV_FACT[2])
+    small = x * _mad(x, p, 1.0)
+    big = _exp_core32(x) - 1.0
+    return small if (x < 0.35 and x > -0.35) else big
+
+
+@_inline
+def _clamp32(xd):
+    """float64 xd clamped to [-104, 89] (exp's float32 range), nan mapped to 0."""
+    xc = -104.0 if xd < -104.0 else xd
+    xc = 89.0 if xc > 89.0 else xc
+    return 0.0 if xc != xc else xc
+
+
+@_inline
+def exp_f32(x):
+    """exp(x), float32 (float64 Taylor kernel, rounded once)."""
+    xd = numba.float64(x)
+    res = _exp_core32(_clamp32(xd))
+    return numba.float32(xd if xd != xd else res)
+
+
+@_inline
+def log_f32(x):
+    """log(x), float32 (log_f64, rounded once)."""
+    return numba.float32(log_f64(numba.float64(x)))
+
+
+@_inline
+def log1p_f32(x):
+    """log1p(x), float32: 1 + x is exact in float64 for |x| >= 2**-29, so log_f64(1 + x);
+    x - x*x/2 below that."""
+    xd = numba.float64(x)
+    res = log_f64(1.0 + xd)
+    tiny = xd < 1.862645149230957e-09 and xd > -1.862645149230957e-09  # 2**-29
+    res = xd - 0.5 * xd * xd if tiny else res
+    return numba.float32(res)
+
+
+@_inline
+def expm1_f32(x):
+    """expm1(x), float32 (float64 Taylor / exp kernel, rounded once)."""
+    xd = numba.float64(x)
+    res = _expm1_core32(_clamp32(xd))
+    return numba.float32(xd if xd != xd else res)
+
+
+@_inline
+def tanh_f32(x):
+    """tanh(x), float32: -t/(t+2) with t = expm1(-2|x|) in float64, rounded once."""
+    xd = numba.float64(x)
+    ax = -xd if xd < 0.0 else xd
+    t = _expm1_core32(-2.0 * (20.0 if ax > 20.0 else ax))
+    z = _div(-t, t + 2.0)
+    z = -z if xd < 0.0 else z
+    return numba.float32(z if ax > 0.0 else xd)  # +-0 and nan pass through
+
+
+@_inline
+def sigmoid_f32(x):
+    """sigmoid(x), float32: e = exp(-|x|) in float64, 1/(1+e) or e/(1+e), rounded once."""
+    xd = numba.float64(x)
+    ax = -xd if xd < 0.0 else xd
+    e = _exp_core32(-(104.0 if ax > 104.0 else ax))
+    res = _div(e if xd < 0.0 else 1.0, 1.0 + e)
+    return numba.float32(xd if xd != xd else res)
+
+
+@_inline
+def softplus_f32(x):
+    """softplus(x), float32: max(x, 0) + log1p(exp(-|x|)) in float64, rounded once."""
+    xd = numba.float64(x)
+    ax = -xd if xd < 0.0 else xd
+    lp = log1p_f64(_exp_core32(-(104.0 if ax > 104.0 else ax)))
+    res = xd + lp if xd > 0.0 else lp
+    return numba.float32(xd if xd != xd else res)
 
 
 # --------------------------------------------------------------------------- tables
