@@ -10,7 +10,8 @@ Errors are in ulps of the exact result (``ulp(y) = 2**(exponent(y) - p + 1)``, s
 spacing below the normal range); a result that overflowed although the exact one rounds to
 a finite number counts as an infinite error.
 
-Run ``python tests/test_fastmath.py`` to print the measured max-ulp table.
+``test_max_ulp_against_mpmath_on_full_sample`` (marked slow, ~15 min) runs mpmath on all
+1e6 points. Run ``python tests/test_fastmath.py`` to print the measured max-ulp table.
 """
 
 from __future__ import annotations
@@ -235,6 +236,30 @@ def test_bounds_hold_under_safe_fastmath_flags(op):
         if name == op:
             got = float(scalar(op, "float64", x, flags))
             assert _same(got, expected), f"{op}({x!r}) under fast math = {got!r}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("op", fm.OPS)
+def test_max_ulp_against_mpmath_on_full_sample(op, dtype):
+    """The whole 1e6-point sample against mpmath (about 1 min per op and dtype)."""
+    x = sample(op, dtype)
+    err = ulp_error(apply(op, dtype, x), _mp_ref(op, x), dtype)
+    assert err.max() <= fm.MAX_ULP_BY_DTYPE[op][dtype], (op, dtype, err.max())
+
+
+@pytest.mark.parametrize("op", fm.OPS)
+def test_float64_functions_accept_other_scalar_types(op):
+    """float32 and int arguments are widened by the float64 functions (mixed-dtype graphs)."""
+    fn = fm.FUNCS[op]["float64"]
+
+    @numba.njit
+    def call(a, b):
+        return fn(a), fn(b)
+
+    a, b = call(np.float32(0.75), 3)
+    assert a == scalar(op, "float64", 0.75)
+    assert b == scalar(op, "float64", 3.0)
 
 
 def test_max_ulp_table_consistent():
