@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import math
+import sys
 
 import numpy as np
 import pytest
@@ -183,8 +185,18 @@ def _chain(n: int) -> et.Tensor:
     return t
 
 
-def test_ten_thousand_node_graph_without_recursion():
+@pytest.fixture
+def shallow_stack():
+    """A recursion limit far below the graph depth: any recursive walk would fail."""
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(len(inspect.stack()) + 250)
+    yield
+    sys.setrecursionlimit(old)
+
+
+def test_ten_thousand_node_graph_without_recursion(shallow_stack):
     t = _chain(15_000)
+    assert t.node.depth > 5_000
     g = t.graph()
     assert len(g) >= 10_000
     assert g.nodes()[-1] is t.node

@@ -282,7 +282,7 @@ def _node(k: int, raw: Any, nodes: list[Node]) -> Node:
     if unknown:
         raise _Bad(f"unknown field(s) {sorted(unknown)}")
     op = raw.get("op")
-    if op not in OPS:
+    if not isinstance(op, str) or op not in OPS:
         raise _Bad(f"unknown op {op!r}" if isinstance(op, str) else
                    f"'op' must be an op name, got {json.dumps(op)}")
     spec = OPS[op]

@@ -34,7 +34,7 @@ import math
 import operator
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import hypothesis.extra.numpy as hnp
@@ -158,7 +158,6 @@ class Program:
 
     steps: tuple[Step, ...]
     outputs: tuple[int, ...]
-    _meta: tuple = field(default=(), compare=False, repr=False)
 
     # -- introspection ---------------------------------------------------------------------
     @property
@@ -539,18 +538,24 @@ class _Drawer:
         self.add(Step(op, (i,), (("const", c), ("side", side)), self.style()), a.shape,
                  out_dtype(a.dtype), extra_nodes=1)
 
-    def fold(self, last: int, max_nodes: int) -> int:
-        """Add the results nobody uses into ``last`` (while the shapes broadcast and the
-        node budget lasts), so the graph contains most of the program."""
+    def fold(self, last: int, max_nodes: int, ops: Sequence[str]) -> int:
+        """Combine the results nobody uses into ``last`` with ``add`` (or another arithmetic
+        op of ``ops``) while the shapes broadcast and the node budget lasts, so the graph
+        contains most of the program."""
+        arith = [o for o in ops if _kind_of(o) == "binary" and "comparison" not in OPS[o].tags]
+        if not arith:
+            return last
+        op = "add" if "add" in arith else arith[0]
         for k in range(len(self.vals) - 1, -1, -1):
             v, r = self.vals[k], self.vals[last]
             if (k in self.used or k == last or self.steps[k].op == "input" or v.dtype == "bool"
                     or r.dtype == "bool" or self.nodes >= max_nodes
+                    or max(v.depth, r.depth) >= self.max_depth
                     or not _broadcasts(v.shape, r.shape)):
                 continue
             out = broadcast_shapes(v.shape, r.shape)
             if self.fits(out):
-                last = self.add(Step("add", (last, k), (), self.style()), out,
+                last = self.add(Step(op, (last, k), (), self.style()), out,
                                 _promote(v.dtype, r.dtype))
         return last
 
@@ -773,7 +778,7 @@ def programs(draw: Callable, *, max_nodes: int = 30, max_depth: int = 12, max_in
     if len(d.steps) == d.n_inputs:  # no op drawn: at least one step
         d.unary(next((o for o in ops if _kind_of(o) == "unary"), "neg"))
     last = max(k for k, step in enumerate(d.steps) if step.op != "input")
-    last = d.fold(last, max_nodes)
+    last = d.fold(last, max_nodes, ops)
     others = [k for k in range(len(d.vals)) if k != last and d.steps[k].op != "input"
               and k not in d.used]
     extra = draw(st.lists(st.sampled_from(others), max_size=max_outputs - 1, unique=True)
