@@ -216,3 +216,18 @@ def test_depth_is_tracked():
     t = _chain(30)
     assert t.node.depth == max(i.depth for i in t.node.inputs) + 1
     assert math.isfinite(t.node.depth)
+
+
+def test_hash_consing_is_thread_safe():
+    from concurrent.futures import ThreadPoolExecutor
+
+    def build(_):
+        x = et.tensor("x", (3,))
+        t = x
+        for _ in range(300):
+            t = et.exp(t) * 0.5 + x
+        return t.node
+
+    with ThreadPoolExecutor(4) as pool:
+        nodes = list(pool.map(build, range(8)))
+    assert all(n is nodes[0] for n in nodes)
