@@ -54,6 +54,7 @@ class _Cached:
     def __init__(self, chunks: list[str]) -> None:
         self.egraph = new_egraph(chunks)
         self.lock = threading.Lock()
+        self.rows: set = set()  # type-table rows already in the base program
 
 
 _CACHE: dict[Any, _Cached] = {}
@@ -80,6 +81,11 @@ def _step_command(egraph: Any, phase: str, match_limit: int, ban_length: int) ->
     return cmd
 
 
+def _run_chunked(egraph: Any, cmds: list[Any], chunk: int = 64) -> None:
+    for i in range(0, len(cmds), chunk):
+        egraph.run_program(*cmds[i:i + chunk])
+
+
 class Session:
     """The e-graph of one optimization (use as a context manager)."""
 
@@ -89,11 +95,11 @@ class Session:
         self._owned = self._entry.lock.acquire(blocking=False)
         if self._owned:
             self.egraph = self._entry.egraph
-            self.egraph.run_program(*self.egraph.parse_program("(push)"))
         else:  # another thread optimizes on the cached one: build a private e-graph
             self.egraph = new_egraph(program_chunks(compiled))
         self._steps: dict[str, Any] = {}
         self.index: dict[int, int] = {}
+        self._pushed = False
 
     def __enter__(self) -> "Session":
         return self
@@ -106,22 +112,32 @@ class Session:
         if self._owned:
             self._owned = False
             try:
-                self.egraph.run_program(*self.egraph.parse_program("(pop)"))
+                if self._pushed:
+                    self.egraph.run_program(*self.egraph.parse_program("(pop)"))
             finally:
                 self._entry.lock.release()
 
     def insert(self, graph: Graph, extra_attrs: dict[str, set]) -> None:
-        """Insert ``graph`` and the type tables for its types."""
+        """Insert ``graph`` and the type tables for its types.
+
+        Type-table rows are facts about interned types, true in every e-graph, so on the
+        cached program they are added below the ``(push)`` and kept for later calls."""
         rows = types_analysis.tables(graph.nodes(), extra_attrs)
-        for cmd in row_commands(rows):
-            self.egraph.run_program(cmd)
+        if self._owned:
+            new = [r for r in rows if r not in self._entry.rows]
+            _run_chunked(self.egraph, row_commands(new))
+            self._entry.rows.update(new)
+            self.egraph.run_program(*self.egraph.parse_program("(push)"))
+            self._pushed = True
+        else:
+            _run_chunked(self.egraph, row_commands(rows))
         cmds, self.index = insert_commands(graph)
-        for cmd in cmds:
-            self.egraph.run_program(cmd)
+        _run_chunked(self.egraph, cmds)
 
     def run_analysis(self) -> None:
         """Saturate the analyses."""
-        self.egraph.run_program(*self.egraph.parse_program(f"(run-schedule (saturate (run {ANALYSIS})))"))
+        text = f"(run-schedule (saturate (run {ANALYSIS})))"
+        self.egraph.run_program(*self.egraph.parse_program(text))
 
     def step(self, phase: str, match_limit: int, ban_length: int) -> dict[str, int]:
         """One iteration of ``phase``; returns egglog's match counts per rule name."""
