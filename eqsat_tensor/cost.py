@@ -55,8 +55,8 @@ CALIBRATED_ON = "2026-11-25"
 
 # Accuracy risk per output element (unitless): how much an op tends to lose accuracy or
 # overflow where a stable form exists. Ops absent here carry no risk.
-RISK: dict[str, float] = {"log": 1.0, "log2": 1.0, "log10": 1.0, "exp": 1.0, "exp2": 1.0,
-                          "pow": 1.0, "sub": 0.5, "add": 0.25, "div": 0.25, "sqrt": 0.5,
+RISK: dict[str, float] = {"log": 1.0, "log2": 1.0, "log10": 1.0, "exp": 2.0, "exp2": 2.0,
+                          "pow": 2.0, "sub": 0.5, "add": 0.25, "div": 0.25, "sqrt": 0.5,
                           "square": 0.25, "sinh": 0.5, "cosh": 0.5, "tan": 0.5,
                           "reciprocal": 0.25}
 DEFAULT_ACCURACY_NS = 20.0

@@ -5,8 +5,9 @@
 * pattern variables become egglog variables (``v_x``), attribute variables (``axis=a``)
   bind an attribute on the left and reuse it on the right (``a_a``); attributes a pattern
   leaves out match anything and carry over to the same attribute on the right;
-* a literal ``Const`` on the left matches a scalar constant of that value of any dtype;
-  on the right it takes the dtype of the matched e-class (``tydtype``);
+* a literal ``Const`` on the left matches any e-class the constant analysis knows to
+  hold that value everywhere (``(cval e)``: a scalar constant of any dtype, or one
+  broadcast or reshaped); on the right it takes the dtype of the matched e-class;
 * guards become facts over the analysis relations (``(positive v_x)``); ``finite(x)``
   holds by assumption under ``ieee="finite"``;
 * shape and dtype are preserved: a right side that is a variable or a constant is used
@@ -106,6 +107,7 @@ class _Direction:
         self.tensor_vars: set[str] = set()
         self.attr_vars: set[str] = set()
         self.uses_dtype = False
+        self.const_facts: list[str] = []
 
     def _new(self, prefix: str) -> str:
         self.fresh += 1
@@ -129,7 +131,9 @@ class _Direction:
             self.tensor_vars.add(p.name)
             return f"v_{p.name}"
         if isinstance(p, Const):
-            return f"(Const {_float(p.value)} {self._new('d')})"
+            v = self._new("c")
+            self.const_facts.append(f"(= {_float(p.value)} (cval {v}))")
+            return v
         assert isinstance(p, App), p
         spec = OPS[p.op]
         args = [self.pattern(a) for a in p.args]
@@ -210,6 +214,7 @@ class _Direction:
         facts = [f"(= __root {self.pattern(self.lhs)})"]
         for g in self.rule.guards:
             facts += self.guard(g)
+        facts += self.const_facts
         facts.append("(= __t (ty __root))")
         tail = f":ruleset {ruleset} :name \"{{}}\""
         out = []
