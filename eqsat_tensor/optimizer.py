@@ -125,7 +125,8 @@ def optimize(graph_or_tensor: Any, rules: RuleSet | None = None, budget: Budget 
     report = Report(nodes_before=len(graph), cost_model=model.describe(), notes=notes)
     t0 = time.perf_counter()
     try:
-        out, alts = _optimize(graph, rules, budget, ieee, schedule, model, report, candidates)
+        out, alts = _optimize(graph, rules, budget, ieee, schedule, model, report, candidates,
+                              t0)
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # egglog panics are BaseExceptions
@@ -139,14 +140,14 @@ def optimize(graph_or_tensor: Any, rules: RuleSet | None = None, budget: Budget 
     report.seconds = time.perf_counter() - t0
     report.nodes_after = len(out)
     report.cost_before = model.graph_cost(graph)
-    report.cost_after = model.graph_cost(out)
-    report.before, report.after = str(graph), str(out)
+    report.cost_after = report.cost_before if out is graph else model.graph_cost(out)
+    report.before, report.after = _text(graph), _text(out)
     return OptimizeResult(out, report, graph, rules, ieee, alts)
 
 
 def _optimize(graph: Graph, rules: RuleSet, budget: Budget, ieee: str,
               sched: schedule_mod.Schedule | None, model: CostModel, report: Report,
-              n_candidates: int) -> tuple[Graph, list[Graph]]:
+              n_candidates: int, started: float) -> tuple[Graph, list[Graph]]:
     from .egraph.bridge import selection_to_graph
     from .egraph.extract import EXTRACTOR_NAME
 
@@ -158,9 +159,10 @@ def _optimize(graph: Graph, rules: RuleSet, budget: Budget, ieee: str,
     timings["compile"] = time.perf_counter() - t
     t = time.perf_counter()
     with Session(key, compiled) as session:
-        session.insert(folded, compiled.attr_literals)
+        session.insert(folded, compiled.attr_literals, ieee)
         timings["insert"] = time.perf_counter() - t
-        log = schedule_mod.run(session, sched or schedule_mod.default_schedule(), budget)
+        log = schedule_mod.run(session, sched or schedule_mod.default_schedule(), budget,
+                               started)
         timings["saturate"] = sum(log.phase_seconds.values())
         t = time.perf_counter()
         snap = snapshot(session.egraph)
@@ -190,10 +192,16 @@ def _optimize(graph: Graph, rules: RuleSet, budget: Budget, ieee: str,
         graphs.append(g)
     timings["extract"] = time.perf_counter() - t
     best = graphs[0]
-    if model.graph_cost(best) > model.graph_cost(folded):
+    if best is not folded and model.graph_cost(best) > model.graph_cost(folded):
         report.notes.append("the extracted graph cost more than the input; kept the input")
         best = folded
     return best, graphs
+
+
+def _text(graph: Graph, limit: int = 2000) -> str:
+    if len(graph) > limit:
+        return f"({len(graph)}-node graph, {len(graph.outputs)} output(s); print it to see it)"
+    return str(graph)
 
 
 def _check_signature(original: Graph, new: Graph) -> None:

@@ -9,6 +9,7 @@ egglog's ``run_program`` is superlinear in the number of commands per call.
 
 from __future__ import annotations
 
+import tempfile
 import threading
 from typing import Any
 
@@ -17,7 +18,8 @@ from egglog import bindings as b
 from ..ir import Graph
 from . import analyses
 from .analyses import types as types_analysis
-from .bridge import SPAN, insert_commands, row_commands
+from . import bridge
+from .bridge import SPAN, row_commands
 from .compiler import PHASES, CompiledRules
 from .schema import CTOR_TO_OP, datatype_decl
 
@@ -32,7 +34,8 @@ def _rulesets() -> list[str]:
 def program_chunks(compiled: CompiledRules, extra_rulesets: dict[str, list[str]] | None = None
                    ) -> list[str]:
     """The static egglog program as a list of small text chunks."""
-    chunks = [datatype_decl(), "(function node (i64) T :merge new)", analyses.declarations()]
+    chunks = [datatype_decl(), analyses.declarations()]
+    chunks += [c for c in bridge.declarations().split("\n") if c]
     chunks += [f"(ruleset {rs})" for rs in _rulesets()]
     chunks += [r for r in analyses.rules(ANALYSIS).split("\n") if r]
     chunks += [c.text for c in compiled.rules]
@@ -117,7 +120,7 @@ class Session:
             finally:
                 self._entry.lock.release()
 
-    def insert(self, graph: Graph, extra_attrs: dict[str, set]) -> None:
+    def insert(self, graph: Graph, extra_attrs: dict[str, set], ieee: str = "finite") -> None:
         """Insert ``graph`` and the type tables for its types.
 
         Type-table rows are facts about interned types, true in every e-graph, so on the
@@ -131,8 +134,9 @@ class Session:
             self._pushed = True
         else:
             _run_chunked(self.egraph, row_commands(rows))
-        cmds, self.index = insert_commands(graph)
-        _run_chunked(self.egraph, cmds)
+        with tempfile.TemporaryDirectory(prefix="eqsat-insert-") as tmp:
+            cmds, self.index = bridge.insertion(graph, analyses.seed_facts(graph, ieee), tmp)
+            _run_chunked(self.egraph, cmds)
 
     def run_analysis(self) -> None:
         """Saturate the analyses."""

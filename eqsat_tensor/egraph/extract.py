@@ -2,7 +2,7 @@
 
 egglog's built-in extractor uses tree cost (a shared sub-graph counted once per use, u64
 overflow on big DAGs), so extraction is ours. ``Snapshot`` reads every e-node from
-``EGraph.freeze()`` (constructor rows, the ``node`` index table and the ``ty`` analysis).
+``EGraph.freeze()`` (constructor rows, the ``Ref`` index of the inserted nodes and the ``ty`` analysis).
 Every e-node is type-checked: its own type, computed from its children's types with the
 op's shape and dtype rules, must equal its class's type, or it is never chosen.
 
@@ -52,7 +52,7 @@ class Snapshot:
 
     nodes: list[ENode] = field(default_factory=list)
     class_type: dict[int, int] = field(default_factory=dict)
-    index_class: dict[int, int] = field(default_factory=dict)  # IR node index -> class
+    index_class: dict[int, int] = field(default_factory=dict)  # (Ref i): IR node i's class
 
     @property
     def n_classes(self) -> int:
@@ -73,7 +73,7 @@ def snapshot(egraph: Any) -> Snapshot:
     snap = Snapshot()
     funcs = fz.functions
     i64, f64, string = egraph.value_to_i64, egraph.value_to_f64, egraph.value_to_string
-    for row in funcs["node"].rows:
+    for row in funcs["Ref"].rows:
         snap.index_class[i64(row.inputs[0])] = cid(row.output)
     for row in funcs["ty"].rows:
         snap.class_type[cid(row.inputs[0])] = i64(row.output)

@@ -11,7 +11,8 @@ tensor inputs followed by its attributes. Attribute values are encoded as egglog
   array constants are ``(ArrayConst id type)`` with the array kept in ``INTERN``.
 
 Inputs are ``(Input name type)`` where ``type`` is the interned (shape, dtype) pair, so
-an input carries its type into the e-graph.
+an input carries its type into the e-graph. ``(Ref i)`` is the e-class of the i-th node
+of the inserted graph (see ``bridge``); it is never matched by rules nor extracted.
 """
 
 from __future__ import annotations
@@ -106,6 +107,10 @@ def encode_attr(name: str, value: Any) -> Any:
     raise KeyError(f"no egglog encoding for attribute {name!r}")
 
 
+# String attribute values as i64 codes, for the bulk-loaded insertion tables.
+DTYPE_CODES = {"float32": 0, "float64": 1, "bool": 2}
+
+
 def decode_attr(name: str, value: Any) -> Any:
     """Inverse of ``encode_attr``."""
     if name in ("name", "dtype"):
@@ -117,7 +122,7 @@ def decode_attr(name: str, value: Any) -> Any:
 
 def datatype_decl() -> str:
     """The ``(datatype T ...)`` declaration for every op of ``ir.OPS``."""
-    ctors = ["(Input String i64)", "(Const f64 String)", "(ArrayConst i64 i64)"]
+    ctors = ["(Ref i64)", "(Input String i64)", "(Const f64 String)", "(ArrayConst i64 i64)"]
     for op, spec in OPS.items():
         if spec.kind == "leaf":
             continue

@@ -9,6 +9,8 @@ absolute value, selection, layout). Lattice: a boolean per class, ``merge`` is "
 
 from __future__ import annotations
 
+import math
+
 from ._pattern import op_pattern, ops_of_kind
 
 # Ops that map finite operands to finite results, even in IEEE arithmetic.
@@ -32,3 +34,12 @@ def rules(ruleset: str) -> str:
         out.append(f"(rule ({op_pattern(op, ['a'])} (finite a)) ((finite e)) {rs} "
                    f":name \"fin-{op}\")")
     return "\n".join(out)
+
+
+def transfer(op: str, value: float | None, operands: list[bool]) -> bool:
+    """Python mirror of the finiteness rules for an IR node."""
+    if op == "constant":
+        return value is not None and math.isfinite(value)
+    if op == "where":
+        return operands[1] and operands[2]
+    return op in FINITE_IF_OPERANDS and all(operands)

@@ -71,3 +71,50 @@ def rules(ruleset: str) -> str:
         out.append(f"(rule ({op_pattern(op, ['a'])} (= h (hi a))) ((set (hi e) h)) {rs} "
                    f":name \"iv-{op}-hi\")")
     return "\n".join(out)
+
+
+Bounds = tuple[float | None, float | None]
+
+
+def transfer(op: str, value: float | None, operands: list[Bounds]) -> Bounds:
+    """Python mirror of the interval rules for an IR node (None: unbounded)."""
+    if op == "constant" and value is not None:
+        if math.isfinite(value):
+            return (value, value)
+        return (None, None)
+    lo: float | None = None
+    hi: float | None = None
+    if op in RANGES:
+        lo, hi = RANGES[op]
+    if op == "add":
+        (la, ha), (lb, hb) = operands
+        lo = la + lb if la is not None and lb is not None else None
+        hi = ha + hb if ha is not None and hb is not None else None
+    elif op == "sub":
+        (la, ha), (lb, hb) = operands
+        lo = la - hb if la is not None and hb is not None else None
+        hi = ha - lb if ha is not None and lb is not None else None
+    elif op == "neg":
+        (la, ha), = operands
+        lo = -ha if ha is not None else None
+        hi = -la if la is not None else None
+    elif op in KEEPS_BOUNDS:
+        lo, hi = operands[0]
+    return (lo, hi)
+
+
+def sign_facts(bounds: Bounds) -> set[str]:
+    """Sign relations implied by bounds (mirrors the ``iv-*`` sign rules)."""
+    lo, hi = bounds
+    out = set()
+    if lo is not None:
+        if lo > 0:
+            out.add("positive")
+        if lo >= 0:
+            out.add("nonnegative")
+    if hi is not None:
+        if hi < 0:
+            out.add("negative")
+        if hi <= 0:
+            out.add("nonpositive")
+    return out

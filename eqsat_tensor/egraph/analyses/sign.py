@@ -87,3 +87,44 @@ def rules(ruleset: str) -> str:
         out.append(f"(rule ({' '.join(body)}) (({fact} e)) :ruleset {ruleset} "
                    f":name \"sign-{op}-{k}\")")
     return "\n".join(out)
+
+
+def _implied(facts: set[str]) -> set[str]:
+    if P in facts:
+        facts |= {NN, NZ}
+    if N in facts:
+        facts |= {NP, NZ}
+    return facts
+
+
+_BY_OP: dict[str, list[tuple[tuple, str]]] = {}
+for _op, _needs, _fact in SIGN_RULES:
+    _BY_OP.setdefault(_op, []).append((_needs, _fact))
+
+
+def transfer(op: str, value: float | None, operands: list[set[str]]) -> set[str]:
+    """The same facts the egglog rules derive, computed in Python for an IR node
+    (``value`` is a scalar constant's value). Used to seed the e-graph so that deep
+    graphs need no level-by-level propagation."""
+    facts: set[str] = set()
+    if op == "constant" and value is not None:
+        if value > 0:
+            facts.add(P)
+        elif value < 0:
+            facts.add(N)
+        elif value == 0:
+            facts |= {NN, NP}
+    for needs, fact in _BY_OP.get(op, ()):
+        if all(n is None or n in f for n, f in zip(needs, operands)):
+            facts.add(fact)
+    return _implied(facts)
+
+
+def base_facts(facts: set[str]) -> set[str]:
+    """The facts to insert; the rest follow by the implication rules."""
+    out = set(facts)
+    if P in out:
+        out -= {NN, NZ}
+    if N in out:
+        out -= {NP, NZ}
+    return out
