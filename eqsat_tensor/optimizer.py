@@ -139,8 +139,11 @@ def optimize(graph_or_tensor: Any, rules: RuleSet | None = None, budget: Budget 
         out, alts = graph, []
     report.seconds = time.perf_counter() - t0
     report.nodes_after = len(out)
-    report.cost_before = model.graph_cost(graph)
-    report.cost_after = report.cost_before if out is graph else model.graph_cost(out)
+    report.cost_before = report.cost_before or model.graph_cost(graph)
+    if out is graph:
+        report.cost_after = report.cost_before
+    elif not report.cost_after:
+        report.cost_after = model.graph_cost(out)
     report.before, report.after = _text(graph), _text(out)
     return OptimizeResult(out, report, graph, rules, ieee, alts)
 
@@ -192,9 +195,12 @@ def _optimize(graph: Graph, rules: RuleSet, budget: Budget, ieee: str,
         graphs.append(g)
     timings["extract"] = time.perf_counter() - t
     best = graphs[0]
-    if best is not folded and model.graph_cost(best) > model.graph_cost(folded):
+    cost_in = model.graph_cost(folded)
+    report.cost_before = cost_in if folded is graph else model.graph_cost(graph)
+    report.cost_after = model.graph_cost(best)
+    if report.cost_after > cost_in:
         report.notes.append("the extracted graph cost more than the input; kept the input")
-        best = folded
+        best, report.cost_after = folded, cost_in
     return best, graphs
 
 

@@ -18,7 +18,8 @@ string parsing.
 from __future__ import annotations
 
 import os
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from egglog import bindings as b
 

@@ -16,9 +16,8 @@ from typing import Any
 from egglog import bindings as b
 
 from ..ir import Graph
-from . import analyses
+from . import analyses, bridge
 from .analyses import types as types_analysis
-from . import bridge
 from .bridge import SPAN, row_commands
 from .compiler import PHASES, CompiledRules
 from .schema import CTOR_TO_OP, datatype_decl
@@ -104,7 +103,7 @@ class Session:
         self.index: dict[int, int] = {}
         self._pushed = False
 
-    def __enter__(self) -> "Session":
+    def __enter__(self) -> Session:
         return self
 
     def __exit__(self, *exc: Any) -> None:

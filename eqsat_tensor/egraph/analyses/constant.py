@@ -32,7 +32,8 @@ def rules(ruleset: str) -> str:
            ":name \"fold-neg\")"]
     for op, sym in _FOLD.items():
         guard = " (!= b 0.0)" if op == "div" else ""
-        out.append(f"(rule ((= e ({op.capitalize()} (Const a \"float64\") (Const b \"float64\"))){guard}) "
+        pat = f"({op.capitalize()} (Const a \"float64\") (Const b \"float64\"))"
+        out.append(f"(rule ((= e {pat}){guard}) "
                    f"((union e (Const ({sym} a b) \"float64\"))) {rs} :name \"fold-{op}\")")
     for op in ops_of_kind("layout"):
         out.append(f"(rule ({op_pattern(op, ['x'])} (= v (cval x))) ((set (cval e) v)) {rs} "

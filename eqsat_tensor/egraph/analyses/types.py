@@ -16,10 +16,11 @@ calling the ops' own shape and dtype rules, so no op or shape rule is written tw
 from __future__ import annotations
 
 import itertools
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from ...ir import OPS, Node
-from ..schema import (SORT, ctor, decode_attr, encode_attr, shape_id, type_id, type_value)
+from ..schema import SORT, ctor, decode_attr, encode_attr, shape_id, type_id, type_value
 
 Row = tuple[str, tuple, Any]  # (function, args, value)
 
