@@ -163,6 +163,7 @@ def _optimize(graph: Graph, rules: RuleSet, budget: Budget, ieee: str,
     t = time.perf_counter()
     with Session(key, compiled) as session:
         session.insert(folded, compiled.attr_literals, ieee)
+        session.run_analysis()
         timings["insert"] = time.perf_counter() - t
         log = schedule_mod.run(session, sched or schedule_mod.default_schedule(), budget,
                                started)

@@ -58,6 +58,8 @@ class RunLog:
 # Seconds per e-node kept back for extraction when the time limit is near (measured:
 # snapshot + extraction + rebuilding the graph take about 30 us per e-node).
 EXTRACT_SECONDS_PER_NODE = 30e-6
+# E-graph size above which a doubling iteration switches all rules to back-off.
+EXPLODE_MIN = 200
 
 
 def run(session: Session, schedule: Schedule, budget: Budget,
@@ -69,6 +71,8 @@ def run(session: Session, schedule: Schedule, budget: Budget,
     t_start = time.perf_counter() if started is None else started
     size = session.size()
     log.sizes.append(size)
+    cap = budget.node_cap(size)
+    bounded = False
     names = {c.name for c in session.compiled.rules}
     for phase in schedule.phases:
         t0 = time.perf_counter()
@@ -85,10 +89,11 @@ def run(session: Session, schedule: Schedule, budget: Budget,
             if time.perf_counter() >= deadline:
                 reason = TIME_LIMIT
                 break
-            if size >= budget.nodes:
+            if size >= cap:
                 reason = NODE_LIMIT
                 break
-            counts = session.step(phase.name, budget.match_limit, budget.ban_length)
+            counts = session.step(phase.name, budget.match_limit, budget.ban_length,
+                                  bounded)
             done += 1
             log.iterations += 1
             log.matches.append((phase.name, {n: c for n, c in counts.items()
@@ -97,6 +102,9 @@ def run(session: Session, schedule: Schedule, budget: Budget,
             log.sizes.append(new_size)
             if new_size == size:
                 break
+            # Exploding (x2 in one iteration past a few hundred e-nodes): from now on every
+            # rule runs under back-off, so no single iteration can blow past the limits.
+            bounded = bounded or (new_size > 2 * size and new_size > EXPLODE_MIN)
             size = new_size
         log.phase_seconds[phase.name] = time.perf_counter() - t0
         log.phase_iterations[phase.name] = done

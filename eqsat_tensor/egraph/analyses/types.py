@@ -20,12 +20,14 @@ from collections.abc import Iterable
 from typing import Any
 
 from ...ir import OPS, Node
-from ..schema import SORT, ctor, decode_attr, encode_attr, shape_id, type_id, type_value
+from ..schema import SORT, ctor, decode_attr, encode_attr, shape_id, tuple_id, type_id, type_value
 
 Row = tuple[str, tuple, Any]  # (function, args, value)
 
 # Universe closure stops growing past this many types (tables grow with its square).
 MAX_UNIVERSE = 48
+# Ranks for which ``axis=None`` (all axes) and ``axes=None`` (reversed) are tabulated.
+MAX_RANK = 8
 
 
 def _group_key(op: str) -> tuple:
@@ -59,7 +61,12 @@ def declarations() -> str:
              "(function tyshape (i64) i64 :merge old)",
              "(function tydtype (i64) String :merge old)",
              "(function tyrank (i64) i64 :merge old)",
-             "(function scalarty (String) i64 :merge old)"]
+             "(function scalarty (String) i64 :merge old)",
+             "(function allaxes (i64) i64 :merge old)",
+             "(function revaxes (i64) i64 :merge old)"]
+    for r in range(MAX_RANK + 1):  # rank -> id of ``axis=None`` / ``axes=None``
+        lines.append(f"(set (allaxes {r}) {tuple_id('axis', tuple(range(r)))})")
+        lines.append(f"(set (revaxes {r}) {tuple_id('axes', tuple(reversed(range(r))))})")
     for name, ops in _GROUPS.items():
         spec = OPS[ops[0]]
         from ..schema import ATTR_SORTS
@@ -168,6 +175,8 @@ def tables(nodes: Iterable[Node], extra_attrs: dict[str, set] | None = None,
     for _ in range(rounds):
         for s, _d in [type_value(t) for t in universe]:
             cands.setdefault("shape", set()).add(shape_id(s))
+            cands.setdefault("axis", set()).add(tuple_id("axis", tuple(range(len(s)))))
+            cands.setdefault("axes", set()).add(tuple_id("axes", tuple(reversed(range(len(s))))))
         new: set[int] = set()
         fresh = universe - done
         for name, ops in _GROUPS.items():
