@@ -100,6 +100,7 @@ class Session:
 
     def __init__(self, key: Any, compiled: CompiledRules) -> None:
         self.compiled = compiled
+        self._key = key
         self._entry = _cached(key, compiled)
         self._owned = self._entry.lock.acquire(blocking=False)
         if self._owned:
@@ -113,7 +114,11 @@ class Session:
     def __enter__(self) -> Session:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, exc_type: Any, *exc: Any) -> None:
+        if exc_type is not None and self._owned:
+            with _CACHE_LOCK:  # the cached program may be mid-run: rebuild it next time
+                if _CACHE.get(self._key) is self._entry:
+                    del _CACHE[self._key]
         self.close()
 
     def close(self) -> None:
@@ -123,6 +128,12 @@ class Session:
             try:
                 if self._pushed:
                     self.egraph.run_program(*self.egraph.parse_program("(pop)"))
+            except BaseException as exc:  # egglog panics are BaseExceptions
+                with _CACHE_LOCK:  # a panicking e-graph is dropped from the cache
+                    if _CACHE.get(self._key) is self._entry:
+                        del _CACHE[self._key]
+                if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                    raise
             finally:
                 self._entry.lock.release()
 
