@@ -76,16 +76,17 @@ def _cached(key: Any, compiled: CompiledRules) -> _Cached:
 
 
 def _step_command(egraph: Any, phase: str, match_limit: int, ban_length: int,
-                  bounded: bool) -> Any:
+                  bounded: bool, expansive: bool) -> Any:
     """One iteration: the phase's rules once, its expansive rules under egglog's back-off
     scheduler, then the analyses to saturation. ``bounded`` puts the plain rules under
     back-off too (5x the match limit): it costs ~25 ms per iteration for ~200 rules, so
     the scheduler switches to it only once the e-graph starts to explode."""
     plain = f"(run-with bp {phase})" if bounded else f"(run {phase})"
+    explosive = f"(run-with bo {phase}-x)" if expansive else ""
     text = (f"(run-schedule (seq (let-scheduler bo (back-off :match-limit {match_limit} "
             f":ban-length {ban_length})) (let-scheduler bp (back-off :match-limit "
-            f"{5 * match_limit} :ban-length {ban_length})) {plain} "
-            f"(run-with bo {phase}-x) (saturate (run {ANALYSIS}))))")
+            f"{5 * match_limit} :ban-length {ban_length})) {plain} {explosive} "
+            f"(saturate (run {ANALYSIS}))))")
     (cmd,) = egraph.parse_program(text)
     return cmd
 
@@ -161,13 +162,14 @@ class Session:
         self.egraph.run_program(*self.egraph.parse_program(text))
 
     def step(self, phase: str, match_limit: int, ban_length: int,
-             bounded: bool = False) -> dict[str, int]:
-        """One iteration of ``phase``; returns egglog's match counts per rule name."""
-        key = f"{phase}/{match_limit}/{ban_length}/{bounded}"
+             bounded: bool = False, expansive: bool = True) -> dict[str, int]:
+        """One iteration of ``phase`` (its expansive rules too if ``expansive``); returns
+        egglog's match counts per rule name."""
+        key = f"{phase}/{match_limit}/{ban_length}/{bounded}/{expansive}"
         cmd = self._steps.get(key)
         if cmd is None:
             cmd = self._steps[key] = _step_command(self.egraph, phase, match_limit, ban_length,
-                                                   bounded)
+                                                   bounded, expansive)
         (out,) = self.egraph.run_program(cmd)
         return dict(out.report.num_matches_per_rule)
 

@@ -93,18 +93,19 @@ def run(session: Session, schedule: Schedule, budget: Budget,
                 reason = NODE_LIMIT
                 break
             counts = session.step(phase.name, budget.match_limit, budget.ban_length,
-                                  bounded)
+                                  bounded, done < budget.expansive_iters)
             done += 1
             log.iterations += 1
             log.matches.append((phase.name, {n: c for n, c in counts.items()
                                              if c and n in names}))
             new_size = session.size()
             log.sizes.append(new_size)
-            if new_size == size:
+            if new_size == size and done >= budget.expansive_iters:
                 break
-            # Exploding (x2 in one iteration past a few hundred e-nodes): from now on every
-            # rule runs under back-off, so no single iteration can blow past the limits.
-            bounded = bounded or (new_size > 2 * size and new_size > EXPLODE_MIN)
+            # Exploding (x2 in one iteration past a few hundred e-nodes): the next iteration
+            # runs every rule under back-off, so no single iteration can blow past the
+            # limits (back-off costs ~25 ms per iteration, so only while it explodes).
+            bounded = new_size > 2 * size and new_size > EXPLODE_MIN
             size = new_size
         log.phase_seconds[phase.name] = time.perf_counter() - t0
         log.phase_iterations[phase.name] = done
