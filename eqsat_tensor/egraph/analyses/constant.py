@@ -27,10 +27,12 @@ def rules(ruleset: str) -> str:
     out = [f"(rule ((= e (Const v d))) ((isconst e)) {rs} :name \"const-scalar\")",
            f"(rule ((= e (ArrayConst i t))) ((isconst e)) {rs} :name \"const-array\")",
            f"(rule ((= e (Const v d))) ((set (cval e) v)) {rs} :name \"cval-const\")",
-           f"(rule ((= e (Neg (Const a d)))) ((union e (Const (neg a) d))) {rs} "
+           f"(rule ((= e (Neg (Const a d))) (!= a 0.0)) ((union e (Const (neg a) d))) {rs} "
            ":name \"fold-neg\")"]
     for op, sym in _FOLD.items():
-        guard = " (!= b 0.0)" if op == "div" else ""
+        # egglog's f64 equality does not tell -0.0 from 0.0, so a fold must never produce
+        # a zero (whose sign could differ); -0.0 enters the e-graph as (Neg (Const 0.0 d)).
+        guard = f" (!= ({sym} a b) 0.0)" + (" (!= b 0.0)" if op == "div" else "")
         pat = f"({op.capitalize()} (Const a \"float64\") (Const b \"float64\"))"
         out.append(f"(rule ((= e {pat}){guard}) "
                    f"((union e (Const ({sym} a b) \"float64\"))) {rs} :name \"fold-{op}\")")
