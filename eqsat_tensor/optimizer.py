@@ -101,13 +101,15 @@ class OptimizeResult:
         return self._explanation
 
 
-def optimize(graph_or_tensor: Any, rules: RuleSet | None = None, budget: Budget | None = None,
+def optimize(graph_or_tensor: Any, rules: Any = None, budget: Budget | None = None,
              ieee: str = "finite", *, schedule: schedule_mod.Schedule | None = None,
              cost_model: CostModel | None = None, fallback: bool = True,
              candidates: int = 1) -> OptimizeResult:
     """Optimize a graph (a ``Graph``, ``Node`` or ``Tensor``) by equality saturation.
 
-    ``rules`` defaults to ``et.default_rules()``, ``budget`` to ``Budget()``, ``ieee`` is
+    ``rules`` (a ``RuleSet``, or paths/text for ``et.load_rules``) defaults to
+    ``et.default_rules()``, ``budget`` to ``Budget()`` (its ``seconds`` bound the whole
+    call, extraction included), ``ieee`` is
     ``"finite"`` (inputs assumed finite) or ``"strict"`` (only rules tagged ``strict``).
     ``candidates > 1`` also keeps that many alternative extractions in
     ``result.candidates``. Returns an ``OptimizeResult``.
@@ -120,6 +122,10 @@ def optimize(graph_or_tensor: Any, rules: RuleSet | None = None, budget: Budget 
         rules, note = _default_rules()
         if note:
             notes.append(note)
+    elif not isinstance(rules, RuleSet):  # a rule file path, rule text, or a list of them
+        from .rulelang import load_rules
+
+        rules = load_rules(rules)
     budget = budget or Budget()
     model = cost_model or load_cost_model()
     report = Report(nodes_before=len(graph), cost_model=model.describe(), notes=notes)
@@ -165,8 +171,10 @@ def _optimize(graph: Graph, rules: RuleSet, budget: Budget, ieee: str,
         session.insert(folded, compiled.attr_literals, ieee)
         session.run_analysis()
         timings["insert"] = time.perf_counter() - t
+        # Extraction costs about what insertion did per node: keep that much time back.
+        per_node = (time.perf_counter() - started) / max(1, len(folded))
         log = schedule_mod.run(session, sched or schedule_mod.default_schedule(), budget,
-                               started)
+                               started, per_node)
         timings["saturate"] = sum(log.phase_seconds.values())
         t = time.perf_counter()
         snap = snapshot(session.egraph)

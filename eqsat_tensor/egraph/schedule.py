@@ -63,10 +63,12 @@ EXPLODE_MIN = 200
 
 
 def run(session: Session, schedule: Schedule, budget: Budget,
-        started: float | None = None) -> RunLog:
+        started: float | None = None, reserve_per_node: float = 0.0) -> RunLog:
     """Saturate ``session`` phase by phase within ``budget``. ``budget.seconds`` counts
-    from ``started`` (default: now) and keeps time back for extraction, so the whole
-    optimization, not only saturation, stays within it."""
+    from ``started`` (default: now) and keeps time back for extraction (``reserve_per_node``
+    seconds per e-node, at least ``EXTRACT_SECONDS_PER_NODE``), so the whole optimization,
+    not only saturation, stays within it."""
+    per_node = max(EXTRACT_SECONDS_PER_NODE, reserve_per_node)
     log = RunLog()
     t_start = time.perf_counter() if started is None else started
     size = session.size()
@@ -77,7 +79,7 @@ def run(session: Session, schedule: Schedule, budget: Budget,
     for phase in schedule.phases:
         t0 = time.perf_counter()
         left_iters = budget.iters - log.iterations
-        left_time = budget.seconds - (t0 - t_start) - size * EXTRACT_SECONDS_PER_NODE
+        left_time = budget.seconds - (t0 - t_start) - size * per_node
         phase_iters = max(1, int(left_iters * phase.share)) if left_iters > 0 else 0
         deadline = t0 + max(0.0, left_time * phase.share)
         done = 0
