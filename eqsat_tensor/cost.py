@@ -214,14 +214,25 @@ def _from_data(data: dict[str, Any], where: str) -> CostModel:
                    source=f"calibrated {data.get('date', '?')} ({where})")
 
 
+_LOADED: dict[tuple, CostModel] = {}
+
+
 def load_cost_model(path: str | os.PathLike | None = None) -> CostModel:
     """The calibrated model saved by ``calibrate`` if present (and readable), else the
-    built-in defaults."""
+    built-in defaults. Models are kept per file and modification time."""
     target = Path(path) if path is not None else cache_path()
     try:
-        return _from_data(json.loads(target.read_text()), str(target))
-    except (OSError, ValueError, TypeError):
-        return CostModel()
+        key: tuple = (str(target), target.stat().st_mtime_ns)
+    except OSError:
+        key = ("<defaults>",)
+    model = _LOADED.get(key)
+    if model is None:
+        try:
+            model = _from_data(json.loads(target.read_text()), str(target))
+        except (OSError, ValueError, TypeError):
+            model = CostModel()
+        _LOADED[key] = model
+    return model
 
 
 def as_dict(model: CostModel) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from .egraph.compiler import CompiledRules, compile_rules
 from .egraph.engine import Session
 from .egraph.extract import Extractor, Selection, snapshot
 from .egraph.fold import fold_constants
-from .errors import EqsatError
+from .errors import EqsatError, RuleError
 from .ir import Graph, Node
 from .report import Report
 from .rulelang.ast import RuleSet
@@ -133,8 +133,8 @@ def optimize(graph_or_tensor: Any, rules: Any = None, budget: Budget | None = No
     try:
         out, alts = _optimize(graph, rules, budget, ieee, schedule, model, report, candidates,
                               t0)
-    except (KeyboardInterrupt, SystemExit):
-        raise
+    except (KeyboardInterrupt, SystemExit, RuleError):
+        raise  # a rule the compiler rejects is the user's error, not an internal failure
     except BaseException as exc:  # egglog panics are BaseExceptions
         if not fallback:
             raise OptimizationError(f"optimizer failed: {type(exc).__name__}: {exc}") from exc

@@ -23,6 +23,7 @@ side is a bare variable or leaves variables unbound). Each compiled rule is name
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,17 +69,9 @@ class CompiledRules:
         base = base[:-2] if base.endswith("<=") else base
         return base if base in self._names else None
 
-    @property
+    @functools.cached_property
     def _names(self) -> set[str]:
         return {c.rule.name for c in self.rules}
-
-    def rulesets(self) -> list[str]:
-        """egglog ruleset names used, in phase order."""
-        out = []
-        for p in PHASES:
-            for rs in (p, f"{p}-x"):
-                out.append(rs)
-        return out
 
 
 def _float(v: float) -> str:
