@@ -91,3 +91,28 @@ def test_jit_optimizes():
     np.testing.assert_allclose(got, np.logaddexp(0, x) * y - x * y / x, rtol=1e-12)
     assert "softplus" in str(f.optimized_graph(x, y))
     assert f.report(x, y).rules_fired
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_graphs_keep_their_values(seed):
+    from _graphs import safe_random_graph
+
+    g = safe_random_graph(40, seed=seed)
+    res = et.optimize(g, fallback=False)
+    rng = np.random.default_rng(seed)
+    arrays = [rng.uniform(0.5, 1.5, 7) for _ in g.inputs]
+    want = evaluate(g, arrays, {"n": 7})[0]
+    got = evaluate(res.graph, arrays, {"n": 7})[0]
+    assert np.isfinite(want).all()
+    np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+
+
+def test_rule_errors_propagate():
+    from _engine_rules import A, R, x, y
+
+    from eqsat_tensor.errors import RuleError
+    from eqsat_tensor.rulelang.ast import RuleSet
+
+    bad = RuleSet("t", (R("bad", A("exp", x), A("add", x, y)),))
+    with pytest.raises(RuleError, match="not bound"):
+        et.optimize(et.exp(et.tensor("x", ())), rules=bad)
