@@ -9,7 +9,7 @@
   hold that value everywhere (``(cval e)``: a scalar constant of any dtype, or one
   broadcast or reshaped); on the right it takes the dtype of the matched e-class;
 * guards become facts over the analysis relations (``(positive v_x)``); ``finite(x)``
-  holds by assumption under ``ieee="finite"``;
+  reads ``defined`` under ``ieee="finite"`` and ``finite`` under ``ieee="strict"``;
 * shape and dtype are preserved: a right side that is a variable or a constant is used
   as is when its type equals the matched class's type, and wrapped in ``broadcast_to`` to
   the class's shape otherwise (a dtype mismatch refuses the match); a right side whose
@@ -216,7 +216,8 @@ class _Direction:
             rel = "isconst" if g.kind == "const" else g.kind
             return [f"({rel} {args[0]})"]
         if g.kind == "finite":
-            return [] if self.ieee == "finite" else [f"(finite {args[0]})"]
+            # under ieee="finite", finite(x) means "mathematically defined" (finite.py)
+            return [f"(defined {args[0]})" if self.ieee == "finite" else f"(finite {args[0]})"]
         if g.kind == "scalar":
             return [f"(= 0 (tyrank (ty {args[0]})))"]
         if g.kind == "same_shape":

@@ -44,6 +44,7 @@ def seed_facts(graph: Graph, ieee: str) -> list[tuple[str, int, Any]]:
     signs: dict[int, set[str]] = {}
     bounds: dict[int, tuple] = {}
     fin: dict[int, bool] = {}
+    defined: dict[int, bool] = {}
     strict = ieee == "strict"
     for i, node in enumerate(graph.nodes()):
         out.append(("ty", i, types.node_type(node)))
@@ -60,6 +61,10 @@ def seed_facts(graph: Graph, ieee: str) -> list[tuple[str, int, Any]]:
             out.append(("lo", i, float(bnd[0])))
         if bnd[1] is not None:
             out.append(("hi", i, float(bnd[1])))
+        defined[node.uid] = finite.defined_transfer(
+            node.op, value, [defined[u] for u in ins], [signs[u] for u in ins])
+        if defined[node.uid]:
+            out.append(("defined", i, None))
         if strict:
             fin[node.uid] = finite.transfer(node.op, value, [fin[u] for u in ins])
             if fin[node.uid]:

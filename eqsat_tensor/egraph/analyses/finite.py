@@ -1,16 +1,26 @@
-"""Finiteness analysis: the relation ``finite`` over e-classes.
+"""Finiteness analysis: the relations ``finite`` and ``defined`` over e-classes.
 
-Under ``ieee="finite"`` every input is finite and every mathematically defined value is
-treated as finite, so the ``finite(x)`` guard holds by assumption and compiles to nothing.
-Under ``ieee="strict"`` the relation must be proven: constants with finite values, and
-ops whose result is finite whenever their operands are (bounded functions, negation,
-absolute value, selection, layout). Lattice: a boolean per class, ``merge`` is "or".
+``finite(x)`` in a guard means different things under the two IEEE modes:
+
+* ``ieee="strict"``: the relation ``finite`` must be proven: constants with finite
+  values, and ops whose result is finite whenever their operands are (bounded functions,
+  negation, absolute value, selection, layout).
+* ``ieee="finite"``: inputs are assumed finite and an intermediate overflow may be
+  removed by a rewrite, but a value that is mathematically undefined (``x / 0``,
+  ``log(-1)``) must not be. The relation ``defined`` proves "mathematically defined":
+  inputs and finite constants, total ops (``add``, ``exp``, ``matmul``, reductions ...)
+  of defined operands, and partial ops only where their domain guard is proven
+  (``a / b`` with ``b != 0``, ``log(x)`` with ``x > 0``, ``sqrt(x)`` with ``x >= 0``).
+  Without it ``x * 0 => 0`` turned ``0 * (x / 0)`` (NaN) into 0.
+
+Lattice: a boolean per class, ``merge`` is "or".
 """
 
 from __future__ import annotations
 
 import math
 
+from ...ir import OPS
 from ._pattern import op_pattern, ops_of_kind
 
 # Ops that map finite operands to finite results, even in IEEE arithmetic.
@@ -18,9 +28,38 @@ FINITE_IF_OPERANDS = ("sigmoid", "tanh", "sin", "cos", "arctan", "neg", "abs") +
     ops_of_kind("layout"))
 
 
+# Ops defined for every real operand (an overflow to inf is allowed: a rewrite may remove it).
+TOTAL_OPS = ("add", "sub", "mul", "neg", "abs", "exp", "expm1", "square", "sin", "cos",
+             "tanh", "sinh", "cosh", "arctan", "sigmoid", "softplus", "maximum", "minimum",
+             "hypot", "logaddexp", "arctan2", "cbrt", "exp2", "where", "cast", "less",
+             "less_equal", "greater", "greater_equal", "equal", "not_equal", "matmul",
+             "sum", "mean", "max", "min", "prod", "logsumexp") + tuple(ops_of_kind("layout"))
+# Partial ops: (op, operand that needs a sign fact, the sign relation that makes it defined).
+PARTIAL_OPS = (("div", 1, "nonzero"), ("reciprocal", 0, "nonzero"), ("log", 0, "positive"),
+               ("log2", 0, "positive"), ("log10", 0, "positive"),
+               ("log1p", 0, "nonnegative"), ("sqrt", 0, "nonnegative"),
+               ("pow", 0, "positive"))
+
+
 def declarations() -> str:
-    """egglog relation of the finiteness analysis."""
-    return "(relation finite (T))"
+    """egglog relations of the finiteness analysis."""
+    return "(relation finite (T))\n(relation defined (T))"
+
+
+def _defined_rules(rs: str) -> list[str]:
+    out = [f"(rule ((= e (Const v d)) (< v 1e308) (> v -1e308)) ((defined e)) {rs} "
+           ":name \"def-const\")"]
+    for op in TOTAL_OPS:
+        args = [f"a{i}" for i in range(OPS[op].arity)]
+        facts = " ".join(f"(defined {a})" for a in args)
+        out.append(f"(rule ({op_pattern(op, args)} {facts}) ((defined e)) {rs} "
+                   f":name \"def-{op}\")")
+    for op, k, rel in PARTIAL_OPS:
+        args = [f"a{i}" for i in range(OPS[op].arity)]
+        facts = " ".join(f"(defined {a})" for a in args) + f" ({rel} a{k})"
+        out.append(f"(rule ({op_pattern(op, args)} {facts}) ((defined e)) {rs} "
+                   f":name \"def-{op}\")")
+    return out
 
 
 def rules(ruleset: str) -> str:
@@ -33,7 +72,7 @@ def rules(ruleset: str) -> str:
     for op in FINITE_IF_OPERANDS:
         out.append(f"(rule ({op_pattern(op, ['a'])} (finite a)) ((finite e)) {rs} "
                    f":name \"fin-{op}\")")
-    return "\n".join(out)
+    return "\n".join(out + _defined_rules(rs))
 
 
 def transfer(op: str, value: float | None, operands: list[bool]) -> bool:
@@ -43,3 +82,20 @@ def transfer(op: str, value: float | None, operands: list[bool]) -> bool:
     if op == "where":
         return operands[1] and operands[2]
     return op in FINITE_IF_OPERANDS and all(operands)
+
+
+def defined_transfer(op: str, value: float | None, operands: list[bool],
+                     operand_signs: list[set[str]]) -> bool:
+    """Python mirror of the ``defined`` rules for an IR node."""
+    if op == "input":
+        return True
+    if op == "constant":
+        return value is not None and math.isfinite(value)
+    if not all(operands):
+        return False
+    if op in TOTAL_OPS:
+        return True
+    for name, k, rel in PARTIAL_OPS:
+        if name == op:
+            return rel in operand_signs[k]
+    return False
