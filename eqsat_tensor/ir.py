@@ -378,7 +378,10 @@ class Node:
 
     def __new__(cls, op: str, inputs: tuple["Node", ...], attrs: tuple[tuple[str, Any], ...],
                 shape: Shape, dtype: str) -> "Node":
-        key = (op, tuple(i.uid for i in inputs), tuple((k, _attr_key(v)) for k, v in attrs))
+        # shape and dtype are part of the key: two inputs named "x" of different shapes (or a
+        # float32 and a float64 constant 0.0) are different nodes
+        key = (op, tuple(i.uid for i in inputs), tuple((k, _attr_key(v)) for k, v in attrs),
+               tuple(shape), dtype)
         node = _TABLE.get(key)
         if node is not None:
             return node
