@@ -378,8 +378,8 @@ class Node:
 
     def __new__(cls, op: str, inputs: tuple["Node", ...], attrs: tuple[tuple[str, Any], ...],
                 shape: Shape, dtype: str) -> "Node":
-        # shape and dtype are part of the key: two inputs named "x" of different shapes (or a
-        # float32 and a float64 constant 0.0) are different nodes
+        # shape and dtype are part of a leaf's identity: input "x" of shape (3,) is not
+        # input "x" of shape (), and the float32 constant 1 is not the float64 one
         key = (op, tuple(i.uid for i in inputs), tuple((k, _attr_key(v)) for k, v in attrs),
                tuple(shape), dtype)
         node = _TABLE.get(key)
