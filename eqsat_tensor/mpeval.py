@@ -46,8 +46,8 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Mapping, Sequence
-from typing import Any, Callable
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import mpmath
 import numpy as np
@@ -611,11 +611,12 @@ def _sample_range(rng: np.random.Generator, lo: float, hi: float, n: int) -> np.
         logs = mags if lo > 0 else -mags
     else:
         # contains 0: pick a side with probability proportional to its log-span
-        spans = [math.log(max(hi, TINY) / TINY) if hi > 0 else 0.0,
-                 math.log(max(-lo, TINY) / TINY) if lo < 0 else 0.0]
+        log_tiny = math.log(TINY)
+        spans = [math.log(max(hi, TINY)) - log_tiny if hi > 0 else 0.0,
+                 math.log(max(-lo, TINY)) - log_tiny if lo < 0 else 0.0]
         neg = rng.uniform(0, sum(spans), m) < spans[1]
-        top = np.where(neg, max(-lo, TINY), max(hi, TINY))
-        mags = np.exp(rng.uniform(0, 1, m) * np.log(top / TINY) + math.log(TINY))
+        log_top = np.where(neg, math.log(max(-lo, TINY)), math.log(max(hi, TINY)))
+        mags = np.exp(log_tiny + rng.uniform(0, 1, m) * (log_top - log_tiny))
         logs = np.where(neg, -mags, mags)
     out = uniform.copy()
     out[rng.permutation(n)[:m]] = np.clip(logs, lo, hi)

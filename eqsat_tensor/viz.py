@@ -26,7 +26,8 @@ import math
 import os
 import shutil
 import subprocess
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from .errors import BackendError
 from .ir import OPS, Graph, Node

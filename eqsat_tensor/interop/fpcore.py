@@ -32,9 +32,10 @@ and its ``line:col``. Nothing in the text is evaluated as code.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 

@@ -15,7 +15,8 @@ text: ``to_jax``). ``import_file(path)`` picks the kind from the file extension.
 from __future__ import annotations
 
 import os
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..errors import GraphFormatError
 from ..ir import Graph
