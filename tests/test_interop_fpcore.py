@@ -7,6 +7,7 @@ with the importer or with mpeval), rounded with ``float(Fraction)``.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 import pathlib
@@ -260,3 +261,43 @@ def test_reader_positions():
     (form,) = read_all('(FPCore (x)\n  :name "a \\"b\\""\n  (+ x 1))')
     assert form[3].text == 'a "b"'
     assert form[4][0].line == 3 and form[4][0].col == 4
+
+
+# -- after optimization: never less accurate ------------------------------------------------------
+
+_HAS_OPTIMIZER = importlib.util.find_spec("eqsat_tensor.optimizer") is not None
+# Every third benchmark in CI (22 cases); all 65 under -m slow.
+OPT_FAST = list(range(0, len(FORMS), 3))
+OPT_SLOW = [k for k in range(len(FORMS)) if k not in OPT_FAST]
+TOLERANCE_BITS = 0.05  # same samples and oracle: only a real loss of accuracy exceeds it
+
+
+def accuracy_before_after(k: int, n: int = 300) -> tuple[float, float]:
+    """Mean bits of error of benchmark ``k`` as written and after ``et.optimize``, on the
+    same samples inside its precondition, both against the exact value of the original."""
+    graph, info = from_fpcore(FORMS[k])
+    samples = _samples(k, graph, info, n, seed=2)
+    (truth,) = exact(graph, samples)
+    res = et.optimize(graph)
+    before = measure_bits(graph, samples, exact_values=[truth])[0]
+    after_vals = evaluate(res.graph, [samples[i] for i in res.graph.input_names])
+    after = measure_bits(res.graph, samples, exact_values=[truth], computed=after_vals)[0]
+    return float(np.mean(before)), float(np.mean(after))
+
+
+def _check_not_worse(k: int) -> None:
+    before, after = accuracy_before_after(k)
+    assert after <= before + TOLERANCE_BITS, (CASES[k]["id"], before, after)
+
+
+@pytest.mark.skipif(not _HAS_OPTIMIZER, reason="the optimizer is not on this branch yet")
+@pytest.mark.parametrize("k", OPT_FAST, ids=[CASES[k]["id"] for k in OPT_FAST])
+def test_optimized_is_never_less_accurate(k):
+    _check_not_worse(k)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _HAS_OPTIMIZER, reason="the optimizer is not on this branch yet")
+@pytest.mark.parametrize("k", OPT_SLOW, ids=[CASES[k]["id"] for k in OPT_SLOW])
+def test_optimized_is_never_less_accurate_all(k):
+    _check_not_worse(k)

@@ -103,3 +103,5 @@ def test_registry_round_trips():
     with pytest.raises(GraphFormatError, match="unknown export kind"):
         registry.export_graph("latex", g)
     assert registry.kind_of_file("a/b.FPCore") == "fpcore"
+    text = registry.export_graph("json", g)
+    assert registry.import_graph("json", text) == g

@@ -14,6 +14,8 @@ from fractions import Fraction
 import mpmath
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import eqsat_tensor as et
 from eqsat_tensor.backends.numpy_ref import evaluate
@@ -171,6 +173,17 @@ def test_bits_of_error_counts_floats():
     assert bits_of_error(np.array([1e308]), np.array([-1e308]))[0] <= 64.0
     f32 = bits_of_error(np.array([np.nan, 1.0], np.float32), np.array([1.0, 1.0], np.float32))
     assert f32.tolist() == [32.0, 0.0]
+
+
+@given(st.floats(allow_nan=False, width=64), st.floats(allow_nan=False, width=64))
+def test_bits_of_error_is_a_metric_on_floats(a, b):
+    ab = bits_of_error(np.array([a]), np.array([b]))[0]
+    assert ab == bits_of_error(np.array([b]), np.array([a]))[0]
+    assert (ab == 0.0) == (a == b)
+    assert 0.0 <= ab <= 64.0
+    if math.isfinite(a) and a != b:
+        step = float(np.nextafter(a, b))  # one float closer to b
+        assert bits_of_error(np.array([step]), np.array([b]))[0] <= ab
 
 
 def test_log1p_is_more_accurate_than_log_of_one_plus():

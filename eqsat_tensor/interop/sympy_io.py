@@ -8,8 +8,8 @@ the C functions of ``sympy.codegen.cfunctions`` (``log1p``, ``expm1``, ``exp2``,
 ops can say the same: a ``MatrixSymbol`` is a 2-D input, ``MatMul`` is ``matmul`` (times a
 scalar coefficient), ``MatAdd`` is ``add``, ``Transpose`` is ``transpose``,
 ``HadamardProduct``/``HadamardPower`` are ``mul``/``pow`` and ``MatPow`` with a positive
-integer is repeated ``matmul``. An explicit ``Matrix`` (or a list/tuple of expressions) becomes one output per
-entry. Numbers become float constants (rounded from SymPy's exact value).
+integer is repeated ``matmul``. An explicit ``Matrix`` (or a list/tuple of expressions)
+becomes one output per entry. Numbers become float constants (rounded from SymPy's exact value).
 
 ``to_sympy(graph)`` goes back: scalar inputs become real ``Symbol``s, 2-D inputs
 ``MatrixSymbol``s (symbolic dims become positive integer symbols), ``log1p`` & co. the
