@@ -105,3 +105,10 @@ def test_registry_round_trips():
     assert registry.kind_of_file("a/b.FPCore") == "fpcore"
     text = registry.export_graph("json", g)
     assert registry.import_graph("json", text) == g
+
+
+def test_missing_optional_dependency_names_the_extra():
+    from eqsat_tensor.interop._optional import MissingDependency, require
+
+    with pytest.raises(MissingDependency, match=r"pip install 'eqsat-tensor\[jax\]'"):
+        require("no_such_module_for_eqsat_tests", "jax", "JAX import/export")
