@@ -223,3 +223,21 @@ def test_sample_inputs_condition_and_errors():
         sample_inputs(g, None, 10, condition=lambda d: d["x"] > 1e9, max_tries=2)
     huge = sample_inputs(g, {"x": (-1.7e308, 1.7e308)}, 100, seed=8)
     assert np.isfinite(huge["x"]).all()
+
+
+def test_local_error_points_at_the_ill_conditioned_node():
+    """Herbie's local error: each node's float op on the rounded exact inputs against the
+    node's exact value. In ``log(1 + x) * 2`` for tiny x, the log (ill-conditioned near 1)
+    turns the rounding of its input into a large error; the add and the *2 are fine."""
+    from eqsat_tensor.mpeval import exact_nodes, local_error
+
+    x = et.tensor("x")
+    inner = 1 + x
+    g = _graph(et.log(inner) * 2.0)
+    s = sample_inputs(g, {"x": (1e-12, 1e-6)}, 200, seed=9)
+    errs = local_error(g, s)
+    by_op = {n.op: float(np.mean(errs[n.uid])) for n in g.nodes() if n.uid in errs}
+    assert by_op["mul"] == 0.0
+    assert by_op["add"] <= 1.0
+    assert by_op["log"] > 20
+    assert exact_nodes(g, s)[inner.node.uid].dtype == np.float64
