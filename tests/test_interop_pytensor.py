@@ -21,16 +21,17 @@ M = pt.dmatrix("M", shape=(3, 5))
 RNG = np.random.default_rng(0)
 VALS = {"x": RNG.normal(size=5), "y": RNG.normal(size=5), "M": RNG.normal(size=(3, 5))}
 
-# (expression, the infix text we expect to import)
+# (expression, the infix text we expect to import, what PyTensor's rewrites make of it)
 REWRITE_CASES = [
-    (pt.log(1 + X), "log(1 + x)"),
-    (pt.exp(X) - 1, "exp(x) - 1"),
-    (X * Y / X, "x * y / x"),
-    (pt.log(pt.sigmoid(X)), "log(sigmoid(x))"),
-    (pt.sum(X * 2), "sum(x * 2)"),
-    (pt.log1p(pt.exp(X)), "log1p(exp(x))"),
-    (pt.neg(pt.neg(X)), "--x"),
-    (pt.sqrt(X * X), "sqrt(x * x)"),
+    (pt.log(1 + X), "log(1 + x)", "log1p(x)"),
+    (pt.exp(X) - 1, "exp(x) - 1", "expm1(x)"),
+    # PyTensor cancels x (unsafe at x = 0); ours needs x != 0 proven, so it stays
+    (X * Y / X, "x * y / x", "x * y / x"),
+    (pt.log(pt.sigmoid(X)), "log(sigmoid(x))", "-softplus(-x)"),
+    (pt.sum(X * 2), "sum(x * 2)", None),  # sum(x) * 2 or 2 * sum(x)
+    (pt.log1p(pt.exp(X)), "log1p(exp(x))", "softplus(x)"),
+    (pt.neg(pt.neg(X)), "--x", "x"),
+    (pt.sqrt(X * X), "sqrt(x * x)", "abs(x)"),
 ]
 OTHER = [pt.mean(Y), pt.softplus(X), pt.dot(M, Y), pt.switch(X > 0, X, 0), X ** 2,
          pt.max(M, axis=0), M.dimshuffle(1, 0, "x"), pt.reshape(M, (-1,)), pt.clip(X, 0, 1),
@@ -47,8 +48,8 @@ def _check(out):
     return graph
 
 
-@pytest.mark.parametrize("out,text", REWRITE_CASES, ids=[t for _, t in REWRITE_CASES])
-def test_rewrite_test_expressions_import(out, text):
+@pytest.mark.parametrize("out,text,_", REWRITE_CASES, ids=[t for _, t, _ in REWRITE_CASES])
+def test_rewrite_test_expressions_import(out, text, _):
     assert str(_check(out)) == text
 
 
@@ -74,12 +75,16 @@ def test_symbolic_shapes_and_unsupported_ops():
 
 @pytest.mark.skipif(importlib.util.find_spec("eqsat_tensor.optimizer") is None,
                     reason="the optimizer is not on this branch yet")
-@pytest.mark.parametrize("out,text", REWRITE_CASES, ids=[t for _, t in REWRITE_CASES])
-def test_rewrite_test_expressions_optimize(out, text):
+@pytest.mark.parametrize("out,text,goal", REWRITE_CASES, ids=[t for _, t, _ in REWRITE_CASES])
+def test_rewrite_test_expressions_optimize(out, text, goal):
     graph = et.from_pytensor(out)
     res = et.optimize(graph)
+    if goal is not None:
+        assert str(res.graph) == goal
+    else:
+        assert str(res.graph) in ("sum(x) * 2", "2 * sum(x)")
     vals = [VALS[n] for n in graph.input_names]
     want = evaluate(graph, vals)[0]
     got = evaluate(res.graph, [VALS[n] for n in res.graph.input_names])[0]
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
-    assert len(res.graph) <= len(graph)
+    assert res.report.cost_after <= res.report.cost_before
