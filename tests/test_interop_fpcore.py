@@ -301,3 +301,12 @@ def test_optimized_is_never_less_accurate(k):
 @pytest.mark.parametrize("k", OPT_SLOW, ids=[CASES[k]["id"] for k in OPT_SLOW])
 def test_optimized_is_never_less_accurate_all(k):
     _check_not_worse(k)
+
+
+def test_select_one_of_several():
+    text = '(FPCore (x) :name "one" (+ x 1)) (FPCore f2 (y) (* y 2))'
+    assert str(from_fpcore(text, select=0)[0]) == "x + 1"
+    assert str(from_fpcore(text, select="one")[0]) == "x + 1"
+    assert str(from_fpcore(text, select="f2")[0]) == "y * 2"
+    with pytest.raises(GraphFormatError, match="no FPCore named"):
+        from_fpcore(text, select="three")

@@ -70,3 +70,12 @@ def test_cli_viz(tmp_path, capsys):
     assert main(["viz", "sum(exp(v))", "--shape", "v=n", "-o", str(tmp_path / "s.dot"),
                  "--no-optimize"]) == 0
     assert "cluster_before" in (tmp_path / "s.dot").read_text()
+
+
+def test_cli_viz_picks_one_benchmark_of_a_file(tmp_path):
+    import pathlib
+
+    data = pathlib.Path(__file__).parent / "data" / "fpbench" / "benchmarks.fpcore"
+    out = tmp_path / "b.svg"
+    assert main(["viz", str(data), "--select", "3", "-o", str(out), "--no-optimize"]) == 0
+    assert "cluster_before" in out.read_text()
