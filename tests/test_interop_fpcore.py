@@ -16,6 +16,7 @@ from fractions import Fraction
 import mpmath
 import numpy as np
 import pytest
+from hypothesis import given, settings
 
 import eqsat_tensor as et
 from eqsat_tensor.backends.numpy_ref import evaluate
@@ -23,6 +24,7 @@ from eqsat_tensor.errors import GraphFormatError, UnsupportedOperation
 from eqsat_tensor.interop.fpcore import from_fpcore, parse_fpcores, to_fpcore
 from eqsat_tensor.interop.sexpr import Num, Sym, read_all
 from eqsat_tensor.mpeval import exact, measure_bits, sample_inputs
+from eqsat_tensor.testing import examples, strategies
 
 DATA = pathlib.Path(__file__).parent / "data" / "fpbench"
 FORMS = parse_fpcores((DATA / "benchmarks.fpcore").read_text())
@@ -310,3 +312,19 @@ def test_select_one_of_several():
     assert str(from_fpcore(text, select="f2")[0]) == "y * 2"
     with pytest.raises(GraphFormatError, match="no FPCore named"):
         from_fpcore(text, select="three")
+
+
+_FP_DIRECT = sorted(set([
+    "add", "sub", "mul", "div", "pow", "abs", "sqrt", "cbrt", "exp", "exp2", "expm1", "log",
+    "log2", "log10", "log1p", "sin", "cos", "tan", "arcsin", "arccos", "arctan", "arctan2",
+    "sinh", "cosh", "tanh", "hypot", "maximum", "minimum", "neg", "where", "less", "greater",
+    "less_equal", "greater_equal", "equal", "not_equal"]))
+
+
+@settings(max_examples=examples(40))
+@given(strategies.graphs(max_nodes=14, max_inputs=3, max_outputs=1, dtypes=("float64",),
+                         ops=[o for o in _FP_DIRECT if o in strategies.ALL_OPS], max_dims=0))
+def test_random_scalar_graphs_round_trip_through_fpcore(graph):
+    again, _ = from_fpcore(to_fpcore(graph))
+    assert str(again) == str(graph)
+    assert again.input_names == graph.input_names

@@ -174,7 +174,7 @@ def from_fpcore(text: str | list, source: str = "<fpcore>",
         names.append(a.name)
         env[a.name] = input_node(_identifier(a.name), (), dtype)
     builder = _Builder(dtype, source)
-    out = builder.value(body, env)
+    out = builder.node(body, env)  # a boolean body (a predicate) is allowed
     graph = Graph(out, [env[n] for n in names])
     pre = props.get("pre")
     info = FPCoreInfo(
