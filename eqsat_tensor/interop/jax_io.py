@@ -1,0 +1,335 @@
+"""JAX functions to graphs (via ``jax.make_jaxpr``) and graphs to JAX callables.
+
+``from_jax(fn, *example_args)`` traces ``fn`` with ``jax.make_jaxpr`` (64-bit mode is
+switched on for the trace when an example is float64) and maps each jaxpr primitive to
+ops: arithmetic and math primitives one to one (``logistic`` -> ``sigmoid``, ``rsqrt`` ->
+``1/sqrt``, ``integer_pow`` -> ``square``/``pow``, ``is_finite`` -> ``abs(x) < inf``),
+``select_n`` -> ``where``, ``reduce_sum/max/min/prod`` -> reductions,
+``broadcast_in_dim`` -> ``expand_dims`` + ``broadcast_to``, ``dot_general`` (one
+contracting dim, leading batch dims) -> ``transpose`` + ``matmul``, ``reshape``,
+``squeeze``, ``transpose``, ``convert_element_type`` between floats -> ``cast``;
+``stop_gradient`` and ``copy`` are the identity. Sub-jaxprs of ``pjit``/``jit``,
+``custom_jvp_call`` and ``custom_vjp_call`` are inlined. Equations whose results are never
+used are skipped. Any other primitive that the outputs need is reported: one
+``UnsupportedOperation`` lists every such primitive by name.
+
+Inputs are named after ``fn``'s parameters (``W``, ``b``; pytree leaves get ``_0``,
+``_1`` suffixes), with the example arrays' shapes and dtypes.
+
+``to_jax(graph)`` returns a function of the graph's inputs (positional in
+``graph.inputs`` order, or by name) that computes the outputs with ``jax.numpy``; wrap it
+in ``jax.jit`` to run the graph on XLA.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from typing import Any, Callable
+
+import numpy as np
+
+from ..errors import UnsupportedOperation
+from ..ir import Graph, Node, apply, constant_node, input_node
+from ._optional import require
+
+_SIMPLE = {
+    "add": "add", "sub": "sub", "mul": "mul", "div": "div", "pow": "pow", "max": "maximum",
+    "min": "minimum", "atan2": "arctan2", "neg": "neg", "exp": "exp", "exp2": "exp2",
+    "log": "log", "log1p": "log1p", "expm1": "expm1", "sqrt": "sqrt", "cbrt": "cbrt",
+    "abs": "abs", "sin": "sin", "cos": "cos", "tan": "tan", "tanh": "tanh", "sinh": "sinh",
+    "cosh": "cosh", "asin": "arcsin", "acos": "arccos", "atan": "arctan",
+    "logistic": "sigmoid", "square": "square", "lt": "less", "le": "less_equal",
+    "gt": "greater", "ge": "greater_equal", "eq": "equal", "ne": "not_equal",
+}
+_REDUCE = {"reduce_sum": "sum", "reduce_max": "max", "reduce_min": "min", "reduce_prod": "prod"}
+_IDENTITY = {"stop_gradient", "copy", "copy_p", "optimization_barrier"}
+_INLINE = {"pjit", "jit", "closed_call", "core_call", "custom_jvp_call", "custom_vjp_call",
+           "custom_vjp_call_jaxpr", "remat", "checkpoint"}
+
+
+def _jax() -> Any:
+    return require("jax", "jax", "JAX import/export")
+
+
+def _arg_names(fn: Callable, n: int) -> list[str]:
+    try:
+        params = [p.name for p in inspect.signature(fn).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        params = []
+    return params[:n] + [f"x{i}" for i in range(len(params), n)]
+
+
+def from_jax(fn: Callable, *example_args: Any) -> Graph:
+    """The Graph of ``fn`` traced at ``example_args`` (arrays or pytrees of arrays)."""
+    jax = _jax()
+    leaves_per_arg = [jax.tree_util.tree_leaves(a) for a in example_args]
+    wide = any(np.asarray(leaf).dtype == np.float64 for leaves in leaves_per_arg
+               for leaf in leaves)
+    with jax.enable_x64(wide):
+        closed = jax.make_jaxpr(fn)(*example_args)
+    names: list[str] = []
+    for base, leaves in zip(_arg_names(fn, len(example_args)), leaves_per_arg):
+        names += [base] if len(leaves) == 1 else [f"{base}_{i}" for i in range(len(leaves))]
+    conv = _Converter(jax)
+    jaxpr = closed.jaxpr
+    inputs = []
+    for name, var in zip(names, jaxpr.invars):
+        dtype = np.dtype(var.aval.dtype).name
+        if dtype not in ("float32", "float64", "bool"):
+            raise UnsupportedOperation(f"from_jax: input {name!r} has dtype {dtype}; only "
+                                       "float32/float64/bool inputs are supported")
+        inputs.append(input_node(name, tuple(var.aval.shape), dtype))
+    outs = conv.run(closed, inputs, top=True)
+    if conv.unsupported:
+        raise UnsupportedOperation("from_jax: unsupported jaxpr primitive(s): "
+                                   + ", ".join(sorted(conv.unsupported)))
+    return Graph(outs, inputs)
+
+
+class _Converter:
+    def __init__(self, jax: Any) -> None:
+        self.jax = jax
+        self.unsupported: set[str] = set()
+
+    def run(self, closed: Any, args: list[Node], top: bool = False) -> list[Node]:
+        jaxpr = closed.jaxpr
+        env: dict[Any, Node] = {}
+        for var, const in zip(jaxpr.constvars, closed.consts):
+            env[var] = self.constant(const)
+        for var, node in zip(jaxpr.invars, args):
+            env[var] = node
+        needed = self.needed(jaxpr)
+        for eqn in jaxpr.eqns:
+            if not any(v in needed for v in eqn.outvars if not self.is_drop(v)):
+                continue
+            ins = [self.read(env, v) for v in eqn.invars]
+            if any(i is None for i in ins):
+                continue  # an input came from an unsupported primitive
+            try:
+                outs = self.eqn(eqn, ins)
+            except UnsupportedOperation as exc:
+                self.unsupported.add(str(exc))
+                continue
+            for v, o in zip(eqn.outvars, outs):
+                env[v] = o
+        results = [self.read(env, v) for v in jaxpr.outvars]
+        if any(r is None for r in results):
+            return []
+        return results
+
+    def is_drop(self, v: Any) -> bool:
+        return type(v).__name__ == "DropVar"
+
+    def needed(self, jaxpr: Any) -> set:
+        need = {v for v in jaxpr.outvars if not self.is_literal(v)}
+        for eqn in reversed(jaxpr.eqns):
+            if any(v in need for v in eqn.outvars if not self.is_drop(v)):
+                need.update(v for v in eqn.invars if not self.is_literal(v))
+        return need
+
+    def is_literal(self, v: Any) -> bool:
+        return type(v).__name__ == "Literal"
+
+    def read(self, env: dict, v: Any) -> Node | None:
+        if self.is_literal(v):
+            return self.constant(v.val, np.dtype(v.aval.dtype).name)
+        return env.get(v)
+
+    def constant(self, value: Any, dtype: str | None = None) -> Node:
+        arr = np.asarray(value)
+        dtype = dtype or arr.dtype.name
+        if dtype == "bool":
+            return constant_node(arr.astype(bool), "bool")
+        if dtype not in ("float32", "float64"):
+            dtype = "float64"
+        return constant_node(arr.astype(dtype), dtype)
+
+    def eqn(self, eqn: Any, ins: list[Node]) -> list[Node]:
+        name = eqn.primitive.name
+        p = eqn.params
+        out_aval = eqn.outvars[0].aval
+        if name in _SIMPLE:
+            return [apply(_SIMPLE[name], *ins)]
+        if name in _IDENTITY:
+            return list(ins)
+        if name in _INLINE:
+            sub = next((p[k] for k in ("jaxpr", "call_jaxpr", "fun_jaxpr") if k in p), None)
+            if sub is None:
+                raise UnsupportedOperation(name)
+            if not hasattr(sub, "consts"):  # an open Jaxpr
+                sub = self.jax.extend.core.ClosedJaxpr(sub, ()) if hasattr(
+                    self.jax, "extend") else sub
+            outs = self.run(sub, ins[:len(sub.jaxpr.invars)])
+            if not outs:
+                raise UnsupportedOperation(name + " (body)")
+            return outs
+        x = ins[0] if ins else None
+        if name in _REDUCE:
+            axes = tuple(sorted(int(a) for a in p["axes"]))
+            return [apply(_REDUCE[name], x, axis=axes, keepdims=False)]
+        if name == "integer_pow":
+            y = int(p["y"])
+            table = {1: lambda: x, 2: lambda: apply("square", x),
+                     -1: lambda: apply("reciprocal", x),
+                     -2: lambda: apply("reciprocal", apply("square", x)),
+                     3: lambda: apply("mul", apply("square", x), x)}
+            if y in table:
+                return [table[y]()]
+            return [apply("pow", x, constant_node(float(y), x.dtype))]
+        if name == "rsqrt":
+            return [apply("reciprocal", apply("sqrt", x))]
+        if name == "is_finite":
+            return [apply("less", apply("abs", x), constant_node(math.inf, x.dtype))]
+        if name == "sign":
+            zero = constant_node(0.0, x.dtype)
+            return [apply("where", apply("greater", x, zero), constant_node(1.0, x.dtype),
+                          apply("where", apply("less", x, zero), constant_node(-1.0, x.dtype),
+                                x))]
+        if name == "select_n":
+            pred, cases = ins[0], ins[1:]
+            if pred.dtype != "bool" or len(cases) != 2:
+                raise UnsupportedOperation("select_n (with an integer selector)")
+            return [apply("where", pred, cases[1], cases[0])]
+        if name == "clamp":
+            lo, v, hi = ins
+            return [apply("minimum", apply("maximum", v, lo), hi)]
+        if name == "broadcast_in_dim":
+            return [self.broadcast(x, tuple(p["shape"]), tuple(p["broadcast_dimensions"]))]
+        if name == "reshape":
+            if p.get("dimensions") not in (None, ()):
+                raise UnsupportedOperation("reshape (with dimensions)")
+            shape = tuple(int(d) for d in p["new_sizes"])
+            return [x if shape == x.shape else apply("reshape", x, shape=shape)]
+        if name == "squeeze":
+            shape = tuple(out_aval.shape)
+            return [x if shape == x.shape else apply("reshape", x, shape=shape)]
+        if name == "expand_dims":
+            return [apply("reshape", x, shape=tuple(out_aval.shape))]
+        if name == "transpose":
+            perm = tuple(int(a) for a in p["permutation"])
+            return [x if perm == tuple(range(x.ndim)) else apply("transpose", x, axes=perm)]
+        if name == "convert_element_type":
+            dtype = np.dtype(p["new_dtype"]).name
+            if dtype not in ("float32", "float64", "bool"):
+                raise UnsupportedOperation(f"convert_element_type (to {dtype})")
+            return [x if dtype == x.dtype else apply("cast", x, dtype=dtype)]
+        if name == "dot_general":
+            return [self.dot_general(ins[0], ins[1], p["dimension_numbers"])]
+        raise UnsupportedOperation(name)
+
+    def broadcast(self, x: Node, shape: tuple, dims: tuple) -> Node:
+        new_axes = tuple(i for i in range(len(shape)) if i not in dims)
+        out = apply("expand_dims", x, axis=new_axes) if new_axes else x
+        return out if out.shape == shape else apply("broadcast_to", out, shape=shape)
+
+    def dot_general(self, a: Node, b: Node, dims: Any) -> Node:
+        (lc, rc), (lb, rb) = dims
+        lc, rc, lb, rb = (tuple(int(i) for i in d) for d in (lc, rc, lb, rb))
+        if len(lc) != 1 or len(rc) != 1:
+            raise UnsupportedOperation("dot_general (with several contracting dims)")
+        a_free = [i for i in range(a.ndim) if i not in lc and i not in lb]
+        b_free = [i for i in range(b.ndim) if i not in rc and i not in rb]
+        if len(a_free) > 1 or len(b_free) > 1:
+            raise UnsupportedOperation("dot_general (with several free dims per operand)")
+        a2 = self.permute(a, lb + tuple(a_free) + lc)
+        b2 = self.permute(b, rb + rc + tuple(b_free))
+        if not a_free:
+            a2 = apply("expand_dims", a2, axis=(a2.ndim - 1,))
+        if not b_free:
+            b2 = apply("expand_dims", b2, axis=(b2.ndim,))
+        out = apply("matmul", a2, b2)
+        if not a_free or not b_free:
+            shape = out.shape[:len(lb)] + tuple(a.shape[i] for i in a_free) + \
+                tuple(b.shape[i] for i in b_free)
+            out = apply("reshape", out, shape=shape)
+        return out
+
+    def permute(self, x: Node, perm: tuple) -> Node:
+        return x if perm == tuple(range(x.ndim)) else apply("transpose", x, axes=perm)
+
+
+# -- graph -> JAX ---------------------------------------------------------------------------------
+
+
+def to_jax(graph: Graph | Any) -> Callable[..., Any]:
+    """A function computing ``graph`` with ``jax.numpy`` (``jax.jit``-compatible).
+
+    Call it with arrays positionally (``graph.inputs`` order) or by input name; it returns
+    one array, or a tuple for several outputs. Symbolic dims in ``reshape``/
+    ``broadcast_to`` are bound from the argument shapes at call time.
+    """
+    from ..frontend.tensor import as_graph
+
+    jax = _jax()
+    jnp = jax.numpy
+    graph = as_graph(graph)
+    names = graph.input_names
+    table = _jnp_table(jax)
+
+    def fn(*args: Any, **kwargs: Any) -> Any:
+        values = dict(zip(names, args))
+        values.update(kwargs)
+        missing = [n for n in names if n not in values]
+        if missing:
+            raise TypeError(f"missing argument(s) {missing}; inputs are {list(names)}")
+        dims: dict[str, int] = {}
+        env: dict[int, Any] = {}
+        for node in graph.inputs:
+            arr = jnp.asarray(values[node.name], dtype=node.dtype)
+            for want, got in zip(node.shape, arr.shape):
+                if isinstance(want, str):
+                    dims.setdefault(want, int(got))
+            env[node.uid] = arr
+        for node in graph.nodes():
+            if node.uid in env:
+                continue
+            args_ = [env[i.uid] for i in node.inputs]
+            if node.op == "constant":
+                env[node.uid] = jnp.asarray(node.value, dtype=node.dtype)
+                continue
+            attrs = dict(node.attrs)
+            if "shape" in attrs:
+                attrs["shape"] = tuple(dims[d] if isinstance(d, str) else d
+                                       for d in attrs["shape"])
+            impl = table.get(node.op)
+            if impl is None:
+                raise UnsupportedOperation(f"to_jax: op '{node.op}' has no jax.numpy form")
+            env[node.uid] = impl(*args_, **attrs)
+        outs = tuple(env[o.uid] for o in graph.outputs)
+        return outs[0] if len(outs) == 1 else outs
+
+    fn.__name__ = "eqsat_graph"
+    fn.__doc__ = f"JAX version of:\n{graph}"
+    return fn
+
+
+def _jnp_table(jax: Any) -> dict[str, Callable[..., Any]]:
+    jnp = jax.numpy
+
+    def red(f: Callable) -> Callable:
+        return lambda x, axis, keepdims: f(x, axis=axis, keepdims=keepdims)
+
+    return {
+        "add": jnp.add, "sub": jnp.subtract, "mul": jnp.multiply, "div": jnp.divide,
+        "pow": jnp.power, "maximum": jnp.maximum, "minimum": jnp.minimum, "hypot": jnp.hypot,
+        "logaddexp": jnp.logaddexp, "arctan2": jnp.arctan2, "neg": jnp.negative,
+        "exp": jnp.exp, "log": jnp.log, "log1p": jnp.log1p, "expm1": jnp.expm1,
+        "sqrt": jnp.sqrt, "abs": jnp.abs, "square": jnp.square, "reciprocal": jnp.reciprocal,
+        "sin": jnp.sin, "cos": jnp.cos, "tan": jnp.tan, "tanh": jnp.tanh, "sinh": jnp.sinh,
+        "cosh": jnp.cosh, "arcsin": jnp.arcsin, "arccos": jnp.arccos, "arctan": jnp.arctan,
+        "cbrt": jnp.cbrt, "log2": jnp.log2, "log10": jnp.log10, "exp2": jnp.exp2,
+        "sigmoid": jax.nn.sigmoid, "softplus": jax.nn.softplus,
+        "less": jnp.less, "less_equal": jnp.less_equal, "greater": jnp.greater,
+        "greater_equal": jnp.greater_equal, "equal": jnp.equal, "not_equal": jnp.not_equal,
+        "where": jnp.where, "cast": lambda x, dtype: x.astype(dtype),
+        "sum": red(jnp.sum), "mean": red(jnp.mean), "max": red(jnp.max), "min": red(jnp.min),
+        "prod": red(jnp.prod),
+        "logsumexp": lambda x, axis, keepdims: jax.scipy.special.logsumexp(
+            x, axis=axis, keepdims=keepdims),
+        "matmul": jnp.matmul, "transpose": lambda x, axes: jnp.transpose(x, axes),
+        "reshape": lambda x, shape: jnp.reshape(x, shape),
+        "broadcast_to": lambda x, shape: jnp.broadcast_to(x, shape),
+        "expand_dims": lambda x, axis: jnp.expand_dims(x, axis),
+    }

@@ -1,0 +1,359 @@
+"""SymPy expressions to and from graphs (``pip install 'eqsat-tensor[sympy]'``).
+
+``from_sympy(expr)`` maps SymPy's arithmetic (``Add``, ``Mul`` with negative powers as
+division, ``Pow`` with ``1/2`` as ``sqrt`` and ``2`` as ``square``), elementary functions,
+the C functions of ``sympy.codegen.cfunctions`` (``log1p``, ``expm1``, ``exp2``, ``log2``,
+``log10``, ``Cbrt``, ``hypot``), ``Abs``, ``Max``/``Min``, ``atan2``, ``sign``,
+``Piecewise`` (nested ``where``) and relations to ops. Matrix expressions map where our
+ops can say the same: a ``MatrixSymbol`` is a 2-D input, ``MatMul`` is ``matmul`` (times a
+scalar coefficient), ``MatAdd`` is ``add``, ``Transpose`` is ``transpose``,
+``HadamardProduct`` is ``mul`` and ``MatPow`` with a positive integer is repeated
+``matmul``. An explicit ``Matrix`` (or a list/tuple of expressions) becomes one output per
+entry. Numbers become float constants (rounded from SymPy's exact value).
+
+``to_sympy(graph)`` goes back: scalar inputs become real ``Symbol``s, 2-D inputs
+``MatrixSymbol``s (symbolic dims become positive integer symbols), ``log1p`` & co. the
+``cfunctions`` of the same name, ``sigmoid``/``softplus``/``logaddexp`` their formulas,
+``where`` a ``Piecewise``. Reductions and rank-1 or rank-3+ tensors have no SymPy form and
+raise ``UnsupportedOperation``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from ..errors import UnsupportedOperation
+from ..ir import Graph, Node, apply, constant_node, input_node
+from ._optional import require
+
+
+def _sympy() -> Any:
+    return require("sympy", "sympy", "SymPy import/export")
+
+
+def _cfuncs() -> Any:
+    return require("sympy.codegen.cfunctions", "sympy", "SymPy import/export")
+
+
+# -- SymPy -> graph -------------------------------------------------------------------------------
+
+
+def from_sympy(expr: Any, *, inputs: Sequence[Any] | None = None, dtype: str = "float64",
+               shapes: dict[str, tuple] | None = None) -> Graph:
+    """A Graph computing the SymPy expression(s) ``expr``.
+
+    ``inputs`` (symbols or names) fixes the order of the graph's inputs, default sorted by
+    name; ``shapes`` gives a shape to a scalar symbol (elementwise use on arrays);
+    ``dtype`` is the float dtype of inputs and constants.
+    """
+    sp = _sympy()
+    if isinstance(expr, sp.MatrixBase):
+        exprs = list(expr)
+    elif isinstance(expr, (list, tuple)):
+        exprs = list(expr)
+    else:
+        exprs = [expr]
+    exprs = [sp.sympify(e) for e in exprs]
+    conv = _FromSympy(sp, dtype, dict(shapes or {}))
+    outs = [conv.node(e) for e in exprs]
+    if inputs is None:
+        names = sorted(conv.inputs)
+    else:
+        names = [str(getattr(i, "name", i)) for i in inputs]
+        for n in names:
+            if n not in conv.inputs:
+                conv.inputs[n] = input_node(n, tuple(conv.shapes.get(n, ())), dtype)
+    return Graph(outs, [conv.inputs[n] for n in names])
+
+
+class _FromSympy:
+    def __init__(self, sp: Any, dtype: str, shapes: dict) -> None:
+        self.sp, self.dtype, self.shapes = sp, dtype, shapes
+        self.inputs: dict[str, Node] = {}
+        self.memo: dict[Any, Node] = {}
+        cf = _cfuncs()
+        self.unary = {
+            sp.exp: "exp", sp.log: "log", sp.sin: "sin", sp.cos: "cos", sp.tan: "tan",
+            sp.sinh: "sinh", sp.cosh: "cosh", sp.tanh: "tanh", sp.asin: "arcsin",
+            sp.acos: "arccos", sp.atan: "arctan", sp.Abs: "abs", cf.log1p: "log1p",
+            cf.expm1: "expm1", cf.exp2: "exp2", cf.log2: "log2", cf.log10: "log10",
+            cf.Cbrt: "cbrt", cf.Sqrt: "sqrt",
+        }
+        self.binary = {sp.atan2: "arctan2", cf.hypot: "hypot"}
+        self.relations = {sp.StrictLessThan: "less", sp.LessThan: "less_equal",
+                          sp.StrictGreaterThan: "greater", sp.GreaterThan: "greater_equal",
+                          sp.Equality: "equal", sp.Unequality: "not_equal"}
+
+    def const(self, v: Any) -> Node:
+        try:
+            return constant_node(float(v), self.dtype)
+        except TypeError:
+            raise UnsupportedOperation(f"from_sympy: {v} is not a real number") from None
+
+    def dim(self, d: Any) -> int | str:
+        return int(d) if getattr(d, "is_Integer", False) else str(d)
+
+    def node(self, e: Any) -> Node:
+        if e in self.memo:
+            return self.memo[e]
+        out = self._node(e)
+        self.memo[e] = out
+        return out
+
+    def _input(self, name: str, shape: tuple) -> Node:
+        if name not in self.inputs:
+            self.inputs[name] = input_node(name, shape, self.dtype)
+        return self.inputs[name]
+
+    def _node(self, e: Any) -> Node:
+        sp = self.sp
+        if isinstance(e, sp.MatrixSymbol):
+            return self._input(e.name, (self.dim(e.shape[0]), self.dim(e.shape[1])))
+        if isinstance(e, sp.Symbol):
+            return self._input(e.name, tuple(self.shapes.get(e.name, ())))
+        if e is sp.true or e is sp.false:
+            return constant_node(bool(e), "bool")
+        if getattr(e, "is_Matrix", False):
+            return self.matrix(e)
+        if e.is_number and not e.free_symbols:
+            return self.const(sp.N(e, 30))
+        if isinstance(e, sp.Add):
+            return self.add(e.args)
+        if isinstance(e, sp.Mul):
+            return self.mul(e.args)
+        if isinstance(e, sp.Pow):
+            return self.pow(e.base, e.exp)
+        func = type(e)
+        if func in self.unary:
+            return apply(self.unary[func], self.node(e.args[0]))
+        if func in self.binary:
+            return apply(self.binary[func], *(self.node(a) for a in e.args))
+        if func in (sp.Max, sp.Min):
+            op = "maximum" if func is sp.Max else "minimum"
+            nodes = [self.node(a) for a in e.args]
+            out = nodes[0]
+            for n in nodes[1:]:
+                out = apply(op, out, n)
+            return out
+        if func is sp.sign:
+            x = self.node(e.args[0])
+            zero, one = self.const(0), self.const(1)
+            return apply("where", apply("greater", x, zero), one,
+                         apply("where", apply("less", x, zero), self.const(-1), zero))
+        if func in self.relations:
+            return apply(self.relations[func], self.node(e.lhs), self.node(e.rhs))
+        if isinstance(e, sp.Piecewise):
+            out = self.const(float("nan"))
+            for value, cond in reversed(e.args):
+                out = self.select(cond, self.node(value), out)
+            return out
+        return self.matrix(e)
+
+    def select(self, cond: Any, a: Node, b: Node) -> Node:
+        sp = self.sp
+        if cond is sp.true:
+            return a
+        if cond is sp.false:
+            return b
+        if isinstance(cond, sp.And):
+            out = a
+            for c in cond.args:
+                out = self.select(c, out, b)
+            return out
+        if isinstance(cond, sp.Or):
+            out = b
+            for c in cond.args:
+                out = self.select(c, a, out)
+            return out
+        if isinstance(cond, sp.Not):
+            return self.select(cond.args[0], b, a)
+        return apply("where", self.node(cond), a, b)
+
+    def add(self, args: Sequence[Any]) -> Node:
+        pos, neg = [], []
+        for a in args:
+            coeff, rest = a.as_coeff_Mul()
+            if coeff.is_negative and coeff.is_Number:
+                neg.append(-a)
+            else:
+                pos.append(a)
+        out = self.node(pos[0]) if pos else apply("neg", self.node(neg.pop(0)))
+        for a in pos[1:]:
+            out = apply("add", out, self.node(a))
+        for a in neg:
+            out = apply("sub", out, self.node(a))
+        return out
+
+    def mul(self, args: Sequence[Any]) -> Node:
+        sp = self.sp
+        num, den = [], []
+        sign = 1
+        for a in args:
+            if a.is_Number and a.is_negative:
+                sign, a = -sign, -a
+                if a == 1:
+                    continue
+            if isinstance(a, sp.Pow) and a.exp.is_Number and a.exp.is_negative:
+                den.append(a.base if a.exp == -1 else sp.Pow(a.base, -a.exp, evaluate=False))
+            elif isinstance(a, sp.Rational) and not a.is_Integer and a.p == 1:
+                den.append(sp.Integer(a.q))
+            else:
+                num.append(a)
+        out = self.product(num) if num else None
+        if den:
+            out = apply("div", out if out is not None else self.const(1), self.product(den))
+        if out is None:
+            out = self.const(1)
+        return apply("neg", out) if sign < 0 else out
+
+    def product(self, factors: Sequence[Any]) -> Node:
+        out = self.node(factors[0])
+        for f in factors[1:]:
+            out = apply("mul", out, self.node(f))
+        return out
+
+    def pow(self, base: Any, exp: Any) -> Node:
+        sp = self.sp
+        if base is sp.E:
+            return apply("exp", self.node(exp))
+        b = self.node(base)
+        if exp == sp.Rational(1, 2):
+            return apply("sqrt", b)
+        if exp == 2:
+            return apply("square", b)
+        if exp == -1:
+            return apply("div", self.const(1), b)
+        if exp == sp.Rational(-1, 2):
+            return apply("div", self.const(1), apply("sqrt", b))
+        return apply("pow", b, self.node(exp))
+
+    def matrix(self, e: Any) -> Node:
+        sp = self.sp
+        if isinstance(e, sp.MatMul):
+            scalars = [a for a in e.args if not getattr(a, "is_Matrix", False)]
+            mats = [self.node(a) for a in e.args if getattr(a, "is_Matrix", False)]
+            out = mats[0]
+            for m in mats[1:]:
+                out = apply("matmul", out, m)
+            for s in scalars:
+                out = apply("mul", self.node(s), out)
+            return out
+        if isinstance(e, sp.MatAdd):
+            return self.add(e.args)
+        if isinstance(e, sp.HadamardProduct):
+            return self.product(e.args)
+        if isinstance(e, sp.ImmutableMatrix) or isinstance(e, sp.MatrixBase):
+            return constant_node(sp.matrix2numpy(e, dtype=float), self.dtype)
+        if isinstance(e, sp.Transpose):
+            return apply("transpose", self.node(e.arg), axes=(1, 0))
+        if isinstance(e, sp.MatPow) and e.exp.is_Integer and e.exp > 0:
+            m = self.node(e.base)
+            out = m
+            for _ in range(int(e.exp) - 1):
+                out = apply("matmul", out, m)
+            return out
+        raise UnsupportedOperation(f"from_sympy: {type(e).__name__} ({e}) has no eqsat-tensor op")
+
+
+# -- graph -> SymPy -------------------------------------------------------------------------------
+
+
+def to_sympy(graph: Graph | Any) -> Any:
+    """The SymPy expression of a graph's output (a tuple for several outputs)."""
+    from ..frontend.tensor import as_graph
+
+    sp = _sympy()
+    cf = _cfuncs()
+    graph = as_graph(graph)
+    env: dict[int, Any] = {}
+    for node in graph.nodes():
+        env[node.uid] = _to_sympy_node(sp, cf, node, [env[i.uid] for i in node.inputs])
+    outs = tuple(env[o.uid] for o in graph.outputs)
+    return outs[0] if len(outs) == 1 else outs
+
+
+def _sym_dim(sp: Any, d: int | str) -> Any:
+    return sp.Integer(d) if isinstance(d, int) else sp.Symbol(d, integer=True, positive=True)
+
+
+def _number(sp: Any, v: float) -> Any:
+    if v != v:
+        return sp.nan
+    if v in (float("inf"), float("-inf")):
+        return sp.oo if v > 0 else -sp.oo
+    if float(v).is_integer() and abs(v) < 2 ** 53:
+        return sp.Integer(int(v))
+    return sp.Float(v)
+
+
+def _to_sympy_node(sp: Any, cf: Any, node: Node, a: list[Any]) -> Any:
+    op = node.op
+    if op == "input":
+        if node.ndim == 0:
+            return sp.Symbol(node.name, real=True)
+        if node.ndim == 2:
+            return sp.MatrixSymbol(node.name, *(_sym_dim(sp, d) for d in node.shape))
+        raise UnsupportedOperation(f"to_sympy: input {node.name!r} has rank {node.ndim}; only "
+                                   "scalars and matrices have a SymPy form")
+    if op == "constant":
+        if node.dtype == "bool":
+            return sp.true if node.value else sp.false
+        if node.ndim:
+            return sp.ImmutableMatrix(node.value) if node.ndim == 2 else _unsupported(node)
+        return _number(sp, float(node.value))
+    is_mat = [getattr(x, "is_Matrix", False) for x in a]
+    if any(is_mat):
+        return _matrix_op(sp, node, a, is_mat)
+    table = {
+        "add": lambda: a[0] + a[1], "sub": lambda: a[0] - a[1], "mul": lambda: a[0] * a[1],
+        "div": lambda: a[0] / a[1], "pow": lambda: a[0] ** a[1], "neg": lambda: -a[0],
+        "exp": lambda: sp.exp(a[0]), "log": lambda: sp.log(a[0]),
+        "log1p": lambda: cf.log1p(a[0]), "expm1": lambda: cf.expm1(a[0]),
+        "exp2": lambda: cf.exp2(a[0]), "log2": lambda: cf.log2(a[0]),
+        "log10": lambda: cf.log10(a[0]), "cbrt": lambda: cf.Cbrt(a[0]),
+        "sqrt": lambda: sp.sqrt(a[0]), "abs": lambda: sp.Abs(a[0]),
+        "square": lambda: a[0] ** 2, "reciprocal": lambda: 1 / a[0],
+        "sin": lambda: sp.sin(a[0]), "cos": lambda: sp.cos(a[0]), "tan": lambda: sp.tan(a[0]),
+        "tanh": lambda: sp.tanh(a[0]), "sinh": lambda: sp.sinh(a[0]),
+        "cosh": lambda: sp.cosh(a[0]), "arcsin": lambda: sp.asin(a[0]),
+        "arccos": lambda: sp.acos(a[0]), "arctan": lambda: sp.atan(a[0]),
+        "arctan2": lambda: sp.atan2(a[0], a[1]), "hypot": lambda: cf.hypot(a[0], a[1]),
+        "maximum": lambda: sp.Max(a[0], a[1]), "minimum": lambda: sp.Min(a[0], a[1]),
+        "logaddexp": lambda: sp.log(sp.exp(a[0]) + sp.exp(a[1])),
+        "sigmoid": lambda: 1 / (1 + sp.exp(-a[0])),
+        "softplus": lambda: sp.log(1 + sp.exp(a[0])),
+        "less": lambda: sp.Lt(a[0], a[1]), "less_equal": lambda: sp.Le(a[0], a[1]),
+        "greater": lambda: sp.Gt(a[0], a[1]), "greater_equal": lambda: sp.Ge(a[0], a[1]),
+        "equal": lambda: sp.Eq(a[0], a[1]), "not_equal": lambda: sp.Ne(a[0], a[1]),
+        "where": lambda: sp.Piecewise((a[1], a[0]), (a[2], True)),
+        "cast": lambda: sp.Ne(a[0], 0) if node.dtype == "bool" else a[0],
+    }
+    if op not in table:
+        return _unsupported(node)
+    return table[op]()
+
+
+def _matrix_op(sp: Any, node: Node, a: list[Any], is_mat: list[bool]) -> Any:
+    op = node.op
+    if op == "matmul" and all(is_mat):
+        return sp.MatMul(a[0], a[1])
+    if op == "add" and all(is_mat):
+        return sp.MatAdd(a[0], a[1])
+    if op == "sub" and all(is_mat):
+        return sp.MatAdd(a[0], -a[1])
+    if op == "mul" and all(is_mat):
+        return sp.HadamardProduct(a[0], a[1])
+    if op == "mul":
+        return sp.MatMul(*a)
+    if op == "div" and is_mat[0] and not is_mat[1]:
+        return sp.MatMul(1 / a[1], a[0])
+    if op == "neg":
+        return -a[0]
+    if op == "transpose" and node.attr("axes") == (1, 0):
+        return sp.Transpose(a[0])
+    return _unsupported(node)
+
+
+def _unsupported(node: Node) -> Any:
+    raise UnsupportedOperation(f"to_sympy: op '{node.op}' on shape {node.shape} has no SymPy "
+                               "form")
