@@ -378,7 +378,10 @@ class Node:
 
     def __new__(cls, op: str, inputs: tuple["Node", ...], attrs: tuple[tuple[str, Any], ...],
                 shape: Shape, dtype: str) -> "Node":
-        key = (op, tuple(i.uid for i in inputs), tuple((k, _attr_key(v)) for k, v in attrs))
+        # shape and dtype are part of a leaf's identity: input "x" of shape (3,) is not
+        # input "x" of shape (), and the float32 constant 1 is not the float64 one
+        key = (op, tuple(i.uid for i in inputs), tuple((k, _attr_key(v)) for k, v in attrs),
+               tuple(shape), dtype)
         node = _TABLE.get(key)
         if node is not None:
             return node
