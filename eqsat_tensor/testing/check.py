@@ -256,6 +256,8 @@ def _element_strategy(dtype: str, kinds: set[str], allow_special: bool) -> st.Se
     if kinds & {"negative", "nonpositive"}:
         hi, hi_open = 0.0, "negative" in kinds
     nonzero = "nonzero" in kinds
+    if lo is not None and hi is not None and (lo > hi or (lo == hi and (lo_open or hi_open))):
+        return st.nothing()  # contradictory guards: nothing to sample
 
     def ok(v: float) -> bool:
         if math.isnan(v):
