@@ -25,9 +25,10 @@ A failure is shrunk by hypothesis to a minimal counterexample (``Counterexample`
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from os import PathLike
-from typing import Any, Callable, Iterable, NoReturn
+from typing import Any, NoReturn
 
 import numpy as np
 from hypothesis import HealthCheck, Phase, Verbosity, assume, given, settings
@@ -38,7 +39,7 @@ from hypothesis.extra import numpy as hnp
 
 from ..errors import DTypeError, ShapeError
 from ..ir import OPS, Graph, Node, broadcast_shapes, constant_node, input_node
-from ..rulelang.ast import App, Const, Guard, Rule, RuleSet, Var, instantiate, pattern_vars
+from ..rulelang.ast import App, Guard, Rule, RuleSet, Var, instantiate, pattern_vars
 from . import errbound, oracle
 
 TOL_ULPS = 4.0  # agreement tolerance on top of the rounding-error bounds
@@ -105,7 +106,8 @@ class RuleResult:
         return label if self.ieee == "finite" else f"{label} [strict]"
 
     def __str__(self) -> str:
-        head = f"{self.label}: {self.verdict} ({self.samples} samples, max {self.max_ulps:.3g} ulps)"
+        head = (f"{self.label}: {self.verdict} ({self.samples} samples, "
+                f"max {self.max_ulps:.3g} ulps)")
         if self.reason:
             head += f": {self.reason}"
         if self.counterexample is not None:
@@ -450,7 +452,8 @@ def _compare(plan: _Plan, dtype: str, lv: np.ndarray, rv: np.ndarray, lb: np.nda
                                  f"right {rval!r}")
         eulp = float(np.spacing(np.asarray(min(abs(efloat or 0.0), float(np.finfo(dtype).max)),
                                            dtype=dtype))) if efloat is not None else 1.0
-        accurate_alone = ur <= TOL_ULPS + float(rb[idx]) / eulp
+        own_bound = float(rb[idx]) / eulp if math.isfinite(float(rb[idx])) else 0.0
+        accurate_alone = ur <= TOL_ULPS + own_bound
         if ur <= TOL_ULPS or (ur <= ul + TOL_ULPS and (math.isfinite(ul) or accurate_alone)):
             stats.max_ulps = max(stats.max_ulps, ur)
             continue
@@ -657,5 +660,40 @@ def count_checks(rules: RulesLike, ieee: str = "finite") -> tuple[list[Rule], in
     return collected, n
 
 
+def compare_graphs(original: Graph, optimized: Graph, arrays: list[Any],
+                   values: list[Any] | None = None, ieee: str = "finite") -> str | None:
+    """Whether ``optimized`` computes what ``original`` does, under ``check_rules``'s
+    semantics (within rounding bounds, or closer to the exact value; NaN where the
+    original is undefined). Both graphs take ``arrays`` in ``graph.inputs`` order.
+    ``values``: outputs of ``optimized`` computed elsewhere (another backend) to judge
+    instead of its reference-backend values. Returns None, or a message naming the output,
+    the element and the values."""
+    ref = errbound.evaluate_with_bounds(original, arrays)
+    new = errbound.evaluate_with_bounds(optimized, arrays)
+    plan = _Plan("graph", None, None, (), [], {}, {}, set(), set(), set(), [], False,
+                 ieee == "strict")
+    for i, ((lv, lb), (rv, rb)) in enumerate(zip(ref, new)):
+        if values is not None:
+            rv = np.asarray(values[i])
+        if rv.shape != lv.shape or rv.dtype != lv.dtype:
+            return (f"output {i}: shape/dtype {rv.shape} {rv.dtype}, expected {lv.shape} "
+                    f"{lv.dtype}")
+        if lv.dtype == np.bool_:
+            if not np.array_equal(lv, rv):
+                return f"output {i}: boolean results differ"
+            continue
+
+        def exact(i: int = i) -> np.ndarray:
+            return oracle.exact(Graph(original.outputs[i], inputs=original.inputs), arrays)[0]
+
+        with np.errstate(all="ignore"):
+            problem = _compare(plan, str(lv.dtype), lv, rv, lb, rb, exact, _Stats())
+        if problem is not None:
+            index, ex, reason = problem
+            return (f"output {i} at {index}: original {lv[index]!r}, optimized {rv[index]!r}, "
+                    f"exact {ex!r}: {reason}")
+    return None
+
+
 __all__ = ["CheckReport", "Counterexample", "RuleResult", "TOL_ULPS", "check_rules",
-           "count_checks"]
+           "compare_graphs", "count_checks"]

@@ -12,7 +12,8 @@ When ``eqsat_tensor.mpeval`` is available its ``exact`` is used instead (see
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import mpmath
 import numpy as np
@@ -180,10 +181,13 @@ def ulps_from_exact(value: float, exact_value: Any, dtype: str) -> float:
         return 0.0 if np.isnan(value) else np.inf
     if mpmath.isinf(exact_value):
         return 0.0 if value == float(exact_value) else np.inf
+    with np.errstate(over="ignore"):
+        rounded = float(np.asarray(float(exact_value), dtype=dtype))
+    if np.isinf(rounded):  # the exact value overflows the dtype: inf is correctly rounded
+        return 0.0 if value == rounded else np.inf
     if not np.isfinite(value):
         return np.inf
     info = np.finfo(dtype)
     with mpmath.workprec(PREC):
-        rounded = float(exact_value)
         ulp = float(np.spacing(np.asarray(min(abs(rounded), float(info.max)), dtype=dtype)))
         return float(abs(mpmath.mpf(float(value)) - exact_value) / ulp)
