@@ -36,7 +36,7 @@ def _templates(rng: np.random.Generator, t: et.Tensor, u: et.Tensor) -> et.Tenso
         lambda: t + 0, lambda: t - t, lambda: et.sqrt(t * t), lambda: et.log(et.exp(t)),
         lambda: t * u / t, lambda: (t + u) - t, lambda: et.exp(t) * et.exp(u),
         lambda: et.log(et.sum(et.exp(t), axis=-1)) if t.node.ndim else et.log(et.exp(t)),
-        lambda: -(-t), lambda: et.log(1 + et.exp(t)),
+        lambda: et.neg(et.neg(t)), lambda: et.log(1 + et.exp(t)),
     ][k]()
 
 

@@ -109,6 +109,15 @@ def test_wrong_constant_is_caught():
     assert res.counterexample.rhs_value.flat[0] == 2.0
 
 
+def test_an_intermediate_overflow_is_a_note_not_a_failure():
+    # exp(x + y) => exp(x) * exp(y) is an identity; exp(710) overflows where exp(709) does not
+    res, _ = check(rule("exp-sum", op("exp", op("add", x, y)),
+                        op("mul", op("exp", x), op("exp", y))), examples=150)
+    assert res.verdict == "sound"
+    assert res.range_issues > 0 and res.range_example is not None
+    assert "over/underflow" in res.range_example.reason
+
+
 def test_strict_tag_is_checked_even_in_finite_mode():
     r = rule("mul-zero", op("mul", x, Const(0.0)), Const(0.0), tags=("strict",))
     report = check_rules(r, examples=EXAMPLES, seed=SEED)

@@ -83,8 +83,13 @@ def run(args: argparse.Namespace) -> int:
         verdict = f"[{style[r.verdict]}]{r.verdict}[/]"
         if r.verdict == "skipped":
             verdict += f" ({escape(r.reason)})"
-        elif r.conditioned:
-            verdict += f" ({r.conditioned} ill-conditioned elements within rounding bounds)"
+        notes = []
+        if r.verdict == "sound" and r.conditioned:
+            notes.append(f"{r.conditioned} ill-conditioned elements within rounding bounds")
+        if r.verdict == "sound" and r.range_issues:
+            notes.append(f"{r.range_issues} elements over/underflow in an intermediate")
+        if notes:
+            verdict += f" ({'; '.join(notes)})"
         table.add_row(escape(r.label), str(r.samples), _fmt_error(r.max_ulps), verdict)
     console.print(table)
     for r in report.unsound:

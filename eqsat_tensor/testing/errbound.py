@@ -75,10 +75,11 @@ def _binary(op: str, a: np.ndarray, b: np.ndarray, v: np.ndarray, ea: np.ndarray
     return np.zeros_like(v)  # comparisons: exact
 
 
-def _reduce(op: str, x: np.ndarray, e: np.ndarray, v: np.ndarray, attrs: dict) -> np.ndarray:
+def _reduce(op: str, x: np.ndarray, e: np.ndarray, v: np.ndarray, attrs: dict,
+            rounding: bool) -> np.ndarray:
     axis, keepdims = attrs["axis"], attrs["keepdims"]
     n = math.prod(x.shape[i] for i in axis) if axis else 1
-    u = np.finfo(v.dtype).eps / 2
+    u = np.finfo(v.dtype).eps / 2 if rounding else 0.0
     if op in ("max", "min"):
         return np.max(e, axis=axis, keepdims=keepdims)
     if op in ("sum", "mean"):
@@ -93,19 +94,19 @@ def _reduce(op: str, x: np.ndarray, e: np.ndarray, v: np.ndarray, attrs: dict) -
 
 
 def _node_bound(node: Node, args: list[np.ndarray], errs: list[np.ndarray], v: np.ndarray,
-                dims: dict[str, int]) -> np.ndarray:
+                dims: dict[str, int], rounding: bool = True) -> np.ndarray:
     if node.dtype == "bool":
         return np.zeros(v.shape)
     spec = OPS[node.op]
     attrs = dict(node.attrs)
-    u = np.finfo(node.dtype).eps / 2
-    tiny = np.finfo(node.dtype).smallest_subnormal
+    u = np.finfo(node.dtype).eps / 2 if rounding else 0.0
+    tiny = np.finfo(node.dtype).smallest_subnormal if rounding else 0.0
     if spec.kind == "layout":
         if "shape" in attrs:
             attrs["shape"] = concrete_shape(attrs["shape"], dims)
         return np.asarray(spec.reference(errs[0], **attrs), dtype=np.float64)
     if spec.kind == "reduction":
-        return _reduce(node.op, args[0], errs[0], v, attrs)
+        return _reduce(node.op, args[0], errs[0], v, attrs, rounding)
     if spec.kind == "matmul":
         a, b = np.abs(args[0]), np.abs(args[1])
         k = args[0].shape[-1]
@@ -118,11 +119,17 @@ def _node_bound(node: Node, args: list[np.ndarray], errs: list[np.ndarray], v: n
     return _binary(node.op, args[0], args[1], v, errs[0], errs[1]) + local
 
 
-def evaluate_with_bounds(graph: Graph, arrays: list[Any], dims: dict[str, int] | None = None
+def evaluate_with_bounds(graph: Graph, arrays: list[Any], dims: dict[str, int] | None = None,
+                         *, rounding: bool = True, perturb_inputs: bool = False
                          ) -> list[tuple[np.ndarray, np.ndarray]]:
     """``(value, error bound)`` of each output of ``graph`` for inputs in ``graph.inputs``
     order. Values are exactly those of ``backends.numpy_ref.evaluate``; bounds are float64
-    arrays of the output's shape, ``inf`` where the bound is not finite."""
+    arrays of the output's shape, ``inf`` where the bound is not finite.
+
+    With ``rounding=False, perturb_inputs=True`` the bound is instead the sensitivity of
+    the exact result to a relative perturbation of one unit roundoff in every input (the
+    condition of the expression at this point), which is how far any backward-stable
+    evaluation of it may stray."""
     from ..backends.numpy_ref import _eval_node
 
     dims = dims or {}
@@ -130,7 +137,12 @@ def evaluate_with_bounds(graph: Graph, arrays: list[Any], dims: dict[str, int] |
     errs: dict[int, np.ndarray] = {}
     for n, a in zip(graph.inputs, arrays):
         vals[n.uid] = np.asarray(a, dtype=n.dtype)
-        errs[n.uid] = np.zeros(vals[n.uid].shape)
+        if perturb_inputs and n.dtype != "bool":
+            u_in = np.finfo(n.dtype).eps / 2
+            with np.errstate(all="ignore"):
+                errs[n.uid] = np.abs(vals[n.uid].astype(np.float64)) * u_in
+        else:
+            errs[n.uid] = np.zeros(vals[n.uid].shape)
     with np.errstate(all="ignore"):
         for node in graph.nodes():
             if node.uid in vals:
@@ -142,7 +154,8 @@ def evaluate_with_bounds(graph: Graph, arrays: list[Any], dims: dict[str, int] |
                 errs[node.uid] = np.zeros(v.shape)
                 continue
             arg_errs = [np.broadcast_to(errs[i.uid], vals[i.uid].shape) for i in node.inputs]
-            e = np.asarray(_node_bound(node, args, arg_errs, v, dims), dtype=np.float64)
+            e = np.asarray(_node_bound(node, args, arg_errs, v, dims, rounding),
+                           dtype=np.float64)
             e = np.broadcast_to(e, v.shape)
             errs[node.uid] = np.where(np.isfinite(e) & ~np.isnan(e), e, np.inf)
     return [(vals[o.uid], errs[o.uid]) for o in graph.outputs]
