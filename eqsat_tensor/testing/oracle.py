@@ -163,15 +163,97 @@ def to_mp(array: np.ndarray) -> np.ndarray:
     return _obj(np.frompyfunc(lambda v: mpmath.mpf(float(v)), 1, 1)(arr))
 
 
-def exact(graph: Graph, arrays: list[Any], dims: dict[str, int] | None = None) -> list[np.ndarray]:
-    """Exact values (object arrays of ``mpmath.mpf``) of ``graph.outputs``."""
-    dims = dims or {}
-    with mpmath.workprec(PREC):
-        env = {n.uid: to_mp(np.asarray(a, dtype=n.dtype)) for n, a in zip(graph.inputs, arrays)}
+# Ops that are exact at PREC bits on exact operands (sums and products of a few floats).
+_EXACT_OPS = {"add", "sub", "mul", "neg", "abs", "square", "maximum", "minimum", "where",
+              "cast", "sum", "max", "min", "less", "less_equal", "greater", "greater_equal",
+              "equal", "not_equal", "matmul", "transpose", "reshape", "broadcast_to",
+              "expand_dims", "constant"}
+
+
+def _any_of(node: Node, masks: list[np.ndarray], dims: dict[str, int]) -> np.ndarray:
+    """Element ``i`` of the result depends on a True element of some input mask."""
+    spec = OPS[node.op]
+    attrs = dict(node.attrs)
+    if spec.kind == "reduction":
+        return np.any(masks[0], axis=attrs["axis"], keepdims=attrs["keepdims"])
+    if spec.kind == "matmul":
+        a, b = (m.astype(np.float64) for m in masks)
+        return (a @ np.ones(b.shape) + np.ones(a.shape) @ b) > 0
+    if spec.kind == "layout":
+        if "shape" in attrs:
+            attrs["shape"] = concrete_shape(attrs["shape"], dims)
+        return np.asarray(spec.reference(masks[0], **attrs))
+    return np.logical_or.reduce(np.broadcast_arrays(*masks)) if masks else np.zeros((), bool)
+
+
+def _cancelled(node: Node, args: list[np.ndarray], out: np.ndarray, prec: int) -> np.ndarray:
+    """Where a sum cancelled (nearly) every bit of PREC: the result is not trustworthy."""
+    if node.op not in ("add", "sub", "sum", "mean", "logsumexp"):
+        return np.zeros(np.shape(out), bool)
+    scale = mpmath.ldexp(1, -(prec - 64))
+    if node.op in ("add", "sub"):
+        f = np.frompyfunc(lambda r, a, b: bool(not _isnan(r) and not mpmath.isinf(r) and
+                                               abs(r) <= scale * max(abs(a), abs(b))
+                                               and (a != 0 or b != 0)), 3, 1)
+        return np.asarray(f(out, *args), dtype=bool)
+    if node.op == "logsumexp":
+        return np.zeros(np.shape(out), bool)
+    attrs = dict(node.attrs)
+    mag = _reduce(_ADD, _obj(np.frompyfunc(abs, 1, 1)(args[0])), attrs["axis"],
+                  attrs["keepdims"])
+    if node.op == "mean":
+        n = int(np.prod([args[0].shape[i] for i in attrs["axis"]]))
+        mag = _obj(np.frompyfunc(lambda v: v / n, 1, 1)(mag))
+    f = np.frompyfunc(lambda r, m: bool(not _isnan(r) and not mpmath.isinf(r) and m != 0 and
+                                        abs(r) <= scale * m), 2, 1)
+    return np.asarray(f(out, mag), dtype=bool)
+
+
+def _exact_at(graph: Graph, arrays: list[Any], dims: dict[str, int], prec: int
+              ) -> list[tuple[np.ndarray, np.ndarray]]:
+    with mpmath.workprec(prec):
+        env: dict[int, np.ndarray] = {}
+        inexact: dict[int, np.ndarray] = {}
+        unknown: dict[int, np.ndarray] = {}
+        for n, a in zip(graph.inputs, arrays):
+            env[n.uid] = to_mp(np.asarray(a, dtype=n.dtype))
+            inexact[n.uid] = unknown[n.uid] = np.zeros(np.shape(a), bool)
         for node in graph.nodes():
-            if node.uid not in env:
-                env[node.uid] = _eval_node(node, [env[i.uid] for i in node.inputs], dims)
-        return [env[o.uid] for o in graph.outputs]
+            if node.uid in env:
+                continue
+            args = [env[i.uid] for i in node.inputs]
+            out = _eval_node(node, args, dims)
+            env[node.uid] = out
+            ins = [inexact[i.uid] for i in node.inputs]
+            unk = _any_of(node, [unknown[i.uid] for i in node.inputs], dims)
+            inx = _any_of(node, ins, dims)
+            if node.op not in _EXACT_OPS:
+                inx = np.ones(np.shape(out), bool)
+            cancel = _cancelled(node, args, out, prec) & np.broadcast_to(
+                _any_of(node, ins, dims), np.shape(out))
+            inexact[node.uid] = np.broadcast_to(inx, np.shape(out))
+            unknown[node.uid] = np.broadcast_to(unk, np.shape(out)) | cancel
+        return [(env[o.uid], unknown[o.uid]) for o in graph.outputs]
+
+
+def exact_with_unknown(graph: Graph, arrays: list[Any], dims: dict[str, int] | None = None
+                       ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``(exact values, unknown mask)`` per output: object arrays of ``mpmath.mpf`` and a
+    bool mask of the elements the oracle cannot vouch for (an inexact intermediate
+    cancelled to below the working precision, as in ``1 - sigmoid(1e300)``). Precision
+    starts at PREC bits and is raised to 4 * PREC where something cancelled."""
+    dims = dims or {}
+    outs = _exact_at(graph, arrays, dims, PREC)
+    if not any(u.any() for _, u in outs):
+        return outs
+    better = _exact_at(graph, arrays, dims, 4 * PREC)
+    return [(np.where(u1, v2, v1), u1 & u2) for (v1, u1), (v2, u2) in zip(outs, better)]
+
+
+def exact(graph: Graph, arrays: list[Any], dims: dict[str, int] | None = None) -> list[np.ndarray]:
+    """Exact values (object arrays of ``mpmath.mpf``) of ``graph.outputs``; see
+    ``exact_with_unknown`` for which elements can be trusted."""
+    return [v for v, _ in exact_with_unknown(graph, arrays, dims)]
 
 
 def ulps_from_exact(value: float, exact_value: Any, dtype: str) -> float:
