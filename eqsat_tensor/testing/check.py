@@ -456,19 +456,20 @@ def _compare(plan: _Plan, dtype: str, lv: np.ndarray, rv: np.ndarray, lb: np.nda
              stats: _Stats) -> tuple[tuple[int, ...], float | None, str] | None:
     """None when the sides agree on every element, else (index, exact, reason).
 
+    ``exact_fn()`` gives the exact values of both sides and the mask of elements where the
+    oracle cannot vouch for the left side's (counted in ``stats.undecided``). Elements
+    where the sides are the same real function and the right side only over/underflows in
+    an intermediate are counted in ``stats.range_issues`` (reassociation does that at the
+    edge of the range), not failed.
+
     ``lb`` and ``rb`` are the sides' rounding-error bounds, ``ls`` the left side's
     sensitivity to input perturbations of one unit roundoff: the right side may differ
     from the left by ``TOL_ULPS`` ulps plus ``lb + rb + ls``, except for stability rules
-    (``TOL_ULPS`` only). This is soundness, not accuracy: a right side may lose accuracy
-    to cancellation in its own sums (what reassociation and ``log(a*b) => log(a) +
-    log(b)`` do), by as much as its rounding bound says; stability rules are where
-    accuracy is judged.
-
-    ``exact_fn()`` gives the exact values of both sides and the mask of elements where the
-    oracle cannot vouch for the left side's (counted in ``stats.undecided``). Elements where the sides are the
-    same real function and the right side only over/underflows in an intermediate are
-    counted in ``stats.range_issues`` (reassociation does that at the edge of the range),
-    not failed."""
+    (``TOL_ULPS`` plus one ulp per rounding op of the right side). This is soundness, not
+    accuracy: a right side may lose accuracy to cancellation in its own sums (what
+    reassociation and ``log(a*b) => log(a) + log(b)`` do), by as much as its rounding
+    bound says; stability rules are where accuracy is judged.
+    """
     rv = np.broadcast_to(rv, lv.shape)
     lb, rb = np.broadcast_to(lb, lv.shape), np.broadcast_to(rb, lv.shape)
     ls = np.broadcast_to(ls, lv.shape)

@@ -188,7 +188,8 @@ def _any_of(node: Node, masks: list[np.ndarray], dims: dict[str, int]) -> np.nda
 
 def _cancelled(node: Node, args: list[np.ndarray], out: np.ndarray, prec: int) -> np.ndarray:
     """Where a sum cancelled (nearly) every bit of PREC: the result is not trustworthy."""
-    if node.op not in ("add", "sub", "sum", "mean", "logsumexp"):
+    if node.op not in ("add", "sub", "sum", "mean", "logsumexp") or (
+            node.op == "sub" and node.inputs[0] is node.inputs[1]):  # x - x is exactly 0
         return np.zeros(np.shape(out), bool)
     scale = mpmath.ldexp(1, -(prec - 64))
     if node.op in ("add", "sub"):
