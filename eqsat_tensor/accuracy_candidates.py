@@ -26,7 +26,7 @@ from .accuracy import Samples, local_error
 from .cost import CostModel
 from .egraph import schedule as schedule_mod
 from .egraph.bridge import SPAN, build_node, lit, ref
-from .egraph.budget import Budget
+from .egraph.budget import ITERATION_LIMIT, NODE_LIMIT, SATURATED, TIME_LIMIT, Budget
 from .egraph.engine import Session
 from .egraph.extract import Extractor, Selection, snapshot
 from .egraph.fold import fold_constants
@@ -107,16 +107,16 @@ def run_guarded(session: Session, schedule: schedule_mod.Schedule, budget: Budge
         left_time = budget.seconds - (t0 - started)
         phase_iters = max(1, int(left_iters * phase.share)) if left_iters > 0 else 0
         deadline = t0 + max(0.0, left_time * phase.share)
-        done, growth, reason = 0, 1.0, schedule_mod.SATURATED
+        done, growth, reason = 0, 1.0, SATURATED
         while True:
             if done >= phase_iters:
-                reason = schedule_mod.ITERATION_LIMIT
+                reason = ITERATION_LIMIT
                 break
             if time.perf_counter() >= deadline:
-                reason = schedule_mod.TIME_LIMIT
+                reason = TIME_LIMIT
                 break
             if size * max(growth, 1.0) ** 2 >= budget.nodes:
-                reason = schedule_mod.NODE_LIMIT
+                reason = NODE_LIMIT
                 break
             counts = session.step(phase.name, budget.match_limit, budget.ban_length)
             done += 1
@@ -130,7 +130,7 @@ def run_guarded(session: Session, schedule: schedule_mod.Schedule, budget: Budge
             growth, size = new_size / max(size, 1), new_size
         log.phase_seconds[phase.name] = time.perf_counter() - t0
         log.phase_iterations[phase.name] = done
-        if reason != schedule_mod.SATURATED and log.stop_reason == schedule_mod.SATURATED:
+        if reason != SATURATED and log.stop_reason == SATURATED:
             log.stop_reason = reason
     return log
 
@@ -202,25 +202,36 @@ def enumerate_candidates(graph: Graph, rules: RuleSet, budget: Budget, ieee: str
 
 
 def alternatives(ex: Extractor, cls: int) -> list[int]:
-    """The well-typed e-nodes of class ``cls`` other than the chosen one whose children all
-    have a chosen e-node, cheapest first (own cost plus the children's costs). Unlike
+    """The e-nodes of class ``cls`` other than the chosen one whose children all have a
+    chosen e-node, cheapest first (own cost plus the children's costs). Unlike
     ``Extractor.node_cost`` this includes e-nodes that became ready only after their class
-    was settled, such as a costlier but more accurate form at a root."""
+    was settled, such as a costlier but more accurate form at a root. (``select`` rejects
+    the cyclic ones; ill-typed e-nodes, by the extractor's type check, are skipped.)"""
     snap = ex.snap
-    if not hasattr(ex, "_by_class"):
-        by: dict[int, list[int]] = {}
-        for i, n in enumerate(snap.nodes):
-            if ex._valid[i]:
-                by.setdefault(n.cls, []).append(i)
-        ex._by_class = by  # type: ignore[attr-defined]
     chosen = ex.best.get(cls)
     out = []
-    for i in ex._by_class.get(cls, []):  # type: ignore[attr-defined]
+    for i in _members(snap).get(cls, []):
         n = snap.nodes[i]
-        if i == chosen or cls in n.children or any(c not in ex.best for c in n.children):
+        if i == chosen or not ex._valid[i] or cls in n.children or any(c not in ex.best for c in n.children):
             continue
         out.append((ex.own_cost(i) + sum(ex.cost[c] for c in set(n.children)), i))
     return [i for _, i in sorted(out)]
+
+
+_MEMBERS: dict[int, tuple[Any, dict[int, list[int]]]] = {}
+
+
+def _members(snap: Any) -> dict[int, list[int]]:
+    """e-node indices per class of a snapshot (cached for the last snapshot)."""
+    got = _MEMBERS.get(id(snap))
+    if got is not None and got[0] is snap:
+        return got[1]
+    by: dict[int, list[int]] = {}
+    for i, n in enumerate(snap.nodes):
+        by.setdefault(n.cls, []).append(i)
+    _MEMBERS.clear()
+    _MEMBERS[id(snap)] = (snap, by)
+    return by
 
 
 def _local_alternatives(ex: Extractor, roots: list[int], folded: Graph, graph: Graph,

@@ -75,6 +75,22 @@ def _load(target: str):
     return parse_expression(target), {}, None, None
 
 
+def vectorized(graph):
+    """The scalar graph with each input a 1-D array of symbolic length ``n``."""
+    from ..ir import Graph, apply, input_node
+
+    new = {}
+    for node in graph.nodes():
+        if node.op == "input":
+            new[node.uid] = input_node(node.name, ("n",), node.dtype)
+        elif node.inputs:
+            new[node.uid] = apply(node.op, *[new[i.uid] for i in node.inputs],
+                                  **dict(node.attrs))
+        else:
+            new[node.uid] = node
+    return Graph([new[o.uid] for o in graph.outputs], [new[i.uid] for i in graph.inputs])
+
+
 def runtime_ratio(before, after, inputs: dict, size: int = 100_000) -> tuple[str, float]:
     """Measured time of ``after`` over ``before`` on ``size`` elements resampled from
     ``inputs`` (best of 5), on the Numba backend when it is available, else NumPy."""
@@ -92,15 +108,15 @@ def runtime_ratio(before, after, inputs: dict, size: int = 100_000) -> tuple[str
     except Exception:  # noqa: BLE001 - not installed or not landed yet
         backend, name = get_backend("numpy"), "numpy"
     times = []
-    for g in (before, after):
+    for g in (vectorized(before), vectorized(after)):
         fn = backend.compile(g)
         args = [arrays[n] for n in g.input_names]
         with np.errstate(all="ignore"):
-            fn.run(args, {})
+            fn.run(args, {"n": size})
             best = np.inf
             for _ in range(5):
                 t = time.perf_counter()
-                fn.run(args, {})
+                fn.run(args, {"n": size})
                 best = min(best, time.perf_counter() - t)
         times.append(best)
     return name, times[1] / times[0] if times[0] > 0 else 1.0
