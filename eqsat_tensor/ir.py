@@ -118,7 +118,10 @@ def _matmul_shape(shapes: Sequence[Shape], attrs: dict) -> Shape:
 
 def _transpose_shape(shapes: Sequence[Shape], attrs: dict) -> Shape:
     (shape,) = shapes
-    return tuple(shape[i] for i in attrs["axes"])
+    axes = tuple(attrs["axes"])
+    if sorted(axes) != list(range(len(shape))):
+        raise _ShapeMismatch(f"axes {axes} are not a permutation of the {len(shape)} axes")
+    return tuple(shape[i] for i in axes)
 
 
 def _reshape_shape(shapes: Sequence[Shape], attrs: dict) -> Shape:

@@ -322,6 +322,7 @@ def test_public_exports():
     # unknown tag
     ("rule a [expansive, fast]: exp(x) => x", 1, 20, "unknown tag 'fast'"),
     ("rule a [expansive: exp(x) => x", 1, 8, "never closed"),
+    ("rule a [strict,,expansive]: exp(x) => x", 1, 16, "empty tag"),
     # bad attribute name
     ("rule a: sum(x, axes=b) => sum(x, axes=b)", 1, 16, "op 'sum' has no attribute 'axes'"),
     ("rule a: exp(x, axis=b) => x", 1, 16, "op 'exp' has no attribute 'axis' (its attributes: none)"),

@@ -450,7 +450,7 @@ class _FileParser:
                 tag_col = col + (len(part) - len(part.lstrip()))
                 col += len(part) + 1
                 if not tag:
-                    if part or body[pos + 1:close].strip():
+                    if body[pos + 1:close].strip():  # "[a,,b]"; "[]" is no tags
                         raise line.error("syntax error: empty tag", tag_col)
                     continue
                 if tag not in RULE_TAGS:
