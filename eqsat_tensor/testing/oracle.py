@@ -31,13 +31,13 @@ def _isnan(x: Any) -> bool:
 
 
 # Arguments too large to compute with: exp(exp(1000)) has an exponent of 10^434 digits and
-# sin of it would need that many bits of pi. Such values are clamped and the results that
-# depend on them marked unknown (``_CLAMPED`` counts clamps during one node).
+# sin of it would need that many bits of pi. Such results are the NaN object ``_CLAMP``
+# (recognized by identity), and marked unknown with everything that depends on them.
 _EXP_LIKE = {"exp", "expm1", "exp2", "sinh", "cosh", "sigmoid", "softplus", "logaddexp", "tanh",
              "pow"}
 _TRIG = {"sin", "cos", "tan"}
-_EXP_MAG, _TRIG_MAG = 40, 20000
-_CLAMPED = [0]
+_EXP_MAG, _TRIG_MAG = 1100, 20000
+_CLAMP = mpmath.mpf("nan")
 
 
 def _too_big(name: str, args: tuple) -> bool:
@@ -57,14 +57,13 @@ def _too_big(name: str, args: tuple) -> bool:
 
 def _real(fn: Callable, name: str = "") -> Callable:
     """Wrap an mpmath function: NaN in gives NaN out, a complex result is NaN, an argument
-    too large to compute with gives NaN and counts a clamp."""
+    too large to compute with gives ``_CLAMP``."""
 
     def f(*args: Any) -> Any:
         if any(_isnan(a) for a in args):
             return _NAN
         if name and _too_big(name, args):
-            _CLAMPED[0] += 1
-            return _NAN
+            return _CLAMP
         try:
             out = fn(*args)
         except (ZeroDivisionError, ValueError):
@@ -252,10 +251,9 @@ def _exact_at(graph: Graph, arrays: list[Any], dims: dict[str, int], prec: int
             if node.uid in env:
                 continue
             args = [env[i.uid] for i in node.inputs]
-            _CLAMPED[0] = 0
             out = _eval_node(node, args, dims)
             env[node.uid] = out
-            clamped = _CLAMPED[0] > 0  # conservatively: the whole node is unknown
+            clamped = np.asarray(np.frompyfunc(lambda v: v is _CLAMP, 1, 1)(out), dtype=bool)
             ins = [inexact[i.uid] for i in node.inputs]
             unk = _any_of(node, [unknown[i.uid] for i in node.inputs], dims)
             inx = _any_of(node, ins, dims)
