@@ -30,9 +30,10 @@ import json
 import math
 import os
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -79,6 +80,9 @@ class CostModel:
     symbolic_dim: int = 1000
     source: str = f"built-in defaults calibrated {CALIBRATED_ON}"
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_memo", {})
+
     def numel(self, shape: Shape) -> int:
         """Element count, symbolic dims counted as ``symbolic_dim``."""
         return math.prod(d if isinstance(d, int) else self.symbolic_dim for d in shape)
@@ -91,6 +95,16 @@ class CostModel:
                   in_dtypes: Sequence[str], materialized: Sequence[bool] = ()) -> float:
         """Cost of one node. ``materialized[i]`` says operand ``i`` is a computed
         elementwise result (it must be written out if this op cannot fuse it)."""
+        key = (op, shape, dtype, tuple(in_shapes), tuple(in_dtypes), tuple(materialized))
+        memo = self._memo  # type: ignore[attr-defined]
+        got = memo.get(key)
+        if got is None:
+            got = memo[key] = self._node_cost(op, shape, dtype, in_shapes, in_dtypes,
+                                              materialized)
+        return got
+
+    def _node_cost(self, op: str, shape: Shape, dtype: str, in_shapes: Sequence[Shape],
+                   in_dtypes: Sequence[str], materialized: Sequence[bool]) -> float:
         spec = OPS[op]
         n = self.numel(shape)
         if op == "input":
@@ -160,7 +174,7 @@ def measure(n: int = 1 << 20, repeat: int = 5) -> dict[str, Any]:
             if spec.reference is None or spec.kind in ("leaf", "layout", "matmul"):
                 continue
             if spec.kind == "reduction":
-                t = _time(lambda: spec.reference(a, axis=(0,), keepdims=False), repeat)
+                t = _time(lambda ref=spec.reference: ref(a, axis=(0,), keepdims=False), repeat)
                 ns[op] = max(t / n * 1e9 - copy / 2, 0.05)
                 continue
             if op == "cast":
@@ -170,7 +184,7 @@ def measure(n: int = 1 << 20, repeat: int = 5) -> dict[str, Any]:
                 args = [a, b, b][:spec.arity]
                 if op == "where":
                     args = [a > 0.5, a, b]
-                t = _time(lambda: spec.reference(*args), repeat)
+                t = _time(lambda ref=spec.reference, args=args: ref(*args), repeat)
             ns[op] = max(t / n * 1e9 - copy, 0.05)
     m = 256
     x, y = rng.standard_normal((m, m)), rng.standard_normal((m, m))
@@ -179,10 +193,11 @@ def measure(n: int = 1 << 20, repeat: int = 5) -> dict[str, Any]:
             "date": time.strftime("%Y-%m-%d")}
 
 
-def calibrate(path: str | os.PathLike | None = None) -> CostModel:
+def calibrate(path: str | os.PathLike | None = None, *, elements: int = 1 << 20,
+              repeat: int = 5) -> CostModel:
     """Measure op costs on this machine with NumPy, save them as JSON (default: the user
     cache dir, see ``cache_path``) and return the resulting ``CostModel``."""
-    data = measure()
+    data = measure(elements, repeat)
     target = Path(path) if path is not None else cache_path()
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(data, indent=1, sort_keys=True))
@@ -199,14 +214,25 @@ def _from_data(data: dict[str, Any], where: str) -> CostModel:
                    source=f"calibrated {data.get('date', '?')} ({where})")
 
 
+_LOADED: dict[tuple, CostModel] = {}
+
+
 def load_cost_model(path: str | os.PathLike | None = None) -> CostModel:
     """The calibrated model saved by ``calibrate`` if present (and readable), else the
-    built-in defaults."""
+    built-in defaults. Models are kept per file and modification time."""
     target = Path(path) if path is not None else cache_path()
     try:
-        return _from_data(json.loads(target.read_text()), str(target))
-    except (OSError, ValueError, TypeError):
-        return CostModel()
+        key: tuple = (str(target), target.stat().st_mtime_ns)
+    except OSError:
+        key = ("<defaults>",)
+    model = _LOADED.get(key)
+    if model is None:
+        try:
+            model = _from_data(json.loads(target.read_text()), str(target))
+        except (OSError, ValueError, TypeError):
+            model = CostModel()
+        _LOADED[key] = model
+    return model
 
 
 def as_dict(model: CostModel) -> dict[str, Any]:

@@ -19,6 +19,10 @@ FPCore tests. Three functions:
     NaN against NaN is 0 bits; NaN against a number is the maximum (64 for float64, 32 for
     float32).
 
+``exact_nodes`` / ``local_error``
+    Exact values of every node, and Herbie's local error of each node (the error its own
+    float operation adds given exact inputs), to find where accuracy is lost.
+
 ``sample_inputs(graph, precondition, n, seed)``
     Random inputs inside ``{"x": (lo, hi)}`` bounds: half of each input uniform, half
     log-uniform in magnitude where the range spans three or more orders of magnitude.
@@ -46,8 +50,8 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Mapping, Sequence
-from typing import Any, Callable
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import mpmath
 import numpy as np
@@ -583,6 +587,52 @@ def measure_bits(graph: Graph, samples: Sequence[Any] | Mapping[str, Any], *,
     return [bits_of_error(c, e) for c, e in zip(computed, exact_values)]
 
 
+def exact_nodes(graph: Graph, arrays: Sequence[Any] | Mapping[str, Any],
+                **kwargs: Any) -> dict[int, np.ndarray]:
+    """Correctly rounded true value of *every* op node (by uid), inputs as given.
+
+    The same escalation as ``exact`` runs over all nodes at once, so a sample is done only
+    when every node's value is stable. ``kwargs`` go to ``exact``.
+    """
+    ops = [n for n in graph.nodes() if n.op not in ("input", "constant")]
+    if not ops:
+        return {}
+    values = exact(Graph(ops, graph.inputs), arrays, **kwargs)
+    return {n.uid: v for n, v in zip(ops, values)}
+
+
+def local_error(graph: Graph, arrays: Sequence[Any] | Mapping[str, Any],
+                **kwargs: Any) -> dict[int, np.ndarray]:
+    """Herbie's local error of each op node (by uid), in bits per sample: the error of the
+    node's own float operation (the NumPy reference) applied to the correctly rounded
+    exact values of its inputs, against the node's correctly rounded exact value. High
+    local error marks where accuracy is lost; error merely propagated from inputs does
+    not count."""
+    from .ir import OPS
+
+    inputs = dict(zip(graph.input_names, _bind(graph, arrays)))
+    truth = exact_nodes(graph, inputs, **kwargs)
+    out: dict[int, np.ndarray] = {}
+    with np.errstate(all="ignore"):
+        for node in graph.nodes():
+            if node.uid not in truth:
+                continue
+            args = []
+            for i in node.inputs:
+                if i.op == "input":
+                    args.append(np.asarray(inputs[i.name], dtype=i.dtype))
+                elif i.op == "constant":
+                    args.append(np.asarray(i.value, dtype=i.dtype))
+                else:
+                    args.append(truth[i.uid])
+            computed = np.asarray(OPS[node.op].reference(*args, **dict(node.attrs)))
+            if node.dtype == "bool":
+                out[node.uid] = np.where(computed == truth[node.uid], 0.0, 64.0)
+            else:
+                out[node.uid] = bits_of_error(computed.astype(node.dtype), truth[node.uid])
+    return out
+
+
 # -- sampling ------------------------------------------------------------------------------------
 
 
@@ -611,11 +661,12 @@ def _sample_range(rng: np.random.Generator, lo: float, hi: float, n: int) -> np.
         logs = mags if lo > 0 else -mags
     else:
         # contains 0: pick a side with probability proportional to its log-span
-        spans = [math.log(max(hi, TINY) / TINY) if hi > 0 else 0.0,
-                 math.log(max(-lo, TINY) / TINY) if lo < 0 else 0.0]
+        log_tiny = math.log(TINY)
+        spans = [math.log(max(hi, TINY)) - log_tiny if hi > 0 else 0.0,
+                 math.log(max(-lo, TINY)) - log_tiny if lo < 0 else 0.0]
         neg = rng.uniform(0, sum(spans), m) < spans[1]
-        top = np.where(neg, max(-lo, TINY), max(hi, TINY))
-        mags = np.exp(rng.uniform(0, 1, m) * np.log(top / TINY) + math.log(TINY))
+        log_top = np.where(neg, math.log(max(-lo, TINY)), math.log(max(hi, TINY)))
+        mags = np.exp(log_tiny + rng.uniform(0, 1, m) * (log_top - log_tiny))
         logs = np.where(neg, -mags, mags)
     out = uniform.copy()
     out[rng.permutation(n)[:m]] = np.clip(logs, lo, hi)

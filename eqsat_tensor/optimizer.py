@@ -29,7 +29,7 @@ from .egraph.compiler import CompiledRules, compile_rules
 from .egraph.engine import Session
 from .egraph.extract import Extractor, Selection, snapshot
 from .egraph.fold import fold_constants
-from .errors import EqsatError
+from .errors import EqsatError, RuleError
 from .ir import Graph, Node
 from .report import Report
 from .rulelang.ast import RuleSet
@@ -101,14 +101,16 @@ class OptimizeResult:
         return self._explanation
 
 
-def optimize(graph_or_tensor: Any, rules: RuleSet | None = None, budget: Budget | None = None,
+def optimize(graph_or_tensor: Any, rules: Any = None, budget: Budget | None = None,
              ieee: str = "finite", *, schedule: schedule_mod.Schedule | None = None,
              cost_model: CostModel | None = None, fallback: bool = True,
              candidates: int = 1, precondition: dict[str, tuple[float, float]] | None = None,
              objective: str | None = None) -> OptimizeResult:
     """Optimize a graph (a ``Graph``, ``Node`` or ``Tensor``) by equality saturation.
 
-    ``rules`` defaults to ``et.default_rules()``, ``budget`` to ``Budget()``, ``ieee`` is
+    ``rules`` (a ``RuleSet``, or paths/text for ``et.load_rules``) defaults to
+    ``et.default_rules()``, ``budget`` to ``Budget()`` (its ``seconds`` bound the whole
+    call, extraction included), ``ieee`` is
     ``"finite"`` (inputs assumed finite) or ``"strict"`` (only rules tagged ``strict``).
     ``candidates > 1`` also keeps that many alternative extractions in
     ``result.candidates``. Returns an ``OptimizeResult``.
@@ -132,6 +134,10 @@ def optimize(graph_or_tensor: Any, rules: RuleSet | None = None, budget: Budget 
         rules, note = _default_rules()
         if note:
             notes.append(note)
+    elif not isinstance(rules, RuleSet):  # a rule file path, rule text, or a list of them
+        from .rulelang import load_rules
+
+        rules = load_rules(rules)
     budget = budget or Budget()
     model = cost_model or load_cost_model()
     report = Report(nodes_before=len(graph), cost_model=model.describe(), notes=notes)
@@ -139,8 +145,8 @@ def optimize(graph_or_tensor: Any, rules: RuleSet | None = None, budget: Budget 
     try:
         out, alts = _optimize(graph, rules, budget, ieee, schedule, model, report, candidates,
                               t0)
-    except (KeyboardInterrupt, SystemExit):
-        raise
+    except (KeyboardInterrupt, SystemExit, RuleError):
+        raise  # a rule the compiler rejects is the user's error, not an internal failure
     except BaseException as exc:  # egglog panics are BaseExceptions
         if not fallback:
             raise OptimizationError(f"optimizer failed: {type(exc).__name__}: {exc}") from exc
@@ -151,8 +157,11 @@ def optimize(graph_or_tensor: Any, rules: RuleSet | None = None, budget: Budget 
         out, alts = graph, []
     report.seconds = time.perf_counter() - t0
     report.nodes_after = len(out)
-    report.cost_before = model.graph_cost(graph)
-    report.cost_after = report.cost_before if out is graph else model.graph_cost(out)
+    report.cost_before = report.cost_before or model.graph_cost(graph)
+    if out is graph:
+        report.cost_after = report.cost_before
+    elif not report.cost_after:
+        report.cost_after = model.graph_cost(out)
     report.before, report.after = _text(graph), _text(out)
     return OptimizeResult(out, report, graph, rules, ieee, alts)
 
@@ -172,9 +181,12 @@ def _optimize(graph: Graph, rules: RuleSet, budget: Budget, ieee: str,
     t = time.perf_counter()
     with Session(key, compiled) as session:
         session.insert(folded, compiled.attr_literals, ieee)
+        session.run_analysis()
         timings["insert"] = time.perf_counter() - t
+        # Extraction costs about what insertion did per node: keep that much time back.
+        per_node = (time.perf_counter() - started) / max(1, len(folded))
         log = schedule_mod.run(session, sched or schedule_mod.default_schedule(), budget,
-                               started)
+                               started, per_node)
         timings["saturate"] = sum(log.phase_seconds.values())
         t = time.perf_counter()
         snap = snapshot(session.egraph)
@@ -204,9 +216,12 @@ def _optimize(graph: Graph, rules: RuleSet, budget: Budget, ieee: str,
         graphs.append(g)
     timings["extract"] = time.perf_counter() - t
     best = graphs[0]
-    if best is not folded and model.graph_cost(best) > model.graph_cost(folded):
+    cost_in = model.graph_cost(folded)
+    report.cost_before = cost_in if folded is graph else model.graph_cost(graph)
+    report.cost_after = model.graph_cost(best)
+    if report.cost_after > cost_in:
         report.notes.append("the extracted graph cost more than the input; kept the input")
-        best = folded
+        best, report.cost_after = folded, cost_in
     return best, graphs
 
 

@@ -9,9 +9,9 @@ together and where the time goes.
   installed; otherwise from a simple estimate of what a fusing backend does: maximal
   connected elementwise regions are one kernel, a reduction ends its kernel, ``matmul``
   is its own. The legend says which was used.
-- Costs come from ``eqsat_tensor.cost`` when it provides ``node_cost(node, dims)``;
-  otherwise ``OPS[op].cost`` times the number of output elements (symbolic dims taken
-  from ``dims``, default 1000 each).
+- Costs come from the optimizer's cost model (``eqsat_tensor.cost``, ns) when it is
+  installed; otherwise ``OPS[op].cost`` times the number of output elements (symbolic
+  dims taken from ``dims``, default 1000 each).
 
 ``write(before, after, path)`` renders to ``.svg``, ``.png``, ``.pdf`` or ``.dot`` with
 the ``dot`` program (``apt install graphviz``; the Python ``graphviz`` package is not
@@ -26,7 +26,8 @@ import math
 import os
 import shutil
 import subprocess
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from .errors import BackendError
 from .ir import OPS, Graph, Node
@@ -45,30 +46,41 @@ def _elements(node: Node, dims: Mapping[str, int]) -> int:
                      for d in node.shape) if node.shape else 1
 
 
-def node_costs(graph: Graph, dims: Mapping[str, int] | None = None) -> dict[int, float]:
-    """Estimated cost per node uid (``eqsat_tensor.cost.node_cost`` when available)."""
-    dims = dict(dims or {})
+def _resolve(shape: tuple, dims: Mapping[str, int]) -> tuple:
+    return tuple(dims.get(d, d) if isinstance(d, str) else d for d in shape)
+
+
+def _cost_model() -> Any:
+    """The optimizer's cost model (costs in ns), or None where it is not installed."""
     try:
-        cost_mod = importlib.import_module("eqsat_tensor.cost")
-        node_cost = getattr(cost_mod, "node_cost", None)
-    except ImportError:
-        node_cost = None
+        return importlib.import_module("eqsat_tensor.cost").load_cost_model()
+    except (ImportError, AttributeError):
+        return None
+
+
+def node_costs(graph: Graph, dims: Mapping[str, int] | None = None) -> dict[int, float]:
+    """Estimated cost per op node uid: the optimizer's cost model
+    (``eqsat_tensor.cost.load_cost_model().node_cost``, in ns) when it is installed, else
+    ``OPS[op].cost`` times the element count. Symbolic dims take their value from ``dims``
+    (else the cost model's default, or ``DEFAULT_DIM``)."""
+    dims = dict(dims or {})
+    model = _cost_model()
     out: dict[int, float] = {}
     for node in graph.nodes():
         if node.op in ("input", "constant"):
             continue
-        if node_cost is not None:
-            try:
-                out[node.uid] = float(node_cost(node, dims))
-                continue
-            except Exception:  # a cost model with another signature: fall back
-                node_cost = None
+        if model is not None:
+            out[node.uid] = float(model.node_cost(
+                node.op, _resolve(node.shape, dims), node.dtype,
+                [_resolve(i.shape, dims) for i in node.inputs], [i.dtype for i in node.inputs],
+                [OPS[i.op].kind == "elementwise" for i in node.inputs]))
+            continue
         n = _elements(node, dims)
         if node.spec.kind in ("reduction", "matmul"):
             n = max(n, _elements(node.inputs[0], dims))
         if node.op == "matmul":
-            n *= node.inputs[0].shape[-1] if isinstance(node.inputs[0].shape[-1], int) else \
-                dims.get(node.inputs[0].shape[-1], DEFAULT_DIM)
+            k = node.inputs[0].shape[-1]
+            n *= k if isinstance(k, int) else dims.get(k, DEFAULT_DIM)
         out[node.uid] = OPS[node.op].cost * n
     return out
 
@@ -138,14 +150,15 @@ def _fmt_time(seconds: float) -> str:
     return f"{seconds * 1e9:.3g} ns"
 
 
-def _fmt_cost(c: float) -> str:
-    return f"{c:.3g}"
+def _fmt_cost(c: float, in_ns: bool) -> str:
+    return f"est {_fmt_time(c * 1e-9)}" if in_ns else f"cost {c:.3g}"
 
 
 def graph_dot(graph: Graph, name: str, prefix: str, *, dims: Mapping[str, int] | None = None,
               times: Mapping[int, float] | None = None, kernels: str = "auto") -> tuple[str, str]:
     """One cluster of the picture and the legend line describing it."""
     costs = node_costs(graph, dims)
+    in_ns = _cost_model() is not None
     total = sum(costs.values())
     groups = _planner_kernels(graph) if kernels == "auto" else None
     source = "planner" if groups else "estimated"
@@ -156,7 +169,7 @@ def graph_dot(graph: Graph, name: str, prefix: str, *, dims: Mapping[str, int] |
     def annotate(node: Node) -> str:
         parts = []
         if node.uid in costs:
-            parts.append(f"cost {_fmt_cost(costs[node.uid])}")
+            parts.append(_fmt_cost(costs[node.uid], in_ns))
         if times and node.uid in times:
             parts.append(f"t {_fmt_time(times[node.uid])}")
         if groups and node.uid in groups:
@@ -164,7 +177,7 @@ def graph_dot(graph: Graph, name: str, prefix: str, *, dims: Mapping[str, int] |
         return "  ".join(parts)
 
     n_kernels = len(set(groups.values())) if groups else 0
-    label = (f"{name}: {len(graph)} nodes, est. cost {_fmt_cost(total)}"
+    label = (f"{name}: {len(graph)} nodes, {_fmt_cost(total, in_ns)}"
              + (f", {n_kernels} kernels ({source})" if groups else ""))
     if times:
         label += f", measured {_fmt_time(sum(times.values()))}"
@@ -258,5 +271,10 @@ class GraphPicture:
 
 
 def show(before: Any, after: Any | None = None, **kwargs: Any) -> GraphPicture:
-    """A ``GraphPicture`` of ``before`` and ``after`` (see ``comparison_dot``)."""
+    """A ``GraphPicture`` of ``before`` and ``after`` (see ``comparison_dot``).
+
+    ``before`` may also be an ``OptimizeResult`` (``et.optimize``'s result): its original
+    and optimized graphs are drawn."""
+    if after is None and hasattr(before, "original") and hasattr(before, "graph"):
+        before, after = before.original, before.graph
     return GraphPicture(comparison_dot(before, after, **kwargs))

@@ -12,7 +12,7 @@ from eqsat_tensor.rulelang.ast import App, Const, Guard, Rule, RuleSet, Var
 from eqsat_tensor.testing import oracle
 from eqsat_tensor.testing.check import check_rules, count_checks
 
-x, y, a, b, k = Var("x"), Var("y"), Var("a"), Var("b"), Var("k")
+x, y, a, b, c, k = Var("x"), Var("y"), Var("a"), Var("b"), Var("c"), Var("k")
 EXAMPLES = 80
 SEED = 20261125
 
@@ -92,6 +92,25 @@ def test_sum_distributed_over_broadcast_add_needs_same_shape():
     assert bad.verdict == "unsound"
     good = Rule("sum-add", lhs, rhs, (Guard("same_shape", (x, y)),))
     assert check(good)[0].verdict == "sound"
+
+
+def test_an_ill_typed_right_side_means_the_rule_does_not_fire():
+    # (a @ b).T with a 1-D and b 3-D is 2-D, but b.T with axes (1, 0) is ill-typed: the
+    # engine does not fire a rewrite whose right side fails shape inference, so that
+    # instance is no counterexample (shipped rule transpose-matmul)
+    t = (("axes", (1, 0)),)
+    res, _ = check(Rule("transpose-matmul", App("transpose", (op("matmul", a, b),), t),
+                        op("matmul", App("transpose", (b,), t), App("transpose", (a,), t))))
+    assert res.verdict == "sound" and res.ill_typed > 0 and res.samples > 0
+
+
+def test_matmul_associativity_is_wrong_with_batches_and_vectors():
+    # (a @ b) @ c != a @ (b @ c) when a 1-D vector meets a batched operand: the vector is
+    # promoted on one grouping and the batch is read as a matrix on the other
+    res, _ = check(rule("matmul-assoc", op("matmul", op("matmul", a, b), c),
+                        op("matmul", a, op("matmul", b, c))))
+    assert res.verdict == "unsound"
+    assert any(v.ndim == 1 for v in res.counterexample.values.values())
 
 
 def test_a_stability_rule_that_loses_accuracy_is_caught():
@@ -222,12 +241,30 @@ def _parser():
     return rulelang
 
 
+# Shipped rules found unsound by this checker, reported to the lead, and awaiting a guard
+# the rule language cannot express yet. The strict xfail below fails as soon as one is
+# fixed, so this list cannot go stale.
+KNOWN_UNSOUND = {
+    # (a @ b) @ c != a @ (b @ c) when a 1-D operand meets a batched one, e.g. a (2, 2),
+    # b (2, 2, 2), c (2,): the values differ (same shape). Needs a rank guard.
+    "matmul-assoc",
+}
+
+
 def test_every_shipped_rule_is_sound():
     rulelang = _parser()
     rules = rulelang.default_rules()
-    report = check_rules(rules, examples=40, seed=SEED)
-    assert len(report) >= len(rules.rules)
+    checked = [r for r in rules.rules if r.name not in KNOWN_UNSOUND]
+    report = check_rules(checked, examples=25, seed=SEED)
+    assert len(report) >= len(checked)
     assert report.ok, str(report)
+
+
+@pytest.mark.xfail(strict=True, reason="known unsound shipped rules (KNOWN_UNSOUND)")
+def test_known_unsound_shipped_rules():
+    rulelang = _parser()
+    rules = rulelang.default_rules().select(names=KNOWN_UNSOUND)
+    assert check_rules(rules, examples=25, seed=SEED).ok
 
 
 def test_cli_exit_codes(tmp_path, capsys):

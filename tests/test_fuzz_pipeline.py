@@ -20,8 +20,11 @@ import time
 import numpy as np
 import pytest
 from fuzz_graphs import Case, combine, random_case
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from eqsat_tensor.ir import Graph, apply
+from eqsat_tensor.testing import examples, strategies
 from eqsat_tensor.testing.check import compare_graphs
 
 N_REFERENCE = 2000  # graphs through optimize + reference backend per CI run
@@ -122,6 +125,19 @@ def test_optimized_graphs_match_on_the_reference_backend(pytestconfig):
     print(f"fuzz: {len(seeds)} graphs through optimize + numpy_ref in "
           f"{time.perf_counter() - t0:.1f} s")
     _report(failures, len(seeds), "optimize vs original on numpy_ref")
+
+
+@needs_optimizer
+@settings(max_examples=examples(100), deadline=None)
+@given(st.data())
+def test_optimized_hypothesis_programs_match(data):
+    """Core's random programs (every op, edge-value inputs), shrunk on a failure."""
+    graph = data.draw(strategies.graphs(max_nodes=14, ops=strategies.ALL_OPS,
+                                        allow_empty=False, max_size=64), label="graph")
+    arrays = data.draw(strategies.input_arrays(graph), label="arrays")
+    optimized = _optimize(graph)
+    msg = compare_graphs(graph, optimized, arrays)
+    assert msg is None, f"{msg}\n  original:  {graph}\n  optimized: {optimized}"
 
 
 # -- compiled backends --------------------------------------------------------------------

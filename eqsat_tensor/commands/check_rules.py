@@ -88,6 +88,10 @@ def run(args: argparse.Namespace) -> int:
             notes.append(f"{r.conditioned} ill-conditioned elements within rounding bounds")
         if r.verdict == "sound" and r.range_issues:
             notes.append(f"{r.range_issues} elements over/underflow in an intermediate")
+        if r.verdict == "sound" and r.ill_typed:
+            notes.append(f"does not fire on {r.ill_typed} ill-typed instances")
+        if r.verdict == "sound" and r.undecided:
+            notes.append(f"{r.undecided} elements undecided by the oracle")
         if notes:
             verdict += f" ({'; '.join(notes)})"
         table.add_row(escape(r.label), str(r.samples), _fmt_error(r.max_ulps), verdict)

@@ -30,6 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="shape of an expression input, e.g. x=n or W=3,4 (repeatable)")
     parser.add_argument("--dims", action="append", default=[], metavar="NAME=INT",
                         help="value of a symbolic dim for the cost estimate (default 1000)")
+    parser.add_argument("--select", default=None, metavar="N_OR_NAME",
+                        help="which FPCore of a file with several (index or :name)")
     parser.add_argument("--no-optimize", action="store_true", help="draw only the input graph")
 
 
@@ -42,7 +44,8 @@ def _parse_shapes(items: list[str]) -> dict[str, tuple]:
     return shapes
 
 
-def load_target(target: str, kind: str | None, shapes: dict[str, tuple] | None = None):
+def load_target(target: str, kind: str | None, shapes: dict[str, tuple] | None = None,
+                select: int | str | None = None):
     """``(graph, info)`` for a file name or an expression (used by viz)."""
     from ..interop import registry
     from ..interop.exprtext import parse_expression
@@ -52,7 +55,7 @@ def load_target(target: str, kind: str | None, shapes: dict[str, tuple] | None =
         if kind in ("expr", "sympy") and shapes:
             with open(target, encoding="utf-8") as fh:
                 return parse_expression(fh.read(), shapes=shapes), {"precondition": {}}
-        return registry.import_file(target, kind)
+        return registry.import_file(target, kind, select=select)
     kind = kind or "expr"
     if kind in ("expr", "sympy") and shapes:
         return parse_expression(target, shapes=shapes), {"precondition": {}}
@@ -63,7 +66,10 @@ def run(args: argparse.Namespace) -> int:
     """Import, optimize (when available), draw."""
     from .. import viz
 
-    graph, _ = load_target(args.target, args.kind, _parse_shapes(args.shape))
+    select = args.select
+    if select is not None and select.lstrip("-").isdigit():
+        select = int(select)
+    graph, _ = load_target(args.target, args.kind, _parse_shapes(args.shape), select)
     dims = {k: int(v) for k, _, v in (d.partition("=") for d in args.dims)}
     after = None
     if not args.no_optimize:

@@ -17,8 +17,10 @@ string parsing.
 
 from __future__ import annotations
 
+import math
 import os
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from egglog import bindings as b
 
@@ -94,6 +96,9 @@ def leaf_expr(node: Node) -> Any:
     if isinstance(value, ArrayValue):
         return b.Call(SPAN, "ArrayConst", [lit(INTERN.id(("array", value))),
                                            lit(node_type(node))])
+    if value == 0 and math.copysign(1.0, float(value)) < 0:
+        # egglog's f64 equality conflates -0.0 with 0.0: keep the sign as a negation
+        return b.Call(SPAN, "Neg", [b.Call(SPAN, "Const", [lit(0.0), lit(node.dtype)])])
     return b.Call(SPAN, "Const", [lit(float(value)), lit(node.dtype)])
 
 

@@ -23,6 +23,7 @@ side is a bare variable or leaves variables unbound). Each compiled rule is name
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,7 +35,13 @@ from .schema import ctor, tuple_id
 # Rule-file stem -> saturation phase. Other stems (user files) join canonicalization.
 PHASE_OF = {"algebra": "canonicalize", "stability": "stability", "specialize": "specialize"}
 PHASES = ("canonicalize", "stability", "specialize")
+# Attributes whose ``None`` default depends on the operand's rank -> the rank table.
+_RANK_DEFAULT = {"axis": "allaxes", "axes": "revaxes"}
 SIGN_GUARDS = ("nonzero", "positive", "nonnegative", "negative", "nonpositive")
+
+
+class Unsupported(ValueError):
+    """A well-formed rule the compiler cannot express; it is skipped with a note."""
 
 
 @dataclass(frozen=True)
@@ -62,17 +69,9 @@ class CompiledRules:
         base = base[:-2] if base.endswith("<=") else base
         return base if base in self._names else None
 
-    @property
+    @functools.cached_property
     def _names(self) -> set[str]:
         return {c.rule.name for c in self.rules}
-
-    def rulesets(self) -> list[str]:
-        """egglog ruleset names used, in phase order."""
-        out = []
-        for p in PHASES:
-            for rs in (p, f"{p}-x"):
-                out.append(rs)
-        return out
 
 
 def _float(v: float) -> str:
@@ -88,7 +87,7 @@ def _attr_literal(op: str, name: str, value: Any) -> str:
     if name in ("axis", "axes", "shape"):
         tup = (value,) if isinstance(value, int) else tuple(value)
         if name == "axis" and any(a < 0 for a in tup):
-            raise ValueError(f"{op}: negative axis {value!r} needs the rank; write it as a "
+            raise Unsupported(f"{op}: negative axis {value!r} needs the rank; write it as a "
                              "non-negative axis")
         if name == "axis":
             tup = tuple(sorted(tup))
@@ -108,6 +107,7 @@ class _Direction:
         self.attr_vars: set[str] = set()
         self.uses_dtype = False
         self.const_facts: list[str] = []
+        self.rhs_facts: list[str] = []
 
     def _new(self, prefix: str) -> str:
         self.fresh += 1
@@ -139,7 +139,18 @@ class _Direction:
         args = [self.pattern(a) for a in p.args]
         given = dict(p.attrs)
         for name in spec.attrs:
-            if name in given:
+            if name in given and given[name] is None and name in _RANK_DEFAULT:
+                # axis=None / axes=None: all axes / reversed, for the operand's rank
+                operand = args[0]
+                if operand.startswith("("):
+                    bound = self._new("o")
+                    self.const_facts.append(f"(= {bound} {operand})")
+                    args[0] = operand = bound
+                w = self._new("w")
+                self.const_facts.append(
+                    f"(= {w} ({_RANK_DEFAULT[name]} (tyrank (ty {operand}))))")
+                args.append(w)
+            elif name in given:
                 args.append(self._attr(p.op, name, given[name], "lhs"))
             else:
                 w = self._new("w")
@@ -161,7 +172,12 @@ class _Direction:
         args = [self.term(a) for a in p.args]
         given = dict(p.attrs)
         for name in spec.attrs:
-            if name in given:
+            if name in given and given[name] is None and name in _RANK_DEFAULT:
+                w = self._new("w")
+                self.rhs_facts.append(
+                    f"(= {w} ({_RANK_DEFAULT[name]} {self._rank(p.args[0])}))")
+                args.append(w)
+            elif name in given:
                 args.append(self._attr(p.op, name, given[name], "rhs"))
             elif name in self.carry:
                 args.append(self.carry[name])
@@ -171,6 +187,25 @@ class _Direction:
                 raise ValueError(f"{p.op}: attribute {name!r} on the right must be given or "
                                  "bound on the left")
         return f"({ctor(p.op)} {' '.join(args)})"
+
+    def _rank(self, p: Any) -> str:
+        """A query variable (or literal) holding the rank of right-side term ``p``."""
+        if isinstance(p, Const):
+            return "0"
+        if isinstance(p, Var):
+            r = self._new("r")
+            self.rhs_facts.append(f"(= {r} (tyrank (ty v_{p.name})))")
+            return r
+        if isinstance(p, App) and OPS[p.op].kind == "elementwise":
+            ranks = [self._rank(a) for a in p.args]
+            out = ranks[0]
+            for other in ranks[1:]:
+                out = f"(max {out} {other})"
+            return out
+        if isinstance(p, App) and OPS[p.op].kind == "reduction" and p.attr("axis") is None:
+            return self._rank(p.args[0]) if p.attr("keepdims") else "0"
+        raise Unsupported(f"{getattr(p, 'op', p)}: cannot tell the rank of this operand of an "
+                         "attribute left at its default (write axis=a / axes=a)")
 
     def guard(self, g: Guard) -> list[str]:
         args = [self.pattern(a) if not isinstance(a, Var) else f"v_{a.name}" for a in g.args]
@@ -216,6 +251,8 @@ class _Direction:
             facts += self.guard(g)
         facts += self.const_facts
         facts.append("(= __t (ty __root))")
+        rhs_text = self.term(self.rhs)
+        facts += self.rhs_facts
         tail = f":ruleset {ruleset} :name \"{{}}\""
         out = []
 
@@ -225,18 +262,18 @@ class _Direction:
 
         rhs = self.rhs
         if isinstance(rhs, Var):
-            v = self.term(rhs)
+            v = rhs_text
             emit(name, [f"(= __t (ty {v}))"], f"(union __root {v})")
             emit(f"{name}~b", [f"(= __tv (ty {v}))", "(!= __tv __t)", "(= __d (tydtype __t))",
                                "(= __d (tydtype __tv))", "(= __s (tyshape __t))"],
                  f"(union __root (BroadcastTo {v} __s))")
         elif isinstance(rhs, Const):
-            c = self.term(rhs)
+            c = rhs_text
             emit(name, ["(= __d (tydtype __t))", "(= 0 (tyrank __t))"], f"(union __root {c})")
             emit(f"{name}~b", ["(= __d (tydtype __t))", "(= __s (tyshape __t))",
                                "(> (tyrank __t) 0)"], f"(union __root (BroadcastTo {c} __s))")
         else:
-            r = self.term(rhs)
+            r = rhs_text
             extra = ["(= __d (tydtype __t))"] if self.uses_dtype else []
             if self._shape_safe():
                 emit(name, extra, f"(union __root {r})")
@@ -281,6 +318,9 @@ def compile_rules(rules: RuleSet, ieee: str = "finite") -> CompiledRules:
         for name, lhs, rhs in directions:
             try:
                 parts = _Direction(rule, lhs, rhs, ieee, out.attr_literals).compile(name, ruleset)
+            except Unsupported as exc:
+                out.notes.append(f"{rule.source}:{rule.line}: rule {name} skipped: {exc}")
+                continue
             except (ValueError, KeyError) as exc:
                 raise RuleError(f"rule {rule.name}: {exc}", source=rule.source, line=rule.line,
                                 col=1, text=rule.text) from None

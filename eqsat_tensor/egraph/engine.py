@@ -16,9 +16,8 @@ from typing import Any
 from egglog import bindings as b
 
 from ..ir import Graph
-from . import analyses
+from . import analyses, bridge
 from .analyses import types as types_analysis
-from . import bridge
 from .bridge import SPAN, row_commands
 from .compiler import PHASES, CompiledRules
 from .schema import CTOR_TO_OP, datatype_decl
@@ -76,10 +75,18 @@ def _cached(key: Any, compiled: CompiledRules) -> _Cached:
         return entry
 
 
-def _step_command(egraph: Any, phase: str, match_limit: int, ban_length: int) -> Any:
+def _step_command(egraph: Any, phase: str, match_limit: int, ban_length: int,
+                  bounded: bool, expansive: bool) -> Any:
+    """One iteration: the phase's rules once, its expansive rules under egglog's back-off
+    scheduler, then the analyses to saturation. ``bounded`` puts the plain rules under
+    back-off too (5x the match limit): it costs ~25 ms per iteration for ~200 rules, so
+    the scheduler switches to it only once the e-graph starts to explode."""
+    plain = f"(run-with bp {phase})" if bounded else f"(run {phase})"
+    explosive = f"(run-with bo {phase}-x)" if expansive else ""
     text = (f"(run-schedule (seq (let-scheduler bo (back-off :match-limit {match_limit} "
-            f":ban-length {ban_length})) (saturate (run {ANALYSIS})) (run {phase}) "
-            f"(run-with bo {phase}-x) (saturate (run {ANALYSIS}))))")
+            f":ban-length {ban_length})) (let-scheduler bp (back-off :match-limit "
+            f"{5 * match_limit} :ban-length {ban_length})) {plain} {explosive} "
+            f"(saturate (run {ANALYSIS}))))")
     (cmd,) = egraph.parse_program(text)
     return cmd
 
@@ -94,6 +101,7 @@ class Session:
 
     def __init__(self, key: Any, compiled: CompiledRules) -> None:
         self.compiled = compiled
+        self._key = key
         self._entry = _cached(key, compiled)
         self._owned = self._entry.lock.acquire(blocking=False)
         if self._owned:
@@ -104,10 +112,14 @@ class Session:
         self.index: dict[int, int] = {}
         self._pushed = False
 
-    def __enter__(self) -> "Session":
+    def __enter__(self) -> Session:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, exc_type: Any, *exc: Any) -> None:
+        if exc_type is not None and self._owned:
+            with _CACHE_LOCK:  # the cached program may be mid-run: rebuild it next time
+                if _CACHE.get(self._key) is self._entry:
+                    del _CACHE[self._key]
         self.close()
 
     def close(self) -> None:
@@ -117,6 +129,12 @@ class Session:
             try:
                 if self._pushed:
                     self.egraph.run_program(*self.egraph.parse_program("(pop)"))
+            except BaseException as exc:  # egglog panics are BaseExceptions
+                with _CACHE_LOCK:  # a panicking e-graph is dropped from the cache
+                    if _CACHE.get(self._key) is self._entry:
+                        del _CACHE[self._key]
+                if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                    raise
             finally:
                 self._entry.lock.release()
 
@@ -143,12 +161,15 @@ class Session:
         text = f"(run-schedule (saturate (run {ANALYSIS})))"
         self.egraph.run_program(*self.egraph.parse_program(text))
 
-    def step(self, phase: str, match_limit: int, ban_length: int) -> dict[str, int]:
-        """One iteration of ``phase``; returns egglog's match counts per rule name."""
-        key = f"{phase}/{match_limit}/{ban_length}"
+    def step(self, phase: str, match_limit: int, ban_length: int,
+             bounded: bool = False, expansive: bool = True) -> dict[str, int]:
+        """One iteration of ``phase`` (its expansive rules too if ``expansive``); returns
+        egglog's match counts per rule name."""
+        key = f"{phase}/{match_limit}/{ban_length}/{bounded}/{expansive}"
         cmd = self._steps.get(key)
         if cmd is None:
-            cmd = self._steps[key] = _step_command(self.egraph, phase, match_limit, ban_length)
+            cmd = self._steps[key] = _step_command(self.egraph, phase, match_limit, ban_length,
+                                                   bounded, expansive)
         (out,) = self.egraph.run_program(cmd)
         return dict(out.report.num_matches_per_rule)
 

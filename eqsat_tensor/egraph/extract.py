@@ -2,7 +2,8 @@
 
 egglog's built-in extractor uses tree cost (a shared sub-graph counted once per use, u64
 overflow on big DAGs), so extraction is ours. ``Snapshot`` reads every e-node from
-``EGraph.freeze()`` (constructor rows, the ``Ref`` index of the inserted nodes and the ``ty`` analysis).
+``EGraph.freeze()`` (constructor rows, the ``Ref`` index of the inserted nodes and the
+``ty`` analysis).
 Every e-node is type-checked: its own type, computed from its children's types with the
 op's shape and dtype rules, must equal its class's type, or it is never chosen.
 
@@ -132,7 +133,7 @@ class Extractor:
 
     def __init__(self, snap: Snapshot, model: CostModel) -> None:
         self.snap, self.model = snap, model
-        self._own: dict[int, float] = {}
+        self._memo: dict[tuple, float] = {}
         self._valid = self._typecheck()
         self.best: dict[int, int] = {}
         self.cost: dict[int, float] = {}
@@ -161,15 +162,20 @@ class Extractor:
     def own_cost(self, i: int) -> float:
         """Cost of e-node ``i`` alone (given the currently chosen child e-nodes)."""
         n = self.snap.nodes[i]
-        shape, dtype = type_value(self.snap.class_type[n.cls])
-        ins = [type_value(self.snap.class_type[c]) for c in n.children]
+        types = self.snap.class_type
         mat = []
+        nodes = self.snap.nodes
         for c in n.children:
             j = self.best.get(c)
-            child_op = self.snap.nodes[j].op if j is not None else "input"
-            mat.append(OPS[child_op].kind == "elementwise")
-        return self.model.node_cost(n.op, shape, dtype, [s for s, _ in ins],
-                                    [d for _, d in ins], mat)
+            mat.append(j is not None and OPS[nodes[j].op].kind == "elementwise")
+        key = (n.op, types[n.cls], tuple(types[c] for c in n.children), tuple(mat))
+        got = self._memo.get(key)
+        if got is None:
+            shape, dtype = type_value(types[n.cls])
+            ins = [type_value(types[c]) for c in n.children]
+            got = self._memo[key] = self.model.node_cost(
+                n.op, shape, dtype, [s for s, _ in ins], [d for _, d in ins], mat)
+        return got
 
     def _run(self) -> None:
         snap = self.snap

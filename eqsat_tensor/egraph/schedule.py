@@ -58,22 +58,28 @@ class RunLog:
 # Seconds per e-node kept back for extraction when the time limit is near (measured:
 # snapshot + extraction + rebuilding the graph take about 30 us per e-node).
 EXTRACT_SECONDS_PER_NODE = 30e-6
+# E-graph size above which a doubling iteration switches all rules to back-off.
+EXPLODE_MIN = 200
 
 
 def run(session: Session, schedule: Schedule, budget: Budget,
-        started: float | None = None) -> RunLog:
+        started: float | None = None, reserve_per_node: float = 0.0) -> RunLog:
     """Saturate ``session`` phase by phase within ``budget``. ``budget.seconds`` counts
-    from ``started`` (default: now) and keeps time back for extraction, so the whole
-    optimization, not only saturation, stays within it."""
+    from ``started`` (default: now) and keeps time back for extraction (``reserve_per_node``
+    seconds per e-node, at least ``EXTRACT_SECONDS_PER_NODE``), so the whole optimization,
+    not only saturation, stays within it."""
+    per_node = max(EXTRACT_SECONDS_PER_NODE, reserve_per_node)
     log = RunLog()
     t_start = time.perf_counter() if started is None else started
     size = session.size()
     log.sizes.append(size)
+    cap = budget.node_cap(size)
+    bounded = False
     names = {c.name for c in session.compiled.rules}
     for phase in schedule.phases:
         t0 = time.perf_counter()
         left_iters = budget.iters - log.iterations
-        left_time = budget.seconds - (t0 - t_start) - size * EXTRACT_SECONDS_PER_NODE
+        left_time = budget.seconds - (t0 - t_start) - size * per_node
         phase_iters = max(1, int(left_iters * phase.share)) if left_iters > 0 else 0
         deadline = t0 + max(0.0, left_time * phase.share)
         done = 0
@@ -85,18 +91,23 @@ def run(session: Session, schedule: Schedule, budget: Budget,
             if time.perf_counter() >= deadline:
                 reason = TIME_LIMIT
                 break
-            if size >= budget.nodes:
+            if size >= cap:
                 reason = NODE_LIMIT
                 break
-            counts = session.step(phase.name, budget.match_limit, budget.ban_length)
+            counts = session.step(phase.name, budget.match_limit, budget.ban_length,
+                                  bounded, done < budget.expansive_iters)
             done += 1
             log.iterations += 1
             log.matches.append((phase.name, {n: c for n, c in counts.items()
                                              if c and n in names}))
             new_size = session.size()
             log.sizes.append(new_size)
-            if new_size == size:
+            if new_size == size and done >= budget.expansive_iters:
                 break
+            # Exploding (x2 in one iteration past a few hundred e-nodes): the next iteration
+            # runs every rule under back-off, so no single iteration can blow past the
+            # limits (back-off costs ~25 ms per iteration, so only while it explodes).
+            bounded = new_size > 2 * size and new_size > EXPLODE_MIN
             size = new_size
         log.phase_seconds[phase.name] = time.perf_counter() - t0
         log.phase_iterations[phase.name] = done

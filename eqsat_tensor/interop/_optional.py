@@ -13,7 +13,7 @@ class MissingDependency(EqsatError, ImportError):
 
 
 def require(module: str, extra: str, feature: str) -> ModuleType:
-    """Import ``module`` or raise ``MissingDependency`` naming ``pip install eqsat-tensor[extra]``."""
+    """Import ``module``, or raise ``MissingDependency`` naming the pip extra to install."""
     try:
         return importlib.import_module(module)
     except ImportError as exc:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ast
 import math
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from ..errors import GraphFormatError, UnsupportedOperation
 from ..ir import OPS, Graph, Node, apply, constant_node, input_node, normalize_axis

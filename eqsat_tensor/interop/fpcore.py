@@ -32,9 +32,10 @@ and its ``line:col``. Nothing in the text is evaluated as code.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -109,14 +110,37 @@ def parse_fpcores(text: str, source: str = "<fpcore>") -> list[list]:
     return forms
 
 
-def from_fpcore(text: str | list, source: str = "<fpcore>") -> tuple[Graph, FPCoreInfo]:
-    """Import one FPCore (text or an already-read form): ``(graph, info)``."""
+def _select(forms: list[list], select: int | str, source: str) -> list:
+    if isinstance(select, int):
+        if not -len(forms) <= select < len(forms):
+            raise GraphFormatError(f"{source}: no FPCore number {select} ({len(forms)} found)")
+        return forms[select]
+    for form in forms:
+        items = form[1:]
+        ident = items[0].name if items and isinstance(items[0], Sym) else None
+        for i, item in enumerate(items[:-1]):
+            if item == Sym(":name") and _text(items[i + 1]) == select:
+                return form
+        if ident == select:
+            return form
+    raise GraphFormatError(f"{source}: no FPCore named {select!r}")
+
+
+def from_fpcore(text: str | list, source: str = "<fpcore>",
+                select: int | str | None = None) -> tuple[Graph, FPCoreInfo]:
+    """Import one FPCore (text or an already-read form): ``(graph, info)``.
+
+    When the text holds several FPCores, ``select`` picks one by position or by its
+    ``:name`` (or FPCore 2 identifier)."""
     if isinstance(text, str):
         forms = parse_fpcores(text, source)
-        if len(forms) != 1:
-            raise GraphFormatError(f"{source}: expected one FPCore, found {len(forms)}; use "
-                                   "parse_fpcores() and import each")
-        form = forms[0]
+        if select is not None:
+            form = _select(forms, select, source)
+        elif len(forms) != 1:
+            raise GraphFormatError(f"{source}: expected one FPCore, found {len(forms)}; pass "
+                                   "select= (an index or a :name), or use parse_fpcores()")
+        else:
+            form = forms[0]
     else:
         form = text
     items = form[1:]
@@ -150,7 +174,7 @@ def from_fpcore(text: str | list, source: str = "<fpcore>") -> tuple[Graph, FPCo
         names.append(a.name)
         env[a.name] = input_node(_identifier(a.name), (), dtype)
     builder = _Builder(dtype, source)
-    out = builder.value(body, env)
+    out = builder.node(body, env)  # a boolean body (a predicate) is allowed
     graph = Graph(out, [env[n] for n in names])
     pre = props.get("pre")
     info = FPCoreInfo(

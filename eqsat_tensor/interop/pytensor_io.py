@@ -23,7 +23,8 @@ listed raises ``UnsupportedOperation`` naming every unsupported op found.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 

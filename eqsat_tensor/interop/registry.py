@@ -15,7 +15,8 @@ text: ``to_jax``). ``import_file(path)`` picks the kind from the file extension.
 from __future__ import annotations
 
 import os
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..errors import GraphFormatError
 from ..ir import Graph
@@ -26,10 +27,12 @@ EXTENSIONS = {".fpcore": "fpcore", ".fpc": "fpcore", ".json": "json", ".expr": "
               ".txt": "expr", ".py": "expr"}
 
 
-def import_with_info(kind: str, source: str) -> tuple[Graph, dict[str, Any]]:
+def import_with_info(kind: str, source: str,
+                     select: int | str | None = None) -> tuple[Graph, dict[str, Any]]:
     """``(graph, info)``: ``info`` has ``"precondition"`` (``{"x": (lo, hi)}``, possibly
     empty), and for FPCore also ``"name"``, ``"condition"`` (a mask function over samples)
-    and ``"fpcore"`` (the ``FPCoreInfo``)."""
+    and ``"fpcore"`` (the ``FPCoreInfo``). ``select`` picks one FPCore of several (by
+    index or ``:name``)."""
     kind = kind.lower()
     if kind in ("sympy", "expr"):
         from .exprtext import parse_expression
@@ -38,7 +41,7 @@ def import_with_info(kind: str, source: str) -> tuple[Graph, dict[str, Any]]:
     if kind == "fpcore":
         from .fpcore import from_fpcore
 
-        graph, info = from_fpcore(source)
+        graph, info = from_fpcore(source, select=select)
         return graph, {"precondition": dict(info.precondition), "name": info.name,
                        "condition": info.condition, "fpcore": info}
     if kind == "json":
@@ -58,11 +61,19 @@ def kind_of_file(path: str) -> str:
     return EXTENSIONS.get(os.path.splitext(path)[1].lower(), "expr")
 
 
-def import_file(path: str, kind: str | None = None) -> tuple[Graph, dict[str, Any]]:
+def import_file(path: str, kind: str | None = None,
+                select: int | str | None = None) -> tuple[Graph, dict[str, Any]]:
     """Read ``path`` and import it (kind from the extension unless given)."""
     with open(path, encoding="utf-8") as fh:
         text = fh.read()
-    return import_with_info(kind or kind_of_file(path), text)
+    kind = kind or kind_of_file(path)
+    if kind == "fpcore":
+        from .fpcore import from_fpcore
+
+        graph, info = from_fpcore(text, source=path, select=select)
+        return graph, {"precondition": dict(info.precondition), "name": info.name,
+                       "condition": info.condition, "fpcore": info}
+    return import_with_info(kind, text)
 
 
 def export_graph(kind: str, graph: Graph | Any) -> str | Callable[..., Any]:

@@ -7,9 +7,9 @@ the C functions of ``sympy.codegen.cfunctions`` (``log1p``, ``expm1``, ``exp2``,
 ``Piecewise`` (nested ``where``) and relations to ops. Matrix expressions map where our
 ops can say the same: a ``MatrixSymbol`` is a 2-D input, ``MatMul`` is ``matmul`` (times a
 scalar coefficient), ``MatAdd`` is ``add``, ``Transpose`` is ``transpose``,
-``HadamardProduct`` is ``mul`` and ``MatPow`` with a positive integer is repeated
-``matmul``. An explicit ``Matrix`` (or a list/tuple of expressions) becomes one output per
-entry. Numbers become float constants (rounded from SymPy's exact value).
+``HadamardProduct``/``HadamardPower`` are ``mul``/``pow`` and ``MatPow`` with a positive
+integer is repeated ``matmul``. An explicit ``Matrix`` (or a list/tuple of expressions)
+becomes one output per entry. Numbers become float constants (rounded from SymPy's exact value).
 
 ``to_sympy(graph)`` goes back: scalar inputs become real ``Symbol``s, 2-D inputs
 ``MatrixSymbol``s (symbolic dims become positive integer symbols), ``log1p`` & co. the
@@ -20,7 +20,8 @@ raise ``UnsupportedOperation``.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from ..errors import UnsupportedOperation
 from ..ir import Graph, Node, apply, constant_node, input_node
@@ -246,6 +247,8 @@ class _FromSympy:
             return constant_node(sp.matrix2numpy(e, dtype=float), self.dtype)
         if isinstance(e, sp.Transpose):
             return apply("transpose", self.node(e.arg), axes=(1, 0))
+        if isinstance(e, sp.HadamardPower):
+            return self.pow(e.base, e.exp)
         if isinstance(e, sp.MatPow) and e.exp.is_Integer and e.exp > 0:
             m = self.node(e.base)
             out = m

@@ -30,12 +30,40 @@ def _isnan(x: Any) -> bool:
     return isinstance(x, mpmath.mpf) and mpmath.isnan(x)
 
 
-def _real(fn: Callable) -> Callable:
-    """Wrap an mpmath function: NaN in gives NaN out, a complex result is NaN."""
+# Arguments too large to compute with: exp(exp(1000)) has an exponent of 10^434 digits and
+# sin of it would need that many bits of pi. Such results are the NaN object ``_CLAMP``
+# (recognized by identity), and marked unknown with everything that depends on them.
+_EXP_LIKE = {"exp", "expm1", "exp2", "sinh", "cosh", "sigmoid", "softplus", "logaddexp", "tanh",
+             "pow"}
+_TRIG = {"sin", "cos", "tan"}
+_EXP_MAG, _TRIG_MAG = 1100, 20000
+_CLAMP = mpmath.mpf("nan")
+
+
+def _too_big(name: str, args: tuple) -> bool:
+    mags = [mpmath.mag(a) for a in args if isinstance(a, mpmath.mpf) and mpmath.isfinite(a)
+            and a != 0]
+    if name == "pow":
+        a, b = args
+        return (isinstance(a, mpmath.mpf) and isinstance(b, mpmath.mpf) and a != 0 and b != 0
+                and mpmath.isfinite(a) and mpmath.isfinite(b)
+                and mpmath.mag(b) + max(mpmath.mag(mpmath.mag(a)), 1) > _EXP_MAG + 20)
+    if name in _EXP_LIKE:
+        return any(m > _EXP_MAG for m in mags)
+    if name in _TRIG:
+        return any(m > _TRIG_MAG for m in mags)
+    return False
+
+
+def _real(fn: Callable, name: str = "") -> Callable:
+    """Wrap an mpmath function: NaN in gives NaN out, a complex result is NaN, an argument
+    too large to compute with gives ``_CLAMP``."""
 
     def f(*args: Any) -> Any:
         if any(_isnan(a) for a in args):
             return _NAN
+        if name and _too_big(name, args):
+            return _CLAMP
         try:
             out = fn(*args)
         except (ZeroDivisionError, ValueError):
@@ -95,7 +123,7 @@ _FUNCS: dict[str, Callable] = {
     "equal": lambda a, b: a == b, "not_equal": lambda a, b: not (a == b),
 }
 _UFUNCS = {name: np.frompyfunc(fn if name in ("less", "less_equal", "greater", "greater_equal",
-                                              "equal", "not_equal") else _real(fn),
+                                              "equal", "not_equal") else _real(fn, name),
                                OPS[name].arity, 1)
            for name, fn in _FUNCS.items()}
 _ADD = np.frompyfunc(_real(lambda a, b: a + b), 2, 1)
@@ -138,7 +166,7 @@ def _eval_node(node: Node, args: list[np.ndarray], dims: dict[str, int]) -> np.n
         axis, keepdims = attrs["axis"], attrs["keepdims"]
         x = args[0]
         if node.op in ("sum", "mean", "logsumexp"):
-            src = np.frompyfunc(_real(mpmath.exp), 1, 1)(x) if node.op == "logsumexp" else x
+            src = np.frompyfunc(_real(mpmath.exp, "exp"), 1, 1)(x) if node.op == "logsumexp" else x
             out = _reduce(_ADD, _obj(src), axis, keepdims)
             if node.op == "mean":
                 n = int(np.prod([x.shape[i] for i in axis]))
@@ -225,6 +253,7 @@ def _exact_at(graph: Graph, arrays: list[Any], dims: dict[str, int], prec: int
             args = [env[i.uid] for i in node.inputs]
             out = _eval_node(node, args, dims)
             env[node.uid] = out
+            clamped = np.asarray(np.frompyfunc(lambda v: v is _CLAMP, 1, 1)(out), dtype=bool)
             ins = [inexact[i.uid] for i in node.inputs]
             unk = _any_of(node, [unknown[i.uid] for i in node.inputs], dims)
             inx = _any_of(node, ins, dims)
@@ -233,7 +262,7 @@ def _exact_at(graph: Graph, arrays: list[Any], dims: dict[str, int], prec: int
             cancel = _cancelled(node, args, out, prec) & np.broadcast_to(
                 _any_of(node, ins, dims), np.shape(out))
             inexact[node.uid] = np.broadcast_to(inx, np.shape(out))
-            unknown[node.uid] = np.broadcast_to(unk, np.shape(out)) | cancel
+            unknown[node.uid] = np.broadcast_to(unk, np.shape(out)) | cancel | clamped
         return [(env[o.uid], unknown[o.uid]) for o in graph.outputs]
 
 

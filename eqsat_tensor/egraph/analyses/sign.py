@@ -7,7 +7,8 @@ class denotes the same value, a fact proven for one holds for the class. Facts o
 so guards that read them are sound in the sense of egg#297.
 
 The transfer functions are the table ``SIGN_RULES`` (op, facts required of each operand
-(None: anything), fact concluded); each row becomes one egglog rule.
+(None: anything), fact concluded), each row one egglog rule, plus ``SAME_SIGN``: ops whose
+result keeps every fact of their operand.
 """
 
 from __future__ import annotations
@@ -35,8 +36,6 @@ def _rows() -> list[tuple[str, tuple, str]]:
              ("hypot", (NZ, None), P), ("hypot", (None, NZ), P),
              ("log1p", (P,), P), ("log1p", (NN,), NN), ("pow", (P, None), P),
              ("reciprocal", (P,), P), ("reciprocal", (N,), N), ("reciprocal", (NZ,), NZ)]
-    for op in _SIGN_PRESERVING + _LAYOUT + ("max", "min"):
-        rows += [(op, (f,), f) for f in FACTS]
     for op in ("sum", "mean"):
         rows += [(op, (f,), f) for f in (P, NN, N, NP)]
     rows += [("prod", (P,), P), ("prod", (NZ,), NZ), ("prod", (NN,), NN)]
@@ -63,11 +62,14 @@ def _rows() -> list[tuple[str, tuple, str]]:
 
 
 SIGN_RULES = _rows()
+# Ops whose result has every sign fact of their operand: one ``(same-sign e x)`` rule each,
+# and five rules moving the facts across (instead of five rules per op).
+SAME_SIGN = _SIGN_PRESERVING + _LAYOUT + ("max", "min")
 
 
 def declarations() -> str:
     """egglog relations of the sign analysis."""
-    return "\n".join(f"(relation {f} (T))" for f in FACTS)
+    return "\n".join([f"(relation {f} (T))" for f in FACTS] + ["(relation same-sign (T T))"])
 
 
 def rules(ruleset: str) -> str:
@@ -80,6 +82,12 @@ def rules(ruleset: str) -> str:
            ":name \"sign-const-neg\")",
            f"(rule ((= e (Const v d)) (= v 0.0)) (({NN} e) ({NP} e)) :ruleset {ruleset} "
            ":name \"sign-const-zero\")"]
+    for op in SAME_SIGN:
+        out.append(f"(rule ({op_pattern(op, ['x'])}) ((same-sign e x)) :ruleset {ruleset} "
+                   f":name \"sign-same-{op}\")")
+    for f in FACTS:
+        out.append(f"(rule ((same-sign e x) ({f} x)) (({f} e)) :ruleset {ruleset} "
+                   f":name \"sign-same-{f}\")")
     for k, (op, needs, fact) in enumerate(SIGN_RULES):
         args = [f"x{i}" for i in range(len(needs))]
         body = [op_pattern(op, args)]
@@ -117,6 +125,8 @@ def transfer(op: str, value: float | None, operands: list[set[str]]) -> set[str]
     for needs, fact in _BY_OP.get(op, ()):
         if all(n is None or n in f for n, f in zip(needs, operands)):
             facts.add(fact)
+    if op in SAME_SIGN:
+        facts |= operands[0]
     return _implied(facts)
 
 

@@ -16,15 +16,18 @@ calling the ops' own shape and dtype rules, so no op or shape rule is written tw
 from __future__ import annotations
 
 import itertools
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from ...ir import OPS, Node
-from ..schema import (SORT, ctor, decode_attr, encode_attr, shape_id, type_id, type_value)
+from ..schema import SORT, ctor, decode_attr, encode_attr, shape_id, tuple_id, type_id, type_value
 
 Row = tuple[str, tuple, Any]  # (function, args, value)
 
 # Universe closure stops growing past this many types (tables grow with its square).
 MAX_UNIVERSE = 48
+# Ranks for which ``axis=None`` (all axes) and ``axes=None`` (reversed) are tabulated.
+MAX_RANK = 8
 
 
 def _group_key(op: str) -> tuple:
@@ -58,7 +61,12 @@ def declarations() -> str:
              "(function tyshape (i64) i64 :merge old)",
              "(function tydtype (i64) String :merge old)",
              "(function tyrank (i64) i64 :merge old)",
-             "(function scalarty (String) i64 :merge old)"]
+             "(function scalarty (String) i64 :merge old)",
+             "(function allaxes (i64) i64 :merge old)",
+             "(function revaxes (i64) i64 :merge old)"]
+    for r in range(MAX_RANK + 1):  # rank -> id of ``axis=None`` / ``axes=None``
+        lines.append(f"(set (allaxes {r}) {tuple_id('axis', tuple(range(r)))})")
+        lines.append(f"(set (revaxes {r}) {tuple_id('axes', tuple(reversed(range(r))))})")
     for name, ops in _GROUPS.items():
         spec = OPS[ops[0]]
         from ..schema import ATTR_SORTS
@@ -144,6 +152,9 @@ def _type_rows(t: int) -> list[Row]:
             ("tyrank", (t,), len(shape))]
 
 
+_CLOSURE_MEMO: dict[tuple, list[Row]] = {}
+
+
 def tables(nodes: Iterable[Node], extra_attrs: dict[str, set] | None = None,
            rounds: int = 2) -> list[Row]:
     """Rows of every type table for a graph's nodes (closed ``rounds`` times)."""
@@ -153,27 +164,49 @@ def tables(nodes: Iterable[Node], extra_attrs: dict[str, set] | None = None,
     cands: dict[str, set] = {k: set(v) for k, v in (extra_attrs or {}).items()}
     cands.setdefault("keepdims", set()).update({0, 1})
     cands.setdefault("dtype", set()).update({"float32", "float64", "bool"})
-    seen_rows: set[tuple] = set()
-    rows: list[Row] = []
+    own: dict[tuple, int] = {}
     for n in nodes:  # every combination the graph itself uses
         if OPS[n.op].kind == "leaf":
             continue
-        enc = tuple(encode_attr(a, v) for a, v in n.attrs)
-        order = tuple(encode_attr(a, n.attr(a)) for a in OPS[n.op].attrs)
-        del enc
-        for a, v in zip(OPS[n.op].attrs, order):
+        enc = tuple(encode_attr(a, n.attr(a)) for a in OPS[n.op].attrs)
+        for a, v in zip(OPS[n.op].attrs, enc):
             cands.setdefault(a, set()).add(v)
+        if not _is_copy(n.op):
+            own[(TABLE_OF[n.op], tuple(node_type(i) for i in n.inputs), enc)] = node_type(n)
+    key = (frozenset(universe), tuple(sorted((k, frozenset(v)) for k, v in cands.items())),
+           rounds)
+    rows = _CLOSURE_MEMO.get(key)
+    if rows is None:
+        if len(_CLOSURE_MEMO) > 256:
+            _CLOSURE_MEMO.clear()
+        rows = _CLOSURE_MEMO[key] = _closure(universe, cands, rounds)
+    seen = {(r[0], r[1]) for r in rows}
+    extra = []
+    for (name, ins, enc), out in own.items():  # where() and anything the closure skipped
+        if (name, ins + enc) not in seen:
+            extra.append((name, ins + enc, out))
+            extra.extend(_type_rows(out))
+    return rows + extra
+
+
+def _closure(universe: set[int], cands: dict[str, set], rounds: int) -> list[Row]:
+    universe = set(universe)
+    cands = {k: set(v) for k, v in cands.items()}
+    seen_rows: set[tuple] = set()
+    rows: list[Row] = []
     done: set[int] = set()
     for _ in range(rounds):
         for s, _d in [type_value(t) for t in universe]:
             cands.setdefault("shape", set()).add(shape_id(s))
+            cands.setdefault("axis", set()).add(tuple_id("axis", tuple(range(len(s)))))
+            cands.setdefault("axes", set()).add(tuple_id("axes", tuple(reversed(range(len(s))))))
         new: set[int] = set()
         fresh = universe - done
         for name, ops in _GROUPS.items():
             spec = OPS[ops[0]]
             attr_choices = [sorted(cands.get(a, ()), key=str) for a in spec.attrs]
             if spec.arity >= 3 and len(universe) > 8:
-                continue  # where(): only the graph's own combinations (added below)
+                continue  # where(): only the graph's own combinations (see tables)
             for ins in itertools.product(sorted(universe), repeat=spec.arity):
                 if not any(t in fresh for t in ins):
                     continue
@@ -188,19 +221,9 @@ def tables(nodes: Iterable[Node], extra_attrs: dict[str, set] | None = None,
                         new.add(out)
         done |= fresh
         if len(universe | new) > MAX_UNIVERSE:
-            universe |= set(list(new)[: max(0, MAX_UNIVERSE - len(universe))])
+            universe |= set(sorted(new)[: max(0, MAX_UNIVERSE - len(universe))])
             break
         universe |= new
-    for n in nodes:  # where() and anything skipped: the graph's own rows
-        if OPS[n.op].kind == "leaf" or _is_copy(n.op):
-            continue
-        ins = tuple(node_type(i) for i in n.inputs)
-        enc = tuple(encode_attr(a, n.attr(a)) for a in OPS[n.op].attrs)
-        key = (TABLE_OF[n.op], ins, enc)
-        if key not in seen_rows:
-            seen_rows.add(key)
-            rows.append((TABLE_OF[n.op], ins + enc, node_type(n)))
-            universe.add(node_type(n))
     all_types = universe | {r[2] for r in rows}
     for t in sorted(all_types):
         rows.extend(_type_rows(t))
