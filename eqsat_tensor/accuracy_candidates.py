@@ -92,22 +92,25 @@ def _seed_bounds(session: Session, graph: Graph, index: dict[int, int],
 
 def run_guarded(session: Session, schedule: schedule_mod.Schedule, budget: Budget,
                 started: float) -> schedule_mod.RunLog:
-    """``schedule.run``'s loop (phases in order, budget checked between iterations) with
-    one more check: an iteration is not started when the e-graph's last growth factor,
-    squared, predicts more than ``budget.nodes`` e-nodes. egglog cannot be interrupted
-    inside an iteration, and on some graphs (long sums and products) one iteration of the
-    algebra rules grows the e-graph from a thousand e-nodes to millions."""
+    """``schedule.run``'s loop (phases in order, budget checked between iterations, rules
+    under back-off once the e-graph doubles) with one more check: an iteration is not
+    started when the last growth factor, squared, predicts more e-nodes than the budget's
+    cap. egglog cannot be interrupted inside an iteration, and on long sums and products
+    (FPBench's kalman) one iteration of the factoring rules grows a thousand e-nodes to a
+    hundred thousand, whose extraction alone would take seconds."""
     log = schedule_mod.RunLog()
     size = session.size()
     log.sizes.append(size)
+    cap = budget.node_cap(size)
     names = {c.name for c in session.compiled.rules}
+    bounded = False
     for phase in schedule.phases:
         t0 = time.perf_counter()
         left_iters = budget.iters - log.iterations
         left_time = budget.seconds - (t0 - started)
         phase_iters = max(1, int(left_iters * phase.share)) if left_iters > 0 else 0
         deadline = t0 + max(0.0, left_time * phase.share)
-        done, growth, reason = 0, 1.0, SATURATED
+        done, reason, growth = 0, SATURATED, 1.0  # each phase gets its first iteration
         while True:
             if done >= phase_iters:
                 reason = ITERATION_LIMIT
@@ -115,19 +118,22 @@ def run_guarded(session: Session, schedule: schedule_mod.Schedule, budget: Budge
             if time.perf_counter() >= deadline:
                 reason = TIME_LIMIT
                 break
-            if size * max(growth, 1.0) ** 2 >= budget.nodes:
+            if size * max(growth, 1.0) ** 2 >= cap:
                 reason = NODE_LIMIT
                 break
-            counts = session.step(phase.name, budget.match_limit, budget.ban_length)
+            counts = session.step(phase.name, budget.match_limit, budget.ban_length, bounded,
+                                  done < budget.expansive_iters)
             done += 1
             log.iterations += 1
             log.matches.append((phase.name, {n: c for n, c in counts.items()
                                              if c and n in names}))
             new_size = session.size()
             log.sizes.append(new_size)
-            if new_size == size:
+            if new_size == size and done >= budget.expansive_iters:
                 break
-            growth, size = new_size / max(size, 1), new_size
+            growth = new_size / max(size, 1)
+            bounded = growth > 2 and new_size > schedule_mod.EXPLODE_MIN
+            size = new_size
         log.phase_seconds[phase.name] = time.perf_counter() - t0
         log.phase_iterations[phase.name] = done
         if reason != SATURATED and log.stop_reason == SATURATED:
@@ -169,6 +175,7 @@ def enumerate_candidates(graph: Graph, rules: RuleSet, budget: Budget, ieee: str
     with Session(key, compiled) as session:
         session.insert(folded, compiled.attr_literals, ieee)
         _seed_bounds(session, folded, session.index, samples.precondition)
+        session.run_analysis()
         log = run_guarded(session, schedule_mod.default_schedule(), budget, t0)
         snap = snapshot(session.egraph)
         index = session.index
@@ -212,7 +219,8 @@ def alternatives(ex: Extractor, cls: int) -> list[int]:
     out = []
     for i in _members(snap).get(cls, []):
         n = snap.nodes[i]
-        if i == chosen or not ex._valid[i] or cls in n.children or any(c not in ex.best for c in n.children):
+        if (i == chosen or not ex._valid[i] or cls in n.children
+                or any(c not in ex.best for c in n.children)):
             continue
         out.append((ex.own_cost(i) + sum(ex.cost[c] for c in set(n.children)), i))
     return [i for _, i in sorted(out)]
