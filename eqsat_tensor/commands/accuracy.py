@@ -79,11 +79,11 @@ def vectorized(graph):
     """The scalar graph with each input a 1-D array of symbolic length ``n``."""
     from ..ir import Graph, apply, input_node
 
-    new = {}
+    new = {i.uid: input_node(i.name, ("n",), i.dtype) for i in graph.inputs}
     for node in graph.nodes():
-        if node.op == "input":
-            new[node.uid] = input_node(node.name, ("n",), node.dtype)
-        elif node.inputs:
+        if node.uid in new:
+            continue
+        if node.inputs:
             new[node.uid] = apply(node.op, *[new[i.uid] for i in node.inputs],
                                   **dict(node.attrs))
         else:
