@@ -104,7 +104,8 @@ class OptimizeResult:
 def optimize(graph_or_tensor: Any, rules: Any = None, budget: Budget | None = None,
              ieee: str = "finite", *, schedule: schedule_mod.Schedule | None = None,
              cost_model: CostModel | None = None, fallback: bool = True,
-             candidates: int = 1) -> OptimizeResult:
+             candidates: int = 1, precondition: dict[str, tuple[float, float]] | None = None,
+             objective: str | None = None) -> OptimizeResult:
     """Optimize a graph (a ``Graph``, ``Node`` or ``Tensor``) by equality saturation.
 
     ``rules`` (a ``RuleSet``, or paths/text for ``et.load_rules``) defaults to
@@ -113,10 +114,21 @@ def optimize(graph_or_tensor: Any, rules: Any = None, budget: Budget | None = No
     ``"finite"`` (inputs assumed finite) or ``"strict"`` (only rules tagged ``strict``).
     ``candidates > 1`` also keeps that many alternative extractions in
     ``result.candidates``. Returns an ``OptimizeResult``.
+
+    ``precondition`` (``{"x": (lo, hi)}``) or ``objective`` (``"accuracy"``, ``"balanced"``,
+    ``"speed"``) hands the graph to the accuracy optimizer (``eqsat_tensor.accuracy``):
+    candidates are measured against an mpmath oracle on inputs sampled in the box, and the
+    report includes bits of error before and after.
     """
     if ieee not in ("finite", "strict"):
         raise ValueError(f"ieee must be 'finite' or 'strict', got {ieee!r}")
     graph = _as_graph(graph_or_tensor)
+    if precondition is not None or objective is not None:
+        from .accuracy import optimize_accuracy
+
+        return optimize_accuracy(graph, precondition, objective or "accuracy", rules=rules,
+                                 budget=budget, ieee=ieee, cost_model=cost_model,
+                                 fallback=fallback)
     notes: list[str] = []
     if rules is None:
         rules, note = _default_rules()

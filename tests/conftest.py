@@ -26,3 +26,5 @@ settings.register_profile("ci", derandomize=True, max_examples=60, database=None
 settings.register_profile("dev", max_examples=100, **_COMMON)
 settings.register_profile("nightly", max_examples=2000, **_COMMON)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+pytest_plugins = ["conftest_fuzz"]  # --fuzz-long (tests/conftest_fuzz.py, soundness)

@@ -1,0 +1,287 @@
+"""Candidate graphs for the accuracy optimizer, extracted from one saturated e-graph.
+
+``enumerate_candidates`` runs the engine's pipeline (``egraph/``: fold, compile, insert,
+saturate under the budget, snapshot) once, with the precondition's box given to the
+interval analysis, then extracts:
+
+* the best few selections by cost (``Extractor.candidates``) under three weightings of the
+  cost model: as configured, speed only (no accuracy term) and a strong accuracy term;
+* the locally most accurate alternatives: in the cost-best graph, the nodes with the
+  highest local error (``accuracy.local_error``) are found, and every other well-typed
+  e-node of their e-class is forced in turn (``Extractor.select(roots, {class: e-node})``),
+  so an accurate form that costs more still gets measured.
+
+Each candidate is returned with its origin (``"cost#0"``, ``"local:sub#2"``...).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from typing import Any
+
+from egglog import bindings as b
+
+from .accuracy import Samples, local_error
+from .cost import CostModel
+from .egraph import schedule as schedule_mod
+from .egraph.bridge import SPAN, build_node, lit, ref
+from .egraph.budget import ITERATION_LIMIT, NODE_LIMIT, SATURATED, TIME_LIMIT, Budget
+from .egraph.engine import Session
+from .egraph.extract import Extractor, Selection, snapshot
+from .egraph.fold import fold_constants
+from .ir import Graph, Node
+from .report import Report
+from .rulelang.ast import RuleSet
+
+# how many candidates: per cost weighting, nodes of highest local error, e-nodes per class
+PER_MODEL = 4
+LOCAL_NODES = 4
+PER_CLASS = 4
+LOCAL_MIN_BITS = 0.5  # nodes with less local error are not worth alternatives
+LOCAL_SAMPLES = 256
+
+_COMPILABLE: dict[Any, RuleSet] = {}
+
+
+def compilable(rules: RuleSet, ieee: str) -> tuple[RuleSet, list[str]]:
+    """``rules`` without the rules the engine's compiler rejects (each is tried alone), and
+    the names dropped. Cached per rule set."""
+    from .egraph.compiler import compile_rules
+
+    try:
+        key: Any = (rules, ieee)
+        hash(key)
+    except TypeError:
+        key = (id(rules), ieee)
+    got = _COMPILABLE.get(key)
+    if got is not None:
+        return got, [r.name for r in rules.rules if r not in got.rules]
+    try:
+        compile_rules(rules, ieee)
+        kept = rules
+    except Exception:  # noqa: BLE001 - find the offending rules one by one
+        ok = []
+        for r in rules.rules:
+            try:
+                compile_rules(RuleSet("one", (r,)), ieee)
+            except Exception:  # noqa: BLE001
+                continue
+            ok.append(r)
+        kept = RuleSet(rules.name, tuple(ok), rules.vjps, rules.files)
+    if len(_COMPILABLE) > 16:
+        _COMPILABLE.clear()
+    _COMPILABLE[key] = kept
+    return kept, [r.name for r in rules.rules if r not in kept.rules]
+
+
+def _seed_bounds(session: Session, graph: Graph, index: dict[int, int],
+                 precondition: dict[str, tuple[float, float]]) -> None:
+    """Give the input boxes to the interval analysis (``lo``/``hi`` of the input classes)."""
+    cmds = []
+    for node in graph.inputs:
+        if node.name not in precondition or node.uid not in index:
+            continue
+        lo, hi = precondition[node.name]
+        i = index[node.uid]
+        cmds.append(b.ActionCommand(b.Set(SPAN, "lo", [ref(i)], lit(float(lo)))))
+        cmds.append(b.ActionCommand(b.Set(SPAN, "hi", [ref(i)], lit(float(hi)))))
+    if cmds:
+        session.egraph.run_program(*cmds)
+
+
+def run_guarded(session: Session, schedule: schedule_mod.Schedule, budget: Budget,
+                started: float) -> schedule_mod.RunLog:
+    """``schedule.run``'s loop (phases in order, budget checked between iterations, rules
+    under back-off once the e-graph doubles) with one more check: an iteration is not
+    started when the last growth factor, squared, predicts more e-nodes than the budget's
+    cap. egglog cannot be interrupted inside an iteration, and on long sums and products
+    (FPBench's kalman) one iteration of the factoring rules grows a thousand e-nodes to a
+    hundred thousand, whose extraction alone would take seconds."""
+    log = schedule_mod.RunLog()
+    size = session.size()
+    log.sizes.append(size)
+    cap = budget.node_cap(size)
+    names = {c.name for c in session.compiled.rules}
+    bounded = False
+    for phase in schedule.phases:
+        t0 = time.perf_counter()
+        left_iters = budget.iters - log.iterations
+        left_time = budget.seconds - (t0 - started)
+        phase_iters = max(1, int(left_iters * phase.share)) if left_iters > 0 else 0
+        deadline = t0 + max(0.0, left_time * phase.share)
+        done, reason, growth = 0, SATURATED, 1.0  # each phase gets its first iteration
+        while True:
+            if done >= phase_iters:
+                reason = ITERATION_LIMIT
+                break
+            if time.perf_counter() >= deadline:
+                reason = TIME_LIMIT
+                break
+            if size * max(growth, 1.0) ** 2 >= cap:
+                reason = NODE_LIMIT
+                break
+            counts = session.step(phase.name, budget.match_limit, budget.ban_length, bounded,
+                                  done < budget.expansive_iters)
+            done += 1
+            log.iterations += 1
+            log.matches.append((phase.name, {n: c for n, c in counts.items()
+                                             if c and n in names}))
+            new_size = session.size()
+            log.sizes.append(new_size)
+            if new_size == size and done >= budget.expansive_iters:
+                break
+            growth = new_size / max(size, 1)
+            bounded = growth > 2 and new_size > schedule_mod.EXPLODE_MIN
+            size = new_size
+        log.phase_seconds[phase.name] = time.perf_counter() - t0
+        log.phase_iterations[phase.name] = done
+        if reason != SATURATED and log.stop_reason == SATURATED:
+            log.stop_reason = reason
+    return log
+
+
+def _build(sel: Selection, original: Graph) -> tuple[Graph, dict[int, int]]:
+    """The graph of a selection and, per built node uid, its e-class."""
+    by_name = {n.name: n for n in original.inputs}
+    built: dict[int, Node] = {}
+    cls_of: dict[int, int] = {}
+    for n in sel.order:
+        node = build_node(n.op, [built[c] for c in n.children], n.attrs, by_name)
+        built[n.cls] = node
+        cls_of.setdefault(node.uid, n.cls)
+    return Graph([built[r] for r in sel.roots], original.inputs), cls_of
+
+
+def _finish(g: Graph, original: Graph) -> Graph | None:
+    g = fold_constants(g)
+    for a, c in zip(original.outputs, g.outputs):
+        if a.shape != c.shape or a.dtype != c.dtype:
+            return None
+    return g
+
+
+def enumerate_candidates(graph: Graph, rules: RuleSet, budget: Budget, ieee: str,
+                         model: CostModel, samples: Samples, report: Report | None = None
+                         ) -> list[tuple[Graph, str]]:
+    """Candidate graphs equivalent to ``graph`` (see the module docstring), with their
+    origins. Fills the e-graph fields of ``report`` when given."""
+    from .optimizer import _compiled
+
+    t0 = time.perf_counter()
+    folded = fold_constants(graph)
+    rules, dropped = compilable(rules, ieee)
+    key, compiled = _compiled(rules, ieee)
+    with Session(key, compiled) as session:
+        session.insert(folded, compiled.attr_literals, ieee)
+        _seed_bounds(session, folded, session.index, samples.precondition)
+        session.run_analysis()
+        log = run_guarded(session, schedule_mod.default_schedule(), budget, t0)
+        snap = snapshot(session.egraph)
+        index = session.index
+    if report is not None:
+        _fill_report(report, log, compiled, snap, dropped)
+    roots = [snap.index_class[index[o.uid]] for o in folded.outputs]
+    out: list[tuple[Graph, str]] = []
+    weights = [("cost", model), ("speed", replace(model, accuracy_ns=0.0)),
+               ("stable", replace(model, accuracy_ns=model.accuracy_ns * 50))]
+    extractors = []
+    for name, m in weights:
+        ex = Extractor(snap, m)
+        extractors.append(ex)
+        for j, sel in enumerate(ex.candidates(roots, PER_MODEL)):
+            g = _finish(_build(sel, folded)[0], graph)
+            if g is not None:
+                out.append((g, f"{name}#{j}"))
+    for ex, label in ((extractors[0], "root"), (extractors[2], "root-stable")):
+        for r in dict.fromkeys(roots):
+            for i in alternatives(ex, r)[:PER_MODEL]:
+                try:
+                    sel = ex.select(roots, {r: i})
+                except LookupError:
+                    continue
+                g = _finish(_build(sel, folded)[0], graph)
+                if g is not None:
+                    out.append((g, f"{label}:{ex.snap.nodes[i].op}"))
+    for ex, label in ((extractors[0], "local"), (extractors[2], "local-stable")):
+        out += _local_alternatives(ex, roots, folded, graph, samples, label)
+    return out
+
+
+def alternatives(ex: Extractor, cls: int) -> list[int]:
+    """The e-nodes of class ``cls`` other than the chosen one whose children all have a
+    chosen e-node, cheapest first (own cost plus the children's costs). Unlike
+    ``Extractor.node_cost`` this includes e-nodes that became ready only after their class
+    was settled, such as a costlier but more accurate form at a root. (``select`` rejects
+    the cyclic ones; ill-typed e-nodes, by the extractor's type check, are skipped.)"""
+    snap = ex.snap
+    chosen = ex.best.get(cls)
+    out = []
+    for i in _members(snap).get(cls, []):
+        n = snap.nodes[i]
+        if (i == chosen or not ex._valid[i] or cls in n.children
+                or any(c not in ex.best for c in n.children)):
+            continue
+        out.append((ex.own_cost(i) + sum(ex.cost[c] for c in set(n.children)), i))
+    return [i for _, i in sorted(out)]
+
+
+_MEMBERS: dict[int, tuple[Any, dict[int, list[int]]]] = {}
+
+
+def _members(snap: Any) -> dict[int, list[int]]:
+    """e-node indices per class of a snapshot (cached for the last snapshot)."""
+    got = _MEMBERS.get(id(snap))
+    if got is not None and got[0] is snap:
+        return got[1]
+    by: dict[int, list[int]] = {}
+    for i, n in enumerate(snap.nodes):
+        by.setdefault(n.cls, []).append(i)
+    _MEMBERS.clear()
+    _MEMBERS[id(snap)] = (snap, by)
+    return by
+
+
+def _local_alternatives(ex: Extractor, roots: list[int], folded: Graph, graph: Graph,
+                        samples: Samples, label: str) -> list[tuple[Graph, str]]:
+    """Force each alternative e-node at the classes of the worst local-error nodes."""
+    base, cls_of = _build(ex.select(roots), folded)
+    n = min(samples.n, LOCAL_SAMPLES)
+    sub = Samples({k: v[:n] for k, v in samples.inputs.items()}, [], samples.precondition)
+    errors = local_error(base, sub)
+    out: list[tuple[Graph, str]] = []
+    for node, bits in list(errors.items())[:LOCAL_NODES]:
+        if bits < LOCAL_MIN_BITS or node.uid not in cls_of:
+            continue
+        cls = cls_of[node.uid]
+        for i in alternatives(ex, cls)[:PER_CLASS]:
+            try:
+                sel = ex.select(roots, {cls: i})
+            except LookupError:
+                continue
+            g = _finish(_build(sel, folded)[0], graph)
+            if g is not None:
+                out.append((g, f"{label}:{node.op}->{ex.snap.nodes[i].op}"))
+    return out
+
+
+def _fill_report(report: Report, log: Any, compiled: Any, snap: Any, dropped: list[str]) -> None:
+    from .egraph.extract import EXTRACTOR_NAME
+
+    report.iterations = log.iterations
+    report.phase_seconds = dict(log.phase_seconds)
+    report.phase_iterations = dict(log.phase_iterations)
+    report.stop_reason = log.stop_reason
+    fired: dict[str, int] = {}
+    for _, counts in log.matches:
+        for name, c in counts.items():
+            rule = compiled.rule_of(name)
+            if rule is not None:
+                fired[rule] = fired.get(rule, 0) + c
+    report.rules_fired = fired
+    report.egraph_nodes = len(snap.nodes)
+    report.egraph_classes = snap.n_classes
+    report.extractor = f"{EXTRACTOR_NAME}; candidates measured against mpmath"
+    report.notes.extend(compiled.notes)
+    if dropped:
+        report.notes.append(f"rules the compiler rejected, left out: {', '.join(dropped)}")
