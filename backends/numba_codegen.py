@@ -73,6 +73,15 @@ class _Names:
         return self.scalars[key]
 
 
+def _small_power(x: str, exponent: float, one: str) -> str | None:
+    """``x ** e`` for small integer exponents by multiplication (NumPy has the same fast
+    path for 2); libm ``pow`` otherwise (``x ** 0.5`` is not ``sqrt`` at -0.0 and -inf)."""
+    if exponent == int(exponent) and 1 <= abs(exponent) <= 4:
+        prod = " * ".join([x] * int(abs(exponent)))
+        return f"({prod})" if exponent > 0 else f"({one} / ({prod}))"
+    return None
+
+
 def _float_literal(value: Any) -> str:
     v = float(value)
     if v != v:
@@ -136,6 +145,11 @@ class _KernelWriter:
         if node.op in ("sum", "mean", "max", "min", "prod", "logsumexp"):  # identity (axis=())
             return args[0]
         one = self.names.scalar(1.0, node.dtype if node.dtype != "bool" else "float64")
+        if node.op == "pow" and is_inline_scalar(node.inputs[1]) and \
+                node.inputs[0].dtype == node.dtype and self.table["pow"] == LOWERING["pow"]:
+            power = _small_power(args[0], node.inputs[1].value, one)
+            if power is not None:
+                return power
         return lower(node, args, one, self.table, self.fast)
 
     def store(self, node: Node, indent: str) -> None:

@@ -26,6 +26,7 @@ time; there is no object-mode fallback.
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import threading
 from pathlib import Path
@@ -51,6 +52,16 @@ DEFAULTS: dict[str, Any] = {"fastmath": False, "fast_transcendentals": True,
 _LOCK = threading.RLock()
 _EXECUTABLES: dict[tuple, NumbaExecutable] = {}
 _TEMP_DIR: Path | None = None
+_TO_SEAL: dict[str, Path] = {}  # modules whose Numba cache files are re-hashed at exit
+
+
+@atexit.register
+def _seal_all() -> None:
+    for name, directory in list(_TO_SEAL.items()):
+        try:
+            numba_cache.seal(directory, name)
+        except OSError:
+            pass
 
 
 def fast_functions() -> dict[str, dict[str, Any]] | None:
@@ -81,12 +92,12 @@ def _cache_dir(options: dict[str, Any]) -> Path:
 class _Variant:
     """The compiled module of one loop order."""
 
-    __slots__ = ("module", "consts", "run", "name", "sealed")
+    __slots__ = ("module", "consts", "run", "name", "warm")
 
     def __init__(self, module: Any, consts: list[np.ndarray], name: str) -> None:
         self.module, self.consts, self.name = module, consts, name
         self.run = module.run
-        self.sealed: set[tuple] = set()
+        self.warm = False
 
 
 class NumbaExecutable(Executable):
@@ -148,26 +159,23 @@ class NumbaExecutable(Executable):
     def run(self, arrays: list[Any], dims: dict[str, int]) -> list[Any]:
         """Compute the outputs from bound input arrays (see ``Executable.run``)."""
         variant = self._variant(self._order(arrays)) if self._orders else self._c
-        key = tuple((a.dtype.char, a.ndim, a.flags.c_contiguous, a.flags.f_contiguous)
-                    for a in arrays)
-        if key in variant.sealed:
+        if variant.warm:
             return variant.run(arrays, dims, variant.consts, self.parallel_min)
-        return self._first_run(variant, key, arrays, dims)
+        return self._first_run(variant, arrays, dims)
 
     def run_profiled(self, arrays: list[Any], dims: dict[str, int]
                      ) -> tuple[list[Any], list[float]]:
         """Outputs and ``time.perf_counter()`` before the first and after each plan step."""
         variant = self._variant(self._order(arrays)) if self._orders else self._c
-        key = tuple((a.dtype.char, a.ndim, a.flags.c_contiguous, a.flags.f_contiguous)
-                    for a in arrays)
-        if key not in variant.sealed:
-            self._first_run(variant, key, arrays, dims)
+        if not variant.warm:
+            self._first_run(variant, arrays, dims)
         return variant.module.run_profiled(arrays, dims, variant.consts, self.parallel_min)
 
-    def _first_run(self, variant: _Variant, key: tuple, arrays: list[Any],
-                   dims: dict[str, int]) -> list[Any]:
-        """First call with a new signature: compiles (or loads from disk); a failure while
-        loading Numba's cache purges it and compiles once more."""
+    def _first_run(self, variant: _Variant, arrays: list[Any], dims: dict[str, int]
+                   ) -> list[Any]:
+        """First call of a variant: compiles (or loads from disk); a failure while loading
+        Numba's cache purges it and compiles once more. Numba cache files written later in
+        this process (new layouts) are recorded in the manifest at exit."""
         with self._lock:
             try:
                 outs = variant.run(arrays, dims, variant.consts, self.parallel_min)
@@ -176,9 +184,10 @@ class NumbaExecutable(Executable):
             except Exception:
                 numba_cache.purge(self.directory, variant.name)
                 outs = variant.run(arrays, dims, variant.consts, self.parallel_min)
-            if self.options["disk_cache"]:
+            if self.options["disk_cache"] and not variant.warm:
                 numba_cache.seal(self.directory, variant.name)
-            variant.sealed.add(key)
+                _TO_SEAL[variant.name] = self.directory
+            variant.warm = True
             return outs
 
     def compiled_kernels(self, order: str = "C") -> dict[str, Any]:
