@@ -32,6 +32,10 @@ def _dispatchers(exe):
 
 @pytest.fixture()
 def cache_dir(tmp_path):
+    """A fresh cache directory, and no generated module of ours in memory."""
+    numba_cpu._EXECUTABLES.clear()
+    for name in [m for m in sys.modules if m.startswith("et_")]:
+        del sys.modules[name]
     return tmp_path / "cache"
 
 
