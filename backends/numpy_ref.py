@@ -6,6 +6,7 @@ obviously correct: no fusion, no tricks, IEEE semantics (warnings silenced, inf/
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -14,13 +15,15 @@ from ..ir import OPS, Graph, Node
 from .base import Executable, concrete_shape
 
 
-def evaluate(graph: Graph, arrays: list[Any], dims: dict[str, int] | None = None) -> list[np.ndarray]:
+def evaluate(graph: Graph, arrays: list[Any], dims: dict[str, int] | None = None
+             ) -> list[np.ndarray]:
     """Values of ``graph.outputs`` for input arrays given in ``graph.inputs`` order."""
     dims = dims or {}
     env: dict[int, np.ndarray] = {n.uid: np.asarray(a) for n, a in zip(graph.inputs, arrays)}
     remaining = graph.users()  # free intermediates after their last use (big graphs)
     keep = {o.uid for o in graph.outputs} | {i.uid for i in graph.inputs}
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # mean of an empty slice is nan
         for node in graph.nodes():
             if node.uid in env:
                 continue

@@ -8,18 +8,86 @@ first use through ``__getattr__``, so ``import eqsat_tensor`` stays fast.
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import Any
 
-from .errors import (BackendError, DTypeError, EqsatError, GraphFormatError, RuleError,
-                     ShapeError, UnsupportedOp, UnsupportedOperation)
-from .frontend.functions import (abs, add, arccos, arcsin, arctan, arctan2, broadcast_to, cast,
-                                 cbrt, clip, constant, cos, cosh, div, divide, dot, equal, exp,
-                                 exp2, expand_dims, expm1, greater, greater_equal, hypot, less,
-                                 less_equal, log, log1p, log2, log10, logaddexp, logsumexp,
-                                 matmul, max, maximum, mean, min, minimum, mul, multiply, neg,
-                                 negative, not_equal, power, prod, reciprocal, reshape, sigmoid,
-                                 sin, sinh, softplus, sqrt, square, squeeze, std, sub, subtract,
-                                 sum, tan, tanh, tensor, transpose, var, where)
+from .errors import (
+    BackendError,
+    DTypeError,
+    EqsatError,
+    GraphFormatError,
+    RuleError,
+    ShapeError,
+    UnsupportedOp,
+    UnsupportedOperation,
+)
+from .frontend.functions import (
+    abs,
+    add,
+    arccos,
+    arcsin,
+    arctan,
+    arctan2,
+    broadcast_to,
+    cast,
+    cbrt,
+    clip,
+    constant,
+    cos,
+    cosh,
+    div,
+    divide,
+    dot,
+    equal,
+    exp,
+    exp2,
+    expand_dims,
+    expm1,
+    greater,
+    greater_equal,
+    hypot,
+    less,
+    less_equal,
+    log,
+    log1p,
+    log2,
+    log10,
+    logaddexp,
+    logsumexp,
+    matmul,
+    max,
+    maximum,
+    mean,
+    min,
+    minimum,
+    mul,
+    multiply,
+    neg,
+    negative,
+    not_equal,
+    power,
+    prod,
+    reciprocal,
+    reshape,
+    sigmoid,
+    sin,
+    sinh,
+    softplus,
+    sqrt,
+    square,
+    squeeze,
+    std,
+    sub,
+    subtract,
+    sum,
+    tan,
+    tanh,
+    tensor,
+    transpose,
+    var,
+    where,
+)
 from .frontend.tensor import Tensor, as_graph
 from .ir import OPS, Graph, Node
 
@@ -69,3 +137,22 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
+
+
+class _Package(types.ModuleType):
+    """Keeps ``et.jit``, ``et.grad`` and ``et.profile`` the functions they are.
+
+    Importing a submodule (``from eqsat_tensor.jit import JitFunction``) makes Python set
+    the package attribute of the same name to the submodule, which would shadow the lazy
+    public function ``et.jit``. Here such an assignment stores the function instead.
+    Import those submodules' contents with ``from eqsat_tensor.jit import ...``.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if (isinstance(value, types.ModuleType) and _LAZY.get(name) == value.__name__
+                and hasattr(value, name)):
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

@@ -20,9 +20,10 @@ import os
 import struct
 import sys
 import weakref
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import count
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -117,7 +118,10 @@ def _matmul_shape(shapes: Sequence[Shape], attrs: dict) -> Shape:
 
 def _transpose_shape(shapes: Sequence[Shape], attrs: dict) -> Shape:
     (shape,) = shapes
-    return tuple(shape[i] for i in attrs["axes"])
+    axes = tuple(attrs["axes"])
+    if sorted(axes) != list(range(len(shape))):
+        raise _ShapeMismatch(f"axes {axes} are not a permutation of the {len(shape)} axes")
+    return tuple(shape[i] for i in axes)
 
 
 def _reshape_shape(shapes: Sequence[Shape], attrs: dict) -> Shape:
@@ -125,8 +129,9 @@ def _reshape_shape(shapes: Sequence[Shape], attrs: dict) -> Shape:
     new = attrs["shape"]
     if all(isinstance(d, int) for d in shape) and all(isinstance(d, int) for d in new):
         if math.prod(shape) != math.prod(new):
-            raise _ShapeMismatch(f"cannot reshape {math.prod(shape)} elements into {fmt_shape(new)}")
-    elif sorted(map(str, (d for d in shape if d != 1))) != sorted(map(str, (d for d in new if d != 1))):
+            raise _ShapeMismatch(f"cannot reshape {math.prod(shape)} elements into "
+                                 f"{fmt_shape(new)}")
+    elif sorted(str(d) for d in shape if d != 1) != sorted(str(d) for d in new if d != 1):
         raise _ShapeMismatch("reshape with symbolic dims must keep the same dims")
     return tuple(new)
 
@@ -134,8 +139,12 @@ def _reshape_shape(shapes: Sequence[Shape], attrs: dict) -> Shape:
 def _broadcast_to_shape(shapes: Sequence[Shape], attrs: dict) -> Shape:
     (shape,) = shapes
     target = attrs["shape"]
-    if len(shape) > len(target) or broadcast_shapes(shape, target) != tuple(target):
-        raise _ShapeMismatch(f"cannot broadcast to {fmt_shape(target)}")
+    try:
+        ok = len(shape) <= len(target) and broadcast_shapes(shape, target) == tuple(target)
+    except _ShapeMismatch:
+        ok = False
+    if not ok:
+        raise _ShapeMismatch(f"cannot broadcast {fmt_shape(shape)} to {fmt_shape(target)}")
     return tuple(target)
 
 
@@ -174,6 +183,10 @@ def _where_dtype(dtypes: Sequence[str], attrs: dict) -> str:
 
 def _cast_dtype(dtypes: Sequence[str], attrs: dict) -> str:
     return attrs["dtype"]
+
+
+def _same_dtype(dtypes: Sequence[str], attrs: dict) -> str:
+    return dtypes[0]
 
 
 # ---------------------------------------------------------------------------------------
@@ -302,13 +315,13 @@ for _name, _ref, _cost in [("sum", _reduction(np.sum), 1.0), ("mean", _reduction
 _op("matmul", 2, "matmul", np.matmul, shape=_matmul_shape, symbol="@", precedence=20, cost=2.0,
     tags=_D)
 _op("transpose", 1, "layout", lambda x, axes: np.transpose(x, axes), shape=_transpose_shape,
-    attrs=("axes",), cost=0.0, tags=_D)
+    dtype=_same_dtype, attrs=("axes",), cost=0.0, tags=_D)
 _op("reshape", 1, "layout", lambda x, shape: np.reshape(x, shape), shape=_reshape_shape,
-    attrs=("shape",), cost=0.0, tags=_D)
+    dtype=_same_dtype, attrs=("shape",), cost=0.0, tags=_D)
 _op("broadcast_to", 1, "layout", lambda x, shape: np.broadcast_to(x, shape),
-    shape=_broadcast_to_shape, attrs=("shape",), cost=0.0, tags=_D)
+    shape=_broadcast_to_shape, dtype=_same_dtype, attrs=("shape",), cost=0.0, tags=_D)
 _op("expand_dims", 1, "layout", lambda x, axis: np.expand_dims(x, axis), shape=_expand_dims_shape,
-    attrs=("axis",), cost=0.0, tags=_D)
+    dtype=_same_dtype, attrs=("axis",), cost=0.0, tags=_D)
 
 ELEMENTWISE_UNARY = tuple(n for n, s in OPS.items() if s.kind == "elementwise" and s.arity == 1
                           and not s.attrs)
@@ -354,7 +367,7 @@ def _attr_key(value: Any) -> Any:
 # Nodes.
 
 _uids = count()
-_TABLE: "weakref.WeakValueDictionary[tuple, Node]" = weakref.WeakValueDictionary()
+_TABLE: weakref.WeakValueDictionary[tuple, Node] = weakref.WeakValueDictionary()
 
 
 class Node:
@@ -369,15 +382,15 @@ class Node:
     __slots__ = ("op", "inputs", "attrs", "shape", "dtype", "uid", "depth", "__weakref__")
 
     op: str
-    inputs: tuple["Node", ...]
+    inputs: tuple[Node, ...]
     attrs: tuple[tuple[str, Any], ...]
     shape: Shape
     dtype: str
     uid: int
     depth: int
 
-    def __new__(cls, op: str, inputs: tuple["Node", ...], attrs: tuple[tuple[str, Any], ...],
-                shape: Shape, dtype: str) -> "Node":
+    def __new__(cls, op: str, inputs: tuple[Node, ...], attrs: tuple[tuple[str, Any], ...],
+                shape: Shape, dtype: str) -> Node:
         # shape and dtype are part of a leaf's identity: input "x" of shape (3,) is not
         # input "x" of shape (), and the float32 constant 1 is not the float64 one
         key = (op, tuple(i.uid for i in inputs), tuple((k, _attr_key(v)) for k, v in attrs),
@@ -495,7 +508,8 @@ def apply(op: str, *inputs: Node, **attrs: Any) -> Node:
         raise TypeError(f"{op} takes attributes {spec.attrs}, got {tuple(attrs)}")
     dtypes = [i.dtype for i in inputs]
     float_operands = dtypes[1:] if op == "where" else dtypes
-    if op != "cast" and "bool" in float_operands and "comparison" not in spec.tags:
+    if (op != "cast" and spec.kind != "layout" and "bool" in float_operands
+            and "comparison" not in spec.tags):
         raise DTypeError(f"{op}: operand dtypes {tuple(dtypes)}: {op} needs float32/float64 "
                          f"operands, not bool (at {user_location()}); use where() or cast()")
     try:
@@ -606,7 +620,7 @@ class Graph:
                          for a, v in n.attrs]
                 h.update(repr((n.op, [index[i.uid] for i in n.inputs], attrs, n.shape,
                                n.dtype)).encode())
-            h.update(repr(([index.get(i.uid, i.name) for i in self.inputs],
+            h.update(repr(([index.get(i.uid, (i.name, i.shape, i.dtype)) for i in self.inputs],
                            [index[o.uid] for o in self.outputs])).encode())
             self._fingerprint = h.hexdigest()
         return self._fingerprint
@@ -624,7 +638,8 @@ class Graph:
         return graph_to_text(self)
 
     def __repr__(self) -> str:
-        return f"Graph({len(self)} nodes, inputs={list(self.input_names)}, outputs={len(self.outputs)})"
+        return (f"Graph({len(self)} nodes, inputs={list(self.input_names)}, "
+                f"outputs={len(self.outputs)})")
 
     def to_dot(self, **kwargs: Any) -> str:
         """Graphviz DOT source of this graph (see ``printing.graph_to_dot``)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from .ir import OPS, ArrayValue, Graph, Node, fmt_shape
 
@@ -27,7 +27,8 @@ def _attr_text(node: Node) -> str:
     for k, v in node.attrs:
         if k == "keepdims" and not v:
             continue
-        if k == "axis" and node.spec.kind == "reduction" and tuple(v) == tuple(range(node.inputs[0].ndim)):
+        full = tuple(range(node.inputs[0].ndim)) if node.inputs else ()
+        if k == "axis" and node.spec.kind == "reduction" and tuple(v) == full:
             continue  # a full reduction prints as sum(x)
         parts.append(f"{k}={v}")
     return ", ".join(parts)

@@ -9,13 +9,22 @@ these same functions, so builder and tracer produce identical graphs.
 from __future__ import annotations
 
 import builtins
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from ..errors import DTypeError, ShapeError, UnsupportedOperation
-from ..ir import (FLOAT_DTYPES, Node, apply, constant_node, fmt_shape, input_node, normalize_axis,
-                  user_location)
+from ..ir import (
+    FLOAT_DTYPES,
+    Node,
+    apply,
+    constant_node,
+    fmt_shape,
+    input_node,
+    normalize_axis,
+    user_location,
+)
 from .tensor import Tensor
 
 # -- operand conversion ---------------------------------------------------------------------

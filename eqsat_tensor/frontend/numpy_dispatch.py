@@ -7,11 +7,13 @@ fallback.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from ..errors import UnsupportedOperation
+from ..ir import user_location
 from . import functions as F
 
 UFUNCS: dict[str, Callable] = {
@@ -50,7 +52,8 @@ def dispatch_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) ->
                                  keepdims=kwargs.get("keepdims", False))
     else:
         what = f"np.{name}" if method == "__call__" else f"np.{name}.{method}"
-        raise UnsupportedOperation(f"{what} is not supported by the eqsat-tensor tracer")
+        raise UnsupportedOperation(f"{what} is not supported by the eqsat-tensor tracer (at "
+                                   f"{user_location()})")
     if kwargs.get("dtype") is not None:
         out = F.cast(out, kwargs["dtype"])
     return out
@@ -129,7 +132,31 @@ FUNCTIONS: dict[Any, Callable] = {
     np.zeros_like: lambda a, dtype=None, **kw: F.zeros_like(a),
     np.ones_like: lambda a, dtype=None, **kw: F.ones_like(a),
     np.full_like: lambda a, fill_value, dtype=None, **kw: F.full_like(a, fill_value),
+    np.ndim: lambda a: F.to_node(a).ndim,
+    np.shape: lambda a: F.to_node(a).shape,
+    np.size: lambda a, axis=None: _size(a, axis),
 }
+
+
+def _size(a: Any, axis: Any = None) -> Any:
+    shape = F.to_node(a).shape
+    if axis is not None:
+        return shape[axis]
+    n = 1
+    for d in shape:
+        if not isinstance(d, int):
+            raise UnsupportedOperation(f"np.size of a shape with symbolic dim {d!r}")
+        n *= d
+    return n
+
+
+def _public_name(module: str, name: str) -> str:
+    """``np.sort``, ``np.linalg.norm``: how the user spelled a NumPy function."""
+    if module == "numpy" or module.startswith(("numpy._core", "numpy.core", "numpy.lib")):
+        return f"np.{name}"
+    if module.startswith("numpy."):
+        return f"np.{module[len('numpy.'):]}.{name}"
+    return f"{module}.{name}"
 
 
 def dispatch_function(func: Any, args: tuple, kwargs: dict) -> Any:
@@ -138,10 +165,8 @@ def dispatch_function(func: Any, args: tuple, kwargs: dict) -> Any:
     if handler is None:
         name = getattr(func, "__name__", repr(func))
         module = getattr(func, "__module__", "numpy") or "numpy"
-        prefix = "np." if module.startswith("numpy") and "." not in module.replace(
-            "numpy.", "", 1) else module + "."
         raise UnsupportedOperation(
-            f"{prefix}{name} is not supported by the eqsat-tensor tracer (supported: "
-            "elementwise ufuncs, sum/mean/max/min/prod/var/std, dot/matmul, transpose, reshape, "
-            "broadcast_to, expand_dims, squeeze, where, clip)")
+            f"{_public_name(module, name)} is not supported by the eqsat-tensor tracer (at "
+            f"{user_location()}); supported: elementwise ufuncs, sum/mean/max/min/prod/var/std, "
+            "dot/matmul, transpose, reshape, broadcast_to, expand_dims, squeeze, where, clip")
     return handler(*args, **kwargs)

@@ -8,7 +8,8 @@ NumPy functions (``__array_function__``) on it build nodes through the same func
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -46,7 +47,7 @@ class Tensor:
         return self.node.ndim
 
     @property
-    def T(self) -> "Tensor":
+    def T(self) -> Tensor:
         return F.transpose(self)
 
     def __repr__(self) -> str:
@@ -60,107 +61,107 @@ class Tensor:
         return Graph(self.node)
 
     # -- arithmetic ----------------------------------------------------------------------
-    def __add__(self, o: Any) -> "Tensor":
+    def __add__(self, o: Any) -> Tensor:
         return F.add(self, o)
 
-    def __radd__(self, o: Any) -> "Tensor":
+    def __radd__(self, o: Any) -> Tensor:
         return F.add(o, self)
 
-    def __sub__(self, o: Any) -> "Tensor":
+    def __sub__(self, o: Any) -> Tensor:
         return F.subtract(self, o)
 
-    def __rsub__(self, o: Any) -> "Tensor":
+    def __rsub__(self, o: Any) -> Tensor:
         return F.subtract(o, self)
 
-    def __mul__(self, o: Any) -> "Tensor":
+    def __mul__(self, o: Any) -> Tensor:
         return F.multiply(self, o)
 
-    def __rmul__(self, o: Any) -> "Tensor":
+    def __rmul__(self, o: Any) -> Tensor:
         return F.multiply(o, self)
 
-    def __truediv__(self, o: Any) -> "Tensor":
+    def __truediv__(self, o: Any) -> Tensor:
         return F.divide(self, o)
 
-    def __rtruediv__(self, o: Any) -> "Tensor":
+    def __rtruediv__(self, o: Any) -> Tensor:
         return F.divide(o, self)
 
-    def __pow__(self, o: Any) -> "Tensor":
+    def __pow__(self, o: Any) -> Tensor:
         return F.power(self, o)
 
-    def __rpow__(self, o: Any) -> "Tensor":
+    def __rpow__(self, o: Any) -> Tensor:
         return F.power(o, self)
 
-    def __matmul__(self, o: Any) -> "Tensor":
+    def __matmul__(self, o: Any) -> Tensor:
         return F.matmul(self, o)
 
-    def __rmatmul__(self, o: Any) -> "Tensor":
+    def __rmatmul__(self, o: Any) -> Tensor:
         return F.matmul(o, self)
 
-    def __neg__(self) -> "Tensor":
+    def __neg__(self) -> Tensor:
         return F.negative(self)
 
-    def __pos__(self) -> "Tensor":
+    def __pos__(self) -> Tensor:
         return self
 
-    def __abs__(self) -> "Tensor":
+    def __abs__(self) -> Tensor:
         return F.abs(self)
 
-    def __lt__(self, o: Any) -> "Tensor":
+    def __lt__(self, o: Any) -> Tensor:
         return F.less(self, o)
 
-    def __le__(self, o: Any) -> "Tensor":
+    def __le__(self, o: Any) -> Tensor:
         return F.less_equal(self, o)
 
-    def __gt__(self, o: Any) -> "Tensor":
+    def __gt__(self, o: Any) -> Tensor:
         return F.greater(self, o)
 
-    def __ge__(self, o: Any) -> "Tensor":
+    def __ge__(self, o: Any) -> Tensor:
         return F.greater_equal(self, o)
 
-    def __eq__(self, o: Any) -> "Tensor":  # type: ignore[override]
+    def __eq__(self, o: Any) -> Tensor:  # type: ignore[override]
         return F.equal(self, o)
 
-    def __ne__(self, o: Any) -> "Tensor":  # type: ignore[override]
+    def __ne__(self, o: Any) -> Tensor:  # type: ignore[override]
         return F.not_equal(self, o)
 
     __hash__ = None  # type: ignore[assignment]  # like ndarray: == builds a node
 
     # -- methods -------------------------------------------------------------------------
-    def sum(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
+    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         return F.sum(self, axis=axis, keepdims=keepdims)
 
-    def mean(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
+    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         return F.mean(self, axis=axis, keepdims=keepdims)
 
-    def max(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
+    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         return F.max(self, axis=axis, keepdims=keepdims)
 
-    def min(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
+    def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         return F.min(self, axis=axis, keepdims=keepdims)
 
-    def prod(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
+    def prod(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         return F.prod(self, axis=axis, keepdims=keepdims)
 
-    def var(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
+    def var(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         return F.var(self, axis=axis, keepdims=keepdims)
 
-    def std(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
+    def std(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         return F.std(self, axis=axis, keepdims=keepdims)
 
-    def reshape(self, *shape: Any) -> "Tensor":
+    def reshape(self, *shape: Any) -> Tensor:
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         return F.reshape(self, shape)
 
-    def transpose(self, *axes: Any) -> "Tensor":
+    def transpose(self, *axes: Any) -> Tensor:
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
         return F.transpose(self, axes or None)
 
-    def astype(self, dtype: Any) -> "Tensor":
+    def astype(self, dtype: Any) -> Tensor:
         return F.cast(self, dtype)
 
-    def __getitem__(self, key: Any) -> "Tensor":
+    def __getitem__(self, key: Any) -> Tensor:
         return F.index(self, key)
 
     # -- things a static graph cannot do ---------------------------------------------------

@@ -95,6 +95,7 @@ class Rule:
     source: str = "<rules>"
     line: int = 0
     text: str = ""  # the rule's source line, for reports
+    doc: str = ""  # the comment lines right above the rule and its trailing comment
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,11 @@ class VJP:
 
     ``grads`` maps each tensor parameter name to its cotangent expression, which may use
     the parameters, the attribute variables, ``g`` (the incoming cotangent) and ``out``
-    (the op's forward result)."""
+    (the op's forward result). ``attrs`` lists the header's attribute bindings as
+    ``"name=var"`` strings in header order (``("axis=a",)`` for ``vjp sum(x, axis=a)``);
+    ``attr_vars`` holds the same as ``(name, var)`` pairs, sorted by attribute name. In
+    attribute position a body may also use ``ShapeOf`` and the helpers ``inverse(p)`` /
+    ``swap_last(x)``, parsed as ``App(helper, (Var,))``."""
 
     op: str
     params: tuple[str, ...]
@@ -113,6 +118,8 @@ class VJP:
     source: str = "<rules>"
     line: int = 0
     text: str = ""
+    attr_vars: tuple[tuple[str, str], ...] = ()
+    doc: str = ""
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,28 @@
+"""Shared pytest setup: hypothesis profiles.
+
+Profiles, chosen by the environment variable ``HYPOTHESIS_PROFILE`` (default ``ci``):
+
+* ``ci``: derandomized (the same examples on every run), modest example counts, no
+  deadline (the CI machine is shared and slow), no example database.
+* ``dev``: random examples, a few more of them, prints statistics on failure.
+* ``nightly``: many examples, for long fuzzing runs.
+
+Tests that need more or fewer examples than the profile say
+``@settings(max_examples=examples(n))`` (``eqsat_tensor.testing.examples``), so the nightly
+profile still multiplies them.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+_COMMON = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow,
+                                                      HealthCheck.data_too_large]}
+
+settings.register_profile("ci", derandomize=True, max_examples=60, database=None,
+                          print_blob=True, **_COMMON)
+settings.register_profile("dev", max_examples=100, **_COMMON)
+settings.register_profile("nightly", max_examples=2000, **_COMMON)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
