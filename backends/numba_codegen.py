@@ -32,8 +32,9 @@ from .plan import (
     is_leaf,
 )
 
-_INIT = {"sum": "0.0", "mean": "0.0", "prod": "1.0", "max": "-np.inf", "min": "np.inf"}
-_RESERVED = re.compile(r"^([a-z]{1,3}\d+|run|math|np|numba|prange|arrays|dims|consts|"
+_INIT = {"sum": 0.0, "mean": 0.0, "prod": 1.0, "max": -np.inf, "min": np.inf}
+_RESERVED = re.compile(r"^([a-z]{1,3}\d+|run|run_profiled|times|kernel|math|np|numba|prange|"
+                       r"arrays|dims|consts|"
                        r"parallel_min|nc|c|lo|hi|k)$")
 
 
@@ -54,7 +55,7 @@ class _Names:
     def buf(self, node: Node) -> str:
         if node.uid not in self.buffer:
             if node.op == "constant" and not is_inline_scalar(node):
-                self.buffer[node.uid] = f"consts[{len(self.consts)}]"
+                self.buffer[node.uid] = f"cst{len(self.consts)}"
                 self.consts.append(node.value)
             else:
                 self.buffer[node.uid] = f"b{node.uid}"
@@ -208,8 +209,8 @@ class _KernelWriter:
             self.lines.append(f"{indent}# pass {p} over the reduced axes")
             accs = [self._acc(r, p) for r in active]
             if whole:  # parallel over chunks of the outer reduced axis, then combine
-                for acc, _, _ in accs:
-                    self.lines.append(f"{indent}p{acc} = np.empty(nc, np.float64)")
+                for (acc, _, _), r in zip(accs, active):
+                    self.lines.append(f"{indent}p{acc} = np.empty(nc, np.{r.dtype})")
                 inner = indent + "    "
                 self.lines.append(f"{indent}for c in prange(nc):")
                 for acc, init, _ in accs:
@@ -249,13 +250,14 @@ class _KernelWriter:
             if p == self.phases[r.uid][0]:
                 init = self.names.scalar(-np.inf, dt)
                 return (f"m{r.uid}", init, f"nan_maximum_{dt}({{a}}, {{v}})")
-            return (f"s{r.uid}", "0.0", f"{{a}} + math.exp({{v}} - ms{r.uid})")
+            zero = self.names.scalar(0.0, dt)
+            return (f"s{r.uid}", zero, f"{{a}} + math.exp({{v}} - ms{r.uid})")
         if r.op in ("max", "min"):
             init = self.names.scalar(-np.inf if r.op == "max" else np.inf, dt)
             fn = "nan_maximum" if r.op == "max" else "nan_minimum"
             return (f"r{r.uid}", init, f"{fn}_{dt}({{a}}, {{v}})")
         op = "*" if r.op == "prod" else "+"
-        return (f"r{r.uid}", _INIT[r.op], f"{{a}} {op} {{v}}")
+        return (f"r{r.uid}", self.names.scalar(_INIT[r.op], dt), f"{{a}} {op} {{v}}")
 
     def _finish(self, r: Node, p: int, indent: str) -> None:
         first, last = self.phases[r.uid]
@@ -269,7 +271,7 @@ class _KernelWriter:
             value = f"np.{dt}(math.log(s{r.uid}) + ms{r.uid})"
         elif r.op == "mean":
             count = " * ".join(f"n{a}" for a in self.k.reduce_axes)
-            value = f"np.{dt}(r{r.uid} / np.float64({count}))"
+            value = f"np.{dt}(r{r.uid} / np.{dt}({count}))"
         elif r.op in ("sum", "prod"):
             value = f"np.{dt}(r{r.uid})"
         else:
@@ -367,6 +369,8 @@ def _driver(plan: Plan, names: _Names, order: str) -> list[str]:
         lines += [f"def {fname}(arrays, dims, consts, parallel_min):", f'    """{doc}"""']
         if g.inputs:
             lines.append(f"    {args}{',' if len(g.inputs) == 1 else ''} = arrays")
+        for k in range(len(names.consts)):
+            lines.append(f"    cst{k} = consts[{k}]")
         if profiled:
             lines.append("    times = [perf_counter()]")
         for block in blocks:

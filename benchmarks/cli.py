@@ -12,8 +12,9 @@ from .workloads import WORKLOADS
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options: ``--quick``, ``--plot``, ``--json``, ``--backend``, workload names."""
+    names = ", ".join(w.name for w in WORKLOADS)
     parser.add_argument("workloads", nargs="*", metavar="WORKLOAD",
-                        help=f"workloads to run (default all: {', '.join(w.name for w in WORKLOADS)})")
+                        help=f"workloads to run (default all: {names})")
     parser.add_argument("--quick", action="store_true",
                         help="small sizes, for a smoke test (< 30 s; skips pytensor)")
     parser.add_argument("--repeats", type=int, default=7, help="timed repeats (min is kept)")

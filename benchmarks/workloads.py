@@ -9,8 +9,9 @@ function of the arrays alone, with named parameters (what ``@et.jit`` needs).
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 

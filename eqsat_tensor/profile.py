@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -80,7 +81,8 @@ class Profile:
             bound = "-" if s.kind == "view" else ("memory" if pct >= 50 else "compute")
             t.add_row(s.name, s.kind, s.ops[:40], f"{s.seconds * 1e3:.3f}",
                       f"{100 * s.seconds / total_t:.0f}%", f"{s.bytes / 1e6:.2f}",
-                      f"{s.gbps():.1f}", f"{pct:.0f}%", bound, f"{100 * s.predicted / total_p:.0f}%")
+                      f"{s.gbps():.1f}", f"{pct:.0f}%", bound,
+                      f"{100 * s.predicted / total_p:.0f}%")
         t.caption = f"cost model: {self.cost_model}"
         return t
 

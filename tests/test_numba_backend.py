@@ -6,13 +6,17 @@ arrays are small (the serial kernel builds run; one test forces the parallel bui
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 import eqsat_tensor as et
 from eqsat_tensor.backends import numba_cpu
 from eqsat_tensor.errors import UnsupportedOp
 from eqsat_tensor.ir import Graph
+from eqsat_tensor.testing.strategies import programs_with_inputs
 
 from .numba_graphs import (
     REDUCE,
@@ -167,3 +171,14 @@ def test_unsupported_op_is_named():
     g = Graph([et.exp(x).node])
     with pytest.raises(UnsupportedOp, match="'exp'"):
         numba_cpu.compile(g, lowering={"exp": None}, fast_transcendentals=False)
+
+
+@settings(max_examples=int(os.environ.get("ET_EXAMPLES", 12)), deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(programs_with_inputs(max_nodes=10, max_outputs=2, max_size=24))
+def test_shared_random_programs_match_reference(case):
+    """The shared hypothesis strategy (eqsat_tensor.testing.strategies): edge values,
+    broadcasting, empty dims, layouts and matmul included."""
+    program, arrays = case
+    g = program.build()
+    assert_matches_reference(numba_cpu.compile(g), g, arrays)

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import eqsat_tensor as et
-from eqsat_tensor.backends.plan import (FULL, ROW_DROP, ROW_KEEP, Kernel, MatmulStep, ViewStep,
-                                        plan_graph)
+from eqsat_tensor.backends.plan import (
+    FULL,
+    ROW_DROP,
+    ROW_KEEP,
+    Kernel,
+    MatmulStep,
+    ViewStep,
+    plan_graph,
+)
 from eqsat_tensor.ir import Graph
 
 
