@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..ir import Dim, Node
+from ..ir import OPS, Dim, Node
 from .numba_lower import HELPER_NAMES, LOWERING, lower
 from .plan import (
     FULL,
@@ -32,6 +32,7 @@ from .plan import (
     is_leaf,
 )
 
+_COSTLY = 8.0  # ops at least this costly (exp, log, ...) are kept rather than recomputed
 _INIT = {"sum": 0.0, "mean": 0.0, "prod": 1.0, "max": -np.inf, "min": np.inf}
 _RESERVED = re.compile(r"^([a-z]{1,3}\d+|run|run_profiled|times|kernel|math|np|numba|prange|"
                        r"arrays|dims|consts|"
@@ -166,8 +167,9 @@ class _KernelWriter:
             indent += "    "
         return indent
 
-    def _needed(self, roots: list[Node]) -> list[Node]:
-        """In-kernel FULL nodes that ``roots`` depend on (including them), in order."""
+    def _needed(self, roots: list[Node], cut: set[int] | None = None) -> list[Node]:
+        """In-kernel FULL nodes that ``roots`` depend on (including them), in order; the
+        inputs of nodes in ``cut`` (loaded from a buffer) are not followed."""
         want: set[int] = set()
         stack = [r for r in roots]
         while stack:
@@ -177,7 +179,8 @@ class _KernelWriter:
             if n.uid in self.phases:  # a reduction: its value is a row scalar by now
                 continue
             want.add(n.uid)
-            stack.extend(n.inputs)
+            if not cut or n.uid not in cut:
+                stack.extend(n.inputs)
         return [n for n in self.k.nodes if n.uid in want]
 
     def elementwise(self) -> None:
@@ -203,9 +206,14 @@ class _KernelWriter:
         whole = not kept
         indent = "    " if whole else self._open_loops(kept, "    ", True)
         self._row_values(row_nodes, after, 0, indent)
+        plans = []
         for p in range(1, npasses + 1):
             active = [r for r in reds if self.phases[r.uid][0] <= p <= self.phases[r.uid][1]]
             stores = [n for n in full_writes if after[n.uid] + 1 == p]
+            roots = [r.inputs[0] for r in active] + stores
+            plans.append((p, active, stores, self._needed(roots)))
+        scratch = self._scratch(plans, full_writes, after)
+        for p, active, stores, needed in plans:
             self.lines.append(f"{indent}# pass {p} over the reduced axes")
             accs = [self._acc(r, p) for r in active]
             if whole:  # parallel over chunks of the outer reduced axis, then combine
@@ -222,9 +230,19 @@ class _KernelWriter:
                 for acc, init, _ in accs:
                     self.lines.append(f"{indent}{acc} = {init}")
                 body = self._open_loops(red, indent, False)
-            for n in self._needed([r.inputs[0] for r in active] + stores):
+            loaded = {uid for uid, (first, _) in scratch.items() if p > first}
+            for n in self._needed([r.inputs[0] for r in active] + stores, cut=loaded):
+                idx = self._index(n.shape, FULL)
+                keep = scratch.get(n.uid)
+                if n.uid in loaded:  # computed in an earlier pass and kept in a buffer
+                    self.lines.append(f"{body}v{n.uid} = {self.names.buf(keep[1])}[{idx}]")
+                    continue
                 self.lines.append(f"{body}v{n.uid} = {self.expr(n)}")
-                self.store(n, body)
+                if keep is not None and keep[1] is not n:
+                    self.lines.append(f"{body}{self.names.buf(keep[1])}[{idx}] = v{n.uid}"
+                                      "  # kept for a later pass")
+                if n in stores:
+                    self.store(n, body)
             for (acc, _, update), r in zip(accs, active):
                 a = f"q{acc}" if whole else acc
                 v = self.operand(r.inputs[0], FULL)
@@ -242,6 +260,38 @@ class _KernelWriter:
             for r in active:
                 self._finish(r, p, indent)
             self._row_values(row_nodes, after, p, indent)
+
+    def _scratch(self, plans: list, full_writes: list[Node], after: dict[int, int]
+                 ) -> dict[int, tuple[int, Node]]:
+        """Costly FULL values needed in several passes: uid -> (pass that computes it, the
+        output buffer that keeps it for the later passes). The buffer is the value's own
+        when it is an output, else an output of the same dtype written in the value's last
+        pass (read before it is overwritten at the same index). Softmax computes each
+        ``exp`` once this way."""
+        uses: dict[int, list[int]] = {}
+        nodes: dict[int, Node] = {}
+        for p, _, _, needed in plans:
+            for n in needed:
+                uses.setdefault(n.uid, []).append(p)
+                nodes[n.uid] = n
+        taken: set[int] = set()
+        out: dict[int, tuple[int, Node]] = {}
+        for uid, passes in uses.items():
+            n = nodes[uid]
+            if len(passes) < 2 or OPS[n.op].cost < _COSTLY or tuple(n.shape) != tuple(
+                    self.k.domain):
+                continue
+            first, last = passes[0], passes[-1]
+            if n in full_writes and after[n.uid] + 1 == first:
+                out[uid] = (first, n)
+                continue
+            for w in full_writes:
+                if w.uid not in taken and w is not n and w.dtype == n.dtype and \
+                        after[w.uid] + 1 == last and tuple(w.shape) == tuple(self.k.domain):
+                    taken.add(w.uid)
+                    out[uid] = (first, w)
+                    break
+        return out
 
     def _acc(self, r: Node, p: int) -> tuple[str, str, str]:
         """(accumulator name, initial value, update template over ``{v}``)."""
