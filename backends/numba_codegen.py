@@ -32,6 +32,7 @@ from .plan import (
     is_leaf,
 )
 
+_UNROLL = 4  # independent accumulators per reduction in the innermost loop
 _COSTLY = 8.0  # ops at least this costly (exp, log, ...) are kept rather than recomputed
 _INIT = {"sum": 0.0, "mean": 0.0, "prod": 1.0, "max": -np.inf, "min": np.inf}
 _RESERVED = re.compile(r"^([a-z]{1,3}\d+|run|run_profiled|times|kernel|math|np|numba|prange|"
@@ -73,6 +74,10 @@ class _Names:
             else:
                 self.scalar_lines.append(f"{name} = np.{dtype}({_float_literal(value)})")
         return self.scalars[key]
+
+
+def _sfx(u: int) -> str:
+    return "" if u == 0 else f"_{u}"
 
 
 def _small_power(x: str, exponent: float, one: str) -> str | None:
@@ -216,50 +221,90 @@ class _KernelWriter:
         for p, active, stores, needed in plans:
             self.lines.append(f"{indent}# pass {p} over the reduced axes")
             accs = [self._acc(r, p) for r in active]
+            unroll = _UNROLL if 0 < len(accs) <= 2 else 1  # bounded code size
+            inner = indent + "    "
             if whole:  # parallel over chunks of the outer reduced axis, then combine
                 for (acc, _, _), r in zip(accs, active):
                     self.lines.append(f"{indent}p{acc} = np.empty(nc, np.{r.dtype})")
-                inner = indent + "    "
                 self.lines.append(f"{indent}for c in prange(nc):")
-                for acc, init, _ in accs:
-                    self.lines.append(f"{inner}q{acc} = {init}")
-                self.lines.append(f"{inner}for i{red[0]} in range(c * n{red[0]} // nc, "
-                                  f"(c + 1) * n{red[0]} // nc):")
-                body = self._open_loops(red[1:], inner + "    ", False)
+                names, level = [f"q{acc}" for acc, _, _ in accs], inner
             else:
-                for acc, init, _ in accs:
-                    self.lines.append(f"{indent}{acc} = {init}")
-                body = self._open_loops(red, indent, False)
+                names, level = [acc for acc, _, _ in accs], indent
+            for name, (_, init, _) in zip(names, accs):
+                for u in range(unroll):
+                    self.lines.append(f"{level}{name}{_sfx(u)} = {init}")
+            chunk = (f"c * n{red[0]} // nc", f"(c + 1) * n{red[0]} // nc")
+            if whole and len(red) > 1:
+                self.lines.append(f"{inner}for i{red[0]} in range({chunk[0]}, {chunk[1]}):")
+                outer = self._open_loops(red[1:-1], inner + "    ", False)
+                lo, hi = "0", f"n{red[-1]}"
+            elif whole:
+                outer, (lo, hi) = inner, chunk
+            else:
+                outer = self._open_loops(red[:-1], indent, False)
+                lo, hi = "0", f"n{red[-1]}"
             loaded = {uid for uid, (first, _) in scratch.items() if p > first}
-            for n in self._needed([r.inputs[0] for r in active] + stores, cut=loaded):
-                idx = self._index(n.shape, FULL)
-                keep = scratch.get(n.uid)
-                if n.uid in loaded:  # computed in an earlier pass and kept in a buffer
-                    self.lines.append(f"{body}v{n.uid} = {self.names.buf(keep[1])}[{idx}]")
-                    continue
-                self.lines.append(f"{body}v{n.uid} = {self.expr(n)}")
-                if keep is not None and keep[1] is not n:
-                    self.lines.append(f"{body}{self.names.buf(keep[1])}[{idx}] = v{n.uid}"
-                                      "  # kept for a later pass")
-                if n in stores:
-                    self.store(n, body)
-            for (acc, _, update), r in zip(accs, active):
-                a = f"q{acc}" if whole else acc
-                v = self.operand(r.inputs[0], FULL)
-                self.lines.append(f"{body}{a} = {update.format(a=a, v=v)}")
+            roots = [r.inputs[0] for r in active] + stores
+            last = red[-1]
+            if unroll > 1:  # independent accumulators: no serial dependency between adds
+                self.lines.append(f"{outer}for j{last} in range({lo}, {hi} - ({hi} - {lo}) % "
+                                  f"{unroll}, {unroll}):")
+                for u in range(unroll):
+                    self.lines.append(f"{outer}    i{last} = j{last} + {u}")
+                    self._pass_body(outer + "    ", roots, loaded, scratch, stores, accs,
+                                    active, [f"{n}{_sfx(u)}" for n in names])
+                lo = f"{hi} - ({hi} - {lo}) % {unroll}"
+            self.lines.append(f"{outer}for i{last} in range({lo}, {hi}):")
+            self._pass_body(outer + "    ", roots, loaded, scratch, stores, accs, active, names)
+            if unroll > 1:
+                for name, (acc, _, update) in zip(names, accs):
+                    parts = [f"{name}{_sfx(u)}" for u in range(unroll)]
+                    self.lines.append(f"{level}{name} = {self._combine(acc, update, parts)}")
             if whole:
                 for acc, _, _ in accs:
                     self.lines.append(f"{inner}p{acc}[c] = q{acc}")
                 for acc, init, update in accs:
-                    combine = update.format(a=acc, v=f"p{acc}[c]")
-                    if acc.startswith("s"):  # the sum pass of logsumexp combines as a sum
-                        combine = f"{acc} + p{acc}[c]"
+                    combine = self._combine(acc, update, [acc, f"p{acc}[c]"])
                     self.lines.append(f"{indent}{acc} = {init}")
                     self.lines.append(f"{indent}for c in range(nc):")
                     self.lines.append(f"{indent}    {acc} = {combine}")
             for r in active:
                 self._finish(r, p, indent)
             self._row_values(row_nodes, after, p, indent)
+
+    def _pass_body(self, body: str, roots: list[Node], loaded: set[int], scratch: dict,
+                   stores: list[Node], accs: list, active: list[Node], names: list[str]) -> None:
+        """One point of a pass: the FULL values it needs, its stores, the updates."""
+        for n in self._needed(roots, cut=loaded):
+            idx = self._index(n.shape, FULL)
+            keep = scratch.get(n.uid)
+            if n.uid in loaded:  # computed in an earlier pass and kept in a buffer
+                self.lines.append(f"{body}v{n.uid} = {self.names.buf(keep[1])}[{idx}]")
+                continue
+            self.lines.append(f"{body}v{n.uid} = {self.expr(n)}")
+            if keep is not None and keep[1] is not n:
+                self.lines.append(f"{body}{self.names.buf(keep[1])}[{idx}] = v{n.uid}"
+                                  "  # kept for a later pass")
+            if n in stores:
+                self.store(n, body)
+        for name, (_, _, update), r in zip(names, accs, active):
+            v = self.operand(r.inputs[0], FULL)
+            self.lines.append(f"{body}{name} = {update.format(a=name, v=v)}")
+
+    @staticmethod
+    def _combine(acc: str, update: str, parts: list[str]) -> str:
+        """Expression combining partial accumulators (pairwise)."""
+        while len(parts) > 1:
+            merged = []
+            for a, b in zip(parts[::2], parts[1::2]):
+                if acc.startswith("s"):  # logsumexp's sum of exponentials adds up
+                    merged.append(f"({a} + {b})")
+                else:
+                    merged.append(update.format(a=a, v=b))
+            if len(parts) % 2:
+                merged.append(parts[-1])
+            parts = merged
+        return parts[0]
 
     def _scratch(self, plans: list, full_writes: list[Node], after: dict[int, int]
                  ) -> dict[int, tuple[int, Node]]:
@@ -301,7 +346,8 @@ class _KernelWriter:
                 init = self.names.scalar(-np.inf, dt)
                 return (f"m{r.uid}", init, f"nan_maximum_{dt}({{a}}, {{v}})")
             zero = self.names.scalar(0.0, dt)
-            return (f"s{r.uid}", zero, f"{{a}} + math.exp({{v}} - ms{r.uid})")
+            exp = f"fm_exp_{dt}" if self.fast and dt in self.fast.get("exp", {}) else "math.exp"
+            return (f"s{r.uid}", zero, f"{{a}} + {exp}({{v}} - ms{r.uid})")
         if r.op in ("max", "min"):
             init = self.names.scalar(-np.inf if r.op == "max" else np.inf, dt)
             fn = "nan_maximum" if r.op == "max" else "nan_minimum"
@@ -382,11 +428,14 @@ def generate(plan: Plan, order: str = "C", *, fast: dict | None = None,
               "raise_empty_reduction,",
               f"    {helpers})"])
     if fast:
-        lines.append("from eqsat_tensor.backends.fastmath import FUNCS")
+        lines.append("from eqsat_tensor.backends.fastmath import FUNCS, SAFE_FASTMATH_FLAGS")
         for op, per_dtype in sorted(fast.items()):
             for dt in sorted(per_dtype):
                 lines.append(f"fm_{op}_{dt} = FUNCS[{op!r}][{dt!r}]")
-    lines += ["", f"CACHE = {cache}", f"FASTMATH = {fastmath}", ""]
+    # fast transcendentals are inlined and take the kernel's flags: full fastmath (nnan,
+    # ninf, reassoc) would fold away their rounding tricks, so they get the safe subset
+    flags = "set(SAFE_FASTMATH_FLAGS)" if fastmath and fast else str(bool(fastmath))
+    lines += ["", f"CACHE = {cache}", f"FASTMATH = {flags}", ""]
     lines += names.scalar_lines + ["", ""] + kernel_src + driver
     return "\n".join(lines) + "\n", names.consts
 

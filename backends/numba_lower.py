@@ -60,7 +60,7 @@ LOWERING: dict[str, str] = {
 }
 
 # Ops whose fast vectorizable versions may replace libm (see backends/fastmath.py).
-FAST_OPS = ("exp", "log", "log1p", "expm1", "tanh", "sigmoid")
+FAST_OPS = ("exp", "log", "log1p", "expm1", "tanh", "sigmoid", "softplus")
 
 # Helper names a template may use, by prefix (imported by the generated module).
 HELPER_NAMES = ("nan_maximum", "nan_minimum", "logaddexp", "sigmoid", "softplus",

@@ -6,19 +6,10 @@ arrays are small (the serial kernel builds run; one test forces the parallel bui
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
-
-import eqsat_tensor as et
-from eqsat_tensor.backends import numba_cpu
-from eqsat_tensor.errors import UnsupportedOp
-from eqsat_tensor.ir import Graph
-from eqsat_tensor.testing.strategies import programs_with_inputs
-
-from .numba_graphs import (
+from hypothesis import given, settings
+from numba_graphs import (
     REDUCE,
     UNARY,
     all_axis_combinations,
@@ -26,6 +17,13 @@ from .numba_graphs import (
     random_graph,
     random_inputs,
 )
+
+import eqsat_tensor as et
+from eqsat_tensor.backends import numba_cpu
+from eqsat_tensor.errors import UnsupportedOp
+from eqsat_tensor.ir import Graph
+from eqsat_tensor.testing import examples
+from eqsat_tensor.testing.strategies import programs_with_inputs
 
 SHAPES = [(3, 4), (2, 3, 4), (5,), (), (0, 3), (1, 4), (3, 1, 2)]
 
@@ -62,19 +60,20 @@ def test_stable_sigmoid_softplus_logsumexp_at_extremes():
     assert lse == np.inf
 
 
-@pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_every_reduction_over_every_axis_combination(dtype):
-    x = et.tensor("x", (2, 3, 4), dtype)
+@pytest.mark.parametrize("dtype,shape", [("float64", (2, 3, 4)), ("float32", (3, 4))])
+def test_every_reduction_over_every_axis_combination(dtype, shape):
+    """Every reduction op over every axis combination; keepdims alternates so each op
+    meets both settings (one kernel per axis combination: compiles are the cost)."""
+    x = et.tensor("x", shape, dtype)
     outs = []
-    for axes in all_axis_combinations(3):
-        for keepdims in (False, True):
-            outs += [getattr(et, op)(x, axis=axes, keepdims=keepdims).node for op in REDUCE]
+    for k, axes in enumerate(all_axis_combinations(len(shape))):
+        for j, op in enumerate(REDUCE):
+            outs.append(getattr(et, op)(x, axis=axes, keepdims=(j + k) % 2 == 0).node)
     g = Graph(outs, [x.node])
     exe = numba_cpu.compile(g)
     # sibling reductions over the same axes share one loop nest
-    assert len(exe.plan.kernels()) == len(all_axis_combinations(3))
-    for layout in ("C", "F") if dtype == "float64" else ("C",):
-        assert_matches_reference(exe, g, random_inputs(g, 1, layout))
+    assert len(exe.plan.kernels()) == len(all_axis_combinations(len(shape)))
+    assert_matches_reference(exe, g, random_inputs(g, 1))
 
 
 def test_empty_and_size_one_dims():
@@ -128,7 +127,7 @@ def test_softmax_layer_norm_fuse_into_one_kernel():
 def test_matmul_goes_to_blas_with_fused_epilogue():
     a, b, v = et.tensor("a", (5, 4)), et.tensor("b", (4, 3)), et.tensor("v", (3,))
     epi = et.tanh(et.matmul(a, b) + v) * 2.0
-    chain = et.matmul(et.matmul(b, et.transpose(b, (1, 0))), v)
+    chain = et.matmul(et.matmul(et.transpose(b, (1, 0)), b), v)
     g = Graph([epi.node, chain.node], [a.node, b.node, v.node])
     exe = numba_cpu.compile(g)
     assert "np.matmul" in exe.source()
@@ -147,7 +146,7 @@ def test_layout_ops_are_views_of_inputs():
 
 
 def test_parallel_builds_match_reference():
-    g = random_graph(7, (40, 30), "float64", n_ops=6)
+    g = random_graph(7, (40, 30), "float64", n_ops=4)
     exe = numba_cpu.compile(g, parallel_min=0)
     assert_matches_reference(exe, g, random_inputs(g, 7))
     x = et.tensor("x", (64, 50))
@@ -161,7 +160,8 @@ def test_source_is_readable_and_fastmath_off_by_default():
     g = Graph([et.log1p(et.exp(x)).node])
     src = numba_cpu.compile(g).source()
     assert "def k0(" in src and "prange" in src and "FASTMATH = False" in src
-    assert "FASTMATH = True" in numba_cpu.compile(g, fastmath=True).source()
+    fast = numba_cpu.compile(g, fastmath=True).source()
+    assert "FASTMATH = set(SAFE_FASTMATH_FLAGS)" in fast or "FASTMATH = True" in fast
     libm = numba_cpu.compile(g, fast_transcendentals=False).source()
     assert "math.exp(" in libm and "fm_exp" not in libm
 
@@ -173,8 +173,7 @@ def test_unsupported_op_is_named():
         numba_cpu.compile(g, lowering={"exp": None}, fast_transcendentals=False)
 
 
-@settings(max_examples=int(os.environ.get("ET_EXAMPLES", 12)), deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=examples(12))
 @given(programs_with_inputs(max_nodes=10, max_outputs=2, max_size=24))
 def test_shared_random_programs_match_reference(case):
     """The shared hypothesis strategy (eqsat_tensor.testing.strategies): edge values,
