@@ -218,7 +218,7 @@ class _KernelWriter:
             roots = [r.inputs[0] for r in active] + stores
             plans.append((p, active, stores, self._needed(roots)))
         scratch = self._scratch(plans, full_writes, after)
-        for p, active, stores, needed in plans:
+        for p, active, stores, _ in plans:
             self.lines.append(f"{indent}# pass {p} over the reduced axes")
             accs = [self._acc(r, p) for r in active]
             unroll = _UNROLL if 0 < len(accs) <= 2 else 1  # bounded code size
