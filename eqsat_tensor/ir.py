@@ -19,6 +19,7 @@ import math
 import os
 import struct
 import sys
+import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -368,6 +369,7 @@ def _attr_key(value: Any) -> Any:
 
 _uids = count()
 _TABLE: weakref.WeakValueDictionary[tuple, Node] = weakref.WeakValueDictionary()
+_TABLE_LOCK = threading.Lock()
 
 
 class Node:
@@ -406,7 +408,11 @@ class Node:
         object.__setattr__(node, "dtype", dtype)
         object.__setattr__(node, "uid", next(_uids))
         object.__setattr__(node, "depth", 1 + max((i.depth for i in inputs), default=0))
-        _TABLE[key] = node
+        with _TABLE_LOCK:  # two threads building the same node get the same object
+            existing = _TABLE.get(key)
+            if existing is not None:
+                return existing
+            _TABLE[key] = node
         return node
 
     def __setattr__(self, name: str, value: Any) -> None:

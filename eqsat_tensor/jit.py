@@ -43,6 +43,8 @@ def trace(fn: Callable, names: list[str], arrays: list[np.ndarray]) -> tuple[Gra
     outs = list(result) if multi else [result]
     if not outs:
         raise UnsupportedOperation(f"{fn.__name__} returned an empty tuple")
+    if any(o is None for o in outs):
+        raise UnsupportedOperation(f"{fn.__name__} returned None; return the result array(s)")
     nodes = [to_node(o, inputs[0] if inputs else None) for o in outs]
     return Graph(nodes, inputs), multi
 

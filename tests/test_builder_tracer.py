@@ -12,7 +12,7 @@ from eqsat_tensor.testing import examples
 from eqsat_tensor.testing.strategies import ALL_OPS, programs
 
 
-@settings(max_examples=examples(60))
+@settings(max_examples=examples(100))
 @given(programs(max_nodes=50))
 def test_random_programs_builder_equals_tracer(program):
     built = program.build()

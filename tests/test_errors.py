@@ -193,3 +193,15 @@ def test_load_names_the_file(tmp_path):
     path.write_text("{\n  oops\n}\n")
     with pytest.raises(GraphFormatError, match=r"bad\.json:2:3: malformed JSON"):
         et.load(path)
+
+
+def test_json_that_is_not_text_or_too_deep():
+    with pytest.raises(GraphFormatError, match="not UTF-8"):
+        et.loads(b"\xff\xfe{")
+    with pytest.raises(GraphFormatError, match="nested too deeply|malformed JSON"):
+        et.loads("[" * 100_000)
+
+
+def test_jit_function_returning_none():
+    with pytest.raises(UnsupportedOperation, match="returned None"):
+        et.jit(lambda x: None, backend="numpy")(np.ones(2))

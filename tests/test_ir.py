@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import math
+import sys
 
 import numpy as np
 import pytest
@@ -183,8 +185,18 @@ def _chain(n: int) -> et.Tensor:
     return t
 
 
-def test_ten_thousand_node_graph_without_recursion():
+@pytest.fixture
+def shallow_stack():
+    """A recursion limit far below the graph depth: any recursive walk would fail."""
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(len(inspect.stack()) + 250)
+    yield
+    sys.setrecursionlimit(old)
+
+
+def test_ten_thousand_node_graph_without_recursion(shallow_stack):
     t = _chain(15_000)
+    assert t.node.depth > 5_000
     g = t.graph()
     assert len(g) >= 10_000
     assert g.nodes()[-1] is t.node
@@ -204,3 +216,18 @@ def test_depth_is_tracked():
     t = _chain(30)
     assert t.node.depth == max(i.depth for i in t.node.inputs) + 1
     assert math.isfinite(t.node.depth)
+
+
+def test_hash_consing_is_thread_safe():
+    from concurrent.futures import ThreadPoolExecutor
+
+    def build(_):
+        x = et.tensor("x", (3,))
+        t = x
+        for _ in range(300):
+            t = et.exp(t) * 0.5 + x
+        return t.node
+
+    with ThreadPoolExecutor(4) as pool:
+        nodes = list(pool.map(build, range(8)))
+    assert all(n is nodes[0] for n in nodes)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import struct
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import eqsat_tensor as et
+from eqsat_tensor.errors import GraphFormatError
 from eqsat_tensor.frontend import json_io
 from eqsat_tensor.ir import Graph, constant_node
 from eqsat_tensor.testing import examples
@@ -110,3 +113,43 @@ def test_dump_and_load_files(tmp_path):
 def test_dumps_accepts_a_tensor():
     x = et.tensor("x", (2,))
     assert et.loads(et.dumps(et.exp(x))) == et.exp(x).graph()
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 12) | st.floats(allow_nan=False,
+                                                                 allow_infinity=False)
+    | st.sampled_from(["x", "n", "add", "float64", "bool", "nan", ""]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+        st.sampled_from(["op", "inputs", "attrs", "shape", "dtype", "value", "float", "array",
+                         "axis", "keepdims", "name"]), inner, max_size=3),
+    max_leaves=6)
+
+
+@settings(max_examples=examples(80))
+@given(graphs(max_nodes=12), st.data())
+def test_mutated_documents_load_or_raise_graph_format_error(graph, data):
+    doc = json.loads(et.dumps(graph))
+    k = data.draw(st.integers(0, len(doc["nodes"]) - 1), label="node")
+    field = data.draw(st.sampled_from(["op", "inputs", "attrs", "shape", "dtype", "extra"]))
+    value = data.draw(_JSON_VALUES, label="value")
+    if field == "attrs" and doc["nodes"][k]["attrs"] and data.draw(st.booleans()):
+        name = data.draw(st.sampled_from(sorted(doc["nodes"][k]["attrs"])))
+        doc["nodes"][k]["attrs"][name] = value
+    else:
+        doc["nodes"][k][field] = value
+    try:
+        loaded = et.loads(json.dumps(doc))
+    except GraphFormatError as exc:
+        # The mutated node, or a later one whose declared shape no longer fits, is named.
+        named = [int(i) for i in re.findall(r"node (\d+)", str(exc))]
+        assert any(i >= k for i in named) or "inputs" in str(exc) or "outputs" in str(exc)
+    else:
+        # Accepted: then it is a valid graph that round-trips.
+        assert et.loads(et.dumps(loaded)) == loaded
+
+
+@settings(max_examples=examples(60))
+@given(st.text(max_size=40) | st.sampled_from(["[]", "{}", "null", '{"format": 1}', "1e999"]))
+def test_arbitrary_text_loads_or_raises_graph_format_error(text):
+    with pytest.raises(GraphFormatError):
+        et.loads(text)

@@ -282,7 +282,7 @@ def _node(k: int, raw: Any, nodes: list[Node]) -> Node:
     if unknown:
         raise _Bad(f"unknown field(s) {sorted(unknown)}")
     op = raw.get("op")
-    if op not in OPS:
+    if not isinstance(op, str) or op not in OPS:
         raise _Bad(f"unknown op {op!r}" if isinstance(op, str) else
                    f"'op' must be an op name, got {json.dumps(op)}")
     spec = OPS[op]
@@ -367,6 +367,11 @@ def loads(text: str | bytes, source: str = "<string>") -> Graph:
     except json.JSONDecodeError as exc:
         raise GraphFormatError(f"{source}:{exc.lineno}:{exc.colno}: malformed JSON: "
                                f"{exc.msg}") from None
+    except UnicodeDecodeError as exc:
+        raise GraphFormatError(f"{source}: not UTF-8 text ({exc.reason} at byte "
+                               f"{exc.start})") from None
+    except RecursionError:
+        raise GraphFormatError(f"{source}: JSON nested too deeply") from None
     except _Bad as exc:
         raise GraphFormatError(f"{source}: {exc}") from None
     return graph_from_json(doc, source)
@@ -378,6 +383,6 @@ def _reject_constant(name: str) -> Any:
 
 def load(path: str | os.PathLike) -> Graph:
     """Read and validate a JSON graph file (``GraphFormatError`` names file, node, problem)."""
-    with open(path, encoding="utf-8") as fh:
-        text = fh.read()
-    return loads(text, source=os.fspath(path))
+    with open(path, "rb") as fh:
+        data = fh.read()
+    return loads(data, source=os.fspath(path))

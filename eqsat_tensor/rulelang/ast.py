@@ -18,7 +18,7 @@ Guards are conjunctions of ``Guard(kind, args)`` atoms with kinds from ``GUARD_K
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 # Guard atoms the analyses can prove. Surface syntax in a rule file:
 #   x != 0 -> nonzero     x > 0 -> positive      x >= 0 -> nonnegative
@@ -60,7 +60,7 @@ class App:
     """``op(args..., attr=value...)``."""
 
     op: str
-    args: tuple["Pattern", ...]
+    args: tuple[Pattern, ...]
     attrs: tuple[tuple[str, Any], ...] = ()
 
     def attr(self, name: str, default: Any = None) -> Any:
@@ -70,7 +70,7 @@ class App:
         return default
 
 
-Pattern = Union[Var, Const, App]
+Pattern = Var | Const | App
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,7 @@ class RuleSet:
     vjps: tuple[VJP, ...] = ()
     files: tuple[str, ...] = field(default=())
 
-    def __add__(self, other: "RuleSet") -> "RuleSet":
+    def __add__(self, other: RuleSet) -> RuleSet:
         seen = {r.name for r in self.rules}
         rules = self.rules + tuple(r for r in other.rules if r.name not in seen)
         ops = {v.op for v in self.vjps}
@@ -152,7 +152,7 @@ class RuleSet:
         raise KeyError(name)
 
     def select(self, *, ruleset: str | None = None, tag: str | None = None,
-               names: Any = None) -> "RuleSet":
+               names: Any = None) -> RuleSet:
         """The rules of one file stem, with one tag, or with the given names."""
         keep = tuple(r for r in self.rules
                      if (ruleset is None or r.ruleset == ruleset)

@@ -29,394 +29,23 @@ Graphs
 
 from __future__ import annotations
 
-import inspect
 import math
-import operator
-import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-import hypothesis.extra.numpy as hnp
 import numpy as np
 from hypothesis import strategies as st
 
-from ..frontend import functions as F
-from ..frontend.tensor import Tensor
-from ..ir import FLOAT_DTYPES, OPS, ArrayValue, Graph, Node, broadcast_shapes
+from ..ir import FLOAT_DTYPES, OPS, ArrayValue, Graph, broadcast_shapes
+from .programs import ALL_OPS, NUMPY_OPS, Program, Step
+from .values import SAFE_RANGE, arrays, broadcastable_shapes, edge_values, floats, shapes
 
 __all__ = [
     "Step", "Program", "edge_values", "floats", "arrays", "shapes", "broadcastable_shapes",
     "programs", "graphs", "input_arrays", "programs_with_inputs", "NUMPY_OPS", "ALL_OPS",
     "SAFE_RANGE",
 ]
-
-# The op heads a program may use. NUMPY_OPS have a NumPy spelling the tracer understands;
-# sigmoid, softplus and logsumexp have none, so in NumPy code they are written with the
-# builder function (traced) or run with the ops table's reference (on arrays).
-ALL_OPS = tuple(n for n, s in OPS.items() if s.kind != "leaf")
-NUMPY_OPS = tuple(n for n in ALL_OPS if n not in ("sigmoid", "softplus", "logsumexp"))
-
-SAFE_RANGE = (0.125, 0.875)
-
-# ---------------------------------------------------------------------------------------
-# Values and arrays.
-
-
-def edge_values(dtype: str = "float64") -> list[float]:
-    """The finite values that break numerics: 0, -0.0, ±1, ±eps, ±tiny (smallest normal),
-    ±smallest subnormal, ±huge (largest finite), ±sqrt(huge)."""
-    fi = np.finfo(dtype)
-    base = [0.0, 1.0, float(fi.eps), float(fi.tiny), float(fi.smallest_subnormal),
-            float(fi.max), float(np.sqrt(fi.max)), 0.5, 2.0]
-    out = [-0.0]
-    for b in base:
-        out += [b] if b == 0.0 else [b, -b]
-    return out
-
-
-def floats(dtype: str = "float64", *, safe: bool = False, edges: bool = True
-           ) -> st.SearchStrategy[float]:
-    """Finite floats representable in ``dtype``, with ``edge_values`` mixed in.
-
-    ``safe=True`` keeps values in ``SAFE_RANGE`` (moderate, positive, < 1), where every
-    single op of the table is defined and nothing overflows; compositions may still leave
-    a domain (``log`` gives a negative), which the callers compare with ``equal_nan``.
-    """
-    width = 32 if dtype == "float32" else 64
-    if safe:
-        return st.floats(*SAFE_RANGE, width=width)
-    core = st.floats(allow_nan=False, allow_infinity=False, allow_subnormal=True, width=width)
-    if not edges:
-        return core
-    return st.one_of(st.sampled_from(edge_values(dtype)), core)
-
-
-def arrays(shape: Sequence[int], dtype: str = "float64", *, safe: bool = False,
-           elements: st.SearchStrategy | None = None) -> st.SearchStrategy[np.ndarray]:
-    """Arrays of ``shape`` and ``dtype`` (``bool`` allowed) with ``floats(dtype, safe)``
-    elements unless ``elements`` is given."""
-    if dtype == "bool":
-        return hnp.arrays(np.bool_, tuple(shape), elements=elements or st.booleans())
-    return hnp.arrays(np.dtype(dtype), tuple(shape),
-                      elements=elements or floats(dtype, safe=safe))
-
-
-def shapes(*, min_dims: int = 0, max_dims: int = 3, min_side: int = 1, max_side: int = 4,
-           allow_empty: bool = False) -> st.SearchStrategy[tuple[int, ...]]:
-    """Array shapes; ``allow_empty`` lets a dim be 0 now and then."""
-    base = hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side,
-                            max_side=max_side)
-    if not allow_empty:
-        return base
-    return st.one_of(base, base.flatmap(lambda s: _with_zero(s))) if max_dims > 0 else base
-
-
-def _with_zero(shape: tuple[int, ...]) -> st.SearchStrategy[tuple[int, ...]]:
-    if not shape:
-        return st.just(shape)
-    return st.integers(0, len(shape) - 1).map(lambda i: shape[:i] + (0,) + shape[i + 1:])
-
-
-def broadcastable_shapes(shape: Sequence[int], *, max_dims: int | None = None,
-                         max_side: int = 4) -> st.SearchStrategy[tuple[int, ...]]:
-    """Shapes that broadcast with ``shape`` (size-1 dims, fewer or extra leading dims)."""
-    shape = tuple(shape)
-    top = max_dims if max_dims is not None else len(shape) + 1
-    return hnp.broadcastable_shapes(shape, min_dims=0, max_dims=max(top, 0), min_side=1,
-                                    max_side=max(max_side, *(d for d in shape), 1))
-
-
-# ---------------------------------------------------------------------------------------
-# Programs.
-
-
-@dataclass(frozen=True)
-class Step:
-    """One step of a ``Program``.
-
-    ``op`` is ``"input"`` or an op name of the table; ``args`` index earlier values (the
-    results of earlier steps, inputs included); ``attrs`` are keyword attributes (``axis``,
-    ``keepdims``, ``axes``, ``shape``, ``dtype``, and for a constant operand ``const`` with
-    ``side`` ``"left"``/``"right"``); ``style`` picks one NumPy spelling among equivalent
-    ones (operator, ufunc, method), so the tracer sees every form.
-    """
-
-    op: str
-    args: tuple[int, ...] = ()
-    attrs: tuple[tuple[str, Any], ...] = ()
-    style: int = 0
-
-    def attr(self, name: str, default: Any = None) -> Any:
-        """Value of attribute ``name``."""
-        return dict(self.attrs).get(name, default)
-
-
-@dataclass(frozen=True)
-class Program:
-    """A random well-typed computation: ``steps`` and the indices of its ``outputs``."""
-
-    steps: tuple[Step, ...]
-    outputs: tuple[int, ...]
-    _meta: tuple = field(default=(), compare=False, repr=False)
-
-    # -- introspection ---------------------------------------------------------------------
-    @property
-    def inputs(self) -> list[tuple[str, tuple[int, ...], str]]:
-        """``(name, shape, dtype)`` of each input, in calling order."""
-        return [(s.attr("name"), s.attr("shape"), s.attr("dtype")) for s in self.steps
-                if s.op == "input"]
-
-    @property
-    def input_names(self) -> list[str]:
-        """Names of the inputs, in calling order."""
-        return [i[0] for i in self.inputs]
-
-    @property
-    def numpy_only(self) -> bool:
-        """True when every step has a pure NumPy spelling (no builder-only op)."""
-        return all(s.op == "input" or s.op in NUMPY_OPS for s in self.steps)
-
-    # -- the three ways to run it ----------------------------------------------------------
-    def build(self) -> Graph:
-        """The graph, built with the builder API (``et.exp``, ``et.sum``, ...)."""
-        vals: list[Tensor] = []
-        inputs: list[Node] = []
-        for step in self.steps:
-            if step.op == "input":
-                t = F.tensor(step.attr("name"), step.attr("shape"), step.attr("dtype"))
-                inputs.append(t.node)
-            else:
-                t = _build_step(step, vals)
-            vals.append(t)
-        return Graph([F.to_node(vals[i]) for i in self.outputs], inputs)
-
-    def numpy_function(self) -> Callable[..., Any]:
-        """A NumPy function of the inputs (by name) computing the outputs (a tuple when
-        there are several). Works on arrays and, traced, on Tensors."""
-        steps, outputs = self.steps, self.outputs
-        names = self.input_names
-
-        def program(*args: Any) -> Any:
-            it = iter(args)
-            vals: list[Any] = []
-            for step in steps:
-                if step.op == "input":
-                    vals.append(next(it))
-                    continue
-                out = _numpy_step(step, vals)
-                # NumPy returns scalars (np.float64) from full reductions; keep arrays.
-                vals.append(np.asarray(out) if isinstance(out, np.generic) else out)
-            outs = tuple(vals[i] for i in outputs)
-            return outs if len(outs) > 1 else outs[0]
-
-        program.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-            [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in names])
-        program.__name__ = "program"
-        return program
-
-    def trace(self) -> Graph:
-        """The graph traced from ``numpy_function()`` by ``@et.jit`` (no optimization)."""
-        from ..jit import JitFunction
-
-        fn = JitFunction(self.numpy_function(), backend="numpy", optimize=False)
-        return fn.trace(*[np.zeros(shape, dtype) for _, shape, dtype in self.inputs])
-
-    def run_numpy(self, arrays: Sequence[np.ndarray]) -> list[np.ndarray]:
-        """Plain NumPy values of the outputs (IEEE semantics, warnings silenced)."""
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            out = self.numpy_function()(*arrays)
-        outs = out if len(self.outputs) > 1 else (out,)
-        return [np.asarray(o) for o in outs]
-
-    # -- reading it ------------------------------------------------------------------------
-    def source(self) -> str:
-        """The NumPy code of ``numpy_function`` as text."""
-        lines = [f"def program({', '.join(self.input_names)}):"]
-        names: list[str] = []
-        for k, step in enumerate(self.steps):
-            if step.op == "input":
-                names.append(step.attr("name"))
-                continue
-            names.append(f"v{k}")
-            lines.append(f"    v{k} = {_step_text(step, names)}")
-        lines.append(f"    return {', '.join(names[i] for i in self.outputs)}")
-        return "\n".join(lines)
-
-    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # hypothesis/IPython
-        printer.text(repr(self))
-
-    def __repr__(self) -> str:
-        sig = ", ".join(f"{n}: {d}{list(s)}" for n, s, d in self.inputs)
-        return f"Program[{sig}]:\n{self.source()}"
-
-
-# -- the builder spelling ---------------------------------------------------------------------
-
-_BUILDER_NAMES = {"pow": "power", "neg": "negative"}
-
-
-def _builder(op: str) -> Callable:
-    return getattr(F, _BUILDER_NAMES.get(op, op))
-
-
-def _const(step: Step) -> Any:
-    c = step.attr("const")
-    return c.array if isinstance(c, ArrayValue) else c
-
-
-def _build_step(step: Step, vals: list[Any]) -> Tensor:
-    op, a = step.op, [vals[i] for i in step.args]
-    spec = OPS[op]
-    if step.attr("side") is not None:  # a binary op (or where) with a constant operand
-        c = _const(step)
-        a = [c] + a if step.attr("side") == "left" else a + [c]
-    if op == "cast":
-        return F.cast(a[0], step.attr("dtype"))
-    if spec.kind == "reduction":
-        return _builder(op)(a[0], axis=step.attr("axis"), keepdims=step.attr("keepdims"))
-    if op == "transpose":
-        return F.transpose(a[0], step.attr("axes"))
-    if op in ("reshape", "broadcast_to"):
-        return _builder(op)(a[0], step.attr("shape"))
-    if op == "expand_dims":
-        return F.expand_dims(a[0], step.attr("axis"))
-    return _builder(op)(*a)
-
-
-# -- the NumPy spelling -----------------------------------------------------------------------
-
-_OPERATORS = {"add": operator.add, "sub": operator.sub, "mul": operator.mul,
-              "div": operator.truediv, "pow": operator.pow, "matmul": operator.matmul,
-              "less": operator.lt, "less_equal": operator.le, "greater": operator.gt,
-              "greater_equal": operator.ge, "equal": operator.eq, "not_equal": operator.ne}
-_UFUNC_NAMES = {"sub": "subtract", "mul": "multiply", "div": "divide", "pow": "power",
-                "neg": "negative", "abs": "absolute"}
-_OP_SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**", "matmul": "@",
-               "less": "<", "less_equal": "<=", "greater": ">", "greater_equal": ">=",
-               "equal": "==", "not_equal": "!="}
-_REDUCE_NP = {"sum": np.sum, "mean": np.mean, "max": np.max, "min": np.min, "prod": np.prod}
-
-
-def _ufunc(op: str) -> np.ufunc:
-    return getattr(np, _UFUNC_NAMES.get(op, op))
-
-
-def _uses_operator(step: Step) -> bool:
-    # A Python scalar on the left of a comparison is reflected by Python (2 < x runs
-    # x > 2), which is a different graph: those always use the ufunc spelling.
-    if step.op not in _OPERATORS or step.style % 2:
-        return False
-    return not (step.attr("side") == "left" and OPS[step.op].tags & {"comparison"}
-                and not isinstance(step.attr("const"), ArrayValue))
-
-
-def _numpy_step(step: Step, vals: list[Any]) -> Any:
-    op, a = step.op, [vals[i] for i in step.args]
-    spec = OPS[op]
-    if step.attr("side") is not None:
-        c = _const(step)
-        a = [c] + a if step.attr("side") == "left" else a + [c]
-    traced = any(isinstance(v, Tensor) for v in a)
-    if op not in NUMPY_OPS:  # builder-only ops: traced with the builder, run by reference
-        if traced:
-            return _build_step(step, vals)
-        if spec.kind == "reduction":
-            x = np.asarray(a[0])
-            axis = tuple(range(x.ndim)) if step.attr("axis") is None else tuple(
-                sorted(int(i) % x.ndim for i in np.atleast_1d(step.attr("axis"))))
-            return spec.reference(x, axis=axis, keepdims=step.attr("keepdims"))
-        return spec.reference(*a)
-    if op == "neg":
-        return -a[0] if step.style % 2 == 0 else np.negative(a[0])
-    if op == "abs":
-        return abs(a[0]) if step.style % 2 == 0 else np.absolute(a[0])
-    if op == "where":
-        return np.where(*a)
-    if op == "cast":
-        return a[0].astype(step.attr("dtype"))
-    if spec.kind == "reduction":
-        kw = {"axis": step.attr("axis"), "keepdims": step.attr("keepdims")}
-        return getattr(a[0], op)(**kw) if step.style % 2 == 0 else _REDUCE_NP[op](a[0], **kw)
-    if op == "matmul":
-        if step.style % 3 == 2 and 1 <= len(a[0].shape) <= 2 and 1 <= len(a[1].shape) <= 2:
-            return np.dot(a[0], a[1])
-        return a[0] @ a[1] if step.style % 3 == 0 else np.matmul(a[0], a[1])
-    if op == "transpose":
-        axes = step.attr("axes")
-        if axes is None:
-            return a[0].T if step.style % 2 == 0 else np.transpose(a[0])
-        return a[0].transpose(axes) if step.style % 2 == 0 else np.transpose(a[0], axes)
-    if op == "reshape":
-        shape = step.attr("shape")
-        return a[0].reshape(shape) if step.style % 2 == 0 else np.reshape(a[0], shape)
-    if op == "broadcast_to":
-        return np.broadcast_to(a[0], step.attr("shape"))
-    if op == "expand_dims":
-        axis, nd = step.attr("axis"), len(a[0].shape)
-        if step.style % 2 == 0 and axis == (0,):
-            return a[0][None]
-        if step.style % 2 == 0 and axis == (nd,):
-            return a[0][..., None]
-        return np.expand_dims(a[0], axis)
-    if _uses_operator(step):
-        return _OPERATORS[op](*a)
-    return _ufunc(op)(*a)
-
-
-def _fmt_const(c: Any) -> str:
-    if isinstance(c, ArrayValue):
-        arr = c.array
-        return f"np.array({arr.tolist()!r}, dtype=np.{arr.dtype.name})"
-    return repr(c) if not (isinstance(c, float) and not math.isfinite(c)) else f"float({str(c)!r})"
-
-
-def _step_text(step: Step, names: list[str]) -> str:
-    op = step.op
-    a = [names[i] for i in step.args]
-    if step.attr("side") is not None:
-        c = _fmt_const(step.attr("const"))
-        a = [c] + a if step.attr("side") == "left" else a + [c]
-    spec = OPS[op]
-    if op not in NUMPY_OPS:
-        attrs = "".join(f", {k}={v!r}" for k, v in step.attrs if k in ("axis", "keepdims"))
-        return f"et.{op}({', '.join(a)}{attrs})"
-    if op == "neg":
-        return f"-{a[0]}" if step.style % 2 == 0 else f"np.negative({a[0]})"
-    if op == "abs":
-        return f"abs({a[0]})" if step.style % 2 == 0 else f"np.absolute({a[0]})"
-    if op == "where":
-        return f"np.where({', '.join(a)})"
-    if op == "cast":
-        return f"{a[0]}.astype(np.{step.attr('dtype')})"
-    if spec.kind == "reduction":
-        kw = f"axis={step.attr('axis')!r}, keepdims={step.attr('keepdims')}"
-        return f"{a[0]}.{op}({kw})" if step.style % 2 == 0 else f"np.{op}({a[0]}, {kw})"
-    if op == "transpose":
-        axes = step.attr("axes")
-        if axes is None:
-            return f"{a[0]}.T" if step.style % 2 == 0 else f"np.transpose({a[0]})"
-        return f"{a[0]}.transpose({axes})" if step.style % 2 == 0 else \
-            f"np.transpose({a[0]}, {axes})"
-    if op == "reshape":
-        return f"{a[0]}.reshape({step.attr('shape')})" if step.style % 2 == 0 else \
-            f"np.reshape({a[0]}, {step.attr('shape')})"
-    if op == "broadcast_to":
-        return f"np.broadcast_to({a[0]}, {step.attr('shape')})"
-    if op == "expand_dims":
-        return f"np.expand_dims({a[0]}, {step.attr('axis')})"
-    if op == "matmul" and step.style % 3 == 2:
-        return f"np.dot({a[0]}, {a[1]})  # np.matmul when a side has more than 2 dims"
-    if op == "matmul" and step.style % 3 == 1:
-        return f"np.matmul({a[0]}, {a[1]})"
-    if _uses_operator(step):
-        return f"{a[0]} {_OP_SYMBOLS[op]} {a[1]}"
-    return f"np.{_ufunc(op).__name__}({', '.join(a)})"
-
-
-# ---------------------------------------------------------------------------------------
-# Drawing programs.
 
 _SCALARS = (0.0, -0.0, 1.0, -1.0, 2.0, 0.5, 3.0, -2.5, 1e-3, 1e3)
 _POW_EXPONENTS = (2.0, 3.0, 0.5, -1.0, 1.0, 0.0)
@@ -539,18 +168,24 @@ class _Drawer:
         self.add(Step(op, (i,), (("const", c), ("side", side)), self.style()), a.shape,
                  out_dtype(a.dtype), extra_nodes=1)
 
-    def fold(self, last: int, max_nodes: int) -> int:
-        """Add the results nobody uses into ``last`` (while the shapes broadcast and the
-        node budget lasts), so the graph contains most of the program."""
+    def fold(self, last: int, max_nodes: int, ops: Sequence[str]) -> int:
+        """Combine the results nobody uses into ``last`` with ``add`` (or another arithmetic
+        op of ``ops``) while the shapes broadcast and the node budget lasts, so the graph
+        contains most of the program."""
+        arith = [o for o in ops if _kind_of(o) == "binary" and "comparison" not in OPS[o].tags]
+        if not arith:
+            return last
+        op = "add" if "add" in arith else arith[0]
         for k in range(len(self.vals) - 1, -1, -1):
             v, r = self.vals[k], self.vals[last]
             if (k in self.used or k == last or self.steps[k].op == "input" or v.dtype == "bool"
                     or r.dtype == "bool" or self.nodes >= max_nodes
+                    or max(v.depth, r.depth) >= self.max_depth
                     or not _broadcasts(v.shape, r.shape)):
                 continue
             out = broadcast_shapes(v.shape, r.shape)
             if self.fits(out):
-                last = self.add(Step("add", (last, k), (), self.style()), out,
+                last = self.add(Step(op, (last, k), (), self.style()), out,
                                 _promote(v.dtype, r.dtype))
         return last
 
@@ -773,7 +408,7 @@ def programs(draw: Callable, *, max_nodes: int = 30, max_depth: int = 12, max_in
     if len(d.steps) == d.n_inputs:  # no op drawn: at least one step
         d.unary(next((o for o in ops if _kind_of(o) == "unary"), "neg"))
     last = max(k for k, step in enumerate(d.steps) if step.op != "input")
-    last = d.fold(last, max_nodes)
+    last = d.fold(last, max_nodes, ops)
     others = [k for k in range(len(d.vals)) if k != last and d.steps[k].op != "input"
               and k not in d.used]
     extra = draw(st.lists(st.sampled_from(others), max_size=max_outputs - 1, unique=True)

@@ -1,0 +1,67 @@
+"""E-class analyses, one module each: their egglog declarations and rules.
+
+Each module states its lattice and ``merge`` in its docstring and exposes
+``declarations() -> str`` and ``rules(ruleset) -> str`` (egglog text). Guards of rewrite
+rules read only these facts (never "this class contains node N", egg#297).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...ir import Graph
+from . import constant, finite, interval, sign, types
+
+MODULES = (types, sign, interval, finite, constant)
+RULESET = "analysis"
+
+
+def declarations() -> str:
+    """Declarations of every analysis."""
+    return "\n".join(m.declarations() for m in MODULES)
+
+
+def rules(ruleset: str = RULESET) -> str:
+    """Rules of every analysis, plus the type-driven cleanup of no-op layout nodes."""
+    cleanup = (f"(rule ((= e (BroadcastTo x s)) (= s (tyshape (ty x)))) "
+               f"((union e x) (subsume (BroadcastTo x s))) :ruleset {ruleset} "
+               ":name \"noop-broadcast_to\")\n"
+               f"(rule ((= e (Reshape x s)) (= s (tyshape (ty x)))) "
+               f"((union e x) (subsume (Reshape x s))) :ruleset {ruleset} "
+               ":name \"noop-reshape\")\n"
+               f"(rule ((= e (Cast x d)) (= d (tydtype (ty x)))) "
+               f"((union e x) (subsume (Cast x d))) :ruleset {ruleset} :name \"noop-cast\")")
+    return "\n".join(m.rules(ruleset) for m in MODULES) + "\n" + cleanup
+
+
+def seed_facts(graph: Graph, ieee: str) -> list[tuple[str, int, Any]]:
+    """Analysis facts of the graph's own nodes, computed in Python with each analysis's
+    ``transfer`` mirror in one topological pass: ``(function or relation, node index,
+    value)``. Seeding them spares egglog one saturation iteration per level of depth
+    (2,000 iterations for a deep 10,000-node graph); rules still derive the facts of the
+    e-nodes that rewrites add, and any fact the seed misses."""
+    out: list[tuple[str, int, Any]] = []
+    signs: dict[int, set[str]] = {}
+    bounds: dict[int, tuple] = {}
+    fin: dict[int, bool] = {}
+    strict = ieee == "strict"
+    for i, node in enumerate(graph.nodes()):
+        out.append(("ty", i, types.node_type(node)))
+        value = node.value if node.op == "constant" and node.ndim == 0 else None
+        value = float(value) if value is not None else None
+        ins = [n.uid for n in node.inputs]
+        bnd = interval.transfer(node.op, value, [bounds[u] for u in ins])
+        bounds[node.uid] = bnd
+        sg = sign.transfer(node.op, value, [signs[u] for u in ins]) | interval.sign_facts(bnd)
+        signs[node.uid] = sign._implied(sg)
+        for fact in sorted(sign.base_facts(signs[node.uid])):
+            out.append((fact, i, None))
+        if bnd[0] is not None:
+            out.append(("lo", i, float(bnd[0])))
+        if bnd[1] is not None:
+            out.append(("hi", i, float(bnd[1])))
+        if strict:
+            fin[node.uid] = finite.transfer(node.op, value, [fin[u] for u in ins])
+            if fin[node.uid]:
+                out.append(("finite", i, None))
+    return out

@@ -1,0 +1,183 @@
+"""One egglog e-graph for one optimization: the static program (schema, analyses, compiled
+rules), insertion of a graph, one saturation iteration of a phase, size and snapshots.
+
+Declaring ~400 rules costs egglog tens of milliseconds, so the static program is built
+once per (rule set, ieee mode) and kept; each optimization works between ``(push)`` and
+``(pop)`` on it, which restores the empty program afterwards. Commands are run one by one:
+egglog's ``run_program`` is superlinear in the number of commands per call.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+from typing import Any
+
+from egglog import bindings as b
+
+from ..ir import Graph
+from . import analyses, bridge
+from .analyses import types as types_analysis
+from .bridge import SPAN, row_commands
+from .compiler import PHASES, CompiledRules
+from .schema import CTOR_TO_OP, datatype_decl
+
+ANALYSIS = analyses.RULESET
+LEAF_CTORS = {"Input", "Const", "ArrayConst"}
+
+
+def _rulesets() -> list[str]:
+    return [ANALYSIS] + [rs for p in PHASES for rs in (p, f"{p}-x")]
+
+
+def program_chunks(compiled: CompiledRules, extra_rulesets: dict[str, list[str]] | None = None
+                   ) -> list[str]:
+    """The static egglog program as a list of small text chunks."""
+    chunks = [datatype_decl(), analyses.declarations()]
+    chunks += [c for c in bridge.declarations().split("\n") if c]
+    chunks += [f"(ruleset {rs})" for rs in _rulesets()]
+    chunks += [r for r in analyses.rules(ANALYSIS).split("\n") if r]
+    chunks += [c.text for c in compiled.rules]
+    for rs, texts in (extra_rulesets or {}).items():
+        chunks.append(f"(ruleset {rs})")
+        chunks += texts
+    return chunks
+
+
+def new_egraph(chunks: list[str]) -> Any:
+    """A bindings EGraph with ``chunks`` run one at a time."""
+    eg = b.EGraph()
+    for chunk in chunks:
+        eg.run_program(*eg.parse_program(chunk))
+    return eg
+
+
+class _Cached:
+    def __init__(self, chunks: list[str]) -> None:
+        self.egraph = new_egraph(chunks)
+        self.lock = threading.Lock()
+        self.rows: set = set()  # type-table rows already in the base program
+
+
+_CACHE: dict[Any, _Cached] = {}
+_CACHE_LOCK = threading.Lock()
+_PUSH = None
+
+
+def _cached(key: Any, compiled: CompiledRules) -> _Cached:
+    with _CACHE_LOCK:
+        entry = _CACHE.get(key)
+        if entry is None:
+            if len(_CACHE) > 16:
+                _CACHE.clear()
+            entry = _Cached(program_chunks(compiled))
+            _CACHE[key] = entry
+        return entry
+
+
+def _step_command(egraph: Any, phase: str, match_limit: int, ban_length: int,
+                  bounded: bool, expansive: bool) -> Any:
+    """One iteration: the phase's rules once, its expansive rules under egglog's back-off
+    scheduler, then the analyses to saturation. ``bounded`` puts the plain rules under
+    back-off too (5x the match limit): it costs ~25 ms per iteration for ~200 rules, so
+    the scheduler switches to it only once the e-graph starts to explode."""
+    plain = f"(run-with bp {phase})" if bounded else f"(run {phase})"
+    explosive = f"(run-with bo {phase}-x)" if expansive else ""
+    text = (f"(run-schedule (seq (let-scheduler bo (back-off :match-limit {match_limit} "
+            f":ban-length {ban_length})) (let-scheduler bp (back-off :match-limit "
+            f"{5 * match_limit} :ban-length {ban_length})) {plain} {explosive} "
+            f"(saturate (run {ANALYSIS}))))")
+    (cmd,) = egraph.parse_program(text)
+    return cmd
+
+
+def _run_chunked(egraph: Any, cmds: list[Any], chunk: int = 64) -> None:
+    for i in range(0, len(cmds), chunk):
+        egraph.run_program(*cmds[i:i + chunk])
+
+
+class Session:
+    """The e-graph of one optimization (use as a context manager)."""
+
+    def __init__(self, key: Any, compiled: CompiledRules) -> None:
+        self.compiled = compiled
+        self._key = key
+        self._entry = _cached(key, compiled)
+        self._owned = self._entry.lock.acquire(blocking=False)
+        if self._owned:
+            self.egraph = self._entry.egraph
+        else:  # another thread optimizes on the cached one: build a private e-graph
+            self.egraph = new_egraph(program_chunks(compiled))
+        self._steps: dict[str, Any] = {}
+        self.index: dict[int, int] = {}
+        self._pushed = False
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, exc_type: Any, *exc: Any) -> None:
+        if exc_type is not None and self._owned:
+            with _CACHE_LOCK:  # the cached program may be mid-run: rebuild it next time
+                if _CACHE.get(self._key) is self._entry:
+                    del _CACHE[self._key]
+        self.close()
+
+    def close(self) -> None:
+        """Restore the cached program (pop) and release it."""
+        if self._owned:
+            self._owned = False
+            try:
+                if self._pushed:
+                    self.egraph.run_program(*self.egraph.parse_program("(pop)"))
+            except BaseException as exc:  # egglog panics are BaseExceptions
+                with _CACHE_LOCK:  # a panicking e-graph is dropped from the cache
+                    if _CACHE.get(self._key) is self._entry:
+                        del _CACHE[self._key]
+                if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                    raise
+            finally:
+                self._entry.lock.release()
+
+    def insert(self, graph: Graph, extra_attrs: dict[str, set], ieee: str = "finite") -> None:
+        """Insert ``graph`` and the type tables for its types.
+
+        Type-table rows are facts about interned types, true in every e-graph, so on the
+        cached program they are added below the ``(push)`` and kept for later calls."""
+        rows = types_analysis.tables(graph.nodes(), extra_attrs)
+        if self._owned:
+            new = [r for r in rows if r not in self._entry.rows]
+            _run_chunked(self.egraph, row_commands(new))
+            self._entry.rows.update(new)
+            self.egraph.run_program(*self.egraph.parse_program("(push)"))
+            self._pushed = True
+        else:
+            _run_chunked(self.egraph, row_commands(rows))
+        with tempfile.TemporaryDirectory(prefix="eqsat-insert-") as tmp:
+            cmds, self.index = bridge.insertion(graph, analyses.seed_facts(graph, ieee), tmp)
+            _run_chunked(self.egraph, cmds)
+
+    def run_analysis(self) -> None:
+        """Saturate the analyses."""
+        text = f"(run-schedule (saturate (run {ANALYSIS})))"
+        self.egraph.run_program(*self.egraph.parse_program(text))
+
+    def step(self, phase: str, match_limit: int, ban_length: int,
+             bounded: bool = False, expansive: bool = True) -> dict[str, int]:
+        """One iteration of ``phase`` (its expansive rules too if ``expansive``); returns
+        egglog's match counts per rule name."""
+        key = f"{phase}/{match_limit}/{ban_length}/{bounded}/{expansive}"
+        cmd = self._steps.get(key)
+        if cmd is None:
+            cmd = self._steps[key] = _step_command(self.egraph, phase, match_limit, ban_length,
+                                                   bounded, expansive)
+        (out,) = self.egraph.run_program(cmd)
+        return dict(out.report.num_matches_per_rule)
+
+    def size(self) -> int:
+        """Number of e-nodes of the tensor sort (constructors only, no tables)."""
+        (out,) = self.egraph.run_program(b.PrintSize(SPAN, None))
+        return sum(n for name, n in out.sizes if name in CTOR_TO_OP or name in LEAF_CTORS)
+
+    def freeze(self) -> Any:
+        """A frozen snapshot of the e-graph (rows of every function)."""
+        return self.egraph.freeze()

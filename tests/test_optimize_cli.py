@@ -1,0 +1,53 @@
+"""``eqsat-tensor optimize``: expressions, JSON files, rule files, interop errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from eqsat_tensor.cli import main
+from eqsat_tensor.commands.optimize import expression_graph
+
+
+def test_expression(capsys):
+    assert main(["optimize", "log(1 + exp(x)) * y", "--explain"]) == 0
+    out = capsys.readouterr().out
+    assert "softplus(x) * y" in out and "rules fired" in out and "explain" in out
+
+
+def test_expression_graph_shapes_and_no_eval():
+    g = expression_graph("sum(exp(a), axis=1) + b", {"a": ("n", 3), "b": ("n",)})
+    assert g.input_names == ("a", "b")
+    assert g.outputs[0].shape == ("n",)
+    with pytest.raises(Exception, match="unknown op|__import__"):
+        expression_graph("__import__('os').system('true')", {})
+
+
+def test_json_in_and_out(tmp_path, capsys):
+    out = tmp_path / "out.json"
+    assert main(["optimize", "log(1 + x) - x * 0", "-o", str(out)]) == 0
+    doc = json.loads(out.read_text())
+    assert doc["format"]
+    out2 = tmp_path / "out2.json"
+    assert main(["optimize", str(out), "-o", str(out2)]) == 0
+    from eqsat_tensor.frontend.json_io import load
+
+    assert str(load(out2)) == "log1p(x)"
+
+
+def test_rule_file_option(tmp_path, capsys):
+    rules = tmp_path / "mine.rules"
+    rules.write_text("rule twice: x + x => 2 * x\n")
+    assert main(["optimize", "a + a", "--rules", str(rules)]) == 0
+    assert "2 * a" in capsys.readouterr().out
+
+
+def test_interop_kind_without_module(capsys):
+    try:
+        import eqsat_tensor.interop.registry  # noqa: F401
+    except ImportError:
+        with pytest.raises(SystemExit, match="interop"):
+            main(["optimize", "x", "--from", "sympy"])
+    else:
+        pytest.skip("interop registry is installed")
