@@ -4,9 +4,9 @@ For each step of the numba plan (fused kernel, BLAS matmul, view) it measures th
 (min over repeats), the bytes the step moves (buffers read once + buffers written), the
 achieved bandwidth against this machine's copy bandwidth (measured once per process with a
 large ``np.copyto``), whether the step looks memory- or compute-bound, and the cost model's
-share of the total next to the measured share. The cost model is ``eqsat_tensor.cost`` when
-it provides ``node_cost(node)``, else the ops table's per-element coefficients times the
-element count (the formula DESIGN.md gives).
+share of the total (and its absolute prediction) next to the measured time. The cost model
+is ``eqsat_tensor.cost.load_cost_model()`` (nanoseconds per node) when that module exists,
+else the ops table's per-element coefficients times the element count.
 """
 
 from __future__ import annotations
@@ -63,6 +63,7 @@ class Profile:
     total_seconds: float = 0.0
     bandwidth: float = 0.0
     cost_model: str = ""
+    cost_unit: float = 0.0  # seconds per cost unit (0: the model is relative only)
 
     def table(self) -> Any:
         """A ``rich`` table."""
@@ -71,7 +72,7 @@ class Profile:
         t = Table(title=f"profile of {self.function}: {self.total_seconds * 1e3:.3f} ms per call "
                         f"(copy bandwidth {self.bandwidth / 1e9:.1f} GB/s)")
         for col in ("step", "kind", "ops", "time ms", "share", "MB moved", "GB/s", "% of copy bw",
-                    "bound", "model share"):
+                    "bound", "model ms", "model share"):
             t.add_column(col, justify="left" if col in ("step", "kind", "ops", "bound")
                          else "right")
         total_t = sum(s.seconds for s in self.steps) or 1.0
@@ -82,6 +83,7 @@ class Profile:
             t.add_row(s.name, s.kind, s.ops[:40], f"{s.seconds * 1e3:.3f}",
                       f"{100 * s.seconds / total_t:.0f}%", f"{s.bytes / 1e6:.2f}",
                       f"{s.gbps():.1f}", f"{pct:.0f}%", bound,
+                      f"{s.predicted * self.cost_unit * 1e3:.3f}" if self.cost_unit else "-",
                       f"{100 * s.predicted / total_p:.0f}%")
         t.caption = f"cost model: {self.cost_model}"
         return t
@@ -90,14 +92,22 @@ class Profile:
         return self.table()
 
 
-def _cost_function() -> tuple[Callable[[Node], float], str]:
+def _cost_function() -> tuple[Callable[[Node], float], str, float]:
+    """(cost of one node, description, seconds per cost unit or 0 when unitless)."""
     try:
-        from . import cost  # optional: the calibrated cost model
+        from .cost import load_cost_model  # optional: the calibrated cost model
     except ImportError:
-        cost = None
-    fn = getattr(cost, "node_cost", None) if cost is not None else None
-    if callable(fn):
-        return fn, "eqsat_tensor.cost.node_cost"
+        load_cost_model = None
+    if load_cost_model is not None:
+        model = load_cost_model()
+
+        def model_cost(node: Node) -> float:
+            return model.node_cost(node.op, node.shape, node.dtype,
+                                   [i.shape for i in node.inputs],
+                                   [i.dtype for i in node.inputs],
+                                   [False] * len(node.inputs))
+
+        return model_cost, model.describe(), 1e-9
 
     def table_cost(node: Node) -> float:
         size = math.prod(d if isinstance(d, int) else 1 for d in
@@ -108,7 +118,7 @@ def _cost_function() -> tuple[Callable[[Node], float], str]:
             return 2.0 * size * inner
         return OPS[node.op].cost * size
 
-    return table_cost, "ops table coefficient x elements (eqsat_tensor.cost not available)"
+    return table_cost, "ops table coefficient x elements (eqsat_tensor.cost not available)", 0.0
 
 
 def _nbytes(node: Node, dims: dict[str, int]) -> int:
@@ -127,8 +137,8 @@ def profile(f: Any, *args: Any, repeats: int = 10, show: bool = True, **kwargs: 
     arrays = jf._arrays(args, kwargs)
     exe = entry.executable
     name = getattr(jf, "__name__", "function")
-    cost_fn, cost_name = _cost_function()
-    result = Profile(name, bandwidth=copy_bandwidth(), cost_model=cost_name)
+    cost_fn, cost_name, unit = _cost_function()
+    result = Profile(name, bandwidth=copy_bandwidth(), cost_model=cost_name, cost_unit=unit)
     if not hasattr(exe, "run_profiled"):
         best = math.inf
         for _ in range(repeats):
