@@ -20,7 +20,7 @@ from .frontend.functions import to_node
 from .frontend.tensor import Tensor
 from .ir import Graph, input_node
 
-DEFAULT_BACKEND = "numpy"
+DEFAULT_BACKEND = "numba"
 
 
 def _layout(a: np.ndarray) -> str:

@@ -1,0 +1,538 @@
+"""Python/Numba source for a ``Plan``: one function per kernel plus a driver ``run``.
+
+The generated module is plain, readable Python. Each kernel takes the domain extents
+(``n0, n1, ...``), then the buffers it reads, then the buffers it writes, and loops over
+the domain with ``prange`` on the outermost loop and a contiguous innermost loop. Below
+each kernel, ``k0_parallel``/``k0_serial`` are its Numba builds. ``run(arrays, dims,
+consts, parallel_min)`` allocates buffers, makes views, calls BLAS for matmuls, calls the
+kernels (the parallel build when the domain has at least ``parallel_min`` points) and
+returns the outputs. ``order="F"`` reverses elementwise loop nests and allocates their
+results in Fortran order, for Fortran-ordered inputs.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from typing import Any
+
+import numpy as np
+
+from ..ir import OPS, Dim, Node
+from .numba_lower import HELPER_NAMES, LOWERING, lower
+from .plan import (
+    FULL,
+    ROW_DROP,
+    ROW_KEEP,
+    Kernel,
+    MatmulStep,
+    Plan,
+    ViewStep,
+    is_inline_scalar,
+    is_leaf,
+)
+
+_UNROLL = 4  # independent accumulators per reduction in the innermost loop
+_COSTLY = 8.0  # ops at least this costly (exp, log, ...) are kept rather than recomputed
+_INIT = {"sum": 0.0, "mean": 0.0, "prod": 1.0, "max": -np.inf, "min": np.inf}
+_RESERVED = re.compile(r"^([a-z]{1,3}\d+|run|run_profiled|times|kernel|math|np|numba|prange|"
+                       r"arrays|dims|consts|"
+                       r"parallel_min|nc|c|lo|hi|k)$")
+
+
+class _Names:
+    """Python names of buffers and constants in the generated module."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.buffer: dict[int, str] = {}
+        for node in plan.graph.inputs:
+            name = node.name
+            if keyword.iskeyword(name) or _RESERVED.match(name) or name.startswith("_"):
+                name = f"arg_{name}"
+            self.buffer[node.uid] = name
+        self.consts: list[np.ndarray] = []
+        self.scalars: dict[tuple, str] = {}
+        self.scalar_lines: list[str] = []
+
+    def buf(self, node: Node) -> str:
+        if node.uid not in self.buffer:
+            if node.op == "constant" and not is_inline_scalar(node):
+                self.buffer[node.uid] = f"cst{len(self.consts)}"
+                self.consts.append(node.value)
+            else:
+                self.buffer[node.uid] = f"b{node.uid}"
+        return self.buffer[node.uid]
+
+    def scalar(self, value: Any, dtype: str) -> str:
+        """A module-level typed constant (``np.float32(0.5)``), so float32 stays float32."""
+        key = (repr(value), dtype)
+        if key not in self.scalars:
+            name = f"c{len(self.scalars)}"
+            self.scalars[key] = name
+            if dtype == "bool":
+                self.scalar_lines.append(f"{name} = np.bool_({bool(value)})")
+            else:
+                self.scalar_lines.append(f"{name} = np.{dtype}({_float_literal(value)})")
+        return self.scalars[key]
+
+
+def _sfx(u: int) -> str:
+    return "" if u == 0 else f"_{u}"
+
+
+def _small_power(x: str, exponent: float, one: str) -> str | None:
+    """``x ** e`` for small integer exponents by multiplication (NumPy has the same fast
+    path for 2); libm ``pow`` otherwise (``x ** 0.5`` is not ``sqrt`` at -0.0 and -inf)."""
+    if exponent == int(exponent) and 1 <= abs(exponent) <= 4:
+        prod = " * ".join([x] * int(abs(exponent)))
+        return f"({prod})" if exponent > 0 else f"({one} / ({prod}))"
+    return None
+
+
+def _float_literal(value: Any) -> str:
+    v = float(value)
+    if v != v:
+        return "np.nan"
+    if v in (np.inf, -np.inf):
+        return "np.inf" if v > 0 else "-np.inf"
+    return repr(v)
+
+
+def _dim_expr(d: Dim) -> str:
+    return str(d) if isinstance(d, int) else f"dims[{d!r}]"
+
+
+def _shape_expr(shape: tuple) -> str:
+    if len(shape) == 1:
+        return f"({_dim_expr(shape[0])},)"
+    return "(" + ", ".join(_dim_expr(d) for d in shape) + ")"
+
+
+class _KernelWriter:
+    """Source of one kernel function."""
+
+    def __init__(self, kernel: Kernel, names: _Names, order: str, fast: dict | None,
+                 table: dict[str, str]) -> None:
+        self.k, self.names, self.order, self.fast, self.table = kernel, names, order, fast, table
+        self.inside = {n.uid for n in kernel.nodes}
+        self.lines: list[str] = []
+        self.ndim = len(kernel.domain)
+
+    # -- index maps ---------------------------------------------------------------------
+    def _frame_axes(self, frame: str) -> list[int]:
+        if frame == ROW_DROP:
+            return list(self.k.kept_axes)
+        return list(range(self.ndim))
+
+    def _index(self, shape: tuple, frame: str) -> str:
+        """Index of a value of ``shape`` broadcast (NumPy rules) into ``frame``."""
+        axes = self._frame_axes(frame)
+        offset = len(axes) - len(shape)
+        parts = []
+        for j, extent in enumerate(shape):
+            ax = axes[offset + j]
+            if extent == 1 or (frame == ROW_KEEP and ax in self.k.reduce_axes):
+                parts.append("0")
+            else:
+                parts.append(f"i{ax}")
+        if not parts:
+            return "()"
+        return ", ".join(parts)
+
+    def operand(self, node: Node, frame: str) -> str:
+        if node.uid in self.inside:
+            return f"v{node.uid}"
+        if is_inline_scalar(node):
+            return self.names.scalar(node.value, node.dtype)
+        return f"{self.names.buf(node)}[{self._index(node.shape, frame)}]"
+
+    def expr(self, node: Node) -> str:
+        frame = self.k.frame(node)
+        args = [self.operand(i, frame) for i in node.inputs]
+        if node.op in ("sum", "mean", "max", "min", "prod", "logsumexp"):  # identity (axis=())
+            return args[0]
+        one = self.names.scalar(1.0, node.dtype if node.dtype != "bool" else "float64")
+        if node.op == "pow" and is_inline_scalar(node.inputs[1]) and \
+                node.inputs[0].dtype == node.dtype and self.table["pow"] == LOWERING["pow"]:
+            power = _small_power(args[0], node.inputs[1].value, one)
+            if power is not None:
+                return power
+        return lower(node, args, one, self.table, self.fast)
+
+    def store(self, node: Node, indent: str) -> None:
+        if node in self.k.writes:
+            idx = self._index(node.shape, self.k.frame(node))
+            self.lines.append(f"{indent}{self.names.buf(node)}[{idx}] = v{node.uid}")
+
+    # -- loop nests ---------------------------------------------------------------------
+    def _open_loops(self, axes: list[int], indent: str, parallel: bool) -> str:
+        for k, ax in enumerate(axes):
+            rng = "prange" if parallel and k == 0 else "range"
+            self.lines.append(f"{indent}for i{ax} in {rng}(n{ax}):")
+            indent += "    "
+        return indent
+
+    def _needed(self, roots: list[Node], cut: set[int] | None = None) -> list[Node]:
+        """In-kernel FULL nodes that ``roots`` depend on (including them), in order; the
+        inputs of nodes in ``cut`` (loaded from a buffer) are not followed."""
+        want: set[int] = set()
+        stack = [r for r in roots]
+        while stack:
+            n = stack.pop()
+            if n.uid in want or n.uid not in self.inside or self.k.frame(n) != FULL:
+                continue
+            if n.uid in self.phases:  # a reduction: its value is a row scalar by now
+                continue
+            want.add(n.uid)
+            if not cut or n.uid not in cut:
+                stack.extend(n.inputs)
+        return [n for n in self.k.nodes if n.uid in want]
+
+    def elementwise(self) -> None:
+        axes = list(range(self.ndim))
+        if self.order == "F":
+            axes.reverse()
+        self.phases: dict[int, tuple[int, int]] = {}
+        indent = self._open_loops(axes, "    ", True)
+        for n in self.k.nodes:
+            self.lines.append(f"{indent}v{n.uid} = {self.expr(n)}")
+            self.store(n, indent)
+
+    def reduction(self) -> None:
+        k = self.k
+        self.phases = k.reduction_phases()
+        after = k.available_after()
+        reds = k.reductions()
+        full_writes = [n for n in k.writes if k.frame(n) == FULL and n.uid not in self.phases]
+        row_nodes = [n for n in k.nodes if k.frame(n) != FULL and n.uid not in self.phases]
+        npasses = max([p[1] for p in self.phases.values()] +
+                      [after[n.uid] + 1 for n in full_writes] + [0])
+        kept, red = list(k.kept_axes), list(k.reduce_axes)
+        whole = not kept
+        indent = "    " if whole else self._open_loops(kept, "    ", True)
+        self._row_values(row_nodes, after, 0, indent)
+        plans = []
+        for p in range(1, npasses + 1):
+            active = [r for r in reds if self.phases[r.uid][0] <= p <= self.phases[r.uid][1]]
+            stores = [n for n in full_writes if after[n.uid] + 1 == p]
+            roots = [r.inputs[0] for r in active] + stores
+            plans.append((p, active, stores, self._needed(roots)))
+        scratch = self._scratch(plans, full_writes, after)
+        for p, active, stores, _ in plans:
+            self.lines.append(f"{indent}# pass {p} over the reduced axes")
+            accs = [self._acc(r, p) for r in active]
+            unroll = _UNROLL if 0 < len(accs) <= 2 else 1  # bounded code size
+            inner = indent + "    "
+            if whole:  # parallel over chunks of the outer reduced axis, then combine
+                for (acc, _, _), r in zip(accs, active):
+                    self.lines.append(f"{indent}p{acc} = np.empty(nc, np.{r.dtype})")
+                self.lines.append(f"{indent}for c in prange(nc):")
+                names, level = [f"q{acc}" for acc, _, _ in accs], inner
+            else:
+                names, level = [acc for acc, _, _ in accs], indent
+            for name, (_, init, _) in zip(names, accs):
+                for u in range(unroll):
+                    self.lines.append(f"{level}{name}{_sfx(u)} = {init}")
+            chunk = (f"c * n{red[0]} // nc", f"(c + 1) * n{red[0]} // nc")
+            if whole and len(red) > 1:
+                self.lines.append(f"{inner}for i{red[0]} in range({chunk[0]}, {chunk[1]}):")
+                outer = self._open_loops(red[1:-1], inner + "    ", False)
+                lo, hi = "0", f"n{red[-1]}"
+            elif whole:
+                outer, (lo, hi) = inner, chunk
+            else:
+                outer = self._open_loops(red[:-1], indent, False)
+                lo, hi = "0", f"n{red[-1]}"
+            loaded = {uid for uid, (first, _) in scratch.items() if p > first}
+            roots = [r.inputs[0] for r in active] + stores
+            last = red[-1]
+            if unroll > 1:  # independent accumulators: no serial dependency between adds
+                self.lines.append(f"{outer}for j{last} in range({lo}, {hi} - ({hi} - {lo}) % "
+                                  f"{unroll}, {unroll}):")
+                for u in range(unroll):
+                    self.lines.append(f"{outer}    i{last} = j{last} + {u}")
+                    self._pass_body(outer + "    ", roots, loaded, scratch, stores, accs,
+                                    active, [f"{n}{_sfx(u)}" for n in names])
+                lo = f"{hi} - ({hi} - {lo}) % {unroll}"
+            self.lines.append(f"{outer}for i{last} in range({lo}, {hi}):")
+            self._pass_body(outer + "    ", roots, loaded, scratch, stores, accs, active, names)
+            if unroll > 1:
+                for name, (acc, _, update) in zip(names, accs):
+                    parts = [f"{name}{_sfx(u)}" for u in range(unroll)]
+                    self.lines.append(f"{level}{name} = {self._combine(acc, update, parts)}")
+            if whole:
+                for acc, _, _ in accs:
+                    self.lines.append(f"{inner}p{acc}[c] = q{acc}")
+                for acc, init, update in accs:
+                    combine = self._combine(acc, update, [acc, f"p{acc}[c]"])
+                    self.lines.append(f"{indent}{acc} = {init}")
+                    self.lines.append(f"{indent}for c in range(nc):")
+                    self.lines.append(f"{indent}    {acc} = {combine}")
+            for r in active:
+                self._finish(r, p, indent)
+            self._row_values(row_nodes, after, p, indent)
+
+    def _pass_body(self, body: str, roots: list[Node], loaded: set[int], scratch: dict,
+                   stores: list[Node], accs: list, active: list[Node], names: list[str]) -> None:
+        """One point of a pass: the FULL values it needs, its stores, the updates."""
+        for n in self._needed(roots, cut=loaded):
+            idx = self._index(n.shape, FULL)
+            keep = scratch.get(n.uid)
+            if n.uid in loaded:  # computed in an earlier pass and kept in a buffer
+                self.lines.append(f"{body}v{n.uid} = {self.names.buf(keep[1])}[{idx}]")
+                continue
+            self.lines.append(f"{body}v{n.uid} = {self.expr(n)}")
+            if keep is not None and keep[1] is not n:
+                self.lines.append(f"{body}{self.names.buf(keep[1])}[{idx}] = v{n.uid}"
+                                  "  # kept for a later pass")
+            if n in stores:
+                self.store(n, body)
+        for name, (_, _, update), r in zip(names, accs, active):
+            v = self.operand(r.inputs[0], FULL)
+            self.lines.append(f"{body}{name} = {update.format(a=name, v=v)}")
+
+    @staticmethod
+    def _combine(acc: str, update: str, parts: list[str]) -> str:
+        """Expression combining partial accumulators (pairwise)."""
+        while len(parts) > 1:
+            merged = []
+            for a, b in zip(parts[::2], parts[1::2]):
+                if acc.startswith("s"):  # logsumexp's sum of exponentials adds up
+                    merged.append(f"({a} + {b})")
+                else:
+                    merged.append(update.format(a=a, v=b))
+            if len(parts) % 2:
+                merged.append(parts[-1])
+            parts = merged
+        return parts[0]
+
+    def _scratch(self, plans: list, full_writes: list[Node], after: dict[int, int]
+                 ) -> dict[int, tuple[int, Node]]:
+        """Costly FULL values needed in several passes: uid -> (pass that computes it, the
+        output buffer that keeps it for the later passes). The buffer is the value's own
+        when it is an output, else an output of the same dtype written in the value's last
+        pass (read before it is overwritten at the same index). Softmax computes each
+        ``exp`` once this way."""
+        uses: dict[int, list[int]] = {}
+        nodes: dict[int, Node] = {}
+        for p, _, _, needed in plans:
+            for n in needed:
+                uses.setdefault(n.uid, []).append(p)
+                nodes[n.uid] = n
+        taken: set[int] = set()
+        out: dict[int, tuple[int, Node]] = {}
+        for uid, passes in uses.items():
+            n = nodes[uid]
+            if len(passes) < 2 or OPS[n.op].cost < _COSTLY or tuple(n.shape) != tuple(
+                    self.k.domain):
+                continue
+            first, last = passes[0], passes[-1]
+            if n in full_writes and after[n.uid] + 1 == first:
+                out[uid] = (first, n)
+                continue
+            for w in full_writes:
+                if w.uid not in taken and w is not n and w.dtype == n.dtype and \
+                        after[w.uid] + 1 == last and tuple(w.shape) == tuple(self.k.domain):
+                    taken.add(w.uid)
+                    out[uid] = (first, w)
+                    break
+        return out
+
+    def _acc(self, r: Node, p: int) -> tuple[str, str, str]:
+        """(accumulator name, initial value, update template over ``{v}``)."""
+        dt = r.dtype
+        if r.op == "logsumexp":
+            if p == self.phases[r.uid][0]:
+                init = self.names.scalar(-np.inf, dt)
+                return (f"m{r.uid}", init, f"nan_maximum_{dt}({{a}}, {{v}})")
+            zero = self.names.scalar(0.0, dt)
+            exp = f"fm_exp_{dt}" if self.fast and dt in self.fast.get("exp", {}) else "math.exp"
+            return (f"s{r.uid}", zero, f"{{a}} + {exp}({{v}} - ms{r.uid})")
+        if r.op in ("max", "min"):
+            init = self.names.scalar(-np.inf if r.op == "max" else np.inf, dt)
+            fn = "nan_maximum" if r.op == "max" else "nan_minimum"
+            return (f"r{r.uid}", init, f"{fn}_{dt}({{a}}, {{v}})")
+        op = "*" if r.op == "prod" else "+"
+        return (f"r{r.uid}", self.names.scalar(_INIT[r.op], dt), f"{{a}} {op} {{v}}")
+
+    def _finish(self, r: Node, p: int, indent: str) -> None:
+        first, last = self.phases[r.uid]
+        dt = r.dtype
+        if r.op == "logsumexp" and p == first:
+            self.lines.append(f"{indent}ms{r.uid} = finite_or_zero_{dt}(m{r.uid})")
+            return
+        if p != last:
+            return
+        if r.op == "logsumexp":
+            value = f"np.{dt}(math.log(s{r.uid}) + ms{r.uid})"
+        elif r.op == "mean":
+            count = " * ".join(f"n{a}" for a in self.k.reduce_axes)
+            value = f"np.{dt}(r{r.uid} / np.{dt}({count}))"
+        elif r.op in ("sum", "prod"):
+            value = f"np.{dt}(r{r.uid})"
+        else:
+            value = f"r{r.uid}"
+        self.lines.append(f"{indent}v{r.uid} = {value}")
+        self.store(r, indent)
+
+    def _row_values(self, row_nodes: list[Node], after: dict[int, int], p: int,
+                    indent: str) -> None:
+        for n in row_nodes:
+            if after[n.uid] == p:
+                self.lines.append(f"{indent}v{n.uid} = {self.expr(n)}")
+                self.store(n, indent)
+
+    # -- the function -------------------------------------------------------------------
+    def params(self) -> list[str]:
+        extents = [f"n{a}" for a in range(self.ndim)]
+        if self.k.reduce_axes and not self.k.kept_axes:
+            extents.append("nc")
+        return (extents + [self.names.buf(b) for b in self.k.reads]
+                + [self.names.buf(w) for w in self.k.writes])
+
+    def write(self) -> list[str]:
+        body_start = len(self.lines)
+        if self.k.reduce_axes:
+            self.reduction()
+        else:
+            self.elementwise()
+        body = self.lines[body_start:]
+        ops = ", ".join(dict.fromkeys(n.op for n in self.k.nodes))
+        head = [f"def {self.k.name}({', '.join(self.params())}):",
+                f'    """{self.k.kind} over {self.k.domain}: {ops}"""']
+        return head + body
+
+
+def generate(plan: Plan, order: str = "C", *, fast: dict | None = None,
+             lowering: dict[str, str] | None = None, cache: bool = True,
+             fastmath: bool = False, header: str = "") -> tuple[str, list[np.ndarray]]:
+    """Module source for ``plan`` and the array constants ``run`` receives as ``consts``."""
+    table = dict(LOWERING)
+    table.update(lowering or {})
+    names = _Names(plan)
+    kernel_src: list[str] = []
+    for kernel in plan.kernels():
+        writer = _KernelWriter(kernel, names, order, fast, table)
+        kernel_src += writer.write()
+        kernel_src += ["", f"{kernel.name}_parallel = njit_kernel({kernel.name}, True, CACHE, "
+                       "FASTMATH)",
+                       f"{kernel.name}_serial = njit_kernel({kernel.name}, False, CACHE, "
+                       "FASTMATH)", "", ""]
+    driver = _driver(plan, names, order)
+    helpers = ",\n    ".join(", ".join(f"{h}_{dt}" for dt in ("float32", "float64"))
+                               for h in HELPER_NAMES)
+    lines = ([f'"""{header}"""' if header else '"""eqsat-tensor numba kernels"""', "",
+              "import math", "from time import perf_counter", "", "import numpy as np",
+              "from numba import prange", "",
+              "from eqsat_tensor.backends.numba_helpers import (njit_kernel, reduction_chunks, "
+              "raise_empty_reduction,",
+              f"    {helpers})"])
+    if fast:
+        lines.append("from eqsat_tensor.backends.fastmath import FUNCS, SAFE_FASTMATH_FLAGS")
+        for op, per_dtype in sorted(fast.items()):
+            for dt in sorted(per_dtype):
+                lines.append(f"fm_{op}_{dt} = FUNCS[{op!r}][{dt!r}]")
+    # fast transcendentals are inlined and take the kernel's flags: full fastmath (nnan,
+    # ninf, reassoc) would fold away their rounding tricks, so they get the safe subset
+    flags = "set(SAFE_FASTMATH_FLAGS)" if fastmath and fast else str(bool(fastmath))
+    lines += ["", f"CACHE = {cache}", f"FASTMATH = {flags}", ""]
+    lines += names.scalar_lines + ["", ""] + kernel_src + driver
+    return "\n".join(lines) + "\n", names.consts
+
+
+def _driver(plan: Plan, names: _Names, order: str) -> list[str]:
+    """``run`` and ``run_profiled`` (which also returns a timestamp after each step)."""
+    g = plan.graph
+    args = ", ".join(names.buf(i) for i in g.inputs)
+    blocks: list[list[str]] = []
+    for step in plan.steps:
+        if isinstance(step, ViewStep):
+            blocks.append([f"    {names.buf(step.node)} = {_view(step.node, names)}"])
+        elif isinstance(step, MatmulStep):
+            blocks.append([f"    {names.buf(step.node)} = {_matmul(step.node, names)}"])
+        else:
+            blocks.append(_kernel_call(step, names, order))
+    outs = []
+    for o in g.outputs:
+        if is_inline_scalar(o):
+            outs.append(_operand_buffer(o, names))
+        elif is_leaf(o):
+            outs.append(f"np.array({names.buf(o)}, copy=True)")
+        else:
+            outs.append(names.buf(o))
+    lines: list[str] = []
+    for profiled in (False, True):
+        fname = "run_profiled" if profiled else "run"
+        doc = ("Like run, and a list of time.perf_counter() after each step" if profiled
+               else "Compute the graph outputs from the input arrays.")
+        lines += [f"def {fname}(arrays, dims, consts, parallel_min):", f'    """{doc}"""']
+        if g.inputs:
+            lines.append(f"    {args}{',' if len(g.inputs) == 1 else ''} = arrays")
+        for k in range(len(names.consts)):
+            lines.append(f"    cst{k} = consts[{k}]")
+        if profiled:
+            lines.append("    times = [perf_counter()]")
+        for block in blocks:
+            lines += block
+            if profiled:
+                lines.append("    times.append(perf_counter())")
+        result = f"[{', '.join(outs)}]"
+        lines.append(f"    return {result}, times" if profiled else f"    return {result}")
+        lines += ["", ""]
+    return lines
+
+
+def _operand_buffer(node: Node, names: _Names) -> str:
+    if is_inline_scalar(node):
+        if node.dtype == "bool":
+            return f"np.full((), {bool(node.value)}, np.bool_)"
+        return f"np.full((), {_float_literal(node.value)}, np.{node.dtype})"
+    return names.buf(node)
+
+
+def _view(node: Node, names: _Names) -> str:
+    src = _operand_buffer(node.inputs[0], names)
+    if node.op == "transpose":
+        return f"np.transpose({src}, {node.attr('axes')!r})"
+    if node.op == "reshape":
+        return f"np.reshape({src}, {_shape_expr(node.attr('shape'))})"
+    if node.op == "broadcast_to":
+        return f"np.broadcast_to({src}, {_shape_expr(node.attr('shape'))})"
+    return f"np.expand_dims({src}, {node.attr('axis')!r})"
+
+
+def _matmul(node: Node, names: _Names) -> str:
+    a, b = (_operand_buffer(i, names) for i in node.inputs)
+    return f"np.matmul({a}, {b}, dtype=np.{node.dtype})"
+
+
+def _kernel_call(k: Kernel, names: _Names, order: str) -> list[str]:
+    lines = [f"    # {k.describe()}"]
+    for m in k.matmuls:
+        lines.append(f"    {names.buf(m)} = {_matmul(m, names)}")
+    extents = [_dim_expr(d) for d in k.domain]
+    for a, e in enumerate(extents):
+        lines.append(f"    n{a} = {e}")
+    args = [f"n{a}" for a in range(len(k.domain))]
+    if k.reduce_axes and not k.kept_axes:
+        lines.append(f"    nc = reduction_chunks(n{k.reduce_axes[0]})")
+        args.append("nc")
+    if any(r.op in ("max", "min") for r in k.reductions()):
+        count = " * ".join(f"n{a}" for a in k.reduce_axes)
+        ops = sorted({r.op for r in k.reductions() if r.op in ("max", "min")})
+        lines.append(f"    if {count} == 0:")
+        lines.append(f"        raise_empty_reduction({ops[0]!r})")
+    for w in k.writes:
+        frame = k.frame(w)
+        worder = "F" if order == "F" and frame == FULL and not k.reduce_axes else "C"
+        dt = "np.bool_" if w.dtype == "bool" else f"np.{w.dtype}"
+        lines.append(f"    {names.buf(w)} = np.empty({_shape_expr(w.shape)}, {dt}, "
+                     f"order={worder!r})")
+    size = " * ".join(f"n{a}" for a in range(len(k.domain))) or "1"
+    args += [names.buf(b) for b in k.reads] + [names.buf(w) for w in k.writes]
+    lines.append(f"    kernel = {k.name}_parallel if {size} >= parallel_min else {k.name}_serial")
+    lines.append(f"    kernel({', '.join(args)})")
+    return lines
+
+
+__all__ = ["generate"]

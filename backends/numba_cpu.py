@@ -1,0 +1,227 @@
+"""The Numba CPU backend: fused, parallel, cached kernels for an optimized Graph.
+
+``compile(graph, **options) -> NumbaExecutable``. The graph is planned into fused kernels
+(``plan.py``), each kernel becomes readable Python source (``numba_codegen.py``, see
+``NumbaExecutable.source()``) compiled by ``numba.njit(parallel=True)``, and the module is
+cached in memory and on disk (``numba_cache.py``).
+
+Options
+-------
+fastmath : bool (False)
+    Numba/LLVM ``fastmath`` (reassociation, no NaN/inf guarantees). Off unless asked.
+fast_transcendentals : bool (True)
+    Use the vectorizable ``exp``/``log``/``log1p``/``expm1``/``tanh``/``sigmoid`` of
+    ``eqsat_tensor.backends.fastmath`` when that module is importable; libm otherwise.
+parallel_min : int (32768)
+    Kernels over fewer points run their serial build (waking threads costs ~20 µs).
+disk_cache : bool (True); cache_dir : str | Path | None
+    Keep generated modules and Numba's object code on disk (see ``numba_cache``).
+lowering : dict[str, str] | None
+    Per-op overrides of the lowering table (``numba_lower.LOWERING``).
+
+Declarations for the optimizer: ``unsupported_ops`` (none of the IR ops today) and
+``required_rules`` (none). An op without a lowering raises ``UnsupportedOp`` at compile
+time; there is no object-mode fallback.
+"""
+
+from __future__ import annotations
+
+import atexit
+import importlib
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import BackendError
+from ..ir import Graph
+from . import numba_cache
+from .base import Executable
+from .numba_codegen import generate
+from .numba_lower import FAST_OPS
+from .plan import Plan, plan_graph
+
+unsupported_ops: frozenset[str] = frozenset()
+required_rules: tuple[str, ...] = ()
+
+DEFAULTS: dict[str, Any] = {"fastmath": False, "fast_transcendentals": True,
+                            "parallel_min": 1 << 15, "disk_cache": True, "cache_dir": None,
+                            "lowering": None}
+
+_LOCK = threading.RLock()
+_EXECUTABLES: dict[tuple, NumbaExecutable] = {}
+_TEMP_DIR: Path | None = None
+_TO_SEAL: dict[str, Path] = {}  # modules whose Numba cache files are re-hashed at exit
+
+
+@atexit.register
+def _seal_all() -> None:
+    for name, directory in list(_TO_SEAL.items()):
+        try:
+            numba_cache.seal(directory, name)
+        except OSError:
+            pass
+
+
+def fast_functions() -> dict[str, dict[str, Any]] | None:
+    """``FUNCS`` of ``eqsat_tensor.backends.fastmath`` restricted to the ops we replace, or
+    None when that module is not available."""
+    try:
+        fm = importlib.import_module("eqsat_tensor.backends.fastmath")
+    except ImportError:
+        return None
+    funcs = getattr(fm, "FUNCS", None)
+    if not isinstance(funcs, dict):
+        return None
+    return {op: dict(funcs[op]) for op in FAST_OPS if op in funcs}
+
+
+def _cache_dir(options: dict[str, Any]) -> Path:
+    global _TEMP_DIR
+    if options["disk_cache"]:
+        return Path(options["cache_dir"] or numba_cache.default_cache_dir())
+    with _LOCK:
+        if _TEMP_DIR is None:
+            import tempfile
+
+            _TEMP_DIR = Path(tempfile.mkdtemp(prefix="eqsat-tensor-numba-"))
+        return _TEMP_DIR
+
+
+class _Variant:
+    """The compiled module of one loop order."""
+
+    __slots__ = ("module", "consts", "run", "name", "warm")
+
+    def __init__(self, module: Any, consts: list[np.ndarray], name: str) -> None:
+        self.module, self.consts, self.name = module, consts, name
+        self.run = module.run
+        self.warm = False
+
+
+class NumbaExecutable(Executable):
+    """A graph compiled to fused Numba kernels; call it like any ``Executable``."""
+
+    backend = "numba"
+
+    def __init__(self, graph: Graph, options: dict[str, Any]) -> None:
+        super().__init__(graph)
+        self.options = options
+        self.plan: Plan = plan_graph(graph)
+        self.fast = fast_functions() if options["fast_transcendentals"] else None
+        self.parallel_min = int(options["parallel_min"])
+        self.directory = _cache_dir(options)
+        self._variants: dict[str, _Variant] = {}
+        self._lock = threading.RLock()
+        self._orders = any(len(k.domain) >= 2 and not k.reduce_axes for k in self.plan.kernels())
+        self._sources = {"C": self._generate("C")}  # raises UnsupportedOp early
+        self._c = self._variant("C")
+
+    def _generate(self, order: str) -> tuple[str, list[np.ndarray]]:
+        header = (f"eqsat-tensor numba kernels (order {order}) for graph "
+                  f"{self.graph.fingerprint()[:16]}\n\n" + self.plan.describe())
+        return generate(self.plan, order, fast=self.fast, lowering=self.options["lowering"],
+                        cache=bool(self.options["disk_cache"]),
+                        fastmath=bool(self.options["fastmath"]), header=header)
+
+    def _variant(self, order: str) -> _Variant:
+        variant = self._variants.get(order)
+        if variant is None:
+            with self._lock:
+                variant = self._variants.get(order)
+                if variant is None:
+                    if order not in self._sources:
+                        self._sources[order] = self._generate(order)
+                    source, consts = self._sources[order]
+                    module = numba_cache.load(source, self.directory)
+                    variant = _Variant(module, consts, numba_cache.module_name(source))
+                    self._variants[order] = variant
+        return variant
+
+    def source(self, order: str = "C") -> str:
+        """The generated Python/Numba source (``order="F"``: the Fortran-order variant)."""
+        if order not in self._sources:
+            self._sources[order] = self._generate(order)
+        return self._sources[order][0]
+
+    def _order(self, arrays: list[Any]) -> str:
+        votes = 0
+        for a in arrays:
+            if a.ndim >= 2:
+                flags = a.flags
+                if flags.c_contiguous:
+                    votes -= 1
+                elif flags.f_contiguous:
+                    votes += 1
+        return "F" if votes > 0 else "C"
+
+    def run(self, arrays: list[Any], dims: dict[str, int]) -> list[Any]:
+        """Compute the outputs from bound input arrays (see ``Executable.run``)."""
+        variant = self._variant(self._order(arrays)) if self._orders else self._c
+        if variant.warm:
+            return variant.run(arrays, dims, variant.consts, self.parallel_min)
+        return self._first_run(variant, arrays, dims)
+
+    def run_profiled(self, arrays: list[Any], dims: dict[str, int]
+                     ) -> tuple[list[Any], list[float]]:
+        """Outputs and ``time.perf_counter()`` before the first and after each plan step."""
+        variant = self._variant(self._order(arrays)) if self._orders else self._c
+        if not variant.warm:
+            self._first_run(variant, arrays, dims)
+        return variant.module.run_profiled(arrays, dims, variant.consts, self.parallel_min)
+
+    def _first_run(self, variant: _Variant, arrays: list[Any], dims: dict[str, int]
+                   ) -> list[Any]:
+        """First call of a variant: compiles (or loads from disk); a failure while loading
+        Numba's cache purges it and compiles once more. Numba cache files written later in
+        this process (new layouts) are recorded in the manifest at exit."""
+        with self._lock:
+            try:
+                outs = variant.run(arrays, dims, variant.consts, self.parallel_min)
+            except (ValueError, TypeError, ZeroDivisionError, IndexError, KeyError):
+                raise
+            except Exception:
+                numba_cache.purge(self.directory, variant.name)
+                outs = variant.run(arrays, dims, variant.consts, self.parallel_min)
+            if self.options["disk_cache"] and not variant.warm:
+                numba_cache.seal(self.directory, variant.name)
+                _TO_SEAL[variant.name] = self.directory
+            variant.warm = True
+            return outs
+
+    def compiled_kernels(self, order: str = "C") -> dict[str, Any]:
+        """The Numba dispatchers of a variant by name (``k0_parallel``, ``k0_serial``...)."""
+        module = self._variant(order).module
+        return {f"{k.name}_{m}": getattr(module, f"{k.name}_{m}")
+                for k in self.plan.kernels() for m in ("parallel", "serial")}
+
+
+def compile(graph: Graph, **options: Any) -> NumbaExecutable:
+    """Compile ``graph`` for the CPU with Numba (options: see the module docstring).
+
+    Executables are cached in memory by (graph fingerprint, options); the fingerprint
+    covers dtypes, ranks and shapes, and contiguity picks a loop-order variant at run time.
+    """
+    unknown = set(options) - set(DEFAULTS)
+    if unknown:
+        raise BackendError(f"numba backend: unknown option(s) {sorted(unknown)}; "
+                           f"known: {sorted(DEFAULTS)}")
+    opts = dict(DEFAULTS)
+    opts.update(options)
+    lowering = opts["lowering"]
+    key = (graph.fingerprint(), opts["fastmath"], opts["fast_transcendentals"],
+           opts["parallel_min"], opts["disk_cache"], str(opts["cache_dir"]),
+           tuple(sorted(lowering.items())) if lowering else ())
+    exe = _EXECUTABLES.get(key)
+    if exe is None or exe.graph != graph:
+        with _LOCK:
+            exe = _EXECUTABLES.get(key)
+            if exe is None or exe.graph != graph:
+                exe = NumbaExecutable(graph, opts)
+                _EXECUTABLES[key] = exe
+    return exe
+
+
+__all__ = ["DEFAULTS", "NumbaExecutable", "compile", "fast_functions", "required_rules",
+           "unsupported_ops"]

@@ -1,0 +1,104 @@
+"""Scalar helpers that generated Numba kernels call, and how kernels are decorated.
+
+Every helper exists once per dtype (``sigmoid_float32``, ``sigmoid_float64``, ...) so a
+float32 kernel never promotes to float64 by accident (a Python literal such as ``1.0``
+would). Helpers are ``inline="always"``: they cost nothing inside a loop and leave it
+vectorizable where their body is. Their semantics follow the reference backend
+(``ir.OPS[op].reference``): NaN-propagating ``maximum``/``minimum``, numerically stable
+``sigmoid``/``softplus``/``logaddexp``.
+"""
+
+from __future__ import annotations
+
+import math
+import types
+from collections.abc import Callable
+from typing import Any
+
+import numba
+import numpy as np
+
+_OPTS = {"inline": "always", "error_model": "numpy"}
+
+
+def _make(dtype: type) -> dict[str, Any]:
+    zero, one, ln2 = dtype(0.0), dtype(1.0), dtype(math.log(2.0))
+
+    @numba.njit(**_OPTS)
+    def nan_maximum(a, b):
+        return a if (a >= b or a != a) else b
+
+    @numba.njit(**_OPTS)
+    def nan_minimum(a, b):
+        return a if (a <= b or a != a) else b
+
+    @numba.njit(**_OPTS)
+    def sigmoid(x):
+        e = math.exp(-abs(x))
+        num = one if x >= zero else e
+        return num / (one + e)
+
+    @numba.njit(**_OPTS)
+    def softplus(x):
+        # logaddexp(0, x) = max(x, 0) + log1p(exp(-|x|)); NaN stays NaN
+        m = x if x > zero else zero
+        return m + math.log1p(math.exp(-abs(x)))
+
+    @numba.njit(**_OPTS)
+    def logaddexp(a, b):
+        # NumPy's npy_logaddexp
+        if a == b:
+            return a + ln2
+        d = a - b
+        if d > zero:
+            return a + math.log1p(math.exp(-d))
+        if d <= zero:
+            return b + math.log1p(math.exp(d))
+        return d  # NaN
+
+    @numba.njit(**_OPTS)
+    def finite_or_zero(m):
+        return m if (m - m) == zero else zero
+
+    return {"nan_maximum": nan_maximum, "nan_minimum": nan_minimum, "sigmoid": sigmoid,
+            "softplus": softplus, "logaddexp": logaddexp, "finite_or_zero": finite_or_zero}
+
+
+HELPERS: dict[str, dict[str, Any]] = {"float32": _make(np.float32), "float64": _make(np.float64)}
+
+# Module-level names that generated code imports, e.g. ``sigmoid_float32``.
+for _dt, _table in HELPERS.items():
+    for _name, _fn in _table.items():
+        globals()[f"{_name}_{_dt}"] = _fn
+
+
+def _renamed(fn: Callable, name: str) -> Callable:
+    """A copy of ``fn`` under another name. Numba's disk cache names its files after the
+    function's qualified name, so the serial and parallel builds of one kernel must differ
+    there (the cache index does not record the ``parallel`` flag)."""
+    new = types.FunctionType(fn.__code__, fn.__globals__, name, fn.__defaults__, fn.__closure__)
+    new.__qualname__ = name
+    new.__module__ = fn.__module__
+    return new
+
+
+def njit_kernel(fn: Callable, parallel: bool, cache: bool, fastmath: bool) -> Any:
+    """Decorate a generated kernel: ``parallel`` uses ``prange`` threads; the serial build
+    (for small arrays, where waking threads costs more than the work) gets its own name."""
+    target = fn if parallel else _renamed(fn, fn.__name__ + "_serial")
+    return numba.njit(parallel=parallel, cache=cache, fastmath=fastmath, error_model="numpy",
+                      nogil=True)(target)
+
+
+def reduction_chunks(n: int) -> int:
+    """How many chunks a whole-array reduction splits its outer axis into."""
+    return max(1, min(n, 4 * numba.get_num_threads()))
+
+
+def raise_empty_reduction(op: str) -> None:
+    """NumPy's error for ``max``/``min`` over an empty axis."""
+    name = {"max": "maximum", "min": "minimum"}.get(op, op)
+    raise ValueError(f"zero-size array to reduction operation {name} which has no identity")
+
+
+__all__ = ["HELPERS", "njit_kernel", "raise_empty_reduction", "reduction_chunks"]

@@ -1,0 +1,90 @@
+"""Lowering of elementwise ops to Numba scalar expressions: one table entry per op.
+
+``LOWERING[op]`` is a format template over the operands' expressions (``{0}``, ``{1}``,
+...) and the dtype-specific names ``{dt}`` (``float32``/``float64``) and ``{one}`` (a typed
+constant 1). Helpers named ``name_{dt}`` come from ``numba_helpers``; ``fm_*`` names come
+from the fast transcendentals (``eqsat_tensor.backends.fastmath.FUNCS``) when enabled.
+Override an entry by passing ``lowering={op: template}`` to ``numba_cpu.compile``.
+
+Ops missing here (and not reductions, matmul or layout ops handled by the planner) raise
+``UnsupportedOp``: the backend never falls back to object mode.
+"""
+
+from __future__ import annotations
+
+from ..errors import UnsupportedOp
+from ..ir import Node
+
+LOWERING: dict[str, str] = {
+    "add": "({0} + {1})",
+    "sub": "({0} - {1})",
+    "mul": "({0} * {1})",
+    "div": "({0} / {1})",
+    "pow": "({0} ** {1})",
+    "maximum": "nan_maximum_{dt}({0}, {1})",
+    "minimum": "nan_minimum_{dt}({0}, {1})",
+    "hypot": "math.hypot({0}, {1})",
+    "logaddexp": "logaddexp_{dt}({0}, {1})",
+    "arctan2": "math.atan2({0}, {1})",
+    "neg": "(-{0})",
+    "exp": "math.exp({0})",
+    "log": "math.log({0})",
+    "log1p": "math.log1p({0})",
+    "expm1": "math.expm1({0})",
+    "sqrt": "math.sqrt({0})",
+    "abs": "abs({0})",
+    "square": "({0} * {0})",
+    "reciprocal": "({one} / {0})",
+    "sin": "math.sin({0})",
+    "cos": "math.cos({0})",
+    "tan": "math.tan({0})",
+    "tanh": "math.tanh({0})",
+    "sinh": "math.sinh({0})",
+    "cosh": "math.cosh({0})",
+    "arcsin": "math.asin({0})",
+    "arccos": "math.acos({0})",
+    "arctan": "math.atan({0})",
+    "cbrt": "np.cbrt({0})",
+    "log2": "math.log2({0})",
+    "log10": "math.log10({0})",
+    "exp2": "np.exp2({0})",
+    "sigmoid": "sigmoid_{dt}({0})",
+    "softplus": "softplus_{dt}({0})",
+    "less": "({0} < {1})",
+    "less_equal": "({0} <= {1})",
+    "greater": "({0} > {1})",
+    "greater_equal": "({0} >= {1})",
+    "equal": "({0} == {1})",
+    "not_equal": "({0} != {1})",
+    "where": "({1} if {0} else {2})",
+}
+
+# Ops whose fast vectorizable versions may replace libm (see backends/fastmath.py).
+FAST_OPS = ("exp", "log", "log1p", "expm1", "tanh", "sigmoid", "softplus")
+
+# Helper names a template may use, by prefix (imported by the generated module).
+HELPER_NAMES = ("nan_maximum", "nan_minimum", "logaddexp", "sigmoid", "softplus",
+                "finite_or_zero")
+
+
+def lower(node: Node, args: list[str], one: str, table: dict[str, str],
+          fast: dict[str, dict[str, object]] | None = None) -> str:
+    """The scalar expression computing ``node`` from operand expressions ``args``."""
+    if node.op == "cast":
+        target = node.attr("dtype")
+        if target == "bool":
+            return f"({args[0]} != 0)"
+        return f"np.{target}({args[0]})"
+    if fast and node.op in fast and node.dtype in fast[node.op]:
+        return f"fm_{node.op}_{node.dtype}({args[0]})"
+    template = table.get(node.op)
+    if template is None:
+        raise UnsupportedOp(f"the numba backend cannot compile op {node.op!r} "
+                            f"(node #{node.uid}, shape {node.shape}, dtype {node.dtype})")
+    dt = node.dtype if node.dtype != "bool" else "float64"
+    if node.op in ("less", "less_equal", "greater", "greater_equal", "equal", "not_equal"):
+        dt = "float64"
+    return template.format(*args, dt=dt, one=one)
+
+
+__all__ = ["FAST_OPS", "HELPER_NAMES", "LOWERING", "lower"]

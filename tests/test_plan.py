@@ -1,0 +1,105 @@
+"""The kernel planner (no Numba needed): what fuses, what is materialized, in what order."""
+
+from __future__ import annotations
+
+import eqsat_tensor as et
+from eqsat_tensor.backends.plan import (
+    FULL,
+    ROW_DROP,
+    ROW_KEEP,
+    Kernel,
+    MatmulStep,
+    ViewStep,
+    plan_graph,
+)
+from eqsat_tensor.ir import Graph
+
+
+def _kernels(out, *inputs):
+    return plan_graph(Graph(out if isinstance(out, list) else [out.node],
+                            [i.node for i in inputs] or None)).kernels()
+
+
+def test_elementwise_chain_with_broadcasting_is_one_kernel():
+    x, y, z = et.tensor("x", (4, 5)), et.tensor("y", (5,)), et.tensor("z", ())
+    (k,) = _kernels(et.log1p(et.exp(x * y + z)) - x / y)
+    assert k.kind == "elementwise" and k.domain == (4, 5)
+    assert {n.name for n in k.reads} == {"x", "y", "z"} and len(k.writes) == 1
+
+
+def test_softmax_is_one_kernel_with_three_passes():
+    x = et.tensor("x", (3, 8))
+    e = et.exp(x - et.max(x, axis=1, keepdims=True))
+    (k,) = _kernels(e / et.sum(e, axis=1, keepdims=True))
+    assert k.kind == "reduction" and k.reduce_axes == (1,) and k.kept_axes == (0,)
+    phases = sorted(k.reduction_phases().values())
+    assert phases == [(1, 1), (2, 2)]  # max, then sum of exp; the store is pass 3
+    assert [k.frame(n) for n in k.writes] == [FULL]
+
+
+def test_logsumexp_without_keepdims_has_row_values():
+    x = et.tensor("x", (3, 8))
+    m = et.max(x, axis=1, keepdims=True)
+    s = et.sum(et.exp(x - m), axis=1)
+    (k,) = _kernels(et.log(s) * 2.0)
+    frames = {n.op: k.frame(n) for n in k.nodes}
+    assert frames["max"] == ROW_KEEP and frames["sum"] == ROW_DROP and frames["log"] == ROW_DROP
+
+
+def test_shared_intermediate_used_by_two_kernels_is_materialized_once():
+    x = et.tensor("x", (4, 5))
+    e = et.exp(x)
+    a = et.sum(e, axis=0)  # reduces axis 0
+    b = et.sum(e, axis=1)  # reduces axis 1: another kernel
+    plan = plan_graph(Graph([a.node, b.node]))
+    writers = [s for s in plan.steps if e.node in s.writes]
+    assert len(writers) == 1
+    readers = [k for k in plan.kernels() if e.node in k.reads]
+    assert len(readers) == 2
+
+
+def test_sibling_outputs_share_one_loop_without_cycles():
+    x = et.tensor("x", (6,))
+    outs = [et.exp(x).node, et.sin(x).node, (x * 2.0).node]
+    (k,) = plan_graph(Graph(outs)).kernels()
+    assert len(k.writes) == 3
+    # a dependency between same-shaped groups must not be merged into a cycle
+    s = et.sum(x, axis=0, keepdims=True)
+    y = et.exp(x) * et.sum(et.exp(x) * x, axis=0, keepdims=True)
+    plan = plan_graph(Graph([y.node, (et.exp(x) + s).node]))
+    produced = set()
+    for step in plan.steps:
+        assert all(r.op in ("input", "constant") or r.uid in produced for r in step.reads)
+        produced |= {w.uid for w in step.writes}
+
+
+def test_matmul_epilogue_fused_and_chain_materialized():
+    a, b, v = et.tensor("a", (5, 4)), et.tensor("b", (4, 3)), et.tensor("v", (3,))
+    (k,) = _kernels(et.tanh(et.matmul(a, b) + v))
+    assert len(k.matmuls) == 1 and [n.op for n in k.nodes] == ["add", "tanh"]
+    plan = plan_graph(Graph([et.matmul(et.matmul(a, b), v).node]))
+    assert [type(s) for s in plan.steps] == [MatmulStep, MatmulStep]
+
+
+def test_layout_ops_are_views_on_materialized_buffers():
+    x = et.tensor("x", (3, 4))
+    t = et.transpose(et.exp(x), (1, 0))
+    plan = plan_graph(Graph([(t + 1.0).node]))
+    kinds = [type(s) for s in plan.steps]
+    assert kinds == [Kernel, ViewStep, Kernel]
+
+
+def test_layer_norm_row_values_are_hoisted():
+    x, g = et.tensor("x", (4, 6)), et.tensor("g", (6,))
+    mu = et.mean(x, axis=1, keepdims=True)
+    var = et.mean(et.square(x - mu), axis=1, keepdims=True)
+    inv = et.sqrt(var + 1e-5)
+    (k,) = _kernels((x - mu) / inv * g)
+    assert k.frame(inv.node) == ROW_KEEP
+    assert sorted(k.reduction_phases().values()) == [(1, 1), (2, 2)]
+
+
+def test_describe_lists_every_step():
+    x = et.tensor("x", ("n",))
+    plan = plan_graph(Graph([et.sum(et.exp(x)).node]))
+    assert "reduction" in plan.describe() and "(n,)" in plan.describe()
