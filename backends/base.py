@@ -44,7 +44,11 @@ def check_input(node: Node, value: Any, dims: dict[str, int]) -> Any:
 
     Arrays that are not NumPy arrays but have a ``shape`` and ``dtype`` (device arrays,
     dask arrays) are checked and returned as they are."""
-    arr = value if hasattr(value, "shape") and hasattr(value, "dtype") else np.asarray(value)
+    # NumPy scalars (np.float64(1.0)) have .shape and .dtype but are not arrays: compiled
+    # kernels index inputs, so they become 0-d arrays like Python scalars do
+    foreign = (hasattr(value, "shape") and hasattr(value, "dtype")
+               and not isinstance(value, np.generic))
+    arr = value if foreign else np.asarray(value)
     kind = np.dtype(arr.dtype).kind
     if node.dtype == "bool":
         if kind != "b":
