@@ -220,6 +220,11 @@ class _Direction:
             return [f"(defined {args[0]})" if self.ieee == "finite" else f"(finite {args[0]})"]
         if g.kind == "scalar":
             return [f"(= 0 (tyrank (ty {args[0]})))"]
+        if g.kind == "unbatched":
+            r = self._new("r")
+            return [f"(= {r} (tyrank (ty {args[0]})))", f"(<= {r} 2)"]
+        if g.kind == "matrix":
+            return [f"(= 2 (tyrank (ty {args[0]})))"]
         if g.kind == "same_shape":
             s = self._new("s")
             return [f"(= {s} (tyshape (ty {a})))" for a in args]

@@ -24,8 +24,9 @@ from typing import Any
 #   x != 0 -> nonzero     x > 0 -> positive      x >= 0 -> nonnegative
 #   x < 0  -> negative    x <= 0 -> nonpositive  finite(x) -> finite
 #   same_shape(x, y)      scalar(x) (shape ())   const(x) (a constant)
+#   unbatched(x) (rank <= 2: no batch axes for matmul)      matrix(x) (rank 2)
 GUARD_KINDS = ("nonzero", "positive", "nonnegative", "negative", "nonpositive", "finite",
-               "same_shape", "scalar", "const")
+               "same_shape", "scalar", "const", "unbatched", "matrix")
 
 # Tags a rule may carry, written ``rule NAME [tag, tag]: ...``:
 #   expansive  - assoc/comm-like rules that grow the e-graph; run under back-off

@@ -193,6 +193,8 @@ class _Plan:
     finite: set[str]
     scalar: set[str]
     const: set[str]
+    unbatched: set[str]
+    matrix: set[str]
     same_shape: list[set[str]]
     stability: bool
     strict: bool
@@ -215,7 +217,7 @@ def _plan(rule: Rule, lhs: Any, rhs: Any, strict: bool) -> _Plan:
     attrs = _attr_vars(rhs, _attr_vars(lhs, {}))
     tensor = sorted((pattern_vars(lhs) | pattern_vars(rhs)) - set(attrs))
     signs: dict[str, set[str]] = {}
-    finite, scalar, const = set(), set(), set()
+    finite, scalar, const, unbatched, matrix = set(), set(), set(), set(), set()
     same: list[set[str]] = []
     for g in rule.guards:
         names = [a.name for a in g.args if isinstance(a, Var)]
@@ -229,6 +231,10 @@ def _plan(rule: Rule, lhs: Any, rhs: Any, strict: bool) -> _Plan:
             scalar.add(names[0])
         elif g.kind == "const":
             const.add(names[0])
+        elif g.kind == "unbatched":
+            unbatched.add(names[0])
+        elif g.kind == "matrix":
+            matrix.add(names[0])
         elif g.kind == "same_shape":
             group = set(names)
             for other in [s for s in same if s & group]:
@@ -238,7 +244,7 @@ def _plan(rule: Rule, lhs: Any, rhs: Any, strict: bool) -> _Plan:
     rhs_ops = sum(1 for a in _apps(rhs) if a.op in OPS and OPS[a.op].kind != "layout"
                   and a.op not in ("neg", "abs", "where", "maximum", "minimum", "max", "min"))
     return _Plan(rule.name, lhs, rhs, rule.guards, tensor, attrs, signs, finite, scalar, const,
-                 same, "stability" in rule.tags, strict, rhs_ops)
+                 unbatched, matrix, same, "stability" in rule.tags, strict, rhs_ops)
 
 
 # ---------------------------------------------------------------------------------------
@@ -328,7 +334,11 @@ def _shapes(draw: Callable, plan: _Plan) -> dict[str, tuple[int, ...]]:
         if var in plan.scalar:
             shape: tuple[int, ...] = ()
         else:
-            rank = draw(st.integers(0, len(base)))
+            if var in plan.matrix:
+                rank = 2
+            else:
+                rank = draw(st.integers(0, min(len(base), 2) if var in plan.unbatched
+                                        else len(base)))
             dims = base[len(base) - rank:]
             shape = tuple(1 if (not square and draw(st.booleans())) else d for d in dims)
         group = next((g for g in plan.same_shape if var in g), {var})
@@ -438,6 +448,10 @@ def _guard_holds(guard: Guard, env: dict[str, Any], inputs: list[Node],
         return all(n.shape == nodes[0].shape for n in nodes)
     if guard.kind == "scalar":
         return nodes[0].shape == ()
+    if guard.kind == "unbatched":
+        return len(nodes[0].shape) <= 2
+    if guard.kind == "matrix":
+        return len(nodes[0].shape) == 2
     if guard.kind == "const":
         return all(n.op == "constant" or (n.op != "input" and all(
             m.op != "input" for m in Graph(n).nodes())) for n in nodes)
@@ -838,7 +852,7 @@ def compare_graphs(original: Graph, optimized: Graph, arrays: list[Any],
     ref = errbound.evaluate_with_bounds(original, arrays)
     sens = errbound.evaluate_with_bounds(original, arrays, rounding=False, perturb_inputs=True)
     new = errbound.evaluate_with_bounds(optimized, arrays)
-    plan = _Plan("graph", None, None, (), [], {}, {}, set(), set(), set(), [], False,
+    plan = _Plan("graph", None, None, (), [], {}, {}, set(), set(), set(), set(), set(), [], False,
                  ieee == "strict")
     for i, ((lv, lb), (rv, rb)) in enumerate(zip(ref, new)):
         if values is not None:
