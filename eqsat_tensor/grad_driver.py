@@ -91,10 +91,12 @@ def _apply_rule(rule: VJP, node: Node, g: Node, needed: Sequence[bool]) -> list[
     input's shape and cast to its dtype."""
     inputs = list(node.inputs)
     spec = OPS[node.op]
-    if spec.kind == "reduction" and node.attr("keepdims"):
+    out = node
+    if spec.kind == "reduction" and node.attr("keepdims"):  # rules see keepdims=False
         axis = node.attr("axis")
-        g = apply("reshape", g, shape=tuple(d for i, d in enumerate(node.shape)
-                                            if i not in axis))
+        squeezed = tuple(d for i, d in enumerate(node.shape) if i not in axis)
+        g = apply("reshape", g, shape=squeezed)
+        out = apply("reshape", node, shape=squeezed)
     promoted = list(inputs)
     if node.op == "matmul":  # promote vectors to matrices, as NumPy's matmul does
         x, y = inputs
@@ -105,7 +107,7 @@ def _apply_rule(rule: VJP, node: Node, g: Node, needed: Sequence[bool]) -> list[
         if promoted != inputs:
             full = apply("matmul", promoted[0], promoted[1])
             g = apply("reshape", g, shape=full.shape)
-    env: dict[str, Any] = {"g": g, "out": node}
+    env: dict[str, Any] = {"g": g, "out": out}
     env.update(zip(rule.params, promoted))
     for attr_name, var in rule.attr_vars:
         env[var] = node.attr(attr_name)
