@@ -24,11 +24,13 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
+
 from .errors import UnsupportedOperation
 from .ir import OPS, Node, apply, constant_node, topological_order
 from .rulelang.ast import VJP, App, Pattern, instantiate
 
-__all__ = ["backward", "unbroadcast", "vjp_table"]
+__all__ = ["backward", "simplify", "unbroadcast", "vjp_table"]
 
 
 @lru_cache(maxsize=1)
@@ -128,6 +130,61 @@ def _apply_rule(rule: VJP, node: Node, g: Node, needed: Sequence[bool]) -> list[
     return result
 
 
+def _scalar_const(n: Node) -> Node | None:
+    """The scalar constant ``n`` broadcasts, if it is one (or a layout op of one)."""
+    while n.op in ("broadcast_to", "expand_dims", "reshape") and n.inputs:
+        n = n.inputs[0]
+    if n.op == "constant" and (n.shape == () or all(d == 1 for d in n.shape)):
+        return n if n.shape == () else constant_node(float(n.value.reshape(())), n.dtype)
+    return None
+
+
+def simplify(outputs: Sequence[Node]) -> list[Node]:
+    """Fold the constant broadcasts that VJP rules create, which constant folding keeps
+    (it never folds ``broadcast_to``): ``sum(broadcast_to(c, S), axis)`` becomes ``c * N``
+    for static shapes, and an elementwise operand that only broadcasts a scalar constant
+    to the other operand's shape becomes that scalar."""
+    new: dict[int, Node] = {}
+    for node in topological_order(outputs):
+        ins = [new[i.uid] for i in node.inputs]
+        out: Node | None = None
+        spec = OPS[node.op]
+        if node.op == "sum" and _scalar_const(ins[0]) is not None:
+            c, src = _scalar_const(ins[0]), ins[0]
+            axis = node.attr("axis")
+            dims = [d for i, d in enumerate(src.shape) if i in axis]
+            if all(isinstance(d, int) for d in dims):
+                n = 1
+                for d in dims:
+                    n *= d
+                out = constant_node(float(c.value) * n, node.dtype)
+                if node.shape:
+                    out = apply("broadcast_to", out, shape=node.shape)
+        elif (spec.kind == "elementwise" and ins and not node.attrs and node.dtype != "bool"
+              and all(_scalar_const(i) is not None for i in ins)):
+            consts = [_scalar_const(i) for i in ins]
+            with np.errstate(all="ignore"):
+                value = spec.reference(*[np.asarray(c.value, dtype=c.dtype) for c in consts])
+            out = constant_node(float(np.asarray(value)), node.dtype)
+            if node.shape:
+                out = apply("broadcast_to", out, shape=node.shape)
+        elif spec.kind == "elementwise" and len(ins) == 2:
+            for k in (0, 1):
+                c, other = _scalar_const(ins[k]), ins[1 - k]
+                if (c is not None and ins[k].op != "constant" and c.dtype == ins[k].dtype
+                        and len(other.shape) >= len(ins[k].shape)
+                        and all(a == b or a == 1 for a, b in zip(
+                            ins[k].shape[::-1], other.shape[::-1]))):
+                    ins[k] = c
+        if out is None:
+            if all(a is b for a, b in zip(ins, node.inputs)):
+                out = node
+            else:
+                out = apply(node.op, *ins, **dict(node.attrs))
+        new[node.uid] = out
+    return [new[o.uid] for o in outputs]
+
+
 def _depends_on(order: list[Node], wrt: set[int]) -> set[int]:
     """uids of the nodes in ``order`` that are, or use, a node in ``wrt``."""
     dep: set[int] = set()
@@ -173,6 +230,11 @@ def backward(outputs: Sequence[Node], cotangents: Sequence[Node], wrt: Sequence[
         for inp, ct in zip(node.inputs, _apply_rule(rule, node, g, needed)):
             if ct is not None:
                 accumulate(inp, ct)
+    cts_kept = [cts[w.uid] for w in wrt if w.uid in cts]
+    folded = iter(simplify(cts_kept))
+    for w in wrt:
+        if w.uid in cts:
+            cts[w.uid] = next(folded)
     result = []
     for w in wrt:
         ct = cts.get(w.uid) if w.uid in wrt_uids else None
