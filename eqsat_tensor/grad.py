@@ -148,8 +148,8 @@ def gradients(output: Any, wrt: Sequence[Any], cotangent: Any = None, *,
     """Symbolic gradients of a graph: ``d output / d w`` for each ``w`` in ``wrt``.
 
     ``output`` is a Tensor, Node or single-output Graph; ``wrt`` holds Tensors or Nodes of
-    that graph, or input names. ``cotangent`` (a Tensor or array of the output's shape) is
-    required for a non-scalar output. Returns Tensors of the ``wrt`` shapes, not optimized
+    that graph, or input names. ``cotangent`` (a Tensor or array broadcastable to the
+    output's shape) is required for a non-scalar output. Returns Tensors of the ``wrt`` shapes, not optimized
     (pass them, or ``Graph([...])`` of them, to ``et.optimize``)."""
     if isinstance(output, Graph):
         if len(output.outputs) != 1:
@@ -172,10 +172,7 @@ def gradients(output: Any, wrt: Sequence[Any], cotangent: Any = None, *,
     if cotangent is None:
         seed = _seed(output, "et.gradients")
     else:
-        seed = _node_of(cotangent, output)
-        if seed.shape != output.shape:
-            raise ShapeError(f"et.gradients: cotangent shape {seed.shape} differs from the "
-                             f"output shape {output.shape}")
+        seed = _node_of(cotangent, output)  # broadcast to the output's shape if needed
     return [Tensor(g) for g in backward([output], [seed], nodes, vjp_rules)]
 
 

@@ -176,6 +176,16 @@ def simplify(outputs: Sequence[Node]) -> list[Node]:
                         and all(a == b or a == 1 for a, b in zip(
                             ins[k].shape[::-1], other.shape[::-1]))):
                     ins[k] = c
+        if out is None and node.op in ("mul", "add", "sub") and len(ins) == 2:
+            # drop x * 1, x + 0, x - 0: a literal 1 in the e-graph lets pow rules loop on
+            # 1 = 1 * 1 = 1 ** 2 = ... and eat the optimizer's budget
+            unit = 1.0 if node.op == "mul" else 0.0
+            for k in ((0, 1) if node.op != "sub" else (1,)):
+                c = ins[k] if ins[k].op == "constant" and ins[k].shape == () else None
+                if (c is not None and float(c.value) == unit
+                        and ins[1 - k].shape == node.shape and ins[1 - k].dtype == node.dtype):
+                    out = ins[1 - k]
+                    break
         if out is None:
             if all(a is b for a, b in zip(ins, node.inputs)):
                 out = node
