@@ -149,8 +149,8 @@ def gradients(output: Any, wrt: Sequence[Any], cotangent: Any = None, *,
 
     ``output`` is a Tensor, Node or single-output Graph; ``wrt`` holds Tensors or Nodes of
     that graph, or input names. ``cotangent`` (a Tensor or array broadcastable to the
-    output's shape) is required for a non-scalar output. Returns Tensors of the ``wrt`` shapes, not optimized
-    (pass them, or ``Graph([...])`` of them, to ``et.optimize``)."""
+    output's shape) is required for a non-scalar output. Returns Tensors of the ``wrt``
+    shapes, not optimized (pass them, or ``Graph([...])`` of them, to ``et.optimize``)."""
     if isinstance(output, Graph):
         if len(output.outputs) != 1:
             raise ValueError("et.gradients: the graph must have one output")
