@@ -234,7 +234,6 @@ def vjp(fn: Callable, *args: Any, backend: str | None = None, optimize: bool = T
         like = next(_node_of(a) for a in args if isinstance(a, (Tensor, Node)))
         nodes = [_node_of(a, like) for a in args]
         value = _node_of(fn(*[Tensor(n) for n in nodes]), like)
-        f = _VJPFunction(Graph(value), backend, optimize, rules, vjp_rules)
 
         def sym(ct: Any) -> tuple[Tensor, ...]:
             seed = _node_of(ct, value)

@@ -214,3 +214,16 @@ def test_matches_jax_on_benchmark_workloads():
     np.testing.assert_allclose(
         et.grad(lambda W, X: np.sum(np.tanh(X @ W)), **NP)(W1, X), jax.grad(jtanh_layer)(W1),
         rtol=1e-10)
+
+
+def test_float32_and_symbolic_vjp():
+    w, X = np.ones(3, np.float32), np.ones((4, 3), np.float32)
+    g = et.grad(lambda w, X: np.sum(np.tanh(X @ w)), **NP)(w, X)
+    assert g.dtype == np.float32
+    np.testing.assert_allclose(g, np.full(3, 4 * (1 - np.tanh(3.0) ** 2)), rtol=1e-5)
+    x, c = et.tensor("x", (3,)), et.tensor("c", (3,))
+    value, vjp_fn = et.vjp(lambda x: et.exp(x) * 2, x)
+    (gx,) = vjp_fn(c)
+    fn = et_compile(Graph([value.node, gx.node], [x.node, c.node]), backend="numpy")
+    v, got = fn(np.zeros(3), np.arange(3.0))
+    np.testing.assert_allclose(got, 2 * np.arange(3.0))
