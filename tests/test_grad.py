@@ -183,7 +183,10 @@ def test_models_match_finite_differences_with_fewer_nodes(name):
 
 def test_numba_and_numpy_agree():
     w, _, _, X, y = _data()
-    v1, g1 = et.value_and_grad(logreg)(w, X, y)  # numba is the default backend
+    vg = et.value_and_grad(logreg)  # numba is the default backend
+    v1, g1 = vg(w, X, y)
+    assert vg.lower(w, X, y).executable.backend == "numba"
+    assert vg.source(w, X, y).count("\ndef run(") == 1  # value and gradient: one program
     v2, g2 = et.value_and_grad(logreg, **NP)(w, X, y)
     assert np.isclose(v1, v2)
     np.testing.assert_allclose(g1, g2, rtol=1e-12)
