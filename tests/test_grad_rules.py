@@ -119,7 +119,7 @@ def _g(build, *arrays):
                       backend="numpy")(*arrays)
 
 
-def test_pow_at_zero_base_and_max_min_tie_rules():
+def test_conventions_at_zeros_and_ties():
     x = np.array([0.0, 2.0])
     gx, gy = _g(et.power, x, np.array([2.0, 3.0]))
     assert np.all(np.isfinite(gy)) and gy[0] == 0.0 and np.allclose(gx, [0.0, 12.0])
@@ -130,6 +130,10 @@ def test_pow_at_zero_base_and_max_min_tie_rules():
     (gm,) = (_g(lambda t: et.max(t), np.array([1.0, 3.0, 3.0])),)
     np.testing.assert_allclose(gm, [0.0, 0.5, 0.5])
     np.testing.assert_allclose(_g(et.abs, np.array([-2.0, 0.0, 3.0])), [-1.0, 0.0, 1.0])
+    # prod is zero-safe: one zero gets the product of the others, two zeros give 0
+    np.testing.assert_allclose(_g(lambda t: et.prod(t, axis=1), np.array(
+        [[2.0, 0.0, 3.0], [0.0, 0.0, 4.0], [1.0, 2.0, 4.0]])),
+        [[0.0, 6.0, 0.0], [0.0, 0.0, 0.0], [8.0, 4.0, 2.0]])
 
 
 @pytest.mark.parametrize("op", ["sum", "mean", "max", "min", "prod", "logsumexp"])
