@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from hypothesis.extra.numpy import mutually_broadcastable_shapes
 
 import eqsat_tensor as et
 from eqsat_tensor.backends import compile as et_compile
@@ -62,9 +63,6 @@ UNARY_OPS = [n for n, s in OPS.items() if s.kind == "elementwise" and s.arity ==
              and "differentiable" in s.tags and not s.attrs]
 BINARY_OPS = [n for n, s in OPS.items() if s.kind == "elementwise" and s.arity == 2
               and "differentiable" in s.tags]
-# broadcast-compatible shape pairs
-SHAPE_PAIRS = [((3,), (3,)), ((2, 3), (3,)), ((2, 1), (1, 3)), ((), (2, 2)), ((2, 3), ()),
-               ((1, 3), (2, 3)), ((4,), (2, 1))]
 
 
 def _values(rng, shape, lo=-2.0, hi=2.0, away_from_zero=False):
@@ -92,20 +90,18 @@ def test_unary_vjp(op, shape, seed):
 
 @pytest.mark.parametrize("op", BINARY_OPS)
 @settings(max_examples=examples(10))
-@given(shapes=st.sampled_from(SHAPE_PAIRS), seed=st.integers(0, 2 ** 16))
+@given(shapes=mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=3),
+       seed=st.integers(0, 2 ** 16))
 def test_binary_vjp_with_broadcasting(op, shapes, seed):
     rng = np.random.default_rng(seed)
-    sx, sy = shapes
+    sx, sy = shapes.input_shapes
     if op == "pow":
         x, y = _values(rng, sx, 0.5, 2.0), _values(rng, sy, -2.0, 2.0)
     else:
         x = _values(rng, sx, away_from_zero=True)
         y = _values(rng, sy, away_from_zero=op in ("div", "hypot"))
     if op in ("maximum", "minimum"):  # keep finite differences away from ties
-        y = y + np.where(np.abs(x - y) < 0.1, 0.3, 0.0) if y.shape == np.broadcast(
-            x, y).shape else y
-        if np.min(np.abs(np.subtract(x, y)), initial=1.0) < 0.05:
-            return
+        assume(np.min(np.abs(np.subtract(x, y)), initial=1.0) > 0.05)
     fn = {"add": et.add, "sub": et.sub, "mul": et.mul, "div": et.div,
           "pow": et.power}.get(op) or getattr(et, op)
     _fd_check(fn, [x, y])
