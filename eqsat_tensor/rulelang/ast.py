@@ -209,7 +209,8 @@ def instantiate(p: Pattern, env: dict[str, Any], like: Any = None) -> Any:
         for i, a in enumerate(q.args):
             if not isinstance(a, Const):
                 built[i] = build(a, hint)
-        sibling = next((b for b in built if b is not None), hint)
+        # A bool sibling (where's condition) gives no dtype: use a float one or the hint.
+        sibling = next((b for b in built if b is not None and b.dtype != "bool"), hint)
         args = [b if b is not None else build(a, sibling) for a, b in zip(q.args, built)]
         attrs = {k: resolve_attr(v) for k, v in q.attrs}
         from ..ir import OPS
