@@ -82,3 +82,18 @@ def test_deep_chain():
     arrays = [rng.uniform(0.999, 1.001, 3) for _ in g.inputs]
     want, got = evaluate(g, arrays), evaluate(res.graph, arrays)
     np.testing.assert_allclose(got[0], want[0], rtol=1e-6)
+
+
+def test_literal_one_does_not_explode():
+    """`1 * x` puts `1 * 1` (hence `1 ** 2`) in the constant's class; pow-mul and pow-pow
+    with x = 1 > 0 used to grow 1 = 1**2 = 1**4 ... until the node limit (63,757
+    e-nodes), so the stability and specialize phases never ran."""
+    import eqsat_tensor as et
+
+    x = et.tensor("x", shape=("n",))
+    y = et.tensor("y", shape=("n",))
+    g = et.as_graph([et.sum(x * y + et.sin(x)), 1 * et.cos(x) + 1 * y, 1 * x])
+    res = optimize(g)
+    assert res.report.stop_reason == SATURATED
+    assert res.report.egraph_nodes < 1_000
+    assert str(res.graph) == "(sum(x * y + sin(x)), cos(x) + y, x)"

@@ -36,6 +36,12 @@ def rules(ruleset: str) -> str:
         pat = f"({op.capitalize()} (Const a \"float64\") (Const b \"float64\"))"
         out.append(f"(rule ((= e {pat}){guard}) "
                    f"((union e (Const ({sym} a b) \"float64\"))) {rs} :name \"fold-{op}\")")
+    # A power of two literals is folded on the IR, never needed in the e-graph; rewrites
+    # (x*x => x**2 on 1*1, then pow-mul/pow-pow with x = 1 > 0) would otherwise grow
+    # 1 = 1**2 = 1**4 = ... without bound. Subsumed, such a node matches no rule and is
+    # never extracted; its class always holds the folded constant too.
+    out.append(f"(rule ((= e (Pow (Const a d) (Const b c)))) "
+               f"((subsume (Pow (Const a d) (Const b c)))) {rs} :name \"pow-of-literals\")")
     for op in ops_of_kind("layout"):
         out.append(f"(rule ({op_pattern(op, ['x'])} (= v (cval x))) ((set (cval e) v)) {rs} "
                    f":name \"cval-{op}\")")
