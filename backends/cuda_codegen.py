@@ -1,0 +1,183 @@
+"""numba-cuda source for the kernels of a ``Plan`` (the CUDA twin of ``numba_codegen``).
+
+The planner (``plan.py``) is shared with the CPU backend, and so are the scalar lowering
+(``numba_lower``) and the per-node expressions, index maps and reduction bookkeeping of
+``numba_codegen._KernelWriter``; only the loop structure differs:
+
+* **elementwise** kernels run a grid-stride loop over the flat index of the domain
+  (``t``), split into one index per axis (C order, the last axis fastest, so neighbouring
+  threads touch neighbouring elements). Broadcast operands are read at index 0 along
+  their extent-1 axes (NumPy rules), so no broadcast copy is ever made.
+* **reduction** kernels give one block to each row (a point of the kept axes; a whole
+  reduction is one row), in a grid-stride loop over rows. In each pass over the row, the
+  block's threads stride over the reduced points and accumulate privately, then combine
+  their accumulators in a shared-memory tree (``BLOCK`` must be a power of two). Every
+  thread then holds the row value, so softmax, logsumexp and layer norm (several passes
+  over a row) stay one kernel; values needed in several passes are recomputed. Row values
+  are stored by thread 0, FULL values by the thread that computes them.
+
+``generate(plan, block=...)`` returns the module source; the driver lives in
+``cuda_runtime`` (it is plain Python over the plan's steps).
+"""
+
+from __future__ import annotations
+
+from ..ir import Node
+from .cuda_helpers import HELPER_NAMES
+from .numba_codegen import _KernelWriter, _Names
+from .numba_lower import LOWERING
+from .plan import FULL, Kernel, Plan
+
+# numba_lower templates that call NumPy ufuncs (not available in CUDA kernels)
+CUDA_LOWERING: dict[str, str] = dict(LOWERING, cbrt="cbrt_{dt}({0})", exp2="exp2_{dt}({0})")
+
+_CUDA_RESERVED = {"cuda", "numba", "math", "np", "tid", "row", "nrows", "npts", "pt", "t",
+                  "rem", "s", "start", "stride", "total", "BLOCK"}
+
+
+class _CudaNames(_Names):
+    """Buffer and constant names, avoiding the names the CUDA loops use."""
+
+    def __init__(self, plan: Plan) -> None:
+        super().__init__(plan)
+        for node in plan.graph.inputs:
+            if self.buffer[node.uid] in _CUDA_RESERVED:
+                self.buffer[node.uid] = f"arg_{self.buffer[node.uid]}"
+
+
+class _CudaKernelWriter(_KernelWriter):
+    """Source of one ``@cuda.jit`` kernel."""
+
+    def __init__(self, kernel: Kernel, names: _Names, table: dict[str, str]) -> None:
+        super().__init__(kernel, names, "C", None, table)
+        self.phases: dict[int, tuple[int, int]] = {}
+
+    def _split(self, flat: str, axes: list[int], indent: str) -> None:
+        """``i{ax}`` for each of ``axes`` from the C-order flat index ``flat``."""
+        if not axes:
+            return
+        if len(axes) == 1:
+            self.lines.append(f"{indent}i{axes[0]} = {flat}")
+            return
+        self.lines.append(f"{indent}rem = {flat}")
+        for ax in reversed(axes[1:]):
+            self.lines.append(f"{indent}i{ax} = rem % n{ax}")
+            self.lines.append(f"{indent}rem = rem // n{ax}")
+        self.lines.append(f"{indent}i{axes[0]} = rem")
+
+    @staticmethod
+    def _product(axes: list[int]) -> str:
+        return " * ".join(f"n{a}" for a in axes) or "1"
+
+    def store(self, node: Node, indent: str) -> None:
+        if node in self.k.writes and self.k.reduce_axes and self.k.frame(node) != FULL:
+            self.lines.append(f"{indent}if tid == 0:")
+            indent += "    "
+        super().store(node, indent)
+
+    def elementwise(self) -> None:
+        axes = list(range(self.ndim))
+        self.lines.append(f"    total = {self._product(axes)}")
+        self.lines.append("    for t in range(cuda.grid(1), total, cuda.gridsize(1)):")
+        self._split("t", axes, "        ")
+        for n in self.k.nodes:
+            self.lines.append(f"        v{n.uid} = {self.expr(n)}")
+            self.store(n, "        ")
+
+    def reduction(self) -> None:
+        k = self.k
+        self.phases = k.reduction_phases()
+        after = k.available_after()
+        reds = k.reductions()
+        full_writes = [n for n in k.writes if k.frame(n) == FULL and n.uid not in self.phases]
+        row_nodes = [n for n in k.nodes if k.frame(n) != FULL and n.uid not in self.phases]
+        npasses = max([p[1] for p in self.phases.values()] +
+                      [after[n.uid] + 1 for n in full_writes] + [0])
+        kept, red = list(k.kept_axes), list(k.reduce_axes)
+        lines = self.lines
+        lines.append("    tid = cuda.threadIdx.x")
+        shared: dict[str, str] = {}
+        for r in reds:
+            for p in range(self.phases[r.uid][0], self.phases[r.uid][1] + 1):
+                acc = self._acc(r, p)[0]
+                shared[acc] = f"sh_{acc} = cuda.shared.array(BLOCK, numba.{r.dtype})"
+        lines += [f"    {s}" for s in shared.values()]
+        lines.append(f"    nrows = {self._product(kept)}")
+        lines.append(f"    npts = {self._product(red)}")
+        lines.append("    for row in range(cuda.blockIdx.x, nrows, cuda.gridDim.x):")
+        indent = "        "
+        self._split("row", kept, indent)
+        self._row_values(row_nodes, after, 0, indent)
+        for p in range(1, npasses + 1):
+            active = [r for r in reds if self.phases[r.uid][0] <= p <= self.phases[r.uid][1]]
+            stores = [n for n in full_writes if after[n.uid] + 1 == p]
+            accs = [self._acc(r, p) for r in active]
+            lines.append(f"{indent}# pass {p} over the reduced axes")
+            for acc, init, _ in accs:
+                lines.append(f"{indent}{acc} = {init}")
+            body = indent + "    "
+            lines.append(f"{indent}for pt in range(tid, npts, BLOCK):")
+            self._split("pt", red, body)
+            roots = [r.inputs[0] for r in active] + stores
+            for n in self._needed(roots):
+                lines.append(f"{body}v{n.uid} = {self.expr(n)}")
+                if n in stores:
+                    self.store(n, body)
+            for (acc, _, update), r in zip(accs, active):
+                v = self.operand(r.inputs[0], FULL)
+                lines.append(f"{body}{acc} = {update.format(a=acc, v=v)}")
+            for acc, _, update in accs:
+                self._tree(acc, update, indent)
+            for r in active:
+                self._finish(r, p, indent)
+            self._row_values(row_nodes, after, p, indent)
+
+    def _tree(self, acc: str, update: str, indent: str) -> None:
+        """Combine the block's accumulators ``acc`` in shared memory; all threads get it."""
+        sh = f"sh_{acc}"
+        combine = "{a} + {v}" if acc.startswith("s") else update  # logsumexp's sum adds
+        step = combine.format(a=f"{sh}[tid]", v=f"{sh}[tid + s]")
+        self.lines += [f"{indent}{sh}[tid] = {acc}",
+                       f"{indent}cuda.syncthreads()",
+                       f"{indent}s = BLOCK // 2",
+                       f"{indent}while s > 0:",
+                       f"{indent}    if tid < s:",
+                       f"{indent}        {sh}[tid] = {step}",
+                       f"{indent}    cuda.syncthreads()",
+                       f"{indent}    s //= 2",
+                       f"{indent}{acc} = {sh}[0]",
+                       f"{indent}cuda.syncthreads()  # {sh} is reused by the next row"]
+
+    def params(self) -> list[str]:
+        extents = [f"n{a}" for a in range(self.ndim)]
+        return (extents + [self.names.buf(b) for b in self.k.reads]
+                + [self.names.buf(w) for w in self.k.writes])
+
+    def write(self) -> list[str]:
+        return ["@cuda.jit", *super().write()]
+
+
+def generate(plan: Plan, block: int = 256, lowering: dict[str, str] | None = None,
+             header: str = "") -> tuple[str, _Names]:
+    """The kernel module's source for ``plan`` and its buffer names (``names.buf(node)``,
+    ``names.consts``). ``block``: threads per block of the reduction kernels (a power of
+    two; the runtime launches them with exactly this many)."""
+    if block < 1 or block & (block - 1):
+        raise ValueError(f"block must be a power of two, got {block}")
+    table = dict(CUDA_LOWERING)
+    table.update(lowering or {})
+    names = _CudaNames(plan)
+    kernel_src: list[str] = []
+    for kernel in plan.kernels():
+        kernel_src += _CudaKernelWriter(kernel, names, table).write() + ["", ""]
+    helpers = ",\n    ".join(", ".join(f"{h}_{dt}" for dt in ("float32", "float64"))
+                               for h in HELPER_NAMES)
+    lines = [f'"""{header or "eqsat-tensor CUDA kernels"}"""', "", "import math", "",
+             "import numba", "import numpy as np", "from numba import cuda", "",
+             "from eqsat_tensor.backends.cuda_helpers import (", f"    {helpers})", "",
+             f"BLOCK = {block}", ""]
+    lines += names.scalar_lines + ["", ""] + kernel_src
+    return "\n".join(lines).rstrip() + "\n", names
+
+
+__all__ = ["CUDA_LOWERING", "generate"]
