@@ -13,7 +13,7 @@ import math
 from typing import Any
 
 import numpy as np
-from numba import cuda
+from numba import config, cuda
 
 HELPER_NAMES = ("nan_maximum", "nan_minimum", "logaddexp", "sigmoid", "softplus",
                 "finite_or_zero", "cbrt", "exp2")
@@ -73,6 +73,11 @@ def _make(dtype: type) -> dict[str, Any]:
 
 
 HELPERS: dict[str, dict[str, Any]] = {"float32": _make(np.float32), "float64": _make(np.float64)}
+
+if config.ENABLE_CUDASIM:  # simulated kernels run Python: IEEE results, not math's errors
+    from .cuda_runtime import simulator_math
+
+    math = simulator_math()  # noqa: F811 - the helpers' closures read this global
 
 for _dt, _table in HELPERS.items():
     for _name, _fn in _table.items():

@@ -12,6 +12,7 @@ import math
 from typing import Any
 
 import numpy as np
+from numba import cuda  # a module global: the simulator swaps it inside kernels
 
 from . import cuda_runtime as rt
 
@@ -24,7 +25,6 @@ def _kernel(dtype: str, tile: int) -> Any:
         return _KERNELS[key]
     import numba
 
-    cuda = rt.cuda_module()
     zero = np.dtype(dtype).type(0.0)
     nbt = numba.from_dtype(np.dtype(dtype))
 
@@ -80,18 +80,20 @@ def matmul(a: Any, b: Any, dtype: str) -> Any:
         out = cupy.matmul(cupy.asarray(a), cupy.asarray(b), dtype=dtype)
         return rt.cuda_module().as_cuda_array(out)
     squeeze = []
-    if len(a.shape) == 1:
+    ashape, bshape = tuple(a.shape), tuple(b.shape)  # the simulator's shapes reject [-1]
+    if len(ashape) == 1:
         a, squeeze = rt.expand_dims(a, (0,)), squeeze + [-2]
-    if len(b.shape) == 1:
+    if len(bshape) == 1:
         b, squeeze = rt.expand_dims(b, (1,)), squeeze + [-1]
-    batch = tuple(np.broadcast_shapes(tuple(a.shape[:-2]), tuple(b.shape[:-2])))
-    m, n = a.shape[-2], b.shape[-1]
+    ashape, bshape = tuple(a.shape), tuple(b.shape)
+    batch = tuple(np.broadcast_shapes(ashape[:-2], bshape[:-2]))
+    m, n = ashape[-2], bshape[-1]
     out = rt.empty(batch + (m, n), dtype)
-    if out.size and a.shape[-1] == 0:
+    if out.size and ashape[-1] == 0:
         out = _fill_zero(out)
     elif out.size:
-        a = rt.broadcast_to(a, batch + tuple(a.shape[-2:]))
-        b = rt.broadcast_to(b, batch + tuple(b.shape[-2:]))
+        a = rt.broadcast_to(a, batch + ashape[-2:])
+        b = rt.broadcast_to(b, batch + bshape[-2:])
         if not batch:
             a, b, o = (rt.expand_dims(x, (0,)) for x in (a, b, out))
             _launch(a, b, o, dtype)
@@ -99,8 +101,9 @@ def matmul(a: Any, b: Any, dtype: str) -> Any:
             for idx in np.ndindex(*batch[:-1]):
                 _launch(a[idx] if idx else a, b[idx] if idx else b,
                         out[idx] if idx else out, dtype)
-    shape = tuple(d for k, d in enumerate(out.shape) if k - len(out.shape) not in squeeze)
-    return rt.reshape(out, shape) if shape != tuple(out.shape) else out
+    oshape = tuple(out.shape)
+    shape = tuple(d for k, d in enumerate(oshape) if k - len(oshape) not in squeeze)
+    return rt.reshape(out, shape) if shape != oshape else out
 
 
 def _fill_zero(out: Any) -> Any:

@@ -64,6 +64,10 @@ def as_device(a: Any) -> Any:
         return a
     if hasattr(a, "__cuda_array_interface__"):
         return cuda.as_cuda_array(a)
+    if simulated():  # the simulator's to_device makes 0-d arrays 1-d
+        from numba.cuda.simulator.cudadrv.devicearray import FakeCUDAArray
+
+        return FakeCUDAArray(np.array(a, copy=True, order="C"))
     return cuda.to_device(np.ascontiguousarray(a))
 
 
@@ -74,6 +78,10 @@ def to_host(a: Any) -> np.ndarray:
 
 def empty(shape: tuple[int, ...], dtype: str) -> Any:
     """A fresh C-contiguous device array."""
+    if simulated():  # the simulator's device_array makes 0-d arrays 1-d
+        from numba.cuda.simulator.cudadrv.devicearray import FakeCUDAArray
+
+        return FakeCUDAArray(np.empty(shape, np.bool_ if dtype == "bool" else dtype))
     return cuda_module().device_array(shape, dtype=np.bool_ if dtype == "bool" else dtype)
 
 
@@ -161,6 +169,19 @@ def contiguous_copy(a: Any) -> Any:
     return out
 
 
+def simulator_math() -> Any:
+    """A stand-in for ``math`` in kernels run by the simulator: NumPy's functions give
+    IEEE results (NaN, inf) where Python's ``math`` raises, as a GPU does."""
+    import types
+
+    names = {"exp": np.exp, "log": np.log, "log1p": np.log1p, "expm1": np.expm1,
+             "sqrt": np.sqrt, "sin": np.sin, "cos": np.cos, "tan": np.tan, "tanh": np.tanh,
+             "sinh": np.sinh, "cosh": np.cosh, "asin": np.arcsin, "acos": np.arccos,
+             "atan": np.arctan, "atan2": np.arctan2, "hypot": np.hypot, "log2": np.log2,
+             "log10": np.log10, "pow": np.power}
+    return types.SimpleNamespace(**names)
+
+
 def elementwise_launch(total: int) -> tuple[int, int]:
     """(blocks, threads per block) of a grid-stride loop over ``total`` points."""
     threads = 32 if simulated() else 256
@@ -175,4 +196,4 @@ def reduction_launch(rows: int) -> int:
 
 __all__ = ["as_device", "broadcast_to", "contiguous_copy", "cuda_module", "elementwise_launch",
            "empty", "expand_dims", "is_c_contiguous", "is_device_array", "reduction_launch",
-           "require_cuda", "reshape", "simulated", "strided_view", "to_host", "transpose"]
+           "require_cuda", "reshape", "simulated", "simulator_math", "strided_view", "to_host", "transpose"]
