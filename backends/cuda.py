@@ -90,6 +90,21 @@ class CudaExecutable(Executable):
         """The generated ``@cuda.jit`` source."""
         return self._source
 
+    def ptx(self, cc: tuple[int, int] = (8, 0)) -> dict[str, str]:
+        """PTX of every kernel (C-contiguous operands), compiled by NVVM; needs no GPU.
+        Handy to check that a float32 graph runs no float64 instructions."""
+        import numba
+
+        cuda = rt.cuda_module()
+        out = {}
+        for k in self.plan.kernels():
+            arrays = [numba.types.Array(numba.from_dtype(np.dtype(
+                np.bool_ if n.dtype == "bool" else n.dtype)), len(n.shape), "C")
+                for n in (*k.reads, *k.writes)]
+            sig = (*[numba.types.int64] * len(k.domain), *arrays)
+            out[k.name], _ = cuda.compile_ptx(getattr(self.module, k.name).py_func, sig, cc=cc)
+        return out
+
     def _device_consts(self) -> list[Any]:
         if self._consts is None:
             with self._lock:

@@ -159,7 +159,8 @@ def contiguous_copy(a: Any) -> Any:
         lines = ["def copy(src, dst):", "    total = dst.size",
                  "    for t in range(cuda.grid(1), total, cuda.gridsize(1)):", "        rem = t"]
         for k in reversed(range(1, ndim)):
-            lines += [f"        i{k} = rem % dst.shape[{k}]", f"        rem = rem // dst.shape[{k}]"]
+            lines += [f"        i{k} = rem % dst.shape[{k}]",
+                      f"        rem = rem // dst.shape[{k}]"]
         lines += ["        i0 = rem", f"        dst[{idx}] = src[{idx}]"]
         scope: dict[str, Any] = {"cuda": cuda_module()}
         exec("\n".join(lines), scope)  # noqa: S102 - our own template
@@ -196,4 +197,5 @@ def reduction_launch(rows: int) -> int:
 
 __all__ = ["as_device", "broadcast_to", "contiguous_copy", "cuda_module", "elementwise_launch",
            "empty", "expand_dims", "is_c_contiguous", "is_device_array", "reduction_launch",
-           "require_cuda", "reshape", "simulated", "simulator_math", "strided_view", "to_host", "transpose"]
+           "require_cuda", "reshape", "simulated", "simulator_math", "strided_view", "to_host",
+           "transpose"]
