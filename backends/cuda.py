@@ -101,7 +101,14 @@ class CudaExecutable(Executable):
             arrays = [numba.types.Array(numba.from_dtype(np.dtype(
                 np.bool_ if n.dtype == "bool" else n.dtype)), len(n.shape), "C")
                 for n in (*k.reads, *k.writes)]
-            sig = (*[numba.types.int64] * len(k.domain), *arrays)
+            extents = [numba.types.int64] * len(k.domain)
+            partials = [numba.types.Array(numba.from_dtype(np.dtype(dt)), 1, "C")
+                        for dt in getattr(self.module, f"{k.name}_PARTIALS", ())]
+            if partials:  # a two-stage whole-array reduction
+                stage1 = getattr(self.module, f"{k.name}_partial").py_func
+                sig1 = (*extents, *arrays[:len(k.reads)], *partials)
+                out[f"{k.name}_partial"], _ = cuda.compile_ptx(stage1, sig1, cc=cc)
+            sig = (*extents, *arrays, *partials)
             out[k.name], _ = cuda.compile_ptx(getattr(self.module, k.name).py_func, sig, cc=cc)
         return out
 
@@ -179,7 +186,16 @@ class CudaExecutable(Executable):
             env[w.uid] = rt.empty(concrete_shape(w.shape, dims), w.dtype)
         args = [*extents, *(env[r.uid] for r in k.reads), *(env[w.uid] for w in k.writes)]
         kernel = getattr(self.module, k.name)
-        if k.reduce_axes:
+        partial_dtypes = getattr(self.module, f"{k.name}_PARTIALS", None)
+        if partial_dtypes:  # whole-array reduction: partials per block, then one block
+            npts = int(np.prod(extents))
+            nblocks = rt.partial_blocks(npts, self.block)
+            partials = [rt.empty((nblocks,), dt) for dt in partial_dtypes]
+            reads = [env[r.uid] for r in k.reads]
+            stage1 = getattr(self.module, f"{k.name}_partial")
+            stage1[nblocks, self.block](*extents, *reads, *partials)
+            kernel[1, self.block](*args, *partials)
+        elif k.reduce_axes:
             rows = int(np.prod([extents[a] for a in k.kept_axes]))
             kernel[rt.reduction_launch(rows), self.block](*args)
         else:

@@ -51,6 +51,18 @@ class _CudaKernelWriter(_KernelWriter):
     def __init__(self, kernel: Kernel, names: _Names, table: dict[str, str]) -> None:
         super().__init__(kernel, names, "C", None, table)
         self.phases: dict[int, tuple[int, int]] = {}
+        self.no_store = False
+
+    def two_stage(self) -> bool:
+        """A whole-array reduction in one pass (``sum(x * x)``, ``max(x)``, no logsumexp,
+        no per-point stores): many blocks write partials, one block combines them."""
+        k = self.k
+        if k.kept_axes or not k.reduce_axes:
+            return False
+        phases = k.reduction_phases()
+        full_writes = [n for n in k.writes if k.frame(n) == FULL and n.uid not in phases]
+        return not full_writes and all(p == (1, 1) for p in phases.values()) and \
+            all(r.op != "logsumexp" for r in k.reductions())
 
     def _split(self, flat: str, axes: list[int], indent: str) -> None:
         """``i{ax}`` for each of ``axes`` from the C-order flat index ``flat``."""
@@ -70,6 +82,8 @@ class _CudaKernelWriter(_KernelWriter):
         return " * ".join(f"n{a}" for a in axes) or "1"
 
     def store(self, node: Node, indent: str) -> None:
+        if self.no_store:
+            return
         if node in self.k.writes and self.k.reduce_axes and self.k.frame(node) != FULL:
             self.lines.append(f"{indent}if tid == 0:")
             indent += "    "
@@ -132,6 +146,78 @@ class _CudaKernelWriter(_KernelWriter):
                 self._finish(r, p, indent)
             self._row_values(row_nodes, after, p, indent)
 
+    def partial_kernel(self) -> list[str]:
+        """Stage 1 of ``two_stage``: block ``b`` reduces a strided share of the points into
+        ``p_<acc>[b]``."""
+        k = self.k
+        self.phases = k.reduction_phases()
+        after = k.available_after()
+        reds = k.reductions()
+        red = list(k.reduce_axes)
+        row_nodes = [n for n in k.nodes if k.frame(n) != FULL and n.uid not in self.phases]
+        accs = [self._acc(r, 1) for r in reds]
+        start = len(self.lines)
+        lines = self.lines
+        lines.append("    tid = cuda.threadIdx.x")
+        lines += [f"    sh_{acc} = cuda.shared.array(BLOCK, numba.{r.dtype})"
+                  for (acc, _, _), r in zip(accs, reds)]
+        lines.append(f"    npts = {self._product(red)}")
+        self.no_store = True
+        self._row_values(row_nodes, after, 0, "    ")
+        for acc, init, _ in accs:
+            lines.append(f"    {acc} = {init}")
+        lines.append("    for pt in range(cuda.blockIdx.x * BLOCK + tid, npts, "
+                     "BLOCK * cuda.gridDim.x):")
+        self._split("pt", red, "        ")
+        for n in self._needed([r.inputs[0] for r in reds]):
+            lines.append(f"        v{n.uid} = {self.expr(n)}")
+        for (acc, _, update), r in zip(accs, reds):
+            v = self.operand(r.inputs[0], FULL)
+            lines.append(f"        {acc} = {update.format(a=acc, v=v)}")
+        for acc, _, update in accs:
+            self._tree(acc, update, "    ")
+        lines.append("    if tid == 0:")
+        lines += [f"        p_{acc}[cuda.blockIdx.x] = {acc}" for acc, _, _ in accs]
+        self.no_store = False
+        body = self.lines[start:]
+        del self.lines[start:]
+        params = [f"n{a}" for a in range(self.ndim)] + [self.names.buf(b) for b in k.reads]
+        params += [f"p_{acc}" for acc, _, _ in accs]
+        return ["@cuda.jit", f"def {k.name}_partial({', '.join(params)}):",
+                f'    """stage 1 of the whole-array reduction {k.name}: one partial per '
+                'block"""', *body]
+
+    def combine_kernel(self) -> list[str]:
+        """Stage 2 of ``two_stage``: one block combines the partials and finishes."""
+        k = self.k
+        after = k.available_after()
+        reds = k.reductions()
+        row_nodes = [n for n in k.nodes if k.frame(n) != FULL and n.uid not in self.phases]
+        accs = [self._acc(r, 1) for r in reds]
+        start = len(self.lines)
+        lines = self.lines
+        lines.append("    tid = cuda.threadIdx.x")
+        lines += [f"    sh_{acc} = cuda.shared.array(BLOCK, numba.{r.dtype})"
+                  for (acc, _, _), r in zip(accs, reds)]
+        self._row_values(row_nodes, after, 0, "    ")
+        for acc, init, update in accs:
+            lines.append(f"    {acc} = {init}")
+            lines.append(f"    for pt in range(tid, p_{acc}.shape[0], BLOCK):")
+            lines.append(f"        {acc} = {update.format(a=acc, v=f'p_{acc}[pt]')}")
+            self._tree(acc, update, "    ")
+        for r in reds:
+            self._finish(r, 1, "    ")
+        self._row_values(row_nodes, after, 1, "    ")
+        body = self.lines[start:]
+        del self.lines[start:]
+        params = self.params() + [f"p_{acc}" for acc, _, _ in accs]
+        ops = ", ".join(dict.fromkeys(n.op for n in k.nodes))
+        partials = ", ".join(repr(r.dtype) for r in reds)
+        return ["@cuda.jit", f"def {k.name}({', '.join(params)}):",
+                f'    """stage 2 (combine the partials) of the whole-array reduction over '
+                f'{k.domain}: {ops}"""', *body, "", "",
+                f"{k.name}_PARTIALS = ({partials},)  # dtypes of the partial buffers"]
+
     def _tree(self, acc: str, update: str, indent: str) -> None:
         """Combine the block's accumulators ``acc`` in shared memory; all threads get it."""
         sh = f"sh_{acc}"
@@ -154,6 +240,8 @@ class _CudaKernelWriter(_KernelWriter):
                 + [self.names.buf(w) for w in self.k.writes])
 
     def write(self) -> list[str]:
+        if self.two_stage():
+            return self.partial_kernel() + ["", ""] + self.combine_kernel()
         return ["@cuda.jit", *super().write()]
 
 

@@ -190,12 +190,18 @@ def elementwise_launch(total: int) -> tuple[int, int]:
     return max(1, min(cap, math.ceil(total / threads))), threads
 
 
+def partial_blocks(points: int, block: int) -> int:
+    """Blocks of stage 1 of a whole-array reduction (each writes one partial)."""
+    return max(1, min(4 if simulated() else 1024, math.ceil(points / block)))
+
+
 def reduction_launch(rows: int) -> int:
     """Blocks of a row-per-block reduction (the kernel strides over further rows)."""
     return max(1, min(4 if simulated() else 65535, rows))
 
 
 __all__ = ["as_device", "broadcast_to", "contiguous_copy", "cuda_module", "elementwise_launch",
-           "empty", "expand_dims", "is_c_contiguous", "is_device_array", "reduction_launch",
+           "empty", "expand_dims", "is_c_contiguous", "is_device_array", "partial_blocks",
+           "reduction_launch",
            "require_cuda", "reshape", "simulated", "simulator_math", "strided_view", "to_host",
            "transpose"]
