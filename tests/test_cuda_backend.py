@@ -90,3 +90,10 @@ def test_float32_kernels_have_no_float64_instructions():
 def test_float64_kernels_compute_in_float64():
     ptx = _ptx("float64")
     assert all(_F64.search(code) for code in ptx.values())
+
+
+@pytest.mark.skipif(not _no_gpu(), reason="this machine has a GPU (or the simulator is on)")
+def test_bench_without_gpu_exits_2_with_a_message(capsys):
+    bench_cuda = pytest.importorskip("benchmarks.bench_cuda")
+    assert bench_cuda.main(["--quick"]) == 2
+    assert "no CUDA GPU" in capsys.readouterr().err
