@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
 from numba import config
 from numba_graphs import (
     REDUCE,
@@ -24,7 +25,9 @@ from numba_graphs import (
 import eqsat_tensor as et
 from eqsat_tensor.backends import cuda as cuda_backend
 from eqsat_tensor.backends.cuda_runtime import is_device_array
-from eqsat_tensor.ir import Graph
+from eqsat_tensor.ir import Graph, apply, constant_node
+from eqsat_tensor.testing import examples
+from eqsat_tensor.testing.strategies import programs_with_inputs
 
 if not config.ENABLE_CUDASIM:  # pragma: no cover - the runner sets it
     pytest.skip("needs NUMBA_ENABLE_CUDASIM=1 (run through test_cuda_simulator.py)",
@@ -198,3 +201,25 @@ def test_compile_through_the_registry():
     exe = et.compile(et.exp(x) + 1.0, backend="cuda")
     assert exe.backend == "cuda"
     np.testing.assert_allclose(exe(np.zeros(4)), np.full(4, 2.0))
+
+
+def test_empty_dims_and_array_constants():
+    x = et.tensor("x", (0, 3))
+    g = Graph([et.sum(x, axis=0).node, et.exp(x).node, et.logsumexp(x, axis=0).node,
+               et.mean(x, axis=1).node, et.sum(x).node], [x.node])
+    assert_matches_reference(cuda_backend.compile(g), g, [np.zeros((0, 3))])
+    y = et.tensor("y", (2, 3))
+    c = constant_node(np.array([1.0, -2.0, 0.5]))
+    g2 = Graph([apply("mul", y.node, c), apply("sum", apply("add", y.node, c), axis=(0, 1),
+                                                keepdims=False)], [y.node])
+    assert_matches_reference(cuda_backend.compile(g2), g2, random_inputs(g2, 10))
+
+
+@settings(max_examples=examples(12))
+@given(programs_with_inputs(max_nodes=8, max_outputs=2, max_size=12))
+def test_shared_random_programs_match_reference(case):
+    """The shared hypothesis strategy (edge values, broadcasting, empty dims, layouts and
+    matmul), as in the CPU backend's tests, with fewer and smaller examples."""
+    program, arrays = case
+    g = program.build()
+    assert_matches_reference(cuda_backend.compile(g), g, arrays)
