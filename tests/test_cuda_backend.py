@@ -69,8 +69,9 @@ def test_generated_source_is_readable():
     compile(src, "<generated>", "exec")
 
 
-def _ptx(dtype: str) -> dict[str, str]:
-    exe = cuda_backend.CudaExecutable(_graph(dtype), dict(cuda_backend.DEFAULTS))
+def _ptx(dtype: str, graph: Graph | None = None) -> dict[str, str]:
+    graph = graph if graph is not None else _graph(dtype)
+    exe = cuda_backend.CudaExecutable(graph, dict(cuda_backend.DEFAULTS))
     try:
         return exe.ptx()
     except Exception as exc:  # no NVVM/libdevice on this machine
@@ -85,6 +86,30 @@ def test_float32_kernels_have_no_float64_instructions():
     for name, code in ptx.items():
         bad = [line for line in code.splitlines() if _F64.search(line)]
         assert not bad, f"{name}: float64 in a float32 kernel: {bad[:5]}"
+
+
+def test_two_stage_reduction_kernels_compile():
+    x, s = et.tensor("x", (4, 6), "float32"), et.tensor("s", (), "float32")
+    g = Graph([et.sqrt(et.sum(x * x)).node, et.max(x * s).node, et.mean(x).node],
+              [x.node, s.node])
+    ptx = _ptx("float32", g)
+    assert sorted(ptx) == ["k0", "k0_partial"]
+    assert not any(_F64.search(code) for code in ptx.values())
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_matmul_and_copy_kernels_compile(dtype):
+    import numba
+
+    from eqsat_tensor.backends import cuda_matmul
+
+    _ptx(dtype)  # skips without NVVM
+    arr = numba.types.Array(numba.from_dtype(np.dtype(dtype)), 3, "A")
+    kernel = cuda_matmul._kernel(dtype, 16)
+    code, _ = numba_cuda.compile_ptx(kernel.py_func, (arr, arr, arr), cc=(8, 0))
+    if dtype == "float32":
+        assert not _F64.search(code)
+    assert "matmul3" in code
 
 
 def test_float64_kernels_compute_in_float64():
