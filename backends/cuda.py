@@ -20,6 +20,9 @@ lowering : dict[str, str] | None
     Per-op overrides of the scalar lowering table (``cuda_codegen.CUDA_LOWERING``).
 fastmath : bool (False)
     numba-cuda ``fastmath`` (flush denormals, approximate division and sqrt).
+thread_rows_min : int (4096)
+    Reductions that keep the last axis (``sum(x, axis=0)``) run one thread per row
+    (coalesced reads) when they have at least this many rows, else one block per row.
 """
 
 from __future__ import annotations
@@ -44,7 +47,8 @@ from .plan import Kernel, MatmulStep, Plan, ViewStep, is_inline_scalar, is_leaf,
 unsupported_ops: frozenset[str] = frozenset()
 required_rules: tuple[str, ...] = ()
 
-DEFAULTS: dict[str, Any] = {"block": None, "lowering": None, "fastmath": False}
+DEFAULTS: dict[str, Any] = {"block": None, "lowering": None, "fastmath": False,
+                            "thread_rows_min": 4096}
 
 _LOCK = threading.RLock()
 _EXECUTABLES: dict[tuple, CudaExecutable] = {}
@@ -110,6 +114,9 @@ class CudaExecutable(Executable):
                 out[f"{k.name}_partial"], _ = cuda.compile_ptx(stage1, sig1, cc=cc)
             sig = (*extents, *arrays, *partials)
             out[k.name], _ = cuda.compile_ptx(getattr(self.module, k.name).py_func, sig, cc=cc)
+            per_thread = getattr(self.module, f"{k.name}_thread", None)
+            if per_thread is not None:
+                out[f"{k.name}_thread"], _ = cuda.compile_ptx(per_thread.py_func, sig, cc=cc)
         return out
 
     def _device_consts(self) -> list[Any]:
@@ -197,7 +204,12 @@ class CudaExecutable(Executable):
             kernel[1, self.block](*args, *partials)
         elif k.reduce_axes:
             rows = int(np.prod([extents[a] for a in k.kept_axes]))
-            kernel[rt.reduction_launch(rows), self.block](*args)
+            per_thread = getattr(self.module, f"{k.name}_thread", None)
+            if per_thread is not None and rows >= self.options["thread_rows_min"]:
+                blocks, threads = rt.elementwise_launch(rows)
+                per_thread[blocks, threads](*args)
+            else:
+                kernel[rt.reduction_launch(rows), self.block](*args)
         else:
             blocks, threads = rt.elementwise_launch(int(np.prod(extents)))
             kernel[blocks, threads](*args)
@@ -214,7 +226,8 @@ def compile(graph: Graph, **options: Any) -> CudaExecutable:
     opts = dict(DEFAULTS)
     opts.update(options)
     lowering = opts["lowering"]
-    key = (graph.fingerprint(), opts["block"], opts["fastmath"], rt.simulated(),
+    key = (graph.fingerprint(), opts["block"], opts["fastmath"], opts["thread_rows_min"],
+           rt.simulated(),
            tuple(sorted(lowering.items())) if lowering else ())
     with _LOCK:
         exe = _EXECUTABLES.get(key)

@@ -14,7 +14,12 @@ The planner (``plan.py``) is shared with the CPU backend, and so are the scalar 
   their accumulators in a shared-memory tree (``BLOCK`` must be a power of two). Every
   thread then holds the row value, so softmax, logsumexp and layer norm (several passes
   over a row) stay one kernel; values needed in several passes are recomputed. Row values
-  are stored by thread 0, FULL values by the thread that computes them.
+  are stored by thread 0, FULL values by the thread that computes them. When the last
+  domain axis is kept (``sum(x, axis=0)``), a second build ``k<n>_thread`` gives one
+  thread to each row instead (it loops over the row alone), so that neighbouring threads
+  read neighbouring elements; the runtime uses it when there are many rows.
+* whole-array reductions in one pass (``sum(x * x)``) run in two stages:
+  ``k<n>_partial`` (one partial per block), then ``k<n>`` (one block combines them).
 
 ``generate(plan, block=...)`` returns the module source; the driver lives in
 ``cuda_runtime`` (it is plain Python over the plan's steps).
@@ -52,6 +57,13 @@ class _CudaKernelWriter(_KernelWriter):
         super().__init__(kernel, names, "C", None, table)
         self.phases: dict[int, tuple[int, int]] = {}
         self.no_store = False
+        self.per_thread = False  # the ``_thread`` variant: one thread per row
+
+    def has_thread_variant(self) -> bool:
+        """The last domain axis is kept (``sum(x, axis=0)``): a variant with one thread
+        per row has neighbouring threads read neighbouring elements, where a block per
+        row reads with a stride (the runtime picks it when there are many rows)."""
+        return bool(self.k.reduce_axes) and (self.ndim - 1) in self.k.kept_axes
 
     def two_stage(self) -> bool:
         """A whole-array reduction in one pass (``sum(x * x)``, ``max(x)``, no logsumexp,
@@ -84,7 +96,8 @@ class _CudaKernelWriter(_KernelWriter):
     def store(self, node: Node, indent: str) -> None:
         if self.no_store:
             return
-        if node in self.k.writes and self.k.reduce_axes and self.k.frame(node) != FULL:
+        if node in self.k.writes and self.k.reduce_axes and self.k.frame(node) != FULL \
+                and not self.per_thread:
             self.lines.append(f"{indent}if tid == 0:")
             indent += "    "
         super().store(node, indent)
@@ -109,16 +122,20 @@ class _CudaKernelWriter(_KernelWriter):
                       [after[n.uid] + 1 for n in full_writes] + [0])
         kept, red = list(k.kept_axes), list(k.reduce_axes)
         lines = self.lines
-        lines.append("    tid = cuda.threadIdx.x")
         shared: dict[str, str] = {}
         for r in reds:
             for p in range(self.phases[r.uid][0], self.phases[r.uid][1] + 1):
                 acc = self._acc(r, p)[0]
                 shared[acc] = f"sh_{acc} = cuda.shared.array(BLOCK, numba.{r.dtype})"
-        lines += [f"    {s}" for s in shared.values()]
+        if not self.per_thread:
+            lines.append("    tid = cuda.threadIdx.x")
+            lines += [f"    {s}" for s in shared.values()]
         lines.append(f"    nrows = {self._product(kept)}")
         lines.append(f"    npts = {self._product(red)}")
-        lines.append("    for row in range(cuda.blockIdx.x, nrows, cuda.gridDim.x):")
+        if self.per_thread:
+            lines.append("    for row in range(cuda.grid(1), nrows, cuda.gridsize(1)):")
+        else:
+            lines.append("    for row in range(cuda.blockIdx.x, nrows, cuda.gridDim.x):")
         indent = "        "
         self._split("row", kept, indent)
         self._row_values(row_nodes, after, 0, indent)
@@ -130,7 +147,10 @@ class _CudaKernelWriter(_KernelWriter):
             for acc, init, _ in accs:
                 lines.append(f"{indent}{acc} = {init}")
             body = indent + "    "
-            lines.append(f"{indent}for pt in range(tid, npts, BLOCK):")
+            if self.per_thread:
+                lines.append(f"{indent}for pt in range(npts):")
+            else:
+                lines.append(f"{indent}for pt in range(tid, npts, BLOCK):")
             self._split("pt", red, body)
             roots = [r.inputs[0] for r in active] + stores
             for n in self._needed(roots):
@@ -141,7 +161,8 @@ class _CudaKernelWriter(_KernelWriter):
                 v = self.operand(r.inputs[0], FULL)
                 lines.append(f"{body}{acc} = {update.format(a=acc, v=v)}")
             for acc, _, update in accs:
-                self._tree(acc, update, indent)
+                if not self.per_thread:
+                    self._tree(acc, update, indent)
             for r in active:
                 self._finish(r, p, indent)
             self._row_values(row_nodes, after, p, indent)
@@ -242,7 +263,14 @@ class _CudaKernelWriter(_KernelWriter):
     def write(self) -> list[str]:
         if self.two_stage():
             return self.partial_kernel() + ["", ""] + self.combine_kernel()
-        return ["@cuda.jit", *super().write()]
+        out = ["@cuda.jit", *super().write()]
+        if self.has_thread_variant():
+            variant = _CudaKernelWriter(self.k, self.names, self.table)
+            variant.per_thread = True
+            lines = _KernelWriter.write(variant)
+            lines[0] = lines[0].replace(f"def {self.k.name}(", f"def {self.k.name}_thread(", 1)
+            out += ["", "", "@cuda.jit", *lines]
+        return out
 
 
 def generate(plan: Plan, block: int = 256, lowering: dict[str, str] | None = None,

@@ -80,6 +80,19 @@ def test_every_reduction_over_every_axis_combination(dtype, shape):
     assert_matches_reference(exe, g, random_inputs(g, 1))
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_thread_per_row_reductions(dtype):
+    """Reductions that keep the last axis, in their one-thread-per-row build."""
+    x = et.tensor("x", (4, 3, 5), dtype)
+    e = et.exp(x - et.max(x, axis=0, keepdims=True))
+    outs = [e / et.sum(e, axis=0, keepdims=True), et.logsumexp(x, axis=(0, 1)),
+            et.mean(x, axis=1), et.prod(x, axis=0, keepdims=True), et.min(x, axis=(0, 1))]
+    g = Graph([o.node for o in outs], [x.node])
+    exe = cuda_backend.compile(g, thread_rows_min=0)
+    assert "_thread(" in exe.source()
+    assert_matches_reference(exe, g, random_inputs(g, 11))
+
+
 def test_reduction_longer_than_a_block():
     """Rows longer than the block (strided accumulation, then the shared-memory tree)."""
     x = et.tensor("x", (3, 77), "float32")
