@@ -114,9 +114,11 @@ class CudaExecutable(Executable):
                 out[f"{k.name}_partial"], _ = cuda.compile_ptx(stage1, sig1, cc=cc)
             sig = (*extents, *arrays, *partials)
             out[k.name], _ = cuda.compile_ptx(getattr(self.module, k.name).py_func, sig, cc=cc)
-            per_thread = getattr(self.module, f"{k.name}_thread", None)
+            per_thread = getattr(self.module, f"{k.name}_thread", None) or \
+                getattr(self.module, f"{k.name}_rows", None)
             if per_thread is not None:
-                out[f"{k.name}_thread"], _ = cuda.compile_ptx(per_thread.py_func, sig, cc=cc)
+                name = f"{k.name}_thread" if k.reduce_axes else f"{k.name}_rows"
+                out[name], _ = cuda.compile_ptx(per_thread.py_func, sig, cc=cc)
         return out
 
     def _device_consts(self) -> list[Any]:
@@ -211,8 +213,13 @@ class CudaExecutable(Executable):
             else:
                 kernel[rt.reduction_launch(rows), self.block](*args)
         else:
-            blocks, threads = rt.elementwise_launch(int(np.prod(extents)))
-            kernel[blocks, threads](*args)
+            rows_build = getattr(self.module, f"{k.name}_rows", None)
+            grid = rt.rows_launch(extents) if rows_build is not None else None
+            if grid is not None:
+                rows_build[grid[0], grid[1]](*args)
+            else:
+                blocks, threads = rt.elementwise_launch(int(np.prod(extents)))
+                kernel[blocks, threads](*args)
 
 
 def compile(graph: Graph, **options: Any) -> CudaExecutable:

@@ -6,8 +6,11 @@ The planner (``plan.py``) is shared with the CPU backend, and so are the scalar 
 
 * **elementwise** kernels run a grid-stride loop over the flat index of the domain
   (``t``), split into one index per axis (C order, the last axis fastest, so neighbouring
-  threads touch neighbouring elements). Broadcast operands are read at index 0 along
-  their extent-1 axes (NumPy rules), so no broadcast copy is ever made.
+  threads touch neighbouring elements). Kernels of two or more dims also get a ``_rows``
+  build: grid y strides over the points of the outer axes, grid x along the last axis,
+  with no division per element; the runtime uses it when the last axis is long.
+  Broadcast operands are read at index 0 along their extent-1 axes (NumPy rules), so no
+  broadcast copy is ever made.
 * **reduction** kernels give one block to each row (a point of the kept axes; a whole
   reduction is one row), in a grid-stride loop over rows. In each pass over the row, the
   block's threads stride over the reduced points and accumulate privately, then combine
@@ -104,12 +107,22 @@ class _CudaKernelWriter(_KernelWriter):
 
     def elementwise(self) -> None:
         axes = list(range(self.ndim))
-        self.lines.append(f"    total = {self._product(axes)}")
-        self.lines.append("    for t in range(cuda.grid(1), total, cuda.gridsize(1)):")
-        self._split("t", axes, "        ")
+        if self.per_thread:  # the ``_rows`` build: grid y over outer points, x along rows
+            last = axes[-1]
+            self.lines.append(f"    nrows = {self._product(axes[:-1])}")
+            self.lines.append("    for row in range(cuda.blockIdx.y, nrows, cuda.gridDim.y):")
+            self._split("row", axes[:-1], "        ")
+            self.lines.append(f"        for i{last} in range(cuda.blockIdx.x * cuda.blockDim.x"
+                              f" + cuda.threadIdx.x, n{last}, cuda.blockDim.x * cuda.gridDim.x):")
+            indent = "            "
+        else:
+            self.lines.append(f"    total = {self._product(axes)}")
+            self.lines.append("    for t in range(cuda.grid(1), total, cuda.gridsize(1)):")
+            indent = "        "
+            self._split("t", axes, indent)
         for n in self.k.nodes:
-            self.lines.append(f"        v{n.uid} = {self.expr(n)}")
-            self.store(n, "        ")
+            self.lines.append(f"{indent}v{n.uid} = {self.expr(n)}")
+            self.store(n, indent)
 
     def reduction(self) -> None:
         k = self.k
@@ -264,11 +277,13 @@ class _CudaKernelWriter(_KernelWriter):
         if self.two_stage():
             return self.partial_kernel() + ["", ""] + self.combine_kernel()
         out = ["@cuda.jit", *super().write()]
-        if self.has_thread_variant():
+        suffix = "_thread" if self.has_thread_variant() else \
+            "_rows" if not self.k.reduce_axes and self.ndim >= 2 else None
+        if suffix:
             variant = _CudaKernelWriter(self.k, self.names, self.table)
             variant.per_thread = True
             lines = _KernelWriter.write(variant)
-            lines[0] = lines[0].replace(f"def {self.k.name}(", f"def {self.k.name}_thread(", 1)
+            lines[0] = lines[0].replace(f"def {self.k.name}(", f"def {self.k.name}{suffix}(", 1)
             out += ["", "", "@cuda.jit", *lines]
         return out
 

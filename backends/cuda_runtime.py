@@ -190,6 +190,20 @@ def elementwise_launch(total: int) -> tuple[int, int]:
     return max(1, min(cap, math.ceil(total / threads))), threads
 
 
+def rows_launch(extents: tuple[int, ...] | list[int]) -> tuple[tuple[int, int], int] | None:
+    """(grid (x, y), threads) of an elementwise ``_rows`` build, or None when the last
+    axis is shorter than a block (the flat grid-stride build wastes no threads then)."""
+    threads = 32 if simulated() else 256
+    last = extents[-1]
+    if last < threads:
+        return None
+    outer = int(np.prod(extents[:-1]))
+    cap = 4 if simulated() else 65535
+    bx = max(1, min(cap, math.ceil(last / threads)))
+    by = max(1, min(cap, outer, max(1, (1 << 16) // bx)))
+    return (bx, by), threads
+
+
 def partial_blocks(points: int, block: int) -> int:
     """Blocks of stage 1 of a whole-array reduction (each writes one partial)."""
     return max(1, min(4 if simulated() else 1024, math.ceil(points / block)))
@@ -202,6 +216,5 @@ def reduction_launch(rows: int) -> int:
 
 __all__ = ["as_device", "broadcast_to", "contiguous_copy", "cuda_module", "elementwise_launch",
            "empty", "expand_dims", "is_c_contiguous", "is_device_array", "partial_blocks",
-           "reduction_launch",
-           "require_cuda", "reshape", "simulated", "simulator_math", "strided_view", "to_host",
-           "transpose"]
+           "reduction_launch", "require_cuda", "reshape", "rows_launch", "simulated",
+           "simulator_math", "strided_view", "to_host", "transpose"]

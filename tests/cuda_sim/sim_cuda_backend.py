@@ -81,6 +81,18 @@ def test_every_reduction_over_every_axis_combination(dtype, shape):
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_elementwise_rows_build(dtype):
+    """2-D+ elementwise kernels with a last axis of at least a block use the ``_rows``
+    build (grid y over outer points, x along the row)."""
+    x, y = et.tensor("x", (3, 2, 70), dtype), et.tensor("y", (2, 1), dtype)
+    g = Graph([(et.exp(x) * y + 1.0).node, et.where(et.greater(x, y), x, y).node],
+              [x.node, y.node])
+    exe = cuda_backend.compile(g)
+    assert "_rows(" in exe.source()
+    assert_matches_reference(exe, g, random_inputs(g, 12))
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_thread_per_row_reductions(dtype):
     """Reductions that keep the last axis, in their one-thread-per-row build."""
     x = et.tensor("x", (4, 3, 5), dtype)
