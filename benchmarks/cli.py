@@ -30,6 +30,10 @@ def run(args: argparse.Namespace) -> int:
     """Run the benchmarks and print the table."""
     from rich.console import Console
 
+    if args.backend == "cuda":  # GPU timings against cupy/jax (benchmarks/bench_cuda.py)
+        from .bench_cuda import run_cli
+
+        return run_cli(args)
     known = {w.name for w in WORKLOADS}
     unknown = [w for w in args.workloads if w not in known]
     if unknown:

@@ -23,7 +23,14 @@ from .ir import Graph, input_node
 DEFAULT_BACKEND = "numba"
 
 
+def _is_device_array(a: Any) -> bool:
+    """A GPU array (numba-cuda, or anything with ``__cuda_array_interface__``)."""
+    return getattr(a, "__cuda_ndarray__", False) is True or hasattr(a, "__cuda_array_interface__")
+
+
 def _layout(a: np.ndarray) -> str:
+    if _is_device_array(a):
+        return "device"
     if a.flags.c_contiguous:
         return "C"
     return "F" if a.flags.f_contiguous else "A"
@@ -90,7 +97,7 @@ class JitFunction:
             args = tuple(bound.arguments[n] for n in self._names)
         arrays = []
         for name, a in zip(self._names, args):
-            arr = a if type(a) is np.ndarray else np.asarray(a)
+            arr = a if type(a) is np.ndarray or _is_device_array(a) else np.asarray(a)
             if arr.dtype.kind != "f" or arr.dtype.itemsize not in (4, 8):
                 if arr.dtype.kind in "biu" and not isinstance(a, np.ndarray):
                     arr = arr.astype(np.float64)  # Python ints and lists of ints
