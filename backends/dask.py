@@ -300,15 +300,11 @@ class DaskExecutable(Executable):
         tuples = da.blockwise(fn, ind, *args, dtype=object, name=_token(name, args),
                               meta=np.empty((0,) * ndim, object), align_arrays=True)
         for j, w in enumerate(kernel.writes):
-            frame = kernel.frame(w)
-            out_ind, _ = self._out_index(kernel, frame)
-            chunks = tuple(tuples.chunks[a] if (frame == FULL or a not in kernel.reduce_axes)
-                           else (1,) * len(tuples.chunks[a]) for a in out_ind)
-            drop = [a for a in ind if a not in out_ind]
-            env[w.uid] = da.map_blocks(functools.partial(pick, j), tuples,
-                                       dtype=_np_dtype(w.dtype), chunks=chunks,
-                                       drop_axis=drop,
-                                       meta=np.empty((0,) * len(out_ind), _np_dtype(w.dtype)))
+            out_ind, adjust = self._out_index(kernel, kernel.frame(w))
+            env[w.uid] = da.blockwise(functools.partial(pick, j), out_ind, tuples, ind,
+                                      dtype=_np_dtype(w.dtype), adjust_chunks=adjust,
+                                      name=_token(f"{name}-out{j}", [tuples]),
+                                      meta=np.empty((0,) * len(out_ind), _np_dtype(w.dtype)))
 
     @staticmethod
     def _out_index(kernel: Kernel, frame: str) -> tuple[tuple[int, ...], dict | None]:
@@ -327,7 +323,7 @@ class DaskExecutable(Executable):
         kernel = step.kernel
         for r, sub in step.subs:
             args, axes = self._kernel_args(sub, env)
-            fn = self._block_kernel(sub, axes, ((r.dtype, "row_drop"),), "partial", r.op)
+            fn = self._block_kernel(sub, axes, ((r.dtype, kernel.frame(r)),), "partial", r.op)
             ind = tuple(range(len(kernel.domain)))
             tmp = da.blockwise(fn, ind, *args, dtype=_np_dtype(r.dtype),
                                name=_token(f"eqsat-{sub.name}-{self._tag}", args),

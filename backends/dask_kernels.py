@@ -135,8 +135,11 @@ class BlockKernel:
         return outs[0] if len(outs) == 1 else tuple(outs)
 
 
-def pick(item: int, blocks: tuple[np.ndarray, ...]) -> np.ndarray:
-    """One output of a multi-output block."""
+def pick(item: int, blocks: Any) -> np.ndarray:
+    """One output of a multi-output block (Dask passes a one-element list per dropped
+    axis: the reduced axes of a block kernel are one chunk)."""
+    while isinstance(blocks, list):
+        blocks = blocks[0]
     return blocks[item]
 
 
