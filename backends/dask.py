@@ -126,8 +126,29 @@ class _Step:
     """How one plan kernel runs: ``block`` (blockwise, after rechunking the reduced axes
     for a reduction kernel) or ``tree`` (one tree reduction per reduction node)."""
 
-    def __init__(self, kernel: Kernel, mode: str, subs: list[tuple[Node, Kernel]]) -> None:
-        self.kernel, self.mode, self.subs = kernel, mode, subs
+    def __init__(self, kernel: Kernel, mode: str, subs: list[tuple[Node, Kernel]],
+                 full: Kernel | None = None) -> None:
+        self.kernel, self.mode, self.subs, self.full = kernel, mode, subs, full
+
+
+def _full_writes_kernel(kernel: Kernel) -> Kernel | None:
+    """An elementwise kernel for the full-size outputs of a tree-reduced kernel (``y`` of
+    ``y, sum(y)``), or None when there are none (or they read a dropped-axes row value,
+    which does not broadcast against the domain; those run op by op)."""
+    phases = kernel.reduction_phases()
+    writes = [n for n in kernel.writes if kernel.frame(n) == FULL and n.uid not in phases]
+    if not writes:
+        return None
+    nodes: dict[int, Node] = {}
+    for w in writes:
+        for n in _inside_deps(kernel, w):
+            nodes[n.uid] = n
+    if any(kernel.frame(n) == ROW_DROP or n.uid in phases for n in nodes.values()):
+        return None
+    order = [n for n in kernel.nodes if n.uid in nodes]
+    sub = _sub_kernel(kernel, f"{kernel.name}e", order, tuple(writes))
+    return Kernel(name=sub.name, domain=sub.domain, reduce_axes=(), nodes=sub.nodes,
+                  reads=sub.reads, writes=sub.writes, frames={n.uid: FULL for n in order})
 
 
 def _dask_plan(plan: Plan) -> tuple[list[Any], list[Kernel]]:
@@ -144,7 +165,10 @@ def _dask_plan(plan: Plan) -> tuple[list[Any], list[Kernel]]:
                 sub = _sub_kernel(step, f"{step.name}r{j}", _inside_deps(step, r), (r,))
                 subs.append((r, sub))
                 kernels.append(sub)
-            steps.append(_Step(step, "tree", subs))
+            full = _full_writes_kernel(step)
+            if full is not None:
+                kernels.append(full)
+            steps.append(_Step(step, "tree", subs, full))
         else:
             steps.append(_Step(step, "block", []))
             kernels.append(step)
@@ -321,6 +345,8 @@ class DaskExecutable(Executable):
 
         da = _da()
         kernel = step.kernel
+        if step.full is not None:
+            self._block(step.full, env)
         for r, sub in step.subs:
             args, axes = self._kernel_args(sub, env)
             fn = self._block_kernel(sub, axes, ((r.dtype, kernel.frame(r)),), "partial", r.op)
