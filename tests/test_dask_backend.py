@@ -191,3 +191,35 @@ def test_graph_input_is_output_and_unknown_option():
     _compare(g, [a], (2,))
     with pytest.raises(et.errors.BackendError if hasattr(et, "errors") else Exception):
         dask_backend.compile(g, nonsense=1)
+
+
+def test_output_and_its_reduction_fuse_and_symbolic_dims():
+    """``y, sum(y, axis=0)``: y is one fused elementwise layer, the sum a tree reduction
+    whose chunk step is a fused kernel too; symbolic dims are bound from the Dask input."""
+    x = et.tensor("x", ("n", 6), "float64")
+    y = et.exp(-x * x) * 2 + et.sin(x)
+    g = Graph([y.node, et.sum(y, axis=0).node, et.mean(y).node], [x.node])
+    arr = np.random.default_rng(9).normal(size=(11, 6))
+    exe = et.compile(g, backend="dask")
+    ys, s, m = exe(da.from_array(arr, chunks=(4, 3)))
+    assert sum(k.startswith("eqsat-") for k in ys.dask.layers) == 1
+    assert not any(k.startswith(("exp", "sin", "mul", "add")) for k in s.dask.layers)
+    want = np.exp(-arr * arr) * 2 + np.sin(arr)
+    got = dask.compute(ys, s, m, scheduler="sync")
+    np.testing.assert_allclose(got[0], want, rtol=1e-12)
+    np.testing.assert_allclose(got[1], want.sum(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(got[2], want.mean(), rtol=1e-12)
+
+
+def test_tasks_ship_source_not_compiled_code():
+    import pickle
+
+    x = et.tensor("x", (10,), "float64")
+    g = Graph([(et.exp(x) * 3).node], [x.node])
+    out = dask_backend.compile(g, chunks=5)(np.arange(10.0))
+    fns = {type(t.func).__name__ for t in out.dask.values() if hasattr(t, "func")}
+    assert "BlockKernel" in fns
+    blob = pickle.dumps(dict(out.dask))
+    assert b"Dispatcher" not in blob and b"numba.core" not in blob  # no compiled function
+    assert b"def k0(" in blob  # the generated source travels instead
+    np.testing.assert_allclose(out.compute(scheduler="sync"), np.exp(np.arange(10.0)) * 3)
