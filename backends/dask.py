@@ -47,6 +47,7 @@ cache_dir : str | None
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from typing import Any
 
@@ -128,8 +129,10 @@ def _tree_reducible(kernel: Kernel) -> bool:
 
 
 class _Step:
-    """How one plan kernel runs: ``block`` (blockwise, after rechunking the reduced axes
-    for a reduction kernel) or ``tree`` (one tree reduction per reduction node)."""
+    """How one plan kernel runs: ``block`` (``full``, the kernel without broadcast writes,
+    blockwise after rechunking the reduced axes of a reduction kernel) or ``tree`` (one
+    tree reduction per reduction node in ``subs``, and ``full``, an elementwise kernel for
+    the full-size writes)."""
 
     def __init__(self, kernel: Kernel, mode: str, subs: list[tuple[Node, Kernel]],
                  full: Kernel | None = None) -> None:
@@ -141,7 +144,8 @@ def _full_writes_kernel(kernel: Kernel) -> Kernel | None:
     ``y, sum(y)``), or None when there are none (or they read a dropped-axes row value,
     which does not broadcast against the domain; those run op by op)."""
     phases = kernel.reduction_phases()
-    writes = [n for n in kernel.writes if kernel.frame(n) == FULL and n.uid not in phases]
+    writes = [n for n in kernel.writes if kernel.frame(n) == FULL and n.uid not in phases
+              and tuple(n.shape) == tuple(kernel.domain)]
     if not writes:
         return None
     nodes: dict[int, Node] = {}
@@ -175,9 +179,23 @@ def _dask_plan(plan: Plan) -> tuple[list[Any], list[Kernel]]:
                 kernels.append(full)
             steps.append(_Step(step, "tree", subs, full))
         else:
-            steps.append(_Step(step, "block", []))
-            kernels.append(step)
+            kernel = _proper_writes(step)
+            steps.append(_Step(step, "block", [], kernel))
+            if kernel is not None:
+                kernels.append(kernel)
     return steps, kernels
+
+
+def _proper_writes(kernel: Kernel) -> Kernel | None:
+    """``kernel`` without its broadcast writes: a cheap value of a smaller shape computed
+    per point of the domain (``y - min(y, keepdims=True)`` in a kernel over ``x + ...``)
+    would be stored once per block along its broadcast axes; those few values run op by
+    op instead (``_reference``). None when nothing else is written."""
+    writes = tuple(w for w in kernel.writes
+                   if kernel.frame(w) != FULL or tuple(w.shape) == tuple(kernel.domain))
+    if writes == kernel.writes:
+        return kernel
+    return dataclasses.replace(kernel, writes=writes) if writes else None
 
 
 def _read_axes(kernel: Kernel, read: Node) -> tuple[int, ...]:
@@ -245,7 +263,10 @@ class DaskExecutable(Executable):
             elif step.mode == "tree":
                 self._tree(step, env, dims)
             else:
-                self._block(step.kernel, env)
+                if step.full is not None:
+                    self._block(step.full, env)
+                for w in step.kernel.writes:  # broadcast writes left out of the kernel
+                    self._reference(w, env)
         return [self._value(o, env) for o in self.graph.outputs]
 
     def run(self, arrays: list[Any], dims: dict[str, int]) -> list[Any]:
@@ -323,7 +344,7 @@ class DaskExecutable(Executable):
             out = da.blockwise(fn, out_ind, *args, dtype=np.dtype(_np_dtype(w.dtype)),
                                adjust_chunks=adjust, name=_token(name, args),
                                meta=np.empty((0,) * len(out_ind), _np_dtype(w.dtype)),
-                               align_arrays=True)
+                               align_arrays=True, concatenate=True)
             env[w.uid] = out
             return
         tuples = da.blockwise(fn, ind, *args, dtype=object, name=_token(name, args),

@@ -223,3 +223,24 @@ def test_tasks_ship_source_not_compiled_code():
     assert b"Dispatcher" not in blob and b"numba.core" not in blob  # no compiled function
     assert b"def k0(" in blob  # the generated source travels instead
     np.testing.assert_allclose(out.compute(scheduler="sync"), np.exp(np.arange(10.0)) * 3)
+
+
+@pytest.mark.parametrize("case", [(46, (5, 4, 3), (2, 2, 1)), (82, (9,), (3,)),
+                                  (13, (6, 1, 4), (3, 1, 2)), (21, (1, 5), (1, 2))],
+                         ids=str)
+def test_random_graphs_with_reductions(case):
+    """Regressions found by a random sweep: a broadcast-shaped value written by a kernel
+    over a larger domain; a dropped-axes output of a multi-pass kernel; 0-d kernels."""
+    seed, shape, chunks = case
+    g = random_graph(seed * 7 + 1, shape, "float64", n_ops=10)
+    _compare(g, random_inputs(g, seed), chunks)
+
+
+def test_multi_pass_row_reduction_over_chunked_axis():
+    """sum(exp(x - max(x))) per row, the row axis cut in three: rechunked, one kernel."""
+    x = et.tensor("x", (6, 10), "float32")
+    out = et.sum(et.exp(x - et.max(x, axis=1, keepdims=True)), axis=1)
+    g = Graph([out.node], [x.node])
+    res = _compare(g, [np.random.default_rng(10).normal(size=(6, 10)).astype("float32")],
+                   (4, 4))
+    assert sum(k.startswith("eqsat-") for k in res[0].dask.layers) == 1
