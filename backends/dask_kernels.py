@@ -103,12 +103,13 @@ class BlockKernel:
         return f"<BlockKernel {self.name} {self.mode}>"
 
     def extents(self, blocks: tuple[np.ndarray, ...]) -> list[int]:
-        """The domain extents of this block: the largest extent any read has on each axis
-        (reads of extent 1 broadcast)."""
+        """The domain extents of this block: on each axis, the extent of the reads that do not
+        broadcast along it (extent 1), or 1."""
         ext = [1] * self.ndim
         for block, axes in zip(blocks, self.read_axes):
             for size, ax in zip(np.shape(block), axes):
-                ext[ax] = max(ext[ax], int(size))
+                if size != 1:  # 0 too: an empty block
+                    ext[ax] = int(size)
         return ext
 
     def __call__(self, *blocks: np.ndarray) -> Any:

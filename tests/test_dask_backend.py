@@ -12,12 +12,15 @@ import dask
 import dask.array as da
 import numpy as np
 import pytest
+from hypothesis import given, settings
 from numba_graphs import REDUCE, TOL, random_graph, random_inputs
 
 import eqsat_tensor as et
 from eqsat_tensor.backends import dask as dask_backend
 from eqsat_tensor.backends import numpy_ref
 from eqsat_tensor.ir import Graph
+from eqsat_tensor.testing import examples
+from eqsat_tensor.testing.strategies import programs_with_inputs
 
 pytestmark = pytest.mark.dask
 
@@ -25,8 +28,12 @@ pytestmark = pytest.mark.dask
 def _compare(graph: Graph, arrays: list[np.ndarray], chunks, **options) -> list[da.Array]:
     """Run ``graph`` on Dask arrays with ``chunks`` and compare with the reference."""
     exe = dask_backend.compile(graph, **options)
-    lazy = [da.from_array(a, chunks=chunks if a.ndim == len(chunks) else a.shape)
-            for a in arrays]
+    if chunks is None:  # about two chunks per axis, uneven where the extent is odd
+        lazy = [da.from_array(a, chunks=tuple(max(1, (d + 1) // 2) for d in a.shape))
+                for a in arrays]
+    else:
+        lazy = [da.from_array(a, chunks=chunks if a.ndim == len(chunks) else a.shape)
+                for a in arrays]
     outs = exe.lazy(lazy)
     assert all(isinstance(o, da.Array) for o in outs)
     got = dask.compute(*outs, scheduler="sync")
@@ -244,3 +251,17 @@ def test_multi_pass_row_reduction_over_chunked_axis():
     res = _compare(g, [np.random.default_rng(10).normal(size=(6, 10)).astype("float32")],
                    (4, 4))
     assert sum(k.startswith("eqsat-") for k in res[0].dask.layers) == 1
+
+
+@settings(max_examples=examples(12))
+@given(programs_with_inputs(max_nodes=10, max_outputs=2, max_size=24))
+def test_shared_random_programs(case):
+    """The shared hypothesis strategy: edge values, broadcasting, empty dims, matmul."""
+    program, arrays = case
+    g = program.build()
+    arrays = [np.asarray(a) for a in arrays]
+    try:
+        numpy_ref.evaluate(g, arrays)
+    except ValueError:
+        return  # the reference rejects it (e.g. max of an empty axis)
+    _compare(g, arrays, None)
