@@ -137,6 +137,12 @@ class _Step:
     def __init__(self, kernel: Kernel, mode: str, subs: list[tuple[Node, Kernel]],
                  full: Kernel | None = None) -> None:
         self.kernel, self.mode, self.subs, self.full = kernel, mode, subs, full
+        self.staged: list[_Step] | None = None  # block mode: the tree-reduction stages
+
+    def kernels(self) -> list[Kernel]:
+        """The kernels this step generates (a tree step's; a block step's own)."""
+        out = [sub for _, sub in self.subs]
+        return out + ([self.full] if self.full is not None else [])
 
 
 def _full_writes_kernel(kernel: Kernel) -> Kernel | None:
@@ -169,21 +175,60 @@ def _dask_plan(plan: Plan) -> tuple[list[Any], list[Kernel]]:
             steps.append(step)
             continue
         if step.reduce_axes and _tree_reducible(step):
-            subs = []
-            for j, r in enumerate(step.reductions()):
-                sub = _sub_kernel(step, f"{step.name}r{j}", _inside_deps(step, r), (r,))
-                subs.append((r, sub))
-                kernels.append(sub)
-            full = _full_writes_kernel(step)
-            if full is not None:
-                kernels.append(full)
-            steps.append(_Step(step, "tree", subs, full))
+            tree = _tree_step(step)
+            steps.append(tree)
+            kernels += tree.kernels()
         else:
             kernel = _proper_writes(step)
-            steps.append(_Step(step, "block", [], kernel))
+            block = _Step(step, "block", [], kernel)
             if kernel is not None:
                 kernels.append(kernel)
+            if step.reduce_axes:
+                block.staged = _stages(step)
+                for stage in block.staged or []:
+                    kernels += stage.kernels()
+            steps.append(block)
     return steps, kernels
+
+
+def _tree_step(kernel: Kernel) -> _Step:
+    """A tree-reducible kernel: one tree reduction per reduction, full-size writes fused."""
+    subs = []
+    for j, r in enumerate(kernel.reductions()):
+        subs.append((r, _sub_kernel(kernel, f"{kernel.name}r{j}", _inside_deps(kernel, r),
+                                    (r,))))
+    return _Step(kernel, "tree", subs, _full_writes_kernel(kernel))
+
+
+def _stages(kernel: Kernel, limit: int = 8) -> list[_Step] | None:
+    """A multi-pass kernel (softmax, variance) as a sequence of tree reductions, for
+    reduced axes cut into several chunks: the reductions of the first pass are tree-reduced,
+    then the rest of the kernel reads them as buffers, and so on. Values before a later
+    pass are recomputed from the inputs in that pass (one more read of the inputs per pass
+    instead of rechunking whole rows into one block). None if it does not decompose."""
+    stages: list[_Step] = []
+    k = kernel
+    for depth in range(limit):
+        if _tree_reducible(k):
+            stages.append(_tree_step(k))
+            return stages
+        phases = k.reduction_phases()
+        first = tuple(r for r in k.reductions() if phases[r.uid][0] == 1)
+        if not first:
+            return None
+        stages.append(_tree_step(dataclasses.replace(k, name=f"{kernel.name}s{depth}",
+                                                     writes=first)))
+        done = {r.uid for r in first}
+        writes = tuple(w for w in k.writes if w.uid not in done)
+        rest = [n for n in k.nodes if n.uid not in done]
+        k = dataclasses.replace(k, nodes=tuple(rest))  # for _inside_deps
+        needed: dict[int, Node] = {}
+        for w in writes:
+            for n in _inside_deps(k, w):
+                needed[n.uid] = n
+        k = _sub_kernel(k, f"{kernel.name}s{depth + 1}",
+                        [n for n in rest if n.uid in needed], writes)
+    return None
 
 
 def _proper_writes(kernel: Kernel) -> Kernel | None:
@@ -262,6 +307,9 @@ class DaskExecutable(Executable):
                 env[step.node.uid] = self._matmul(step.node, env)
             elif step.mode == "tree":
                 self._tree(step, env, dims)
+            elif step.staged and self._rows_chunked(step.kernel, env):
+                for stage in step.staged:
+                    self._tree(stage, env, dims)
             else:
                 if step.full is not None:
                     self._block(step.full, env)
@@ -285,6 +333,9 @@ class DaskExecutable(Executable):
         """The Dask array of a materialized node (constants are wrapped on first use)."""
         if node.uid not in env:
             da = _da()
+            if node.op == "matmul":  # a kernel's matmul prologue, read by a sub-kernel
+                env[node.uid] = self._matmul(node, env)
+                return env[node.uid]
             if node.op != "constant":
                 raise BackendError(f"dask backend: no value for #{node.uid} ({node.op})")
             env[node.uid] = da.from_array(np.asarray(node.value, dtype=node.dtype))
@@ -322,6 +373,18 @@ class DaskExecutable(Executable):
                       op: str | None = None) -> BlockKernel:
         return BlockKernel(self._source, self.options["cache_dir"], kernel.name,
                            len(kernel.domain), axes, kernel.reduce_axes, outputs, mode, op)
+
+    def _rows_chunked(self, kernel: Kernel, env: dict[int, Any]) -> bool:
+        """Whether some read of ``kernel`` is cut into several chunks along a reduced axis
+        (then whole rows do not fit in a block without rechunking)."""
+        for r in kernel.reads:
+            x = self._value(r, env) if r.uid in env or r.op == "constant" else None
+            if x is None:
+                continue
+            for j, a in enumerate(_read_axes(kernel, r)):
+                if a in kernel.reduce_axes and len(x.chunks[j]) > 1:
+                    return True
+        return False
 
     def _block(self, kernel: Kernel, env: dict[int, Any]) -> None:
         """One blockwise layer: the kernel per block (reduced axes in one chunk)."""

@@ -32,8 +32,9 @@ def _compare(graph: Graph, arrays: list[np.ndarray], chunks, **options) -> list[
         lazy = [da.from_array(a, chunks=tuple(max(1, (d + 1) // 2) for d in a.shape))
                 for a in arrays]
     else:
-        lazy = [da.from_array(a, chunks=chunks if a.ndim == len(chunks) else a.shape)
-                for a in arrays]
+        # lower-rank inputs broadcast against the trailing axes: chunk them alike
+        lazy = [da.from_array(a, chunks=chunks[len(chunks) - a.ndim:] if a.ndim <= len(chunks)
+                              else a.shape) for a in arrays]
     outs = exe.lazy(lazy)
     assert all(isinstance(o, da.Array) for o in outs)
     got = dask.compute(*outs, scheduler="sync")
@@ -244,13 +245,36 @@ def test_random_graphs_with_reductions(case):
 
 
 def test_multi_pass_row_reduction_over_chunked_axis():
-    """sum(exp(x - max(x))) per row, the row axis cut in three: rechunked, one kernel."""
+    """sum(exp(x - max(x))) per row: whole rows in a block run the one fused kernel; rows
+    cut into chunks run as two tree reductions (max, then the sum), never rechunked."""
     x = et.tensor("x", (6, 10), "float32")
     out = et.sum(et.exp(x - et.max(x, axis=1, keepdims=True)), axis=1)
     g = Graph([out.node], [x.node])
-    res = _compare(g, [np.random.default_rng(10).normal(size=(6, 10)).astype("float32")],
-                   (4, 4))
-    assert sum(k.startswith("eqsat-") for k in res[0].dask.layers) == 1
+    a = np.random.default_rng(10).normal(size=(6, 10)).astype("float32")
+    whole = _compare(g, [a], (4, 10))[0]
+    assert sum(k.startswith("eqsat-") for k in whole.dask.layers) == 1
+    cut = _compare(g, [a], (4, 3))[0]
+    assert not any(k.startswith("rechunk") for k in cut.dask.layers)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_variance_and_softmax_over_chunked_axes(dtype):
+    """Two- and three-pass kernels over axes cut into uneven chunks (staged tree
+    reductions): variance over everything, softmax and layer norm over rows."""
+    x = et.tensor("x", (9, 14), dtype)
+    w = et.tensor("w", (14,), dtype)
+    e = et.exp(x - et.max(x, axis=1, keepdims=True))
+    soft = e / et.sum(e, axis=1, keepdims=True)
+    mu = et.mean(x, axis=1, keepdims=True)
+    norm = (x - mu) / et.sqrt(et.mean((x - mu) ** 2, axis=1, keepdims=True) + 1e-5) * w
+    var_all = et.mean((x - et.mean(x)) ** 2)
+    g = Graph([soft.node, norm.node, var_all.node, et.logsumexp(soft, axis=0).node],
+              [x.node, w.node])
+    rng = np.random.default_rng(11)
+    arrays = [rng.normal(size=(9, 14)).astype(dtype) * 3, rng.normal(size=14).astype(dtype)]
+    outs = _compare(g, arrays, (4, 5))
+    assert not any(k.startswith("rechunk") for o in outs for k in o.dask.layers)
+    _compare(g, arrays, (9, 14))
 
 
 @settings(max_examples=examples(12))
