@@ -31,6 +31,8 @@ def _is_device_array(a: Any) -> bool:
 def _layout(a: np.ndarray) -> str:
     if _is_device_array(a):
         return "device"
+    if not hasattr(a, "flags"):
+        return "lazy"  # dask arrays: no memory layout until they are computed
     if a.flags.c_contiguous:
         return "C"
     return "F" if a.flags.f_contiguous else "A"
@@ -97,7 +99,9 @@ class JitFunction:
             args = tuple(bound.arguments[n] for n in self._names)
         arrays = []
         for name, a in zip(self._names, args):
-            arr = a if type(a) is np.ndarray or _is_device_array(a) else np.asarray(a)
+            lazy = hasattr(a, "dask") and hasattr(a, "dtype")  # dask arrays stay lazy
+            keep = type(a) is np.ndarray or lazy or _is_device_array(a)
+            arr = a if keep else np.asarray(a)
             if arr.dtype.kind != "f" or arr.dtype.itemsize not in (4, 8):
                 if arr.dtype.kind in "biu" and not isinstance(a, np.ndarray):
                     arr = arr.astype(np.float64)  # Python ints and lists of ints
