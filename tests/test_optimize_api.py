@@ -116,3 +116,34 @@ def test_rule_errors_propagate():
     bad = RuleSet("t", (R("bad", A("exp", x), A("add", x, y)),))
     with pytest.raises(RuleError, match="not bound"):
         et.optimize(et.exp(et.tensor("x", ())), rules=bad)
+
+
+def test_optimize_from_several_threads():
+    """egglog e-graphs may only be used by the thread that made them: each thread keeps
+    its own cached program, and every thread gets the fully optimized graph."""
+    import threading
+    import warnings
+
+    x = et.tensor("x", shape=("n",))
+    y = et.tensor("y", shape=("n",))
+    g = et.log(1 + et.exp(x)) * y + et.exp(x) * y / et.exp(x)
+    want = str(et.optimize(g).graph)
+    results, errors = [], []
+
+    def work():
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")  # a fallback to the input graph warns
+                res = et.optimize(g)
+            results.append((str(res.graph), res.report.stop_reason, res.report.fallback))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert results == [(want, "saturated", False)] * 3
+    assert "softplus" in want and "/" not in want

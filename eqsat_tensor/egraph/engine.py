@@ -59,20 +59,34 @@ class _Cached:
         self.rows: set = set()  # type-table rows already in the base program
 
 
-_CACHE: dict[Any, _Cached] = {}
-_CACHE_LOCK = threading.Lock()
+# egglog's EGraph is "unsendable": only the thread that created it may use or drop it
+# (another thread gets a panic). So each thread keeps its own programs.
+_LOCAL = threading.local()
 _PUSH = None
 
 
+def _thread_cache() -> dict[Any, _Cached]:
+    cache = getattr(_LOCAL, "cache", None)
+    if cache is None:
+        cache = _LOCAL.cache = {}
+    return cache
+
+
+def _drop(key: Any, entry: _Cached) -> None:
+    cache = _thread_cache()
+    if cache.get(key) is entry:
+        del cache[key]
+
+
 def _cached(key: Any, compiled: CompiledRules) -> _Cached:
-    with _CACHE_LOCK:
-        entry = _CACHE.get(key)
-        if entry is None:
-            if len(_CACHE) > 16:
-                _CACHE.clear()
-            entry = _Cached(program_chunks(compiled))
-            _CACHE[key] = entry
-        return entry
+    cache = _thread_cache()
+    entry = cache.get(key)
+    if entry is None:
+        if len(cache) > 16:
+            cache.clear()
+        entry = _Cached(program_chunks(compiled))
+        cache[key] = entry
+    return entry
 
 
 def _step_command(egraph: Any, phase: str, match_limit: int, ban_length: int,
@@ -106,7 +120,7 @@ class Session:
         self._owned = self._entry.lock.acquire(blocking=False)
         if self._owned:
             self.egraph = self._entry.egraph
-        else:  # another thread optimizes on the cached one: build a private e-graph
+        else:  # a nested optimization in this thread holds it: a private e-graph
             self.egraph = new_egraph(program_chunks(compiled))
         self._steps: dict[str, Any] = {}
         self.index: dict[int, int] = {}
@@ -117,9 +131,7 @@ class Session:
 
     def __exit__(self, exc_type: Any, *exc: Any) -> None:
         if exc_type is not None and self._owned:
-            with _CACHE_LOCK:  # the cached program may be mid-run: rebuild it next time
-                if _CACHE.get(self._key) is self._entry:
-                    del _CACHE[self._key]
+            _drop(self._key, self._entry)  # the program may be mid-run: rebuild it next time
         self.close()
 
     def close(self) -> None:
@@ -130,9 +142,7 @@ class Session:
                 if self._pushed:
                     self.egraph.run_program(*self.egraph.parse_program("(pop)"))
             except BaseException as exc:  # egglog panics are BaseExceptions
-                with _CACHE_LOCK:  # a panicking e-graph is dropped from the cache
-                    if _CACHE.get(self._key) is self._entry:
-                        del _CACHE[self._key]
+                _drop(self._key, self._entry)  # a panicking e-graph is dropped
                 if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                     raise
             finally:
