@@ -469,13 +469,40 @@ def _merge_siblings(groups: list[_Group], group_of: dict[int, _Group],
                 stack.extend(deps.get(k, ()))
         return False
 
+    # Groups a node's value comes from, looking through the nodes no group computes
+    # (views and BLAS matmuls): a kernel reading transpose(y) depends on y's kernel.
+    through: dict[int, tuple[_Group, ...]] = {}
+
+    def sources(node: Node) -> tuple[_Group, ...]:
+        h = group_of.get(node.uid)
+        if h is not None:
+            return (h,)
+        if is_leaf(node):
+            return ()
+        if node.uid not in through:
+            stack, found = [node], {}
+            seen = set()
+            while stack:
+                q = stack.pop()
+                if q.uid in seen:
+                    continue
+                seen.add(q.uid)
+                for i in q.inputs:
+                    hi = group_of.get(i.uid)
+                    if hi is not None:
+                        found[id(hi)] = hi
+                    elif not is_leaf(i):
+                        stack.append(i)
+            through[node.uid] = tuple(found.values())
+        return through[node.uid]
+
     for g in groups:
         direct = set()
         for n in g.members + g.matmuls:
             for i in n.inputs:
-                h = group_of.get(i.uid)
-                if h is not None and h is not g:
-                    direct.add(id(host(h)))
+                for h in sources(i):
+                    if h is not g:
+                        direct.add(id(host(h)))
         key = (tuple(g.domain), g.reduce_axes)
         target = None
         if not g.matmuls:

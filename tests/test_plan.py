@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 import eqsat_tensor as et
 from eqsat_tensor.backends.plan import (
     FULL,
@@ -103,3 +105,20 @@ def test_describe_lists_every_step():
     x = et.tensor("x", ("n",))
     plan = plan_graph(Graph([et.sum(et.exp(x)).node]))
     assert "reduction" in plan.describe() and "(n,)" in plan.describe()
+
+
+def test_siblings_linked_through_a_view_are_not_merged():
+    """`exp(x)` and `transpose(exp(x)) * 2` have the same domain, but the second reads the
+    first through a view: merging them made a cycle (found by a layer-norm gradient)."""
+    from eqsat_tensor.backends import compile as et_compile
+
+    x = et.tensor("x", (4, 4))
+    a = et.exp(x)
+    c = et.transpose(a) * 2.0
+    g = Graph([a.node, c.node], [x.node])
+    plan = plan_graph(g)
+    assert len(plan.kernels()) == 2
+    xv = np.random.default_rng(0).random((4, 4))
+    got = et_compile(g, backend="numba")(xv)
+    np.testing.assert_allclose(got[0], np.exp(xv))
+    np.testing.assert_allclose(got[1], np.exp(xv).T * 2.0)
