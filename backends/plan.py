@@ -271,8 +271,10 @@ def _consumer_frames(group: _Group, consumers: list[Node]) -> set[str]:
     return frames
 
 
-def _try_join(group: _Group, node: Node, consumers: list[Node]) -> bool:
-    """Add ``node`` to ``group`` if its shape and its consumers' frames allow it."""
+def _try_join(group: _Group, node: Node, consumers: list[Node], output: bool = False) -> bool:
+    """Add ``node`` to ``group`` if its shape and its consumers' frames allow it. A graph
+    ``output`` must have a frame of its own shape: a cheap broadcast value computed per
+    point of a larger domain would never be stored when that domain is empty."""
     kind = _kind(node)
     if kind == "matmul":
         if tuple(node.shape) == tuple(group.domain) and \
@@ -306,7 +308,7 @@ def _try_join(group: _Group, node: Node, consumers: list[Node]) -> bool:
             return False
         frame = ROW_KEEP if node.attr("keepdims") else ROW_DROP
     elif kind == "elementwise":
-        frame = group.frame_of_shape(node.shape, OPS[node.op].cost <= _CHEAP)
+        frame = group.frame_of_shape(node.shape, OPS[node.op].cost <= _CHEAP and not output)
         if frame is None:
             return False
     else:
@@ -356,7 +358,7 @@ def plan_graph(graph: Graph) -> Plan:
         target = next(iter(targets.values())) if len(targets) == 1 else None
         if kind == "matmul" and node.uid in outputs:
             target = None
-        if target is not None and _try_join(target, node, cons):
+        if target is not None and _try_join(target, node, cons, node.uid in outputs):
             if kind != "matmul":  # a prologue matmul's operands must be buffers
                 group_of[node.uid] = target
             continue

@@ -181,3 +181,16 @@ def test_shared_random_programs_match_reference(case):
     program, arrays = case
     g = program.build()
     assert_matches_reference(numba_cpu.compile(g), g, arrays)
+
+
+def test_broadcast_output_of_an_empty_domain_is_written():
+    """`y - max(y, axis=0, keepdims=True)` (shape (1, 3)) is an output next to values of
+    shape (0, 3): computed per point of the empty (0, 3) loop it was never stored (found
+    by the random sweep: seed 303)."""
+    g = random_graph(303, (0, 3), "float32", n_ops=10)
+    arrays = random_inputs(g, 43)
+    want = et.compile(g, backend="numpy")(*arrays)
+    got = et.compile(g, backend="numba")(*arrays)
+    assert [np.shape(a) for a in got] == [np.shape(a) for a in want] == [(1, 3), (0, 3), (1, 1)]
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
