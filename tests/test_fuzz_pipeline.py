@@ -151,6 +151,10 @@ def _available_backends() -> list[str]:
     for name in ("numba", "cuda"):
         try:
             get_backend(name)
+            if name == "cuda":  # imports without a GPU; runs only on one or the simulator
+                from eqsat_tensor.backends.cuda_runtime import require_cuda
+
+                require_cuda()
         except BackendError:
             continue
         out.append(name)
