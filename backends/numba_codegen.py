@@ -34,6 +34,7 @@ from .plan import (
 
 _UNROLL = 4  # independent accumulators per reduction in the innermost loop
 _COSTLY = 8.0  # ops at least this costly (exp, log, ...) are kept rather than recomputed
+_TILE = 256  # reduction operands computed per tile into a buffer (see _tiled_pass)
 _INIT = {"sum": 0.0, "mean": 0.0, "prod": 1.0, "max": -np.inf, "min": np.inf}
 _RESERVED = re.compile(r"^([a-z]{1,3}\d+|run|run_profiled|times|kernel|math|np|numba|prange|"
                        r"arrays|dims|consts|"
@@ -246,7 +247,10 @@ class _KernelWriter:
             loaded = {uid for uid, (first, _) in scratch.items() if p > first}
             roots = [r.inputs[0] for r in active] + stores
             last = red[-1]
-            if unroll > 1:  # independent accumulators: no serial dependency between adds
+            tiled = unroll > 1 and self._tileable(roots, loaded, scratch, stores, accs)
+            if tiled:
+                self._tiled_pass(outer, lo, hi, roots, accs, active, names, unroll)
+            elif unroll > 1:  # independent accumulators: no serial dependency between adds
                 self.lines.append(f"{outer}for j{last} in range({lo}, {hi} - ({hi} - {lo}) % "
                                   f"{unroll}, {unroll}):")
                 for u in range(unroll):
@@ -254,8 +258,10 @@ class _KernelWriter:
                     self._pass_body(outer + "    ", roots, loaded, scratch, stores, accs,
                                     active, [f"{n}{_sfx(u)}" for n in names])
                 lo = f"{hi} - ({hi} - {lo}) % {unroll}"
-            self.lines.append(f"{outer}for i{last} in range({lo}, {hi}):")
-            self._pass_body(outer + "    ", roots, loaded, scratch, stores, accs, active, names)
+            if not tiled:
+                self.lines.append(f"{outer}for i{last} in range({lo}, {hi}):")
+                self._pass_body(outer + "    ", roots, loaded, scratch, stores, accs, active,
+                                names)
             if unroll > 1:
                 for name, (acc, _, update) in zip(names, accs):
                     parts = [f"{name}{_sfx(u)}" for u in range(unroll)]
@@ -271,6 +277,56 @@ class _KernelWriter:
             for r in active:
                 self._finish(r, p, indent)
             self._row_values(row_nodes, after, p, indent)
+
+    def _tileable(self, roots: list[Node], loaded: set[int], scratch: dict,
+                  stores: list[Node], accs: list) -> bool:
+        """A pass whose operands are costly (exp, log, tanh, ...) and that stores nothing:
+        computing them tile by tile into a buffer lets LLVM vectorize that loop (a loop
+        that also accumulates cannot be vectorized without reassociating the adds)."""
+        if stores or loaded:
+            return False
+        needed = self._needed(roots, cut=loaded)
+        if any(n.uid in scratch for n in needed):
+            return False
+        return (any(acc.startswith("s") for acc, _, _ in accs)
+                or any(OPS[n.op].cost >= _COSTLY for n in needed))
+
+    def _tiled_pass(self, outer: str, lo: str, hi: str, roots: list[Node], accs: list,
+                    active: list[Node], names: list[str], unroll: int) -> None:
+        """The innermost loop of a pass in tiles of ``_TILE``: one loop computes each
+        reduction's contribution into a tile buffer, a second adds the tile up with
+        ``unroll`` independent accumulators (the same order of additions per accumulator
+        as the untiled loop)."""
+        last = self.k.reduce_axes[-1]
+        i, b, e = f"i{last}", f"b{last}", f"e{last}"
+        tiles = [f"t{acc}" for acc, _, _ in accs]
+        for t, r in zip(tiles, active):
+            self.lines.append(f"{outer}{t} = np.empty({_TILE}, np.{r.dtype})")
+        self.lines.append(f"{outer}for {b} in range({lo}, {hi}, {_TILE}):")
+        body = outer + "    "
+        self.lines.append(f"{body}{e} = min({b} + {_TILE}, {hi})")
+        self.lines.append(f"{body}for {i} in range({b}, {e}):")
+        for n in self._needed(roots):
+            self.lines.append(f"{body}    v{n.uid} = {self.expr(n)}")
+        for t, (acc, _, update), r in zip(tiles, accs, active):
+            v = self.operand(r.inputs[0], FULL)
+            if acc.startswith("s"):  # logsumexp's exp(v - max) is the costly part
+                v = update.format(a="", v=v).lstrip(" +")
+            self.lines.append(f"{body}    {t}[{i} - {b}] = {v}")
+        w, m = f"w{last}", f"m{last}"
+        self.lines.append(f"{body}{m} = {e} - {b}")
+        self.lines.append(f"{body}for {w} in range(0, {m} - {m} % {unroll}, {unroll}):")
+        for u in range(unroll):
+            for t, name, (acc, _, update) in zip(tiles, names, accs):
+                a = f"{name}{_sfx(u)}"
+                tv = f"{t}[{w} + {u}]"
+                step = f"{a} + {tv}" if acc.startswith("s") else update.format(a=a, v=tv)
+                self.lines.append(f"{body}    {a} = {step}")
+        self.lines.append(f"{body}for {w} in range({m} - {m} % {unroll}, {m}):")
+        for t, name, (acc, _, update) in zip(tiles, names, accs):
+            tv = f"{t}[{w}]"
+            step = f"{name} + {tv}" if acc.startswith("s") else update.format(a=name, v=tv)
+            self.lines.append(f"{body}    {name} = {step}")
 
     def _pass_body(self, body: str, roots: list[Node], loaded: set[int], scratch: dict,
                    stores: list[Node], accs: list, active: list[Node], names: list[str]) -> None:

@@ -194,3 +194,21 @@ def test_broadcast_output_of_an_empty_domain_is_written():
     assert [np.shape(a) for a in got] == [np.shape(a) for a in want] == [(1, 3), (0, 3), (1, 1)]
     for a, b in zip(got, want):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("op", ["sum", "mean", "max", "min", "prod", "logsumexp"])
+@pytest.mark.parametrize("axis", [None, 0, 1, (0, 1)], ids=str)
+def test_tiled_reductions_of_costly_operands(op, axis):
+    """Reductions of exp/log/tanh values compute their operands tile by tile into a buffer
+    (a loop LLVM can vectorize) and then add the tile up; lengths that are multiples of
+    neither the tile (256) nor the unroll (4) check the remainders."""
+    x = et.tensor("x", (7, 1031))
+    red = getattr(et, op)
+    operand = et.tanh(x) * 0.5 if op == "prod" else et.exp(et.tanh(x)) + et.log1p(x * x)
+    g = Graph([red(operand, axis=axis).node], [x.node])
+    exe = numba_cpu.compile(g)
+    src = exe.source()
+    assert "np.empty(256," in src, src
+    xv = np.random.default_rng(0).standard_normal((7, 1031))
+    want = et.compile(g, backend="numpy")(xv)
+    np.testing.assert_allclose(exe(xv), want, rtol=1e-12)
