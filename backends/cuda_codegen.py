@@ -58,6 +58,7 @@ class _CudaKernelWriter(_KernelWriter):
 
     def __init__(self, kernel: Kernel, names: _Names, table: dict[str, str]) -> None:
         super().__init__(kernel, names, "C", None, table)
+        self.hoist_0d = False  # two-stage kernels write their own heads
         self.phases: dict[int, tuple[int, int]] = {}
         self.no_store = False
         self.per_thread = False  # the ``_thread`` variant: one thread per row

@@ -118,6 +118,10 @@ class _KernelWriter:
         self.inside = {n.uid for n in kernel.nodes}
         self.lines: list[str] = []
         self.ndim = len(kernel.domain)
+        # 0-d buffers are read once, before the loops: numba's parfor lowering types a
+        # 0-d array read inside a prange loop as a scalar and fails on ``b[()]``
+        self.hoist_0d = True
+        self.hoisted: dict[str, str] = {}
 
     # -- index maps ---------------------------------------------------------------------
     def _frame_axes(self, frame: str) -> list[int]:
@@ -145,7 +149,10 @@ class _KernelWriter:
             return f"v{node.uid}"
         if is_inline_scalar(node):
             return self.names.scalar(node.value, node.dtype)
-        return f"{self.names.buf(node)}[{self._index(node.shape, frame)}]"
+        buf = self.names.buf(node)
+        if self.hoist_0d and not node.shape:
+            return self.hoisted.setdefault(buf, f"s_{buf}")
+        return f"{buf}[{self._index(node.shape, frame)}]"
 
     def expr(self, node: Node) -> str:
         frame = self.k.frame(node)
@@ -456,6 +463,7 @@ class _KernelWriter:
         ops = ", ".join(dict.fromkeys(n.op for n in self.k.nodes))
         head = [f"def {self.k.name}({', '.join(self.params())}):",
                 f'    """{self.k.kind} over {self.k.domain}: {ops}"""']
+        head += [f"    {local} = {buf}[()]" for buf, local in self.hoisted.items()]
         return head + body
 
 

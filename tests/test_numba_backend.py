@@ -212,3 +212,21 @@ def test_tiled_reductions_of_costly_operands(op, axis):
     xv = np.random.default_rng(0).standard_normal((7, 1031))
     want = et.compile(g, backend="numpy")(xv)
     np.testing.assert_allclose(exe(xv), want, rtol=1e-12)
+
+
+def test_scalar_inputs_in_parallel_kernels():
+    """A 0-d input (or 0-d intermediate) read inside a prange loop made numba's parfor
+    lowering fail (``getitem(float64, ())``); kernels now read 0-d buffers before their
+    loops. Found by the accuracy benchmark (kalman-002)."""
+    x = et.tensor("x", ("n",))
+    s = et.tensor("s", ())
+    g = Graph([(et.exp(x) * s).node, et.sum(x * (s * s + 1.0)).node], [x.node, s.node])
+    exe = numba_cpu.compile(g, parallel_min=1)
+    import re
+
+    assert re.search(r"^    s_\w+ = \w+\[\(\)\]$", exe.source(), re.M), exe.source()
+    xv = np.random.default_rng(0).standard_normal(300_000)
+    got = exe(xv, np.float64(2.0))
+    want = et.compile(g, backend="numpy")(xv, np.float64(2.0))
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
