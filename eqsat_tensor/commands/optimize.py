@@ -40,6 +40,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--nodes", type=int, default=200_000, help="e-node budget")
     parser.add_argument("--seconds", type=float, default=2.0, help="time budget")
     parser.add_argument("--explain", action="store_true", help="print the rewrite steps")
+    parser.add_argument("--objective", choices=("speed", "balanced", "accuracy"),
+                        help="speed: the cheapest graph (default); balanced/accuracy: measure "
+                        "candidates against mpmath on samples of the precondition (an "
+                        "FPCore's :pre; FPCore sources with a :pre default to accuracy)")
 
 
 def _shapes(specs: list[str]) -> dict[str, tuple]:
@@ -72,11 +76,12 @@ def expression_graph(text: str, shapes: dict[str, tuple], dtype: str = "float64"
     return Graph(instantiate(pattern, env))  # inputs in order of first appearance
 
 
-def load_source(args: argparse.Namespace) -> Any:
-    """The input graph from an expression, a JSON file, or an importer."""
+def load_source(args: argparse.Namespace) -> tuple[Any, dict[str, tuple[float, float]]]:
+    """The input graph from an expression, a JSON file, or an importer, and its
+    precondition (an FPCore's ``:pre``; empty otherwise)."""
     if args.from_kind:
         try:
-            from ..interop.registry import import_graph
+            from ..interop.registry import import_with_info
         except ImportError as exc:
             raise SystemExit(f"eqsat-tensor optimize: --from needs eqsat_tensor.interop "
                              f"(not available: {exc})") from None
@@ -84,12 +89,13 @@ def load_source(args: argparse.Namespace) -> Any:
         if os.path.isfile(source):
             with open(source, encoding="utf-8") as f:
                 source = f.read()
-        return import_graph(args.from_kind, source)
+        graph, info = import_with_info(args.from_kind, source)
+        return graph, dict(info.get("precondition") or {})
     if args.source.endswith(".json") or os.path.isfile(args.source):
         from ..frontend.json_io import load
 
-        return load(args.source)
-    return expression_graph(args.source, _shapes(args.shape), args.dtype)
+        return load(args.source), {}
+    return expression_graph(args.source, _shapes(args.shape), args.dtype), {}
 
 
 def write_output(graph: Any, args: argparse.Namespace) -> None:
@@ -122,14 +128,19 @@ def run(args: argparse.Namespace) -> int:
     from ..optimizer import optimize
 
     console = Console()
-    graph = load_source(args)
+    graph, pre = load_source(args)
+    objective = args.objective or ("accuracy" if pre else "speed")
     rules = None
     if args.rules:
         from ..rulelang import load_rules
 
         rules = load_rules(args.rules if len(args.rules) > 1 else args.rules[0])
     budget = Budget(iters=args.iters, nodes=args.nodes, seconds=args.seconds)
-    res = optimize(graph, rules=rules, budget=budget, ieee=args.ieee)
+    if objective == "speed":
+        res = optimize(graph, rules=rules, budget=budget, ieee=args.ieee)
+    else:  # the accuracy optimizer: candidates measured on samples of the precondition
+        res = optimize(graph, rules=rules, budget=budget, ieee=args.ieee,
+                       precondition=pre, objective=objective)
     console.print(Panel(str(graph), title="before", expand=False))
     console.print(Panel(str(res.graph), title="after", expand=False))
     console.print(res.report)
