@@ -48,7 +48,9 @@ class _Names:
         self.buffer: dict[int, str] = {}
         for node in plan.graph.inputs:
             name = node.name
-            if keyword.iskeyword(name) or _RESERVED.match(name) or name.startswith("_"):
+            if not name.isidentifier() or not name.isascii():  # never user text in source
+                name = f"in_{node.uid}"
+            elif keyword.iskeyword(name) or _RESERVED.match(name) or name.startswith("_"):
                 name = f"arg_{name}"
             self.buffer[node.uid] = name
         self.consts: list[np.ndarray] = []

@@ -230,3 +230,16 @@ def test_scalar_inputs_in_parallel_kernels():
     want = et.compile(g, backend="numpy")(xv, np.float64(2.0))
     for a, b in zip(got, want):
         np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_input_names_that_are_not_identifiers_never_reach_the_source():
+    """The IR accepts any input name; generated source uses it only when it is a plain
+    identifier (no user text is ever executed)."""
+    from eqsat_tensor.ir import apply, input_node
+
+    bad = input_node("x=__import__('os').getcwd(),", (4,))
+    spaced = input_node("y y", (4,))
+    g = Graph([apply("mul", apply("exp", bad), spaced)], [bad, spaced])
+    exe = numba_cpu.compile(g)
+    assert "__import__" not in exe.source() and "y y" not in exe.source()
+    np.testing.assert_allclose(exe(np.zeros(4), np.full(4, 2.0)), np.full(4, 2.0))
