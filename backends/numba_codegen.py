@@ -111,6 +111,24 @@ def _shape_expr(shape: tuple) -> str:
     return "(" + ", ".join(_dim_expr(d) for d in shape) + ")"
 
 
+def _columnar(k: Kernel, order: str) -> bool:
+    """Whether a reduction kernel takes the column layout (``_column_reduction``): C order,
+    the reduced axes a prefix of the domain, one pass over the data, no full-size stores,
+    and no row values needed inside the pass."""
+    if order != "C" or not k.reduce_axes or not k.kept_axes:
+        return False
+    if tuple(k.reduce_axes) != tuple(range(len(k.reduce_axes))):
+        return False
+    phases = k.reduction_phases()
+    if any(last != 1 for _, last in phases.values()):
+        return False
+    if any(k.frame(n) == FULL and n.uid not in phases for n in k.writes):
+        return False
+    after = k.available_after()
+    return all(after[n.uid] >= 1 for n in k.nodes
+               if k.frame(n) != FULL and n.uid not in phases)
+
+
 class _KernelWriter:
     """Source of one kernel function."""
 
@@ -209,6 +227,9 @@ class _KernelWriter:
             self.store(n, indent)
 
     def reduction(self) -> None:
+        if _columnar(self.k, self.order):
+            self._column_reduction()
+            return
         k = self.k
         self.phases = k.reduction_phases()
         after = k.available_after()
@@ -286,6 +307,50 @@ class _KernelWriter:
             for r in active:
                 self._finish(r, p, indent)
             self._row_values(row_nodes, after, p, indent)
+
+    def _column_reduction(self) -> None:
+        """Reduced axes before the kept ones (``sum(x, axis=0)`` of a C-ordered matrix):
+        looping over the kept axes outside would stride through memory. Instead chunks of
+        the first reduced axis run in parallel, each accumulating a partial row over
+        contiguous, vectorizable inner loops along the kept axes; a last loop over the
+        kept axes combines the partial rows and finishes each value."""
+        k = self.k
+        self.phases = k.reduction_phases()
+        after = k.available_after()
+        reds = k.reductions()
+        row_nodes = [n for n in k.nodes if k.frame(n) != FULL and n.uid not in self.phases]
+        kept, red = list(k.kept_axes), list(k.reduce_axes)
+        accs = [self._acc(r, 1) for r in reds]
+        kept_n = ", ".join(f"n{a}" for a in kept)
+        cell = ", ".join(["c"] + [f"i{a}" for a in kept])
+        first = ", ".join(["0"] + [f"i{a}" for a in kept])
+        ind = "    "
+        kept_size = " * ".join(f"n{a}" for a in kept)
+        self.lines.append(f"{ind}nc = column_chunks(n{red[0]}, {kept_size})")
+        for (acc, _, _), r in zip(accs, reds):
+            self.lines.append(f"{ind}p{acc} = np.empty((nc, {kept_n}), np.{r.dtype})")
+        self.lines.append(f"{ind}for c in prange(nc):")
+        init_level = self._open_loops(kept, ind + "    ", False)
+        for acc, init, _ in accs:
+            self.lines.append(f"{init_level}p{acc}[{cell}] = {init}")
+        chunk = f"c * n{red[0]} // nc, (c + 1) * n{red[0]} // nc"
+        self.lines.append(f"{ind}    for i{red[0]} in range({chunk}):")
+        level = self._open_loops(red[1:] + kept, ind + "        ", False)
+        for n in self._needed([r.inputs[0] for r in reds]):
+            self.lines.append(f"{level}v{n.uid} = {self.expr(n)}")
+        for (acc, _, update), r in zip(accs, reds):
+            target = f"p{acc}[{cell}]"
+            value = update.format(a=target, v=self.operand(r.inputs[0], FULL))
+            self.lines.append(f"{level}{target} = {value}")
+        row = self._open_loops(kept, ind, True)
+        for acc, _, update in accs:
+            self.lines.append(f"{row}{acc} = p{acc}[{first}]")
+            self.lines.append(f"{row}for c in range(1, nc):")
+            combined = self._combine(acc, update, [acc, f"p{acc}[{cell}]"])
+            self.lines.append(f"{row}    {acc} = {combined}")
+        for r in reds:
+            self._finish(r, 1, row)
+        self._row_values(row_nodes, after, 1, row)
 
     def _tileable(self, roots: list[Node], loaded: set[int], scratch: dict,
                   stores: list[Node], accs: list) -> bool:
@@ -491,7 +556,7 @@ def generate(plan: Plan, order: str = "C", *, fast: dict | None = None,
               "import math", "from time import perf_counter", "", "import numpy as np",
               "from numba import prange", "",
               "from eqsat_tensor.backends.numba_helpers import (njit_kernel, reduction_chunks, "
-              "raise_empty_reduction,",
+              "column_chunks, raise_empty_reduction,",
               f"    {helpers})"])
     if fast:
         lines.append("from eqsat_tensor.backends.fastmath import FUNCS, SAFE_FASTMATH_FLAGS")

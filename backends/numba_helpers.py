@@ -95,10 +95,26 @@ def reduction_chunks(n: int) -> int:
     return max(1, min(n, 4 * numba.get_num_threads()))
 
 
+# Chunks of a column reduction: enough for the threads of a large machine, and partial
+# rows together kept below _COLUMN_PARTIALS elements. (A constant, not the thread count:
+# numba.get_num_threads() inside a kernel would stop Numba from caching it on disk.)
+_COLUMN_CHUNKS = 64
+_COLUMN_PARTIALS = 1 << 21
+
+
+@numba.njit(**_OPTS)
+def column_chunks(n_reduce: int, n_kept: int) -> int:
+    """How many chunks a column reduction (reduced axes before the kept ones, C order)
+    splits its first reduced axis into; each accumulates a partial row of ``n_kept``."""
+    cap = max(1, _COLUMN_PARTIALS // max(1, n_kept))
+    return max(1, min(n_reduce, _COLUMN_CHUNKS, cap))
+
+
 def raise_empty_reduction(op: str) -> None:
     """NumPy's error for ``max``/``min`` over an empty axis."""
     name = {"max": "maximum", "min": "minimum"}.get(op, op)
     raise ValueError(f"zero-size array to reduction operation {name} which has no identity")
 
 
-__all__ = ["HELPERS", "njit_kernel", "raise_empty_reduction", "reduction_chunks"]
+__all__ = ["HELPERS", "column_chunks", "njit_kernel", "raise_empty_reduction",
+           "reduction_chunks"]
