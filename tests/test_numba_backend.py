@@ -256,8 +256,6 @@ def test_column_reductions(op, shape, axis, keepdims):
     from eqsat_tensor.backends.numba_codegen import _columnar
     from eqsat_tensor.backends.plan import plan_graph
 
-    if op in ("max", "min") and 0 in shape:
-        pytest.skip("max/min of an empty axis raise, as in NumPy")
     x = et.tensor("x", shape)
     operand = et.tanh(x) * 0.5 + 1.0 if op == "prod" else et.exp(et.tanh(x)) * x
     out = getattr(et, op)(operand, axis=axis, keepdims=keepdims) * 2.0 + 1.0
@@ -267,6 +265,10 @@ def test_column_reductions(op, shape, axis, keepdims):
     exe = numba_cpu.compile(g, parallel_min=1)
     assert "column_chunks" in exe.source()
     xv = np.random.default_rng(1).standard_normal(shape)
+    if op in ("max", "min") and shape[0] == 0:  # an empty reduced axis: NumPy's error
+        with pytest.raises(ValueError, match="zero-size array"):
+            exe(xv)
+        return
     with np.errstate(all="ignore"):
         want = et.compile(g, backend="numpy")(xv)
         got = exe(xv)
