@@ -76,8 +76,7 @@ class _CudaKernelWriter(_KernelWriter):
         if k.kept_axes or not k.reduce_axes:
             return False
         phases = k.reduction_phases()
-        full_writes = [n for n in k.writes if k.frame(n) == FULL and n.uid not in phases]
-        return not full_writes and all(p == (1, 1) for p in phases.values()) and \
+        return not k.full_writes() and all(p == (1, 1) for p in phases.values()) and \
             all(r.op != "logsumexp" for r in k.reductions())
 
     def _split(self, flat: str, axes: list[int], indent: str) -> None:
@@ -130,10 +129,7 @@ class _CudaKernelWriter(_KernelWriter):
         self.phases = k.reduction_phases()
         after = k.available_after()
         reds = k.reductions()
-        full_writes = [n for n in k.writes if k.frame(n) == FULL and n.uid not in self.phases]
-        row_nodes = [n for n in k.nodes if k.frame(n) != FULL and n.uid not in self.phases]
-        npasses = max([p[1] for p in self.phases.values()] +
-                      [after[n.uid] + 1 for n in full_writes] + [0])
+        full_writes, row_nodes, npasses = k.full_writes(), k.row_nodes(), k.passes()
         kept, red = list(k.kept_axes), list(k.reduce_axes)
         lines = self.lines
         shared: dict[str, str] = {}
@@ -189,7 +185,7 @@ class _CudaKernelWriter(_KernelWriter):
         after = k.available_after()
         reds = k.reductions()
         red = list(k.reduce_axes)
-        row_nodes = [n for n in k.nodes if k.frame(n) != FULL and n.uid not in self.phases]
+        row_nodes = k.row_nodes()
         accs = [self._acc(r, 1) for r in reds]
         start = len(self.lines)
         lines = self.lines
@@ -227,7 +223,7 @@ class _CudaKernelWriter(_KernelWriter):
         k = self.k
         after = k.available_after()
         reds = k.reductions()
-        row_nodes = [n for n in k.nodes if k.frame(n) != FULL and n.uid not in self.phases]
+        row_nodes = k.row_nodes()
         accs = [self._acc(r, 1) for r in reds]
         start = len(self.lines)
         lines = self.lines

@@ -119,14 +119,10 @@ def _columnar(k: Kernel, order: str) -> bool:
         return False
     if tuple(k.reduce_axes) != tuple(range(len(k.reduce_axes))):
         return False
-    phases = k.reduction_phases()
-    if any(last != 1 for _, last in phases.values()):
-        return False
-    if any(k.frame(n) == FULL and n.uid not in phases for n in k.writes):
+    if k.passes() != 1 or k.full_writes():
         return False
     after = k.available_after()
-    return all(after[n.uid] >= 1 for n in k.nodes
-               if k.frame(n) != FULL and n.uid not in phases)
+    return all(after[n.uid] >= 1 for n in k.row_nodes())
 
 
 class _KernelWriter:
@@ -234,10 +230,7 @@ class _KernelWriter:
         self.phases = k.reduction_phases()
         after = k.available_after()
         reds = k.reductions()
-        full_writes = [n for n in k.writes if k.frame(n) == FULL and n.uid not in self.phases]
-        row_nodes = [n for n in k.nodes if k.frame(n) != FULL and n.uid not in self.phases]
-        npasses = max([p[1] for p in self.phases.values()] +
-                      [after[n.uid] + 1 for n in full_writes] + [0])
+        full_writes, row_nodes, npasses = k.full_writes(), k.row_nodes(), k.passes()
         kept, red = list(k.kept_axes), list(k.reduce_axes)
         whole = not kept
         indent = "    " if whole else self._open_loops(kept, "    ", True)
@@ -318,7 +311,7 @@ class _KernelWriter:
         self.phases = k.reduction_phases()
         after = k.available_after()
         reds = k.reductions()
-        row_nodes = [n for n in k.nodes if k.frame(n) != FULL and n.uid not in self.phases]
+        row_nodes = k.row_nodes()
         kept, red = list(k.kept_axes), list(k.reduce_axes)
         accs = [self._acc(r, 1) for r in reds]
         kept_n = ", ".join(f"n{a}" for a in kept)

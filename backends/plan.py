@@ -171,6 +171,22 @@ class Kernel:
                                   default=0)
         return done
 
+    def full_writes(self) -> list[Node]:
+        """Written nodes of the FULL frame that are not reductions (stored per point)."""
+        phases = self.reduction_phases()
+        return [n for n in self.writes if self.frame(n) == FULL and n.uid not in phases]
+
+    def row_nodes(self) -> list[Node]:
+        """Nodes computed once per row (ROW frames) that are not reductions themselves."""
+        phases = self.reduction_phases()
+        return [n for n in self.nodes if self.frame(n) != FULL and n.uid not in phases]
+
+    def passes(self) -> int:
+        """How many passes over each row the kernel makes (its reductions and stores)."""
+        after = self.available_after()
+        return max([last for _, last in self.reduction_phases().values()]
+                   + [after[n.uid] + 1 for n in self.full_writes()] + [0])
+
     def describe(self) -> str:
         """One line: name, kind, domain, ops and buffers."""
         ops = ", ".join(n.op for n in self.nodes)

@@ -105,3 +105,20 @@ def combine(cases: list[Case]) -> tuple[Graph, list[np.ndarray], list[int]]:
         inputs.extend(c.graph.inputs)
         arrays.extend(c.arrays)
     return Graph(outputs, inputs=inputs), arrays, starts
+
+
+def mismatches_on_backend(cases: list[Case], optimized: list[Case], backend: str) -> list[str]:
+    """Run the ``optimized`` graphs as one compiled multi-output module on ``backend`` and
+    compare each with its original case (``compare_graphs``); one message per mismatch."""
+    from eqsat_tensor.testing.check import compare_graphs
+
+    big, arrays, starts = combine(optimized)
+    outs = et.compile(big, backend=backend)(*arrays)
+    outs = outs if isinstance(outs, tuple) else (outs,)
+    failures = []
+    for c, o, s in zip(cases, optimized, starts):
+        values = [np.asarray(v) for v in outs[s:s + len(c.graph.outputs)]]
+        msg = compare_graphs(c.graph, o.graph, c.arrays, values=values)
+        if msg is not None:
+            failures.append(f"seed {c.seed} ({backend}): {msg}\n  optimized: {o.graph}")
+    return failures

@@ -5,13 +5,11 @@ simulator runs each CUDA thread as a Python thread."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
-from fuzz_graphs import Case, combine, random_case
+from fuzz_graphs import Case, mismatches_on_backend, random_case
 from numba import config
 
 import eqsat_tensor as et
-from eqsat_tensor.testing.check import compare_graphs
 
 if not config.ENABLE_CUDASIM:  # pragma: no cover - the runner sets it
     pytest.skip("needs NUMBA_ENABLE_CUDASIM=1 (run through test_cuda_simulator.py)",
@@ -27,12 +25,5 @@ def test_optimized_graphs_match_on_the_cuda_simulator():
     for start in range(0, len(seeds), BATCH):
         cases = [random_case(s, prefix=f"g{s}_") for s in seeds[start:start + BATCH]]
         optimized = [Case(c.seed, et.optimize(c.graph).graph, c.arrays) for c in cases]
-        big, arrays, starts = combine(optimized)
-        outs = et.compile(big, backend="cuda")(*arrays)
-        outs = outs if isinstance(outs, tuple) else (outs,)
-        for c, o, s in zip(cases, optimized, starts):
-            values = [np.asarray(v) for v in outs[s:s + len(c.graph.outputs)]]
-            msg = compare_graphs(c.graph, o.graph, c.arrays, values=values)
-            if msg is not None:
-                failures.append(f"seed {c.seed}: {msg}\n  optimized: {o.graph}")
+        failures += mismatches_on_backend(cases, optimized, "cuda")
     assert not failures, "\n".join(failures)
