@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .accuracy import Candidate, Samples, measure_accuracy
-from .ir import Graph, Node, apply, constant_node
+from ..ir import Graph, Node, apply, constant_node
+from .measure import Candidate, Samples, measure_accuracy
 
 BINS = 64
 MAX_REGIMES = 4

@@ -1,7 +1,7 @@
 """Reverse-mode gradients: ``et.grad``, ``et.value_and_grad``, ``et.vjp``, ``et.gradients``.
 
 The gradient of a traced function is built from the VJP rules in ``rules/gradients.rules``
-by the reverse sweep in ``grad_driver``, then optimized together with the forward graph:
+by the reverse sweep in ``grad.driver``, then optimized together with the forward graph:
 
 1. trace ``f`` (like ``@et.jit``) and optimize the forward graph alone, so the stable form
    of the value is chosen first (``log(1 + exp(x))`` becomes ``softplus(x)``);
@@ -21,12 +21,12 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ShapeError, UnsupportedOperation
-from .frontend.functions import to_node
-from .frontend.tensor import Tensor
-from .grad_driver import backward
-from .ir import Graph, Node, constant_node, input_node
-from .jit import JitFunction, _Compiled, trace
+from ..errors import ShapeError, UnsupportedOperation
+from ..frontend.functions import to_node
+from ..frontend.tensor import Tensor
+from ..ir import Graph, Node, constant_node, input_node
+from ..jit import JitFunction, _Compiled, trace
+from .driver import backward
 
 __all__ = ["grad", "value_and_grad", "vjp", "gradients", "GradFunction"]
 
@@ -74,7 +74,7 @@ class GradFunction(JitFunction):
         return Graph([value, *grads], graph.inputs)
 
     def _build(self, arrays: list[np.ndarray]) -> _Compiled:
-        from .backends import get_backend
+        from ..backends import get_backend
 
         graph, multi = trace(self.fn, self._names, arrays)
         if multi:
@@ -202,13 +202,13 @@ class _VJPFunction:
             return self.symbolic(cotangent)
         out = self.graph.outputs[0]
         if self._exe is None:
-            from .backends import get_backend
+            from ..backends import get_backend
 
             ct = input_node("_cotangent", out.shape, out.dtype)
             grads = backward([out], [ct], list(self.graph.inputs), self.vjp_rules)
             g = Graph(grads, list(self.graph.inputs) + [ct])
             if self.optimize:
-                from .optimizer import optimize
+                from ..optimizer import optimize
 
                 g = optimize(g, rules=self.rules).graph
             self._exe = get_backend(self.backend).compile(g)
@@ -227,7 +227,7 @@ def vjp(fn: Callable, *args: Any, backend: str | None = None, optimize: bool = T
     """``(value, vjp_fn)`` for ``fn`` at ``args``: ``vjp_fn(ct)`` returns the gradients of
     ``<fn(*args), ct>`` for every argument, as a tuple. Works for any output shape. With
     Tensor arguments the value and gradients are Tensors."""
-    from .jit import DEFAULT_BACKEND
+    from ..jit import DEFAULT_BACKEND
 
     backend = backend or DEFAULT_BACKEND
     if any(isinstance(a, (Tensor, Node)) for a in args):

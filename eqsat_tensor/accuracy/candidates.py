@@ -22,17 +22,17 @@ from typing import Any
 
 from egglog import bindings as b
 
-from .accuracy import Samples, local_error
-from .cost import CostModel
-from .egraph import schedule as schedule_mod
-from .egraph.bridge import SPAN, build_node, lit, ref
-from .egraph.budget import ITERATION_LIMIT, NODE_LIMIT, SATURATED, TIME_LIMIT, Budget
-from .egraph.engine import Session
-from .egraph.extract import Extractor, Selection, snapshot
-from .egraph.fold import fold_constants
-from .ir import Graph, Node
-from .report import Report
-from .rulelang.ast import RuleSet
+from ..cost import CostModel
+from ..egraph import schedule as schedule_mod
+from ..egraph.bridge import SPAN, build_node, lit, ref
+from ..egraph.budget import ITERATION_LIMIT, NODE_LIMIT, SATURATED, TIME_LIMIT, Budget
+from ..egraph.engine import Session
+from ..egraph.extract import Extractor, Selection, snapshot
+from ..egraph.fold import fold_constants
+from ..ir import Graph, Node
+from ..report import Report
+from ..rulelang.ast import RuleSet
+from .measure import Samples, local_error
 
 # how many candidates: per cost weighting, nodes of highest local error, e-nodes per class
 PER_MODEL = 4
@@ -47,7 +47,7 @@ _COMPILABLE: dict[Any, RuleSet] = {}
 def compilable(rules: RuleSet, ieee: str) -> tuple[RuleSet, list[str]]:
     """``rules`` without the rules the engine's compiler rejects (each is tried alone), and
     the names dropped. Cached per rule set."""
-    from .egraph.compiler import compile_rules
+    from ..egraph.compiler import compile_rules
 
     try:
         key: Any = (rules, ieee)
@@ -166,7 +166,7 @@ def enumerate_candidates(graph: Graph, rules: RuleSet, budget: Budget, ieee: str
                          ) -> list[tuple[Graph, str]]:
     """Candidate graphs equivalent to ``graph`` (see the module docstring), with their
     origins. Fills the e-graph fields of ``report`` when given."""
-    from .optimizer import _compiled
+    from ..optimizer import _compiled
 
     t0 = time.perf_counter()
     folded = fold_constants(graph)
@@ -266,7 +266,7 @@ def _local_alternatives(ex: Extractor, roots: list[int], folded: Graph, graph: G
 
 
 def _fill_report(report: Report, log: Any, compiled: Any, snap: Any, dropped: list[str]) -> None:
-    from .egraph.extract import EXTRACTOR_NAME
+    from ..egraph.extract import EXTRACTOR_NAME
 
     report.iterations = log.iterations
     report.phase_seconds = dict(log.phase_seconds)

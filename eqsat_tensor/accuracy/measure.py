@@ -18,9 +18,9 @@ Measurement reuses the oracle of ``mpeval`` (``sample_inputs``, ``exact``,
     High local error marks where accuracy is lost.
 
 The optimizer (``optimize_accuracy``) saturates the e-graph with the default rules plus
-``rules/accuracy.rules``, extracts several candidate graphs (``accuracy_candidates``),
+``rules/accuracy.rules``, extracts several candidate graphs (``accuracy.candidates``),
 measures each on the samples, picks one by ``objective`` and, where no candidate is
-accurate over the whole range, combines candidates in regimes (``accuracy_regimes``).
+accurate over the whole range, combines candidates in regimes (``accuracy.regimes``).
 """
 
 from __future__ import annotations
@@ -33,9 +33,9 @@ from typing import Any
 
 import numpy as np
 
-from . import mpeval
-from .ir import Graph, Node, apply, input_node
-from .report import Report
+from .. import mpeval
+from ..ir import Graph, Node, apply, input_node
+from ..report import Report
 
 OBJECTIVES = ("accuracy", "balanced", "speed")
 # balanced: the fastest candidate within this many bits (mean) of the most accurate
@@ -111,7 +111,7 @@ class ErrorStats:
 
 def evaluate(graph: Graph, samples: Samples) -> list[np.ndarray]:
     """The graph evaluated in floating point (NumPy reference backend) on the samples."""
-    from .backends.numpy_ref import evaluate as ref_eval
+    from ..backends.numpy_ref import evaluate as ref_eval
 
     arrays = [samples.inputs[name] for name in graph.input_names]
     with np.errstate(all="ignore"), warnings.catch_warnings():
@@ -144,7 +144,7 @@ def local_error(graph: Graph, samples: Samples) -> dict[Node, float]:
     arrays = [samples.inputs[name] for name in graph.input_names]
     whole = Graph(nodes, graph.inputs)
     exact = dict(zip((n.uid for n in nodes), mpeval.exact(whole, arrays)))
-    from .backends.numpy_ref import evaluate as ref_eval
+    from ..backends.numpy_ref import evaluate as ref_eval
 
     out: dict[Node, float] = {}
     for node in nodes:
@@ -171,7 +171,7 @@ def pin_inputs(graph: Graph, precondition: Precondition) -> Graph | None:
     replaced by that constant, and every sub-graph that then depends on constants only
     replaced by its *exact* value, correctly rounded (``mpeval.exact``; ``fold_constants``
     would round each intermediate). The inputs stay (unused). None if nothing is pinned."""
-    from .ir import constant_node
+    from ..ir import constant_node
 
     pinned = {n.uid: constant_node(float(precondition[n.name][0]), n.dtype)
               for n in graph.inputs if n.name in precondition
@@ -286,7 +286,7 @@ class AccuracyOptReport(Report):
 
 def accuracy_rules() -> Any:
     """The default rules plus ``rules/accuracy.rules``, as one ``RuleSet``."""
-    from .rulelang import DEFAULT_RULE_FILES, default_rules
+    from ..rulelang import DEFAULT_RULE_FILES, default_rules
 
     return default_rules(*DEFAULT_RULE_FILES, "accuracy")
 
@@ -321,11 +321,11 @@ def optimize_accuracy(graph: Any, precondition: Precondition | None = None,
     The precondition bounds are assumed to hold: they are also given to the e-graph's
     interval analysis, so guarded rules (``if b > 0``) may fire where the box proves them.
     """
-    from .accuracy_candidates import enumerate_candidates
-    from .accuracy_regimes import infer_regimes
-    from .cost import load_cost_model
-    from .egraph.budget import Budget
-    from .optimizer import OptimizeResult, _as_graph
+    from ..cost import load_cost_model
+    from ..egraph.budget import Budget
+    from ..optimizer import OptimizeResult, _as_graph
+    from .candidates import enumerate_candidates
+    from .regimes import infer_regimes
 
     graph = _as_graph(graph)
     if objective not in OBJECTIVES:
@@ -361,7 +361,7 @@ def optimize_accuracy(graph: Any, precondition: Precondition | None = None,
         raise
     except BaseException as exc:  # egglog panics are BaseExceptions
         if not fallback:
-            from .optimizer import OptimizationError
+            from ..optimizer import OptimizationError
 
             raise OptimizationError(f"accuracy optimizer failed: {type(exc).__name__}: "
                                     f"{exc}") from exc

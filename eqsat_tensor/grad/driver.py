@@ -26,16 +26,16 @@ from typing import Any
 
 import numpy as np
 
-from .errors import UnsupportedOperation
-from .ir import OPS, Node, apply, constant_node, topological_order
-from .rulelang.ast import VJP, App, Pattern, instantiate
+from ..errors import UnsupportedOperation
+from ..ir import OPS, Node, apply, constant_node, topological_order
+from ..rulelang.ast import VJP, App, Pattern, instantiate
 
 __all__ = ["backward", "simplify", "unbroadcast", "vjp_table"]
 
 
 @lru_cache(maxsize=1)
 def _shipped_vjps() -> dict[str, VJP]:
-    from .rulelang import default_rules
+    from ..rulelang import default_rules
 
     return {v.op: v for v in default_rules("gradients").vjps}
 
