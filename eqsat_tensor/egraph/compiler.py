@@ -14,7 +14,10 @@
   as is when its type equals the matched class's type, and wrapped in ``broadcast_to`` to
   the class's shape otherwise (a dtype mismatch refuses the match); a right side whose
   shape cannot be proven equal (it drops variables or has non-elementwise ops) is wrapped
-  in ``broadcast_to`` too, which the type analysis removes when it is a no-op.
+  in ``broadcast_to`` too, which the type analysis removes when it is a no-op. A literal
+  on the left also matches a broadcast constant, whose shape the right side may drop: the
+  plain form is guarded by "every left literal's class is a scalar", and a ``~cK`` form
+  wraps the right side in ``broadcast_to`` otherwise.
 
 ``<=>`` compiles both directions (the reverse is skipped, with a note, when its left
 side is a bare variable or leaves variables unbound). Each compiled rule is named
@@ -107,6 +110,7 @@ class _Direction:
         self.attr_vars: set[str] = set()
         self.uses_dtype = False
         self.const_facts: list[str] = []
+        self.const_vars: list[str] = []  # e-class variables of literal constants on the left
         self.rhs_facts: list[str] = []
 
     def _new(self, prefix: str) -> str:
@@ -133,6 +137,7 @@ class _Direction:
         if isinstance(p, Const):
             v = self._new("c")
             self.const_facts.append(f"(= {_float(p.value)} (cval {v}))")
+            self.const_vars.append(v)
             return v
         assert isinstance(p, App), p
         spec = OPS[p.op]
@@ -282,7 +287,15 @@ class _Direction:
             r = rhs_text
             extra = ["(= __d (tydtype __t))"] if self.uses_dtype else []
             if self._shape_safe():
-                emit(name, extra, f"(union __root {r})")
+                # A literal on the left matches a broadcast constant too (``cval``), whose
+                # shape the right side drops: the plain form only where every such
+                # constant is a scalar, a ``broadcast_to`` to the class's shape otherwise.
+                scalar = [f"(= 0 (tyrank (ty {c})))" for c in self.const_vars]
+                emit(name, extra + scalar, f"(union __root {r})")
+                for k, c in enumerate(self.const_vars):
+                    emit(f"{name}~c{k}", extra + [f"(> (tyrank (ty {c})) 0)",
+                                                  "(= __s (tyshape __t))"],
+                         f"(union __root (BroadcastTo {r} __s))")
             else:
                 emit(name, extra + ["(= __s (tyshape __t))"],
                      f"(union __root (BroadcastTo {r} __s))")

@@ -39,8 +39,11 @@ def rules(ruleset: str) -> str:
     # A power of two literals is folded on the IR, never needed in the e-graph; rewrites
     # (x*x => x**2 on 1*1, then pow-mul/pow-pow with x = 1 > 0) would otherwise grow
     # 1 = 1**2 = 1**4 = ... without bound. Subsumed, such a node matches no rule and is
-    # never extracted; its class always holds the folded constant too.
-    out.append(f"(rule ((= e (Pow (Const a d) (Const b c)))) "
+    # never extracted. Only where the class holds a constant value (``cval``): the power
+    # of two literals is folded in the e-graph only by other rules, and subsuming the
+    # only e-node of a class ((-1) ** -0.5 is NaN, which no rule folds) leaves the class
+    # with nothing to extract.
+    out.append(f"(rule ((= e (Pow (Const a d) (Const b c))) (= v (cval e))) "
                f"((subsume (Pow (Const a d) (Const b c)))) {rs} :name \"pow-of-literals\")")
     for op in ops_of_kind("layout"):
         out.append(f"(rule ({op_pattern(op, ['x'])} (= v (cval x))) ((set (cval e) v)) {rs} "

@@ -134,8 +134,9 @@ def result_type(op: str, in_types: tuple[int, ...], enc_attrs: tuple) -> int | N
         floats = dtypes[1:] if op == "where" else dtypes
         if "bool" in floats:
             return None
-    if op == "where" and dtypes[0] != "bool":
-        return None
+    # ``where``'s condition may have any dtype (NumPy tests truthiness), as ``ir.apply``
+    # accepts it: an e-node the IR built must type here too (a stricter check here made
+    # the input's own e-node ill-typed and its class unextractable).
     if not _valid_attrs(op, shapes, attrs):
         return None
     try:
