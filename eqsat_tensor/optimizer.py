@@ -16,27 +16,38 @@ If anything inside fails, the input graph is returned unchanged and the report s
 
 from __future__ import annotations
 
-import threading
 import time
 import warnings
-from dataclasses import dataclass, field
 from typing import Any
 
 from .cost import CostModel, load_cost_model
 from .egraph import schedule as schedule_mod
-from .egraph.budget import Budget
-from .egraph.compiler import CompiledRules, compile_rules
-from .egraph.engine import Session
-from .egraph.extract import Extractor, Selection, snapshot
+from .egraph.budget import (
+    EXTRACTION_FAILED,
+    EXTRACTION_TIME_LIMIT,
+    TIME_LIMIT,
+    Budget,
+    OutOfTime,
+)
+from .egraph.extract import EXTRACTOR_NAME, ExtractionError, Extractor, Selection
 from .egraph.fold import fold_constants
-from .errors import EqsatError, RuleError
+from .egraph.pipeline import Saturated, saturate
+from .egraph.result import OptimizationError, OptimizeResult
+from .errors import RuleError
 from .ir import Graph, Node
 from .report import Report
 from .rulelang.ast import RuleSet
 
+__all__ = ["optimize", "OptimizeResult", "OptimizationError"]
 
-class OptimizationError(EqsatError, RuntimeError):
-    """The optimizer failed internally (raised only with ``fallback=False``)."""
+# Python work per graph node of insertion plus extraction, in units of the time the
+# first constant-folding pass took per node (measured ~20x; the optimizer predicts from
+# it whether the e-graph can be built and read back within the budget at all).
+PIPELINE_FOLD_RATIO = 30.0
+# Extraction must end by ``EXTRACT_BY x seconds`` (+ ``EXTRACT_SLACK``) after the start,
+# leaving the rest of ``1.5 x seconds + 0.5`` to rebuild the graph and write the report.
+EXTRACT_BY = 1.2
+EXTRACT_SLACK = 0.2
 
 
 def _as_graph(obj: Any) -> Graph:
@@ -47,58 +58,6 @@ def _as_graph(obj: Any) -> Graph:
     from .frontend.tensor import as_graph
 
     return as_graph(obj)
-
-
-def _default_rules() -> tuple[RuleSet, str | None]:
-    try:
-        from .rulelang import default_rules
-    except ImportError:
-        return RuleSet("none"), "rule files not available (eqsat_tensor.rulelang.default_rules)"
-    return default_rules(), None
-
-
-_COMPILED: dict[Any, CompiledRules] = {}
-_COMPILED_LOCK = threading.Lock()
-
-
-def _compiled(rules: RuleSet, ieee: str) -> tuple[Any, CompiledRules]:
-    try:
-        key: Any = (rules, ieee)
-        hash(key)
-    except TypeError:
-        key = (id(rules), ieee)
-    with _COMPILED_LOCK:
-        got = _COMPILED.get(key)
-        if got is None:
-            if len(_COMPILED) > 32:
-                _COMPILED.clear()
-            got = _COMPILED[key] = compile_rules(rules, ieee)
-    return key, got
-
-
-@dataclass
-class OptimizeResult:
-    """The optimized ``graph`` (same inputs, in the same order, as the original), the
-    ``report``, and ``explain()``: the rewrite steps from the input to the output."""
-
-    graph: Graph
-    report: Report
-    original: Graph
-    rules: RuleSet = field(repr=False, default_factory=lambda: RuleSet("none"))
-    ieee: str = "finite"
-    candidates: list[Graph] = field(default_factory=list, repr=False)
-    _explanation: Any = field(default=None, repr=False)
-
-    def explain(self) -> Any:
-        """The chain of rules turning the input into the output, as before/after steps
-        (reconstructed by replaying the fired rules one at a time; egglog records no
-        proofs). ``str()`` of the result prints the steps."""
-        if self._explanation is None:
-            from .egraph.explain import explain
-
-            self._explanation = explain(self.original, self.graph, self.rules, self.ieee,
-                                        self.report.rules_fired)
-        return self._explanation
 
 
 def optimize(graph_or_tensor: Any, rules: Any = None, budget: Budget | None = None,
@@ -120,6 +79,7 @@ def optimize(graph_or_tensor: Any, rules: Any = None, budget: Budget | None = No
     candidates are measured against an mpmath oracle on inputs sampled in the box, and the
     report includes bits of error before and after.
     """
+    t0 = time.perf_counter()
     if ieee not in ("finite", "strict"):
         raise ValueError(f"ieee must be 'finite' or 'strict', got {ieee!r}")
     graph = _as_graph(graph_or_tensor)
@@ -131,9 +91,9 @@ def optimize(graph_or_tensor: Any, rules: Any = None, budget: Budget | None = No
                                  fallback=fallback)
     notes: list[str] = []
     if rules is None:
-        rules, note = _default_rules()
-        if note:
-            notes.append(note)
+        from .rulelang import default_rules
+
+        rules = default_rules()
     elif not isinstance(rules, RuleSet):  # a rule file path, rule text, or a list of them
         from .rulelang import load_rules
 
@@ -141,7 +101,6 @@ def optimize(graph_or_tensor: Any, rules: Any = None, budget: Budget | None = No
     budget = budget or Budget()
     model = cost_model or load_cost_model()
     report = Report(nodes_before=len(graph), cost_model=model.describe(), notes=notes)
-    t0 = time.perf_counter()
     try:
         out, alts = _optimize(graph, rules, budget, ieee, schedule, model, report, candidates,
                               t0)
@@ -169,52 +128,51 @@ def optimize(graph_or_tensor: Any, rules: Any = None, budget: Budget | None = No
 def _optimize(graph: Graph, rules: RuleSet, budget: Budget, ieee: str,
               sched: schedule_mod.Schedule | None, model: CostModel, report: Report,
               n_candidates: int, started: float) -> tuple[Graph, list[Graph]]:
-    from .egraph.bridge import selection_to_graph
-    from .egraph.extract import EXTRACTOR_NAME
-
     timings = report.timings
     t = time.perf_counter()
     folded = fold_constants(graph)
-    key, compiled = _compiled(rules, ieee)
-    report.notes.extend(compiled.notes)
-    timings["compile"] = time.perf_counter() - t
-    t = time.perf_counter()
-    with Session(key, compiled) as session:
-        t_insert = time.perf_counter()  # after building the program (once per thread)
-        session.insert(folded, compiled.attr_literals, ieee)
-        session.run_analysis()
-        timings["insert"] = time.perf_counter() - t
-        # Extraction costs about what insertion did per node: keep that much time back.
-        per_node = (time.perf_counter() - t_insert) / max(1, len(folded))
-        log = schedule_mod.run(session, sched or schedule_mod.default_schedule(), budget,
-                               started, per_node)
-        timings["saturate"] = sum(log.phase_seconds.values())
-        t = time.perf_counter()
-        snap = snapshot(session.egraph)
-        index = session.index
+    fold_seconds = time.perf_counter() - t
+    left = budget.seconds - (time.perf_counter() - started)
+    if fold_seconds * PIPELINE_FOLD_RATIO > left:
+        report.stop_reason = TIME_LIMIT
+        report.notes.append(f"a {len(graph)}-node graph cannot be inserted and extracted "
+                            f"within {budget.seconds:g} s: returned it with constants folded")
+        return folded, [folded]
+    try:
+        sat = saturate(folded, rules, budget, ieee, schedule=sched, started=started,
+                       fold=False)
+    except OutOfTime as exc:
+        report.stop_reason = TIME_LIMIT
+        report.notes.append(f"{exc}: returned the input graph with constants folded")
+        return folded, [folded]
+    timings.update(sat.timings)
+    report.notes.extend(sat.compiled.notes)
+    log = sat.log
     report.iterations = log.iterations
     report.phase_seconds = dict(log.phase_seconds)
     report.phase_iterations = dict(log.phase_iterations)
     report.stop_reason = log.stop_reason
-    fired: dict[str, int] = {}
-    for _, counts in log.matches:
-        for name, c in counts.items():
-            rule = compiled.rule_of(name)
-            if rule is not None:
-                fired[rule] = fired.get(rule, 0) + c
-    report.rules_fired = fired
-    report.egraph_nodes = len(snap.nodes)
-    report.egraph_classes = snap.n_classes
-    roots = [snap.index_class[index[o.uid]] for o in folded.outputs]
-    extractor = Extractor(snap, model)
+    report.rules_fired = sat.rules_fired()
+    report.egraph_nodes = len(sat.snap.nodes)
+    report.egraph_classes = sat.snap.n_classes
     report.extractor = EXTRACTOR_NAME
-    sels: list[Selection] = extractor.candidates(roots, max(1, n_candidates))
-    graphs = []
-    for sel in sels:
-        g = fold_constants(selection_to_graph([(n.cls, n.op, list(n.children), n.attrs)
-                                               for n in sel.order], sel.roots, graph))
-        _check_signature(graph, g)
-        graphs.append(g)
+    if log.iterations == 0:
+        return folded, [folded]
+    t = time.perf_counter()
+    try:
+        graphs = _extract(sat, model, graph, max(1, n_candidates),
+                          started + EXTRACT_BY * budget.seconds + EXTRACT_SLACK)
+    except OutOfTime:
+        report.stop_reason = EXTRACTION_TIME_LIMIT
+        report.notes.append(f"extraction from {len(sat.snap.nodes)} e-nodes ran past the "
+                            "time budget: returned the input graph with constants folded")
+        return folded, [folded]
+    except ExtractionError as exc:
+        report.stop_reason = EXTRACTION_FAILED
+        msg = f"{exc}{_subgraph(sat, exc.cls)}; returned the input graph with constants folded"
+        report.notes.append(msg)
+        warnings.warn(f"eqsat-tensor: {msg}", RuntimeWarning, stacklevel=3)
+        return folded, [folded]
     timings["extract"] = time.perf_counter() - t
     best = graphs[0]
     cost_in = model.graph_cost(folded)
@@ -226,14 +184,45 @@ def _optimize(graph: Graph, rules: RuleSet, budget: Budget, ieee: str,
     return best, graphs
 
 
+def _extract(sat: Saturated, model: CostModel, original: Graph, k: int,
+             deadline: float) -> list[Graph]:
+    """Up to ``k`` extracted graphs, best first (``OutOfTime`` past ``deadline``,
+    ``ExtractionError`` if no candidate keeps the outputs' shapes and dtypes)."""
+    from .egraph.bridge import selection_to_graph
+
+    extractor = Extractor(sat.snap, model, deadline)
+    sels: list[Selection] = extractor.candidates(sat.roots, k)
+    graphs = []
+    for sel in sels:
+        g = fold_constants(selection_to_graph([(n.cls, n.op, list(n.children), n.attrs)
+                                               for n in sel.order], sel.roots, original))
+        bad = _signature_mismatch(original, g)
+        if bad is None:
+            graphs.append(g)
+        elif not graphs and sel is sels[-1]:
+            i, msg = bad
+            raise ExtractionError(msg, sat.roots[i])
+    return graphs
+
+
+def _subgraph(sat: Saturated, cls: int) -> str:
+    node = sat.input_of_class().get(cls)
+    if node is None:
+        return ""
+    text = str(Graph(node)) if len(Graph(node)) <= 12 else f"{node.op}(...)"
+    return f" (the sub-graph {text}, shape {node.shape} {node.dtype})"
+
+
 def _text(graph: Graph, limit: int = 2000) -> str:
     if len(graph) > limit:
         return f"({len(graph)}-node graph, {len(graph.outputs)} output(s); print it to see it)"
     return str(graph)
 
 
-def _check_signature(original: Graph, new: Graph) -> None:
-    for a, b in zip(original.outputs, new.outputs):
+def _signature_mismatch(original: Graph, new: Graph) -> tuple[int, str] | None:
+    """(output index, message) of the first output whose shape or dtype changed."""
+    for i, (a, b) in enumerate(zip(original.outputs, new.outputs)):
         if a.shape != b.shape or a.dtype != b.dtype:
-            raise OptimizationError(f"extracted output has shape {b.shape} {b.dtype}, the "
-                                    f"original {a.shape} {a.dtype}")
+            return i, (f"extracted output has shape {b.shape} {b.dtype}, the original "
+                       f"{a.shape} {a.dtype}")
+    return None

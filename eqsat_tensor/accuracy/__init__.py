@@ -1,7 +1,8 @@
 """Accuracy, measured and optimized: error measurement (``measure``), candidate
-graphs from one saturated e-graph (``candidates``) and regime inference (``regimes``).
+graphs from one saturated e-graph (``candidates``), regime inference (``regimes``) and
+the search that combines them (``search``).
 
-The public names of ``measure`` are re-exported here, so ``from eqsat_tensor import
+The public names are re-exported here, so ``from eqsat_tensor import
 accuracy; accuracy.sample(...)`` and ``from eqsat_tensor.accuracy import
 measure_accuracy`` keep working.
 """
@@ -15,15 +16,14 @@ from .measure import (
     Candidate,
     ErrorStats,
     Samples,
-    accuracy_rules,
     choose,
     evaluate,
     local_error,
     measure_accuracy,
     op_names,
-    optimize_accuracy,
     sample,
 )
+from .search import accuracy_rules, optimize_accuracy
 
 __all__ = ["Samples", "ErrorStats", "Candidate", "AccuracyReport", "AccuracyOptReport",
            "sample", "measure_accuracy", "local_error", "evaluate", "choose",

@@ -1,7 +1,7 @@
 """Candidate graphs for the accuracy optimizer, extracted from one saturated e-graph.
 
-``enumerate_candidates`` runs the engine's pipeline (``egraph/``: fold, compile, insert,
-saturate under the budget, snapshot) once, with the precondition's box given to the
+``enumerate_candidates`` runs the engine's pipeline (``egraph.pipeline``: fold, compile,
+insert, the runner under the budget, snapshot) once, with the precondition's box given to the
 interval analysis, then extracts:
 
 * the best few selections by cost (``Extractor.candidates``) under three weightings of the
@@ -23,12 +23,13 @@ from typing import Any
 from egglog import bindings as b
 
 from ..cost import CostModel
-from ..egraph import schedule as schedule_mod
 from ..egraph.bridge import SPAN, build_node, lit, ref
-from ..egraph.budget import ITERATION_LIMIT, NODE_LIMIT, SATURATED, TIME_LIMIT, Budget
+from ..egraph.budget import Budget
+from ..egraph.compiler import compile_rules
 from ..egraph.engine import Session
-from ..egraph.extract import Extractor, Selection, snapshot
+from ..egraph.extract import EXTRACTOR_NAME, Extractor, Selection
 from ..egraph.fold import fold_constants
+from ..egraph.pipeline import Saturated, saturate
 from ..ir import Graph, Node
 from ..report import Report
 from ..rulelang.ast import RuleSet
@@ -47,8 +48,6 @@ _COMPILABLE: dict[Any, RuleSet] = {}
 def compilable(rules: RuleSet, ieee: str) -> tuple[RuleSet, list[str]]:
     """``rules`` without the rules the engine's compiler rejects (each is tried alone), and
     the names dropped. Cached per rule set."""
-    from ..egraph.compiler import compile_rules
-
     try:
         key: Any = (rules, ieee)
         hash(key)
@@ -90,57 +89,6 @@ def _seed_bounds(session: Session, graph: Graph, index: dict[int, int],
         session.egraph.run_program(*cmds)
 
 
-def run_guarded(session: Session, schedule: schedule_mod.Schedule, budget: Budget,
-                started: float) -> schedule_mod.RunLog:
-    """``schedule.run``'s loop (phases in order, budget checked between iterations, rules
-    under back-off once the e-graph doubles) with one more check: an iteration is not
-    started when the last growth factor, squared, predicts more e-nodes than the budget's
-    cap. egglog cannot be interrupted inside an iteration, and on long sums and products
-    (FPBench's kalman) one iteration of the factoring rules grows a thousand e-nodes to a
-    hundred thousand, whose extraction alone would take seconds."""
-    log = schedule_mod.RunLog()
-    size = session.size()
-    log.sizes.append(size)
-    cap = budget.node_cap(size)
-    names = {c.name for c in session.compiled.rules}
-    bounded = False
-    for phase in schedule.phases:
-        t0 = time.perf_counter()
-        left_iters = budget.iters - log.iterations
-        left_time = budget.seconds - (t0 - started)
-        phase_iters = max(1, int(left_iters * phase.share)) if left_iters > 0 else 0
-        deadline = t0 + max(0.0, left_time * phase.share)
-        done, reason, growth = 0, SATURATED, 1.0  # each phase gets its first iteration
-        while True:
-            if done >= phase_iters:
-                reason = ITERATION_LIMIT
-                break
-            if time.perf_counter() >= deadline:
-                reason = TIME_LIMIT
-                break
-            if size * max(growth, 1.0) ** 2 >= cap:
-                reason = NODE_LIMIT
-                break
-            counts = session.step(phase.name, budget.match_limit, budget.ban_length, bounded,
-                                  done < budget.expansive_iters)
-            done += 1
-            log.iterations += 1
-            log.matches.append((phase.name, {n: c for n, c in counts.items()
-                                             if c and n in names}))
-            new_size = session.size()
-            log.sizes.append(new_size)
-            if new_size == size and done >= budget.expansive_iters:
-                break
-            growth = new_size / max(size, 1)
-            bounded = growth > 2 and new_size > schedule_mod.EXPLODE_MIN
-            size = new_size
-        log.phase_seconds[phase.name] = time.perf_counter() - t0
-        log.phase_iterations[phase.name] = done
-        if reason != SATURATED and log.stop_reason == SATURATED:
-            log.stop_reason = reason
-    return log
-
-
 def _build(sel: Selection, original: Graph) -> tuple[Graph, dict[int, int]]:
     """The graph of a selection and, per built node uid, its e-class."""
     by_name = {n.name: n for n in original.inputs}
@@ -166,22 +114,15 @@ def enumerate_candidates(graph: Graph, rules: RuleSet, budget: Budget, ieee: str
                          ) -> list[tuple[Graph, str]]:
     """Candidate graphs equivalent to ``graph`` (see the module docstring), with their
     origins. Fills the e-graph fields of ``report`` when given."""
-    from ..optimizer import _compiled
-
-    t0 = time.perf_counter()
-    folded = fold_constants(graph)
     rules, dropped = compilable(rules, ieee)
-    key, compiled = _compiled(rules, ieee)
-    with Session(key, compiled) as session:
-        session.insert(folded, compiled.attr_literals, ieee)
+
+    def seed(session: Session, folded: Graph) -> None:
         _seed_bounds(session, folded, session.index, samples.precondition)
-        session.run_analysis()
-        log = run_guarded(session, schedule_mod.default_schedule(), budget, t0)
-        snap = snapshot(session.egraph)
-        index = session.index
+
+    sat = saturate(graph, rules, budget, ieee, started=time.perf_counter(), seed=seed)
+    folded, snap, roots = sat.folded, sat.snap, sat.roots
     if report is not None:
-        _fill_report(report, log, compiled, snap, dropped)
-    roots = [snap.index_class[index[o.uid]] for o in folded.outputs]
+        _fill_report(report, sat, dropped)
     out: list[tuple[Graph, str]] = []
     weights = [("cost", model), ("speed", replace(model, accuracy_ns=0.0)),
                ("stable", replace(model, accuracy_ns=model.accuracy_ns * 50))]
@@ -265,23 +206,16 @@ def _local_alternatives(ex: Extractor, roots: list[int], folded: Graph, graph: G
     return out
 
 
-def _fill_report(report: Report, log: Any, compiled: Any, snap: Any, dropped: list[str]) -> None:
-    from ..egraph.extract import EXTRACTOR_NAME
-
+def _fill_report(report: Report, sat: Saturated, dropped: list[str]) -> None:
+    log = sat.log
     report.iterations = log.iterations
     report.phase_seconds = dict(log.phase_seconds)
     report.phase_iterations = dict(log.phase_iterations)
     report.stop_reason = log.stop_reason
-    fired: dict[str, int] = {}
-    for _, counts in log.matches:
-        for name, c in counts.items():
-            rule = compiled.rule_of(name)
-            if rule is not None:
-                fired[rule] = fired.get(rule, 0) + c
-    report.rules_fired = fired
-    report.egraph_nodes = len(snap.nodes)
-    report.egraph_classes = snap.n_classes
+    report.rules_fired = sat.rules_fired()
+    report.egraph_nodes = len(sat.snap.nodes)
+    report.egraph_classes = sat.snap.n_classes
     report.extractor = f"{EXTRACTOR_NAME}; candidates measured against mpmath"
-    report.notes.extend(compiled.notes)
+    report.notes.extend(sat.compiled.notes)
     if dropped:
         report.notes.append(f"rules the compiler rejected, left out: {', '.join(dropped)}")

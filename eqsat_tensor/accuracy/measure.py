@@ -1,6 +1,5 @@
-"""Accuracy measured, not assumed: bits of error of a graph over sampled inputs, local
-error per node, and the accuracy optimizer behind ``et.optimize(g, precondition=...,
-objective=...)``.
+"""Accuracy measured, not assumed: bits of error of a graph over sampled inputs and local
+error per node (the accuracy optimizer that uses them is ``accuracy.search``).
 
 Measurement reuses the oracle of ``mpeval`` (``sample_inputs``, ``exact``,
 ``bits_of_error``):
@@ -17,19 +16,14 @@ Measurement reuses the oracle of ``mpeval`` (``sample_inputs``, ``exact``,
     to the correctly rounded exact values of its operands, against its own exact value.
     High local error marks where accuracy is lost.
 
-The optimizer (``optimize_accuracy``) saturates the e-graph with the default rules plus
-``rules/accuracy.rules``, extracts several candidate graphs (``accuracy.candidates``),
-measures each on the samples, picks one by ``objective`` and, where no candidate is
-accurate over the whole range, combines candidates in regimes (``accuracy.regimes``).
+``choose(candidates, objective)`` picks among measured candidates.
 """
 
 from __future__ import annotations
 
-import time
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -284,13 +278,6 @@ class AccuracyOptReport(Report):
         return rows
 
 
-def accuracy_rules() -> Any:
-    """The default rules plus ``rules/accuracy.rules``, as one ``RuleSet``."""
-    from ..rulelang import DEFAULT_RULE_FILES, default_rules
-
-    return default_rules(*DEFAULT_RULE_FILES, "accuracy")
-
-
 def choose(cands: list[Candidate], objective: str) -> Candidate:
     """The candidate an objective picks: ``"accuracy"``: least mean bits (ties: cheaper);
     ``"balanced"``: the cheapest within ``BALANCED_BITS`` of the most accurate;
@@ -308,114 +295,11 @@ def choose(cands: list[Candidate], objective: str) -> Candidate:
     return min(ok, key=lambda c: (c.cost, c.bits))
 
 
-def optimize_accuracy(graph: Any, precondition: Precondition | None = None,
-                      objective: str = "accuracy", *, rules: Any = None,
-                      budget: Any = None, ieee: str = "finite", cost_model: Any = None,
-                      n_samples: int = DEFAULT_SAMPLES, seed: int = 0,
-                      condition: Callable[[dict[str, np.ndarray]], np.ndarray] | None = None,
-                      regimes: bool = True, fallback: bool = True) -> Any:
-    """Accuracy-driven optimization (what ``et.optimize(g, precondition=..., objective=...)``
-    runs). Returns an ``OptimizeResult`` whose ``report`` is an ``AccuracyOptReport`` and
-    whose ``candidates`` are the measured candidate graphs, best first.
-
-    The precondition bounds are assumed to hold: they are also given to the e-graph's
-    interval analysis, so guarded rules (``if b > 0``) may fire where the box proves them.
-    """
-    from ..cost import load_cost_model
-    from ..egraph.budget import Budget
-    from ..optimizer import OptimizeResult, _as_graph
-    from .candidates import enumerate_candidates
-    from .regimes import infer_regimes
-
-    graph = _as_graph(graph)
-    if objective not in OBJECTIVES:
-        raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
-    if ieee not in ("finite", "strict"):
-        raise ValueError(f"ieee must be 'finite' or 'strict', got {ieee!r}")
-    t0 = time.perf_counter()
-    rules = rules if rules is not None else accuracy_rules()
-    budget = budget or Budget(iters=12, seconds=1.0, nodes=10_000)
-    model = cost_model or load_cost_model()
-    speed_model = _speed_model(model)
-    acc = AccuracyReport(objective=objective)
-    report = AccuracyOptReport(nodes_before=len(graph), cost_model=model.describe(),
-                               accuracy=acc)
-    timings = acc.timings
-    t = time.perf_counter()
-    samples = sample(graph, precondition, n_samples, seed, condition)
-    acc.precondition, acc.samples = samples.precondition, samples.n
-    timings["sample"] = time.perf_counter() - t
-    before = measure_accuracy(graph, samples)
-    acc.bits_before, acc.max_before = before.mean, before.max
-    graphs: list[tuple[Graph, str]] = [(graph, "input")]
-    pinned = pin_inputs(graph, samples.precondition)
-    if pinned is not None:
-        graphs.append((pinned, "pinned inputs, exact constants"))
-    try:
-        t = time.perf_counter()
-        found = enumerate_candidates(graph, rules, budget, ieee, model, samples,
-                                     report=report)
-        graphs += found
-        timings["candidates"] = time.perf_counter() - t
-    except (KeyboardInterrupt, SystemExit):
-        raise
-    except BaseException as exc:  # egglog panics are BaseExceptions
-        if not fallback:
-            from ..optimizer import OptimizationError
-
-            raise OptimizationError(f"accuracy optimizer failed: {type(exc).__name__}: "
-                                    f"{exc}") from exc
-        report.fallback = True
-        report.notes.append(f"e-graph candidates failed ({type(exc).__name__}: {exc}); "
-                            "measured the input only")
-    t = time.perf_counter()
-    cands: list[Candidate] = []
-    seen: set[str] = set()
-    for g, origin in graphs:
-        fp = g.fingerprint()
-        if fp in seen:
-            continue
-        seen.add(fp)
-        cands.append(Candidate(g, origin, before if origin == "input" else
-                               measure_accuracy(g, samples), speed_model.graph_cost(g)))
-    timings["measure"] = time.perf_counter() - t
-    chosen = choose(cands, objective)
-    acc.candidates = len(cands)
-    acc.chosen = chosen.origin
-    out = chosen.graph
-    if regimes and objective != "speed" and len(graph.outputs) == 1:
-        t = time.perf_counter()
-        reg = infer_regimes(cands, samples, chosen, objective)
-        timings["regimes"] = time.perf_counter() - t
-        if reg is not None:
-            out = reg.graph
-            acc.regimes = reg.describe()
-            acc.chosen = f"regimes of {len(reg.pieces)} candidates"
-    after = measure_accuracy(out, samples)
-    acc.bits_after, acc.max_after = after.mean, after.max
-    cost_before = speed_model.graph_cost(graph)
-    acc.cost_ratio = speed_model.graph_cost(out) / cost_before if cost_before > 0 else 1.0
-    acc.seconds = time.perf_counter() - t0
-    report.seconds = acc.seconds
-    report.nodes_after = len(out)
-    report.cost_before = model.graph_cost(graph)
-    report.cost_after = model.graph_cost(out)
-    report.before, report.after = str(graph), str(out)
-    ranked = sorted(cands, key=lambda c: (c.bits, c.cost))
-    return OptimizeResult(out, report, graph, rules, ieee, [c.graph for c in ranked])
-
-
-def _speed_model(model: Any) -> Any:
-    from dataclasses import replace
-
-    return replace(model, accuracy_ns=0.0)
-
-
 def op_names(graph: Graph) -> set[str]:
     """The ops used by a graph (handy in tests and reports)."""
     return {n.op for n in graph.nodes()}
 
 
 __all__ = ["Samples", "ErrorStats", "Candidate", "AccuracyReport", "AccuracyOptReport",
-           "sample", "measure_accuracy", "local_error", "evaluate", "choose",
-           "optimize_accuracy", "accuracy_rules", "op_names", "OBJECTIVES"]
+           "sample", "measure_accuracy", "local_error", "evaluate", "choose", "op_names",
+           "OBJECTIVES"]

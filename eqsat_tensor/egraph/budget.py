@@ -1,8 +1,8 @@
 """``Budget``: the limits of one saturation run, and the reasons a run stops.
 
 egglog itself bounds a run only through the back-off scheduler; the iteration, e-node and
-time limits are checked by our scheduler between iterations (one iteration may overshoot
-the node limit, so explosive rules stay behind back-off with small match limits).
+time limits are checked by the runner (``egraph.runner``) between rule batches inside an
+iteration, and insertion and extraction check the clock too.
 """
 
 from __future__ import annotations
@@ -13,7 +13,28 @@ SATURATED = "saturated"
 ITERATION_LIMIT = "iteration limit"
 NODE_LIMIT = "node limit"
 TIME_LIMIT = "time limit"
-STOP_REASONS = (SATURATED, ITERATION_LIMIT, NODE_LIMIT, TIME_LIMIT)
+EXTRACTION_TIME_LIMIT = "extraction time limit"
+EXTRACTION_FAILED = "extraction failed"
+STOP_REASONS = (SATURATED, ITERATION_LIMIT, NODE_LIMIT, TIME_LIMIT, EXTRACTION_TIME_LIMIT,
+                EXTRACTION_FAILED)
+
+
+class StopReason:
+    """Why a run stopped (egg's vocabulary); the values are the strings above, which is
+    what ``Report.stop_reason`` holds. The extraction reasons mean the input graph (folded)
+    was returned: the e-graph's best graph could not be extracted in time, or at all."""
+
+    SATURATED = SATURATED
+    ITERATION_LIMIT = ITERATION_LIMIT
+    NODE_LIMIT = NODE_LIMIT
+    TIME_LIMIT = TIME_LIMIT
+    EXTRACTION_TIME_LIMIT = EXTRACTION_TIME_LIMIT
+    EXTRACTION_FAILED = EXTRACTION_FAILED
+
+
+class OutOfTime(Exception):
+    """Raised inside the pipeline (insertion, extraction) when the time budget is spent;
+    the optimizer catches it and returns the best graph it has."""
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ side is a bare variable or leaves variables unbound). Each compiled rule is name
 from __future__ import annotations
 
 import functools
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,7 +79,10 @@ class CompiledRules:
 
 
 def _float(v: float) -> str:
-    text = repr(float(v))
+    v = float(v)
+    if v != v:
+        return "NaN"  # egglog's spelling; inf and -inf are spelled as Python does
+    text = repr(v)
     return text if any(c in text for c in ".en") else text + ".0"
 
 
@@ -346,3 +350,24 @@ def compile_rules(rules: RuleSet, ieee: str = "finite") -> CompiledRules:
             for egg_name, text in parts:
                 out.rules.append(CompiledRule(egg_name, rule, phase, ruleset, text))
     return out
+
+
+_CACHE: dict[Any, CompiledRules] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def compiled_rules(rules: RuleSet, ieee: str) -> tuple[Any, CompiledRules]:
+    """``compile_rules(rules, ieee)``, cached per (rule set, ieee mode); returns the cache
+    key (which also names the engine's cached egglog program) and the compiled rules."""
+    try:
+        key: Any = (rules, ieee)
+        hash(key)
+    except TypeError:
+        key = (id(rules), ieee)
+    with _CACHE_LOCK:
+        got = _CACHE.get(key)
+        if got is None:
+            if len(_CACHE) > 32:
+                _CACHE.clear()
+            got = _CACHE[key] = compile_rules(rules, ieee)
+    return key, got

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import tempfile
 import threading
+import time
 from typing import Any
 
 from egglog import bindings as b
@@ -19,15 +20,37 @@ from ..ir import Graph
 from . import analyses, bridge
 from .analyses import types as types_analysis
 from .bridge import SPAN, row_commands
+from .budget import OutOfTime
 from .compiler import PHASES, CompiledRules
 from .schema import CTOR_TO_OP, datatype_decl
 
 ANALYSIS = analyses.RULESET
 LEAF_CTORS = {"Input", "Const", "ArrayConst"}
+# Rules per egglog ruleset ("batch"): an iteration runs a phase's batches one at a time,
+# and the runner checks time and e-graph size between them, so one iteration cannot
+# overshoot the budget by more than one batch's work.
+BATCH_RULES = 24
 
 
 def _rulesets() -> list[str]:
     return [ANALYSIS] + [rs for p in PHASES for rs in (p, f"{p}-x")]
+
+
+def batched(compiled: CompiledRules) -> tuple[list[str], dict[str, list[str]]]:
+    """The compiled rules' texts re-homed into batch rulesets of at most ``BATCH_RULES``
+    rules (``canonicalize_b0``, ...), and the batch names of each phase ruleset, in order."""
+    texts: list[str] = []
+    batches: dict[str, list[str]] = {}
+    count: dict[str, int] = {}
+    for c in compiled.rules:
+        k = count.get(c.ruleset, 0)
+        count[c.ruleset] = k + 1
+        name = f"{c.ruleset}_b{k // BATCH_RULES}"
+        names = batches.setdefault(c.ruleset, [])
+        if not names or names[-1] != name:
+            names.append(name)
+        texts.append(c.text.replace(f":ruleset {c.ruleset} :name", f":ruleset {name} :name", 1))
+    return texts, batches
 
 
 def program_chunks(compiled: CompiledRules, extra_rulesets: dict[str, list[str]] | None = None
@@ -36,8 +59,10 @@ def program_chunks(compiled: CompiledRules, extra_rulesets: dict[str, list[str]]
     chunks = [datatype_decl(), analyses.declarations()]
     chunks += [c for c in bridge.declarations().split("\n") if c]
     chunks += [f"(ruleset {rs})" for rs in _rulesets()]
+    texts, batches = batched(compiled)
+    chunks += [f"(ruleset {b})" for names in batches.values() for b in names]
     chunks += [r for r in analyses.rules(ANALYSIS).split("\n") if r]
-    chunks += [c.text for c in compiled.rules]
+    chunks += texts
     for rs, texts in (extra_rulesets or {}).items():
         chunks.append(f"(ruleset {rs})")
         chunks += texts
@@ -89,24 +114,26 @@ def _cached(key: Any, compiled: CompiledRules) -> _Cached:
     return entry
 
 
-def _step_command(egraph: Any, phase: str, match_limit: int, ban_length: int,
-                  bounded: bool, expansive: bool) -> Any:
-    """One iteration: the phase's rules once, its expansive rules under egglog's back-off
-    scheduler, then the analyses to saturation. ``bounded`` puts the plain rules under
-    back-off too (5x the match limit): it costs ~25 ms per iteration for ~200 rules, so
-    the scheduler switches to it only once the e-graph starts to explode."""
-    plain = f"(run-with bp {phase})" if bounded else f"(run {phase})"
-    explosive = f"(run-with bo {phase}-x)" if expansive else ""
-    text = (f"(run-schedule (seq (let-scheduler bo (back-off :match-limit {match_limit} "
-            f":ban-length {ban_length})) (let-scheduler bp (back-off :match-limit "
-            f"{5 * match_limit} :ban-length {ban_length})) {plain} {explosive} "
-            f"(saturate (run {ANALYSIS}))))")
+def _run_command(egraph: Any, rulesets: list[str], match_limit: int, ban_length: int,
+                 backoff: bool) -> Any:
+    """One run of ``rulesets`` (one iteration each), under egglog's back-off scheduler
+    (``match_limit`` matches per rule, banned for ``ban_length`` iterations past it) if
+    ``backoff``."""
+    if backoff:
+        runs = " ".join(f"(run-with bo {rs})" for rs in rulesets)
+        text = (f"(run-schedule (seq (let-scheduler bo (back-off :match-limit {match_limit} "
+                f":ban-length {ban_length})) {runs}))")
+    else:
+        text = "(run-schedule (seq " + " ".join(f"(run {rs})" for rs in rulesets) + "))"
     (cmd,) = egraph.parse_program(text)
     return cmd
 
 
-def _run_chunked(egraph: Any, cmds: list[Any], chunk: int = 64) -> None:
+def _run_chunked(egraph: Any, cmds: list[Any], chunk: int = 64,
+                 deadline: float | None = None) -> None:
     for i in range(0, len(cmds), chunk):
+        if deadline is not None and time.perf_counter() > deadline:
+            raise OutOfTime("inserting the graph took the whole time budget")
         egraph.run_program(*cmds[i:i + chunk])
 
 
@@ -122,7 +149,8 @@ class Session:
             self.egraph = self._entry.egraph
         else:  # a nested optimization in this thread holds it: a private e-graph
             self.egraph = new_egraph(program_chunks(compiled))
-        self._steps: dict[str, Any] = {}
+        self._steps: dict[Any, Any] = {}
+        self._batches = batched(compiled)[1]
         self.index: dict[int, int] = {}
         self._pushed = False
 
@@ -148,8 +176,10 @@ class Session:
             finally:
                 self._entry.lock.release()
 
-    def insert(self, graph: Graph, extra_attrs: dict[str, set], ieee: str = "finite") -> None:
-        """Insert ``graph`` and the type tables for its types.
+    def insert(self, graph: Graph, extra_attrs: dict[str, set], ieee: str = "finite",
+               deadline: float | None = None) -> None:
+        """Insert ``graph`` and the type tables for its types; raises ``OutOfTime`` if the
+        clock passes ``deadline`` (``time.perf_counter()``) between command chunks.
 
         Type-table rows are facts about interned types, true in every e-graph, so on the
         cached program they are added below the ``(push)`` and kept for later calls."""
@@ -164,24 +194,49 @@ class Session:
             _run_chunked(self.egraph, row_commands(rows))
         with tempfile.TemporaryDirectory(prefix="eqsat-insert-") as tmp:
             cmds, self.index = bridge.insertion(graph, analyses.seed_facts(graph, ieee), tmp)
-            _run_chunked(self.egraph, cmds)
+            _run_chunked(self.egraph, cmds, deadline=deadline)
 
     def run_analysis(self) -> None:
         """Saturate the analyses."""
         text = f"(run-schedule (saturate (run {ANALYSIS})))"
         self.egraph.run_program(*self.egraph.parse_program(text))
 
-    def step(self, phase: str, match_limit: int, ban_length: int,
-             bounded: bool = False, expansive: bool = True) -> dict[str, int]:
-        """One iteration of ``phase`` (its expansive rules too if ``expansive``); returns
-        egglog's match counts per rule name."""
-        key = f"{phase}/{match_limit}/{ban_length}/{bounded}/{expansive}"
+    def batches(self, phase: str, expansive: bool = True) -> list[str]:
+        """The egglog rulesets one iteration of ``phase`` runs, in order: its plain rule
+        batches, then (if ``expansive``) its expansive ones."""
+        out = list(self._batches.get(phase, []))
+        if expansive:
+            out += [f"x:{b}" for b in self._batches.get(f"{phase}-x", [])]
+        return out
+
+    def run_batch(self, batch: str, match_limit: int, ban_length: int,
+                  bounded: bool = False) -> dict[str, int]:
+        """Run one batch once (see ``batches``); expansive batches (``x:`` prefix) always
+        run under back-off with ``match_limit``, plain ones under back-off with 5x that
+        only if ``bounded``. Returns egglog's match counts per rule name."""
+        expansive = batch.startswith("x:")
+        name = batch[2:] if expansive else batch
+        backoff = expansive or bounded
+        limit = match_limit if expansive else 5 * match_limit
+        key = (name, limit, ban_length, backoff)
         cmd = self._steps.get(key)
         if cmd is None:
-            cmd = self._steps[key] = _step_command(self.egraph, phase, match_limit, ban_length,
-                                                   bounded, expansive)
+            cmd = self._steps[key] = _run_command(self.egraph, [name], limit, ban_length,
+                                                  backoff)
         (out,) = self.egraph.run_program(cmd)
         return dict(out.report.num_matches_per_rule)
+
+    def step(self, phase: str, match_limit: int, ban_length: int,
+             bounded: bool = False, expansive: bool = True) -> dict[str, int]:
+        """One whole iteration of ``phase`` (every batch, then the analyses); returns
+        egglog's match counts per rule name. The runner uses ``run_batch`` instead, to
+        check its budget between batches."""
+        counts: dict[str, int] = {}
+        for batch in self.batches(phase, expansive):
+            for k, v in self.run_batch(batch, match_limit, ban_length, bounded).items():
+                counts[k] = counts.get(k, 0) + v
+        self.run_analysis()
+        return counts
 
     def size(self) -> int:
         """Number of e-nodes of the tensor sort (constructors only, no tables)."""

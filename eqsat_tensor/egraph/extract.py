@@ -25,15 +25,27 @@ from __future__ import annotations
 
 import heapq
 import math
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..cost import CostModel
 from ..ir import OPS, ArrayValue
 from .analyses.types import result_type
+from .budget import OutOfTime
 from .schema import CTOR_TO_OP, INTERN, decode_attr, type_id, type_value
 
 EXTRACTOR_NAME = "eqsat-tensor DAG extractor (Knuth order, amortised sharing, exact DAG cost)"
+# E-nodes handled between two looks at the clock.
+CLOCK_EVERY = 2048
+
+
+class ExtractionError(LookupError):
+    """No acyclic, well-typed selection exists for e-class ``cls``."""
+
+    def __init__(self, message: str, cls: int) -> None:
+        super().__init__(message)
+        self.cls = cls
 
 
 @dataclass
@@ -131,8 +143,11 @@ class Extractor:
 
     name = EXTRACTOR_NAME
 
-    def __init__(self, snap: Snapshot, model: CostModel) -> None:
+    def __init__(self, snap: Snapshot, model: CostModel, deadline: float | None = None) -> None:
+        """Extract over ``snap``; raises ``OutOfTime`` if the clock passes ``deadline``
+        (``time.perf_counter()``) before the selection is known."""
         self.snap, self.model = snap, model
+        self.deadline = deadline
         self._memo: dict[tuple, float] = {}
         self._valid = self._typecheck()
         self.best: dict[int, int] = {}
@@ -143,7 +158,9 @@ class Extractor:
     def _typecheck(self) -> list[bool]:
         snap, memo = self.snap, {}
         valid = []
-        for n in snap.nodes:
+        for k, n in enumerate(snap.nodes):
+            if k % CLOCK_EVERY == 0:
+                self._clock()
             want = snap.class_type.get(n.cls)
             if OPS[n.op].kind == "leaf":
                 valid.append(want is not None and _leaf_type(n, snap) == want)
@@ -196,7 +213,11 @@ class Extractor:
                 c = self.node_cost[i] = self.own_cost(i)
                 heapq.heappush(heap, (c, i, n.cls))
         share = {c: max(1, len(p)) for c, p in parent_classes.items()}
+        popped = 0
         while heap:
+            popped += 1
+            if popped % CLOCK_EVERY == 0:
+                self._clock()
             c, i, cls = heapq.heappop(heap)
             if cls in self.best:
                 continue
@@ -209,6 +230,10 @@ class Extractor:
                     self.node_cost[p] = total
                     heapq.heappush(heap, (total, p, snap.nodes[p].cls))
 
+    def _clock(self) -> None:
+        if self.deadline is not None and time.perf_counter() > self.deadline:
+            raise OutOfTime("extraction ran past the time budget")
+
     def select(self, roots: list[int], root_choice: dict[int, int] | None = None) -> Selection:
         """The selection for ``roots`` (optionally forcing e-node choices for some classes),
         with its exact DAG cost. Raises ``LookupError`` if a root has no valid e-node."""
@@ -219,7 +244,7 @@ class Extractor:
         total = 0.0
         for r in roots:
             if r not in choice:
-                raise LookupError("no well-typed e-node for an output e-class")
+                raise ExtractionError("no well-typed e-node for an output e-class", r)
             stack = [(r, False)]
             while stack:
                 cls, expanded = stack.pop()
@@ -231,7 +256,7 @@ class Extractor:
                     order.append(node)
                     continue
                 if state.get(cls) == 1:
-                    raise LookupError("the selection is cyclic")
+                    raise ExtractionError("the selection is cyclic", cls)
                 state[cls] = 1
                 stack.append((cls, True))
                 for ch in node.children:

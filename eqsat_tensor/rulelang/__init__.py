@@ -50,14 +50,27 @@ def _is_path(item: PathOrText) -> bool:
     return item.strip().endswith(".rules") or os.path.isfile(item)
 
 
+def _decode(data: bytes, source: str) -> str:
+    """UTF-8 text of a rule file; anything else is a RuleError at the first bad byte."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise RuleError(f"not UTF-8 text (byte 0x{data[exc.start]:02x}); rule files are "
+                        "UTF-8", source=source, line=line, col=col) from None
+
+
 def _load_one(item: PathOrText, name: str | None, seen: RuleSet | None) -> RuleSet:
+    if isinstance(item, (bytes, bytearray)):
+        item = _decode(bytes(item), f"<{name or 'user'}>")
     if not isinstance(item, (str, os.PathLike)):
         raise TypeError(f"load_rules expects a path or rule text, got {type(item).__name__}")
     if _is_path(item):
         path = Path(item)
         if not path.is_file():
             raise FileNotFoundError(f"rule file not found: {path}")
-        text = path.read_text(encoding="utf-8")
+        text = _decode(path.read_bytes(), str(path))
         return parse_rules(text, source=str(path), ruleset=name or path.stem, seen=seen)
     label = name or "user"
     return parse_rules(item, source=f"<{label}>", ruleset=label, seen=seen)

@@ -32,7 +32,7 @@ GUARD_KINDS = ("nonzero", "positive", "nonnegative", "negative", "nonpositive", 
 #   expansive  - assoc/comm-like rules that grow the e-graph; run under back-off
 #   strict     - also sound for inf, nan and signed zeros (runs under ieee="strict")
 #   stability  - the right side is more accurate; checked against an mpmath oracle
-RULE_TAGS = ("expansive", "strict", "stability")
+RULE_TAGS = ("expansive", "strict", "stability", "fast")
 
 
 @dataclass(frozen=True)

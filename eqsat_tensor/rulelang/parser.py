@@ -37,6 +37,7 @@ Columns in errors are 1-based, like editors show them.
 from __future__ import annotations
 
 import ast
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -72,6 +73,14 @@ _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.
            ast.MatMult: "matmul"}
 _PY_OPS = {ast.FloorDiv: "//", ast.Mod: "%", ast.BitAnd: "&", ast.BitOr: "|",
            ast.BitXor: "^", ast.LShift: "<<", ast.RShift: ">>"}
+# Named float constants (``x * inf``, ``maximum(x, -inf)``): never pattern variables.
+NAMED_CONSTANTS = {"inf": math.inf, "nan": math.nan}
+# Input limits: a longer line, or an expression nested deeper (brackets, operator chains
+# such as a 10,000-term sum), is a RuleError at its position rather than a recursion or
+# memory failure of the parser.
+MAX_LINE_CHARS = 100_000
+MAX_DEPTH = 200
+_MAX_ATTR_INT = 2**31 - 1
 _RULE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _VJP_RESERVED = ("g", "out")
@@ -207,6 +216,8 @@ class _Converter:
                                 "stand for tensors", node)
             return Const(number)
         if isinstance(node, ast.Name):
+            if node.id in NAMED_CONSTANTS:
+                return Const(NAMED_CONSTANTS[node.id])
             return self.variable(node, "tensor")
         if isinstance(node, ast.Attribute):
             if node.attr == "T":
@@ -224,15 +235,27 @@ class _Converter:
         raise self.fail(f"unsupported syntax ({type(node).__name__}) in a rule expression",
                         node)
 
-    @staticmethod
-    def number(node: ast.expr) -> float | None:
+    def number(self, node: ast.expr) -> float | None:
+        """The float value of a numeric literal or named constant (None otherwise); a
+        literal that overflows float64 (``1e999``, a 400-digit integer) is an error."""
+        if isinstance(node, ast.Name) and node.id in NAMED_CONSTANTS:
+            return NAMED_CONSTANTS[node.id]
         if (isinstance(node, ast.Constant) and isinstance(node.value, (int, float))
                 and not isinstance(node.value, bool)):
-            return float(node.value)
+            try:
+                value = float(node.value)
+            except OverflowError:
+                value = math.inf
+            if not math.isfinite(value):
+                raise self.fail("numeric literal overflows float64 (write inf for infinity)",
+                                node)
+            return value
         return None
 
     def variable(self, node: ast.Name, role: str) -> Var:
         name = node.id
+        if name in NAMED_CONSTANTS:
+            raise self.fail(f"'{name}' is a constant, not a pattern variable", node)
         if name in OPS:
             raise self.fail(f"'{name}' is an op; call it as {name}(...)", node)
         if not name[0].islower() and name[0] != "_":
@@ -290,6 +313,9 @@ class _Converter:
         if isinstance(node, ast.Name):
             return self.variable(node, "attr")
         if isinstance(node, ast.Constant):
+            if type(node.value) is int and abs(node.value) > _MAX_ATTR_INT:
+                raise self.fail(f"integer attribute out of range (|value| <= {_MAX_ATTR_INT})",
+                                node)
             if node.value is None or isinstance(node.value, (bool, int, str)):
                 return node.value
             raise self.fail(f"attribute values are variables, ints, bools, None, strings "
@@ -384,7 +410,25 @@ def _parse_expr(line: _Line, start: int, end: int, what: str) -> tuple[ast.expr,
             offset = len(segment)  # CPython reports some errors at offset 0
         raise line.error(f"syntax error in {what}: {e.msg}",
                          base + min(offset, len(segment))) from None
+    except (RecursionError, MemoryError):
+        raise line.error(f"{what} is nested too deeply (more than {MAX_DEPTH} levels)",
+                         base) from None
+    except ValueError as e:  # e.g. a NUL character
+        raise line.error(f"syntax error in {what}: {e}", base) from None
+    _check_depth(line, tree.body, segment, base, what)
     return tree.body, segment, base
+
+
+def _check_depth(line: _Line, root: ast.expr, segment: str, base: int, what: str) -> None:
+    """Iteratively measure the nesting of ``root``: the converters recurse over it."""
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            col = base + _char_col(segment, getattr(node, "col_offset", 0))
+            raise line.error(f"{what} is nested too deeply (more than {MAX_DEPTH} levels)",
+                             col)
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
 
 
 # --------------------------------------------------------------------------- declarations
@@ -409,6 +453,10 @@ class _FileParser:
         pending: list[str] = []  # comment lines above the next declaration
         for lineno, raw in enumerate(self.text.splitlines(), start=1):
             line = _Line(self.source, lineno, raw.rstrip("\r"))
+            if len(line.text) > MAX_LINE_CHARS:
+                raise RuleError(f"line too long ({len(line.text)} characters, at most "
+                                f"{MAX_LINE_CHARS})", source=self.source, line=lineno,
+                                col=MAX_LINE_CHARS + 1)
             body = _strip_comment(line.text)
             comment = line.text[len(body):].lstrip("#").strip()
             if not body.strip():

@@ -1,0 +1,153 @@
+"""The accuracy optimizer behind ``et.optimize(g, precondition=..., objective=...)``.
+
+``optimize_accuracy`` saturates the e-graph with the default rules plus
+``rules/accuracy.rules`` (``egraph.pipeline``, the same runner as ``et.optimize``),
+extracts several candidate graphs (``accuracy.candidates``), measures each on the samples
+(``accuracy.measure``), picks one by ``objective`` and, where no candidate is accurate
+over the whole range, combines candidates in regimes (``accuracy.regimes``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from ..cost import load_cost_model
+from ..egraph.budget import Budget
+from ..egraph.result import OptimizationError, OptimizeResult
+from ..ir import Graph, Node
+from .candidates import enumerate_candidates
+from .measure import (
+    DEFAULT_SAMPLES,
+    OBJECTIVES,
+    AccuracyOptReport,
+    AccuracyReport,
+    Candidate,
+    Precondition,
+    choose,
+    measure_accuracy,
+    pin_inputs,
+    sample,
+)
+from .regimes import infer_regimes
+
+__all__ = ["optimize_accuracy", "accuracy_rules"]
+
+
+def accuracy_rules() -> Any:
+    """The default rules plus ``rules/accuracy.rules``, as one ``RuleSet``."""
+    from ..rulelang import DEFAULT_RULE_FILES, default_rules
+
+    return default_rules(*DEFAULT_RULE_FILES, "accuracy")
+
+
+def _graph_of(obj: Any) -> Graph:
+    """A Graph from a Graph, a Node, or an object holding one in ``.node`` (a Tensor),
+    or a list of those."""
+    if isinstance(obj, Graph):
+        return obj
+    items = obj if isinstance(obj, (list, tuple)) else [obj]
+    nodes = []
+    for item in items:
+        node = item if isinstance(item, Node) else getattr(item, "node", None)
+        if not isinstance(node, Node):
+            raise TypeError(f"expected a Graph, Tensor or Node, got {type(item).__name__}")
+        nodes.append(node)
+    return Graph(nodes)
+
+
+def optimize_accuracy(graph: Any, precondition: Precondition | None = None,
+                      objective: str = "accuracy", *, rules: Any = None,
+                      budget: Any = None, ieee: str = "finite", cost_model: Any = None,
+                      n_samples: int = DEFAULT_SAMPLES, seed: int = 0,
+                      condition: Callable[[dict[str, np.ndarray]], np.ndarray] | None = None,
+                      regimes: bool = True, fallback: bool = True) -> Any:
+    """Accuracy-driven optimization (what ``et.optimize(g, precondition=..., objective=...)``
+    runs). Returns an ``OptimizeResult`` whose ``report`` is an ``AccuracyOptReport`` and
+    whose ``candidates`` are the measured candidate graphs, best first.
+
+    The precondition bounds are assumed to hold: they are also given to the e-graph's
+    interval analysis, so guarded rules (``if b > 0``) may fire where the box proves them.
+    """
+    graph = _graph_of(graph)
+    if objective not in OBJECTIVES:
+        raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
+    if ieee not in ("finite", "strict"):
+        raise ValueError(f"ieee must be 'finite' or 'strict', got {ieee!r}")
+    t0 = time.perf_counter()
+    rules = rules if rules is not None else accuracy_rules()
+    budget = budget or Budget(iters=12, seconds=1.0, nodes=10_000)
+    model = cost_model or load_cost_model()
+    speed_model = _speed_model(model)
+    acc = AccuracyReport(objective=objective)
+    report = AccuracyOptReport(nodes_before=len(graph), cost_model=model.describe(),
+                               accuracy=acc)
+    timings = acc.timings
+    t = time.perf_counter()
+    samples = sample(graph, precondition, n_samples, seed, condition)
+    acc.precondition, acc.samples = samples.precondition, samples.n
+    timings["sample"] = time.perf_counter() - t
+    before = measure_accuracy(graph, samples)
+    acc.bits_before, acc.max_before = before.mean, before.max
+    graphs: list[tuple[Graph, str]] = [(graph, "input")]
+    pinned = pin_inputs(graph, samples.precondition)
+    if pinned is not None:
+        graphs.append((pinned, "pinned inputs, exact constants"))
+    try:
+        t = time.perf_counter()
+        found = enumerate_candidates(graph, rules, budget, ieee, model, samples,
+                                     report=report)
+        graphs += found
+        timings["candidates"] = time.perf_counter() - t
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # egglog panics are BaseExceptions
+        if not fallback:
+            raise OptimizationError(f"accuracy optimizer failed: {type(exc).__name__}: "
+                                    f"{exc}") from exc
+        report.fallback = True
+        report.notes.append(f"e-graph candidates failed ({type(exc).__name__}: {exc}); "
+                            "measured the input only")
+    t = time.perf_counter()
+    cands: list[Candidate] = []
+    seen: set[str] = set()
+    for g, origin in graphs:
+        fp = g.fingerprint()
+        if fp in seen:
+            continue
+        seen.add(fp)
+        cands.append(Candidate(g, origin, before if origin == "input" else
+                               measure_accuracy(g, samples), speed_model.graph_cost(g)))
+    timings["measure"] = time.perf_counter() - t
+    chosen = choose(cands, objective)
+    acc.candidates = len(cands)
+    acc.chosen = chosen.origin
+    out = chosen.graph
+    if regimes and objective != "speed" and len(graph.outputs) == 1:
+        t = time.perf_counter()
+        reg = infer_regimes(cands, samples, chosen, objective)
+        timings["regimes"] = time.perf_counter() - t
+        if reg is not None:
+            out = reg.graph
+            acc.regimes = reg.describe()
+            acc.chosen = f"regimes of {len(reg.pieces)} candidates"
+    after = measure_accuracy(out, samples)
+    acc.bits_after, acc.max_after = after.mean, after.max
+    cost_before = speed_model.graph_cost(graph)
+    acc.cost_ratio = speed_model.graph_cost(out) / cost_before if cost_before > 0 else 1.0
+    acc.seconds = time.perf_counter() - t0
+    report.seconds = acc.seconds
+    report.nodes_after = len(out)
+    report.cost_before = model.graph_cost(graph)
+    report.cost_after = model.graph_cost(out)
+    report.before, report.after = str(graph), str(out)
+    ranked = sorted(cands, key=lambda c: (c.bits, c.cost))
+    return OptimizeResult(out, report, graph, rules, ieee, [c.graph for c in ranked])
+
+
+def _speed_model(model: Any) -> Any:
+    return replace(model, accuracy_ns=0.0)

@@ -1,0 +1,41 @@
+"""``OptimizeResult`` and ``OptimizationError``: what an optimization returns, shared by
+``et.optimize`` and the accuracy search (so neither imports the other's private names)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import EqsatError
+from ..ir import Graph
+from ..report import Report
+from ..rulelang.ast import RuleSet
+
+
+class OptimizationError(EqsatError, RuntimeError):
+    """The optimizer failed internally (raised only with ``fallback=False``)."""
+
+
+@dataclass
+class OptimizeResult:
+    """The optimized ``graph`` (same inputs, in the same order, as the original), the
+    ``report``, and ``explain()``: the rewrite steps from the input to the output."""
+
+    graph: Graph
+    report: Report
+    original: Graph
+    rules: RuleSet = field(repr=False, default_factory=lambda: RuleSet("none"))
+    ieee: str = "finite"
+    candidates: list[Graph] = field(default_factory=list, repr=False)
+    _explanation: Any = field(default=None, repr=False)
+
+    def explain(self) -> Any:
+        """The chain of rules turning the input into the output, as before/after steps
+        (reconstructed by replaying the fired rules one at a time; egglog records no
+        proofs). ``str()`` of the result prints the steps."""
+        if self._explanation is None:
+            from .explain import explain
+
+            self._explanation = explain(self.original, self.graph, self.rules, self.ieee,
+                                        self.report.rules_fired)
+        return self._explanation
