@@ -75,9 +75,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(module.run(args) or 0)
-    except EqsatError as exc:  # user errors: a clear message, no traceback
-        print(f"error: {exc}", file=sys.stderr)
+    except (EqsatError, OSError) as exc:  # user errors: one clear line, no traceback
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
         return 2
+
+
+def _one_line(exc: BaseException, limit: int = 500) -> str:
+    """The first line of an error message, at most ``limit`` characters."""
+    lines = str(exc).splitlines()
+    text = lines[0] if lines else type(exc).__name__
+    return text if len(text) <= limit else text[:limit] + " ..."
 
 
 if __name__ == "__main__":

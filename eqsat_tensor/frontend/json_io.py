@@ -28,7 +28,9 @@ Schema (format ``"eqsat-tensor-graph"``, version 1; full description with an exa
   An array constant is ``{"array": {"dtype": ..., "shape": [...], "base64": ...}}`` with
   the little-endian C-order bytes; hand-written files may give ``"values"`` (a flat list
   of numbers or the special-float objects above) instead of ``"base64"``.
-* Loading rebuilds every node through ``ir.apply`` and checks that the declared shape and
+* Loading first validates the document against the JSON Schema of ``json_schema``
+  (strict types, bounded numbers; errors name the JSON path, ``$.nodes[3].attrs``), then
+  rebuilds every node through ``ir.apply`` and checks that the declared shape and
   dtype equal the inferred ones. Any problem raises ``GraphFormatError`` naming the node
   index and op; malformed JSON names the line and column.
 
@@ -320,7 +322,11 @@ def _node(k: int, raw: Any, nodes: list[Node]) -> Node:
 
 
 def graph_from_json(doc: Any, source: str = "<json>") -> Graph:
-    """Validate a parsed JSON document and rebuild its (hash-consed) Graph."""
+    """Validate a parsed JSON document (against ``json_schema.schema()``, then the ops'
+    shape and dtype rules) and rebuild its (hash-consed) Graph."""
+    from .json_schema import validate
+
+    validate(doc, source)
     if not isinstance(doc, dict):
         raise GraphFormatError(f"{source}: the top level must be an object")
     if doc.get("format") != FORMAT:
@@ -363,18 +369,26 @@ def graph_from_json(doc: Any, source: str = "<json>") -> Graph:
 def loads(text: str | bytes, source: str = "<string>") -> Graph:
     """Parse and validate JSON text; returns the Graph (``GraphFormatError`` if invalid)."""
     try:
-        doc = json.loads(text, parse_constant=_reject_constant)
+        doc = json.loads(text, parse_constant=_reject_constant, parse_int=_parse_int)
     except json.JSONDecodeError as exc:
         raise GraphFormatError(f"{source}:{exc.lineno}:{exc.colno}: malformed JSON: "
                                f"{exc.msg}") from None
     except UnicodeDecodeError as exc:
         raise GraphFormatError(f"{source}: not UTF-8 text ({exc.reason} at byte "
                                f"{exc.start})") from None
-    except RecursionError:
+    except (RecursionError, MemoryError):
         raise GraphFormatError(f"{source}: JSON nested too deeply") from None
+    except ValueError as exc:  # e.g. Python's limit on digits of an integer
+        raise GraphFormatError(f"{source}: {exc}") from None
     except _Bad as exc:
         raise GraphFormatError(f"{source}: {exc}") from None
     return graph_from_json(doc, source)
+
+
+def _parse_int(text: str) -> Any:
+    """Integers as ints; one too long for any field becomes inf, which the schema rejects
+    at its JSON path (as it does a float literal like 1e999)."""
+    return int(text) if len(text) <= 400 else math.inf
 
 
 def _reject_constant(name: str) -> Any:
