@@ -145,7 +145,14 @@ def _decode_float(v: Any, what: str) -> float:
     if isinstance(v, bool):
         raise _Bad(f"{what}: expected a number, got {json.dumps(v)}")
     if isinstance(v, (int, float)):
-        return float(v)
+        try:
+            f = float(v)
+        except OverflowError:
+            f = math.inf
+        if not math.isfinite(f):
+            raise _Bad(f"{what}: the number overflows float64; write {{\"float\": \"inf\"}} "
+                       "for infinity")
+        return f
     if isinstance(v, dict) and set(v) == {"float"}:
         special = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf, "-0.0": -0.0}
         if v["float"] in special:
@@ -324,9 +331,8 @@ def _node(k: int, raw: Any, nodes: list[Node]) -> Node:
 def graph_from_json(doc: Any, source: str = "<json>") -> Graph:
     """Validate a parsed JSON document (against ``json_schema.schema()``, then the ops'
     shape and dtype rules) and rebuild its (hash-consed) Graph."""
-    from .json_schema import validate
+    from .json_schema import NodeChecker, check_document
 
-    validate(doc, source)
     if not isinstance(doc, dict):
         raise GraphFormatError(f"{source}: the top level must be an object")
     if doc.get("format") != FORMAT:
@@ -339,14 +345,20 @@ def graph_from_json(doc: Any, source: str = "<json>") -> Graph:
     for key in ("nodes", "inputs", "outputs"):
         if not isinstance(doc.get(key), list):
             raise GraphFormatError(f"{source}: {key!r} must be a list")
+    check_document(doc, source)  # the JSON Schema: strict types, bounded numbers
+    checker = NodeChecker()
     nodes: list[Node] = []
     for k, raw in enumerate(doc["nodes"]):
+        op = raw.get("op") if isinstance(raw, dict) else None
+        where = f"{source}: node {k}" + (f" ({op})" if isinstance(op, str) else "")
         try:
             nodes.append(_node(k, raw, nodes))
         except _Bad as exc:
-            op = raw.get("op") if isinstance(raw, dict) else None
-            raise GraphFormatError(f"{source}: node {k}" + (f" ({op})" if isinstance(op, str)
-                                   else "") + f": {exc}") from None
+            path = checker.error(k, raw)
+            raise GraphFormatError(f"{where}: {exc}" + (f" [{path}]" if path else "")) from None
+        path = checker.error(k, raw)
+        if path:
+            raise GraphFormatError(f"{where}: {path}")
     picked = {}
     for key in ("inputs", "outputs"):
         idx = doc[key]

@@ -148,34 +148,59 @@ def _first(validator: Any, doc: Any) -> Any:
     return best_match(validator.iter_errors(doc))
 
 
-def validate(doc: Any, source: str = "<json>") -> None:
-    """Check ``doc`` against ``schema()``; ``GraphFormatError`` names the JSON path of the
-    first error and what is wrong there."""
-    top, per_op = _validators()
+def check_document(doc: Any, source: str = "<json>") -> None:
+    """Check ``doc`` against ``schema()`` except the nodes' contents (``node_error``);
+    ``GraphFormatError`` names the JSON path of the first error."""
+    top, _ = _validators()
     err = _first(top, doc)
     if err is not None:
         raise GraphFormatError(f"{source}: {_path('$', err)}: {err.message}")
-    seen: set[str] = set()  # nodes that differ only in their input indices validate once
-    for k, node in enumerate(doc["nodes"]):
+
+
+class NodeChecker:
+    """Checks nodes against their op's schema; nodes that differ only in their input
+    indices are validated once."""
+
+    def __init__(self) -> None:
+        self.per_op = _validators()[1]
+        self.seen: set[str] = set()
+
+    def error(self, k: int, node: Any) -> str | None:
+        """``"$.nodes[k].attrs.axis: <what is wrong>"`` for node ``k``, or None if valid
+        (or if its op is unknown, which the loader reports itself)."""
         op = node.get("op") if isinstance(node, dict) else None
-        v = per_op.get(op) if isinstance(op, str) else None
+        v = self.per_op.get(op) if isinstance(op, str) else None
         if v is None:
-            what = f"unknown op {op!r}" if isinstance(op, str) else \
-                "a node must be an object with an 'op' naming an op"
-            raise GraphFormatError(f"{source}: $.nodes[{k}]: {what}")
+            return None if isinstance(op, str) else \
+                f"$.nodes[{k}]: a node must be an object with an 'op' naming an op"
         inputs = node.get("inputs")
         key = None
         if isinstance(inputs, list) and all(type(i) is int and i >= 0 for i in inputs):
             try:
                 key = json.dumps([len(inputs), {f: x for f, x in node.items() if f != "inputs"}],
-                                 sort_keys=True, allow_nan=True)
+                                 sort_keys=True)
             except (TypeError, ValueError):
                 key = None
-            if key in seen:
-                continue
+            if key in self.seen:
+                return None
         err = _first(v, node)
         if err is not None:
-            raise GraphFormatError(f"{source}: {_path(f'$.nodes[{k}]', err)} ({op}): "
-                                   f"{err.message}")
+            return f"{_path(f'$.nodes[{k}]', err)}: {err.message}"
         if key is not None:
-            seen.add(key)
+            self.seen.add(key)
+        return None
+
+
+def validate(doc: Any, source: str = "<json>") -> None:
+    """Check ``doc`` against ``schema()``; ``GraphFormatError`` names the node (``node 3
+    (sum)``), the JSON path of the first error and what is wrong there."""
+    check_document(doc, source)
+    checker = NodeChecker()
+    for k, node in enumerate(doc["nodes"]):
+        msg = checker.error(k, node)
+        if msg is None and isinstance(node, dict) and node.get("op") not in checker.per_op:
+            msg = f"$.nodes[{k}]: unknown op {node.get('op')!r}"
+        if msg is not None:
+            op = node.get("op") if isinstance(node, dict) else None
+            raise GraphFormatError(f"{source}: node {k}" + (f" ({op})" if isinstance(op, str)
+                                   else "") + f": {msg}")
