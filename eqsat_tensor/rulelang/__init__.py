@@ -82,17 +82,17 @@ def _combine(sets: Sequence[RuleSet], name: str) -> RuleSet:
     return RuleSet(name, rules, vjps, tuple(f for s in sets for f in s.files))
 
 
-def load_rules(path_or_text: PathOrText | Sequence[PathOrText], *,
+def load_rules(path_or_text: PathOrText | bytes | Sequence[PathOrText], *,
                name: str | None = None) -> RuleSet:
     """Parse rules from a file, from rule text, or from several files loaded together.
 
     ``path_or_text`` is a ``pathlib.Path``, a ``str`` path to an existing file, rule text
-    (``"rule my-rule: x * 1 => x"``), or a list of those. Each rule's ``ruleset`` is the
+    (``"rule my-rule: x * 1 => x"``, or UTF-8 ``bytes``), or a list of those. Each rule's ``ruleset`` is the
     file stem, or ``name`` when given (``"user"`` for text). Rule names must be unique
     across everything loaded in one call. Raises ``RuleError`` (file:line:col, the line and
     a caret) for a malformed rule and ``FileNotFoundError`` for a missing file. Nothing is
     registered globally, so loading the same rules twice is fine."""
-    if isinstance(path_or_text, (str, os.PathLike)):
+    if isinstance(path_or_text, (str, os.PathLike, bytes, bytearray)):
         return _load_one(path_or_text, name, None)
     sets: list[RuleSet] = []
     for item in path_or_text:
