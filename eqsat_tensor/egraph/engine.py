@@ -212,12 +212,12 @@ class Session:
     def run_batch(self, batch: str, match_limit: int, ban_length: int,
                   bounded: bool = False) -> dict[str, int]:
         """Run one batch once (see ``batches``); expansive batches (``x:`` prefix) always
-        run under back-off with ``match_limit``, plain ones under back-off with 5x that
-        only if ``bounded``. Returns egglog's match counts per rule name."""
+        run under back-off with ``match_limit`` matches per rule, plain ones only if
+        ``bounded``. Returns egglog's match counts per rule name."""
         expansive = batch.startswith("x:")
         name = batch[2:] if expansive else batch
         backoff = expansive or bounded
-        limit = match_limit if expansive else 5 * match_limit
+        limit = match_limit
         key = (name, limit, ban_length, backoff)
         cmd = self._steps.get(key)
         if cmd is None:
@@ -233,7 +233,8 @@ class Session:
         check its budget between batches."""
         counts: dict[str, int] = {}
         for batch in self.batches(phase, expansive):
-            for k, v in self.run_batch(batch, match_limit, ban_length, bounded).items():
+            limit = match_limit if batch.startswith("x:") else 5 * match_limit
+            for k, v in self.run_batch(batch, limit, ban_length, bounded).items():
                 counts[k] = counts.get(k, 0) + v
         self.run_analysis()
         return counts

@@ -171,6 +171,9 @@ def from_fpcore(text: str | list, source: str = "<fpcore>",
         if isinstance(a, list):
             raise UnsupportedOperation(f"{source}:{where(a)}: array argument {to_text(a)} is "
                                        "not supported (scalar arguments only)")
+        if not isinstance(a, Sym):
+            raise GraphFormatError(f"{source}:{where(form)}: FPCore argument {to_text(a)} is "
+                                   "not a name")
         names.append(a.name)
         env[a.name] = input_node(_identifier(a.name), (), dtype)
     builder = _Builder(dtype, source)

@@ -87,11 +87,12 @@ def load_rules(path_or_text: PathOrText | bytes | Sequence[PathOrText], *,
     """Parse rules from a file, from rule text, or from several files loaded together.
 
     ``path_or_text`` is a ``pathlib.Path``, a ``str`` path to an existing file, rule text
-    (``"rule my-rule: x * 1 => x"``, or UTF-8 ``bytes``), or a list of those. Each rule's ``ruleset`` is the
-    file stem, or ``name`` when given (``"user"`` for text). Rule names must be unique
-    across everything loaded in one call. Raises ``RuleError`` (file:line:col, the line and
-    a caret) for a malformed rule and ``FileNotFoundError`` for a missing file. Nothing is
-    registered globally, so loading the same rules twice is fine."""
+    (``"rule my-rule: x * 1 => x"``, or UTF-8 ``bytes``), or a list of those. Each
+    rule's ``ruleset`` is the file stem, or ``name`` when given (``"user"`` for text).
+    Rule names must be unique across everything loaded in one call. Raises ``RuleError``
+    (file:line:col, the line and a caret) for a malformed rule or text that is not UTF-8,
+    and ``FileNotFoundError`` for a missing file. Nothing is registered globally, so
+    loading the same rules twice is fine."""
     if isinstance(path_or_text, (str, os.PathLike, bytes, bytearray)):
         return _load_one(path_or_text, name, None)
     sets: list[RuleSet] = []
