@@ -32,9 +32,9 @@ from .egraph.budget import (
 from .egraph.extract import EXTRACTOR_NAME, ExtractionError, Extractor, Selection
 from .egraph.fold import fold_constants
 from .egraph.pipeline import Saturated, saturate
-from .egraph.result import OptimizationError, OptimizeResult
+from .egraph.result import OptimizationError, OptimizeResult, graph_of
 from .errors import RuleError
-from .ir import Graph, Node
+from .ir import Graph
 from .report import Report
 from .rulelang.ast import RuleSet
 
@@ -48,16 +48,6 @@ PIPELINE_FOLD_RATIO = 12.0
 # leaving the rest of ``1.5 x seconds + 0.5`` to rebuild the graph and write the report.
 EXTRACT_BY = 1.2
 EXTRACT_SLACK = 0.2
-
-
-def _as_graph(obj: Any) -> Graph:
-    if isinstance(obj, Graph):
-        return obj
-    if isinstance(obj, Node):
-        return Graph(obj)
-    from .frontend.tensor import as_graph
-
-    return as_graph(obj)
 
 
 def optimize(graph_or_tensor: Any, rules: Any = None, budget: Budget | None = None,
@@ -82,7 +72,7 @@ def optimize(graph_or_tensor: Any, rules: Any = None, budget: Budget | None = No
     t0 = time.perf_counter()
     if ieee not in ("finite", "strict"):
         raise ValueError(f"ieee must be 'finite' or 'strict', got {ieee!r}")
-    graph = _as_graph(graph_or_tensor)
+    graph = graph_of(graph_or_tensor)
     if precondition is not None or objective is not None:
         from .accuracy import optimize_accuracy
 

@@ -18,8 +18,8 @@ import numpy as np
 
 from ..cost import load_cost_model
 from ..egraph.budget import Budget
-from ..egraph.result import OptimizationError, OptimizeResult
-from ..ir import Graph, Node
+from ..egraph.result import OptimizationError, OptimizeResult, graph_of
+from ..ir import Graph
 from .candidates import enumerate_candidates
 from .measure import (
     DEFAULT_SAMPLES,
@@ -45,21 +45,6 @@ def accuracy_rules() -> Any:
     return default_rules(*DEFAULT_RULE_FILES, "accuracy")
 
 
-def _graph_of(obj: Any) -> Graph:
-    """A Graph from a Graph, a Node, or an object holding one in ``.node`` (a Tensor),
-    or a list of those."""
-    if isinstance(obj, Graph):
-        return obj
-    items = obj if isinstance(obj, (list, tuple)) else [obj]
-    nodes = []
-    for item in items:
-        node = item if isinstance(item, Node) else getattr(item, "node", None)
-        if not isinstance(node, Node):
-            raise TypeError(f"expected a Graph, Tensor or Node, got {type(item).__name__}")
-        nodes.append(node)
-    return Graph(nodes)
-
-
 def optimize_accuracy(graph: Any, precondition: Precondition | None = None,
                       objective: str = "accuracy", *, rules: Any = None,
                       budget: Any = None, ieee: str = "finite", cost_model: Any = None,
@@ -73,7 +58,7 @@ def optimize_accuracy(graph: Any, precondition: Precondition | None = None,
     The precondition bounds are assumed to hold: they are also given to the e-graph's
     interval analysis, so guarded rules (``if b > 0``) may fire where the box proves them.
     """
-    graph = _graph_of(graph)
+    graph = graph_of(graph)
     if objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
     if ieee not in ("finite", "strict"):

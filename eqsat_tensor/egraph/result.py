@@ -1,5 +1,6 @@
 """``OptimizeResult`` and ``OptimizationError``: what an optimization returns, shared by
-``et.optimize`` and the accuracy search (so neither imports the other's private names)."""
+``et.optimize`` and the accuracy search (so neither imports the other's private names),
+and ``graph_of``, the graph of what a caller hands them."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import EqsatError
-from ..ir import Graph
+from ..ir import Graph, Node
 from ..report import Report
 from ..rulelang.ast import RuleSet
 
@@ -39,3 +40,18 @@ class OptimizeResult:
             self._explanation = explain(self.original, self.graph, self.rules, self.ieee,
                                         self.report.rules_fired)
         return self._explanation
+
+
+def graph_of(obj: Any) -> Graph:
+    """A Graph from a Graph, a Node, an object holding a Node in ``.node`` (a frontend
+    ``Tensor``), or a list or tuple of those (several outputs)."""
+    if isinstance(obj, Graph):
+        return obj
+    items = obj if isinstance(obj, (list, tuple)) else [obj]
+    nodes = []
+    for item in items:
+        node = item if isinstance(item, Node) else getattr(item, "node", None)
+        if not isinstance(node, Node):
+            raise TypeError(f"expected a Graph, Tensor or Node, got {type(item).__name__}")
+        nodes.append(node)
+    return Graph(nodes)
