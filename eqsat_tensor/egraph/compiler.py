@@ -39,6 +39,9 @@ from .schema import ctor, tuple_id
 # Rule-file stem -> saturation phase. Other stems (user files) join canonicalization.
 PHASE_OF = {"algebra": "canonicalize", "stability": "stability", "specialize": "specialize"}
 PHASES = ("canonicalize", "stability", "specialize")
+# Shipped rule files, whose rules that grow the e-graph carry the ``expansive`` tag; in
+# any other (user) file such rules are recognised by ``grows``.
+CURATED = frozenset({*PHASE_OF, "accuracy", "gradients"})
 # Attributes whose ``None`` default depends on the operand's rank -> the rank table.
 _RANK_DEFAULT = {"axis": "allaxes", "axes": "revaxes"}
 SIGN_GUARDS = ("nonzero", "positive", "nonnegative", "negative", "nonpositive")
@@ -306,6 +309,36 @@ class _Direction:
         return out
 
 
+def _census(p: Any) -> tuple[dict[str, int], dict[str, int]]:
+    """How often each op and each variable occurs in a pattern."""
+    ops: dict[str, int] = {}
+    names: dict[str, int] = {}
+    stack = [p]
+    while stack:
+        q = stack.pop()
+        if isinstance(q, Var):
+            names[q.name] = names.get(q.name, 0) + 1
+        elif isinstance(q, App):
+            ops[q.op] = ops.get(q.op, 0) + 1
+            stack.extend(q.args)
+    return ops, names
+
+
+def grows(lhs: Any, rhs: Any) -> bool:
+    """True for a rewrite that can grow the e-graph without bound, whatever its tags: one
+    that rearranges the same ops over the same variables (commutativity, associativity),
+    or whose right side uses a variable more often than its left (distributivity,
+    ``x => (x + x) / 2``). Such directions of user rule files run under back-off with
+    match limits, like rules tagged ``expansive``."""
+    if not isinstance(lhs, App) or not isinstance(rhs, App):
+        return False
+    lops, lvars = _census(lhs)
+    rops, rvars = _census(rhs)
+    if lops == rops and lvars == rvars and lhs != rhs:
+        return True
+    return any(n > lvars.get(v, 0) for v, n in rvars.items())
+
+
 def _vars(p: Any) -> set[str]:
     out, stack = set(), [p]
     while stack:
@@ -330,7 +363,6 @@ def compile_rules(rules: RuleSet, ieee: str = "finite") -> CompiledRules:
         if ieee == "strict" and "strict" not in rule.tags:
             continue
         phase = PHASE_OF.get(rule.ruleset, "canonicalize")
-        ruleset = f"{phase}-x" if "expansive" in rule.tags else phase
         directions = [(rule.name, rule.lhs, rule.rhs)]
         if rule.bidirectional:
             if isinstance(rule.rhs, App) and _vars(rule.lhs) <= _vars(rule.rhs):
@@ -339,6 +371,9 @@ def compile_rules(rules: RuleSet, ieee: str = "finite") -> CompiledRules:
                 out.notes.append(f"{rule.name}: reverse direction skipped (its left side would "
                                  "be a bare variable/constant or leave variables unbound)")
         for name, lhs, rhs in directions:
+            expansive = "expansive" in rule.tags or (rule.ruleset not in CURATED
+                                                     and grows(lhs, rhs))
+            ruleset = f"{phase}-x" if expansive else phase
             try:
                 parts = _Direction(rule, lhs, rhs, ieee, out.attr_literals).compile(name, ruleset)
             except Unsupported as exc:
