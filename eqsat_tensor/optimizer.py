@@ -130,7 +130,7 @@ def _optimize(graph: Graph, rules: RuleSet, budget: Budget, ieee: str,
         return folded, [folded]
     try:
         sat = saturate(folded, rules, budget, ieee, schedule=sched, started=started,
-                       fold=False)
+                       fold=False, snapshot_idle=False)
     except OutOfTime as exc:
         report.stop_reason = TIME_LIMIT
         report.notes.append(f"{exc}: returned the input graph with constants folded")

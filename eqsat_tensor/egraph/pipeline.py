@@ -56,9 +56,11 @@ class Saturated:
 
 def saturate(graph: Graph, rules: RuleSet, budget: Budget, ieee: str = "finite", *,
              schedule: Schedule | None = None, started: float | None = None,
-             seed: Seed | None = None, fold: bool = True) -> Saturated:
+             seed: Seed | None = None, fold: bool = True,
+             snapshot_idle: bool = True) -> Saturated:
     """Run the e-graph pipeline on ``graph`` within ``budget`` (counted from ``started``;
-    ``fold=False`` if the caller folded its constants already). Raises
+    ``fold=False`` if the caller folded its constants already; ``snapshot_idle=False``
+    skips the snapshot, leaving ``snap`` empty, when no iteration ran). Raises
     ``budget.OutOfTime`` if inserting the graph alone spends the time budget."""
     started = time.perf_counter() if started is None else started
     timings: dict[str, float] = {}
@@ -80,8 +82,9 @@ def saturate(graph: Graph, rules: RuleSet, budget: Budget, ieee: str = "finite",
         log = Runner(session, schedule or default_schedule(), budget, started, per_node).run()
         timings["saturate"] = sum(log.phase_seconds.values())
         t = time.perf_counter()
-        snap = snapshot(session.egraph)
+        idle = log.iterations == 0 and not snapshot_idle
+        snap = Snapshot() if idle else snapshot(session.egraph)
         index = session.index
     timings["snapshot"] = time.perf_counter() - t
-    roots = [snap.index_class[index[o.uid]] for o in folded.outputs]
+    roots = [] if idle else [snap.index_class[index[o.uid]] for o in folded.outputs]
     return Saturated(folded, compiled, log, snap, roots, timings)
