@@ -187,3 +187,14 @@ def test_cli_exit_code_2_one_line(tmp_path, capsys):
         assert main(argv) == 2
         err = capsys.readouterr().err.strip()
         assert err.startswith("error: ") and len(err.splitlines()) == 1, err
+
+
+def test_user_rules_that_grow_run_under_back_off():
+    from eqsat_tensor.egraph.compiler import compile_rules
+
+    rs = load_rules("rule c: x + y => y + x\nrule a: (x * y) * z <=> x * (y * z)\n"
+                    "rule d: x * (y + z) => x * y + x * z\nrule one: x * 1 => x\n"
+                    "rule n: -(-x) => x")
+    where = {c.name: c.ruleset for c in compile_rules(rs).rules}
+    assert where["c"] == where["a"] == where["a<="] == where["d"] == "canonicalize-x"
+    assert where["one"] == where["n"] == "canonicalize"
