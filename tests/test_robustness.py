@@ -114,6 +114,8 @@ def test_extraction_failure_is_reported_with_the_subgraph(monkeypatch):
     ("rule r: x * y => y if x != inf", "guard"),
     ("rule r: sum(x, axis=99999999999) => x", "out of range"),
     ("rule r: x\x00 * 2 => x", "null"),
+    ("rule r: sum(x, axis='a') => x", "cannot be"),
+    ("rule r: cast(x, dtype='complex') => x", "cannot be"),
 ])
 def test_hostile_rule_text_is_a_rule_error(text, where):
     with pytest.raises(RuleError, match=where) as info:

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import RuleError
-from ..ir import OPS
+from ..ir import DTYPES, OPS
 from .ast import GUARD_KINDS, RULE_TAGS, VJP, App, Const, Guard, Rule, RuleSet, ShapeOf, Var
 
 __all__ = ["parse_rules", "parse_pattern", "REQUIRED_ATTRS", "ATTR_DEFAULTS",
@@ -290,7 +290,7 @@ class _Converter:
         args = tuple(self.tensor(a) for a in node.args[:spec.arity])
         attrs: dict[str, Any] = {}
         for attr_name, value in zip(spec.attrs, node.args[spec.arity:]):
-            attrs[attr_name] = self.attr_value(value)
+            attrs[attr_name] = self.attr_kind(attr_name, value)
         for kw in node.keywords:
             if kw.arg is None:
                 raise self.fail("**kwargs is not allowed in rules", kw)
@@ -300,7 +300,7 @@ class _Converter:
                                 f"{have})", kw)
             if kw.arg in attrs:
                 raise self.fail(f"attribute '{kw.arg}' of '{name}' given twice", kw)
-            attrs[kw.arg] = self.attr_value(kw.value)
+            attrs[kw.arg] = self.attr_kind(kw.arg, kw.value)
         for attr_name, default in ATTR_DEFAULTS.get(name, {}).items():
             attrs.setdefault(attr_name, default)
         for attr_name in REQUIRED_ATTRS.get(name, ()):
@@ -309,6 +309,22 @@ class _Converter:
         return App(name, args, tuple(sorted(attrs.items())))
 
     # -- attribute positions
+    def attr_kind(self, name: str, node: ast.expr) -> Any:
+        """``attr_value`` checked against what attribute ``name`` holds: axes are ints,
+        tuples of ints or None; ``keepdims`` a bool; ``shape`` a tuple of ints; ``dtype``
+        a dtype name (a variable or a VJP helper fits any of them)."""
+        value = self.attr_value(node)
+        if isinstance(value, (Var, ShapeOf, App)):
+            return value
+        ok = {"axis": lambda v: v is None or type(v) is int or isinstance(v, tuple),
+              "axes": lambda v: v is None or isinstance(v, tuple),
+              "keepdims": lambda v: isinstance(v, bool),
+              "shape": lambda v: isinstance(v, tuple),
+              "dtype": lambda v: isinstance(v, str) and v in DTYPES}.get(name)
+        if ok is not None and not ok(value):
+            raise self.fail(f"attribute '{name}' cannot be {value!r}", node)
+        return value
+
     def attr_value(self, node: ast.expr) -> Any:
         if isinstance(node, ast.Name):
             return self.variable(node, "attr")
