@@ -200,3 +200,15 @@ def test_user_rules_that_grow_run_under_back_off():
     where = {c.name: c.ruleset for c in compile_rules(rs).rules}
     assert where["c"] == where["a"] == where["a<="] == where["d"] == "canonicalize-x"
     assert where["one"] == where["n"] == "canonicalize"
+
+
+@pytest.mark.parametrize("text", [
+    "(FPCore (x) " + "(+ 1 " * 3000 + "x" + ")" * 3000 + ")",
+    "(FPCore (x) " + "(" * 3000 + ")" * 3000 + ")",
+    "(FPCore (0) x)",
+])
+def test_hostile_fpcore_is_a_graph_format_error(text):
+    from eqsat_tensor.interop.fpcore import from_fpcore
+
+    with pytest.raises(GraphFormatError):
+        from_fpcore(text)

@@ -102,7 +102,10 @@ class FPCoreInfo:
 
 def parse_fpcores(text: str, source: str = "<fpcore>") -> list[list]:
     """The ``(FPCore ...)`` forms of a file, as S-expressions."""
-    forms = read_all(text, source)
+    try:
+        forms = read_all(text, source)
+    except RecursionError:
+        raise GraphFormatError(f"{source}: expression nested too deeply") from None
     for f in forms:
         if not (isinstance(f, list) and f and f[0] == Sym("FPCore")):
             raise GraphFormatError(f"{source}:{where(f)}: expected (FPCore ...), got "
@@ -131,7 +134,16 @@ def from_fpcore(text: str | list, source: str = "<fpcore>",
     """Import one FPCore (text or an already-read form): ``(graph, info)``.
 
     When the text holds several FPCores, ``select`` picks one by position or by its
-    ``:name`` (or FPCore 2 identifier)."""
+    ``:name`` (or FPCore 2 identifier). Expressions nested too deeply for the reader and
+    builder (which recurse) are a ``GraphFormatError``."""
+    try:
+        return _from_fpcore(text, source, select)
+    except RecursionError:
+        raise GraphFormatError(f"{source}: expression nested too deeply") from None
+
+
+def _from_fpcore(text: str | list, source: str,
+                 select: int | str | None) -> tuple[Graph, FPCoreInfo]:
     if isinstance(text, str):
         forms = parse_fpcores(text, source)
         if select is not None:
