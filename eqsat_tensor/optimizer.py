@@ -185,7 +185,8 @@ def _extract(sat: Saturated, model: CostModel, original: Graph, k: int,
     graphs = []
     for sel in sels:
         g = fold_constants(selection_to_graph([(n.cls, n.op, list(n.children), n.attrs)
-                                               for n in sel.order], sel.roots, original))
+                                               for n in sel.order], sel.roots, original,
+                                              deadline))
         bad = _signature_mismatch(original, g)
         if bad is None:
             graphs.append(g)

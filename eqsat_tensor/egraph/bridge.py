@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -163,13 +164,19 @@ def build_node(op: str, children: list[Node], attrs: dict[str, Any],
 
 
 def selection_to_graph(order: Sequence[tuple[Any, str, list[Any], dict[str, Any]]],
-                       roots: Sequence[Any], original: Graph) -> Graph:
+                       roots: Sequence[Any], original: Graph,
+                       deadline: float | None = None) -> Graph:
     """Rebuild a Graph from extracted e-nodes given in dependency order as
     ``(eclass, op, child eclasses, decoded attrs)``; ``roots`` are the output classes.
-    The result keeps ``original.inputs`` (order and unused inputs included)."""
+    The result keeps ``original.inputs`` (order and unused inputs included). Raises
+    ``budget.OutOfTime`` if the clock passes ``deadline`` (``time.perf_counter()``)."""
     by_name = {n.name: n for n in original.inputs}
     built: dict[Any, Node] = {}
-    for cls, op, children, attrs in order:
+    for k, (cls, op, children, attrs) in enumerate(order):
+        if deadline is not None and k % 4096 == 4095 and time.perf_counter() > deadline:
+            from .budget import OutOfTime
+
+            raise OutOfTime("rebuilding the extracted graph ran past the time budget")
         built[cls] = build_node(op, [built[c] for c in children], attrs, by_name)
     outs = [built[r] for r in roots]
     return Graph(outs, original.inputs)

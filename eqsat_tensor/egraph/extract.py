@@ -246,7 +246,11 @@ class Extractor:
             if r not in choice:
                 raise ExtractionError("no well-typed e-node for an output e-class", r)
             stack = [(r, False)]
+            steps = 0
             while stack:
+                steps += 1
+                if steps % CLOCK_EVERY == 0:
+                    self._clock()
                 cls, expanded = stack.pop()
                 if state.get(cls) == 2:
                     continue
