@@ -23,9 +23,9 @@ from .runner import RunLog, Runner
 from .schedule import Schedule, default_schedule
 
 Seed = Callable[[Session, Graph], None]
-# Measured on random DAGs of 10k-50k nodes: extracting an e-node takes 2-3x the time
+# Measured on random DAGs of 10k-50k nodes: extracting an e-node takes 1-3x the time
 # inserting a graph node took.
-EXTRACT_VS_INSERT = 3.0
+EXTRACT_VS_INSERT = 2.0
 
 
 @dataclass
