@@ -25,7 +25,7 @@ from .schedule import Schedule, default_schedule
 Seed = Callable[[Session, Graph], None]
 # Measured on random DAGs of 10k-50k nodes: extracting an e-node takes 1-3x the time
 # inserting a graph node took.
-EXTRACT_VS_INSERT = 2.0
+EXTRACT_VS_INSERT = 1.5
 
 
 @dataclass
