@@ -51,6 +51,8 @@ class GradFunction(JitFunction):
     argument signature like ``@et.jit``. ``optimized_graph(*args)`` is the joint graph that
     runs; ``trace(*args)`` the joint graph before optimization."""
 
+    _auto_static = False  # every argument is a graph input (argnums index them)
+
     def __init__(self, fn: Callable, argnums: Argnums = 0, *, with_value: bool = False,
                  rules: Any = None, vjp_rules: Any = None, **options: Any) -> None:
         super().__init__(fn, rules=rules, **options)

@@ -1,14 +1,18 @@
-"""The builder API: ``et.tensor``, ``et.constant`` and one function per op.
+"""The builder API: ``et.tensor``, ``et.constant`` and one function per op or composite.
 
 Every function accepts Tensors, Python scalars and array-likes, converts the non-Tensor
-operands to constants with NumPy's own promotion rules (Python scalars are "weak": they
-take the dtype of the Tensor beside them), and returns a Tensor. The NumPy tracer calls
-these same functions, so builder and tracer produce identical graphs.
+operands to constants with NumPy 2's promotion rules (Python scalars are "weak": they take
+the dtype of the Tensor beside them, so ``float32 * 2.0`` stays float32), and returns a
+Tensor. The NumPy tracer (``numpy_dispatch``) calls these same functions, so builder and
+tracer produce identical graphs. Functions below the op table (``fmax``, ``sign``,
+``einsum``, ``norm``, ...) are compositions of IR ops chosen to match NumPy on NaN, +-inf
+and +-0; what cannot be expressed with the IR's ops raises ``UnsupportedOperation``.
 """
 
 from __future__ import annotations
 
 import builtins
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,8 +27,8 @@ from ..ir import (
     fmt_shape,
     input_node,
     normalize_axis,
-    user_location,
 )
+from .location import unsupported, user_location
 from .tensor import Tensor
 
 # -- operand conversion ---------------------------------------------------------------------
@@ -34,42 +38,83 @@ def _np_dtype(node: Node) -> np.dtype:
     return np.dtype(node.dtype)
 
 
+def _is_python_scalar(value: Any) -> bool:
+    return type(value) in (int, float, bool)
+
+
 def to_node(value: Any, like: Node | None = None) -> Node:
     """Node for ``value``: Tensors as they are; scalars and arrays as constants whose dtype
-    follows NumPy's promotion against ``like`` (the other operand)."""
+    follows NumPy 2's promotion against ``like`` (the other operand): Python scalars are
+    weak (they take a float ``like``'s dtype), NumPy scalars and arrays are strong."""
     if isinstance(value, Tensor):
         return value.node
     if isinstance(value, Node):
         return value
-    if isinstance(value, (list, tuple)) and builtins.any(isinstance(v, Tensor) for v in value):
-        raise UnsupportedOperation("a list of traced values cannot become an array constant "
-                                   "(np.stack/np.concatenate are not supported)")
+    if isinstance(value, (list, tuple)) and _holds_tensor(value):
+        raise unsupported("building an array from a list of traced values",
+                          "np.stack / np.concatenate / np.array of traced values need a join "
+                          "op the IR does not have yet")
     arr = np.asarray(value)
     if arr.dtype == np.bool_ and (like is None or like.dtype == "bool"):
         return constant_node(arr, "bool")
     if arr.dtype.kind not in "biuf":
         raise DTypeError(f"cannot use a value of dtype {arr.dtype} in a graph (at "
                          f"{user_location()})")
+    weak = _is_python_scalar(value)
     if like is not None and like.dtype in FLOAT_DTYPES:
-        dt = np.result_type(_np_dtype(like), value if arr.ndim == 0 and not isinstance(
-            value, np.ndarray) else arr)
+        dt = np.result_type(_np_dtype(like), value if weak else arr)
     else:
-        dt = np.result_type(value if arr.ndim == 0 and not isinstance(value, np.ndarray) else arr,
+        dt = np.result_type(value if weak else arr,
                             np.float32 if arr.dtype == np.float32 else np.float64)
     name = dt.name if dt.name in FLOAT_DTYPES else "float64"
     return constant_node(arr, name)
 
 
+def _holds_tensor(value: Any) -> bool:
+    if isinstance(value, Tensor):
+        return True
+    if isinstance(value, (list, tuple)):
+        return builtins.any(_holds_tensor(v) for v in value)
+    return False
+
+
 def _operands(*values: Any) -> list[Node]:
-    """Convert operands; constants are typed against the first Tensor operand."""
-    like = next((v.node for v in values if isinstance(v, Tensor)), None)
+    """Convert operands; constants are typed against the first float Tensor operand."""
+    nodes = [v.node if isinstance(v, Tensor) else v for v in values]
+    like = next((n for n in nodes if isinstance(n, Node) and n.dtype in FLOAT_DTYPES), None)
     if like is None:
-        like = next((v for v in values if isinstance(v, Node)), None)
+        like = next((n for n in nodes if isinstance(n, Node)), None)
     return [to_node(v, like) for v in values]
 
 
 def _wrap(node: Node) -> Tensor:
     return Tensor(node)
+
+
+def _concrete(shape: Sequence[Any], what: str) -> tuple[int, ...]:
+    if not builtins.all(isinstance(d, int) for d in shape):
+        raise unsupported(what, f"it needs concrete dims, not the symbolic shape "
+                                f"{fmt_shape(tuple(shape))}")
+    return tuple(shape)
+
+
+def static_int(value: Any, what: str) -> int:
+    """``value`` as a Python int, or an error saying it must be static (not traced)."""
+    if isinstance(value, Tensor):
+        raise unsupported(f"{what} given as a traced value",
+                          "it must be a Python int; pass that argument with "
+                          "et.jit(..., static_argnames=...)")
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{what} must be an int, got {value!r}")
+    return int(value)
+
+
+def _axis(axis: Any, ndim: int, op: str) -> tuple[int, ...]:
+    if isinstance(axis, Tensor) or (isinstance(axis, (tuple, list))
+                                    and builtins.any(isinstance(a, Tensor) for a in axis)):
+        raise unsupported(f"{op}(axis=<traced value>)", "the axis must be a Python int or "
+                          "tuple; pass that argument with et.jit(..., static_argnames=...)")
+    return normalize_axis(axis, ndim, op)
 
 
 # -- leaves -----------------------------------------------------------------------------------
@@ -122,10 +167,30 @@ add, subtract, multiply = _binary("add"), _binary("sub"), _binary("mul")
 divide, power = _binary("div"), _binary("pow")
 maximum, minimum = _binary("maximum"), _binary("minimum")
 hypot, logaddexp, arctan2 = _binary("hypot"), _binary("logaddexp"), _binary("arctan2")
-less, less_equal = _binary("less"), _binary("less_equal")
-greater, greater_equal = _binary("greater"), _binary("greater_equal")
-equal, not_equal = _binary("equal"), _binary("not_equal")
 sub, mul, div = subtract, multiply, divide
+
+
+def _compare(op: str):
+    def fn(x: Any, y: Any) -> Tensor:
+        a, b = _operands(x, y)
+        if (a.dtype == "bool") != (b.dtype == "bool"):  # bool vs number: compare as numbers
+            a, b = _as_float(a, b.dtype), _as_float(b, a.dtype)
+        return _wrap(apply(op, a, b))
+
+    fn.__name__ = op
+    fn.__doc__ = f"Elementwise ``{op}`` (bool result) with NumPy broadcasting."
+    return fn
+
+
+less, less_equal = _compare("less"), _compare("less_equal")
+greater, greater_equal = _compare("greater"), _compare("greater_equal")
+equal, not_equal = _compare("equal"), _compare("not_equal")
+
+
+def _as_float(node: Node, other: str = "float64") -> Node:
+    if node.dtype != "bool":
+        return node
+    return apply("cast", node, dtype=other if other in FLOAT_DTYPES else "float64")
 
 
 def where(cond: Any, x: Any, y: Any) -> Tensor:
@@ -134,20 +199,24 @@ def where(cond: Any, x: Any, y: Any) -> Tensor:
     a, b = _operands(x, y)
     if c.dtype != "bool":
         c = apply("not_equal", c, to_node(0.0, c))
-    return _wrap(apply("where", c, a, b))
+    if a.dtype == "bool" and b.dtype == "bool":  # a bool select: (c and a) or (not c and b)
+        return logical_or(logical_and(c, a), logical_and(logical_not(c), b))
+    return _wrap(apply("where", c, _as_float(a, b.dtype), _as_float(b, a.dtype)))
 
 
 def cast(x: Any, dtype: Any) -> Tensor:
     """Convert to ``float32``, ``float64`` or ``bool``."""
     name = np.dtype(dtype).name
     if name not in ("float32", "float64", "bool"):
-        raise DTypeError(f"cast: dtype {name} is not supported (at {user_location()})")
+        raise unsupported(f"astype({name})", "eqsat-tensor computes in float32, float64 and "
+                                             "bool")
     node = to_node(x)
     return _wrap(node if node.dtype == name else apply("cast", node, dtype=name))
 
 
 def clip(x: Any, lo: Any, hi: Any) -> Tensor:
-    """``minimum(maximum(x, lo), hi)``; ``None`` skips a bound."""
+    """``minimum(maximum(x, lo), hi)`` like ``np.clip`` (NaN in ``x`` stays NaN); ``None``
+    skips a bound."""
     out = x if isinstance(x, Tensor) else constant(x)
     if lo is not None:
         out = maximum(out, lo)
@@ -156,13 +225,154 @@ def clip(x: Any, lo: Any, hi: Any) -> Tensor:
     return out
 
 
+def isnan(x: Any) -> Tensor:
+    """``x != x``: true exactly for NaN."""
+    return not_equal(x, x)
+
+
+def isinf(x: Any) -> Tensor:
+    """``abs(x) == inf``."""
+    return equal(abs(x), np.inf)
+
+
+def isfinite(x: Any) -> Tensor:
+    """``abs(x) < inf`` (false for NaN and +-inf)."""
+    return less(abs(x), np.inf)
+
+
+def fmax(x: Any, y: Any) -> Tensor:
+    """NaN-ignoring maximum (``np.fmax``): the other operand where one is NaN."""
+    a, b = _operands(x, y)
+    return where(isnan(a), b, where(isnan(b), a, maximum(a, b)))
+
+
+def fmin(x: Any, y: Any) -> Tensor:
+    """NaN-ignoring minimum (``np.fmin``): the other operand where one is NaN."""
+    a, b = _operands(x, y)
+    return where(isnan(a), b, where(isnan(b), a, minimum(a, b)))
+
+
+def sign(x: Any) -> Tensor:
+    """``np.sign``: 1, -1, 0 for +-0 (NumPy returns +0.0) and NaN for NaN."""
+    node = to_node(x)
+    return where(greater(node, 0.0), 1.0,
+                 where(less(node, 0.0), -1.0, where(equal(node, 0.0), 0.0, node)))
+
+
+def heaviside(x: Any, h0: Any) -> Tensor:
+    """``np.heaviside``: 0 below zero, 1 above, ``h0`` at zero, NaN for NaN."""
+    a, h = _operands(x, h0)
+    return where(isnan(a), a, where(less(a, 0.0), 0.0, where(greater(a, 0.0), 1.0, h)))
+
+
+def deg2rad(x: Any) -> Tensor:
+    """Degrees to radians."""
+    return multiply(x, math.pi / 180.0)
+
+
+def rad2deg(x: Any) -> Tensor:
+    """Radians to degrees."""
+    return multiply(x, 180.0 / math.pi)
+
+
+def logical_not(x: Any) -> Tensor:
+    """Elementwise not (nonzero is true)."""
+    return equal(_truth(x), 0.0)
+
+
+def logical_and(x: Any, y: Any) -> Tensor:
+    """Elementwise and (nonzero is true)."""
+    return not_equal(multiply(_truth(x), _truth(y)), 0.0)
+
+
+def logical_or(x: Any, y: Any) -> Tensor:
+    """Elementwise or (nonzero is true)."""
+    return not_equal(add(_truth(x), _truth(y)), 0.0)
+
+
+def logical_xor(x: Any, y: Any) -> Tensor:
+    """Elementwise exclusive or (nonzero is true)."""
+    return not_equal(_truth(x), _truth(y))
+
+
+def _truth(x: Any) -> Node:
+    """1.0 where ``x`` is true (nonzero, NaN included), else 0.0."""
+    node = to_node(x)
+    if node.dtype != "bool":
+        node = apply("not_equal", node, to_node(0.0, node))
+    return apply("cast", node, dtype="float64")
+
+
+def _bool_only(op: str, fn: Any):
+    def bitwise(x: Any, y: Any = None) -> Tensor:
+        nodes = _operands(x) if y is None else _operands(x, y)
+        if builtins.any(n.dtype != "bool" for n in nodes):
+            raise unsupported(f"np.{op} on {'/'.join(n.dtype for n in nodes)} values",
+                              "bitwise ops are supported on bool arrays only")
+        return fn(*nodes)
+
+    bitwise.__name__ = op
+    bitwise.__doc__ = f"``np.{op}`` of bool arrays (integer bit ops are not supported)."
+    return bitwise
+
+
+bitwise_and = _bool_only("bitwise_and", logical_and)
+bitwise_or = _bool_only("bitwise_or", logical_or)
+bitwise_xor = _bool_only("bitwise_xor", logical_xor)
+invert = _bool_only("invert", logical_not)
+
+
+# -- scipy.special compositions ------------------------------------------------------------------
+
+
+def expit(x: Any) -> Tensor:
+    """``scipy.special.expit``: the logistic sigmoid."""
+    return sigmoid(x)
+
+
+def logit(p: Any) -> Tensor:
+    """``scipy.special.logit``: ``log(p / (1 - p))`` as ``log(p) - log1p(-p)``."""
+    return subtract(log(p), log1p(negative(p)))
+
+
+def xlogy(x: Any, y: Any) -> Tensor:
+    """``scipy.special.xlogy``: ``x * log(y)``, 0 where ``x == 0`` and ``y`` is not NaN."""
+    a, b = _operands(x, y)
+    return where(equal(a, 0.0), where(isnan(b), b, 0.0), multiply(a, log(b)))
+
+
+def xlog1py(x: Any, y: Any) -> Tensor:
+    """``scipy.special.xlog1py``: ``x * log1p(y)``, 0 where ``x == 0`` and ``y`` is not NaN."""
+    a, b = _operands(x, y)
+    return where(equal(a, 0.0), where(isnan(b), b, 0.0), multiply(a, log1p(b)))
+
+
+def softmax(x: Any, axis: Any = None) -> Tensor:
+    """``scipy.special.softmax``: ``exp(x - max) / sum(exp(x - max))`` over ``axis``."""
+    node = to_node(x)
+    shifted = exp(subtract(node, max(node, axis=axis, keepdims=True)))
+    return divide(shifted, sum(shifted, axis=axis, keepdims=True))
+
+
+def log_softmax(x: Any, axis: Any = None) -> Tensor:
+    """``scipy.special.log_softmax``: ``x - max - log(sum(exp(x - max)))`` (a non-finite
+    max is replaced by 0, like SciPy)."""
+    node = to_node(x)
+    m = max(node, axis=axis, keepdims=True)
+    m = where(isfinite(m), m, 0.0)
+    tmp = subtract(node, m)
+    return subtract(tmp, log(sum(exp(tmp), axis=axis, keepdims=True)))
+
+
 # -- reductions ---------------------------------------------------------------------------------
 
 
 def _reduction(op: str):
     def fn(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
         node = to_node(x)
-        return _wrap(apply(op, node, axis=normalize_axis(axis, node.ndim, op),
+        if node.dtype == "bool" and op in ("sum", "mean", "prod"):
+            node = apply("cast", node, dtype="float64")
+        return _wrap(apply(op, node, axis=_axis(axis, node.ndim, op),
                            keepdims=bool(keepdims)))
 
     fn.__name__ = op
@@ -174,18 +384,80 @@ sum, mean, max, min = _reduction("sum"), _reduction("mean"), _reduction("max"), 
 prod, logsumexp = _reduction("prod"), _reduction("logsumexp")
 
 
-def var(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
-    """Population variance, ``mean(square(x - mean(x)))`` (NumPy's ``ddof=0``)."""
-    centered = subtract(x, mean(x, axis=axis, keepdims=True))
-    return mean(square(centered), axis=axis, keepdims=keepdims)
+def _count(node: Node, axis: Any, what: str) -> int:
+    axes = _axis(axis, node.ndim, what)
+    return math.prod(_concrete(tuple(node.shape[a] for a in axes), what))
 
 
-def std(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
-    """Population standard deviation, ``sqrt(var(x))``."""
-    return sqrt(var(x, axis=axis, keepdims=keepdims))
+def var(x: Any, axis: Any = None, keepdims: bool = False, ddof: Any = 0) -> Tensor:
+    """Variance ``sum(square(x - mean(x))) / (N - ddof)`` (NumPy's ``ddof``, 0 default)."""
+    node = to_node(x)
+    centered = subtract(node, mean(node, axis=axis, keepdims=True))
+    if not ddof:
+        return mean(square(centered), axis=axis, keepdims=keepdims)
+    n = _count(node, axis, "np.var")
+    ddof = static_int(ddof, "ddof") if not isinstance(ddof, float) else ddof
+    return divide(sum(square(centered), axis=axis, keepdims=keepdims), float(n - ddof))
 
 
-# -- linear algebra and layout ------------------------------------------------------------------
+def std(x: Any, axis: Any = None, keepdims: bool = False, ddof: Any = 0) -> Tensor:
+    """Standard deviation, ``sqrt(var(x, ddof=ddof))``."""
+    return sqrt(var(x, axis=axis, keepdims=keepdims, ddof=ddof))
+
+
+def ptp(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Peak to peak, ``max - min``."""
+    return subtract(max(x, axis=axis, keepdims=keepdims), min(x, axis=axis, keepdims=keepdims))
+
+
+def any(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """True where some element along ``axis`` is nonzero (NaN counts as true)."""
+    return greater(sum(_wrap(_truth(x)), axis=axis, keepdims=keepdims), 0.0)
+
+
+def all(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """True where every element along ``axis`` is nonzero (true for an empty axis)."""
+    return equal(sum(logical_not(x), axis=axis, keepdims=keepdims), 0.0)
+
+
+def count_nonzero(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Number of nonzero elements along ``axis`` (as a float; NumPy returns an int)."""
+    return sum(_wrap(_truth(x)), axis=axis, keepdims=keepdims)
+
+
+def nansum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Sum treating NaN as zero."""
+    node = to_node(x)
+    return sum(where(isnan(node), 0.0, node), axis=axis, keepdims=keepdims)
+
+
+def nanmean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Mean of the non-NaN elements (NaN where there are none, like NumPy)."""
+    node = to_node(x)
+    count = sum(logical_not(isnan(node)), axis=axis, keepdims=keepdims)
+    return divide(nansum(node, axis=axis, keepdims=keepdims), cast(count, node.dtype))
+
+
+def average(x: Any, axis: Any = None, weights: Any = None, keepdims: bool = False) -> Tensor:
+    """``np.average``: the mean, or ``sum(w * x) / sum(w)`` with ``weights`` (1-D weights
+    along a single ``axis``, or weights of the shape of ``x``)."""
+    if weights is None:
+        return mean(x, axis=axis, keepdims=keepdims)
+    a, w = _operands(x, weights)
+    if w.shape != a.shape:
+        if axis is None or w.ndim != 1:
+            raise ShapeError(f"np.average: weights of shape {fmt_shape(w.shape)} differ from "
+                             f"the array's {fmt_shape(a.shape)}; give axis= for 1-D weights "
+                             f"(at {user_location()})")
+        ax = _axis(axis, a.ndim, "np.average")[0]
+        w = reshape(w, tuple(-1 if i == ax else 1 for i in range(a.ndim))).node
+    num = sum(multiply(a, w), axis=axis, keepdims=keepdims)
+    den = sum(broadcast_to(w, a.shape) if w.shape != a.shape else w, axis=axis,
+              keepdims=keepdims)
+    return divide(num, den)
+
+
+# -- linear algebra ---------------------------------------------------------------------------
 
 
 def matmul(a: Any, b: Any) -> Tensor:
@@ -194,14 +466,243 @@ def matmul(a: Any, b: Any) -> Tensor:
 
 
 def dot(a: Any, b: Any) -> Tensor:
-    """``np.dot`` for 1-D and 2-D operands (same as matmul there)."""
+    """``np.dot``: a product with a scalar, ``matmul`` for 1-D/2-D, else the sum over the last
+    axis of ``a`` and the second-to-last of ``b``."""
     na, nb = _operands(a, b)
     if na.ndim == 0 or nb.ndim == 0:
-        return multiply(a, b)
-    if na.ndim > 2 or nb.ndim > 2:
-        raise UnsupportedOperation("dot of arrays with more than 2 dims is not supported; use "
-                                   "matmul")
-    return _wrap(apply("matmul", na, nb))
+        return multiply(na, nb)
+    if na.ndim <= 2 and nb.ndim <= 2:
+        return _wrap(apply("matmul", na, nb))
+    return tensordot(na, nb, axes=([na.ndim - 1], [builtins.max(nb.ndim - 2, 0)]))
+
+
+def vdot(a: Any, b: Any) -> Tensor:
+    """``np.vdot`` for real arrays: the dot product of the flattened operands."""
+    na, nb = _operands(a, b)
+    return matmul(reshape(na, (-1,)), reshape(nb, (-1,)))
+
+
+def inner(a: Any, b: Any) -> Tensor:
+    """``np.inner``: the sum over the last axes of both operands."""
+    na, nb = _operands(a, b)
+    if na.ndim == 0 or nb.ndim == 0:
+        return multiply(na, nb)
+    return tensordot(na, nb, axes=([na.ndim - 1], [nb.ndim - 1]))
+
+
+def outer(a: Any, b: Any) -> Tensor:
+    """``np.outer``: ``a.ravel()[:, None] * b.ravel()[None, :]``."""
+    na, nb = _operands(a, b)
+    return multiply(reshape(na, (-1, 1)), reshape(nb, (1, -1)))
+
+
+def tensordot(a: Any, b: Any, axes: Any = 2) -> Tensor:
+    """``np.tensordot``: contract ``axes`` of ``a`` with those of ``b`` as one matmul of the
+    operands transposed and reshaped to 2-D."""
+    na, nb = _operands(a, b)
+    if isinstance(axes, (int, np.integer)):
+        k = int(axes)
+        ax_a, ax_b = list(range(na.ndim - k, na.ndim)), list(range(k))
+    else:
+        ax_a, ax_b = axes
+        ax_a = [ax_a] if isinstance(ax_a, (int, np.integer)) else list(ax_a)
+        ax_b = [ax_b] if isinstance(ax_b, (int, np.integer)) else list(ax_b)
+    ax_a = [int(i) % builtins.max(na.ndim, 1) for i in ax_a]
+    ax_b = [int(i) % builtins.max(nb.ndim, 1) for i in ax_b]
+    if len(ax_a) != len(ax_b) or builtins.any(na.shape[i] != nb.shape[j]
+                                              for i, j in zip(ax_a, ax_b)):
+        raise ShapeError(f"tensordot: axes {ax_a} of {fmt_shape(na.shape)} and {ax_b} of "
+                         f"{fmt_shape(nb.shape)} differ (at {user_location()})")
+    free_a = [i for i in range(na.ndim) if i not in ax_a]
+    free_b = [i for i in range(nb.ndim) if i not in ax_b]
+    sa = _concrete(na.shape, "np.tensordot")
+    sb = _concrete(nb.shape, "np.tensordot")
+    k = math.prod(sa[i] for i in ax_a)
+    lhs = reshape(transpose(na, free_a + ax_a), (math.prod(sa[i] for i in free_a), k))
+    rhs = reshape(transpose(nb, ax_b + free_b), (k, math.prod(sb[i] for i in free_b)))
+    out = matmul(lhs, rhs)
+    return reshape(out, tuple(sa[i] for i in free_a) + tuple(sb[i] for i in free_b))
+
+
+def _eye_mask(n: int, m: int, k: int) -> Node:
+    return constant_node(np.eye(n, m, k, dtype=bool), "bool")
+
+
+def trace(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
+    """``np.trace``: the sum of the diagonal, as ``sum(where(eye, a, 0))`` over the two axes
+    (exact: off-diagonal inf or NaN does not leak in)."""
+    node = to_node(a)
+    if node.ndim < 2:
+        raise ShapeError(f"np.trace needs at least 2 dims, got shape {fmt_shape(node.shape)} "
+                         f"(at {user_location()})")
+    ax1, ax2 = (int(axis1) % node.ndim, int(axis2) % node.ndim)
+    rest = [i for i in range(node.ndim) if i not in (ax1, ax2)]
+    moved = transpose(node, rest + [ax1, ax2])
+    n, m = _concrete((node.shape[ax1], node.shape[ax2]), "np.trace")
+    picked = where(_eye_mask(n, m, static_int(offset, "np.trace offset")), moved, 0.0)
+    return sum(picked, axis=(-2, -1))
+
+
+def diag(v: Any, k: int = 0) -> Tensor:
+    """``np.diag`` of a 1-D array (``k=0``): the square matrix with ``v`` on its diagonal,
+    as ``where(eye, v[:, None], 0)``. Other diagonals and taking the diagonal of a 2-D
+    array need pad / gather ops the IR does not have yet."""
+    node = to_node(v)
+    if node.ndim != 1:
+        raise unsupported("np.diag of a 2-D array (extracting a diagonal)",
+                          "it needs a gather op the IR does not have yet")
+    if static_int(k, "np.diag k") != 0:
+        raise unsupported(f"np.diag(v, k={k})", "an off-centre diagonal needs a pad op")
+    (n,) = _concrete(node.shape, "np.diag")
+    col = broadcast_to(reshape(node, (n, 1)), (n, n))
+    return where(_eye_mask(n, n, 0), col, 0.0)
+
+
+def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """``np.linalg.norm`` for vector norms (any ``ord`` but NumPy's matrix-only ones) and
+    the matrix norms ``'fro'``, 1, -1, inf, -inf. ``'nuc'`` and 2 need an SVD."""
+    node = to_node(x)
+    if axis is None:
+        axes = tuple(range(node.ndim))
+        if ord is not None and node.ndim > 2:
+            raise ValueError("Improper number of dimensions to norm.")
+        if ord is None:
+            return sqrt(sum(square(node), axis=None, keepdims=keepdims))
+    else:
+        axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    axes = tuple(int(a) % builtins.max(node.ndim, 1) for a in axes)
+    if len(axes) == 1:
+        return _vector_norm(node, ord, axes, keepdims)
+    if len(axes) == 2:
+        return _matrix_norm(node, ord, axes, keepdims)
+    raise ValueError("Improper number of dimensions to norm.")
+
+
+def _vector_norm(node: Node, ord: Any, axes: tuple[int, ...], keepdims: bool) -> Tensor:
+    if ord is None or ord == 2:
+        return sqrt(sum(square(node), axis=axes, keepdims=keepdims))
+    if isinstance(ord, str):
+        raise ValueError(f"Invalid norm order '{ord}' for vectors")
+    if ord == np.inf:
+        return max(abs(node), axis=axes, keepdims=keepdims)
+    if ord == -np.inf:
+        return min(abs(node), axis=axes, keepdims=keepdims)
+    if ord == 0:
+        return cast(count_nonzero(node, axis=axes, keepdims=keepdims), node.dtype)
+    if ord == 1:
+        return sum(abs(node), axis=axes, keepdims=keepdims)
+    p = float(ord)
+    return power(sum(power(abs(node), p), axis=axes, keepdims=keepdims), 1.0 / p)
+
+
+def _matrix_norm(node: Node, ord: Any, axes: tuple[int, ...], keepdims: bool) -> Tensor:
+    row, col = axes
+    if ord is None or ord == "fro":
+        return sqrt(sum(square(node), axis=axes, keepdims=keepdims))
+    if ord in (1, -1, np.inf, -np.inf):
+        # 1: max over columns of the column sums (sum over rows); inf: over rows
+        summed_axis, then_axis = (row, col) if ord in (1, -1) else (col, row)
+        sums = sum(abs(node), axis=summed_axis, keepdims=True)
+        pick = max if ord in (1, np.inf) else min
+        out = pick(sums, axis=then_axis, keepdims=True)
+        return out if keepdims else squeeze(out, axis=axes)
+    raise unsupported(f"np.linalg.norm(ord={ord!r}) of a matrix",
+                      "it needs singular values (an SVD op)")
+
+
+def einsum(subscripts: str, *operands: Any) -> Tensor:
+    """``np.einsum`` for explicit or implicit subscripts without ``...``: operands are
+    combined left to right; a pair that contracts indices becomes one (batched) ``matmul``,
+    otherwise a broadcast multiply; indices used nowhere later are summed first. A repeated
+    index inside one operand (a diagonal) takes the diagonal with an ``eye`` mask."""
+    if not isinstance(subscripts, str):
+        raise unsupported("np.einsum with interleaved (operand, sublist) arguments")
+    spec = subscripts.replace(" ", "")
+    if "." in spec:
+        raise unsupported("np.einsum with '...' (ellipsis) subscripts")
+    lhs, arrow, out = spec.partition("->")
+    terms = lhs.split(",")
+    if len(terms) != len(operands):
+        raise ValueError(f"np.einsum: {len(terms)} subscripts for {len(operands)} operands")
+    if not arrow:  # implicit mode: indices used once, in alphabetical order
+        letters = "".join(terms)
+        out = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    nodes = _operands(*operands)
+    sizes: dict[str, Any] = {}
+    items: list[tuple[Node, str]] = []
+    for term, node in zip(terms, nodes):
+        if len(term) != node.ndim:
+            raise ShapeError(f"np.einsum: subscripts {term!r} for an operand of shape "
+                             f"{fmt_shape(node.shape)} (at {user_location()})")
+        for c, d in zip(term, node.shape):
+            if sizes.setdefault(c, d) != d:
+                raise ShapeError(f"np.einsum: index {c!r} has sizes {sizes[c]} and {d} (at "
+                                 f"{user_location()})")
+        items.append(_einsum_diagonal(node, term))
+    for i, (node, term) in enumerate(items):  # sum indices no other term or output needs
+        later = out + "".join(t for j, (_, t) in enumerate(items) if j != i)
+        items[i] = _einsum_sum(node, term, later)
+    node, term = items[0]
+    for k in range(1, len(items)):
+        keep = out + "".join(t for _, t in items[k + 1:])
+        node, term = _einsum_pair(node, term, *items[k], keep)
+    node, term = _einsum_sum(node, term, out)
+    return transpose(node, [term.index(c) for c in out])
+
+
+def _einsum_diagonal(node: Node, term: str) -> tuple[Node, str]:
+    while len(set(term)) != len(term):
+        c = next(c for c in term if term.count(c) > 1)
+        i, j = term.index(c), term.index(c, term.index(c) + 1)
+        n = _concrete((node.shape[i],), "np.einsum with a repeated index")[0]
+        rest = [k for k in range(node.ndim) if k not in (i, j)]
+        moved = transpose(node, rest + [i, j])
+        picked = sum(where(_eye_mask(n, n, 0), moved, 0.0), axis=-1).node
+        node, term = picked, "".join(term[k] for k in rest) + c
+    return node, term
+
+
+def _einsum_sum(node: Node, term: str, keep: str) -> tuple[Node, str]:
+    drop = tuple(i for i, c in enumerate(term) if c not in keep)
+    if not drop:
+        return node, term
+    return sum(node, axis=drop).node, "".join(c for c in term if c in keep)
+
+
+def _einsum_pair(a: Node, ta: str, b: Node, tb: str, keep: str) -> tuple[Node, str]:
+    contracted = [c for c in ta if c in tb and c not in keep]
+    if not contracted:  # no shared summed index: a broadcast multiply
+        union = ta + "".join(c for c in tb if c not in ta)
+        xa = _einsum_align(a, ta, union)
+        xb = _einsum_align(b, tb, union)
+        return multiply(xa, xb).node, union
+    batch = [c for c in ta if c in tb and c in keep]
+    free_a = [c for c in ta if c not in tb]
+    free_b = [c for c in tb if c not in ta]
+    sizes = dict(zip(ta, a.shape)) | dict(zip(tb, b.shape))
+    dims = {c: _concrete((sizes[c],), "np.einsum")[0] for c in sizes}
+    fa, fb = math.prod(dims[c] for c in free_a), math.prod(dims[c] for c in free_b)
+    k = math.prod(dims[c] for c in contracted)
+    bshape = tuple(dims[c] for c in batch)
+    lhs = reshape(transpose(a, [ta.index(c) for c in batch + free_a + contracted]),
+                  bshape + (fa, k))
+    rhs = reshape(transpose(b, [tb.index(c) for c in batch + contracted + free_b]),
+                  bshape + (k, fb))
+    prod_ = matmul(lhs, rhs)
+    result = reshape(prod_, bshape + tuple(dims[c] for c in free_a + free_b))
+    return result.node, "".join(batch + free_a + free_b)
+
+
+def _einsum_align(node: Node, term: str, union: str) -> Tensor:
+    """``node`` (indexed by ``term``) transposed to ``union``'s order with size-1 axes for
+    the indices it lacks."""
+    order = [c for c in union if c in term]
+    moved = transpose(node, [term.index(c) for c in order])
+    shape = tuple(node.shape[term.index(c)] if c in term else 1 for c in union)
+    return reshape(moved, shape)
+
+
+# -- layout ----------------------------------------------------------------------------------
 
 
 def transpose(x: Any, axes: Sequence[int] | None = None) -> Tensor:
@@ -219,6 +720,37 @@ def transpose(x: Any, axes: Sequence[int] | None = None) -> Tensor:
     return _wrap(apply("transpose", node, axes=perm))
 
 
+def matrix_transpose(x: Any) -> Tensor:
+    """Swap the last two axes (``x.mT``)."""
+    node = to_node(x)
+    if node.ndim < 2:
+        raise ValueError(f"matrix transpose needs at least 2 dims, got shape "
+                         f"{fmt_shape(node.shape)}")
+    return swapaxes(node, -1, -2)
+
+
+def swapaxes(x: Any, axis1: int, axis2: int) -> Tensor:
+    """Exchange two axes."""
+    node = to_node(x)
+    perm = list(range(node.ndim))
+    a, b = int(axis1) % node.ndim, int(axis2) % node.ndim
+    perm[a], perm[b] = perm[b], perm[a]
+    return transpose(node, perm)
+
+
+def moveaxis(x: Any, source: Any, destination: Any) -> Tensor:
+    """Move axes to new positions (``np.moveaxis``)."""
+    node = to_node(x)
+    src = [source] if isinstance(source, (int, np.integer)) else list(source)
+    dst = [destination] if isinstance(destination, (int, np.integer)) else list(destination)
+    src = [int(s) % node.ndim for s in src]
+    dst = [int(d) % node.ndim for d in dst]
+    order = [i for i in range(node.ndim) if i not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return transpose(node, order)
+
+
 def reshape(x: Any, shape: Any) -> Tensor:
     """Reshape; one ``-1`` is allowed when all dims are concrete."""
     node = to_node(x)
@@ -229,8 +761,8 @@ def reshape(x: Any, shape: Any) -> Tensor:
         if new.count(-1) > 1 or not builtins.all(isinstance(d, int) for d in node.shape + new):
             raise ShapeError(f"reshape: cannot infer -1 in {new} from shape "
                              f"{fmt_shape(node.shape)} (at {user_location()})")
-        total = int(np.prod(node.shape)) if node.shape else 1
-        rest = int(np.prod(known)) if known else 1
+        total = math.prod(node.shape)
+        rest = math.prod(known)
         if rest == 0 or total % rest:
             raise ShapeError(f"reshape: cannot reshape {fmt_shape(node.shape)} into {new} "
                              f"(at {user_location()})")
@@ -240,9 +772,27 @@ def reshape(x: Any, shape: Any) -> Tensor:
     return _wrap(apply("reshape", node, shape=new))
 
 
+def ravel(x: Any) -> Tensor:
+    """Flatten to 1-D (C order)."""
+    return reshape(x, (-1,))
+
+
+def atleast_1d(x: Any) -> Tensor:
+    """A 1-D view of a scalar; other arrays unchanged."""
+    node = to_node(x)
+    return reshape(node, (1,)) if node.ndim == 0 else _wrap(node)
+
+
+def atleast_2d(x: Any) -> Tensor:
+    """``np.atleast_2d``: scalars become (1, 1), vectors (1, n)."""
+    node = to_node(x)
+    return reshape(node, (1,) * (2 - node.ndim) + node.shape) if node.ndim < 2 else _wrap(node)
+
+
 def broadcast_to(x: Any, shape: Sequence[int | str]) -> Tensor:
     """Broadcast to ``shape`` (NumPy rules)."""
     node = to_node(x)
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else shape
     shape = tuple(int(d) if isinstance(d, (int, np.integer)) else d for d in shape)
     if shape == node.shape:
         return _wrap(node)
@@ -261,26 +811,58 @@ def squeeze(x: Any, axis: Any = None) -> Tensor:
     """Remove size-1 axes (all of them, or those in ``axis``)."""
     node = to_node(x)
     axes = ([i for i, d in enumerate(node.shape) if d == 1] if axis is None
-            else normalize_axis(axis, node.ndim, "squeeze"))
+            else _axis(axis, node.ndim, "squeeze"))
     if builtins.any(node.shape[a] != 1 for a in axes):
         raise ShapeError(f"squeeze: axis {axis} of shape {fmt_shape(node.shape)} is not 1 "
                          f"(at {user_location()})")
     return reshape(node, tuple(d for i, d in enumerate(node.shape) if i not in axes))
 
 
+def _index_kind(k: Any) -> str | None:
+    """What kind of index ``k`` is when the IR cannot express it yet, else None."""
+    if k is None or k is Ellipsis:
+        return None
+    if isinstance(k, slice):
+        return None if k == slice(None) else f"slicing ({_slice_text(k)})"
+    if isinstance(k, Tensor):
+        if k.node.dtype == "bool":
+            return "boolean-mask indexing (x[mask]: the result has a data-dependent shape)"
+        return "integer-array indexing with a traced index (a gather)"
+    if isinstance(k, (bool, np.bool_)):
+        return "indexing with a bool scalar"
+    if isinstance(k, (int, np.integer)):
+        return f"integer indexing (x[{int(k)}])"
+    arr = np.asarray(k)
+    if arr.dtype == np.bool_:
+        return "boolean-mask indexing (x[mask])"
+    if arr.dtype.kind in "iu":
+        return "integer-array indexing (a gather)"
+    return f"indexing with a {type(k).__name__}"
+
+
+def _slice_text(s: slice) -> str:
+    parts = ["" if v is None else str(v) for v in (s.start, s.stop, s.step)]
+    text = ":".join(parts[:2]) + (f":{parts[2]}" if s.step is not None else "")
+    return f"x[{text}]"
+
+
 def index(x: Any, key: Any) -> Tensor:
-    """Indexing limited to what a static graph of our ops can express: ``None`` (new axis),
-    ``...`` and full slices ``:``."""
+    """Indexing limited to what the IR's ops express today: ``None`` (new axis), ``...`` and
+    full slices ``:``; any other index kind raises ``UnsupportedOperation`` naming it."""
     node = to_node(x)
     key = key if isinstance(key, tuple) else (key,)
-    if builtins.any(k is not None and k is not Ellipsis and k != slice(None) for k in key):
-        raise UnsupportedOperation(f"indexing with {key!r}: only None, ... and full slices are "
-                                   "supported in traced code")
-    if key.count(Ellipsis) > 1:
-        raise UnsupportedOperation("indexing with more than one ...")
+    for k in key:
+        kind = _index_kind(k)
+        if kind is not None:
+            raise unsupported(kind, "only None, ... and full slices ':' are traced so far "
+                                    "(slice and gather ops are not in the IR yet)")
+    if builtins.sum(1 for k in key if k is Ellipsis) > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
     n_real = builtins.sum(1 for k in key if k is not None and k is not Ellipsis)
-    if Ellipsis in key:
-        e = key.index(Ellipsis)
+    if n_real > node.ndim:
+        raise IndexError(f"too many indices for an array of shape {fmt_shape(node.shape)}")
+    if builtins.any(k is Ellipsis for k in key):
+        e = next(i for i, k in enumerate(key) if k is Ellipsis)
         key = key[:e] + (slice(None),) * (node.ndim - n_real) + key[e + 1:]
     else:
         key = key + (slice(None),) * (node.ndim - n_real)
@@ -288,19 +870,22 @@ def index(x: Any, key: Any) -> Tensor:
     return expand_dims(node, new_axes) if new_axes else _wrap(node)
 
 
-def zeros_like(x: Any) -> Tensor:
+def zeros_like(x: Any, dtype: Any = None) -> Tensor:
     """A constant 0 broadcast to the shape of ``x``."""
-    node = to_node(x)
-    return broadcast_to(to_node(0.0, node), node.shape)
+    return full_like(x, 0.0, dtype)
 
 
-def ones_like(x: Any) -> Tensor:
+def ones_like(x: Any, dtype: Any = None) -> Tensor:
     """A constant 1 broadcast to the shape of ``x``."""
-    node = to_node(x)
-    return broadcast_to(to_node(1.0, node), node.shape)
+    return full_like(x, 1.0, dtype)
 
 
-def full_like(x: Any, fill_value: Any) -> Tensor:
+def full_like(x: Any, fill_value: Any, dtype: Any = None) -> Tensor:
     """A constant ``fill_value`` broadcast to the shape of ``x``."""
     node = to_node(x)
-    return broadcast_to(to_node(float(fill_value), node), node.shape)
+    dt = node.dtype if dtype is None else np.dtype(dtype).name
+    if dt not in FLOAT_DTYPES + ("bool",):
+        raise unsupported(f"an array of dtype {dt}", "eqsat-tensor computes in float32, "
+                                                     "float64 and bool")
+    value = bool(fill_value) if dt == "bool" else float(fill_value)
+    return broadcast_to(constant_node(value, dt), node.shape)
