@@ -144,9 +144,20 @@ def _unary(op: str):
     return fn
 
 
+_BOOL_BINARY = {"add": "logical_or", "mul": "logical_and", "maximum": "logical_or",
+                "minimum": "logical_and"}
+
+
 def _binary(op: str):
     def fn(x: Any, y: Any) -> Tensor:
-        return _wrap(apply(op, *_operands(x, y)))
+        a, b = _operands(x, y)
+        if a.dtype == "bool" and b.dtype == "bool":  # NumPy: True + True is True
+            if op in _BOOL_BINARY:
+                return globals()[_BOOL_BINARY[op]](a, b)
+            if op != "div":
+                raise unsupported(f"np.{op} of two bool arrays")
+            a, b = _as_float(a), _as_float(b)
+        return _wrap(apply(op, _as_float(a, b.dtype), _as_float(b, a.dtype)))
 
     fn.__name__ = op
     fn.__doc__ = f"Elementwise ``{op}`` with NumPy broadcasting."
@@ -397,7 +408,8 @@ def var(x: Any, axis: Any = None, keepdims: bool = False, ddof: Any = 0) -> Tens
         return mean(square(centered), axis=axis, keepdims=keepdims)
     n = _count(node, axis, "np.var")
     ddof = static_int(ddof, "ddof") if not isinstance(ddof, float) else ddof
-    return divide(sum(square(centered), axis=axis, keepdims=keepdims), float(n - ddof))
+    return divide(sum(square(centered), axis=axis, keepdims=keepdims),
+                  float(builtins.max(n - ddof, 0)))  # NumPy: 0/0 is NaN for N <= ddof
 
 
 def std(x: Any, axis: Any = None, keepdims: bool = False, ddof: Any = 0) -> Tensor:
