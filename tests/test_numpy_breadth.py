@@ -82,6 +82,9 @@ CASES = [
     ("logit", lambda p: sp.logit(p), lambda r: (_prob(r),), True, True),
     ("xlogy", lambda x, y: sp.xlogy(x, y), lambda r: (_mat(r), _prob(r)), True, True),
     ("xlog1py", lambda x, y: sp.xlog1py(x, y), lambda r: (_mat(r), _prob(r)), True, True),
+    ("rel_entr", lambda x, y: sp.rel_entr(x, y), lambda r: (_prob(r), _prob(r)), True, True),
+    ("kl_div", lambda x, y: sp.kl_div(x, y), lambda r: (_prob(r), _prob(r)), True, True),
+    ("entr", lambda x: sp.entr(x), lambda r: (_prob(r),), True, True),
     ("logsumexp", lambda x: sp.logsumexp(x, axis=1), lambda r: (_mat(r),), True, True),
     ("logsumexp_keepdims", lambda x: sp.logsumexp(x, axis=0, keepdims=True),
      lambda r: (_mat(r),), True, True),
@@ -101,13 +104,13 @@ def _ref(fn, args):
         return fn(*args)
 
 
-def _check(got, want, rtol=1e-9):
+def _check(got, want, rtol=1e-9, atol=1e-12):
     assert type(got) is type(want) or (isinstance(got, np.ndarray)
                                        and isinstance(want, np.ndarray)), (type(got), type(want))
     got, want = np.asarray(got), np.asarray(want)
     assert got.shape == want.shape
     assert got.dtype == want.dtype
-    np.testing.assert_allclose(got, want, rtol=rtol, atol=1e-12, equal_nan=True)
+    np.testing.assert_allclose(got, want, rtol=rtol, atol=atol, equal_nan=True)
 
 
 @pytest.mark.parametrize("name, fn, make, diff, edge", CASES, ids=IDS)
@@ -120,7 +123,8 @@ def test_matches_numpy_on_random_inputs(name, fn, make, diff, edge, backend):
 @pytest.mark.parametrize("name, fn, make, diff, edge", CASES, ids=IDS)
 def test_float32_stays_float32(name, fn, make, diff, edge):
     args = tuple(a.astype(np.float32) for a in make(np.random.default_rng(RNG_SEED)))
-    _check(et.jit(fn, backend="numpy")(*args), _ref(fn, args), rtol=2e-5)
+    # SciPy's float32 loops compute in double; float32 cancellation is ~1e-7 absolute
+    _check(et.jit(fn, backend="numpy")(*args), _ref(fn, args), rtol=2e-5, atol=1e-6)
 
 
 def _edge_inputs(make):

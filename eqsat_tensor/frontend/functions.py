@@ -358,6 +358,26 @@ def xlog1py(x: Any, y: Any) -> Tensor:
     return where(equal(a, 0.0), where(isnan(b), b, 0.0), multiply(a, log1p(b)))
 
 
+def rel_entr(x: Any, y: Any) -> Tensor:
+    """``scipy.special.rel_entr``: ``x log(x / y)`` for ``x, y > 0``, 0 for ``x == 0 <= y``,
+    inf otherwise, NaN where either is NaN."""
+    a, b = _operands(x, y)
+    body = where(logical_and(greater(a, 0.0), greater(b, 0.0)), multiply(a, log(divide(a, b))),
+                 where(logical_and(equal(a, 0.0), greater_equal(b, 0.0)), to_node(0.0, a),
+                       to_node(np.inf, a)))
+    return where(logical_or(isnan(a), isnan(b)), add(a, b), body)
+
+
+def kl_div(x: Any, y: Any) -> Tensor:
+    """``scipy.special.kl_div``: ``x log(x / y) - x + y`` for ``x, y > 0``, ``y`` for
+    ``x == 0 <= y``, inf otherwise, NaN where either is NaN."""
+    a, b = _operands(x, y)
+    body = where(logical_and(greater(a, 0.0), greater(b, 0.0)),
+                 add(subtract(multiply(a, log(divide(a, b))), a), b),
+                 where(logical_and(equal(a, 0.0), greater_equal(b, 0.0)), b, to_node(np.inf, a)))
+    return where(logical_or(isnan(a), isnan(b)), add(a, b), body)
+
+
 def softmax(x: Any, axis: Any = None) -> Tensor:
     """``scipy.special.softmax``: ``exp(x - max) / sum(exp(x - max))`` over ``axis``."""
     node = to_node(x)

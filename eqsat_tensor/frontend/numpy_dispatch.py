@@ -64,6 +64,7 @@ SCIPY_UFUNCS: dict[str, Callable] = {
     "expit": F.expit, "logit": F.logit, "xlogy": F.xlogy, "xlog1py": F.xlog1py,
     "log_expit": _log_expit, "log1p": F.log1p, "expm1": F.expm1, "cbrt": F.cbrt,
     "exp2": F.exp2, "exp10": lambda x: F.power(10.0, x), "entr": _entr,
+    "rel_entr": F.rel_entr, "kl_div": F.kl_div,
 }
 
 
