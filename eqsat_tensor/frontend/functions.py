@@ -855,27 +855,37 @@ def _index_kind(k: Any) -> str | None:
     if k is None or k is Ellipsis:
         return None
     if isinstance(k, slice):
-        return None if k == slice(None) else f"slicing ({_slice_text(k)})"
+        return None if k == slice(None) else "slicing"
     if isinstance(k, Tensor):
         if k.node.dtype == "bool":
-            return "boolean-mask indexing (x[mask]: the result has a data-dependent shape)"
+            return "boolean-mask indexing (the result has a data-dependent shape)"
         return "integer-array indexing with a traced index (a gather)"
     if isinstance(k, (bool, np.bool_)):
         return "indexing with a bool scalar"
     if isinstance(k, (int, np.integer)):
-        return f"integer indexing (x[{int(k)}])"
+        return "integer indexing"
     arr = np.asarray(k)
     if arr.dtype == np.bool_:
-        return "boolean-mask indexing (x[mask])"
+        return "boolean-mask indexing"
     if arr.dtype.kind in "iu":
         return "integer-array indexing (a gather)"
     return f"indexing with a {type(k).__name__}"
 
 
-def _slice_text(s: slice) -> str:
-    parts = ["" if v is None else str(v) for v in (s.start, s.stop, s.step)]
-    text = ":".join(parts[:2]) + (f":{parts[2]}" if s.step is not None else "")
-    return f"x[{text}]"
+def _key_text(key: tuple) -> str:
+    def one(k: Any) -> str:
+        if k is Ellipsis:
+            return "..."
+        if isinstance(k, slice):
+            parts = ["" if v is None else str(v) for v in (k.start, k.stop, k.step)]
+            return ":".join(parts[:2]) + (f":{parts[2]}" if k.step is not None else "")
+        if isinstance(k, Tensor):
+            return "mask" if k.node.dtype == "bool" else "index"
+        if isinstance(k, (list, np.ndarray)):
+            return "array"
+        return repr(k)
+
+    return "x[" + ", ".join(one(k) for k in key) + "]"
 
 
 def index(x: Any, key: Any) -> Tensor:
@@ -886,8 +896,9 @@ def index(x: Any, key: Any) -> Tensor:
     for k in key:
         kind = _index_kind(k)
         if kind is not None:
-            raise unsupported(kind, "only None, ... and full slices ':' are traced so far "
-                                    "(slice and gather ops are not in the IR yet)")
+            raise unsupported(f"{kind} ({_key_text(key)})",
+                              "only None, ... and full slices ':' are traced so far (slice "
+                              "and gather ops are not in the IR yet)")
     if builtins.sum(1 for k in key if k is Ellipsis) > 1:
         raise IndexError("an index can only have a single ellipsis ('...')")
     n_real = builtins.sum(1 for k in key if k is not None and k is not Ellipsis)

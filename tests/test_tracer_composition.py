@@ -1,0 +1,224 @@
+"""The tracing entry: weak Python scalars, static arguments, NumPy-scalar results, jit inside
+jit, jit of grad and grad of jit, SciPy functions rebound by identity, and errors that name
+the NumPy / SciPy function and the user's line."""
+
+from __future__ import annotations
+
+import ast
+import pathlib
+
+import numpy as np
+import pytest
+import scipy.special
+from scipy.special import logsumexp
+
+import eqsat_tensor as et
+from eqsat_tensor.errors import UnsupportedOperation
+
+HERE = pathlib.Path(__file__).name
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_python_float_default_argument_is_weak(backend):
+    def leaky(x, slope=0.01):
+        return np.where(x > 0, x, slope * x)
+
+    x = np.linspace(-1, 1, 5, dtype=np.float32)
+    got = et.jit(leaky, backend=backend)(x)
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, leaky(x))
+    got64 = et.jit(leaky, backend=backend)(x.astype(np.float64), 0.5)
+    assert got64.dtype == np.float64
+    np.testing.assert_array_equal(got64, leaky(x.astype(np.float64), 0.5))
+
+
+def test_weak_float_argument_is_an_input_not_a_constant():
+    f = et.jit(lambda x, s: x * s, backend="numpy")
+    x = np.ones(3, np.float32)
+    np.testing.assert_array_equal(f(x, 2.0), np.full(3, 2.0, np.float32))
+    np.testing.assert_array_equal(f(x, 3.0), np.full(3, 3.0, np.float32))
+    assert len(f._cache) == 1  # one trace for every float value
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+@pytest.mark.parametrize("fn", [lambda x: np.sum(x), lambda x: x @ x, lambda x: x.mean(),
+                                lambda x: np.linalg.norm(x)])
+def test_full_reduction_returns_a_numpy_scalar(fn, backend):
+    x = np.arange(1.0, 4.0)
+    got, want = et.jit(fn, backend=backend)(x), fn(x)
+    assert type(got) is type(want) is np.float64
+    assert got == pytest.approx(want)
+
+
+def test_vector_dot_plus_scalar_on_numpy_backend():
+    got = et.jit(lambda x: x @ x + 1.0, backend="numpy")(np.ones(3))
+    assert type(got) is np.float64 and got == 4.0
+
+
+def test_static_argnames_and_int_arguments_are_static():
+    def f(x, axis, scale=2.0):
+        return np.sum(x, axis=axis) * scale
+
+    x = np.arange(6.0).reshape(2, 3)
+    jf = et.jit(f, backend="numpy")
+    np.testing.assert_allclose(jf(x, 0), f(x, 0))
+    np.testing.assert_allclose(jf(x, axis=1), f(x, 1))
+    assert len(jf._cache) == 2  # one per static value
+
+    def g(x, mode):
+        return np.exp(x) if mode == "exp" else np.log(x)
+
+    jg = et.jit(g, backend="numpy", static_argnames=("mode",))
+    np.testing.assert_allclose(jg(x + 1, "exp"), np.exp(x + 1))
+    np.testing.assert_allclose(jg(x + 1, mode="log"), np.log(x + 1))
+    jn = et.jit(lambda x, p: x ** p, backend="numpy", static_argnums=1)
+    np.testing.assert_allclose(jn(x, 3.0), x ** 3)
+
+
+def test_static_argnames_must_name_an_argument():
+    with pytest.raises(ValueError, match="no argument 'nope'"):
+        et.jit(lambda x: x, static_argnames="nope")
+
+
+def test_jit_inside_jit_is_inlined_into_one_graph():
+    inner = et.jit(lambda x: np.exp(x) * 2)
+    outer = et.jit(lambda x: inner(x).sum(), backend="numpy")
+    x = np.linspace(0, 1, 4)
+    assert outer(x) == pytest.approx(np.sum(np.exp(x) * 2))
+    graph = outer.trace(x)
+    assert graph.op_counts().get("exp") == 1 and len(inner._cache) == 0
+
+
+def test_jit_of_grad_and_grad_of_jit():
+    def f(x):
+        return np.sum(x ** 3)
+
+    x = np.array([0.5, -1.0, 2.0])
+    np.testing.assert_allclose(et.jit(et.grad(f), backend="numpy")(x), 3 * x ** 2)
+    jf = et.jit(f)
+    np.testing.assert_allclose(et.grad(lambda x: jf(x) * 2, backend="numpy")(x), 6 * x ** 2)
+
+
+def test_scipy_python_functions_are_traced_by_identity():
+    def f(x):
+        return logsumexp(x, axis=1) + scipy.special.softmax(x, axis=0).sum(axis=1)
+
+    x = np.random.default_rng(0).standard_normal((3, 4))
+    graph = et.jit(f, backend="numpy").trace(x)
+    assert "logsumexp" in graph.op_counts()
+    np.testing.assert_allclose(et.jit(f, backend="numpy")(x), f(x))
+
+
+def test_helper_functions_are_rebound_too():
+    x = np.random.default_rng(1).standard_normal((2, 3))
+    np.testing.assert_allclose(et.jit(_uses_helper, backend="numpy")(x), _uses_helper(x))
+
+
+def _helper(x):
+    return scipy.special.log_softmax(x, axis=-1)
+
+
+def _uses_helper(x):
+    return _helper(x) * 2
+
+
+def _line_of(fn) -> int:
+    """The line of the single ``return`` in ``fn`` (where the traced call is)."""
+    import inspect
+
+    lines, start = inspect.getsourcelines(fn)
+    tree = ast.parse("".join(lines).strip() if lines[0].startswith(" ") else "".join(lines))
+    ret = next(n for n in ast.walk(tree) if isinstance(n, ast.Return))
+    return start + ret.lineno - 1
+
+
+def _erf(x):
+    return scipy.special.erf(x) + 1
+
+
+def _gammaln(x):
+    return scipy.special.gammaln(x)
+
+
+def _mask(x):
+    return x[x > 0].sum()
+
+
+def _slice(x):
+    return x[:, 1:]
+
+
+def _int_index(x):
+    return x[0]
+
+
+def _method(x):
+    return x.argmax()
+
+
+def _cumsum(x):
+    return np.cumsum(x, axis=0)
+
+
+def _lse_weights(x):
+    return logsumexp(x, b=x)
+
+
+def _setitem(x):
+    x[0] = 1.0
+    return x
+
+
+def _concat(x):
+    return np.concatenate([x, x])
+
+
+def _floor_div(x):
+    return x // 2
+
+
+@pytest.mark.parametrize("fn, name", [
+    (_erf, "scipy.special.erf"), (_gammaln, "scipy.special.gammaln"),
+    (_mask, "boolean-mask indexing"), (_slice, "slicing (x[:, 1:])"),
+    (_int_index, "integer indexing (x[0])"), (_method, "ndarray.argmax"),
+    (_cumsum, "np.cumsum"), (_lse_weights, "scipy.special.logsumexp(..., b=...)"),
+    (_concat, "np.concatenate"), (_floor_div, "np.floor_divide"),
+], ids=lambda v: getattr(v, "__name__", None))
+def test_unsupported_names_the_function_and_the_user_line(fn, name):
+    with pytest.raises(UnsupportedOperation) as info:
+        et.jit(fn, backend="numpy")(np.ones((2, 3)))
+    message = str(info.value)
+    assert name in message
+    assert f"{HERE}:{_line_of(fn)})" in message
+    assert "np.erf" not in message
+
+
+def test_item_assignment_names_the_construct():
+    with pytest.raises(UnsupportedOperation, match=r"item assignment .*test_tracer_composition"):
+        et.jit(_setitem, backend="numpy")(np.ones(3))
+
+
+def test_scipy_function_called_inside_a_library_call_names_the_scipy_function():
+    def f(x):
+        from scipy.special import logsumexp as lse  # bound at run time: not rebound
+
+        return lse(x, axis=0)
+
+    with pytest.raises(UnsupportedOperation, match=r"scipy\.special\.logsumexp"):
+        et.jit(f, backend="numpy")(np.ones(3))
+
+
+def test_every_ndarray_member_is_supported_or_refused_by_name():
+    x = et.tensor("x", (2, 3))
+    for name in dir(np.ndarray):
+        if name.startswith("_"):
+            continue
+        try:
+            getattr(x, name)
+        except UnsupportedOperation as exc:
+            assert f"ndarray.{name}" in str(exc)
+
+
+def test_int_array_argument_error_is_clear():
+    with pytest.raises(et.DTypeError, match=r"argument 'x' has dtype int64.*static_argnames"):
+        et.jit(lambda x: x * 2, backend="numpy")(np.arange(3))
