@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DTypeError, ShapeError, UnsupportedOperation
+from ..errors import DTypeError, ShapeError
 from ..ir import (
     FLOAT_DTYPES,
     Node,

@@ -21,10 +21,21 @@ from .functions import unsupported
 from .location import public_name
 from .tensor import Tensor
 
+def _doc(fn: Callable, handler: Callable) -> Callable:
+    """``handler`` documented as the builder function ``fn`` it calls (for the docs)."""
+    handler.__doc__ = fn.__doc__
+    return handler
+
+
+def _identity(a: Any, *args: Any, **kwargs: Any) -> Any:
+    """The array itself (real arrays: ``conj``, ``copy``, ``real``)."""
+    return a
+
+
 UFUNCS: dict[Any, Callable] = {
     np.add: F.add, np.subtract: F.subtract, np.multiply: F.multiply, np.divide: F.divide,
     np.power: F.power, np.float_power: F.power, np.negative: F.negative,
-    np.positive: lambda x: x, np.absolute: F.abs, np.fabs: F.abs, np.exp: F.exp, np.log: F.log,
+    np.positive: _identity, np.absolute: F.abs, np.fabs: F.abs, np.exp: F.exp, np.log: F.log,
     np.log1p: F.log1p, np.expm1: F.expm1, np.sqrt: F.sqrt, np.square: F.square,
     np.reciprocal: F.reciprocal, np.sin: F.sin, np.cos: F.cos, np.tan: F.tan, np.tanh: F.tanh,
     np.sinh: F.sinh, np.cosh: F.cosh, np.arcsin: F.arcsin, np.arccos: F.arccos,
@@ -40,7 +51,7 @@ UFUNCS: dict[Any, Callable] = {
     np.logical_xor: F.logical_xor, np.logical_not: F.logical_not,
     np.bitwise_and: F.bitwise_and, np.bitwise_or: F.bitwise_or,
     np.bitwise_xor: F.bitwise_xor, np.invert: F.invert,
-    np.conjugate: lambda x: x,  # real arrays only
+    np.conjugate: _identity,  # real arrays only
 }
 
 # ufunc.reduce: np.add.reduce(x, axis=0) and friends.
@@ -49,6 +60,7 @@ UFUNC_REDUCE: dict[Any, Callable] = {np.add: F.sum, np.multiply: F.prod, np.maxi
 
 
 def _entr(x: Any) -> Any:
+    """``scipy.special.entr``: ``-x log x`` for ``x > 0``, 0 at 0, ``-inf`` below."""
     node = F.to_node(x)
     return F.where(F.greater(node, 0.0), F.negative(F.multiply(node, F.log(node))),
                    F.where(F.equal(node, 0.0), 0.0,
@@ -56,6 +68,7 @@ def _entr(x: Any) -> Any:
 
 
 def _log_expit(x: Any) -> Any:
+    """``scipy.special.log_expit``: ``-softplus(-x)``."""
     return F.negative(F.softplus(F.negative(x)))
 
 
@@ -63,7 +76,7 @@ def _log_expit(x: Any) -> Any:
 SCIPY_UFUNCS: dict[str, Callable] = {
     "expit": F.expit, "logit": F.logit, "xlogy": F.xlogy, "xlog1py": F.xlog1py,
     "log_expit": _log_expit, "log1p": F.log1p, "expm1": F.expm1, "cbrt": F.cbrt,
-    "exp2": F.exp2, "exp10": lambda x: F.power(10.0, x), "entr": _entr,
+    "exp2": F.exp2, "exp10": _doc(F.power, lambda x: F.power(10.0, x)), "entr": _entr,
     "rel_entr": F.rel_entr, "kl_div": F.kl_div,
 }
 
@@ -124,7 +137,7 @@ def _reduction(fn: Callable, fname: str) -> Callable:
         res = fn(a, axis=axis, keepdims=_keepdims(keepdims))
         return F.cast(res, dtype) if dtype is not None else res
 
-    return handler
+    return _doc(fn, handler)
 
 
 def _var(fn: Callable, fname: str) -> Callable:
@@ -138,7 +151,7 @@ def _var(fn: Callable, fname: str) -> Callable:
         res = fn(a, axis=axis, keepdims=_keepdims(keepdims), ddof=ddof)
         return F.cast(res, dtype) if dtype is not None else res
 
-    return handler
+    return _doc(fn, handler)
 
 
 def _bool_reduction(fn: Callable, fname: str) -> Callable:
@@ -147,7 +160,7 @@ def _bool_reduction(fn: Callable, fname: str) -> Callable:
         _no({"out": out, **kw}, fname)
         return fn(a, axis=axis, keepdims=_keepdims(keepdims))
 
-    return handler
+    return _doc(fn, handler)
 
 
 def _where(condition: Any, x: Any = None, y: Any = None) -> Any:
@@ -180,6 +193,7 @@ def _reshape(a: Any, shape: Any = None, order: str = "C", **kw: Any) -> Any:
 
 
 def _size(a: Any, axis: Any = None) -> Any:
+    """The number of elements (a Python int, from the static shape)."""
     shape = F.to_node(a).shape
     if axis is not None:
         return shape[axis]
@@ -192,6 +206,7 @@ def _size(a: Any, axis: Any = None) -> Any:
 
 
 def _result_type(*args: Any) -> np.dtype:
+    """NumPy's result dtype, from the traced values' dtypes."""
     return np.result_type(*[np.empty((), a.dtype) if isinstance(a, Tensor) else a
                             for a in args])
 
@@ -213,7 +228,7 @@ def _like(fn: Callable, fname: str) -> Callable:
         _no({"shape": shape, **kw}, fname)
         return fn(a, *args, dtype=dtype)
 
-    return handler
+    return _doc(fn, handler)
 
 
 FUNCTIONS: dict[Any, Callable] = {
@@ -224,30 +239,33 @@ FUNCTIONS: dict[Any, Callable] = {
     np.nansum: _reduction(F.nansum, "nansum"), np.nanmean: _reduction(F.nanmean, "nanmean"),
     np.var: _var(F.var, "var"), np.std: _var(F.std, "std"),
     np.any: _bool_reduction(F.any, "any"), np.all: _bool_reduction(F.all, "all"),
-    np.count_nonzero: lambda a, axis=None, *, keepdims=False: F.count_nonzero(
-        a, axis=axis, keepdims=keepdims),
-    np.average: lambda a, axis=None, weights=None, returned=False, *, keepdims=False: (
+    np.count_nonzero: _doc(F.count_nonzero, lambda a, axis=None, *, keepdims=False:
+                           F.count_nonzero(a, axis=axis, keepdims=keepdims)),
+    np.average: _doc(F.average, lambda a, axis=None, weights=None, returned=False, *,
+                     keepdims=False: (
         F.average(a, axis=axis, weights=weights, keepdims=_keepdims(keepdims))
-        if not returned else _no({"returned": True}, "average")),
-    np.dot: lambda a, b, out=None: F.dot(a, b) if out is None else _no({"out": out}, "dot"),
-    np.vdot: F.vdot, np.inner: F.inner, np.outer: lambda a, b, out=None: F.outer(a, b),
-    np.tensordot: F.tensordot, np.einsum: _einsum, np.trace: (
-        lambda a, offset=0, axis1=0, axis2=1, dtype=None, out=None: F.trace(
-            a, offset, axis1, axis2)),
-    np.diag: F.diag, np.linalg.norm: _norm,
-    np.transpose: lambda a, axes=None: F.transpose(a, axes),
+        if not returned else _no({"returned": True}, "average"))),
+    np.dot: _doc(F.dot, lambda a, b, out=None: F.dot(a, b) if out is None
+                 else _no({"out": out}, "dot")),
+    np.vdot: F.vdot, np.inner: F.inner,
+    np.outer: _doc(F.outer, lambda a, b, out=None: F.outer(a, b) if out is None
+                   else _no({"out": out}, "outer")),
+    np.tensordot: F.tensordot, np.einsum: _doc(F.einsum, _einsum),
+    np.trace: _doc(F.trace, lambda a, offset=0, axis1=0, axis2=1, dtype=None, out=None:
+                   F.trace(a, offset, axis1, axis2)),
+    np.diag: F.diag, np.linalg.norm: _doc(F.norm, _norm),
+    np.transpose: _doc(F.transpose, lambda a, axes=None: F.transpose(a, axes)),
     np.matrix_transpose: F.matrix_transpose, np.linalg.matrix_transpose: F.matrix_transpose,
-    np.reshape: _reshape, np.ravel: _ravel,
-    np.broadcast_to: lambda array, shape, subok=False: F.broadcast_to(array, shape),
-    np.expand_dims: lambda a, axis: F.expand_dims(a, axis),
-    np.squeeze: lambda a, axis=None: F.squeeze(a, axis),
+    np.reshape: _doc(F.reshape, _reshape), np.ravel: _doc(F.ravel, _ravel),
+    np.broadcast_to: _doc(F.broadcast_to, lambda array, shape, subok=False:
+                          F.broadcast_to(array, shape)),
+    np.expand_dims: F.expand_dims, np.squeeze: F.squeeze,
     np.swapaxes: F.swapaxes, np.moveaxis: F.moveaxis,
-    np.atleast_1d: lambda *arys: F.atleast_1d(arys[0]) if len(arys) == 1 else tuple(
-        F.atleast_1d(a) for a in arys),
-    np.atleast_2d: lambda *arys: F.atleast_2d(arys[0]) if len(arys) == 1 else tuple(
-        F.atleast_2d(a) for a in arys),
-    np.where: _where, np.clip: _clip,
-    np.copy: lambda a, order="K", subok=False: a,
+    np.atleast_1d: _doc(F.atleast_1d, lambda *arys: F.atleast_1d(arys[0]) if len(arys) == 1
+                        else tuple(F.atleast_1d(a) for a in arys)),
+    np.atleast_2d: _doc(F.atleast_2d, lambda *arys: F.atleast_2d(arys[0]) if len(arys) == 1
+                        else tuple(F.atleast_2d(a) for a in arys)),
+    np.where: _doc(F.where, _where), np.clip: _doc(F.clip, _clip), np.copy: _identity,
     np.zeros_like: _like(F.zeros_like, "zeros_like"),
     np.ones_like: _like(F.ones_like, "ones_like"),
     np.full_like: _like(F.full_like, "full_like"),
@@ -280,9 +298,9 @@ def _logsumexp(a: Any, axis: Any = None, b: Any = None, keepdims: bool = False,
 
 
 SCIPY_FUNCTIONS: dict[str, Callable] = {
-    "logsumexp": _logsumexp,
-    "softmax": lambda x, axis=None: F.softmax(x, axis=axis),
-    "log_softmax": lambda x, axis=None: F.log_softmax(x, axis=axis),
+    "logsumexp": _doc(F.logsumexp, _logsumexp),
+    "softmax": _doc(F.softmax, lambda x, axis=None: F.softmax(x, axis=axis)),
+    "log_softmax": _doc(F.log_softmax, lambda x, axis=None: F.log_softmax(x, axis=axis)),
 }
 
 
