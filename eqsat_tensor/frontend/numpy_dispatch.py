@@ -21,6 +21,7 @@ from .functions import unsupported
 from .location import public_name
 from .tensor import Tensor
 
+
 def _doc(fn: Callable, handler: Callable) -> Callable:
     """``handler`` documented as the builder function ``fn`` it calls (for the docs)."""
     handler.__doc__ = fn.__doc__
