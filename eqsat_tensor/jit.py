@@ -172,7 +172,8 @@ class JitFunction:
                 lazy = hasattr(a, "dask") and hasattr(a, "dtype")  # dask arrays stay lazy
                 keep = lazy or _is_device_array(a)
                 arr = a if keep else np.asarray(a)
-            if arr.dtype.kind != "f" or arr.dtype.itemsize not in (4, 8):
+            if (arr.dtype.kind != "f" or arr.dtype.itemsize not in (4, 8)) and (
+                    arr.dtype != np.bool_ or not isinstance(a, np.ndarray)):  # bool masks pass
                 if arr.dtype.kind in "biu" and not isinstance(a, np.ndarray):
                     arr = arr.astype(np.float64)  # Python ints and lists of ints
                 else:

@@ -222,3 +222,14 @@ def test_every_ndarray_member_is_supported_or_refused_by_name():
 def test_int_array_argument_error_is_clear():
     with pytest.raises(et.DTypeError, match=r"argument 'x' has dtype int64.*static_argnames"):
         et.jit(lambda x: x * 2, backend="numpy")(np.arange(3))
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_bool_mask_argument(backend):
+    def masked_mean(x, m):
+        return np.sum(np.where(m, x, 0.0)) / np.sum(m)
+
+    x = np.array([1.0, -2.0, 3.0, 4.0])
+    m = np.array([True, False, True, False])
+    got = et.jit(masked_mean, backend=backend)(x, m)
+    assert type(got) is np.float64 and got == masked_mean(x, m)
