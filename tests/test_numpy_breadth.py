@@ -94,6 +94,21 @@ CASES = [
     ("log_expit", lambda x: sp.log_expit(x), lambda r: (_mat(r),), True, True),
     ("moveaxis_mT", lambda x: np.moveaxis(x, 0, -1).mT, lambda r: (_mat(r, (2, 3, 4)),),
      True, True),
+    ("logaddexp2", lambda x, y: np.logaddexp2(x, y), lambda r: (_mat(r), _mat(r)), True,
+     True),
+    ("arctanh", lambda x: np.arctanh(x), lambda r: (r.uniform(-0.99, 0.99, (3, 4)),), True,
+     True),
+    ("arcsinh", lambda x: np.arcsinh(x * 1e3), lambda r: (_mat(r),), True, True),
+    ("arcsinh_huge", lambda x: np.arcsinh(x * 1e200), lambda r: (_mat(r),), False, False),
+    ("arccosh", lambda x: np.arccosh(x), lambda r: (r.uniform(1, 50, (3, 4)),), True, True),
+    ("polyval", lambda x: np.polyval([0.5, -1.0, 2.0, 3.0], x), lambda r: (_mat(r),), True,
+     True),
+    ("cov", lambda x: np.cov(x), lambda r: (_mat(r, (3, 6)),), True, False),
+    ("cov_cols_bias", lambda x: np.cov(x, rowvar=False, bias=True), lambda r: (_mat(r),),
+     True, False),
+    ("corrcoef", lambda x: np.corrcoef(x), lambda r: (_mat(r, (3, 6)),), True, False),
+    ("asarray", lambda x: np.asarray(x) * np.array(x, dtype=np.float64),
+     lambda r: (_mat(r),), True, True),
     ("deg2rad", lambda x: np.deg2rad(x) + np.rad2deg(x), lambda r: (_mat(r),), True, True),
 ]
 IDS = [c[0] for c in CASES]
@@ -192,3 +207,14 @@ def test_gradient_matches_finite_differences(name, fn, make, diff, edge):
     got = et.grad(loss, argnums=0, backend="numpy")(*args)
     want = _finite_difference(loss, args, 0)
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("fn, name", [
+    (lambda x: np.sum(x > 0), "np.sum of a bool array"),
+    (lambda x: np.count_nonzero(x), "np.count_nonzero"),
+    (lambda x: (x > 0) + 1, "np.add of bool and integer values"),
+    (lambda x: np.polyval(x, x), "np.polyval with traced coefficients"),
+])
+def test_integer_results_are_refused_not_converted(fn, name):
+    with pytest.raises(et.UnsupportedError, match=name):
+        et.jit(fn, backend="numpy")(np.ones(3))

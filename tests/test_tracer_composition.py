@@ -227,9 +227,27 @@ def test_int_array_argument_error_is_clear():
 @pytest.mark.parametrize("backend", ["numpy", "numba"])
 def test_bool_mask_argument(backend):
     def masked_mean(x, m):
-        return np.sum(np.where(m, x, 0.0)) / np.sum(m)
+        return np.sum(np.where(m, x, 0.0)) / np.sum(m.astype(float))
 
     x = np.array([1.0, -2.0, 3.0, 4.0])
     m = np.array([True, False, True, False])
     got = et.jit(masked_mean, backend=backend)(x, m)
     assert type(got) is np.float64 and got == masked_mean(x, m)
+
+
+_CALLS = 0
+
+
+def _counts_calls(x):
+    global _CALLS
+    _CALLS += 1
+    return np.exp(x) * 2
+
+
+def test_np_asarray_of_a_traced_value_and_global_writes():
+    x = np.arange(3.0)
+    np.testing.assert_allclose(et.jit(lambda x: np.asarray(x, dtype=float) + 1,
+                                      backend="numpy")(x), x + 1)
+    before = _CALLS
+    np.testing.assert_allclose(et.jit(_counts_calls, backend="numpy")(x), np.exp(x) * 2)
+    assert _CALLS == before + 1  # the write reached this module (the function is not copied)

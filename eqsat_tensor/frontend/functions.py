@@ -144,12 +144,34 @@ def _unary(op: str):
     return fn
 
 
+_NUMPY_NAMES = {"sub": "subtract", "mul": "multiply", "div": "divide", "pow": "power"}
+
+
+def _is_bool_value(v: Any) -> bool:
+    if isinstance(v, (Tensor, Node)):
+        return (v.node if isinstance(v, Tensor) else v).dtype == "bool"
+    return type(v) is bool or np.asarray(v).dtype == np.bool_
+
+
 _BOOL_BINARY = {"add": "logical_or", "mul": "logical_and", "maximum": "logical_or",
                 "minimum": "logical_and"}
 
 
+def _is_float_value(v: Any) -> bool:
+    if isinstance(v, (Tensor, Node)):
+        return (v.node if isinstance(v, Tensor) else v).dtype in FLOAT_DTYPES
+    if type(v) is float:
+        return True
+    return np.asarray(v).dtype.kind == "f"
+
+
 def _binary(op: str):
     def fn(x: Any, y: Any) -> Tensor:
+        if not _is_float_value(x) and not _is_float_value(y) and not (
+                _is_bool_value(x) and _is_bool_value(y)):
+            raise unsupported(f"np.{_NUMPY_NAMES.get(op, op)} of bool and integer values",
+                              "NumPy gives an integer result and the IR has no integer "
+                              "dtype yet; convert with .astype(float)")
         a, b = _operands(x, y)
         if a.dtype == "bool" and b.dtype == "bool":  # NumPy: True + True is True
             if op in _BOOL_BINARY:
@@ -286,6 +308,43 @@ def rad2deg(x: Any) -> Tensor:
     return multiply(x, 180.0 / math.pi)
 
 
+def logaddexp2(x: Any, y: Any) -> Tensor:
+    """``log2(2**x + 2**y)`` as ``logaddexp(x ln2, y ln2) / ln2``."""
+    return divide(logaddexp(multiply(x, math.log(2.0)), multiply(y, math.log(2.0))),
+                  math.log(2.0))
+
+
+def arctanh(x: Any) -> Tensor:
+    """``0.5 log1p(2x / (1 - x))`` (accurate near 0, +-inf at +-1, NaN beyond)."""
+    node = to_node(x)
+    return multiply(0.5, log1p(divide(multiply(node, 2.0), subtract(1.0, node))))
+
+
+def _huge(node: Node) -> float:
+    """Above this ``x*x`` overflows, and ``asinh(x) = acosh(x) = log(x) + log(2)`` to the
+    dtype's precision."""
+    return 1e18 if node.dtype == "float32" else 1e150
+
+
+def arcsinh(x: Any) -> Tensor:
+    """``sign(x) log1p(|x| + x^2 / (1 + sqrt(1 + x^2)))``, ``log|x| + log 2`` for huge ``|x|``
+    (keeps -0.0 and NaN)."""
+    node = to_node(x)
+    a = abs(node)
+    small = log1p(add(a, divide(square(a), add(1.0, sqrt(add(1.0, square(a)))))))
+    r = where(greater(a, _huge(node)), add(log(a), math.log(2.0)), small)
+    return where(less(node, 0.0), negative(r), where(equal(node, 0.0), node, r))
+
+
+def arccosh(x: Any) -> Tensor:
+    """``log1p((x - 1) + sqrt((x - 1)(x + 1)))``, ``log x + log 2`` for huge ``x``; NaN below
+    1."""
+    node = to_node(x)
+    t = subtract(node, 1.0)
+    small = log1p(add(t, sqrt(multiply(t, add(node, 1.0)))))
+    return where(greater(node, _huge(node)), add(log(node), math.log(2.0)), small)
+
+
 def logical_not(x: Any) -> Tensor:
     """Elementwise not (nonzero is true)."""
     return equal(_truth(x), 0.0)
@@ -401,7 +460,10 @@ def log_softmax(x: Any, axis: Any = None) -> Tensor:
 def _reduction(op: str):
     def fn(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
         node = to_node(x)
-        if node.dtype == "bool" and op in ("sum", "mean", "prod"):
+        if node.dtype == "bool" and op in ("sum", "prod"):
+            raise unsupported(f"np.{op} of a bool array", "NumPy counts in int64 and the IR "
+                              "has no integer dtype yet; use np.mean, or .astype(float) first")
+        if node.dtype == "bool" and op == "mean":
             node = apply("cast", node, dtype="float64")
         return _wrap(apply(op, node, axis=_axis(axis, node.ndim, op),
                            keepdims=bool(keepdims)))
@@ -449,11 +511,17 @@ def any(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
 
 def all(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     """True where every element along ``axis`` is nonzero (true for an empty axis)."""
-    return equal(sum(logical_not(x), axis=axis, keepdims=keepdims), 0.0)
+    return equal(sum(_wrap(_truth(logical_not(x))), axis=axis, keepdims=keepdims), 0.0)
 
 
 def count_nonzero(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
-    """Number of nonzero elements along ``axis`` (as a float; NumPy returns an int)."""
+    """Number of nonzero elements along ``axis``: NumPy returns an int, which the IR cannot
+    hold yet, so this is refused (``_nonzero_count`` is the float count used inside)."""
+    raise unsupported("np.count_nonzero", "NumPy counts in int64 and the IR has no integer "
+                      "dtype yet; use np.mean(x != 0) * n")
+
+
+def _nonzero_count(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     return sum(_wrap(_truth(x)), axis=axis, keepdims=keepdims)
 
 
@@ -466,7 +534,7 @@ def nansum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
 def nanmean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     """Mean of the non-NaN elements (NaN where there are none, like NumPy)."""
     node = to_node(x)
-    count = sum(logical_not(isnan(node)), axis=axis, keepdims=keepdims)
+    count = sum(_wrap(_truth(logical_not(isnan(node)))), axis=axis, keepdims=keepdims)
     return divide(nansum(node, axis=axis, keepdims=keepdims), cast(count, node.dtype))
 
 
@@ -487,6 +555,59 @@ def average(x: Any, axis: Any = None, weights: Any = None, keepdims: bool = Fals
     den = sum(broadcast_to(w, a.shape) if w.shape != a.shape else w, axis=axis,
               keepdims=keepdims)
     return divide(num, den)
+
+
+def polyval(p: Any, x: Any) -> Tensor:
+    """``np.polyval`` by Horner's rule: ``p`` (coefficients, highest power first) constant
+    or traced, evaluated at ``x``."""
+    coeffs = to_node(p, to_node(x) if isinstance(x, Tensor) else None)
+    if coeffs.ndim != 1:
+        raise ValueError("np.polyval: p must be 1-D")
+    (n,) = _concrete(coeffs.shape, "np.polyval")
+    if coeffs.op == "constant":  # NumPy scalars of p's dtype (strong, like p[i] in NumPy)
+        terms: list[Any] = [constant_node(c, coeffs.dtype)
+                            for c in np.asarray(coeffs.value).reshape(-1)]
+    else:
+        raise unsupported("np.polyval with traced coefficients", "indexing the coefficient "
+                          "array needs a slice op")
+    xs = to_node(x)
+    out: Any = multiply(xs, 0.0) if n == 0 else add(multiply(xs, 0.0), terms[0])
+    for c in terms[1:]:
+        out = add(multiply(out, xs), c)
+    return out
+
+
+def cov(m: Any, rowvar: bool = True, bias: bool = False, ddof: Any = None) -> Tensor:
+    """``np.cov`` of one 1-D or 2-D array (variables in rows unless ``rowvar=False``):
+    ``Xc @ Xc.T / (N - ddof)`` with ``Xc`` the centred observations."""
+    node = to_node(m)
+    if node.ndim > 2:
+        raise ValueError("m has more than 2 dimensions")
+    node = cast(node, "float64").node  # NumPy computes the covariance in float64 at least
+    x = atleast_2d(node)
+    if not rowvar and node.ndim == 2:
+        x = transpose(x)
+    n = _concrete((x.shape[1],), "np.cov")[0]
+    ddof = (0 if bias else 1) if ddof is None else static_int(ddof, "np.cov ddof")
+    xc = subtract(x, mean(x, axis=1, keepdims=True))
+    c = divide(matmul(xc, transpose(xc)), float(builtins.max(n - ddof, 0)))
+    return reshape(c, ()) if x.shape[0] == 1 else c
+
+
+def corrcoef(x: Any, rowvar: bool = True) -> Tensor:
+    """``np.corrcoef`` of one array: the covariance over ``sqrt(outer(var, var))``, clipped
+    to [-1, 1] like NumPy."""
+    c = cov(x, rowvar=rowvar)
+    if c.ndim == 0:
+        return divide(c, c)
+    node = atleast_2d(cast(x, "float64"))
+    if not rowvar and to_node(x).ndim == 2:
+        node = transpose(node)
+    n = _concrete((node.shape[1],), "np.corrcoef")[0]
+    xc = subtract(node, mean(node, axis=1, keepdims=True))
+    d = divide(sum(square(xc), axis=1), float(builtins.max(n - 1, 0)))
+    r = divide(c, sqrt(multiply(reshape(d, (-1, 1)), reshape(d, (1, -1)))))
+    return clip(r, -1.0, 1.0)
 
 
 # -- linear algebra ---------------------------------------------------------------------------
@@ -620,7 +741,7 @@ def _vector_norm(node: Node, ord: Any, axes: tuple[int, ...], keepdims: bool) ->
     if ord == -np.inf:
         return min(abs(node), axis=axes, keepdims=keepdims)
     if ord == 0:
-        return cast(count_nonzero(node, axis=axes, keepdims=keepdims), node.dtype)
+        return cast(_nonzero_count(node, axis=axes, keepdims=keepdims), node.dtype)
     if ord == 1:
         return sum(abs(node), axis=axes, keepdims=keepdims)
     p = float(ord)

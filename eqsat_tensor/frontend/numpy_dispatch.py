@@ -53,6 +53,8 @@ UFUNCS: dict[Any, Callable] = {
     np.bitwise_and: F.bitwise_and, np.bitwise_or: F.bitwise_or,
     np.bitwise_xor: F.bitwise_xor, np.invert: F.invert,
     np.conjugate: _identity,  # real arrays only
+    np.logaddexp2: F.logaddexp2, np.arctanh: F.arctanh, np.arcsinh: F.arcsinh,
+    np.arccosh: F.arccosh,
 }
 
 # ufunc.reduce: np.add.reduce(x, axis=0) and friends.
@@ -273,7 +275,16 @@ FUNCTIONS: dict[Any, Callable] = {
     np.ndim: lambda a: F.to_node(a).ndim, np.shape: lambda a: F.to_node(a).shape,
     np.size: _size, np.result_type: _result_type,
     np.isrealobj: lambda x: True, np.iscomplexobj: lambda x: False,
+    np.polyval: F.polyval,
+    np.cov: _doc(F.cov, lambda m, y=None, rowvar=True, bias=False, ddof=None, fweights=None,
+                 aweights=None, *, dtype=None: F.cov(m, rowvar, bias, ddof) if (
+        y is None and fweights is None and aweights is None and dtype is None)
+        else _no({"y": y, "fweights": fweights, "aweights": aweights, "dtype": dtype}, "cov")),
+    np.corrcoef: _doc(F.corrcoef, lambda x, y=None, rowvar=True, *, dtype=None:
+                      F.corrcoef(x, rowvar) if y is None and dtype is None
+                      else _no({"y": y, "dtype": dtype}, "corrcoef")),
 }
+
 
 
 def _scipy_functions() -> dict[Any, Callable]:
@@ -305,11 +316,31 @@ SCIPY_FUNCTIONS: dict[str, Callable] = {
 }
 
 
+def _array_like(original: Callable) -> Callable:
+    def convert(a: Any, dtype: Any = None, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(a, Tensor):
+            return a if dtype is None else F.cast(a, dtype)
+        if isinstance(a, (list, tuple)) and F._holds_tensor(a):
+            raise unsupported(f"{public_name(original)} of a list of traced values",
+                              "it needs a stack op the IR does not have yet")
+        return original(a, dtype, *args, **kwargs)
+
+    convert.__doc__ = (f"``{public_name(original)}`` of a traced value is the value itself "
+                       "(cast to ``dtype``); other values go to NumPy.")
+    return convert
+
+
+# NumPy functions that never reach ``__array_function__`` for a traced value (they call
+# ``__array__``): rebound like the SciPy functions.
+NUMPY_REBOUND: dict[Any, Callable] = {
+    f: _array_like(f) for f in (np.asarray, np.array, np.asanyarray, np.ascontiguousarray)}
+
+
 def traced_replacement(obj: Any) -> Callable | None:
     """The traced stand-in for a library callable found by identity (for rebinding), or
     None when ``obj`` is traced through NumPy's protocols or not known."""
     try:
-        return _scipy_functions().get(obj)
+        return NUMPY_REBOUND.get(obj) or _scipy_functions().get(obj)
     except TypeError:  # unhashable
         return None
 

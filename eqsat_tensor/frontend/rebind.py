@@ -12,6 +12,7 @@ place: the user's function, its module and SciPy stay untouched.
 
 from __future__ import annotations
 
+import dis
 import os
 import types
 from collections.abc import Callable
@@ -21,7 +22,7 @@ from .location import _library_dirs
 from .numpy_dispatch import traced_replacement
 
 _MISSING = object()
-_PROXIED_MODULES = ("scipy", "scipy.special")
+_PROXIED_MODULES = ("numpy", "scipy", "scipy.special")
 
 
 class _ModuleProxy(types.ModuleType):
@@ -67,6 +68,9 @@ class _State:
         done = self.functions.get(id(fn))
         if done is not None:
             return done
+        if _writes_globals(fn.__code__):  # its writes must reach the real module: leave it
+            self.functions[id(fn)] = fn
+            return fn
         self.functions[id(fn)] = fn  # recursion: the original until proven otherwise
         self.keep.append(fn)
         swaps: dict[str, Any] = {}
@@ -105,6 +109,12 @@ def _cell_value(cell: types.CellType) -> Any:
         return cell.cell_contents
     except ValueError:  # an empty cell
         return _MISSING
+
+
+def _writes_globals(code: types.CodeType) -> bool:
+    if any(i.opname in ("STORE_GLOBAL", "DELETE_GLOBAL") for i in dis.get_instructions(code)):
+        return True
+    return any(_writes_globals(c) for c in code.co_consts if isinstance(c, types.CodeType))
 
 
 def _global_names(code: types.CodeType) -> set[str]:
