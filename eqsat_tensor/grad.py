@@ -71,14 +71,18 @@ class GradFunction(JitFunction):
         """Outputs ``[value, *grads]`` for a traced scalar ``graph``."""
         value = graph.outputs[0]
         seed = _seed(value, f"et.grad({self.fn.__name__})")
-        wrt = [graph.inputs[i] for i in self.argnums]
+        by_name = {i.name: i for i in graph.inputs}  # static arguments are not inputs
+        if any(self._names[i] not in by_name for i in self.argnums):
+            raise ValueError(f"et.grad({self.fn.__name__}): argnums {self.argnums} name a "
+                             "static argument")
+        wrt = [by_name[self._names[i]] for i in self.argnums]
         grads = backward([value], [seed], wrt, self.vjp_rules)
         return Graph([value, *grads], graph.inputs)
 
-    def _build(self, arrays: list[np.ndarray]) -> _Compiled:
+    def _build(self, arrays: list[np.ndarray], statics: tuple = ()) -> _Compiled:
         from .backends import get_backend
 
-        graph, multi = trace(self.fn, self._names, arrays)
+        graph, multi = trace(self.fn, self._names, arrays, statics)
         if multi:
             raise UnsupportedOperation(f"et.grad({self.fn.__name__}): the function returned "
                                        "several outputs; return one scalar")
@@ -100,8 +104,8 @@ class GradFunction(JitFunction):
         values = list(args) + list(kwargs.values())
         if any(isinstance(v, (Tensor, Node)) for v in values):
             return self._symbolic(args, kwargs)
-        arrays = self._arrays(args, kwargs)
-        entry = self._compiled(arrays)
+        arrays, statics = self._split(args, kwargs)
+        entry = self._compiled(arrays, statics)
         outs = entry.executable.run(arrays, {})
         return self._pack(outs)
 

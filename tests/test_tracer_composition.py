@@ -251,3 +251,18 @@ def test_np_asarray_of_a_traced_value_and_global_writes():
     before = _CALLS
     np.testing.assert_allclose(et.jit(_counts_calls, backend="numpy")(x), np.exp(x) * 2)
     assert _CALLS == before + 1  # the write reached this module (the function is not copied)
+
+
+def test_grad_with_a_static_argument():
+    def loss(w, x, axis):
+        return np.sum(np.mean(np.tanh(x * w), axis=axis))
+
+    g = et.grad(loss, backend="numpy", static_argnames=("axis",))
+    w = np.array([0.5, -1.0, 2.0])
+    x = np.arange(6.0).reshape(2, 3) / 6
+    eps = 1e-6
+    fd = np.array([(loss(w + eps * e, x, 0) - loss(w - eps * e, x, 0)) / (2 * eps)
+                   for e in np.eye(3)])
+    np.testing.assert_allclose(g(w, x, 0), fd, rtol=1e-6)
+    with pytest.raises(ValueError, match="static"):
+        et.grad(loss, argnums=2, backend="numpy", static_argnames=("axis",))(w, x, 0)
