@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import UnsupportedOperation
 from . import functions as F
 from .location import unsupported
 from .numpy_dispatch import FUNCTIONS, dispatch_function, dispatch_ufunc
@@ -121,11 +122,16 @@ _REFUSED: dict[str, str] = {
 }
 
 
+class UnsupportedAttribute(UnsupportedOperation, AttributeError):
+    """An ``ndarray`` member a traced value lacks: ``UnsupportedOperation`` for the user,
+    ``AttributeError`` for ``hasattr`` probes in library code."""
+
+
 def _getattr(self: Tensor, name: str) -> Any:
     if name in _REFUSED:
-        raise unsupported(f"ndarray.{name}", _REFUSED[name])
+        raise UnsupportedAttribute(str(unsupported(f"ndarray.{name}", _REFUSED[name])))
     if hasattr(np.ndarray, name) and not name.startswith("__"):
-        raise unsupported(f"ndarray.{name}")
+        raise UnsupportedAttribute(str(unsupported(f"ndarray.{name}")))
     raise AttributeError(f"'Tensor' object has no attribute {name!r}")
 
 
