@@ -109,6 +109,13 @@ CASES = [
     ("corrcoef", lambda x: np.corrcoef(x), lambda r: (_mat(r, (3, 6)),), True, False),
     ("asarray", lambda x: np.asarray(x) * np.array(x, dtype=np.float64),
      lambda r: (_mat(r),), True, True),
+    ("diag_extract", lambda x: np.diag(x) + np.diagonal(x, 1) + x.T.diagonal(-1),
+     lambda r: (_mat(r, (3, 5)),), True, True),
+    ("triu_tril", lambda x: np.triu(x, 1) - np.tril(x), lambda r: (_mat(r),), True, True),
+    ("isclose", lambda x, y: np.where(np.isclose(x, y * 1e-9 + x, equal_nan=True), x, y),
+     lambda r: (_mat(r), _mat(r)), False, True),
+    ("max_initial", lambda x: np.max(x, axis=0, initial=0.5) + x.sum(initial=2.0),
+     lambda r: (_mat(r),), False, True),
     ("deg2rad", lambda x: np.deg2rad(x) + np.rad2deg(x), lambda r: (_mat(r),), True, True),
 ]
 IDS = [c[0] for c in CASES]

@@ -692,23 +692,86 @@ def trace(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
     rest = [i for i in range(node.ndim) if i not in (ax1, ax2)]
     moved = transpose(node, rest + [ax1, ax2])
     n, m = _concrete((node.shape[ax1], node.shape[ax2]), "np.trace")
-    picked = where(_eye_mask(n, m, static_int(offset, "np.trace offset")), moved, 0.0)
+    picked = where(_eye_mask(n, m, static_int(offset, "np.trace offset")), moved, -0.0)
     return sum(picked, axis=(-2, -1))
 
 
 def diag(v: Any, k: int = 0) -> Tensor:
-    """``np.diag`` of a 1-D array (``k=0``): the square matrix with ``v`` on its diagonal,
-    as ``where(eye, v[:, None], 0)``. Other diagonals and taking the diagonal of a 2-D
-    array need pad / gather ops the IR does not have yet."""
+    """``np.diag``: of a 1-D array (``k=0``) the square matrix with ``v`` on its diagonal,
+    ``where(eye, v[:, None], 0)``; of a 2-D array its diagonal (see ``diagonal``). An
+    off-centre diagonal matrix needs a pad op the IR does not have yet."""
     node = to_node(v)
+    if node.ndim == 2:
+        return diagonal(node, k)
     if node.ndim != 1:
-        raise unsupported("np.diag of a 2-D array (extracting a diagonal)",
-                          "it needs a gather op the IR does not have yet")
+        raise ValueError("Input must be 1- or 2-d.")
     if static_int(k, "np.diag k") != 0:
-        raise unsupported(f"np.diag(v, k={k})", "an off-centre diagonal needs a pad op")
+        raise unsupported(f"np.diag(v, k={k}) of a 1-D array", "an off-centre diagonal needs "
+                          "a pad op")
     (n,) = _concrete(node.shape, "np.diag")
     col = broadcast_to(reshape(node, (n, 1)), (n, n))
     return where(_eye_mask(n, n, 0), col, 0.0)
+
+
+def diagonal(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
+    """``np.diagonal`` of a 2-D array where the diagonal meets every row (``offset >= 0``)
+    or every column (``offset < 0``): ``sum(where(eye, a, -0.0))`` along the other axis,
+    exact (adding -0.0 changes no value, not even a zero's sign). Diagonals shorter than
+    that need a slice op."""
+    node = to_node(a)
+    if node.ndim != 2 or sorted((int(axis1) % 2, int(axis2) % 2)) != [0, 1]:
+        raise unsupported("np.diagonal of an array with more than 2 dims",
+                          "it needs a gather op")
+    if int(axis1) % 2 == 1:
+        node = transpose(node).node
+    n, m = _concrete(node.shape, "np.diagonal")
+    k = static_int(offset, "np.diagonal offset")
+    picked = where(_eye_mask(n, m, k), node, -0.0)
+    if k >= 0 and n + k <= m:
+        return sum(picked, axis=1)
+    if k < 0 and m - k <= n:
+        return sum(picked, axis=0)
+    raise unsupported(f"np.diagonal(offset={k}) of a {n}x{m} array", "a diagonal shorter "
+                      "than the rows (columns) needs a slice op")
+
+
+def _tri(name: str, upper: bool):
+    def fn(m: Any, k: int = 0) -> Tensor:
+        node = to_node(m)
+        if node.ndim < 2:
+            raise unsupported(f"np.{name} of a 1-D array")
+        n, cols = _concrete(node.shape[-2:], f"np.{name}")
+        k = static_int(k, f"np.{name} k")
+        mask = np.triu(np.ones((n, cols), bool), k) if upper else np.tril(
+            np.ones((n, cols), bool), k)
+        return where(constant_node(mask, "bool"), node, 0.0)
+
+    fn.__name__ = name
+    fn.__doc__ = (f"``np.{name}``: ``where(mask, m, 0)`` with the constant "
+                  f"{'upper' if upper else 'lower'}-triangle mask.")
+    return fn
+
+
+triu, tril = _tri("triu", True), _tri("tril", False)
+
+
+def isclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08,
+            equal_nan: bool = False) -> Tensor:
+    """``np.isclose``: ``|a - b| <= atol + rtol |b|`` for finite values; infinities are
+    close only to themselves; NaN only to NaN with ``equal_nan``."""
+    x, y = _operands(a, b)
+    finite = logical_and(isfinite(x), isfinite(y))
+    close = where(finite, less_equal(abs(subtract(x, y)), add(atol, multiply(rtol, abs(y)))),
+                  equal(x, y))
+    if equal_nan:
+        close = logical_or(close, logical_and(isnan(x), isnan(y)))
+    return close
+
+
+def allclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08,
+             equal_nan: bool = False) -> Tensor:
+    """``np.allclose`` as a traced bool (``all(isclose(...))``)."""
+    return all(isclose(a, b, rtol, atol, equal_nan))
 
 
 def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Tensor:
@@ -810,7 +873,7 @@ def _einsum_diagonal(node: Node, term: str) -> tuple[Node, str]:
         n = _concrete((node.shape[i],), "np.einsum with a repeated index")[0]
         rest = [k for k in range(node.ndim) if k not in (i, j)]
         moved = transpose(node, rest + [i, j])
-        picked = sum(where(_eye_mask(n, n, 0), moved, 0.0), axis=-1).node
+        picked = sum(where(_eye_mask(n, n, 0), moved, -0.0), axis=-1).node
         node, term = picked, "".join(term[k] for k in rest) + c
     return node, term
 

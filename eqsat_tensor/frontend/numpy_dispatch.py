@@ -133,11 +133,19 @@ def _keepdims(value: Any) -> bool:
     return False if value is np._NoValue else bool(value)
 
 
+_INITIAL = {"sum": F.add, "prod": F.multiply, "max": F.maximum, "min": F.minimum,
+            "amax": F.maximum, "amin": F.minimum}
+
+
 def _reduction(fn: Callable, fname: str) -> Callable:
     def handler(a: Any, axis: Any = None, dtype: Any = None, out: Any = None,
-                keepdims: Any = False, **kw: Any) -> Any:
+                keepdims: Any = False, initial: Any = np._NoValue, **kw: Any) -> Any:
         _no({"out": out, **kw}, fname)
         res = fn(a, axis=axis, keepdims=_keepdims(keepdims))
+        if initial is not np._NoValue and initial is not None:
+            if fname not in _INITIAL:
+                raise unsupported(f"np.{fname}(..., initial=...)")
+            res = _INITIAL[fname](res, initial)
         return F.cast(res, dtype) if dtype is not None else res
 
     return _doc(fn, handler)
@@ -275,7 +283,8 @@ FUNCTIONS: dict[Any, Callable] = {
     np.ndim: lambda a: F.to_node(a).ndim, np.shape: lambda a: F.to_node(a).shape,
     np.size: _size, np.result_type: _result_type,
     np.isrealobj: lambda x: True, np.iscomplexobj: lambda x: False,
-    np.polyval: F.polyval,
+    np.polyval: F.polyval, np.triu: F.triu, np.tril: F.tril, np.isclose: F.isclose,
+    np.allclose: F.allclose, np.diagonal: F.diagonal,
     np.cov: _doc(F.cov, lambda m, y=None, rowvar=True, bias=False, ddof=None, fweights=None,
                  aweights=None, *, dtype=None: F.cov(m, rowvar, bias, ddof) if (
         y is None and fweights is None and aweights is None and dtype is None)
