@@ -97,7 +97,8 @@ def _flatten(self: Tensor, order: str = "C") -> Tensor:
 _METHODS: dict[str, Callable] = {
     "sum": _via(np.sum), "mean": _via(np.mean), "max": _via(np.max), "min": _via(np.min),
     "prod": _via(np.prod), "std": _via(np.std), "var": _via(np.var), "any": _via(np.any),
-    "all": _via(np.all), "diagonal": _via(np.diagonal), "clip": _via(np.clip), "dot": _via(np.dot), "trace": _via(np.trace),
+    "all": _via(np.all), "diagonal": _via(np.diagonal), "clip": _via(np.clip),
+    "dot": _via(np.dot), "trace": _via(np.trace),
     "ravel": _via(np.ravel), "squeeze": _via(np.squeeze), "swapaxes": _via(np.swapaxes),
     "reshape": _reshape, "transpose": _transpose, "astype": _astype, "flatten": _flatten,
     "copy": lambda self, order="C": self, "conj": lambda self: self,
