@@ -827,23 +827,28 @@ def _matrix_norm(node: Node, ord: Any, axes: tuple[int, ...], keepdims: bool) ->
 
 
 def einsum(subscripts: str, *operands: Any) -> Tensor:
-    """``np.einsum`` for explicit or implicit subscripts without ``...``: operands are
+    """``np.einsum`` for explicit or implicit subscripts (``...`` included): operands are
     combined left to right; a pair that contracts indices becomes one (batched) ``matmul``,
     otherwise a broadcast multiply; indices used nowhere later are summed first. A repeated
     index inside one operand (a diagonal) takes the diagonal with an ``eye`` mask."""
     if not isinstance(subscripts, str):
         raise unsupported("np.einsum with interleaved (operand, sublist) arguments")
     spec = subscripts.replace(" ", "")
-    if "." in spec:
-        raise unsupported("np.einsum with '...' (ellipsis) subscripts")
     lhs, arrow, out = spec.partition("->")
     terms = lhs.split(",")
     if len(terms) != len(operands):
         raise ValueError(f"np.einsum: {len(terms)} subscripts for {len(operands)} operands")
-    if not arrow:  # implicit mode: indices used once, in alphabetical order
-        letters = "".join(terms)
-        out = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
     nodes = _operands(*operands)
+    ell = ""
+    if "..." in spec:
+        terms, nodes, ell = _einsum_ellipsis(terms, nodes)
+        out = out.replace("...", ell)
+    if not builtins.all(c.isalpha() for c in "".join(terms) + out):
+        raise ValueError(f"np.einsum: invalid subscripts {subscripts!r}")
+    if not arrow:  # implicit mode: broadcast dims, then indices used once, alphabetically
+        letters = "".join(terms)
+        out = ell + "".join(sorted(c for c in set(letters) - set(ell)
+                                   if letters.count(c) == 1))
     sizes: dict[str, Any] = {}
     items: list[tuple[Node, str]] = []
     for term, node in zip(terms, nodes):
@@ -864,6 +869,42 @@ def einsum(subscripts: str, *operands: Any) -> Tensor:
         node, term = _einsum_pair(node, term, *items[k], keep)
     node, term = _einsum_sum(node, term, out)
     return transpose(node, [term.index(c) for c in out])
+
+
+def _einsum_ellipsis(terms: list[str], nodes: list[Node]) -> tuple[list[str], list[Node], str]:
+    """Replace ``...`` by fresh upper-case indices for the broadcast dims (aligned from the
+    right, size-1 dims broadcast to the others)."""
+    used = set("".join(terms))
+    fresh = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in used]
+    counts = [n.ndim - len(t.replace("...", "")) if "..." in t else 0
+              for t, n in zip(terms, nodes)]
+    width = builtins.max(counts, default=0)
+    ell = "".join(fresh[:width])
+    shape = broadcast_shapes_of([n.shape[t.index("..."):t.index("...") + k] if "..." in t
+                                 else () for t, n, k in zip(terms, nodes, counts)])
+    new_terms, new_nodes = [], []
+    for t, n, k in zip(terms, nodes, counts):
+        if "..." not in t:
+            new_terms.append(t)
+            new_nodes.append(n)
+            continue
+        i = t.index("...")
+        letters = ell[width - k:]
+        want = n.shape[:i] + shape[width - k:] + n.shape[i + k:]
+        if want != n.shape:
+            n = broadcast_to(n, want).node
+        new_terms.append(t[:i] + letters + t[i + 3:])
+        new_nodes.append(n)
+    return new_terms, new_nodes, ell
+
+
+def broadcast_shapes_of(shapes: Sequence[tuple]) -> tuple:
+    """NumPy's broadcast of ``shapes`` (ShapeError naming einsum when they do not fit)."""
+    try:
+        return tuple(np.broadcast_shapes(*[tuple(s) for s in shapes]))
+    except (ValueError, TypeError):
+        raise ShapeError(f"np.einsum: the '...' dims {list(shapes)} do not broadcast (at "
+                         f"{user_location()})") from None
 
 
 def _einsum_diagonal(node: Node, term: str) -> tuple[Node, str]:
