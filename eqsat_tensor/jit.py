@@ -57,8 +57,11 @@ def trace(fn: Callable, names: list[str], arrays: list[np.ndarray],
     dynamic = [n for n in names if n not in static]
     inputs = [input_node(n, a.shape, a.dtype.name) for n, a in zip(dynamic, arrays)]
     by_name = {n: Tensor(i) for n, i in zip(dynamic, inputs)}
-    args = [by_name[n] if n in by_name else static[n] for n in names]
-    result = rebind(fn)(*args)
+    values = {n: by_name[n] if n in by_name else static[n] for n in names}
+    keyword_only = {p.name for p in inspect.signature(fn).parameters.values()
+                    if p.kind is p.KEYWORD_ONLY}
+    result = rebind(fn)(*[values[n] for n in names if n not in keyword_only],
+                        **{n: values[n] for n in names if n in keyword_only})
     multi = isinstance(result, (tuple, list))
     outs = list(result) if multi else [result]
     if not outs:

@@ -266,3 +266,12 @@ def test_grad_with_a_static_argument():
     np.testing.assert_allclose(g(w, x, 0), fd, rtol=1e-6)
     with pytest.raises(ValueError, match="static"):
         et.grad(loss, argnums=2, backend="numpy", static_argnames=("axis",))(w, x, 0)
+
+
+def test_keyword_only_arguments():
+    def f(x, *, eps=1e-3, axis=-1):
+        return x / (np.sum(x, axis=axis, keepdims=True) + eps)
+
+    x = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_allclose(et.jit(f, backend="numpy")(x, eps=0.5), f(x, eps=0.5))
+    np.testing.assert_allclose(et.jit(f, backend="numpy")(x, axis=0), f(x, axis=0))

@@ -1121,9 +1121,11 @@ def index(x: Any, key: Any) -> Tensor:
     for k in key:
         kind = _index_kind(k)
         if kind is not None:
+            hint = ("; for a reduction over the selected elements use np.where(mask, x, 0) "
+                    "(e.g. np.sum(np.where(m, x, 0)))" if kind.startswith("boolean") else "")
             raise unsupported(f"{kind} ({_key_text(key)})",
                               "only None, ... and full slices ':' are traced so far (slice "
-                              "and gather ops are not in the IR yet)")
+                              "and gather ops are not in the IR yet)" + hint)
     if builtins.sum(1 for k in key if k is Ellipsis) > 1:
         raise IndexError("an index can only have a single ellipsis ('...')")
     n_real = builtins.sum(1 for k in key if k is not None and k is not Ellipsis)
