@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import UnsupportedOperation
 from ..ir import Graph, Node, fmt_shape
 from .location import unsupported
 
@@ -54,8 +53,8 @@ class Tensor:
         n = 1
         for d in self.shape:
             if not isinstance(d, int):
-                raise UnsupportedOperation(f".size of a tensor of symbolic shape "
-                                           f"{fmt_shape(self.shape)}")
+                raise unsupported(f".size of a tensor of symbolic shape "
+                                  f"{fmt_shape(self.shape)}")
             n *= d
         return n
 
@@ -81,25 +80,33 @@ class Tensor:
 
     # -- things a static graph cannot do ---------------------------------------------------
     def __bool__(self) -> bool:
-        raise UnsupportedOperation(
-            "bool() of a traced value: data-dependent Python control flow (if/while/and/or on "
-            "an array) cannot be traced into a static graph; use np.where(cond, a, b) instead, "
-            "or pass the argument as static (et.jit(f, static_argnames=...))")
+        raise unsupported(
+            "bool() of a traced value", "data-dependent Python control flow (if/while/and/or "
+            "on an array) cannot be traced into a static graph; use np.where(cond, a, b), or "
+            "pass the argument as static (et.jit(f, static_argnames=...))")
 
     def __float__(self) -> float:
-        raise UnsupportedOperation("float() of a traced value: the value is not known while "
-                                   "tracing; keep it as an array")
+        raise unsupported("float() of a traced value", "the value is not known while "
+                          "tracing; keep it as an array")
 
-    __int__ = __index__ = __complex__ = __float__
+    def __int__(self) -> int:
+        raise unsupported("int() of a traced value", "the value is not known while tracing; "
+                          "pass the argument as static (et.jit(f, static_argnames=...))")
+
+    __index__ = __int__
+
+    def __complex__(self) -> complex:
+        raise unsupported("complex() of a traced value", "eqsat-tensor computes in real "
+                          "float32/float64")
 
     def __len__(self) -> int:
         if not self.shape or not isinstance(self.shape[0], int):
-            raise UnsupportedOperation(f"len() of a tensor of shape {fmt_shape(self.shape)}")
+            raise unsupported(f"len() of a tensor of shape {fmt_shape(self.shape)}")
         return self.shape[0]
 
     def __iter__(self):
-        raise UnsupportedOperation("iterating over a traced array is not supported; use "
-                                   "vectorized NumPy operations")
+        raise unsupported("iterating over a traced array", "use vectorized NumPy operations "
+                          "(loops over rows need indexing, which the IR cannot do yet)")
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         raise unsupported("np.asarray / np.array of a traced value",
