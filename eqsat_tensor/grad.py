@@ -79,10 +79,11 @@ class GradFunction(JitFunction):
         grads = backward([value], [seed], wrt, self.vjp_rules)
         return Graph([value, *grads], graph.inputs)
 
-    def _build(self, arrays: list[np.ndarray], statics: tuple = ()) -> _Compiled:
+    def _build(self, arrays: list[np.ndarray], statics: tuple = (),
+               weak: frozenset = frozenset()) -> _Compiled:
         from .backends import get_backend
 
-        graph, multi = trace(self.fn, self._names, arrays, statics)
+        graph, multi = trace(self.fn, self._names, arrays, statics, weak)
         if multi:
             raise UnsupportedOperation(f"et.grad({self.fn.__name__}): the function returned "
                                        "several outputs; return one scalar")
@@ -104,8 +105,8 @@ class GradFunction(JitFunction):
         values = list(args) + list(kwargs.values())
         if any(isinstance(v, (Tensor, Node)) for v in values):
             return self._symbolic(args, kwargs)
-        arrays, statics = self._split(args, kwargs)
-        entry = self._compiled(arrays, statics)
+        arrays, statics, weak = self._split(args, kwargs)
+        entry = self._compiled(arrays, statics, weak)
         outs = entry.executable.run(arrays, {})
         return self._pack(outs)
 
@@ -247,11 +248,11 @@ def vjp(fn: Callable, *args: Any, backend: str | None = None, optimize: bool = T
 
         return Tensor(value), sym  # type: ignore[return-value]
     jf = JitFunction(fn, backend=backend, optimize=optimize, rules=rules)
-    arrays = jf._arrays(args, {})
-    graph, multi = trace(fn, jf._names, arrays)
+    arrays, statics, weak = jf._split(args, {})
+    graph, multi = trace(fn, jf._names, arrays, statics, weak)
     if multi:
         raise UnsupportedOperation("et.vjp: the function returned several outputs; return one")
-    value = jf(*arrays)
+    value = jf(*args)
     f = _VJPFunction(graph, backend, optimize, rules, vjp_rules)
     f._args = arrays
     return value, f

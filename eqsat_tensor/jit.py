@@ -45,18 +45,19 @@ def signature_key(arrays: list[np.ndarray]) -> tuple:
 
 
 def trace(fn: Callable, names: list[str], arrays: list[np.ndarray],
-          statics: tuple = ()) -> tuple[Graph, bool]:
+          statics: tuple = (), weak: frozenset = frozenset()) -> tuple[Graph, bool]:
     """Trace ``fn`` on symbolic inputs shaped like ``arrays``; returns the graph and whether
     the function returned a tuple (several outputs).
 
     ``names`` are all of ``fn``'s parameters; ``statics`` holds ``(name, value)`` for those
     passed as static values (they are not graph inputs), ``arrays`` one array for each of
-    the others, in order. Known SciPy functions the code calls by name are traced through
-    their stand-ins (``frontend.rebind``)."""
+    the others, in order; ``weak`` names the arguments that were Python floats (weak
+    Tensors, NumPy 2 promotion). Known SciPy functions the code calls by name are traced
+    through their stand-ins (``frontend.rebind``)."""
     static = dict(statics)
     dynamic = [n for n in names if n not in static]
     inputs = [input_node(n, a.shape, a.dtype.name) for n, a in zip(dynamic, arrays)]
-    by_name = {n: Tensor(i) for n, i in zip(dynamic, inputs)}
+    by_name = {n: Tensor(i, weak=n in weak) for n, i in zip(dynamic, inputs)}
     values = {n: by_name[n] if n in by_name else static[n] for n in names}
     keyword_only = {p.name for p in inspect.signature(fn).parameters.values()
                     if p.kind is p.KEYWORD_ONLY}
@@ -91,13 +92,6 @@ def _is_static_value(value: Any) -> bool:
     if value is None or type(value) in (int, bool, str):
         return True
     return type(value) is tuple and all(_is_static_value(v) for v in value)
-
-
-def _weak_dtype(values: Any) -> np.dtype:
-    """The dtype a Python float argument takes: like NumPy 2's weak scalars, float32 when
-    every float array argument is float32, else float64."""
-    kinds = {v.dtype for v in values if isinstance(v, np.ndarray) and v.dtype.kind == "f"}
-    return np.dtype(np.float32) if kinds == {np.dtype(np.float32)} else np.dtype(np.float64)
 
 
 class _Inline(Exception):
@@ -145,15 +139,16 @@ class JitFunction:
     def _arrays(self, args: tuple, kwargs: dict) -> list[np.ndarray]:
         return self._split(args, kwargs)[0]
 
-    def _split(self, args: tuple, kwargs: dict) -> tuple[list[np.ndarray], tuple]:
-        """The array arguments (converted) and the ``(name, value)`` static ones."""
+    def _split(self, args: tuple, kwargs: dict) -> tuple[list[np.ndarray], tuple, frozenset]:
+        """The array arguments (converted), the ``(name, value)`` static ones, and the names
+        of the arguments that were Python floats (weak)."""
         if kwargs or len(args) != len(self._names):
             bound = self._signature.bind(*args, **kwargs)
             bound.apply_defaults()
             args = tuple(bound.arguments[n] for n in self._names)
         arrays = []
         statics = []
-        weak = None
+        weak: list[str] = []
         for name, a in zip(self._names, args):
             if type(a) is np.ndarray and name not in self._static:
                 arr = a
@@ -167,10 +162,9 @@ class JitFunction:
                 continue
             elif isinstance(a, Tensor):
                 raise _Inline
-            elif type(a) in (float, int):  # a weak Python scalar
-                if weak is None:
-                    weak = _weak_dtype(args)
-                arr = np.asarray(a, dtype=weak)
+            elif type(a) in (float, int):  # a weak Python scalar: a float64 input
+                weak.append(name)
+                arr = np.asarray(a, dtype=np.float64)
             else:
                 lazy = hasattr(a, "dask") and hasattr(a, "dtype")  # dask arrays stay lazy
                 keep = lazy or _is_device_array(a)
@@ -185,28 +179,30 @@ class JitFunction:
                         f"computes in float32/float64 (pass {name}.astype(np.float64), or mark it "
                         f"static with et.jit(..., static_argnames=({name!r},)))")
             arrays.append(arr)
-        return arrays, tuple(statics)
+        return arrays, tuple(statics), frozenset(weak)
 
-    def _compiled(self, arrays: list[np.ndarray], statics: tuple = ()) -> _Compiled:
+    def _compiled(self, arrays: list[np.ndarray], statics: tuple = (),
+                  weak: frozenset = frozenset()) -> _Compiled:
         key = signature_key(arrays)
-        if statics:
-            key = (key, statics)
+        if statics or weak:
+            key = (key, statics, weak)
         entry = self._cache.get(key)
         if entry is None:
             with self._lock:
                 entry = self._cache.get(key)
                 if entry is None:
-                    entry = self._build(arrays, statics) if statics else self._build(arrays)
+                    entry = (self._build(arrays, statics, weak) if statics or weak
+                             else self._build(arrays))
                     self._cache[key] = entry
         self.last_report = entry.report
         return entry
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         try:
-            arrays, statics = self._split(args, kwargs)
+            arrays, statics, weak = self._split(args, kwargs)
         except _Inline:
             return self._inline(args, kwargs)
-        entry = self._compiled(arrays, statics)
+        entry = self._compiled(arrays, statics, weak)
         outs = numpy_results(entry.executable.run(arrays, {}), entry.optimized)
         return tuple(outs) if entry.multi else outs[0]
 
@@ -215,10 +211,11 @@ class JitFunction:
         into the caller's graph, which is optimized and compiled as one."""
         return rebind(self.fn)(*args, **kwargs)
 
-    def _build(self, arrays: list[np.ndarray], statics: tuple = ()) -> _Compiled:
+    def _build(self, arrays: list[np.ndarray], statics: tuple = (),
+               weak: frozenset = frozenset()) -> _Compiled:
         from .backends import get_backend
 
-        graph, multi = trace(self.fn, self._names, arrays, statics)
+        graph, multi = trace(self.fn, self._names, arrays, statics, weak)
         optimized, report = graph, None
         if self.do_optimize:
             optimized, report = self._optimize(graph)

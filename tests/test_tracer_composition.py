@@ -32,6 +32,19 @@ def test_python_float_default_argument_is_weak(backend):
     np.testing.assert_array_equal(got64, leaky(x.astype(np.float64), 0.5))
 
 
+@pytest.mark.parametrize("fn", [
+    lambda x, s: x * s, lambda x, s: np.exp(s) * x, lambda x, s: x / (s * 2.0 + 1),
+    lambda x, s: np.where(x > 0, s, x), lambda x, s: -s + abs(s) * x,
+    lambda x, s: np.maximum(x.astype(np.float64), s), lambda x, s: x + np.float64(1.5),
+], ids=["mul", "ufunc-of-scalar", "python-arith", "where", "unary", "astype64", "np64"])
+def test_python_float_argument_promotes_like_numpy_2(fn):
+    x = np.linspace(-1, 1, 4, dtype=np.float32)
+    want = fn(x, 0.3)
+    got = et.jit(fn, backend="numpy")(x, 0.3)
+    assert got.dtype == want.dtype
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
 def test_weak_float_argument_is_an_input_not_a_constant():
     f = et.jit(lambda x, s: x * s, backend="numpy")
     x = np.ones(3, np.float32)

@@ -78,13 +78,33 @@ def _holds_tensor(value: Any) -> bool:
     return False
 
 
+def _is_strong_float(v: Any) -> bool:
+    if isinstance(v, Tensor):
+        return not v.weak and v.node.dtype in FLOAT_DTYPES
+    if isinstance(v, Node):
+        return v.dtype in FLOAT_DTYPES
+    return not _is_python_scalar(v) and np.asarray(v).dtype.kind == "f"
+
+
 def _operands(*values: Any) -> list[Node]:
-    """Convert operands; constants are typed against the first float Tensor operand."""
-    nodes = [v.node if isinstance(v, Tensor) else v for v in values]
-    like = next((n for n in nodes if isinstance(n, Node) and n.dtype in FLOAT_DTYPES), None)
-    if like is None:
-        like = next((n for n in nodes if isinstance(n, Node)), None)
-    return [to_node(v, like) for v in values]
+    """Convert operands with NumPy 2's promotion: Python scalars, and weak Tensors (Python
+    float arguments), take the dtype of the first strongly typed float operand."""
+    strong = next((v for v in values if _is_strong_float(v)), None)
+    like = None
+    if strong is not None:
+        like = to_node(strong)
+    else:
+        like = next((v.node for v in values if isinstance(v, Tensor)), None)
+        if like is None:
+            like = next((v for v in values if isinstance(v, Node)), None)
+    out = []
+    for v in values:
+        node = to_node(v, like)
+        if (isinstance(v, Tensor) and v.weak and strong is not None
+                and node.dtype != like.dtype):
+            node = apply("cast", node, dtype=like.dtype)  # NumPy rounds the Python float
+        out.append(node)
+    return out
 
 
 def _wrap(node: Node) -> Tensor:

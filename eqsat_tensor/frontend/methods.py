@@ -21,10 +21,26 @@ from .numpy_dispatch import FUNCTIONS, dispatch_function, dispatch_ufunc
 from .tensor import Tensor
 
 
+def _weak_operand(v: Any) -> bool:
+    return (isinstance(v, Tensor) and v.weak) or type(v) in (int, float, bool)
+
+
 def _binary(fn: Callable, reflected: bool = False) -> Callable:
-    if reflected:
-        return lambda self, other: fn(other, self)
-    return lambda self, other: fn(self, other)
+    """A Python operator: on two Python-float-like values (weak Tensors and Python
+    scalars) the result stays weak, as Python arithmetic on floats gives a Python float."""
+
+    def op(self: Tensor, other: Any) -> Any:
+        out = fn(other, self) if reflected else fn(self, other)
+        if self.weak and _weak_operand(other) and isinstance(out, Tensor) and (
+                out.node.dtype != "bool"):
+            return Tensor(out.node, weak=True)
+        return out
+
+    return op
+
+
+def _weak_unary(fn: Callable) -> Callable:
+    return lambda self: Tensor(fn(self).node, weak=self.weak)
 
 
 def _refuse_operator(symbol: str, numpy_name: str) -> Callable:
@@ -49,8 +65,8 @@ _OPERATORS: dict[str, Callable] = {
     "__or__": _binary(F.bitwise_or), "__ror__": _binary(F.bitwise_or, True),
     "__xor__": _binary(F.bitwise_xor), "__rxor__": _binary(F.bitwise_xor, True),
     "__invert__": lambda self: F.invert(self),
-    "__neg__": lambda self: F.negative(self), "__pos__": lambda self: self,
-    "__abs__": lambda self: F.abs(self),
+    "__neg__": _weak_unary(F.negative), "__pos__": lambda self: self,
+    "__abs__": _weak_unary(F.abs),
     "__mod__": _refuse_operator("%", "remainder"), "__rmod__": _refuse_operator("%", "remainder"),
     "__floordiv__": _refuse_operator("//", "floor_divide"),
     "__rfloordiv__": _refuse_operator("//", "floor_divide"),

@@ -27,13 +27,16 @@ class Tensor:
     and NumPy / SciPy functions applied to it (traced).
     """
 
-    __slots__ = ("node",)
+    __slots__ = ("node", "weak")
     __array_priority__ = 1000  # NumPy defers binary operators to us
 
-    def __init__(self, node: Node) -> None:
+    def __init__(self, node: Node, weak: bool = False) -> None:
+        """``weak``: the value stands for a Python float (a float64 input): beside a float32
+        array it is rounded to float32 first, like NumPy 2's weak scalars."""
         if not isinstance(node, Node):
             raise TypeError(f"Tensor wraps a Node, got {type(node).__name__}")
         self.node = node
+        self.weak = weak
 
     # -- introspection -----------------------------------------------------------------
     @property
