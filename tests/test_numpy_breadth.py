@@ -167,9 +167,10 @@ def _edge_inputs(make):
 
 @pytest.mark.parametrize("name, fn, make, diff, edge",
                          [c for c in CASES if c[4]], ids=[c[0] for c in CASES if c[4]])
-def test_matches_numpy_on_nan_inf_and_signed_zero(name, fn, make, diff, edge):
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_matches_numpy_on_nan_inf_and_signed_zero(name, fn, make, diff, edge, backend):
     args = _edge_inputs(make)
-    got = et.jit(fn, backend="numpy", ieee="strict")(*args)
+    got = et.jit(fn, backend=backend, ieee="strict")(*args)
     want = _ref(fn, args)
     _check(got, want)
     keep = ~np.isnan(np.asarray(want))  # the sign of zeros and infinities (not of NaN)

@@ -288,3 +288,14 @@ def test_keyword_only_arguments():
     x = np.arange(6.0).reshape(2, 3)
     np.testing.assert_allclose(et.jit(f, backend="numpy")(x, eps=0.5), f(x, eps=0.5))
     np.testing.assert_allclose(et.jit(f, backend="numpy")(x, axis=0), f(x, axis=0))
+
+
+def test_unsupported_scipy_method_is_named_by_its_public_instance():
+    from scipy import stats
+
+    def f(x):
+        return stats.norm.logpdf(x).sum()
+
+    with pytest.raises(UnsupportedOperation, match=r"scipy\.stats\.norm\.logpdf .*"
+                                                   rf"{HERE}:{_line_of(f)}\)"):
+        et.jit(f, backend="numpy")(np.ones(3))

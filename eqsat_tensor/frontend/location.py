@@ -92,13 +92,16 @@ def called_library_function() -> str | None:
     if os.path.abspath(code.co_filename).startswith(_PACKAGE_DIR):
         return None
     module_name = callee.f_globals.get("__name__", "")
+    owner = callee.f_locals.get("self", None)  # a method: name it by its public instance
     for public in _public_modules(module_name):
         for attr in dir(public):
             obj = getattr(public, attr, None)
+            if owner is not None and obj is owner:
+                return _public_module_name(public.__name__, f"{attr}.{code.co_name}")
             fn = getattr(obj, "__wrapped__", obj)
             if getattr(fn, "__code__", None) is code:
                 return _public_module_name(public.__name__, attr)
-    return _public_module_name(module_name, code.co_name)
+    return _public_module_name(module_name, getattr(code, "co_qualname", code.co_name))
 
 
 def _public_modules(module_name: str) -> list[ModuleType]:
