@@ -23,6 +23,7 @@ import numpy as np
 
 from .errors import ShapeError, UnsupportedOperation
 from .frontend.functions import to_node
+from .frontend.rebind import rebind
 from .frontend.tensor import Tensor
 from .grad_driver import backward
 from .ir import Graph, Node, constant_node, input_node
@@ -118,7 +119,7 @@ class GradFunction(JitFunction):
         raw = [bound.arguments[n] for n in self._names]
         like = next((_node_of(v) for v in raw if isinstance(v, (Tensor, Node))), None)
         nodes = [_node_of(v, like) for v in raw]
-        result = self.fn(*[Tensor(n) for n in nodes])
+        result = rebind(self.fn)(*[Tensor(n) for n in nodes])
         if isinstance(result, (tuple, list)):
             raise UnsupportedOperation(f"et.grad({self.fn.__name__}): the function returned "
                                        "several outputs; return one scalar")
@@ -240,7 +241,7 @@ def vjp(fn: Callable, *args: Any, backend: str | None = None, optimize: bool = T
     if any(isinstance(a, (Tensor, Node)) for a in args):
         like = next(_node_of(a) for a in args if isinstance(a, (Tensor, Node)))
         nodes = [_node_of(a, like) for a in args]
-        value = _node_of(fn(*[Tensor(n) for n in nodes]), like)
+        value = _node_of(rebind(fn)(*[Tensor(n) for n in nodes]), like)
 
         def sym(ct: Any) -> tuple[Tensor, ...]:
             seed = _node_of(ct, value)

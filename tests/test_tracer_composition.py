@@ -299,3 +299,12 @@ def test_unsupported_scipy_method_is_named_by_its_public_instance():
     with pytest.raises(UnsupportedOperation, match=r"scipy\.stats\.norm\.logpdf .*"
                                                    rf"{HERE}:{_line_of(f)}\)"):
         et.jit(f, backend="numpy")(np.ones(3))
+
+
+def test_jit_of_grad_through_a_scipy_function():
+    def f(x):
+        return logsumexp(x)
+
+    x = np.array([0.5, -1.0, 2.0])
+    np.testing.assert_allclose(et.jit(et.grad(f), backend="numpy")(x),
+                               np.exp(x) / np.exp(x).sum())
