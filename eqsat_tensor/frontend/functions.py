@@ -249,6 +249,10 @@ def _as_float(node: Node, other: str = "float64") -> Node:
 def where(cond: Any, x: Any, y: Any) -> Tensor:
     """``x`` where ``cond`` holds, else ``y`` (broadcast together)."""
     c = to_node(cond)
+    if not _is_float_value(x) and not _is_float_value(y) and not (
+            _is_bool_value(x) and _is_bool_value(y)):
+        raise unsupported("np.where with integer branches", "NumPy gives an integer result "
+                          "and the IR has no integer dtype yet; write 3.0 for 3")
     a, b = _operands(x, y)
     if c.dtype != "bool":
         c = apply("not_equal", c, to_node(0.0, c))
