@@ -17,6 +17,7 @@ import numpy as np
 
 from .errors import DTypeError, UnsupportedOperation
 from .frontend.functions import to_node
+from .frontend.location import unsupported
 from .frontend.rebind import rebind
 from .frontend.tensor import Tensor
 from .ir import Graph, input_node
@@ -69,6 +70,14 @@ def trace(fn: Callable, names: list[str], arrays: list[np.ndarray],
         raise UnsupportedOperation(f"{fn.__name__} returned an empty tuple")
     if any(o is None for o in outs):
         raise UnsupportedOperation(f"{fn.__name__} returned None; return the result array(s)")
+    for o in outs:
+        if not isinstance(o, Tensor) and np.asarray(o).dtype.kind in "iu":
+            raise unsupported(f"returning the integer constant {o!r} from {fn.__name__}",
+                              "the IR has no integer dtype yet")
+        if isinstance(o, Tensor) and o.int_op:
+            raise unsupported(f"returning {o.int_op} from {fn.__name__}", "NumPy's result is "
+                              "int64 and the IR has no integer dtype yet; return it "
+                              ".astype(float)")
     like = next((i for i in inputs if i.dtype != "bool"), inputs[0] if inputs else None)
     nodes = [to_node(o, like) for o in outs]
     return Graph(nodes, inputs), multi

@@ -222,11 +222,27 @@ def test_gradient_matches_finite_differences(name, fn, make, diff, edge):
 
 
 @pytest.mark.parametrize("fn, name", [
-    (lambda x: np.sum(x > 0), "np.sum of a bool array"),
-    (lambda x: np.count_nonzero(x), "np.count_nonzero"),
-    (lambda x: (x > 0) + 1, "np.add of bool and integer values"),
-    (lambda x: np.polyval(x, x), "np.polyval with traced coefficients"),
+    (lambda x: np.sum(x > 0), "returning np.sum of a bool array"),
+    (lambda x: np.count_nonzero(x), "returning np.count_nonzero"),
+    (lambda x: (x > 0) + 1, "returning np.add of integer values"),
+    (lambda x: np.sum(x > 0, axis=0)[None], "returning np.sum of a bool array"),
+    (lambda x: (x > 0).sum() ** 2, "np.power of bool and integer values"),
+    (lambda x: np.polyval(np.ravel(x), x), "np.polyval with traced coefficients"),
 ])
 def test_integer_results_are_refused_not_converted(fn, name):
     with pytest.raises(et.UnsupportedError, match=name):
-        et.jit(fn, backend="numpy")(np.ones(3))
+        et.jit(fn, backend="numpy")(np.ones((2, 3)))
+
+
+@pytest.mark.parametrize("fn", [
+    lambda x: x * np.sum(x > 0), lambda x: np.sum(x > 0) / x.size,
+    lambda x: x.astype(np.float32) - np.count_nonzero(x, axis=0),
+    lambda x: (np.sum(x > 0, axis=1) + (x < 0).sum(axis=1)).astype(float),
+    lambda x: np.where(x > 0, 2, -1) * 0.5, lambda x: np.mean(x > 0) + np.abs(-np.sum(x > 1)),
+])
+def test_integer_intermediates_promote_like_numpy(fn):
+    x = np.array([[1.5, -2.0, 0.0], [3.0, 0.5, -0.25]])
+    want = fn(x)
+    got = et.jit(fn, backend="numpy")(x)
+    assert np.asarray(got).dtype == np.asarray(want).dtype
+    np.testing.assert_allclose(got, want)

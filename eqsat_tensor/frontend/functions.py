@@ -80,7 +80,7 @@ def _holds_tensor(value: Any) -> bool:
 
 def _is_strong_float(v: Any) -> bool:
     if isinstance(v, Tensor):
-        return not v.weak and v.node.dtype in FLOAT_DTYPES
+        return not v.weak and not v.int_op and v.node.dtype in FLOAT_DTYPES
     if isinstance(v, Node):
         return v.dtype in FLOAT_DTYPES
     return not _is_python_scalar(v) and np.asarray(v).dtype.kind == "f"
@@ -157,6 +157,9 @@ def constant(value: Any, dtype: Any = None) -> Tensor:
 
 def _unary(op: str):
     def fn(x: Any) -> Tensor:
+        if isinstance(x, Tensor) and x.int_op:  # np.exp(int64) is float64: only abs/neg stay
+            out = _wrap(apply(op, x.node))
+            return _as_int(out, x.int_op) if op in ("neg", "abs", "square") else out
         return _wrap(apply(op, *_operands(x)))
 
     fn.__name__ = op
@@ -178,6 +181,8 @@ _BOOL_BINARY = {"add": "logical_or", "mul": "logical_and", "maximum": "logical_o
 
 
 def _is_float_value(v: Any) -> bool:
+    if isinstance(v, Tensor) and v.int_op:
+        return False
     if isinstance(v, (Tensor, Node)):
         return (v.node if isinstance(v, Tensor) else v).dtype in FLOAT_DTYPES
     if type(v) is float:
@@ -185,13 +190,35 @@ def _is_float_value(v: Any) -> bool:
     return np.asarray(v).dtype.kind == "f"
 
 
+_INT_EXACT = ("add", "sub", "mul", "maximum", "minimum")  # int in, int out, exact in float64
+
+
+def _as_int(t: Tensor, what: str) -> Tensor:
+    """``t`` marked as standing for NumPy's int64 result of ``what``."""
+    return Tensor(t.node, int_op=what)
+
+
+def _int_operand(v: Any) -> bool:
+    if isinstance(v, Tensor):
+        return bool(v.int_op) or v.node.dtype == "bool"
+    if isinstance(v, Node):
+        return v.dtype == "bool"
+    return type(v) in (int, bool) or np.asarray(v).dtype.kind in "biu"
+
+
 def _binary(op: str):
     def fn(x: Any, y: Any) -> Tensor:
+        name = f"np.{_NUMPY_NAMES.get(op, op)}"
         if not _is_float_value(x) and not _is_float_value(y) and not (
                 _is_bool_value(x) and _is_bool_value(y)):
-            raise unsupported(f"np.{_NUMPY_NAMES.get(op, op)} of bool and integer values",
-                              "NumPy gives an integer result and the IR has no integer "
-                              "dtype yet; convert with .astype(float)")
+            if op in _INT_EXACT and _int_operand(x) and _int_operand(y):
+                a, b = (_as_float(n) for n in _operands(x, y))
+                return _as_int(_wrap(apply(op, a, b)), f"{name} of integer values")
+            if op != "div":
+                raise unsupported(f"{name} of bool and integer values", "NumPy gives an "
+                                  "integer result and the IR has no integer dtype yet; "
+                                  "convert with .astype(float)")
+            x, y = (_float_of(v) for v in (x, y))
         a, b = _operands(x, y)
         if a.dtype == "bool" and b.dtype == "bool":  # NumPy: True + True is True
             if op in _BOOL_BINARY:
@@ -240,6 +267,15 @@ greater, greater_equal = _compare("greater"), _compare("greater_equal")
 equal, not_equal = _compare("equal"), _compare("not_equal")
 
 
+def _float_of(v: Any) -> Any:
+    """An integer-valued operand as a float64 value (true division of integers)."""
+    if isinstance(v, Tensor):
+        return Tensor(_as_float(v.node))
+    if isinstance(v, Node):
+        return _as_float(v)
+    return np.asarray(v, dtype=np.float64) if not isinstance(v, (int, bool)) else float(v)
+
+
 def _as_float(node: Node, other: str = "float64") -> Node:
     if node.dtype != "bool":
         return node
@@ -251,8 +287,10 @@ def where(cond: Any, x: Any, y: Any) -> Tensor:
     c = to_node(cond)
     if not _is_float_value(x) and not _is_float_value(y) and not (
             _is_bool_value(x) and _is_bool_value(y)):
-        raise unsupported("np.where with integer branches", "NumPy gives an integer result "
-                          "and the IR has no integer dtype yet; write 3.0 for 3")
+        a, b = (_as_float(n) for n in _operands(x, y))
+        if c.dtype != "bool":
+            c = apply("not_equal", c, to_node(0.0, c))
+        return _as_int(_wrap(apply("where", c, a, b)), "np.where with integer branches")
     a, b = _operands(x, y)
     if c.dtype != "bool":
         c = apply("not_equal", c, to_node(0.0, c))
@@ -268,6 +306,8 @@ def cast(x: Any, dtype: Any) -> Tensor:
         raise unsupported(f"astype({name})", "eqsat-tensor computes in float32, float64 and "
                                              "bool")
     node = to_node(x)
+    if isinstance(x, Tensor) and x.int_op and name == "bool":
+        return not_equal(node, 0.0)
     return _wrap(node if node.dtype == name else apply("cast", node, dtype=name))
 
 
@@ -484,13 +524,15 @@ def log_softmax(x: Any, axis: Any = None) -> Tensor:
 def _reduction(op: str):
     def fn(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
         node = to_node(x)
-        if node.dtype == "bool" and op in ("sum", "prod"):
-            raise unsupported(f"np.{op} of a bool array", "NumPy counts in int64 and the IR "
-                              "has no integer dtype yet; use np.mean, or .astype(float) first")
-        if node.dtype == "bool" and op == "mean":
+        int_op = x.int_op if isinstance(x, Tensor) else None
+        if node.dtype == "bool":
+            if op in ("sum", "prod"):
+                int_op = f"np.{op} of a bool array"
+            elif op in ("max", "min"):
+                raise unsupported(f"np.{op} of a bool array", "use np.any / np.all")
             node = apply("cast", node, dtype="float64")
-        return _wrap(apply(op, node, axis=_axis(axis, node.ndim, op),
-                           keepdims=bool(keepdims)))
+        out = _wrap(apply(op, node, axis=_axis(axis, node.ndim, op), keepdims=bool(keepdims)))
+        return _as_int(out, int_op) if int_op and op != "mean" else out
 
     fn.__name__ = op
     fn.__doc__ = f"``{op}`` over ``axis`` (an int, a tuple, or None for all) with ``keepdims``."
@@ -539,10 +581,9 @@ def all(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
 
 
 def count_nonzero(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
-    """Number of nonzero elements along ``axis``: NumPy returns an int, which the IR cannot
-    hold yet, so this is refused (``_nonzero_count`` is the float count used inside)."""
-    raise unsupported("np.count_nonzero", "NumPy counts in int64 and the IR has no integer "
-                      "dtype yet; use np.mean(x != 0) * n")
+    """Number of nonzero elements along ``axis`` (NumPy's int64, held exactly as float64;
+    usable in arithmetic, refused as a returned result)."""
+    return _as_int(_nonzero_count(x, axis, keepdims), "np.count_nonzero")
 
 
 def _nonzero_count(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
@@ -639,6 +680,9 @@ def corrcoef(x: Any, rowvar: bool = True) -> Tensor:
 
 def matmul(a: Any, b: Any) -> Tensor:
     """Matrix product with NumPy ``matmul`` semantics (1-D operands, batch broadcasting)."""
+    if not _is_float_value(a) and not _is_float_value(b):
+        x, y = (_as_float(n) for n in _operands(a, b))
+        return _as_int(_wrap(apply("matmul", x, y)), "np.matmul of integer values")
     return _wrap(apply("matmul", *_operands(a, b)))
 
 
@@ -986,6 +1030,21 @@ def _einsum_align(node: Node, term: str, union: str) -> Tensor:
 # -- layout ----------------------------------------------------------------------------------
 
 
+def _keeps_int(fn: Any) -> Any:
+    """A layout function: an integer-valued operand gives an integer-valued result."""
+
+    def wrapper(x: Any, *args: Any, **kwargs: Any) -> Tensor:
+        out = fn(x, *args, **kwargs)
+        if isinstance(x, Tensor) and x.int_op and isinstance(out, Tensor):
+            return _as_int(out, x.int_op)
+        return out
+
+    wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
+    wrapper.__wrapped__ = fn
+    return wrapper
+
+
+@_keeps_int
 def transpose(x: Any, axes: Sequence[int] | None = None) -> Tensor:
     """Permute the axes (reverse them when ``axes`` is None)."""
     node = to_node(x)
@@ -1001,6 +1060,7 @@ def transpose(x: Any, axes: Sequence[int] | None = None) -> Tensor:
     return _wrap(apply("transpose", node, axes=perm))
 
 
+@_keeps_int
 def matrix_transpose(x: Any) -> Tensor:
     """Swap the last two axes (``x.mT``)."""
     node = to_node(x)
@@ -1010,6 +1070,7 @@ def matrix_transpose(x: Any) -> Tensor:
     return swapaxes(node, -1, -2)
 
 
+@_keeps_int
 def swapaxes(x: Any, axis1: int, axis2: int) -> Tensor:
     """Exchange two axes."""
     node = to_node(x)
@@ -1019,6 +1080,7 @@ def swapaxes(x: Any, axis1: int, axis2: int) -> Tensor:
     return transpose(node, perm)
 
 
+@_keeps_int
 def moveaxis(x: Any, source: Any, destination: Any) -> Tensor:
     """Move axes to new positions (``np.moveaxis``)."""
     node = to_node(x)
@@ -1032,6 +1094,7 @@ def moveaxis(x: Any, source: Any, destination: Any) -> Tensor:
     return transpose(node, order)
 
 
+@_keeps_int
 def reshape(x: Any, shape: Any) -> Tensor:
     """Reshape; one ``-1`` is allowed when all dims are concrete."""
     node = to_node(x)
@@ -1053,23 +1116,27 @@ def reshape(x: Any, shape: Any) -> Tensor:
     return _wrap(apply("reshape", node, shape=new))
 
 
+@_keeps_int
 def ravel(x: Any) -> Tensor:
     """Flatten to 1-D (C order)."""
     return reshape(x, (-1,))
 
 
+@_keeps_int
 def atleast_1d(x: Any) -> Tensor:
     """A 1-D view of a scalar; other arrays unchanged."""
     node = to_node(x)
     return reshape(node, (1,)) if node.ndim == 0 else _wrap(node)
 
 
+@_keeps_int
 def atleast_2d(x: Any) -> Tensor:
     """``np.atleast_2d``: scalars become (1, 1), vectors (1, n)."""
     node = to_node(x)
     return reshape(node, (1,) * (2 - node.ndim) + node.shape) if node.ndim < 2 else _wrap(node)
 
 
+@_keeps_int
 def broadcast_to(x: Any, shape: Sequence[int | str]) -> Tensor:
     """Broadcast to ``shape`` (NumPy rules)."""
     node = to_node(x)
@@ -1080,6 +1147,7 @@ def broadcast_to(x: Any, shape: Sequence[int | str]) -> Tensor:
     return _wrap(apply("broadcast_to", node, shape=shape))
 
 
+@_keeps_int
 def expand_dims(x: Any, axis: Any) -> Tensor:
     """Insert size-1 axes at ``axis`` (positions in the result, like NumPy)."""
     node = to_node(x)
@@ -1088,6 +1156,7 @@ def expand_dims(x: Any, axis: Any) -> Tensor:
                        axis=normalize_axis(axes, node.ndim + len(axes), "expand_dims")))
 
 
+@_keeps_int
 def squeeze(x: Any, axis: Any = None) -> Tensor:
     """Remove size-1 axes (all of them, or those in ``axis``)."""
     node = to_node(x)
@@ -1137,6 +1206,7 @@ def _key_text(key: tuple) -> str:
     return "x[" + ", ".join(one(k) for k in key) + "]"
 
 
+@_keeps_int
 def index(x: Any, key: Any) -> Tensor:
     """Indexing limited to what the IR's ops express today: ``None`` (new axis), ``...`` and
     full slices ``:``; any other index kind raises ``UnsupportedOperation`` naming it."""

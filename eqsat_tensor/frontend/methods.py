@@ -40,7 +40,11 @@ def _binary(fn: Callable, reflected: bool = False) -> Callable:
 
 
 def _weak_unary(fn: Callable) -> Callable:
-    return lambda self: Tensor(fn(self).node, weak=self.weak)
+    def op(self: Tensor) -> Tensor:
+        out = fn(self)
+        return Tensor(out.node, weak=True) if self.weak else out
+
+    return op
 
 
 def _refuse_operator(symbol: str, numpy_name: str) -> Callable:
