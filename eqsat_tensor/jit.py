@@ -17,7 +17,7 @@ import numpy as np
 
 from .errors import DTypeError, UnsupportedOperation
 from .frontend.functions import to_node
-from .frontend.location import unsupported
+from .frontend.masked import Masked
 from .frontend.rebind import rebind
 from .frontend.tensor import Tensor
 from .ir import Graph, input_node
@@ -71,16 +71,27 @@ def trace(fn: Callable, names: list[str], arrays: list[np.ndarray],
     if any(o is None for o in outs):
         raise UnsupportedOperation(f"{fn.__name__} returned None; return the result array(s)")
     for o in outs:
-        if not isinstance(o, Tensor) and np.asarray(o).dtype.kind in "iu":
-            raise unsupported(f"returning the integer constant {o!r} from {fn.__name__}",
-                              "the IR has no integer dtype yet")
-        if isinstance(o, Tensor) and o.int_op:
-            raise unsupported(f"returning {o.int_op} from {fn.__name__}", "NumPy's result is "
-                              "int64 and the IR has no integer dtype yet; return it "
-                              ".astype(float)")
+        _check_output(fn, o)
     like = next((i for i in inputs if i.dtype != "bool"), inputs[0] if inputs else None)
     nodes = [to_node(o, like) for o in outs]
     return Graph(nodes, inputs), multi
+
+
+def _check_output(fn: Callable, out: Any) -> None:
+    """Refuse a result the graph cannot hold, naming it and ``fn``'s definition line."""
+    what = why = None
+    if isinstance(out, Masked):
+        what, why = "a boolean-mask indexing (x[mask]) result", "its length depends on the data"
+    elif isinstance(out, Tensor) and out.int_op:
+        what, why = out.int_op, ("NumPy's result is int64 and the IR has no integer dtype yet; "
+                                 "return it .astype(float)")
+    elif not isinstance(out, Tensor) and np.asarray(out).dtype.kind in "iu":
+        what, why = f"the integer constant {out!r}", "the IR has no integer dtype yet"
+    if what is not None:
+        code = getattr(fn, "__code__", None)
+        where = f"{code.co_filename}:{code.co_firstlineno}" if code else "<unknown>"
+        raise UnsupportedOperation(f"returning {what} from {fn.__name__} is not supported by "
+                                   f"the eqsat-tensor tracer: {why} (at {where})")
 
 
 def numpy_results(outs: list[Any], graph: Graph) -> list[Any]:

@@ -21,7 +21,9 @@ Everything listed here is traced into the graph by `et.jit`, `et.grad` and frien
 anything else raises `UnsupportedOperation` naming the function as you wrote it and the
 line of your code. Python floats are weak scalars (NumPy 2 rules: `float32 * 2.0` stays
 float32); Python ints, bools, strings and None passed to `et.jit` are static. A 0-d result
-is a NumPy scalar, as in NumPy.
+is a NumPy scalar, as in NumPy. `x[mask]` (a bool mask of `x`'s shape) is traced where it
+only feeds elementwise ops and full reductions (`np.sum(x[x > 0])` becomes a masked sum);
+see [tracing.md](tracing.md).
 """
 
 

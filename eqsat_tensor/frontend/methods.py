@@ -16,6 +16,7 @@ import numpy as np
 
 from ..errors import UnsupportedOperation
 from . import functions as F
+from . import masked
 from .location import unsupported
 from .numpy_dispatch import FUNCTIONS, dispatch_function, dispatch_ufunc
 from .tensor import Tensor
@@ -122,7 +123,7 @@ _METHODS: dict[str, Callable] = {
     "ravel": _via(np.ravel), "squeeze": _via(np.squeeze), "swapaxes": _via(np.swapaxes),
     "reshape": _reshape, "transpose": _transpose, "astype": _astype, "flatten": _flatten,
     "copy": lambda self, order="C": self, "conj": lambda self: self,
-    "conjugate": lambda self: self, "__getitem__": lambda self, key: F.index(self, key),
+    "conjugate": lambda self: self, "__getitem__": lambda self, key: masked.getitem(self, key),
 }
 _PROPERTIES: dict[str, Callable] = {
     "T": lambda self: F.transpose(self), "mT": lambda self: F.matrix_transpose(self),
