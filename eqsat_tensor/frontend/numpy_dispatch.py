@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 
 from . import functions as F
+from . import linalg as L
+from . import special as S
 from .functions import unsupported
 from .location import public_name
 from .tensor import Tensor
@@ -42,19 +44,19 @@ UFUNCS: dict[Any, Callable] = {
     np.sinh: F.sinh, np.cosh: F.cosh, np.arcsin: F.arcsin, np.arccos: F.arccos,
     np.arctan: F.arctan, np.arctan2: F.arctan2, np.cbrt: F.cbrt, np.log2: F.log2,
     np.log10: F.log10, np.exp2: F.exp2, np.maximum: F.maximum, np.minimum: F.minimum,
-    np.fmax: F.fmax, np.fmin: F.fmin, np.hypot: F.hypot, np.logaddexp: F.logaddexp,
+    np.fmax: S.fmax, np.fmin: S.fmin, np.hypot: F.hypot, np.logaddexp: F.logaddexp,
     np.less: F.less, np.less_equal: F.less_equal, np.greater: F.greater,
     np.greater_equal: F.greater_equal, np.equal: F.equal, np.not_equal: F.not_equal,
     np.matmul: F.matmul, np.isnan: F.isnan, np.isinf: F.isinf, np.isfinite: F.isfinite,
-    np.sign: F.sign, np.heaviside: F.heaviside, np.deg2rad: F.deg2rad,
-    np.rad2deg: F.rad2deg, np.radians: F.deg2rad, np.degrees: F.rad2deg,
+    np.sign: S.sign, np.heaviside: S.heaviside, np.deg2rad: S.deg2rad,
+    np.rad2deg: S.rad2deg, np.radians: S.deg2rad, np.degrees: S.rad2deg,
     np.logical_and: F.logical_and, np.logical_or: F.logical_or,
     np.logical_xor: F.logical_xor, np.logical_not: F.logical_not,
     np.bitwise_and: F.bitwise_and, np.bitwise_or: F.bitwise_or,
     np.bitwise_xor: F.bitwise_xor, np.invert: F.invert,
     np.conjugate: _identity,  # real arrays only
-    np.logaddexp2: F.logaddexp2, np.arctanh: F.arctanh, np.arcsinh: F.arcsinh,
-    np.arccosh: F.arccosh,
+    np.logaddexp2: S.logaddexp2, np.arctanh: S.arctanh, np.arcsinh: S.arcsinh,
+    np.arccosh: S.arccosh,
 }
 
 # ufunc.reduce: np.add.reduce(x, axis=0) and friends.
@@ -77,10 +79,10 @@ def _log_expit(x: Any) -> Any:
 
 # scipy.special ufuncs by name (resolved to the ufunc objects when SciPy is imported).
 SCIPY_UFUNCS: dict[str, Callable] = {
-    "expit": F.expit, "logit": F.logit, "xlogy": F.xlogy, "xlog1py": F.xlog1py,
+    "expit": S.expit, "logit": S.logit, "xlogy": S.xlogy, "xlog1py": S.xlog1py,
     "log_expit": _log_expit, "log1p": F.log1p, "expm1": F.expm1, "cbrt": F.cbrt,
     "exp2": F.exp2, "exp10": _doc(F.power, lambda x: F.power(10.0, x)), "entr": _entr,
-    "rel_entr": F.rel_entr, "kl_div": F.kl_div,
+    "rel_entr": S.rel_entr, "kl_div": S.kl_div,
 }
 
 
@@ -223,14 +225,14 @@ def _result_type(*args: Any) -> np.dtype:
 
 
 def _norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:
-    return F.norm(x, ord=ord, axis=axis, keepdims=keepdims)
+    return L.norm(x, ord=ord, axis=axis, keepdims=keepdims)
 
 
 def _einsum(*operands: Any, out: Any = None, optimize: Any = False, **kw: Any) -> Any:
     _no({"out": out, **kw}, "einsum")
     if not operands:
         raise TypeError("np.einsum needs subscripts")
-    return F.einsum(operands[0], *operands[1:])
+    return L.einsum(operands[0], *operands[1:])
 
 
 def _like(fn: Callable, fname: str) -> Callable:
@@ -256,15 +258,15 @@ FUNCTIONS: dict[Any, Callable] = {
                      keepdims=False: (
         F.average(a, axis=axis, weights=weights, keepdims=_keepdims(keepdims))
         if not returned else _no({"returned": True}, "average"))),
-    np.dot: _doc(F.dot, lambda a, b, out=None: F.dot(a, b) if out is None
+    np.dot: _doc(L.dot, lambda a, b, out=None: L.dot(a, b) if out is None
                  else _no({"out": out}, "dot")),
-    np.vdot: F.vdot, np.inner: F.inner,
-    np.outer: _doc(F.outer, lambda a, b, out=None: F.outer(a, b) if out is None
+    np.vdot: L.vdot, np.inner: L.inner,
+    np.outer: _doc(L.outer, lambda a, b, out=None: L.outer(a, b) if out is None
                    else _no({"out": out}, "outer")),
-    np.tensordot: F.tensordot, np.einsum: _doc(F.einsum, _einsum),
-    np.trace: _doc(F.trace, lambda a, offset=0, axis1=0, axis2=1, dtype=None, out=None:
-                   F.trace(a, offset, axis1, axis2)),
-    np.diag: F.diag, np.linalg.norm: _doc(F.norm, _norm),
+    np.tensordot: L.tensordot, np.einsum: _doc(L.einsum, _einsum),
+    np.trace: _doc(L.trace, lambda a, offset=0, axis1=0, axis2=1, dtype=None, out=None:
+                   L.trace(a, offset, axis1, axis2)),
+    np.diag: L.diag, np.linalg.norm: _doc(L.norm, _norm),
     np.transpose: _doc(F.transpose, lambda a, axes=None: F.transpose(a, axes)),
     np.matrix_transpose: F.matrix_transpose, np.linalg.matrix_transpose: F.matrix_transpose,
     np.reshape: _doc(F.reshape, _reshape), np.ravel: _doc(F.ravel, _ravel),
@@ -283,14 +285,14 @@ FUNCTIONS: dict[Any, Callable] = {
     np.ndim: lambda a: F.to_node(a).ndim, np.shape: lambda a: F.to_node(a).shape,
     np.size: _size, np.result_type: _result_type,
     np.isrealobj: lambda x: True, np.iscomplexobj: lambda x: False,
-    np.polyval: F.polyval, np.triu: F.triu, np.tril: F.tril, np.isclose: F.isclose,
-    np.allclose: F.allclose, np.diagonal: F.diagonal,
-    np.cov: _doc(F.cov, lambda m, y=None, rowvar=True, bias=False, ddof=None, fweights=None,
-                 aweights=None, *, dtype=None: F.cov(m, rowvar, bias, ddof) if (
+    np.polyval: L.polyval, np.triu: L.triu, np.tril: L.tril, np.isclose: S.isclose,
+    np.allclose: S.allclose, np.diagonal: L.diagonal,
+    np.cov: _doc(L.cov, lambda m, y=None, rowvar=True, bias=False, ddof=None, fweights=None,
+                 aweights=None, *, dtype=None: L.cov(m, rowvar, bias, ddof) if (
         y is None and fweights is None and aweights is None and dtype is None)
         else _no({"y": y, "fweights": fweights, "aweights": aweights, "dtype": dtype}, "cov")),
-    np.corrcoef: _doc(F.corrcoef, lambda x, y=None, rowvar=True, *, dtype=None:
-                      F.corrcoef(x, rowvar) if y is None and dtype is None
+    np.corrcoef: _doc(L.corrcoef, lambda x, y=None, rowvar=True, *, dtype=None:
+                      L.corrcoef(x, rowvar) if y is None and dtype is None
                       else _no({"y": y, "dtype": dtype}, "corrcoef")),
 }
 
@@ -320,8 +322,8 @@ def _logsumexp(a: Any, axis: Any = None, b: Any = None, keepdims: bool = False,
 
 SCIPY_FUNCTIONS: dict[str, Callable] = {
     "logsumexp": _doc(F.logsumexp, _logsumexp),
-    "softmax": _doc(F.softmax, lambda x, axis=None: F.softmax(x, axis=axis)),
-    "log_softmax": _doc(F.log_softmax, lambda x, axis=None: F.log_softmax(x, axis=axis)),
+    "softmax": _doc(S.softmax, lambda x, axis=None: S.softmax(x, axis=axis)),
+    "log_softmax": _doc(S.log_softmax, lambda x, axis=None: S.log_softmax(x, axis=axis)),
 }
 
 
