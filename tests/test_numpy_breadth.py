@@ -118,6 +118,9 @@ CASES = [
     ("triu_tril", lambda x: np.triu(x, 1) - np.tril(x), lambda r: (_mat(r),), True, True),
     ("isclose", lambda x, y: np.where(np.isclose(x, y * 1e-9 + x, equal_nan=True), x, y),
      lambda r: (_mat(r), _mat(r)), False, True),
+    ("where_kwarg", lambda x: np.sum(x, axis=0, where=x > 0) + np.mean(x, where=x < 1)
+     + np.max(x, axis=1, where=x < 1, initial=-5.0).sum() + x.prod(where=x > 0.5),
+     lambda r: (_mat(r),), False, True),
     ("max_initial", lambda x: np.max(x, axis=0, initial=0.5) + x.sum(initial=2.0),
      lambda r: (_mat(r),), False, True),
     ("deg2rad", lambda x: np.deg2rad(x) + np.rad2deg(x), lambda r: (_mat(r),), True, True),

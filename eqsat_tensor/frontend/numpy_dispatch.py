@@ -139,11 +139,37 @@ _INITIAL = {"sum": F.add, "prod": F.multiply, "max": F.maximum, "min": F.minimum
             "amax": F.maximum, "amin": F.minimum}
 
 
+# the value a masked-out element takes in ``np.<reduction>(a, where=m)``
+_WHERE_FILL = {"sum": -0.0, "nansum": -0.0, "prod": 1.0, "max": -np.inf, "amax": -np.inf,
+               "min": np.inf, "amin": np.inf}
+
+
+def _masked_reduction(fn: Callable, fname: str, a: Any, where: Any, axis: Any,
+                      keepdims: bool, initial: Any) -> Any:
+    """``np.<fname>(a, where=m)``: the elements where ``m`` is false take the reduction's
+    identity (a mean divides by the count of true elements)."""
+    if fname in ("max", "min", "amax", "amin") and initial is np._NoValue:
+        raise ValueError(f"reduction operation {fname} does not have an identity, so to use "
+                         "a where mask one has to specify 'initial'")
+    node = F.to_node(a)
+    if fname == "mean":
+        total = F.sum(F.where(where, node, -0.0), axis=axis, keepdims=keepdims)
+        count = F.sum(F.where(where, F.ones_like(node), 0.0), axis=axis, keepdims=keepdims)
+        return F.divide(total, count)
+    if fname not in _WHERE_FILL:
+        raise unsupported(f"np.{fname}(..., where=...)")
+    return fn(F.where(where, node, _WHERE_FILL[fname]), axis=axis, keepdims=keepdims)
+
+
 def _reduction(fn: Callable, fname: str) -> Callable:
     def handler(a: Any, axis: Any = None, dtype: Any = None, out: Any = None,
-                keepdims: Any = False, initial: Any = np._NoValue, **kw: Any) -> Any:
+                keepdims: Any = False, initial: Any = np._NoValue, where: Any = True,
+                **kw: Any) -> Any:
         _no({"out": out, **kw}, fname)
-        res = fn(a, axis=axis, keepdims=_keepdims(keepdims))
+        if where is True or where is np._NoValue:
+            res = fn(a, axis=axis, keepdims=_keepdims(keepdims))
+        else:
+            res = _masked_reduction(fn, fname, a, where, axis, _keepdims(keepdims), initial)
         if initial is not np._NoValue and initial is not None:
             if fname not in _INITIAL:
                 raise unsupported(f"np.{fname}(..., initial=...)")
