@@ -335,3 +335,17 @@ def test_boolean_mask_feeding_a_reduction(fn, backend):
 def test_boolean_mask_escaping_its_reduction_is_refused(fn, what):
     with pytest.raises(UnsupportedOperation, match=rf"{what}.*boolean-mask indexing"):
         et.jit(fn, backend="numpy")(np.ones((2, 3)))
+
+
+class _Model:
+    def __init__(self, scale):
+        self.scale = scale
+
+    def log_probs(self, x):
+        return scipy.special.log_softmax(x * self.scale, axis=-1)
+
+
+def test_jit_of_a_bound_method_rebinds_scipy_functions():
+    model = _Model(2.0)
+    x = np.random.default_rng(3).standard_normal((2, 3))
+    np.testing.assert_allclose(et.jit(model.log_probs, backend="numpy")(x), model.log_probs(x))

@@ -127,6 +127,8 @@ def _global_names(code: types.CodeType) -> set[str]:
 
 def rebind(fn: Callable) -> Callable:
     """``fn``, or a copy of it that calls the traced stand-ins of known library functions."""
+    if isinstance(fn, types.MethodType) and isinstance(fn.__func__, types.FunctionType):
+        return types.MethodType(_State().function(fn.__func__), fn.__self__)
     if not isinstance(fn, types.FunctionType):
         return fn
     return _State().function(fn)
