@@ -114,6 +114,9 @@ def _is_static_value(value: Any) -> bool:
     return type(value) is tuple and all(_is_static_value(v) for v in value)
 
 
+_NO_WEAK: frozenset = frozenset()
+
+
 class _Inline(Exception):
     """Raised by argument binding when an argument is a traced Tensor (jit inside a trace)."""
 
@@ -162,6 +165,13 @@ class JitFunction:
     def _split(self, args: tuple, kwargs: dict) -> tuple[list[np.ndarray], tuple, frozenset]:
         """The array arguments (converted), the ``(name, value)`` static ones, and the names
         of the arguments that were Python floats (weak)."""
+        if not kwargs and not self._static and len(args) == len(self._names):
+            for a in args:  # the common case: float arrays only
+                if type(a) is not np.ndarray or a.dtype.kind != "f" or a.dtype.itemsize not in (
+                        4, 8):
+                    break
+            else:
+                return list(args), (), _NO_WEAK
         if kwargs or len(args) != len(self._names):
             bound = self._signature.bind(*args, **kwargs)
             bound.apply_defaults()
