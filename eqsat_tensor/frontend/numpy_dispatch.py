@@ -339,10 +339,10 @@ def _scipy_functions() -> dict[Any, Callable]:
 
 def _logsumexp(a: Any, axis: Any = None, b: Any = None, keepdims: bool = False,
                return_sign: bool = False) -> Any:
-    if b is not None:
-        raise unsupported("scipy.special.logsumexp(..., b=...)", "weights are not traced yet")
     if return_sign:
         raise unsupported("scipy.special.logsumexp(..., return_sign=True)")
+    if b is not None:
+        return S.logsumexp_weighted(a, b, axis=axis, keepdims=keepdims)
     return F.logsumexp(a, axis=axis, keepdims=keepdims)
 
 

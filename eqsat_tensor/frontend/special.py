@@ -17,6 +17,7 @@ from .functions import (  # noqa: A004  (sum, max, ... shadow builtins on purpos
     abs,
     add,
     all,
+    broadcast_to,
     divide,
     equal,
     exp,
@@ -36,9 +37,11 @@ from .functions import (  # noqa: A004  (sum, max, ... shadow builtins on purpos
     minimum,
     multiply,
     negative,
+    not_equal,
     sigmoid,
     sqrt,
     square,
+    squeeze,
     subtract,
     sum,
     to_node,
@@ -198,3 +201,25 @@ def allclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08,
              equal_nan: bool = False) -> Tensor:
     """``np.allclose`` as a traced bool (``all(isclose(...))``)."""
     return all(isclose(a, b, rtol, atol, equal_nan))
+
+
+def logsumexp_weighted(a: Any, b: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """``scipy.special.logsumexp(a, b=b)``: ``log(sum(b exp(a - m))) + m`` with ``m`` the
+    max of ``a`` where ``b != 0`` (elements with zero weight are ignored, even inf or NaN);
+    a negative total is NaN, as SciPy returns without ``return_sign``."""
+    x, w = _operands(a, b)
+    shape = np.broadcast_shapes(tuple(x.shape), tuple(w.shape))
+    x, w = broadcast_to(x, shape).node, broadcast_to(w, shape).node
+    live = not_equal(w, 0.0)
+    m = max(where(live, x, -np.inf), axis=axis, keepdims=True)
+    m = where(isfinite(m), m, 0.0)
+    terms = where(live, multiply(w, exp(subtract(x, m))), 0.0)
+    out = add(log(sum(terms, axis=axis, keepdims=True)), m)
+    return out if keepdims else squeeze(out, axis=_axes_of(axis, len(shape)))
+
+
+def _axes_of(axis: Any, ndim: int) -> tuple[int, ...]:
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    return tuple(int(a) % ndim for a in axes)
