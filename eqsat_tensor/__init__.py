@@ -19,6 +19,7 @@ from .errors import (
     GraphFormatError,
     RuleError,
     ShapeError,
+    UnsupportedError,
     UnsupportedOp,
     UnsupportedOperation,
 )
@@ -38,7 +39,6 @@ from .frontend.functions import (
     cosh,
     div,
     divide,
-    dot,
     equal,
     exp,
     exp2,
@@ -47,6 +47,9 @@ from .frontend.functions import (
     greater,
     greater_equal,
     hypot,
+    isfinite,
+    isinf,
+    isnan,
     less,
     less_equal,
     log,
@@ -88,6 +91,8 @@ from .frontend.functions import (
     var,
     where,
 )
+from .frontend.linalg import dot, einsum, norm, outer, tensordot, trace
+from .frontend.special import fmax, fmin, log_softmax, sign, softmax
 from .frontend.tensor import Tensor, as_graph
 from .ir import OPS, Graph, Node
 

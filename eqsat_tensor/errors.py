@@ -23,6 +23,9 @@ class UnsupportedOperation(EqsatError, TypeError):
     """A NumPy function or Python construct the tracer cannot turn into graph ops."""
 
 
+UnsupportedError = UnsupportedOperation  # the name the issues use
+
+
 class GraphFormatError(EqsatError, ValueError):
     """A serialized graph (JSON) that does not follow the schema; names the bad node."""
 

@@ -17,6 +17,8 @@ import numpy as np
 
 from .errors import DTypeError, UnsupportedOperation
 from .frontend.functions import to_node
+from .frontend.masked import Masked
+from .frontend.rebind import rebind
 from .frontend.tensor import Tensor
 from .ir import Graph, input_node
 
@@ -43,19 +45,80 @@ def signature_key(arrays: list[np.ndarray]) -> tuple:
     return tuple((a.shape, a.dtype.char, _layout(a)) for a in arrays)
 
 
-def trace(fn: Callable, names: list[str], arrays: list[np.ndarray]) -> tuple[Graph, bool]:
+def trace(fn: Callable, names: list[str], arrays: list[np.ndarray],
+          statics: tuple = (), weak: frozenset = frozenset()) -> tuple[Graph, bool]:
     """Trace ``fn`` on symbolic inputs shaped like ``arrays``; returns the graph and whether
-    the function returned a tuple (several outputs)."""
-    inputs = [input_node(n, a.shape, a.dtype.name) for n, a in zip(names, arrays)]
-    result = fn(*[Tensor(i) for i in inputs])
+    the function returned a tuple (several outputs).
+
+    ``names`` are all of ``fn``'s parameters; ``statics`` holds ``(name, value)`` for those
+    passed as static values (they are not graph inputs), ``arrays`` one array for each of
+    the others, in order; ``weak`` names the arguments that were Python floats (weak
+    Tensors, NumPy 2 promotion). Known SciPy functions the code calls by name are traced
+    through their stand-ins (``frontend.rebind``)."""
+    static = dict(statics)
+    dynamic = [n for n in names if n not in static]
+    inputs = [input_node(n, a.shape, a.dtype.name) for n, a in zip(dynamic, arrays)]
+    by_name = {n: Tensor(i, weak=n in weak) for n, i in zip(dynamic, inputs)}
+    values = {n: by_name[n] if n in by_name else static[n] for n in names}
+    keyword_only = {p.name for p in inspect.signature(fn).parameters.values()
+                    if p.kind is p.KEYWORD_ONLY}
+    result = rebind(fn)(*[values[n] for n in names if n not in keyword_only],
+                        **{n: values[n] for n in names if n in keyword_only})
     multi = isinstance(result, (tuple, list))
     outs = list(result) if multi else [result]
     if not outs:
         raise UnsupportedOperation(f"{fn.__name__} returned an empty tuple")
     if any(o is None for o in outs):
         raise UnsupportedOperation(f"{fn.__name__} returned None; return the result array(s)")
-    nodes = [to_node(o, inputs[0] if inputs else None) for o in outs]
+    for o in outs:
+        _check_output(fn, o)
+    like = next((i for i in inputs if i.dtype != "bool"), inputs[0] if inputs else None)
+    nodes = [to_node(o, like) for o in outs]
     return Graph(nodes, inputs), multi
+
+
+def _check_output(fn: Callable, out: Any) -> None:
+    """Refuse a result the graph cannot hold, naming it and ``fn``'s definition line."""
+    what = why = None
+    if isinstance(out, Masked):
+        what, why = "a boolean-mask indexing (x[mask]) result", "its length depends on the data"
+    elif isinstance(out, Tensor) and out.int_op:
+        what, why = out.int_op, ("NumPy's result is int64 and the IR has no integer dtype yet; "
+                                 "return it .astype(float)")
+    elif not isinstance(out, Tensor) and np.asarray(out).dtype.kind in "iu":
+        what, why = f"the integer constant {out!r}", "the IR has no integer dtype yet"
+    if what is not None:
+        code = getattr(fn, "__code__", None)
+        where = f"{code.co_filename}:{code.co_firstlineno}" if code else "<unknown>"
+        raise UnsupportedOperation(f"returning {what} from {fn.__name__} is not supported by "
+                                   f"the eqsat-tensor tracer: {why} (at {where})")
+
+
+def numpy_results(outs: list[Any], graph: Graph) -> list[Any]:
+    """Results as NumPy returns them: a 0-d result (a full reduction, ``x @ x`` of vectors)
+    becomes a NumPy scalar of the output's dtype, whatever the backend handed back."""
+    for i, o in enumerate(outs):
+        if type(o) is np.ndarray:
+            if o.ndim == 0:
+                outs[i] = o[()]
+        elif isinstance(o, (float, int, bool, np.generic)):
+            outs[i] = np.dtype(graph.outputs[i].dtype).type(o)
+    return outs
+
+
+def _is_static_value(value: Any) -> bool:
+    """Arguments traced as static values by default: Python ints, bools, strings, None and
+    tuples of them (axes, ``ddof``, flags, modes); Python floats are weak inputs instead."""
+    if value is None or type(value) in (int, bool, str):
+        return True
+    return type(value) is tuple and all(_is_static_value(v) for v in value)
+
+
+_NO_WEAK: frozenset = frozenset()
+
+
+class _Inline(Exception):
+    """Raised by argument binding when an argument is a traced Tensor (jit inside a trace)."""
 
 
 class _Compiled:
@@ -72,7 +135,8 @@ class JitFunction:
 
     def __init__(self, fn: Callable, *, backend: str | None = None, optimize: bool = True,
                  rules: Any = None, budget: Any = None, ieee: str = "finite",
-                 fastmath: bool = False, **backend_options: Any) -> None:
+                 fastmath: bool = False, static_argnums: Any = (), static_argnames: Any = (),
+                 **backend_options: Any) -> None:
         functools.update_wrapper(self, fn)
         self.fn = fn
         self.backend = backend or DEFAULT_BACKEND
@@ -87,53 +151,101 @@ class JitFunction:
             raise UnsupportedOperation(f"@jit: {fn.__name__} takes *args/**kwargs; give each "
                                        "array argument a name")
         self._names = [p.name for p in params]
+        self._static = _static_names(fn, self._names, static_argnums, static_argnames)
         self._cache: dict[tuple, _Compiled] = {}
         self._lock = threading.Lock()
         self.last_report: Any = None
 
     # -- calling -----------------------------------------------------------------------------
+    _auto_static = True  # Python ints/bools/str/None are static (GradFunction: inputs)
+
     def _arrays(self, args: tuple, kwargs: dict) -> list[np.ndarray]:
+        return self._split(args, kwargs)[0]
+
+    def _split(self, args: tuple, kwargs: dict) -> tuple[list[np.ndarray], tuple, frozenset]:
+        """The array arguments (converted), the ``(name, value)`` static ones, and the names
+        of the arguments that were Python floats (weak)."""
+        if not kwargs and not self._static and len(args) == len(self._names):
+            for a in args:  # the common case: float arrays only
+                if type(a) is not np.ndarray or a.dtype.kind != "f" or a.dtype.itemsize not in (
+                        4, 8):
+                    break
+            else:
+                return list(args), (), _NO_WEAK
         if kwargs or len(args) != len(self._names):
             bound = self._signature.bind(*args, **kwargs)
             bound.apply_defaults()
             args = tuple(bound.arguments[n] for n in self._names)
         arrays = []
+        statics = []
+        weak: list[str] = []
         for name, a in zip(self._names, args):
-            lazy = hasattr(a, "dask") and hasattr(a, "dtype")  # dask arrays stay lazy
-            keep = type(a) is np.ndarray or lazy or _is_device_array(a)
-            arr = a if keep else np.asarray(a)
-            if arr.dtype.kind != "f" or arr.dtype.itemsize not in (4, 8):
+            if type(a) is np.ndarray and name not in self._static:
+                arr = a
+            elif name in self._static or (self._auto_static and _is_static_value(a)):
+                try:
+                    hash(a)
+                except TypeError:
+                    raise TypeError(f"{self.__name__}: static argument {name!r} must be "
+                                    f"hashable, got {type(a).__name__}") from None
+                statics.append((name, a))
+                continue
+            elif isinstance(a, Tensor):
+                raise _Inline
+            elif type(a) in (float, int):  # a weak Python scalar: a float64 input
+                weak.append(name)
+                arr = np.asarray(a, dtype=np.float64)
+            else:
+                lazy = hasattr(a, "dask") and hasattr(a, "dtype")  # dask arrays stay lazy
+                keep = lazy or _is_device_array(a)
+                arr = a if keep else np.asarray(a)
+            if (arr.dtype.kind != "f" or arr.dtype.itemsize not in (4, 8)) and (
+                    arr.dtype != np.bool_ or not isinstance(a, np.ndarray)):  # bool masks pass
                 if arr.dtype.kind in "biu" and not isinstance(a, np.ndarray):
                     arr = arr.astype(np.float64)  # Python ints and lists of ints
                 else:
                     raise DTypeError(
                         f"{self.__name__}: argument {name!r} has dtype {arr.dtype}; eqsat-tensor "
-                        f"computes in float32/float64 (pass {name}.astype(np.float64))")
+                        f"computes in float32/float64 (pass {name}.astype(np.float64), or mark it "
+                        f"static with et.jit(..., static_argnames=({name!r},)))")
             arrays.append(arr)
-        return arrays
+        return arrays, tuple(statics), frozenset(weak)
 
-    def _compiled(self, arrays: list[np.ndarray]) -> _Compiled:
+    def _compiled(self, arrays: list[np.ndarray], statics: tuple = (),
+                  weak: frozenset = frozenset()) -> _Compiled:
         key = signature_key(arrays)
+        if statics or weak:
+            key = (key, statics, weak)
         entry = self._cache.get(key)
         if entry is None:
             with self._lock:
                 entry = self._cache.get(key)
                 if entry is None:
-                    entry = self._build(arrays)
+                    entry = (self._build(arrays, statics, weak) if statics or weak
+                             else self._build(arrays))
                     self._cache[key] = entry
         self.last_report = entry.report
         return entry
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        arrays = self._arrays(args, kwargs)
-        entry = self._compiled(arrays)
-        outs = entry.executable.run(arrays, {})
+        try:
+            arrays, statics, weak = self._split(args, kwargs)
+        except _Inline:
+            return self._inline(args, kwargs)
+        entry = self._compiled(arrays, statics, weak)
+        outs = numpy_results(entry.executable.run(arrays, {}), entry.optimized)
         return tuple(outs) if entry.multi else outs[0]
 
-    def _build(self, arrays: list[np.ndarray]) -> _Compiled:
+    def _inline(self, args: tuple, kwargs: dict) -> Any:
+        """Called on traced values (inside another ``jit``, ``grad``...): trace the body
+        into the caller's graph, which is optimized and compiled as one."""
+        return rebind(self.fn)(*args, **kwargs)
+
+    def _build(self, arrays: list[np.ndarray], statics: tuple = (),
+               weak: frozenset = frozenset()) -> _Compiled:
         from .backends import get_backend
 
-        graph, multi = trace(self.fn, self._names, arrays)
+        graph, multi = trace(self.fn, self._names, arrays, statics, weak)
         optimized, report = graph, None
         if self.do_optimize:
             optimized, report = self._optimize(graph)
@@ -158,7 +270,7 @@ class JitFunction:
     # -- looking inside ------------------------------------------------------------------------
     def lower(self, *args: Any, **kwargs: Any) -> _Compiled:
         """Trace/optimize/compile for these arguments (cached) without running."""
-        return self._compiled(self._arrays(args, kwargs))
+        return self._compiled(*self._split(args, kwargs))
 
     def trace(self, *args: Any, **kwargs: Any) -> Graph:
         """The traced graph (before optimization) for these arguments."""
@@ -186,9 +298,33 @@ class JitFunction:
         return f"<et.jit {self.__name__} backend={self.backend} ({len(self._cache)} signatures)>"
 
 
+def _static_names(fn: Callable, names: list[str], argnums: Any, argnames: Any) -> frozenset:
+    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    keys = (argnames,) if isinstance(argnames, str) else tuple(argnames)
+    out = set()
+    for i in nums:
+        if not -len(names) <= i < len(names):
+            raise ValueError(f"static_argnums {argnums!r} out of range for {fn.__name__} with "
+                             f"{len(names)} argument(s)")
+        out.add(names[i])
+    for k in keys:
+        if k not in names:
+            raise ValueError(f"static_argnames: {fn.__name__} has no argument {k!r}")
+        out.add(k)
+    return frozenset(out)
+
+
 def jit(fn: Callable | None = None, **options: Any) -> Any:
     """Compile a NumPy function: ``@et.jit`` or ``@et.jit(backend="numba", fastmath=False,
-    rules=..., budget=..., ieee="finite", optimize=True)``."""
+    rules=..., budget=..., ieee="finite", optimize=True, static_argnums=(),
+    static_argnames=())``.
+
+    Array arguments are traced per (shape, dtype, layout). Python floats are weak inputs
+    (float32 beside float32 arrays, like NumPy 2); Python ints, bools, strings, None and
+    tuples of them, and the arguments named by ``static_argnums`` / ``static_argnames``,
+    are static: baked into the trace, one compiled version per value. Called on traced
+    values (inside another ``jit`` or ``grad``) the function is inlined into the caller's
+    graph. A 0-d result is returned as a NumPy scalar, like NumPy's full reductions."""
     if fn is None:
         return lambda f: JitFunction(f, **options)
     return JitFunction(fn, **options)

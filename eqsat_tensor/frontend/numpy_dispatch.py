@@ -1,59 +1,123 @@
-"""The NumPy tracer's tables: which ufuncs and array functions become which graph ops.
+"""The NumPy / SciPy tracer's tables: which ufuncs and functions become which graph ops.
 
-``Tensor.__array_ufunc__`` and ``Tensor.__array_function__`` land here. Anything not in
-these tables raises ``UnsupportedOperation`` naming the NumPy function, never a silent
-fallback.
+``Tensor.__array_ufunc__`` and ``Tensor.__array_function__`` land here; functions are found
+by identity (``np.fmax`` is not ``np.maximum``, ``scipy.special.erf`` is not a NumPy
+function). SciPy functions written in Python (``scipy.special.logsumexp``) never see a
+Tensor: the tracing entry rebinds them by identity to the handlers in ``SCIPY_FUNCTIONS``
+(see ``frontend.rebind``). Anything not in these tables raises ``UnsupportedOperation``
+naming the function as the user wrote it and the user's line, never a silent fallback.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from ..errors import UnsupportedOperation
-from ..ir import user_location
 from . import functions as F
+from . import linalg as L
+from . import special as S
+from .functions import unsupported
+from .location import public_name
+from .tensor import Tensor
 
-UFUNCS: dict[str, Callable] = {
-    "add": F.add, "subtract": F.subtract, "multiply": F.multiply, "divide": F.divide,
-    "true_divide": F.divide, "power": F.power, "float_power": F.power,
-    "negative": F.negative, "positive": lambda x: x, "absolute": F.abs, "fabs": F.abs,
-    "exp": F.exp, "log": F.log, "log1p": F.log1p, "expm1": F.expm1, "sqrt": F.sqrt,
-    "square": F.square, "reciprocal": F.reciprocal, "sin": F.sin, "cos": F.cos, "tan": F.tan,
-    "tanh": F.tanh, "sinh": F.sinh, "cosh": F.cosh, "arcsin": F.arcsin, "arccos": F.arccos,
-    "arctan": F.arctan, "arctan2": F.arctan2, "cbrt": F.cbrt, "log2": F.log2, "log10": F.log10,
-    "exp2": F.exp2, "maximum": F.maximum, "minimum": F.minimum, "fmax": F.maximum,
-    "fmin": F.minimum, "hypot": F.hypot, "logaddexp": F.logaddexp, "less": F.less,
-    "less_equal": F.less_equal, "greater": F.greater, "greater_equal": F.greater_equal,
-    "equal": F.equal, "not_equal": F.not_equal, "matmul": F.matmul,
+
+def _doc(fn: Callable, handler: Callable) -> Callable:
+    """``handler`` documented as the builder function ``fn`` it calls (for the docs)."""
+    handler.__doc__ = fn.__doc__
+    return handler
+
+
+def _identity(a: Any, *args: Any, **kwargs: Any) -> Any:
+    """The array itself (real arrays: ``conj``, ``copy``, ``real``)."""
+    return a
+
+
+UFUNCS: dict[Any, Callable] = {
+    np.add: F.add, np.subtract: F.subtract, np.multiply: F.multiply, np.divide: F.divide,
+    np.power: F.power, np.float_power: F.power, np.negative: F.negative,
+    np.positive: _identity, np.absolute: F.abs, np.fabs: F.abs, np.exp: F.exp, np.log: F.log,
+    np.log1p: F.log1p, np.expm1: F.expm1, np.sqrt: F.sqrt, np.square: F.square,
+    np.reciprocal: F.reciprocal, np.sin: F.sin, np.cos: F.cos, np.tan: F.tan, np.tanh: F.tanh,
+    np.sinh: F.sinh, np.cosh: F.cosh, np.arcsin: F.arcsin, np.arccos: F.arccos,
+    np.arctan: F.arctan, np.arctan2: F.arctan2, np.cbrt: F.cbrt, np.log2: F.log2,
+    np.log10: F.log10, np.exp2: F.exp2, np.maximum: F.maximum, np.minimum: F.minimum,
+    np.fmax: S.fmax, np.fmin: S.fmin, np.hypot: F.hypot, np.logaddexp: F.logaddexp,
+    np.less: F.less, np.less_equal: F.less_equal, np.greater: F.greater,
+    np.greater_equal: F.greater_equal, np.equal: F.equal, np.not_equal: F.not_equal,
+    np.matmul: F.matmul, np.isnan: F.isnan, np.isinf: F.isinf, np.isfinite: F.isfinite,
+    np.sign: S.sign, np.heaviside: S.heaviside, np.deg2rad: S.deg2rad,
+    np.rad2deg: S.rad2deg, np.radians: S.deg2rad, np.degrees: S.rad2deg,
+    np.logical_and: F.logical_and, np.logical_or: F.logical_or,
+    np.logical_xor: F.logical_xor, np.logical_not: F.logical_not,
+    np.bitwise_and: F.bitwise_and, np.bitwise_or: F.bitwise_or,
+    np.bitwise_xor: F.bitwise_xor, np.invert: F.invert,
+    np.conjugate: _identity,  # real arrays only
+    np.logaddexp2: S.logaddexp2, np.arctanh: S.arctanh, np.arcsinh: S.arcsinh,
+    np.arccosh: S.arccosh,
 }
 
 # ufunc.reduce: np.add.reduce(x, axis=0) and friends.
-UFUNC_REDUCE: dict[str, Callable] = {"add": F.sum, "multiply": F.prod, "maximum": F.max,
-                                     "minimum": F.min, "logaddexp": F.logsumexp}
+UFUNC_REDUCE: dict[Any, Callable] = {np.add: F.sum, np.multiply: F.prod, np.maximum: F.max,
+                                     np.minimum: F.min, np.logaddexp: F.logsumexp}
+
+
+def _entr(x: Any) -> Any:
+    """``scipy.special.entr``: ``-x log x`` for ``x > 0``, 0 at 0, ``-inf`` below."""
+    node = F.to_node(x)
+    return F.where(F.greater(node, 0.0), F.negative(F.multiply(node, F.log(node))),
+                   F.where(F.equal(node, 0.0), 0.0,
+                           F.where(F.isnan(node), node, -np.inf)))
+
+
+def _log_expit(x: Any) -> Any:
+    """``scipy.special.log_expit``: ``-softplus(-x)``."""
+    return F.negative(F.softplus(F.negative(x)))
+
+
+# scipy.special ufuncs by name (resolved to the ufunc objects when SciPy is imported).
+SCIPY_UFUNCS: dict[str, Callable] = {
+    "expit": S.expit, "logit": S.logit, "xlogy": S.xlogy, "xlog1py": S.xlog1py,
+    "log_expit": _log_expit, "log1p": F.log1p, "expm1": F.expm1, "cbrt": F.cbrt,
+    "exp2": F.exp2, "exp10": _doc(F.power, lambda x: F.power(10.0, x)), "entr": _entr,
+    "rel_entr": S.rel_entr, "kl_div": S.kl_div,
+}
+
+
+def _scipy_ufunc(ufunc: np.ufunc) -> Callable | None:
+    special = sys.modules.get("scipy.special")
+    name = ufunc.__name__
+    if special is not None and getattr(special, name, None) is ufunc:
+        return SCIPY_UFUNCS.get(name)
+    return None
+
+
+_UFUNC_KWARGS = ("out", "dtype", "axis", "keepdims")
 
 
 def dispatch_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> Any:
-    """Trace ``ufunc(*inputs, **kwargs)`` (``method`` is ``__call__`` or ``reduce``)."""
-    name = ufunc.__name__
+    """Trace ``ufunc(*inputs, **kwargs)`` (``method`` is ``__call__``, ``reduce`` or
+    ``outer``)."""
+    name = public_name(ufunc)
     if kwargs.get("out") is not None:
-        raise UnsupportedOperation(f"np.{name}(..., out=...): in-place output is not supported "
-                                   "in traced code")
-    extra = {k for k, v in kwargs.items() if k not in ("out", "dtype", "axis", "keepdims")
-             and v is not None}
+        raise unsupported(f"{name}(..., out=...)", "in-place output cannot be traced")
+    extra = sorted(k for k, v in kwargs.items() if k not in _UFUNC_KWARGS and v is not None
+                   and not (k == "where" and v is True))
     if extra:
-        raise UnsupportedOperation(f"np.{name}: keyword(s) {sorted(extra)} are not supported")
-    if method == "__call__" and name in UFUNCS:
-        out = UFUNCS[name](*inputs)
-    elif method == "reduce" and name in UFUNC_REDUCE:
-        out = UFUNC_REDUCE[name](inputs[0], axis=kwargs.get("axis", 0),
-                                 keepdims=kwargs.get("keepdims", False))
+        raise unsupported(f"{name}(..., {'=..., '.join(extra)}=...)")
+    handler = UFUNCS.get(ufunc) or _scipy_ufunc(ufunc)
+    if method == "__call__" and handler is not None:
+        out = handler(*inputs)
+    elif method == "reduce" and ufunc in UFUNC_REDUCE:
+        out = UFUNC_REDUCE[ufunc](inputs[0], axis=kwargs.get("axis", 0),
+                                  keepdims=kwargs.get("keepdims", False))
+    elif method == "outer" and handler is not None and ufunc.nin == 2:
+        a, b = F._operands(*inputs)
+        out = handler(F.reshape(a, a.shape + (1,) * b.ndim), b)
     else:
-        what = f"np.{name}" if method == "__call__" else f"np.{name}.{method}"
-        raise UnsupportedOperation(f"{what} is not supported by the eqsat-tensor tracer (at "
-                                   f"{user_location()})")
+        raise unsupported(name if method == "__call__" else f"{name}.{method}")
     if kwargs.get("dtype") is not None:
         out = F.cast(out, kwargs["dtype"])
     return out
@@ -61,112 +125,266 @@ def dispatch_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) ->
 
 def _no(kwargs: dict, fname: str, *allowed: str) -> None:
     bad = [k for k, v in kwargs.items() if k not in allowed and v is not None
-           and not (k == "keepdims" and v is False)]
+           and v is not np._NoValue and not (k == "keepdims" and v is False)
+           and not (k == "where" and v is True)]
     if bad:
-        raise UnsupportedOperation(f"np.{fname}: keyword(s) {bad} are not supported in traced "
-                                   "code")
+        raise unsupported(f"np.{fname}(..., {'=..., '.join(bad)}=...)")
+
+
+def _keepdims(value: Any) -> bool:
+    return False if value is np._NoValue else bool(value)
+
+
+_INITIAL = {"sum": F.add, "prod": F.multiply, "max": F.maximum, "min": F.minimum,
+            "amax": F.maximum, "amin": F.minimum}
+
+
+# the value a masked-out element takes in ``np.<reduction>(a, where=m)``
+_WHERE_FILL = {"sum": -0.0, "nansum": -0.0, "prod": 1.0, "max": -np.inf, "amax": -np.inf,
+               "min": np.inf, "amin": np.inf}
+
+
+def _masked_reduction(fn: Callable, fname: str, a: Any, where: Any, axis: Any,
+                      keepdims: bool, initial: Any) -> Any:
+    """``np.<fname>(a, where=m)``: the elements where ``m`` is false take the reduction's
+    identity (a mean divides by the count of true elements)."""
+    if fname in ("max", "min", "amax", "amin") and initial is np._NoValue:
+        raise ValueError(f"reduction operation {fname} does not have an identity, so to use "
+                         "a where mask one has to specify 'initial'")
+    node = F.to_node(a)
+    if fname == "mean":
+        total = F.sum(F.where(where, node, -0.0), axis=axis, keepdims=keepdims)
+        count = F.sum(F.where(where, F.ones_like(node), 0.0), axis=axis, keepdims=keepdims)
+        return F.divide(total, count)
+    if fname not in _WHERE_FILL:
+        raise unsupported(f"np.{fname}(..., where=...)")
+    return fn(F.where(where, node, _WHERE_FILL[fname]), axis=axis, keepdims=keepdims)
 
 
 def _reduction(fn: Callable, fname: str) -> Callable:
     def handler(a: Any, axis: Any = None, dtype: Any = None, out: Any = None,
-                keepdims: Any = False, **kw: Any) -> Any:
+                keepdims: Any = False, initial: Any = np._NoValue, where: Any = True,
+                **kw: Any) -> Any:
         _no({"out": out, **kw}, fname)
-        res = fn(a, axis=axis, keepdims=bool(keepdims) if keepdims is not np._NoValue else False)
+        if where is True or where is np._NoValue:
+            res = fn(a, axis=axis, keepdims=_keepdims(keepdims))
+        else:
+            res = _masked_reduction(fn, fname, a, where, axis, _keepdims(keepdims), initial)
+        if initial is not np._NoValue and initial is not None:
+            if fname not in _INITIAL:
+                raise unsupported(f"np.{fname}(..., initial=...)")
+            res = _INITIAL[fname](res, initial)
         return F.cast(res, dtype) if dtype is not None else res
 
-    return handler
+    return _doc(fn, handler)
 
 
 def _var(fn: Callable, fname: str) -> Callable:
-    def handler(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: int = 0,
+    def handler(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any = 0,
                 keepdims: Any = False, **kw: Any) -> Any:
-        _no({"out": out, "dtype": dtype, **kw}, fname)
-        if ddof:
-            raise UnsupportedOperation(f"np.{fname}(ddof={ddof}): only ddof=0 is supported")
-        return fn(a, axis=axis, keepdims=bool(keepdims))
+        _no({"out": out, **kw}, fname, "mean", "correction")
+        if kw.get("correction") not in (None, np._NoValue):
+            ddof = kw["correction"]
+        if kw.get("mean") not in (None, np._NoValue):
+            raise unsupported(f"np.{fname}(..., mean=...)")
+        res = fn(a, axis=axis, keepdims=_keepdims(keepdims), ddof=ddof)
+        return F.cast(res, dtype) if dtype is not None else res
 
-    return handler
+    return _doc(fn, handler)
+
+
+def _bool_reduction(fn: Callable, fname: str) -> Callable:
+    def handler(a: Any, axis: Any = None, out: Any = None, keepdims: Any = False,
+                **kw: Any) -> Any:
+        _no({"out": out, **kw}, fname)
+        return fn(a, axis=axis, keepdims=_keepdims(keepdims))
+
+    return _doc(fn, handler)
 
 
 def _where(condition: Any, x: Any = None, y: Any = None) -> Any:
     if x is None or y is None:
-        raise UnsupportedOperation("np.where(cond) with one argument (indices) is not supported; "
-                                   "use np.where(cond, a, b)")
+        raise unsupported("np.where(cond) with one argument (indices)",
+                          "its result has a data-dependent shape; use np.where(cond, a, b)")
     return F.where(condition, x, y)
 
 
-def _clip(a: Any, a_min: Any = None, a_max: Any = None, out: Any = None, **kw: Any) -> Any:
-    _no({"out": out, **{k: v for k, v in kw.items() if k not in ("min", "max")}}, "clip")
-    lo = a_min if a_min is not None else kw.get("min")
-    hi = a_max if a_max is not None else kw.get("max")
+def _clip(a: Any, a_min: Any = np._NoValue, a_max: Any = np._NoValue, out: Any = None,
+          *, min: Any = np._NoValue, max: Any = np._NoValue, **kw: Any) -> Any:
+    _no({"out": out, **kw}, "clip")
+    lo = a_min if a_min is not np._NoValue else min
+    hi = a_max if a_max is not np._NoValue else max
+    lo = None if lo is np._NoValue else lo
+    hi = None if hi is np._NoValue else hi
     return F.clip(a, lo, hi)
-
-
-def _swapaxes(a: Any, axis1: int, axis2: int) -> Any:
-    n = F.to_node(a).ndim
-    perm = list(range(n))
-    perm[axis1], perm[axis2] = perm[axis2], perm[axis1]
-    return F.transpose(a, perm)
 
 
 def _ravel(a: Any, order: str = "C") -> Any:
     if order != "C":
-        raise UnsupportedOperation("np.ravel: only order='C' is supported")
-    return F.reshape(a, (-1,))
+        raise unsupported(f"np.ravel(order={order!r})", "only order='C' is traced")
+    return F.ravel(a)
 
 
-FUNCTIONS: dict[Any, Callable] = {
-    np.sum: _reduction(F.sum, "sum"), np.mean: _reduction(F.mean, "mean"),
-    np.max: _reduction(F.max, "max"), np.min: _reduction(F.min, "min"),
-    np.amax: _reduction(F.max, "amax"), np.amin: _reduction(F.min, "amin"),
-    np.prod: _reduction(F.prod, "prod"),
-    np.var: _var(F.var, "var"), np.std: _var(F.std, "std"),
-    np.dot: lambda a, b, out=None: F.dot(a, b),
-    np.transpose: lambda a, axes=None: F.transpose(a, axes),
-    np.reshape: lambda a, shape=None, order="C", **kw: F.reshape(a, shape if shape is not None
-                                                               else kw["newshape"]),
-    np.broadcast_to: lambda array, shape, subok=False: F.broadcast_to(array, shape),
-    np.expand_dims: lambda a, axis: F.expand_dims(a, axis),
-    np.squeeze: lambda a, axis=None: F.squeeze(a, axis),
-    np.where: _where, np.clip: _clip, np.swapaxes: _swapaxes, np.ravel: _ravel,
-    np.zeros_like: lambda a, dtype=None, **kw: F.zeros_like(a),
-    np.ones_like: lambda a, dtype=None, **kw: F.ones_like(a),
-    np.full_like: lambda a, fill_value, dtype=None, **kw: F.full_like(a, fill_value),
-    np.ndim: lambda a: F.to_node(a).ndim,
-    np.shape: lambda a: F.to_node(a).shape,
-    np.size: lambda a, axis=None: _size(a, axis),
-}
+def _reshape(a: Any, shape: Any = None, order: str = "C", **kw: Any) -> Any:
+    if order != "C":
+        raise unsupported(f"np.reshape(order={order!r})", "only order='C' is traced")
+    return F.reshape(a, shape if shape is not None else kw["newshape"])
 
 
 def _size(a: Any, axis: Any = None) -> Any:
+    """The number of elements (a Python int, from the static shape)."""
     shape = F.to_node(a).shape
     if axis is not None:
         return shape[axis]
     n = 1
     for d in shape:
         if not isinstance(d, int):
-            raise UnsupportedOperation(f"np.size of a shape with symbolic dim {d!r}")
+            raise unsupported(f"np.size of a shape with the symbolic dim {d!r}")
         n *= d
     return n
 
 
-def _public_name(module: str, name: str) -> str:
-    """``np.sort``, ``np.linalg.norm``: how the user spelled a NumPy function."""
-    if module == "numpy" or module.startswith(("numpy._core", "numpy.core", "numpy.lib")):
-        return f"np.{name}"
-    if module.startswith("numpy."):
-        return f"np.{module[len('numpy.'):]}.{name}"
-    return f"{module}.{name}"
+def _result_type(*args: Any) -> np.dtype:
+    """NumPy's result dtype, from the traced values' dtypes."""
+    return np.result_type(*[np.empty((), a.dtype) if isinstance(a, Tensor) else a
+                            for a in args])
+
+
+def _norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:
+    return L.norm(x, ord=ord, axis=axis, keepdims=keepdims)
+
+
+def _einsum(*operands: Any, out: Any = None, optimize: Any = False, **kw: Any) -> Any:
+    _no({"out": out, **kw}, "einsum")
+    if not operands:
+        raise TypeError("np.einsum needs subscripts")
+    return L.einsum(operands[0], *operands[1:])
+
+
+def _like(fn: Callable, fname: str) -> Callable:
+    def handler(a: Any, *args: Any, dtype: Any = None, order: Any = "K", subok: Any = True,
+                shape: Any = None, **kw: Any) -> Any:
+        _no({"shape": shape, **kw}, fname)
+        return fn(a, *args, dtype=dtype)
+
+    return _doc(fn, handler)
+
+
+FUNCTIONS: dict[Any, Callable] = {
+    np.sum: _reduction(F.sum, "sum"), np.mean: _reduction(F.mean, "mean"),
+    np.max: _reduction(F.max, "max"), np.min: _reduction(F.min, "min"),
+    np.amax: _reduction(F.max, "amax"), np.amin: _reduction(F.min, "amin"),
+    np.prod: _reduction(F.prod, "prod"), np.ptp: _bool_reduction(F.ptp, "ptp"),
+    np.nansum: _reduction(F.nansum, "nansum"), np.nanmean: _reduction(F.nanmean, "nanmean"),
+    np.var: _var(F.var, "var"), np.std: _var(F.std, "std"),
+    np.any: _bool_reduction(F.any, "any"), np.all: _bool_reduction(F.all, "all"),
+    np.count_nonzero: _doc(F.count_nonzero, lambda a, axis=None, *, keepdims=False:
+                           F.count_nonzero(a, axis=axis, keepdims=keepdims)),
+    np.average: _doc(F.average, lambda a, axis=None, weights=None, returned=False, *,
+                     keepdims=False: (
+        F.average(a, axis=axis, weights=weights, keepdims=_keepdims(keepdims))
+        if not returned else _no({"returned": True}, "average"))),
+    np.dot: _doc(L.dot, lambda a, b, out=None: L.dot(a, b) if out is None
+                 else _no({"out": out}, "dot")),
+    np.vdot: L.vdot, np.inner: L.inner,
+    np.outer: _doc(L.outer, lambda a, b, out=None: L.outer(a, b) if out is None
+                   else _no({"out": out}, "outer")),
+    np.tensordot: L.tensordot, np.einsum: _doc(L.einsum, _einsum),
+    np.trace: _doc(L.trace, lambda a, offset=0, axis1=0, axis2=1, dtype=None, out=None:
+                   L.trace(a, offset, axis1, axis2)),
+    np.diag: L.diag, np.linalg.norm: _doc(L.norm, _norm),
+    np.transpose: _doc(F.transpose, lambda a, axes=None: F.transpose(a, axes)),
+    np.matrix_transpose: F.matrix_transpose, np.linalg.matrix_transpose: F.matrix_transpose,
+    np.reshape: _doc(F.reshape, _reshape), np.ravel: _doc(F.ravel, _ravel),
+    np.broadcast_to: _doc(F.broadcast_to, lambda array, shape, subok=False:
+                          F.broadcast_to(array, shape)),
+    np.expand_dims: F.expand_dims, np.squeeze: F.squeeze,
+    np.swapaxes: F.swapaxes, np.moveaxis: F.moveaxis,
+    np.atleast_1d: _doc(F.atleast_1d, lambda *arys: F.atleast_1d(arys[0]) if len(arys) == 1
+                        else tuple(F.atleast_1d(a) for a in arys)),
+    np.atleast_2d: _doc(F.atleast_2d, lambda *arys: F.atleast_2d(arys[0]) if len(arys) == 1
+                        else tuple(F.atleast_2d(a) for a in arys)),
+    np.where: _doc(F.where, _where), np.clip: _doc(F.clip, _clip), np.copy: _identity,
+    np.zeros_like: _like(F.zeros_like, "zeros_like"),
+    np.ones_like: _like(F.ones_like, "ones_like"),
+    np.full_like: _like(F.full_like, "full_like"),
+    np.ndim: lambda a: F.to_node(a).ndim, np.shape: lambda a: F.to_node(a).shape,
+    np.size: _size, np.result_type: _result_type,
+    np.isrealobj: lambda x: True, np.iscomplexobj: lambda x: False,
+    np.polyval: L.polyval, np.triu: L.triu, np.tril: L.tril, np.isclose: S.isclose,
+    np.allclose: S.allclose, np.diagonal: L.diagonal,
+    np.cov: _doc(L.cov, lambda m, y=None, rowvar=True, bias=False, ddof=None, fweights=None,
+                 aweights=None, *, dtype=None: L.cov(m, rowvar, bias, ddof) if (
+        y is None and fweights is None and aweights is None and dtype is None)
+        else _no({"y": y, "fweights": fweights, "aweights": aweights, "dtype": dtype}, "cov")),
+    np.corrcoef: _doc(L.corrcoef, lambda x, y=None, rowvar=True, *, dtype=None:
+                      L.corrcoef(x, rowvar) if y is None and dtype is None
+                      else _no({"y": y, "dtype": dtype}, "corrcoef")),
+}
+
+
+
+def _scipy_functions() -> dict[Any, Callable]:
+    """``scipy.special`` functions written in Python, by identity (empty without SciPy)."""
+    special = sys.modules.get("scipy.special")
+    if special is None:
+        return {}
+    out: dict[Any, Callable] = {}
+    for name, handler in SCIPY_FUNCTIONS.items():
+        fn = getattr(special, name, None)
+        if fn is not None:
+            out[fn] = handler
+    return out
+
+
+def _logsumexp(a: Any, axis: Any = None, b: Any = None, keepdims: bool = False,
+               return_sign: bool = False) -> Any:
+    if return_sign:
+        raise unsupported("scipy.special.logsumexp(..., return_sign=True)")
+    if b is not None:
+        return S.logsumexp_weighted(a, b, axis=axis, keepdims=keepdims)
+    return F.logsumexp(a, axis=axis, keepdims=keepdims)
+
+
+SCIPY_FUNCTIONS: dict[str, Callable] = {
+    "logsumexp": _doc(F.logsumexp, _logsumexp),
+    "softmax": _doc(S.softmax, lambda x, axis=None: S.softmax(x, axis=axis)),
+    "log_softmax": _doc(S.log_softmax, lambda x, axis=None: S.log_softmax(x, axis=axis)),
+}
+
+
+def _array_like(original: Callable) -> Callable:
+    def convert(a: Any, dtype: Any = None, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(a, Tensor):
+            return a if dtype is None else F.cast(a, dtype)
+        if isinstance(a, (list, tuple)) and F._holds_tensor(a):
+            raise unsupported(f"{public_name(original)} of a list of traced values",
+                              "it needs a stack op the IR does not have yet")
+        return original(a, dtype, *args, **kwargs)
+
+    convert.__doc__ = (f"``{public_name(original)}`` of a traced value is the value itself "
+                       "(cast to ``dtype``); other values go to NumPy.")
+    return convert
+
+
+# NumPy functions that never reach ``__array_function__`` for a traced value (they call
+# ``__array__``): rebound like the SciPy functions.
+NUMPY_REBOUND: dict[Any, Callable] = {
+    f: _array_like(f) for f in (np.asarray, np.array, np.asanyarray, np.ascontiguousarray)}
+
+
+def traced_replacement(obj: Any) -> Callable | None:
+    """The traced stand-in for a library callable found by identity (for rebinding), or
+    None when ``obj`` is traced through NumPy's protocols or not known."""
+    try:
+        return NUMPY_REBOUND.get(obj) or _scipy_functions().get(obj)
+    except TypeError:  # unhashable
+        return None
 
 
 def dispatch_function(func: Any, args: tuple, kwargs: dict) -> Any:
     """Trace the NumPy function ``func(*args, **kwargs)``."""
     handler = FUNCTIONS.get(func)
     if handler is None:
-        name = getattr(func, "__name__", repr(func))
-        module = getattr(func, "__module__", "numpy") or "numpy"
-        raise UnsupportedOperation(
-            f"{_public_name(module, name)} is not supported by the eqsat-tensor tracer (at "
-            f"{user_location()}); supported: elementwise ufuncs, sum/mean/max/min/prod/var/std, "
-            "dot/matmul, transpose, reshape, broadcast_to, expand_dims, squeeze, where, clip")
+        raise unsupported(public_name(func))
     return handler(*args, **kwargs)

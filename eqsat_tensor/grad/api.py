@@ -23,6 +23,7 @@ import numpy as np
 
 from ..errors import ShapeError, UnsupportedOperation
 from ..frontend.functions import to_node
+from ..frontend.rebind import rebind
 from ..frontend.tensor import Tensor
 from ..ir import Graph, Node, constant_node, input_node
 from ..jit import JitFunction, _Compiled, trace
@@ -51,6 +52,8 @@ class GradFunction(JitFunction):
     argument signature like ``@et.jit``. ``optimized_graph(*args)`` is the joint graph that
     runs; ``trace(*args)`` the joint graph before optimization."""
 
+    _auto_static = False  # every argument is a graph input (argnums index them)
+
     def __init__(self, fn: Callable, argnums: Argnums = 0, *, with_value: bool = False,
                  rules: Any = None, vjp_rules: Any = None, **options: Any) -> None:
         super().__init__(fn, rules=rules, **options)
@@ -69,14 +72,19 @@ class GradFunction(JitFunction):
         """Outputs ``[value, *grads]`` for a traced scalar ``graph``."""
         value = graph.outputs[0]
         seed = _seed(value, f"et.grad({self.fn.__name__})")
-        wrt = [graph.inputs[i] for i in self.argnums]
+        by_name = {i.name: i for i in graph.inputs}  # static arguments are not inputs
+        if any(self._names[i] not in by_name for i in self.argnums):
+            raise ValueError(f"et.grad({self.fn.__name__}): argnums {self.argnums} name a "
+                             "static argument")
+        wrt = [by_name[self._names[i]] for i in self.argnums]
         grads = backward([value], [seed], wrt, self.vjp_rules)
         return Graph([value, *grads], graph.inputs)
 
-    def _build(self, arrays: list[np.ndarray]) -> _Compiled:
+    def _build(self, arrays: list[np.ndarray], statics: tuple = (),
+               weak: frozenset = frozenset()) -> _Compiled:
         from ..backends import get_backend
 
-        graph, multi = trace(self.fn, self._names, arrays)
+        graph, multi = trace(self.fn, self._names, arrays, statics, weak)
         if multi:
             raise UnsupportedOperation(f"et.grad({self.fn.__name__}): the function returned "
                                        "several outputs; return one scalar")
@@ -98,8 +106,8 @@ class GradFunction(JitFunction):
         values = list(args) + list(kwargs.values())
         if any(isinstance(v, (Tensor, Node)) for v in values):
             return self._symbolic(args, kwargs)
-        arrays = self._arrays(args, kwargs)
-        entry = self._compiled(arrays)
+        arrays, statics, weak = self._split(args, kwargs)
+        entry = self._compiled(arrays, statics, weak)
         outs = entry.executable.run(arrays, {})
         return self._pack(outs)
 
@@ -111,7 +119,7 @@ class GradFunction(JitFunction):
         raw = [bound.arguments[n] for n in self._names]
         like = next((_node_of(v) for v in raw if isinstance(v, (Tensor, Node))), None)
         nodes = [_node_of(v, like) for v in raw]
-        result = self.fn(*[Tensor(n) for n in nodes])
+        result = rebind(self.fn)(*[Tensor(n) for n in nodes])
         if isinstance(result, (tuple, list)):
             raise UnsupportedOperation(f"et.grad({self.fn.__name__}): the function returned "
                                        "several outputs; return one scalar")
@@ -233,7 +241,7 @@ def vjp(fn: Callable, *args: Any, backend: str | None = None, optimize: bool = T
     if any(isinstance(a, (Tensor, Node)) for a in args):
         like = next(_node_of(a) for a in args if isinstance(a, (Tensor, Node)))
         nodes = [_node_of(a, like) for a in args]
-        value = _node_of(fn(*[Tensor(n) for n in nodes]), like)
+        value = _node_of(rebind(fn)(*[Tensor(n) for n in nodes]), like)
 
         def sym(ct: Any) -> tuple[Tensor, ...]:
             seed = _node_of(ct, value)
@@ -241,11 +249,11 @@ def vjp(fn: Callable, *args: Any, backend: str | None = None, optimize: bool = T
 
         return Tensor(value), sym  # type: ignore[return-value]
     jf = JitFunction(fn, backend=backend, optimize=optimize, rules=rules)
-    arrays = jf._arrays(args, {})
-    graph, multi = trace(fn, jf._names, arrays)
+    arrays, statics, weak = jf._split(args, {})
+    graph, multi = trace(fn, jf._names, arrays, statics, weak)
     if multi:
         raise UnsupportedOperation("et.vjp: the function returned several outputs; return one")
-    value = jf(*arrays)
+    value = jf(*args)
     f = _VJPFunction(graph, backend, optimize, rules, vjp_rules)
     f._args = arrays
     return value, f

@@ -1,0 +1,188 @@
+"""The operators, ``ndarray`` methods and NumPy protocols of ``Tensor``, installed on the
+class by ``install`` (imported once by ``frontend/__init__``), like JAX installs its array
+methods. Keeping them here lets ``functions`` build Tensors without an import cycle.
+
+Every ``ndarray`` method with a traced function counterpart is routed through the same
+handler as that function (``x.sum(axis=0)`` is ``np.sum(x, axis=0)``); every other
+``ndarray`` method or attribute raises ``UnsupportedOperation`` naming it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..errors import UnsupportedOperation
+from . import functions as F
+from . import masked
+from .location import unsupported
+from .numpy_dispatch import FUNCTIONS, dispatch_function, dispatch_ufunc
+from .tensor import Tensor
+
+
+def _weak_operand(v: Any) -> bool:
+    return (isinstance(v, Tensor) and v.weak) or type(v) in (int, float, bool)
+
+
+def _binary(fn: Callable, reflected: bool = False) -> Callable:
+    """A Python operator: on two Python-float-like values (weak Tensors and Python
+    scalars) the result stays weak, as Python arithmetic on floats gives a Python float."""
+
+    def op(self: Tensor, other: Any) -> Any:
+        out = fn(other, self) if reflected else fn(self, other)
+        if self.weak and _weak_operand(other) and isinstance(out, Tensor) and (
+                out.node.dtype != "bool"):
+            return Tensor(out.node, weak=True)
+        return out
+
+    return op
+
+
+def _weak_unary(fn: Callable) -> Callable:
+    def op(self: Tensor) -> Tensor:
+        out = fn(self)
+        return Tensor(out.node, weak=True) if self.weak else out
+
+    return op
+
+
+def _refuse_operator(symbol: str, numpy_name: str) -> Callable:
+    def method(self: Tensor, *other: Any) -> Any:
+        raise unsupported(f"the {symbol} operator (np.{numpy_name})",
+                          "it needs an op the IR does not have yet")
+
+    return method
+
+
+_OPERATORS: dict[str, Callable] = {
+    "__add__": _binary(F.add), "__radd__": _binary(F.add, True),
+    "__sub__": _binary(F.subtract), "__rsub__": _binary(F.subtract, True),
+    "__mul__": _binary(F.multiply), "__rmul__": _binary(F.multiply, True),
+    "__truediv__": _binary(F.divide), "__rtruediv__": _binary(F.divide, True),
+    "__pow__": _binary(F.power), "__rpow__": _binary(F.power, True),
+    "__matmul__": _binary(F.matmul), "__rmatmul__": _binary(F.matmul, True),
+    "__lt__": _binary(F.less), "__le__": _binary(F.less_equal),
+    "__gt__": _binary(F.greater), "__ge__": _binary(F.greater_equal),
+    "__eq__": _binary(F.equal), "__ne__": _binary(F.not_equal),
+    "__and__": _binary(F.bitwise_and), "__rand__": _binary(F.bitwise_and, True),
+    "__or__": _binary(F.bitwise_or), "__ror__": _binary(F.bitwise_or, True),
+    "__xor__": _binary(F.bitwise_xor), "__rxor__": _binary(F.bitwise_xor, True),
+    "__invert__": lambda self: F.invert(self),
+    "__neg__": _weak_unary(F.negative), "__pos__": lambda self: self,
+    "__abs__": _weak_unary(F.abs),
+    "__mod__": _refuse_operator("%", "remainder"), "__rmod__": _refuse_operator("%", "remainder"),
+    "__floordiv__": _refuse_operator("//", "floor_divide"),
+    "__rfloordiv__": _refuse_operator("//", "floor_divide"),
+    "__divmod__": _refuse_operator("divmod", "divmod"),
+    "__lshift__": _refuse_operator("<<", "left_shift"),
+    "__rshift__": _refuse_operator(">>", "right_shift"),
+    "__round__": _refuse_operator("round()", "round"),
+}
+
+
+def _via(func: Any) -> Callable:
+    """A method that is ``func(self, *args, **kwargs)`` through the function's handler."""
+    handler = FUNCTIONS[func]
+    return lambda self, *args, **kwargs: handler(self, *args, **kwargs)
+
+
+def _shape_args(args: Sequence[Any]) -> Any:
+    return tuple(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, list)) else args
+
+
+def _reshape(self: Tensor, *shape: Any, order: str = "C", copy: Any = None) -> Tensor:
+    if order != "C":
+        raise unsupported(f"ndarray.reshape(order={order!r})", "only order='C' is traced")
+    return F.reshape(self, _shape_args(shape))
+
+
+def _transpose(self: Tensor, *axes: Any) -> Tensor:
+    axes = _shape_args(axes)
+    return F.transpose(self, axes or None)
+
+
+def _astype(self: Tensor, dtype: Any, order: str = "K", casting: str = "unsafe",
+            subok: bool = True, copy: bool = True) -> Tensor:
+    return F.cast(self, dtype)
+
+
+def _flatten(self: Tensor, order: str = "C") -> Tensor:
+    if order != "C":
+        raise unsupported(f"ndarray.flatten(order={order!r})", "only order='C' is traced")
+    return F.ravel(self)
+
+
+# ndarray methods and properties with a traced counterpart.
+_METHODS: dict[str, Callable] = {
+    "sum": _via(np.sum), "mean": _via(np.mean), "max": _via(np.max), "min": _via(np.min),
+    "prod": _via(np.prod), "std": _via(np.std), "var": _via(np.var), "any": _via(np.any),
+    "all": _via(np.all), "diagonal": _via(np.diagonal), "clip": _via(np.clip),
+    "dot": _via(np.dot), "trace": _via(np.trace),
+    "ravel": _via(np.ravel), "squeeze": _via(np.squeeze), "swapaxes": _via(np.swapaxes),
+    "reshape": _reshape, "transpose": _transpose, "astype": _astype, "flatten": _flatten,
+    "copy": lambda self, order="C": self, "conj": lambda self: self,
+    "conjugate": lambda self: self, "__getitem__": lambda self, key: masked.getitem(self, key),
+}
+_PROPERTIES: dict[str, Callable] = {
+    "T": lambda self: F.transpose(self), "mT": lambda self: F.matrix_transpose(self),
+    "real": lambda self: self, "imag": lambda self: F.zeros_like(self),
+}
+
+# ndarray members that stay unsupported, with the reason a user can act on.
+_NEEDS_OP = "it needs an op the IR does not have yet"
+_REFUSED: dict[str, str] = {
+    **{m: _NEEDS_OP for m in ("argmax", "argmin", "argsort", "argpartition", "cumsum",
+                              "cumprod", "sort", "partition", "round", "take",
+                              "repeat", "choose", "compress", "searchsorted", "nonzero")},
+    **{m: "in-place changes cannot be traced" for m in ("fill", "put", "resize", "sort_inplace",
+                                                        "setfield", "setflags", "byteswap")},
+    **{m: "the value is not known while tracing" for m in (
+        "item", "tolist", "tobytes", "tofile", "dump", "dumps", "data", "ctypes", "flat",
+        "strides", "base", "flags", "view", "getfield", "to_device", "device")},
+}
+
+
+class UnsupportedAttribute(UnsupportedOperation, AttributeError):
+    """An ``ndarray`` member a traced value lacks: ``UnsupportedOperation`` for the user,
+    ``AttributeError`` for ``hasattr`` probes in library code."""
+
+
+def _getattr(self: Tensor, name: str) -> Any:
+    if name in _REFUSED:
+        raise UnsupportedAttribute(str(unsupported(f"ndarray.{name}", _REFUSED[name])))
+    if hasattr(np.ndarray, name) and not name.startswith("__"):
+        raise UnsupportedAttribute(str(unsupported(f"ndarray.{name}")))
+    raise AttributeError(f"'Tensor' object has no attribute {name!r}")
+
+
+def _setitem(self: Tensor, key: Any, value: Any) -> None:
+    raise unsupported("item assignment (x[...] = value)", "in-place changes cannot be "
+                      "traced; build a new array with np.where")
+
+
+def _array_ufunc(self: Tensor, ufunc: np.ufunc, method: str, *inputs: Any,
+                 **kwargs: Any) -> Any:
+    return dispatch_ufunc(ufunc, method, inputs, kwargs)
+
+
+def _array_function(self: Tensor, func: Any, types: Any, args: Sequence[Any],
+                    kwargs: dict) -> Any:
+    return dispatch_function(func, tuple(args), kwargs)
+
+
+def install(cls: type = Tensor) -> None:
+    """Put the operators, ndarray methods and NumPy protocols on ``cls``."""
+    for name, fn in {**_OPERATORS, **_METHODS}.items():
+        setattr(cls, name, fn)
+    for name, fn in _PROPERTIES.items():
+        setattr(cls, name, property(fn))
+    cls.__getattr__ = _getattr
+    cls.__setitem__ = _setitem
+    cls.__array_ufunc__ = _array_ufunc
+    cls.__array_function__ = _array_function
+    cls.__hash__ = None
+
+
+install()

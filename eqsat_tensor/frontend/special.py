@@ -1,0 +1,225 @@
+"""Elementwise NumPy and ``scipy.special`` functions that are compositions of IR ops:
+NaN-ignoring ``fmax``/``fmin``, ``sign``, inverse hyperbolics, ``expit``/``logit``,
+``xlogy``, ``rel_entr``, ``softmax``/``log_softmax``, ``isclose``... Each is written to match
+NumPy / SciPy on NaN, +-inf and +-0, not only on ordinary values.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..ir import Node
+from .functions import (  # noqa: A004  (sum, max, ... shadow builtins on purpose)
+    _operands,
+    abs,
+    add,
+    all,
+    broadcast_to,
+    divide,
+    equal,
+    exp,
+    greater,
+    greater_equal,
+    isfinite,
+    isnan,
+    less,
+    less_equal,
+    log,
+    log1p,
+    logaddexp,
+    logical_and,
+    logical_or,
+    max,
+    maximum,
+    minimum,
+    multiply,
+    negative,
+    not_equal,
+    sigmoid,
+    sqrt,
+    square,
+    squeeze,
+    subtract,
+    sum,
+    to_node,
+    where,
+)
+from .tensor import Tensor
+
+
+def fmax(x: Any, y: Any) -> Tensor:
+    """NaN-ignoring maximum (``np.fmax``): the other operand where one is NaN."""
+    a, b = _operands(x, y)
+    return where(isnan(a), b, where(isnan(b), a, maximum(a, b)))
+
+
+def fmin(x: Any, y: Any) -> Tensor:
+    """NaN-ignoring minimum (``np.fmin``): the other operand where one is NaN."""
+    a, b = _operands(x, y)
+    return where(isnan(a), b, where(isnan(b), a, minimum(a, b)))
+
+
+def sign(x: Any) -> Tensor:
+    """``np.sign``: 1, -1, 0 for +-0 (NumPy returns +0.0) and NaN for NaN."""
+    node = to_node(x)
+    return where(greater(node, 0.0), 1.0,
+                 where(less(node, 0.0), -1.0, where(equal(node, 0.0), 0.0, node)))
+
+
+def heaviside(x: Any, h0: Any) -> Tensor:
+    """``np.heaviside``: 0 below zero, 1 above, ``h0`` at zero, NaN for NaN."""
+    a, h = _operands(x, h0)
+    return where(isnan(a), a, where(less(a, 0.0), 0.0, where(greater(a, 0.0), 1.0, h)))
+
+
+def deg2rad(x: Any) -> Tensor:
+    """Degrees to radians."""
+    return multiply(x, math.pi / 180.0)
+
+
+def rad2deg(x: Any) -> Tensor:
+    """Radians to degrees."""
+    return multiply(x, 180.0 / math.pi)
+
+
+def logaddexp2(x: Any, y: Any) -> Tensor:
+    """``log2(2**x + 2**y)`` as ``logaddexp(x ln2, y ln2) / ln2``."""
+    return divide(logaddexp(multiply(x, math.log(2.0)), multiply(y, math.log(2.0))),
+                  math.log(2.0))
+
+
+def arctanh(x: Any) -> Tensor:
+    """``0.5 log1p(2x / (1 - x))`` (accurate near 0, +-inf at +-1, NaN beyond)."""
+    node = to_node(x)
+    return multiply(0.5, log1p(divide(multiply(node, 2.0), subtract(1.0, node))))
+
+
+def _huge(node: Node) -> float:
+    """Above this ``x*x`` overflows, and ``asinh(x) = acosh(x) = log(x) + log(2)`` to the
+    dtype's precision."""
+    return 1e18 if node.dtype == "float32" else 1e150
+
+
+def arcsinh(x: Any) -> Tensor:
+    """``sign(x) log1p(|x| + x^2 / (1 + sqrt(1 + x^2)))``, ``log|x| + log 2`` for huge ``|x|``
+    (keeps -0.0 and NaN)."""
+    node = to_node(x)
+    a = abs(node)
+    small = log1p(add(a, divide(square(a), add(1.0, sqrt(add(1.0, square(a)))))))
+    r = where(greater(a, _huge(node)), add(log(a), math.log(2.0)), small)
+    return where(less(node, 0.0), negative(r), where(equal(node, 0.0), node, r))
+
+
+def arccosh(x: Any) -> Tensor:
+    """``log1p((x - 1) + sqrt((x - 1)(x + 1)))``, ``log x + log 2`` for huge ``x``; NaN below
+    1."""
+    node = to_node(x)
+    t = subtract(node, 1.0)
+    small = log1p(add(t, sqrt(multiply(t, add(node, 1.0)))))
+    return where(greater(node, _huge(node)), add(log(node), math.log(2.0)), small)
+
+
+# -- scipy.special compositions ------------------------------------------------------------------
+
+
+def expit(x: Any) -> Tensor:
+    """``scipy.special.expit``: the logistic sigmoid."""
+    return sigmoid(x)
+
+
+def logit(p: Any) -> Tensor:
+    """``scipy.special.logit``: ``log(p / (1 - p))`` as ``log(p) - log1p(-p)``."""
+    return subtract(log(p), log1p(negative(p)))
+
+
+def xlogy(x: Any, y: Any) -> Tensor:
+    """``scipy.special.xlogy``: ``x * log(y)``, 0 where ``x == 0`` and ``y`` is not NaN."""
+    a, b = _operands(x, y)
+    return where(equal(a, 0.0), where(isnan(b), b, 0.0), multiply(a, log(b)))
+
+
+def xlog1py(x: Any, y: Any) -> Tensor:
+    """``scipy.special.xlog1py``: ``x * log1p(y)``, 0 where ``x == 0`` and ``y`` is not NaN."""
+    a, b = _operands(x, y)
+    return where(equal(a, 0.0), where(isnan(b), b, 0.0), multiply(a, log1p(b)))
+
+
+def rel_entr(x: Any, y: Any) -> Tensor:
+    """``scipy.special.rel_entr``: ``x log(x / y)`` for ``x, y > 0``, 0 for ``x == 0 <= y``,
+    inf otherwise, NaN where either is NaN."""
+    a, b = _operands(x, y)
+    body = where(logical_and(greater(a, 0.0), greater(b, 0.0)), multiply(a, log(divide(a, b))),
+                 where(logical_and(equal(a, 0.0), greater_equal(b, 0.0)), to_node(0.0, a),
+                       to_node(np.inf, a)))
+    return where(logical_or(isnan(a), isnan(b)), add(a, b), body)
+
+
+def kl_div(x: Any, y: Any) -> Tensor:
+    """``scipy.special.kl_div``: ``x log(x / y) - x + y`` for ``x, y > 0``, ``y`` for
+    ``x == 0 <= y``, inf otherwise, NaN where either is NaN."""
+    a, b = _operands(x, y)
+    body = where(logical_and(greater(a, 0.0), greater(b, 0.0)),
+                 add(subtract(multiply(a, log(divide(a, b))), a), b),
+                 where(logical_and(equal(a, 0.0), greater_equal(b, 0.0)), b, to_node(np.inf, a)))
+    return where(logical_or(isnan(a), isnan(b)), add(a, b), body)
+
+
+def softmax(x: Any, axis: Any = None) -> Tensor:
+    """``scipy.special.softmax``: ``exp(x - max) / sum(exp(x - max))`` over ``axis``."""
+    node = to_node(x)
+    shifted = exp(subtract(node, max(node, axis=axis, keepdims=True)))
+    return divide(shifted, sum(shifted, axis=axis, keepdims=True))
+
+
+def log_softmax(x: Any, axis: Any = None) -> Tensor:
+    """``scipy.special.log_softmax``: ``x - max - log(sum(exp(x - max)))`` (a non-finite
+    max is replaced by 0, like SciPy)."""
+    node = to_node(x)
+    m = max(node, axis=axis, keepdims=True)
+    m = where(isfinite(m), m, 0.0)
+    tmp = subtract(node, m)
+    return subtract(tmp, log(sum(exp(tmp), axis=axis, keepdims=True)))
+
+
+def isclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08,
+            equal_nan: bool = False) -> Tensor:
+    """``np.isclose``: ``|a - b| <= atol + rtol |b|`` for finite values; infinities are
+    close only to themselves; NaN only to NaN with ``equal_nan``."""
+    x, y = _operands(a, b)
+    finite = logical_and(isfinite(x), isfinite(y))
+    close = where(finite, less_equal(abs(subtract(x, y)), add(atol, multiply(rtol, abs(y)))),
+                  equal(x, y))
+    if equal_nan:
+        close = logical_or(close, logical_and(isnan(x), isnan(y)))
+    return close
+
+
+def allclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08,
+             equal_nan: bool = False) -> Tensor:
+    """``np.allclose`` as a traced bool (``all(isclose(...))``)."""
+    return all(isclose(a, b, rtol, atol, equal_nan))
+
+
+def logsumexp_weighted(a: Any, b: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """``scipy.special.logsumexp(a, b=b)``: ``log(sum(b exp(a - m))) + m`` with ``m`` the
+    max of ``a`` where ``b != 0`` (elements with zero weight are ignored, even inf or NaN);
+    a negative total is NaN, as SciPy returns without ``return_sign``."""
+    x, w = _operands(a, b)
+    shape = np.broadcast_shapes(tuple(x.shape), tuple(w.shape))
+    x, w = broadcast_to(x, shape).node, broadcast_to(w, shape).node
+    live = not_equal(w, 0.0)
+    m = max(where(live, x, -np.inf), axis=axis, keepdims=True)
+    m = where(isfinite(m), m, 0.0)
+    terms = where(live, multiply(w, exp(subtract(x, m))), 0.0)
+    out = add(log(sum(terms, axis=axis, keepdims=True)), m)
+    return out if keepdims else squeeze(out, axis=_axes_of(axis, len(shape)))
+
+
+def _axes_of(axis: Any, ndim: int) -> tuple[int, ...]:
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    return tuple(int(a) % ndim for a in axes)
