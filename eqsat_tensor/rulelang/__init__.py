@@ -47,7 +47,12 @@ def _is_path(item: PathOrText) -> bool:
         return True
     if "\n" in item or len(item) > 4096:
         return False
-    return item.strip().endswith(".rules") or os.path.isfile(item)
+    text = item.strip()
+    if text.endswith(".rules") or os.path.isfile(item):
+        return True
+    # one line with no rule in it ("my_rules.txt", "rules/extra"): a file name, so a typo
+    # reports a missing file instead of a parse error on the path
+    return bool(text) and "=" not in text and not text.startswith("#")
 
 
 def _load_one(item: PathOrText, name: str | None, seen: RuleSet | None) -> RuleSet:
