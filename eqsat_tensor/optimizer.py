@@ -31,6 +31,8 @@ from .egraph.extract import Extractor, Selection, snapshot
 from .egraph.fold import fold_constants
 from .errors import EqsatError, RuleError
 from .ir import Graph, Node
+from .progress import saturation_done
+from .progress import task as progress_task
 from .report import Report
 from .rulelang.ast import RuleSet
 
@@ -105,7 +107,7 @@ def optimize(graph_or_tensor: Any, rules: Any = None, budget: Budget | None = No
              ieee: str = "finite", *, schedule: schedule_mod.Schedule | None = None,
              cost_model: CostModel | None = None, fallback: bool = True,
              candidates: int = 1, precondition: dict[str, tuple[float, float]] | None = None,
-             objective: str | None = None) -> OptimizeResult:
+             objective: str | None = None, progress: bool = False) -> OptimizeResult:
     """Optimize a graph (a ``Graph``, ``Node`` or ``Tensor``) by equality saturation.
 
     ``rules`` (a ``RuleSet``, or paths/text for ``et.load_rules``) defaults to
@@ -119,7 +121,17 @@ def optimize(graph_or_tensor: Any, rules: Any = None, budget: Budget | None = No
     ``"speed"``) hands the graph to the accuracy optimizer (``eqsat_tensor.accuracy``):
     candidates are measured against an mpmath oracle on inputs sampled in the box, and the
     report includes bits of error before and after.
+
+    ``progress=True`` shows a progress display (saturation iterations and e-graph size,
+    extraction) when the call takes more than half a second (see ``et.progress``).
     """
+    if progress:
+        from .progress import progress as _show
+
+        with _show():
+            return optimize(graph_or_tensor, rules, budget, ieee, schedule=schedule,
+                            cost_model=cost_model, fallback=fallback, candidates=candidates,
+                            precondition=precondition, objective=objective)
     if ieee not in ("finite", "strict"):
         raise ValueError(f"ieee must be 'finite' or 'strict', got {ieee!r}")
     graph = _as_graph(graph_or_tensor)
@@ -189,7 +201,10 @@ def _optimize(graph: Graph, rules: RuleSet, budget: Budget, ieee: str,
         log = schedule_mod.run(session, sched or schedule_mod.default_schedule(), budget,
                                started, per_node)
         timings["saturate"] = sum(log.phase_seconds.values())
+        saturation_done()
         t = time.perf_counter()
+        extracting = progress_task("extracting the cheapest graph")
+        extracting.__enter__()
         snap = snapshot(session.egraph)
         index = session.index
     report.iterations = log.iterations
@@ -216,6 +231,7 @@ def _optimize(graph: Graph, rules: RuleSet, budget: Budget, ieee: str,
         _check_signature(graph, g)
         graphs.append(g)
     timings["extract"] = time.perf_counter() - t
+    extracting.__exit__(None, None, None)
     best = graphs[0]
     cost_in = model.graph_cost(folded)
     report.cost_before = cost_in if folded is graph else model.graph_cost(graph)
