@@ -175,6 +175,7 @@ def optimize(graph_or_tensor: Any, rules: Any = None, budget: Budget | None = No
     elif not report.cost_after:
         report.cost_after = model.graph_cost(out)
     report.before, report.after = _text(graph), _text(out)
+    report.graphs = (graph, out)
     return OptimizeResult(out, report, graph, rules, ieee, alts)
 
 
@@ -211,6 +212,7 @@ def _optimize(graph: Graph, rules: RuleSet, budget: Budget, ieee: str,
     report.phase_seconds = dict(log.phase_seconds)
     report.phase_iterations = dict(log.phase_iterations)
     report.stop_reason = log.stop_reason
+    report.egraph_sizes = list(log.sizes)
     fired: dict[str, int] = {}
     for _, counts in log.matches:
         for name, c in counts.items():

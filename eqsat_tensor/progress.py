@@ -15,7 +15,8 @@ context-variable lookup:
   generated modules (kernels are the functions named ``k<i>_parallel`` / ``k<i>_serial``).
 
 The display appears only after ``delay`` seconds (default 0.5 s), so fast calls print
-nothing, and it is transient: it disappears when the work is done.
+nothing, and it is transient: it disappears when the work is done. It is drawn on
+stderr, and only on a terminal or in a notebook (logs and pipes get nothing).
 """
 
 from __future__ import annotations
@@ -61,6 +62,12 @@ class _Display:
                 TimeElapsedColumn,
             )
 
+            if self.console is None:
+                from rich.console import Console
+
+                self.console = Console(stderr=True)
+            if not (self.console.is_terminal or self.console.is_jupyter):
+                return  # logs and pipes: no live display
             self._progress = Progress(SpinnerColumn(), TextColumn("{task.description}"),
                                       BarColumn(), MofNCompleteColumn(),
                                       TextColumn("{task.fields[detail]}"), TimeElapsedColumn(),
