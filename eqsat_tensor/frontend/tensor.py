@@ -185,9 +185,13 @@ class Tensor:
 
     # -- NumPy protocols -------------------------------------------------------------------
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        what = (f"symbolic input {self.node.name!r}" if self.node.op == "input"
+                else f"symbolic value {self.node.op}(...)")
         raise UnsupportedOperation(
-            "a traced value was converted to a NumPy array (np.asarray / a function without "
-            "__array_function__ support); its value is not known while tracing")
+            f"a traced value ({what}, shape {fmt_shape(self.shape)}) was converted to a NumPy "
+            "array (np.asarray / a function without __array_function__ support), but it has "
+            "no value: it is a placeholder in a graph. Pass NumPy arrays to @et.jit "
+            "functions, and run builder expressions with et.compile(graph)(arrays)")
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         from .numpy_dispatch import dispatch_ufunc
