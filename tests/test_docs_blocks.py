@@ -2,8 +2,8 @@
 
 The blocks of one file are one program (later blocks use names from earlier ones), run in
 a temporary directory. A block fenced ```text, ```bash or ```python skip (a block that
-would need a GPU, a cluster or minutes) is not run. A failure names the file and the line
-of the block.
+would need a GPU, a cluster or minutes) is not run; a ```text file=NAME block is written
+to NAME first (a rule file the code reads). A failure names the file and the line.
 """
 
 from __future__ import annotations
@@ -26,9 +26,18 @@ NEEDS = {"dask": "dask", "jax": "jax", "pytensor": "pytensor", "sympy": "sympy",
          "numba_cuda": "numba_cuda"}
 
 
+def files_of(path: Path) -> dict[str, str]:
+    """Files the blocks read, shown in the text as ```text file=NAME blocks."""
+    return {name: code + "\n" for name, code in _blocks(path, "text", file=True)}
+
+
 def python_blocks(path: Path) -> list[tuple[int, str]]:
     """``(first line number, code)`` of each runnable python block in a Markdown file."""
-    blocks: list[tuple[int, str]] = []
+    return [(int(line), code) for line, code in _blocks(path, "python")]
+
+
+def _blocks(path: Path, lang: str, file: bool = False) -> list[tuple[str, str]]:
+    blocks: list[tuple[str, str]] = []
     lines = path.read_text(encoding="utf-8").splitlines()
     i = 0
     while i < len(lines):
@@ -43,8 +52,14 @@ def python_blocks(path: Path) -> list[tuple[int, str]]:
             body.append(lines[i])
             i += 1
         i += 1
-        if info[:1] == ["python"] and "skip" not in info[1:]:
-            blocks.append((start + 1, "\n".join(body)))
+        if info[:1] != [lang]:
+            continue
+        if file:
+            names = [a[5:] for a in info[1:] if a.startswith("file=")]
+            if names:
+                blocks.append((names[0], "\n".join(body)))
+        elif "skip" not in info[1:]:
+            blocks.append((str(start + 1), "\n".join(body)))
     return blocks
 
 
@@ -73,8 +88,10 @@ DOCS = [ROOT / "README.md"] + sorted((ROOT / "docs").glob("*.md"))
 def test_block_parser_reads_fences(tmp_path):
     md = tmp_path / "x.md"
     md.write_text("a\n```python\nx = 1\n```\n```text\nnot code\n```\n"
-                  "```python skip\nraise SystemExit\n```\n```python\ny = x + 1\n```\n")
+                  "```python skip\nraise SystemExit\n```\n```python\ny = x + 1\n```\n"
+                  "```text file=my.rules\nrule a: x * 1 => x\n```\n")
     assert python_blocks(md) == [(3, "x = 1"), (12, "y = x + 1")]
+    assert files_of(md) == {"my.rules": "rule a: x * 1 => x\n"}
 
 
 @pytest.mark.parametrize("path", DOCS, ids=lambda p: p.name)
@@ -86,6 +103,8 @@ def test_markdown_python_blocks_run_in_order(path, tmp_path):
     for needle, module in NEEDS.items():
         if re.search(rf"^\s*(import|from) {needle}\b", source, re.M):
             pytest.importorskip(module)
+    for name, text in files_of(path).items():
+        (tmp_path / name).write_text(text)
     script = tmp_path / f"{path.stem}_blocks.py"
     script.write_text(source)
     env = dict(os.environ, PYTHONPATH=PKG_PARENT, MPLBACKEND="Agg")
