@@ -50,9 +50,10 @@ def _is_path(item: PathOrText) -> bool:
     text = item.strip()
     if text.endswith(".rules") or os.path.isfile(item):
         return True
-    # one line with no rule in it ("my_rules.txt", "rules/extra"): a file name, so a typo
-    # reports a missing file instead of a parse error on the path
-    return bool(text) and "=" not in text and not text.startswith("#")
+    # one word that cannot be a rule ("my_rules.txt", "rules/extra"): a file name, so a
+    # typo reports a missing file instead of a parse error on the path
+    return (bool(text) and not any(c.isspace() for c in text)
+            and not any(c in text for c in "=(#"))
 
 
 def _load_one(item: PathOrText, name: str | None, seen: RuleSet | None) -> RuleSet:
