@@ -240,6 +240,7 @@ def _gate(console: Any, args: argparse.Namespace, ran: set[str]) -> None:
 def run(args: argparse.Namespace) -> int:
     """Trace, save, optimize and run the demo workloads, with progress."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from .. import __version__
@@ -259,7 +260,7 @@ def run(args: argparse.Namespace) -> int:
     for col in ("backend", "can run here", "installed"):
         table.add_column(col)
     for name, ok, note in status:
-        table.add_row(name, "yes" if ok else "[dim]no[/dim]", note)
+        table.add_row(name, "yes" if ok else "[dim]no[/dim]", escape(note))
     console.print(table)
     usable = {name for name, ok, _ in status if ok}
     if args.backend == "numba" and "numba" not in usable:
@@ -272,7 +273,7 @@ def run(args: argparse.Namespace) -> int:
         _model(console, args, backends, ran)
         _gate(console, args, ran)
     not_run = [f"{name} ({note})" for name, ok, note in status if name not in ran]
-    console.print(f"ran on: {', '.join(sorted(ran))}"
-                  + (f"; not run: {'; '.join(not_run)}" if not_run else "")
-                  + f". Total {time.perf_counter() - t_start:.1f} s.")
+    console.print(escape(f"ran on: {', '.join(sorted(ran))}"
+                         + (f"; not run: {'; '.join(not_run)}" if not_run else "")
+                         + f". Total {time.perf_counter() - t_start:.1f} s."))
     return 0
