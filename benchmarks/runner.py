@@ -1,15 +1,7 @@
 """The benchmark runner; it ships with the package (``eqsat_tensor.bench_runner``) so
-``eqsat-tensor bench`` works from an installed wheel. Re-exported here for the scripts."""
+``eqsat-tensor bench`` works from an installed wheel. Re-exported here (every name) for
+the benchmark scripts and tests."""
 
-from eqsat_tensor.bench_runner import *  # noqa: F403
-from eqsat_tensor.bench_runner import (  # noqa: F401
-    PEERS,
-    Result,
-    copy_bandwidth,
-    geometric_mean,
-    plot,
-    render,
-    run_all,
-    run_workload,
-    save_json,
-)
+from eqsat_tensor import bench_runner as _impl
+
+globals().update({k: v for k, v in vars(_impl).items() if not k.startswith("__")})
