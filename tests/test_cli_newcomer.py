@@ -155,6 +155,10 @@ def test_bench_and_profile_quick_from_outside_the_repo(workdir):
 @pytest.mark.parametrize(("args", "needles"), [
     (("optimize", "missing.fpcore"), ("file not found", "missing.fpcore")),
     (("optimize", "missing.json"), ("file not found", "missing.json")),
+    (("viz", "missing.json"), ("file not found", "missing.json")),
+    (("accuracy", "missing.fpcore"), ("file not found", "missing.fpcore")),
+    (("optimize", "x", "--shape", "3=n"), ("--shape",)),
+    (("optimize", "x", "--iters", "abc"), ("--iters",)),
     (("optimize", "broken.json"), ("broken.json",)),
     (("optimize", "frob(x) + 1"), ("unknown op", "frob")),
     (("optimize", "--rules", "bad.rules", "x"), ("bad.rules:2:", "frob")),
