@@ -31,8 +31,8 @@ from .egraph.extract import Extractor, Selection, snapshot
 from .egraph.fold import fold_constants
 from .errors import EqsatError, RuleError
 from .ir import Graph, Node
+from .progress import phase as progress_phase
 from .progress import saturation_done
-from .progress import task as progress_task
 from .report import Report
 from .rulelang.ast import RuleSet
 
@@ -204,8 +204,7 @@ def _optimize(graph: Graph, rules: RuleSet, budget: Budget, ieee: str,
         timings["saturate"] = sum(log.phase_seconds.values())
         saturation_done()
         t = time.perf_counter()
-        extracting = progress_task("extracting the cheapest graph")
-        extracting.__enter__()
+        progress_phase("extracting the cheapest graph")
         snap = snapshot(session.egraph)
         index = session.index
     report.iterations = log.iterations
@@ -233,7 +232,7 @@ def _optimize(graph: Graph, rules: RuleSet, budget: Budget, ieee: str,
         _check_signature(graph, g)
         graphs.append(g)
     timings["extract"] = time.perf_counter() - t
-    extracting.__exit__(None, None, None)
+    progress_phase("extracting the cheapest graph", done=True)
     best = graphs[0]
     cost_in = model.graph_cost(folded)
     report.cost_before = cost_in if folded is graph else model.graph_cost(graph)

@@ -6,8 +6,9 @@ live widget in a notebook) for the code inside. Library code reports through the
 functions below, which do nothing when no display is active, so the hooks cost a
 context-variable lookup:
 
-- ``task(description, total)``: a context manager around a phase (extraction, a
-  benchmark); ``step(...)`` on it advances the bar and updates the detail text;
+- ``task(description, total)``: a context manager around a phase (a benchmark run);
+  ``step(...)`` on it advances the bar and updates the detail text; ``phase(description)``
+  and ``phase(description, done=True)`` mark a phase without a block (extraction);
 - ``saturation_step(iteration, total, enodes, counts)``: one line from the saturation
   runner (iteration i of the budget, e-graph size, the rule that matched most);
 - Numba compilation is seen without any hook in the backends: while a display is active,
@@ -175,6 +176,14 @@ def task(description: str, total: float | None = None) -> Iterator[Task]:
     finally:
         if display is not None:
             display.update(key, description, done=True)
+
+
+def phase(description: str, done: bool = False) -> None:
+    """A one-line phase without a count (``phase("extracting")`` ... ``phase("extracting",
+    done=True)``), for call sites where a ``with task(...)`` block does not fit."""
+    display = _ACTIVE.get()
+    if display is not None:
+        display.update(f"phase:{description}", description, None, 0, done=done)
 
 
 def saturation_step(iteration: int, total: int, enodes: int,

@@ -105,8 +105,8 @@ def run(session: Session, schedule: Schedule, budget: Budget,
                                              if c and n in names}))
             new_size = session.size()
             log.sizes.append(new_size)
-            saturation_step(log.iterations, budget.iters, new_size,
-                                      log.matches[-1][1], phase.name, session.compiled.rule_of)
+            saturation_step(log.iterations, budget.iters, new_size, log.matches[-1][1],
+                            phase.name, session.compiled.rule_of)
             if new_size == size and done >= budget.expansive_iters:
                 break
             # Exploding (x2 in one iteration past a few hundred e-nodes): the next iteration
