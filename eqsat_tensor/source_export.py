@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import keyword
 import math
+import re
 from typing import Any
 
 import numpy as np
@@ -191,11 +192,12 @@ def to_source(graph: Any, target: str = "numpy", name: str = "optimized") -> str
     params = {n.uid: _ident(n.name, used) for n in graph.inputs}
     body: list[str] = []
     dims: dict[str, str] = {}
+    dim_lines: list[tuple[str, str]] = []
     for n in graph.inputs:
         for axis, d in enumerate(n.shape):
             if isinstance(d, str) and d not in dims:
                 dims[d] = _ident(d, used)
-                body.append(f"    {dims[d]} = {params[n.uid]}.shape[{axis}]")
+                dim_lines.append((dims[d], f"    {dims[d]} = {params[n.uid]}.shape[{axis}]"))
     env = dict(params)
     helpers: set[str] = set()
     uses = graph.users()
@@ -212,6 +214,9 @@ def to_source(graph: Any, target: str = "numpy", name: str = "optimized") -> str
             body.append(f"    {var} = {text}")
             text = var
         env[node.uid] = text
+    code = "\n".join(body)
+    body = [line for var, line in dim_lines
+            if re.search(rf"\b{re.escape(var)}\b", code)] + body  # only the dims used
     outs = [env[o.uid] for o in graph.outputs]
     body.append(f"    return {outs[0] if len(outs) == 1 else '(' + ', '.join(outs) + ',)'}")
     doc = str(graph).replace("\\", "\\\\").replace('"""', "'''")
