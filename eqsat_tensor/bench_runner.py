@@ -222,10 +222,23 @@ def render(report: dict[str, Any]) -> Any:
     gm_np = geometric_mean([r["ratio_vs_numpy"] for r in report["results"]])
     gm_best = geometric_mean([r["ratio_vs_best_peer"] for r in report["results"]])
     table.caption = (f"geometric mean speed-up: {gm_np:.2f}x vs numpy, {gm_best:.2f}x vs the "
-                     "best peer. Skipped: " + "; ".join(
-                         f"{r['workload']}/{p}: {why}" for r in report["results"]
-                         for p, why in r["skipped"].items()))
+                     "best peer." + skipped_text(report))
     return table
+
+
+def skipped_text(report: dict[str, Any]) -> str:
+    """What did not run: peers skipped everywhere for one reason in one clause each
+    ("jax: not installed"), the rest per workload."""
+    results = report["results"]
+    everywhere: dict[str, str] = {}
+    for p in report["settings"]["peers"]:
+        whys = {r["skipped"].get(p) for r in results}
+        if results and len(whys) == 1 and None not in whys:
+            everywhere[p] = whys.pop()
+    parts = [f"{p}: {why}" for p, why in everywhere.items()]
+    parts += [f"{r['workload']}/{p}: {why}" for r in results
+              for p, why in r["skipped"].items() if p not in everywhere]
+    return (" Skipped: " + "; ".join(parts)) if parts else ""
 
 
 def plot(report: dict[str, Any], path: str) -> None:

@@ -187,3 +187,17 @@ def test_load_rules_missing_path_without_suffix_is_a_missing_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="my_rules.txt"):
         eqsat_tensor.load_rules("my_rules.txt")
     assert len(eqsat_tensor.load_rules("rule r: x * 1 => x").rules) == 1
+
+
+def test_bench_caption_groups_peers_skipped_everywhere():
+    from eqsat_tensor.bench_runner import skipped_text
+
+    report = {"settings": {"peers": ["numpy", "numexpr", "jax"]},
+              "results": [{"workload": "a", "skipped": {"jax": "not installed",
+                                                        "numexpr": "not installed"}},
+                          {"workload": "b", "skipped": {"jax": "not installed",
+                                                        "numexpr": "not expressible"}}]}
+    assert skipped_text(report) == (" Skipped: jax: not installed; a/numexpr: not installed; "
+                                    "b/numexpr: not expressible")
+    assert skipped_text({"settings": {"peers": ["numpy"]},
+                         "results": [{"workload": "a", "skipped": {}}]}) == ""
