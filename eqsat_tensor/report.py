@@ -111,15 +111,22 @@ class Report:
             fired.add_row(r, str(c))
         return Group(table, fired)
 
+    def show(self, **kwargs: Any) -> Any:
+        """A picture of the graphs before and after (``eqsat_tensor.viz.show``; Jupyter
+        displays it inline, ``.save(path)`` writes it). Needs Graphviz's ``dot``."""
+        if len(self.graphs) != 2:
+            raise ValueError("this report holds no graphs to draw")
+        from .viz import show
+
+        return show(self.graphs[0], self.graphs[1], **kwargs)
+
     def pictures_svg(self) -> str | None:
-        """SVG of the graphs before and after (``eqsat_tensor.viz``), or None when the
-        graphs are not recorded or Graphviz's ``dot`` is not installed."""
+        """SVG of the graphs before and after (``show()``), or None when the graphs are
+        not recorded or Graphviz's ``dot`` is not installed."""
         if len(self.graphs) != 2:
             return None
         try:
-            from .viz import show
-
-            return show(self.graphs[0], self.graphs[1]).svg()
+            return self.show().svg()
         except Exception:  # no dot program, or a graph too large to draw: text only
             return None
 
