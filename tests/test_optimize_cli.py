@@ -43,16 +43,6 @@ def test_rule_file_option(tmp_path, capsys):
     assert "2 * a" in capsys.readouterr().out
 
 
-def test_interop_kind_without_module(capsys):
-    try:
-        import eqsat_tensor.interop.registry  # noqa: F401
-    except ImportError:
-        with pytest.raises(SystemExit, match="interop"):
-            main(["optimize", "x", "--from", "sympy"])
-    else:
-        pytest.skip("interop registry is installed")
-
-
 def test_fpcore_precondition_turns_on_the_accuracy_optimizer(tmp_path, capsys):
     """An FPCore's :pre is the sampling range: by default such a source is optimized for
     accuracy (candidates measured against mpmath), and the conjugate form is chosen."""
