@@ -1,15 +1,19 @@
 """``Report``: what one optimization did, as text (``print(report)``), as a ``rich``
 renderable, and as HTML (``report.to_html()``; notebooks show it through
 ``_repr_html_``) with pictures of the graph before and after when Graphviz's ``dot`` is
-installed (drawn by ``eqsat_tensor.viz``)."""
+installed (``Graph.to_dot``; this module stays below the front doors, so it does not use
+``eqsat_tensor.viz``)."""
 
 from __future__ import annotations
 
 import html
+import shutil
+import subprocess
 from dataclasses import dataclass, field
 from typing import Any
 
 MAX_SIZES_SHOWN = 12  # e-graph sizes per iteration printed before eliding the middle
+MAX_PICTURE_NODES = 300  # larger graphs get no picture in to_html
 
 
 @dataclass
@@ -111,24 +115,29 @@ class Report:
             fired.add_row(r, str(c))
         return Group(table, fired)
 
-    def show(self, **kwargs: Any) -> Any:
-        """A picture of the graphs before and after (``eqsat_tensor.viz.show``; Jupyter
-        displays it inline, ``.save(path)`` writes it). Needs Graphviz's ``dot``."""
-        if len(self.graphs) != 2:
-            raise ValueError("this report holds no graphs to draw")
-        from .viz import show
-
-        return show(self.graphs[0], self.graphs[1], **kwargs)
-
     def pictures_svg(self) -> str | None:
-        """SVG of the graphs before and after (``show()``), or None when the graphs are
-        not recorded or Graphviz's ``dot`` is not installed."""
-        if len(self.graphs) != 2:
+        """HTML with an SVG picture of the graph before and one after (``Graph.to_dot``
+        rendered by Graphviz's ``dot``), or None when the graphs are not recorded, are
+        larger than ``MAX_PICTURE_NODES``, or ``dot`` is not installed. (Annotated
+        pictures with kernels and costs: ``eqsat_tensor.viz.show(result)``.)"""
+        dot = shutil.which("dot")
+        if len(self.graphs) != 2 or dot is None:
             return None
-        try:
-            return self.show().svg()
-        except Exception:  # no dot program, or a graph too large to draw: text only
+        if any(len(g) > MAX_PICTURE_NODES for g in self.graphs):
             return None
+        figures = []
+        for title, graph in zip(("before", "after"), self.graphs):
+            try:
+                proc = subprocess.run([dot, "-Tsvg"], input=graph.to_dot().encode(),
+                                      capture_output=True, timeout=30, check=False)
+            except (OSError, subprocess.TimeoutExpired):
+                return None
+            if proc.returncode != 0:
+                return None
+            svg = proc.stdout.decode(errors="replace")
+            figures.append(f"<figure><figcaption>{title}</figcaption>"
+                           f"{svg[max(svg.find('<svg'), 0):]}</figure>")
+        return "<div style='display:flex;gap:2em'>" + "".join(figures) + "</div>"
 
     def to_html(self, pictures: bool = True) -> str:
         """A self-contained HTML fragment: the summary table, the rules that fired with
@@ -150,8 +159,7 @@ class Report:
                          f"<p><b>after</b></p><pre>{esc(self.after)}</pre>")
         svg = self.pictures_svg() if pictures else None
         if svg:
-            start = svg.find("<svg")
-            parts.append(f"<div>{svg[start:] if start >= 0 else svg}</div>")
+            parts.append(svg)
         parts.append("</div>")
         return "\n".join(parts)
 

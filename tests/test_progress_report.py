@@ -117,5 +117,7 @@ def test_html_report_has_tables_graphs_and_pictures_when_dot_exists():
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz 'dot' missing")
 def test_html_pictures_show_both_graphs():
-    svg = _result().report.pictures_svg()
-    assert svg is not None and "before" in svg and "after" in svg
+    html = _result().report.pictures_svg()
+    assert html is not None and html.count("<svg") == 2
+    assert "<figcaption>before</figcaption>" in html and "<figcaption>after</figcaption>" in html
+    assert "softplus" in html.split("<figcaption>after</figcaption>")[1]
