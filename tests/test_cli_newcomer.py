@@ -30,6 +30,8 @@ def workdir(tmp_path_factory):
     (d / "f.fpcore").write_text(
         '(FPCore (x) :name "sqrt diff" :pre (and (<= 1 x) (<= x 1e15))\n'
         '  (- (sqrt (+ x 1)) (sqrt x)))\n')
+    (d / "two.fpcore").write_text('(FPCore (x) :name "a" (+ x 1))\n'
+                                  '(FPCore (y) :name "b" (- (exp y) 1))\n')
     return d
 
 
@@ -131,6 +133,12 @@ def test_fpcore_round_trip_keeps_name_and_pre(workdir):
     assert "sqrt(x + 1) - sqrt(x)" not in str(graph)  # the accurate form was written
 
 
+def test_select_one_fpcore_of_several(workdir):
+    proc = cli(workdir, "optimize", "two.fpcore", "--select", "b", "--to", "fpcore", "-o", "-")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == '(FPCore (y) :name "b" (expm1 y))'
+
+
 def test_to_json_output(workdir):
     proc = cli(workdir, "optimize", "x * 1 + 0", "-o", "out.json")
     assert proc.returncode == 0, proc.stderr
@@ -156,6 +164,8 @@ def test_bench_and_profile_quick_from_outside_the_repo(workdir):
     (("optimize", "missing.fpcore"), ("file not found", "missing.fpcore")),
     (("optimize", "missing.json"), ("file not found", "missing.json")),
     (("viz", "missing.json"), ("file not found", "missing.json")),
+    (("optimize", "two.fpcore"), ("--select",)),
+    (("optimize", "two.fpcore", "--select", "zz"), ("zz",)),
     (("accuracy", "missing.fpcore"), ("file not found", "missing.fpcore")),
     (("optimize", "x", "--shape", "3=n"), ("--shape",)),
     (("optimize", "x", "--iters", "abc"), ("--iters",)),

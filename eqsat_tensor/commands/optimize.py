@@ -45,6 +45,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--to", dest="to_kind", metavar="KIND", choices=TO_KINDS,
                         help=f"output format: {', '.join(TO_KINDS)} (numpy/jax/pytensor: "
                         "an importable Python module)")
+    parser.add_argument("--select", default=None, metavar="N_OR_NAME",
+                        help="which FPCore of a file with several (index or :name)")
     parser.add_argument("--name", default=None,
                         help="function name in --to numpy|jax|pytensor source (default: the "
                         "FPCore's :name, else 'optimized')")
@@ -105,9 +107,16 @@ def load_source(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
         text = read_source_file(source)
         kind = kind or kind_of_file(source)
         if kind == "fpcore":
+            from ..interop.fpcore import parse_fpcores
             from ..interop.registry import import_file
 
-            return import_file(source, "fpcore")
+            select = args.select
+            if select is not None and select.lstrip("-").isdigit():
+                select = int(select)
+            if select is None and len(parse_fpcores(text, source)) > 1:
+                raise UsageError(f"{source} holds several FPCores: pick one with --select "
+                                 "N (from 0) or --select NAME")
+            return import_file(source, "fpcore", select=select)
         if kind == "json":  # errors name the file
             from ..frontend.json_io import loads
 
