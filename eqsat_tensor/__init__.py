@@ -116,6 +116,7 @@ _LAZY = {
     "gradients": "eqsat_tensor.grad",
     "vjp": "eqsat_tensor.grad",
     "profile": "eqsat_tensor.profile",
+    "progress": "eqsat_tensor.progress",
     "dump": "eqsat_tensor.frontend.json_io",
     "load": "eqsat_tensor.frontend.json_io",
     "dumps": "eqsat_tensor.frontend.json_io",

@@ -35,6 +35,8 @@ from .egraph.pipeline import Saturated, saturate
 from .egraph.result import OptimizationError, OptimizeResult, graph_of
 from .errors import RuleError
 from .ir import Graph
+from .progress import phase as progress_phase
+from .progress import saturation_done
 from .report import Report
 from .rulelang.ast import RuleSet
 
@@ -54,7 +56,7 @@ def optimize(graph_or_tensor: Any, rules: Any = None, budget: Budget | None = No
              ieee: str = "finite", *, schedule: schedule_mod.Schedule | None = None,
              cost_model: CostModel | None = None, fallback: bool = True,
              candidates: int = 1, precondition: dict[str, tuple[float, float]] | None = None,
-             objective: str | None = None) -> OptimizeResult:
+             objective: str | None = None, progress: bool = False) -> OptimizeResult:
     """Optimize a graph (a ``Graph``, ``Node`` or ``Tensor``) by equality saturation.
 
     ``rules`` (a ``RuleSet``, or paths/text for ``et.load_rules``) defaults to
@@ -68,7 +70,17 @@ def optimize(graph_or_tensor: Any, rules: Any = None, budget: Budget | None = No
     ``"speed"``) hands the graph to the accuracy optimizer (``eqsat_tensor.accuracy``):
     candidates are measured against an mpmath oracle on inputs sampled in the box, and the
     report includes bits of error before and after.
+
+    ``progress=True`` shows a progress display (saturation iterations and e-graph size,
+    extraction) when the call takes more than half a second (see ``et.progress``).
     """
+    if progress:
+        from .progress import progress as _show
+
+        with _show():
+            return optimize(graph_or_tensor, rules, budget, ieee, schedule=schedule,
+                            cost_model=cost_model, fallback=fallback, candidates=candidates,
+                            precondition=precondition, objective=objective)
     t0 = time.perf_counter()
     if ieee not in ("finite", "strict"):
         raise ValueError(f"ieee must be 'finite' or 'strict', got {ieee!r}")
@@ -112,6 +124,7 @@ def optimize(graph_or_tensor: Any, rules: Any = None, budget: Budget | None = No
     elif not report.cost_after:
         report.cost_after = model.graph_cost(out)
     report.before, report.after = _text(graph), _text(out)
+    report.graphs = (graph, out)
     return OptimizeResult(out, report, graph, rules, ieee, alts)
 
 
@@ -135,9 +148,11 @@ def _optimize(graph: Graph, rules: RuleSet, budget: Budget, ieee: str,
         report.stop_reason = TIME_LIMIT
         report.notes.append(f"{exc}: returned the input graph with constants folded")
         return folded, [folded]
+    saturation_done()
     timings.update(sat.timings)
     report.notes.extend(sat.compiled.notes)
     log = sat.log
+    report.egraph_sizes = list(log.sizes)
     report.iterations = log.iterations
     report.phase_seconds = dict(log.phase_seconds)
     report.phase_iterations = dict(log.phase_iterations)
@@ -149,6 +164,7 @@ def _optimize(graph: Graph, rules: RuleSet, budget: Budget, ieee: str,
     if log.iterations == 0:
         return folded, [folded]
     t = time.perf_counter()
+    progress_phase("extracting the cheapest graph")
     try:
         graphs = _extract(sat, model, graph, max(1, n_candidates),
                           started + EXTRACT_BY * budget.seconds + EXTRACT_SLACK)
@@ -164,6 +180,7 @@ def _optimize(graph: Graph, rules: RuleSet, budget: Budget, ieee: str,
         warnings.warn(f"eqsat-tensor: {msg}", RuntimeWarning, stacklevel=3)
         return folded, [folded]
     timings["extract"] = time.perf_counter() - t
+    progress_phase("extracting the cheapest graph", done=True)
     best = graphs[0]
     cost_in = model.graph_cost(folded)
     report.cost_before = cost_in if folded is graph else model.graph_cost(graph)

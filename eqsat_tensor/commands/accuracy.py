@@ -11,8 +11,9 @@ with ``and``/``,``).
 from __future__ import annotations
 
 import argparse
-import os
 import re
+
+from . import UsageError, looks_like_file, read_source_file
 
 HELP = "measure and improve the floating-point accuracy of an expression"
 
@@ -40,7 +41,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def parse_pre(items: list[str]) -> dict[str, tuple[float, float]]:
     """``["x in [0, 1e-3]", "y in [1, 2] and z in [-1, 1]"]`` -> ``{"x": (0.0, 0.001), ...}``.
-    Raises ``ValueError`` naming the part it cannot read."""
+    Raises ``UsageError`` naming the part it cannot read."""
+    from ..errors import GraphFormatError
     from ..interop.fpcore import number
 
     out: dict[str, tuple[float, float]] = {}
@@ -50,10 +52,14 @@ def parse_pre(items: list[str]) -> dict[str, tuple[float, float]]:
                 continue
             m = _RANGE.match(part)
             if m is None:
-                raise ValueError(f"--pre: cannot read {part.strip()!r}; write 'x in [lo, hi]'")
-            name, lo, hi = m.group(1), number(m.group(2).strip()), number(m.group(3).strip())
+                raise UsageError(f"--pre: cannot read {part.strip()!r}; write 'x in [lo, hi]'")
+            try:
+                name, lo, hi = m.group(1), number(m.group(2).strip()), number(m.group(3).strip())
+            except (ValueError, GraphFormatError):
+                raise UsageError(f"--pre: {part.strip()!r} has a bound that is not a number; "
+                                 "write 'x in [lo, hi]'") from None
             if not lo <= hi:
-                raise ValueError(f"--pre: empty range for {name}: [{lo}, {hi}]")
+                raise UsageError(f"--pre: empty range for {name}: [{lo}, {hi}]")
             out[name] = (lo, hi)
     return out
 
@@ -62,13 +68,12 @@ def _load(target: str):
     from ..interop.exprtext import parse_expression
     from ..interop.fpcore import from_fpcore, parse_fpcores
 
-    if os.path.isfile(target):
-        with open(target, encoding="utf-8") as fh:
-            text = fh.read()
+    if looks_like_file(target):
+        text = read_source_file(target)
         if target.endswith(".fpcore") or text.lstrip().startswith(("(FPCore", ";")):
             forms = parse_fpcores(text, target)
             if not forms:
-                raise ValueError(f"{target}: no FPCore found")
+                raise UsageError(f"{target}: no FPCore found")
             graph, info = from_fpcore(forms[0], target)
             return graph, dict(info.precondition), info.condition, info.name
         return parse_expression(text.strip()), {}, None, None
@@ -132,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
     pre.update(parse_pre(args.pre))
     unknown = sorted(set(pre) - set(graph.input_names))
     if unknown:
-        raise ValueError(f"--pre names {unknown}, but the inputs are {list(graph.input_names)}")
+        raise UsageError(f"--pre names {unknown}, but the inputs are {list(graph.input_names)}")
     t0 = time.perf_counter()
     res = optimize_accuracy(graph, pre, args.objective, n_samples=args.samples, seed=args.seed,
                             condition=condition, regimes=not args.no_regimes)

@@ -1,21 +1,22 @@
-"""``eqsat-tensor demo``: the main job, end to end on real data.
+"""``eqsat-tensor demo``: the main job, end to end on real data, in a few seconds.
 
-Two workloads written as ordinary NumPy code are traced into graphs, printed, saved and
-reloaded as JSON, and run on random data with the reference backend next to plain NumPy:
+1. A model written as ordinary NumPy code (a linear scorer with a feature transform, a
+   logistic link and a squared-error loss) is traced into a graph, saved and reloaded as
+   JSON, optimized by equality saturation (``(X @ W) @ v`` becomes ``X @ (W @ v)``,
+   ``exp(z) / (1 + exp(z))`` becomes ``sigmoid(z)``, dead terms go), and run before and
+   after on the same backends: the NumPy reference and, when installed, Numba.
+2. A gate with overflow-prone sub-expressions shows the other half of the job: the
+   optimized graph has no inf/nan where the original overflows (reference backend).
 
-1. the logistic-regression loss ``mean(log(1 + exp(-y * (X @ w))))``;
-2. a gate with repeated and unstable sub-expressions,
-   ``log(1 + exp(x)) * y + exp(x) / (1 + exp(x)) - x * y / x``, on inputs large enough
-   that ``exp`` overflows.
-
-When ``eqsat_tensor.optimizer`` is installed the graphs are also optimized and the report
-shown; when the ``numba`` backend is available the graphs also run there and are compared
-with NumPy. Both are optional so the demo works at every stage of the project.
+The first lines list the backends honestly: which packages are installed, which can run
+here, and at the end which ones ran. Progress is shown while the optimizer and Numba work.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
+import importlib.util
 import time
 from collections.abc import Callable
 from typing import Any
@@ -27,22 +28,27 @@ HELP = "optimize and run a real graph, and show the report (the main job)"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``eqsat-tensor demo``."""
-    parser.add_argument("--rows", type=int, default=200_000,
-                        help="samples of the logistic regression (default 200000)")
-    parser.add_argument("--features", type=int, default=16, help="features (default 16)")
-    parser.add_argument("--size", type=int, default=1_000_000,
-                        help="elements of the gate workload (default 1000000)")
-    parser.add_argument("--repeat", type=int, default=5, help="timing repeats, best kept")
+    parser.add_argument("--rows", type=int, default=100_000,
+                        help="samples of the model (default 100000)")
+    parser.add_argument("--features", type=int, default=32, help="features (default 32)")
+    parser.add_argument("--size", type=int, default=500_000,
+                        help="elements of the gate workload (default 500000)")
+    parser.add_argument("--repeat", type=int, default=3, help="timing repeats, best kept")
     parser.add_argument("--seed", type=int, default=0, help="random seed")
-    parser.add_argument("--save-json", metavar="PATH", help="also write the loss graph as JSON")
+    parser.add_argument("--backend", choices=("numba", "numpy"), default=None,
+                        help="compiled backend to compare on (default: numba if installed)")
+    parser.add_argument("--save-json", metavar="PATH", help="also write the model graph as JSON")
 
 
 # -- the workloads, as a user would write them ------------------------------------------------
 
 
-def logistic_loss(X: Any, w: Any, y: Any) -> Any:
-    """Mean logistic loss of a linear model with labels in {-1, +1}."""
-    return np.mean(np.log(1 + np.exp(-y * (X @ w))))
+def model_loss(X: Any, W: Any, v: Any, y: Any) -> Any:
+    """Squared error of a logistic scorer over transformed features (``0 * sum(v)``
+    stands for a regularizer switched off)."""
+    z = (X @ W) @ v
+    p = np.exp(z) / (1 + np.exp(z))
+    return np.mean((p - y) * (p - y)) + 0.0 * np.sum(v * v)
 
 
 def gate(x: Any, y: Any) -> Any:
@@ -50,12 +56,44 @@ def gate(x: Any, y: Any) -> Any:
     return np.log(1 + np.exp(x)) * y + np.exp(x) / (1 + np.exp(x)) - x * y / x
 
 
+# -- backends: what is installed, what can run ------------------------------------------------
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def backend_status() -> list[tuple[str, bool, str]]:
+    """``(backend, usable here, note)`` for each backend, from what is really installed
+    (package metadata and importable modules), never from the backend list alone."""
+    rows = [("numpy", True, f"reference, NumPy {np.__version__}")]
+    numba_v = _version("numba")
+    rows.append(("numba", numba_v is not None,
+                 f"Numba {numba_v}" if numba_v else "not installed (pip install numba)"))
+    cuda_v = _version("numba-cuda")
+    if cuda_v is None:
+        rows.append(("cuda", False, "not installed (pip install 'eqsat-tensor[cuda]')"))
+    else:
+        gpu = False
+        try:
+            from numba import cuda
+
+            gpu = bool(cuda.is_available())
+        except Exception:  # a broken driver is "no GPU" here
+            gpu = False
+        rows.append(("cuda", gpu, f"numba-cuda {cuda_v}, "
+                     + ("GPU found" if gpu else "no GPU found (simulator only)")))
+    dask_v = _version("dask")
+    dask_ok = dask_v is not None and importlib.util.find_spec("dask.array") is not None
+    rows.append(("dask", dask_ok, f"Dask {dask_v}" if dask_ok
+                 else "not installed (pip install 'eqsat-tensor[dask]')"))
+    return rows
+
+
 # -- helpers ------------------------------------------------------------------------------------
-
-
-def gate_stable(x: Any, y: Any) -> Any:
-    """What an optimizer should reach for ``gate``: softplus, sigmoid, and ``x*y/x = y``."""
-    return np.logaddexp(0, x) * y + 0.5 * (1 + np.tanh(0.5 * x)) - y
 
 
 def _best_time(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
@@ -86,35 +124,10 @@ def _diff(a: Any, b: Any) -> str:
     return f"{float(err.max()):.1e}"
 
 
-def _optimizer() -> Any:
-    try:
-        from ..optimizer import optimize
-    except ImportError:
-        return None
-    return optimize
-
-
-def _numba_backend() -> Any:
-    from ..backends import get_backend
-    from ..errors import BackendError
-
-    try:
-        return get_backend("numba")
-    except BackendError:
-        return None
-
-
-# -- running one workload ---------------------------------------------------------------------
-
-
-def _run_workload(console: Any, title: str, fn: Callable, arrays: list[np.ndarray],
-                  repeat: int, save_json: str | None = None,
-                  stable: Callable | None = None) -> None:
+def _trace(console: Any, title: str, fn: Callable, arrays: list[np.ndarray],
+           save_json: str | None) -> Any:
     from rich.panel import Panel
-    from rich.table import Table
 
-    from ..backends import compile as compile_graph
-    from ..errors import BackendError
     from ..frontend import json_io
     from ..jit import JitFunction
 
@@ -122,97 +135,145 @@ def _run_workload(console: Any, title: str, fn: Callable, arrays: list[np.ndarra
     graph = JitFunction(fn, backend="numpy", optimize=False).trace(*arrays)
     trace_s = time.perf_counter() - t0
     text = json_io.dumps(graph)
-    assert json_io.loads(text) == graph, "JSON round trip changed the graph"
+    if json_io.loads(text) != graph:
+        raise RuntimeError("JSON round trip changed the graph")
     if save_json:
         json_io.dump(graph, save_json)
-    info = (f"{len(graph)} nodes {graph.op_counts()}\n"
-            f"fingerprint {graph.fingerprint()[:16]}   traced in {trace_s * 1e3:.1f} ms   "
-            f"JSON {len(text)} bytes, round trip identical"
-            + (f", saved to {save_json}" if save_json else ""))
-    console.print(Panel(f"[bold]{str(graph)}[/bold]\n\n{info}", title=title, expand=False))
-
-    table = Table(title=f"{title}: results", caption="value: the scalar result, or the mean "
-                  "of the finite entries; non-finite: inf/nan entries (exp overflow)")
-    for col in ("run", "time (ms)", "value", "non-finite", "max rel. diff vs NumPy"):
-        table.add_column(col, justify="left" if col == "run" else "right")
-    with np.errstate(all="ignore"):
-        base_t, base = _best_time(lambda: fn(*arrays), repeat)
-    table.add_row("plain NumPy", f"{base_t * 1e3:.2f}", *_summary(base), "-")
-    ref = compile_graph(graph, backend="numpy")
-    ref_t, ref_out = _best_time(lambda: ref(*arrays), repeat)
-    table.add_row("graph, reference backend", f"{ref_t * 1e3:.2f}", *_summary(ref_out),
-                  _diff(ref_out, base))
-
-    if stable is not None:
-        t, out = _best_time(lambda: stable(*arrays), repeat)
-        table.add_row("hand-written stable NumPy", f"{t * 1e3:.2f}", *_summary(out),
-                      _diff(out, base))
-    runs = [("graph", graph)]
-    optimize = _optimizer()
-    if optimize is not None:
-        t0 = time.perf_counter()
-        res = optimize(graph)
-        opt_s = time.perf_counter() - t0
-        console.print(Panel(f"[bold]{str(res.graph)}[/bold]\n\n{res.report}",
-                            title=f"{title}: optimized in {opt_s * 1e3:.0f} ms", expand=False))
-        opt = compile_graph(res.graph, backend="numpy")
-        t, out = _best_time(lambda: opt(*arrays), repeat)
-        table.add_row("optimized, reference backend", f"{t * 1e3:.2f}", *_summary(out),
-                      _diff(out, base))
-        runs.append(("optimized", res.graph))
-    else:
-        console.print("[dim]optimizer not installed yet: showing the traced graph only[/dim]")
-
-    if _numba_backend() is not None:
-        for label, g in runs:
-            try:
-                exe = compile_graph(g, backend="numba")
-                exe(*arrays)  # compile outside the timing
-                t, out = _best_time(lambda exe=exe: exe(*arrays), repeat)
-            except BackendError as exc:
-                table.add_row(f"{label}, numba", "-", f"[red]{exc}[/red]", "-", "-")
-                continue
-            table.add_row(f"{label}, numba", f"{t * 1e3:.2f}", *_summary(out), _diff(out, base))
-    else:
-        console.print("[dim]numba backend not available yet: NumPy reference only[/dim]")
-    console.print(table)
+    info = (f"{len(graph)} nodes, traced in {trace_s * 1e3:.1f} ms; JSON {len(text)} bytes, "
+            "round trip identical" + (f", saved to {save_json}" if save_json else ""))
+    console.print(Panel(f"[bold]{graph}[/bold]\n\n{info}", title=f"{title}: traced",
+                        expand=False))
+    return graph
 
 
-def run(args: argparse.Namespace) -> int:
-    """Build, print, serialize, (optimize,) and run the demo workloads."""
-    from rich.console import Console
+def _optimize(console: Any, title: str, graph: Any) -> Any:
+    from rich.panel import Panel
 
-    from .. import __version__
-    from ..backends import BACKENDS, get_backend
-    from ..errors import BackendError
+    from ..optimizer import optimize
 
-    console = Console()
-    if not console.is_terminal:  # CI logs: wide enough for the tables
-        console.width = 110
-    available = []
-    for name in BACKENDS:
-        try:
-            get_backend(name)
-            available.append(name)
-        except BackendError:
-            pass
-    console.rule(f"eqsat-tensor {__version__} demo")
-    console.print(f"NumPy {np.__version__}; backends available: {', '.join(available)}; "
-                  f"optimizer: {'yes' if _optimizer() else 'not yet'}")
+    t0 = time.perf_counter()
+    res = optimize(graph)
+    secs = time.perf_counter() - t0
+    rules = ", ".join(f"{r} x{c}" for r, c in res.report.rule_rows()[:8]) or "none"
+    r = res.report
+    console.print(Panel(
+        f"[bold]{res.graph}[/bold]\n\nrules fired: {rules}\n"
+        f"estimated cost {r.cost_before:.4g} -> {r.cost_after:.4g} (x{r.speedup:.3g}); "
+        f"e-graph {r.egraph_nodes} e-nodes after {r.iterations} iterations "
+        f"(stop: {r.stop_reason})",
+        title=f"{title}: optimized in {secs * 1e3:.0f} ms", expand=False))
+    return res
+
+
+# -- the two parts ------------------------------------------------------------------------------
+
+
+def _model(console: Any, args: argparse.Namespace, backends: list[str], ran: set[str]) -> None:
+    from rich.table import Table
+
+    from ..backends import compile as compile_graph
+    from ..progress import task
 
     rng = np.random.default_rng(args.seed)
     n, d = args.rows, args.features
     X = rng.standard_normal((n, d))
-    w_true = rng.standard_normal(d)
-    y = np.where(X @ w_true + 0.5 * rng.standard_normal(n) > 0, 1.0, -1.0)
-    w = 0.1 * rng.standard_normal(d)
-    _run_workload(console, "logistic-regression loss", logistic_loss, [X, w, y], args.repeat,
-                  args.save_json)
+    W = rng.standard_normal((d, d)) / np.sqrt(d)
+    v = rng.standard_normal(d)
+    y = (rng.random(n) < 0.5).astype(np.float64)
+    arrays = [X, W, v, y]
+    title = "model loss"
+    graph = _trace(console, title, model_loss, arrays, args.save_json)
+    res = _optimize(console, title, graph)
 
+    want = model_loss(*arrays)
+    table = Table(title=f"{title}: the graph before and after, on the same backend",
+                  caption=f"best of {args.repeat} runs; first call (compile) excluded")
+    for col in ("backend", "before (ms)", "after (ms)", "speed-up", "value after",
+                "max rel. diff vs NumPy"):
+        table.add_column(col, justify="left" if col == "backend" else "right")
+    base_t, _ = _best_time(lambda: model_loss(*arrays), args.repeat)
+    table.add_row("plain NumPy code", f"{base_t * 1e3:.2f}", "-", "-", f"{float(want):.10g}",
+                  "-")
+    with task("compiling and timing", total=2 * len(backends)) as bar:
+        for name in backends:
+            times, outs = [], []
+            for label, g in (("before", graph), ("after", res.graph)):
+                bar.step(0, detail=f"{name}, {label}")
+                exe = compile_graph(g, backend=name)
+                exe(*arrays)  # compiles (numba) outside the timing
+                t, out = _best_time(lambda exe=exe: exe(*arrays), args.repeat)
+                times.append(t)
+                outs.append(out)
+                bar.step(1)
+            ran.add(name)
+            label = "numpy (reference)" if name == "numpy" else name
+            table.add_row(label, f"{times[0] * 1e3:.2f}", f"{times[1] * 1e3:.2f}",
+                          f"[bold]{times[0] / times[1]:.2f}x[/bold]",
+                          f"{float(np.asarray(outs[1])):.10g}", _diff(outs[1], want))
+    console.print(table)
+
+
+def _gate(console: Any, args: argparse.Namespace, ran: set[str]) -> None:
+    from rich.table import Table
+
+    from ..backends import compile as compile_graph
+
+    rng = np.random.default_rng(args.seed + 1)
     x = rng.uniform(-30.0, 800.0, args.size)  # exp(x) overflows above ~709.8
     g = rng.standard_normal(args.size)
-    _run_workload(console, "gate with shared and unstable sub-expressions", gate, [x, g],
-                  args.repeat, stable=gate_stable)
-    console.print("[dim]Shared sub-expressions are single nodes (t1, t2 above): the graph "
-                  "is hash-consed, so repeated np.exp(x) is computed once.[/dim]")
+    arrays = [x, g]
+    title = "gate"
+    graph = _trace(console, title, gate, arrays, None)
+    res = _optimize(console, title, graph)
+    table = Table(title=f"{title}: overflow before and after (reference backend)",
+                  caption="non-finite: inf/nan entries where exp(x) overflows")
+    for col in ("run", "time (ms)", "value", "non-finite"):
+        table.add_column(col, justify="left" if col == "run" else "right")
+    for label, gr in (("before", graph), ("after", res.graph)):
+        exe = compile_graph(gr, backend="numpy")
+        t, out = _best_time(lambda exe=exe: exe(*arrays), max(1, args.repeat // 2))
+        table.add_row(label, f"{t * 1e3:.2f}", *_summary(out))
+    ran.add("numpy")
+    console.print(table)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Trace, save, optimize and run the demo workloads, with progress."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    from .. import __version__
+    from ..progress import progress
+    from . import UsageError
+
+    for flag in ("rows", "features", "size", "repeat"):
+        if getattr(args, flag) < 1:
+            raise UsageError(f"--{flag} must be at least 1")
+    t_start = time.perf_counter()
+    console = Console()
+    if not console.is_terminal:  # CI logs: wide enough for the tables
+        console.width = 110
+    console.rule(f"eqsat-tensor {__version__} demo")
+    status = backend_status()
+    table = Table(title="backends", show_header=True)
+    for col in ("backend", "can run here", "installed"):
+        table.add_column(col)
+    for name, ok, note in status:
+        table.add_row(name, "yes" if ok else "[dim]no[/dim]", escape(note))
+    console.print(table)
+    usable = {name for name, ok, _ in status if ok}
+    if args.backend == "numba" and "numba" not in usable:
+        raise UsageError("--backend numba: Numba is not installed")
+    compiled = args.backend or ("numba" if "numba" in usable else "numpy")
+    backends = ["numpy"] + ([compiled] if compiled != "numpy" else [])
+
+    ran: set[str] = set()
+    with progress(console=console):
+        _model(console, args, backends, ran)
+        _gate(console, args, ran)
+    not_run = [f"{name} ({note})" for name, ok, note in status if name not in ran]
+    console.print(escape(f"ran on: {', '.join(sorted(ran))}"
+                         + (f"; not run: {'; '.join(not_run)}" if not_run else "")
+                         + f". Total {time.perf_counter() - t_start:.1f} s."))
     return 0

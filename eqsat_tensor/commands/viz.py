@@ -13,6 +13,8 @@ import importlib
 import os
 import sys
 
+from . import looks_like_file
+
 HELP = "draw a graph before and after optimization (graphviz)"
 
 
@@ -50,7 +52,9 @@ def load_target(target: str, kind: str | None, shapes: dict[str, tuple] | None =
     from ..interop import registry
     from ..interop.exprtext import parse_expression
 
-    if os.path.isfile(target):
+    if looks_like_file(target):
+        if not os.path.isfile(target):
+            raise FileNotFoundError(2, "No such file", target)
         kind = kind or registry.kind_of_file(target)
         if kind in ("expr", "sympy") and shapes:
             with open(target, encoding="utf-8") as fh:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from ..progress import saturation_step
 from .budget import Budget, StopReason
 from .engine import Session
 from .schedule import Schedule
@@ -120,6 +121,8 @@ class Runner:
                 log.steps.append(step)
                 log.matches.append((phase.name, step.matches))
                 log.sizes.append(step.size_after)
+                saturation_step(log.iterations, budget.iters, step.size_after, step.matches,
+                                phase.name, session.compiled.rule_of)
                 new_size = step.size_after
                 if step.interrupted:
                     reason = step.interrupted

@@ -116,8 +116,13 @@ class Tensor:
                           "(loops over rows need indexing, which the IR cannot do yet)")
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        raise unsupported("np.asarray / np.array of a traced value",
-                          "its value is not known while tracing; keep it as it is")
+        what = (f"symbolic input {self.node.name!r}" if self.node.op == "input"
+                else f"symbolic value {self.node.op}(...)")
+        raise unsupported(
+            f"converting a traced value ({what}, shape {fmt_shape(self.shape)}) to a NumPy "
+            "array (np.asarray / np.array / a function without __array_function__ support)",
+            "it has no value: it is a placeholder in a graph. Pass NumPy arrays to @et.jit "
+            "functions, and run builder expressions with et.compile(graph)(arrays)")
 
 
 def as_graph(obj: Any, inputs: Sequence[Any] | None = None) -> Graph:

@@ -47,7 +47,13 @@ def _is_path(item: PathOrText) -> bool:
         return True
     if "\n" in item or len(item) > 4096:
         return False
-    return item.strip().endswith(".rules") or os.path.isfile(item)
+    text = item.strip()
+    if text.endswith(".rules") or os.path.isfile(item):
+        return True
+    # one word that cannot be a rule ("my_rules.txt", "rules/extra"): a file name, so a
+    # typo reports a missing file instead of a parse error on the path
+    return (bool(text) and not any(c.isspace() for c in text)
+            and not any(c in text for c in "=(#"))
 
 
 def _decode(data: bytes, source: str) -> str:
