@@ -255,7 +255,7 @@ _op("where", 3, "elementwise", np.where, dtype=_where_dtype, cost=6.851, ulps=0,
 _op("cast", 1, "elementwise", lambda x, dtype: x.astype(dtype), dtype=_cast_dtype,
     attrs=("dtype",), cost=0.05, ulps=1, mp=STRUCTURAL, deriv=_one, grad=_D,
     facts=OpFacts(interval="keep", same_sign=True, domain="total"),
-    names=names(None, None, None, "convert_element_type", "Cast", None))
+    names=names(None, None, None, "convert_element_type", None, None))
 
 # -- reductions: ``axis`` is a sorted tuple of non-negative ints (all axes for None) -------------
 _KEEP_RED = OpFacts(interval="keep", same_sign=True, domain="total")
