@@ -286,7 +286,7 @@ for _name, _ref, _shape, _attrs, _jax in [
         ("broadcast_to", lambda x, shape: np.broadcast_to(x, shape), _broadcast_to_shape,
          ("shape",), "broadcast_in_dim"),
         ("expand_dims", lambda x, axis: np.expand_dims(x, axis), _expand_dims_shape, ("axis",),
-         "expand_dims")]:
+         None)]:
     _op(_name, 1, "layout", _ref, shape=_shape, dtype=_same_dtype, attrs=_attrs, cost=0.0,
         mp=STRUCTURAL, grad=_D, facts=_KEEP,
         names=names(_name, None, None, _jax, None, None))
