@@ -71,6 +71,8 @@ def _op(name: str, arity: int, kind: str, reference: Callable | None, *, shape=N
         grad: str | None = None, risk: float = 0.0, names: dict | None = None) -> None:
     shape_rule = shape or {"elementwise": _elementwise_shape, "reduction": _reduce_shape,
                            "leaf": _leaf_shape}[kind]
+    if grad == GRADIENT_RULES:  # the rule language reads the tag
+        tags = (*tags, "differentiable")
     OPS[name] = OpSpec(name, arity, kind, shape_rule, dtype or _float_dtype, reference,
                        attrs, cost, symbol, precedence, frozenset(tags), mp, mp_limit, deriv,
                        ulps, facts, grad, risk, dict(names) if names is not None else {})
