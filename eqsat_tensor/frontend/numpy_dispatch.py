@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import UnsupportedOperation
-from ..ir import user_location
+from ..ir import OPS, ufunc_ops, user_location
 from . import functions as F
 
 UFUNCS: dict[str, Callable] = {
@@ -29,6 +29,10 @@ UFUNCS: dict[str, Callable] = {
     "less_equal": F.less_equal, "greater": F.greater, "greater_equal": F.greater_equal,
     "equal": F.equal, "not_equal": F.not_equal, "matmul": F.matmul,
 }
+
+# Any other elementwise op's NumPy / SciPy ufunc, by the names in the ops table.
+UFUNCS.update({n: (F._unary if OPS[op].arity == 1 else F._binary)(op)
+               for n, op in ufunc_ops().items() if n not in UFUNCS})
 
 # ufunc.reduce: np.add.reduce(x, axis=0) and friends.
 UFUNC_REDUCE: dict[str, Callable] = {"add": F.sum, "multiply": F.prod, "maximum": F.max,

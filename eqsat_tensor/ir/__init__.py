@@ -21,7 +21,14 @@ from .graph import (
     normalize_axis,
     topological_order,
 )
-from .ops import ELEMENTWISE_BINARY, ELEMENTWISE_UNARY, OPS, REDUCTIONS, ops_named_in
+from .ops import (
+    ELEMENTWISE_BINARY,
+    ELEMENTWISE_UNARY,
+    OPS,
+    REDUCTIONS,
+    ops_named_in,
+    ufunc_ops,
+)
 from .shapes import (
     DTYPES,
     FLOAT_DTYPES,
@@ -47,4 +54,5 @@ __all__ = ["DTYPES", "ELEMENTWISE_BINARY", "ELEMENTWISE_UNARY", "FLOAT_DTYPES",
            "GRADIENT_RULES", "LIBRARIES", "NOT_DIFFERENTIABLE", "NO_FACTS", "OPS", "REDUCTIONS",
            "STRUCTURAL", "ArrayValue", "Dim", "Graph", "Node", "OpFacts", "OpSpec", "Shape",
            "apply", "broadcast_shapes", "constant_node", "fmt_shape", "input_node",
-           "normalize_axis", "ops_named_in", "promote", "topological_order", "user_location"]
+           "normalize_axis", "ops_named_in", "promote", "topological_order", "ufunc_ops",
+           "user_location"]

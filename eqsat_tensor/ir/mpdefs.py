@@ -136,6 +136,16 @@ def plain(fname: str) -> Callable[..., Any]:
     return fn
 
 
+def erfc(ctx: Any, x: Any) -> Any:
+    """``erfc``, whose mpmath series overflows for huge arguments: beyond ``2**30`` the
+    value (below ``exp(-2**60)``) rounds to 0 (or 2 below ``-2**30``) in every format."""
+    if isnan(x):
+        return ctx.nan
+    if abs(x) > 2**30:
+        return ctx.zero if x > 0 else ctx.mpf(2)
+    return ctx.erfc(x)
+
+
 def maximum(ctx: Any, a: Any, b: Any) -> Any:
     return ctx.nan if isnan(a) or isnan(b) else (a if a >= b else b)
 

@@ -302,3 +302,10 @@ REDUCTIONS = tuple(n for n, s in OPS.items() if s.kind == "reduction")
 def ops_named_in(library: str) -> dict[str, str]:
     """``{name in library: op}`` over every op that declares names there (all of them)."""
     return {n: op for op, spec in OPS.items() for n in spec.name_in(library)}
+
+
+def ufunc_ops() -> dict[str, str]:
+    """``{ufunc name: op}`` for elementwise ops of one or two operands with a NumPy or SciPy
+    ufunc (``scipy.special.erf`` is the ufunc ``erf``): what the NumPy tracer registers."""
+    return {n: op for lib in ("numpy", "scipy") for n, op in ops_named_in(lib).items()
+            if OPS[op].kind == "elementwise" and OPS[op].arity in (1, 2) and not OPS[op].attrs}
