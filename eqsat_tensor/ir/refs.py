@@ -52,24 +52,6 @@ def libm(fn: Callable[[float], float]) -> Callable[[np.ndarray], np.ndarray]:
     return ref
 
 
-def special(name: str, fallback: Callable[[float], float]) -> Callable[[np.ndarray], np.ndarray]:
-    """``scipy.special.<name>`` (a ufunc, fast, dtype-preserving) where SciPy is installed,
-    else ``libm(fallback)``; SciPy is imported at the first call, not with the IR."""
-    slow = libm(fallback)
-
-    def ref(x: np.ndarray) -> np.ndarray:
-        try:
-            import scipy.special
-        except ImportError:  # pragma: no cover - SciPy comes with the test extras
-            return slow(x)
-        x = np.asarray(x)
-        out = getattr(scipy.special, name)(x)
-        return out.astype(x.dtype) if x.dtype.kind == "f" else out
-
-    ref.__name__ = name
-    return ref
-
-
 def reciprocal(x: np.ndarray) -> np.ndarray:
     return np.divide(1, x, dtype=x.dtype)
 
