@@ -16,6 +16,7 @@ import numpy as np
 
 from ..errors import DTypeError, ShapeError, UnsupportedOperation
 from ..ir import (
+    ELEMENTWISE_UNARY,
     FLOAT_DTYPES,
     Node,
     apply,
@@ -126,6 +127,8 @@ less, less_equal = _binary("less"), _binary("less_equal")
 greater, greater_equal = _binary("greater"), _binary("greater_equal")
 equal, not_equal = _binary("equal"), _binary("not_equal")
 sub, mul, div = subtract, multiply, divide
+# every other elementwise op of the ops table (``erf``...) gets its builder by its op name
+globals().update({op: _unary(op) for op in ELEMENTWISE_UNARY if op not in globals()})
 
 
 def where(cond: Any, x: Any, y: Any) -> Tensor:
