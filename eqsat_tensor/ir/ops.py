@@ -238,6 +238,17 @@ _op("softplus", 1, "elementwise", refs.softplus, cost=22.104, mp=M.softplus,
     mp_limit=EXP_LIMIT, deriv=_one, grad=_D,
     facts=OpFacts(range=(0.0, None), sign=(((None,), P),), domain="total"),
     names=names(None, None, None, None, "Softplus", None))
+# erf/erfc: the reference is libm's (math.erfc is within 2 ulps; SciPy's erfc is off by up
+# to 500 ulps in the tail). Costs: SciPy's ufuncs timed 2026-12-07 against np.tanh, scaled
+# to tanh's calibration.
+_op("erf", 1, "elementwise", refs.libm(math.erf), cost=9.9, mp=M.plain("erf"),
+    deriv=lambda a, v: _SQRT_PI * np.exp(-a * a), grad=_D,
+    facts=OpFacts(range=(-1.0, 1.0), same_sign=True, finite_if=(0,), domain="total"),
+    names=names(None, "erf", "erf", "erf", "Erf", "erf"))
+_op("erfc", 1, "elementwise", refs.libm(math.erfc), cost=9.1, mp=M.erfc,
+    mp_limit=EXP_LIMIT, deriv=lambda a, v: _SQRT_PI * np.exp(-a * a), grad=_D,
+    facts=OpFacts(range=(0.0, 2.0), sign=(((None,), P),), finite_if=(0,), domain="total"),
+    names=names(None, "erfc", "erfc", "erfc", "Erfc", "erfc"))
 
 # -- comparisons (bool results) and selection ----------------------------------------------------
 for _name, _sym, _jax, _pt, _fp, _fn in [
