@@ -40,7 +40,7 @@ def _cfuncs() -> Any:
 
 def _resolve(sp: Any, path: str) -> Any:
     """The SymPy object at attribute path ``path`` below ``sympy`` (``codegen.cfunctions.
-    log1p``), or None. Attribute lookups only: nothing is evaluated."""
+    exp2``), or None. Attribute lookups only: nothing is evaluated."""
     obj = sp
     for part in path.split("."):
         if part == "codegen" and obj is sp:

@@ -101,14 +101,6 @@ def cbrt(ctx: Any, x: Any) -> Any:
     return ctx.cbrt(x) if x > 0 else -ctx.cbrt(-x)
 
 
-def log1p(ctx: Any, x: Any) -> Any:
-    if isnan(x) or x < -1:
-        return ctx.nan
-    if x == -1:
-        return -ctx.inf
-    return ctx.log1p(x)
-
-
 def arc(fname: str) -> Callable[..., Any]:
     """``asin``/``acos``: NaN outside ``[-1, 1]``."""
 
@@ -128,7 +120,7 @@ def trig(fname: str) -> Callable[..., Any]:
 
 
 def plain(fname: str) -> Callable[..., Any]:
-    """An mpmath function defined on the whole real line (``exp``, ``tanh``, ``erf``...)."""
+    """An mpmath function defined on the whole real line (``exp``, ``sinh``, ``erf``...)."""
 
     def fn(ctx: Any, *args: Any) -> Any:
         return getattr(ctx, fname)(*args)
@@ -156,25 +148,6 @@ def minimum(ctx: Any, a: Any, b: Any) -> Any:
 
 def arctan2(ctx: Any, y: Any, x: Any) -> Any:
     return ctx.nan if isnan(y) or isnan(x) else ctx.atan2(y, x)
-
-
-def logaddexp(ctx: Any, a: Any, b: Any) -> Any:
-    if isnan(a) or isnan(b):
-        return ctx.nan
-    hi, lo = (a, b) if a >= b else (b, a)
-    if hi == -ctx.inf:
-        return -ctx.inf
-    if hi == ctx.inf:
-        return ctx.inf
-    return add(ctx, hi, ctx.log1p(ctx.exp(sub(ctx, lo, hi))))
-
-
-def sigmoid(ctx: Any, x: Any) -> Any:
-    return div(ctx, ctx.one, add(ctx, ctx.one, ctx.exp(-x)))
-
-
-def softplus(ctx: Any, x: Any) -> Any:
-    return logaddexp(ctx, ctx.zero, x)
 
 
 def compare(fn: Callable[[Any, Any], bool]) -> Callable[..., bool]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
 
@@ -82,6 +83,36 @@ def _one(a: np.ndarray, v: np.ndarray) -> np.ndarray:
     return np.ones_like(v)
 
 
+# Exact definitions specific to one op (the shared arithmetic is in ``mpdefs``).
+
+
+def _mp_log1p(ctx: Any, x: Any) -> Any:
+    if M.isnan(x) or x < -1:
+        return ctx.nan
+    if x == -1:
+        return -ctx.inf
+    return ctx.log1p(x)
+
+
+def _mp_logaddexp(ctx: Any, a: Any, b: Any) -> Any:
+    if M.isnan(a) or M.isnan(b):
+        return ctx.nan
+    hi, lo = (a, b) if a >= b else (b, a)
+    if hi == -ctx.inf:
+        return -ctx.inf
+    if hi == ctx.inf:
+        return ctx.inf
+    return M.add(ctx, hi, ctx.log1p(ctx.exp(M.sub(ctx, lo, hi))))
+
+
+def _mp_sigmoid(ctx: Any, x: Any) -> Any:
+    return M.div(ctx, ctx.one, M.add(ctx, ctx.one, ctx.exp(-x)))
+
+
+def _mp_softplus(ctx: Any, x: Any) -> Any:
+    return _mp_logaddexp(ctx, ctx.zero, x)
+
+
 _TOTAL = OpFacts(domain="total")
 _KEEP = OpFacts(interval="keep", same_sign=True, finite_if=(0,), domain="total")
 _SQRT_PI = 2 / math.sqrt(math.pi)
@@ -141,7 +172,7 @@ _op("hypot", 2, "elementwise", np.hypot, tags=("commutative",), cost=30.257,
                   sign=(((None, None), NN), ((NZ, None), P), ((None, NZ), P))),
     names=names("hypot", None, "codegen.cfunctions.hypot", None, None, "hypot"))
 _op("logaddexp", 2, "elementwise", np.logaddexp, tags=("commutative",), cost=25.801,
-    mp=M.logaddexp, mp_limit=EXP_LIMIT, deriv=lambda a, b, v: (1.0, 1.0), grad=_D,
+    mp=_mp_logaddexp, mp_limit=EXP_LIMIT, deriv=lambda a, b, v: (1.0, 1.0), grad=_D,
     facts=_TOTAL, names=names("logaddexp", None, None, None, None, None))
 _op("arctan2", 2, "elementwise", np.arctan2, cost=1.413, ulps=4, mp=M.arctan2,
     deriv=lambda a, b, v: (b / (a * a + b * b), a / (a * a + b * b)), grad=_D, facts=_TOTAL,
@@ -160,7 +191,7 @@ _op("exp", 1, "elementwise", np.exp, cost=0.14, risk=2.0, mp=M.plain("exp"),
 _op("log", 1, "elementwise", np.log, cost=0.272, risk=1.0, mp=M.log_base(None),
     deriv=lambda a, v: 1 / np.abs(a), grad=_D, facts=OpFacts(domain=(0, P)),
     names=names("log", None, "log", "log", "Log", "log"))
-_op("log1p", 1, "elementwise", np.log1p, cost=0.477, mp=M.log1p,
+_op("log1p", 1, "elementwise", np.log1p, cost=0.477, mp=_mp_log1p,
     deriv=lambda a, v: 1 / np.abs(1 + a), grad=_D,
     facts=OpFacts(domain=(0, NN), sign=(((P,), P), ((NN,), NN))),
     names=names("log1p", None, "codegen.cfunctions.log1p", "log1p", "Log1p", "log1p"))
@@ -230,11 +261,11 @@ _op("exp2", 1, "elementwise", np.exp2, cost=0.106, risk=2.0,
     deriv=lambda a, v: np.abs(v) * math.log(2), grad=_D,
     facts=OpFacts(range=(0.0, None), sign=(((None,), P),), domain="total"),
     names=names("exp2", None, "codegen.cfunctions.exp2", "exp2", "Exp2", "exp2"))
-_op("sigmoid", 1, "elementwise", refs.sigmoid, cost=22.71, mp=M.sigmoid, mp_limit=EXP_LIMIT,
+_op("sigmoid", 1, "elementwise", refs.sigmoid, cost=22.71, mp=_mp_sigmoid, mp_limit=EXP_LIMIT,
     deriv=_one, grad=_D,
     facts=OpFacts(range=(0.0, 1.0), sign=(((None,), P),), finite_if=(0,), domain="total"),
     names=names(None, "expit", None, "logistic", "Sigmoid", None))
-_op("softplus", 1, "elementwise", refs.softplus, cost=22.104, mp=M.softplus,
+_op("softplus", 1, "elementwise", refs.softplus, cost=22.104, mp=_mp_softplus,
     mp_limit=EXP_LIMIT, deriv=_one, grad=_D,
     facts=OpFacts(range=(0.0, None), sign=(((None,), P),), domain="total"),
     names=names(None, None, None, None, "Softplus", None))

@@ -40,7 +40,7 @@ class OpFacts:
     anything), the result has ``fact``.
     ``same_sign``: the result has every sign fact of its (first) operand.
     ``finite_if``: operand indices whose finiteness makes the result finite in IEEE
-    arithmetic (``tanh``: ``(0,)``; ``where``: ``(1, 2)``).
+    arithmetic (``sin``: ``(0,)``; ``where``: ``(1, 2)``).
     ``domain``: ``"total"`` (mathematically defined for every real operand; overflow to
     inf allowed), ``(k, fact)`` (defined where operand ``k`` has sign ``fact``, e.g.
     ``log``: ``(0, "positive")``), or None (never proven defined).
