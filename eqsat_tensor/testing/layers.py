@@ -4,7 +4,7 @@ Layers, lowest first; a module imports only from its own layer or below:
 
 0. ``errors``
 1. ``ir``
-2. ``rulelang``, ``cost``, ``mpeval``, ``printing``, ``report``
+2. ``rulelang``, ``cost``, ``mpeval``, ``sampling``, ``printing``, ``report``
 3. ``egraph``
 4. ``optimizer``, ``grad``, ``accuracy`` (and their modules)
 5. front doors: ``frontend``, ``interop``, ``jit``, ``profile``, ``viz``, ``commands``,
@@ -30,7 +30,7 @@ PACKAGE = "eqsat_tensor"
 LAYERS: dict[str, int] = {
     "errors": 0,
     "ir": 1,
-    "rulelang": 2, "cost": 2, "mpeval": 2, "printing": 2, "report": 2,
+    "rulelang": 2, "cost": 2, "mpeval": 2, "sampling": 2, "printing": 2, "report": 2,
     "egraph": 3,
     "optimizer": 4, "grad": 4, "grad_driver": 4, "accuracy": 4, "accuracy_candidates": 4,
     "accuracy_regimes": 4,
