@@ -79,3 +79,12 @@ def test_checker_finds_cycles():
     mods = _synthetic(**{"eqsat_tensor.egraph.engine": "from ..optimizer import x\n"})
     assert layers.cycles(mods) == [["eqsat_tensor.egraph.engine", "eqsat_tensor.optimizer"]]
     assert layers.cycles(_synthetic()) == []
+    # through a package that re-exports its submodule: ir -> ir.graph -> optimizer -> ir
+    mods = {"eqsat_tensor.ir": layers.imports_of("from .graph import Graph\n", "eqsat_tensor.ir",
+                                                 is_package=True),
+            "eqsat_tensor.ir.graph": layers.imports_of("def f():\n    from ..optimizer import o\n",
+                                                       "eqsat_tensor.ir.graph"),
+            "eqsat_tensor.optimizer": layers.imports_of("from .ir import OPS\n",
+                                                        "eqsat_tensor.optimizer")}
+    assert layers.cycles(mods) == [["eqsat_tensor.ir", "eqsat_tensor.ir.graph",
+                                    "eqsat_tensor.optimizer"]]

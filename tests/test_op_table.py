@@ -44,7 +44,7 @@ def test_a_removed_fact_is_named():
     tables = dict(optable._backend_tables())
     tables["cuda"] = {k: v for k, v in tables["cuda"].items() if k != "expm1"}
     no_cuda = optable.missing_facts(OPS["expm1"], tables)
-    assert no_cuda == ["op 'expm1': no Cuda lowering (add it to "
+    assert no_cuda == ["op 'expm1': no CUDA lowering (add it to "
                        "backends/cuda_codegen.CUDA_LOWERING)"]
     tables["cuda"] = dict(tables["cuda"], exp="np.exp({0})")
     assert "calls NumPy" in optable.missing_facts(OPS["exp"], tables)[0]

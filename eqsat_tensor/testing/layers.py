@@ -148,15 +148,14 @@ def violations(imports: Mapping[str, Iterable[str]]) -> list[str]:
 
 def cycles(imports: Mapping[str, Iterable[str]]) -> list[list[str]]:
     """Import cycles between modules (strongly connected components of two or more).
-    A package's ``__init__`` re-exporting its own submodules is not a cycle."""
+    A module importing its own package (``from . import x`` inside the package) is not an
+    edge: the package's ``__init__`` runs first anyway; a package re-exporting a submodule
+    is one."""
     mods = set(imports)
     graph: dict[str, set[str]] = {}
     for mod, targets in imports.items():
         edges = {_known(t, mods) for t in targets} - {None, mod}
-        # a package importing its submodules, or a submodule its own package, is not a
-        # dependency between jobs: only edges between distinct non-ancestor modules count
-        graph[mod] = {t for t in edges if not t.startswith(mod + ".")
-                      and not mod.startswith(t + ".")}  # type: ignore[union-attr]
+        graph[mod] = {t for t in edges if not mod.startswith(t + ".")}  # type: ignore[union-attr]
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     stack: list[str] = []

@@ -53,7 +53,8 @@ def _lowering_problems(spec: OpSpec, tables: Mapping[str, object]) -> list[str]:
                             ("cuda", "backends/cuda_codegen.CUDA_LOWERING")):
         template = tables[backend].get(op)  # type: ignore[attr-defined]
         if template is None:
-            out.append(f"op {op!r}: no {backend.capitalize()} lowering (add it to {module})")
+            label = {"numba": "Numba", "cuda": "CUDA"}[backend]
+            out.append(f"op {op!r}: no {label} lowering (add it to {module})")
             continue
         helpers = tables[f"{backend}_helpers"]
         for h in _HELPER.findall(template):
