@@ -40,9 +40,8 @@ import numpy as np
 from .ir import OPS, Graph, Shape
 
 # Compute ns per element (float64), measured 2026-11-25 (see module docstring): each op's
-# ``OpSpec.cost``.
-DEFAULT_NS: dict[str, float] = {op: spec.cost for op, spec in OPS.items()
-                                if spec.cost is not None}
+# ``OpSpec.ns``.
+DEFAULT_NS: dict[str, float] = {op: spec.ns for op, spec in OPS.items() if spec.ns is not None}
 DEFAULT_MATMUL_FLOP_NS = 0.0082
 DEFAULT_BYTE_NS = 0.034
 CALIBRATED_ON = "2026-11-25"
@@ -54,7 +53,7 @@ DEFAULT_ACCURACY_NS = 20.0
 
 
 def _default_ns(op: str) -> float:
-    return DEFAULT_NS.get(op, 0.0)
+    return DEFAULT_NS.get(op, 0.3 * OPS[op].cost)
 
 
 @dataclass(frozen=True)

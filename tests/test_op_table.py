@@ -48,9 +48,9 @@ def test_a_removed_fact_is_named():
                        "backends/cuda_codegen.CUDA_LOWERING)"]
     tables["cuda"] = dict(tables["cuda"], exp="np.exp({0})")
     assert "calls NumPy" in optable.missing_facts(OPS["exp"], tables)[0]
-    assert optable.missing_facts(dataclasses.replace(OPS["exp"], mpmath=None, cost=None)) == [
+    assert optable.missing_facts(dataclasses.replace(OPS["exp"], mpmath=None, ns=None)) == [
         "op 'exp': no mpmath definition (OpSpec.mpmath; STRUCTURAL for ops that only move "
-        "data)", "op 'exp': no cost (OpSpec.cost, ns per element)"]
+        "data)", "op 'exp': no cost (OpSpec.ns, calibrated ns per element)"]
 
 
 def test_no_vjp_rule_for_an_op_outside_the_table():

@@ -72,10 +72,12 @@ class OpSpec:
     value), a tuple of partials for binary ops; ``ulps`` the rounding error of the op
     itself in units of ``u * |value|``; both feed ``testing/errbound``.
     ``facts``: analysis facts (``OpFacts``). ``grad``: ``GRADIENT_RULES`` or
-    ``NOT_DIFFERENTIABLE``. ``cost``: compute ns per element (calibrated default read by
-    ``cost.py``); ``risk``: accuracy risk per element. ``symbol``/``precedence`` drive
-    infix printing. ``names``: the op's name in each of ``LIBRARIES`` (None: not in it).
-    ``tags`` hold properties such as ``commutative``, ``associative``, ``comparison``.
+    ``NOT_DIFFERENTIABLE``. ``ns``: compute ns per element (the calibrated default that
+    ``cost.py`` reads); ``risk``: accuracy risk per element; ``cost``: relative work per
+    element (add = 1), which the code generators use to decide what to recompute.
+    ``symbol``/``precedence`` drive infix printing. ``names``: the op's name in each of
+    ``LIBRARIES`` (None: not in it). ``tags`` hold properties such as ``commutative``,
+    ``associative``, ``comparison``.
     """
 
     name: str
@@ -85,7 +87,7 @@ class OpSpec:
     dtype_rule: Callable[[Sequence[str], dict], str]
     reference: Callable[..., Any] | None
     attrs: tuple[str, ...] = ()
-    cost: float | None = None
+    cost: float = 1.0
     symbol: str | None = None
     precedence: int = 100
     tags: frozenset[str] = field(default_factory=frozenset)
@@ -95,6 +97,7 @@ class OpSpec:
     ulps: float = 3.0
     facts: OpFacts | None = None
     grad: str | None = None
+    ns: float | None = None
     risk: float = 0.0
     names: Mapping[str, str | tuple[str, ...] | None] = field(default_factory=dict)
 

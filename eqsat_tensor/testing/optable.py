@@ -80,8 +80,8 @@ def missing_facts(spec: OpSpec, tables: Mapping[str, object] | None = None) -> l
     if spec.facts is None:
         out.append(f"op {op!r}: no interval/sign/finiteness facts (OpSpec.facts; NO_FACTS "
                    "to say there are none)")
-    if spec.cost is None:
-        out.append(f"op {op!r}: no cost (OpSpec.cost, ns per element)")
+    if spec.ns is None:
+        out.append(f"op {op!r}: no cost (OpSpec.ns, calibrated ns per element)")
     if spec.grad == GRADIENT_RULES:
         if op not in vjp_ops():
             out.append(f"op {op!r}: differentiable but no VJP rule in rules/{GRADIENT_RULES}")
