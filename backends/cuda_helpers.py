@@ -1,83 +1,58 @@
 """Scalar device functions that generated CUDA kernels call (``name_float32``/``_float64``).
 
-The CUDA counterparts of ``numba_helpers``: one copy per dtype with typed constants, so a
-float32 kernel never promotes to float64 (NVVM would emit ``f64`` ops for a Python
-literal). Semantics follow the reference backend: NaN-propagating ``maximum``/``minimum``,
-stable ``sigmoid``/``softplus``/``logaddexp``. Importing this module needs no GPU (the
+The functions of ``scalar_helpers`` (shared with the Numba CPU backend) plus ``cbrt`` and
+``exp2``, compiled as inlined device functions: one copy per dtype with typed constants,
+so a float32 kernel never promotes to float64 (NVVM would emit ``f64`` ops for a Python
+literal). Importing this module needs no GPU (the
 decorators compile lazily, at the first launch or ``compile_ptx``).
 """
 
 from __future__ import annotations
 
 import math
+import types
 from typing import Any
 
 import numpy as np
 from numba import config, cuda
 
+from . import scalar_helpers
+from .cuda_runtime import simulator_math
+
 HELPER_NAMES = ("nan_maximum", "nan_minimum", "logaddexp", "sigmoid", "softplus",
                 "finite_or_zero", "cbrt", "exp2")
 
 
-def _make(dtype: type) -> dict[str, Any]:
-    zero, one, ln2 = dtype(0.0), dtype(1.0), dtype(math.log(2.0))
-    two, third = dtype(2.0), dtype(1.0 / 3.0)
-    device = cuda.jit(device=True, inline="always")
+def _cuda_only(dtype: type) -> dict[str, Any]:
+    """Helpers for ops whose Numba lowering calls NumPy (not available in kernels)."""
+    two, third, zero = dtype(2.0), dtype(1.0 / 3.0), dtype(0.0)
 
-    @device
-    def nan_maximum(a, b):
-        return a if (a >= b or a != a) else b
-
-    @device
-    def nan_minimum(a, b):
-        return a if (a <= b or a != a) else b
-
-    @device
-    def sigmoid(x):
-        e = math.exp(-abs(x))
-        num = one if x >= zero else e
-        return num / (one + e)
-
-    @device
-    def softplus(x):
-        m = x if x > zero else zero
-        return m + math.log1p(math.exp(-abs(x)))
-
-    @device
-    def logaddexp(a, b):
-        if a == b:
-            return a + ln2
-        d = a - b
-        if d > zero:
-            return a + math.log1p(math.exp(-d))
-        if d <= zero:
-            return b + math.log1p(math.exp(d))
-        return d  # NaN
-
-    @device
-    def finite_or_zero(m):
-        return m if (m - m) == zero else zero
-
-    @device
     def cbrt(x):
         r = math.pow(abs(x), third)
         return -r if x < zero else r
 
-    @device
     def exp2(x):
         return math.pow(two, x)
 
-    return {"nan_maximum": nan_maximum, "nan_minimum": nan_minimum, "sigmoid": sigmoid,
-            "softplus": softplus, "logaddexp": logaddexp, "finite_or_zero": finite_or_zero,
-            "cbrt": cbrt, "exp2": exp2}
+    return {"cbrt": cbrt, "exp2": exp2}
+
+
+def _device(fn: Any, libm: Any) -> Any:
+    """``fn`` as an inlined device function whose ``math`` is ``libm``."""
+    if libm is not math:  # the simulator's stand-in: a copy of fn reading it
+        fn = types.FunctionType(fn.__code__, {**fn.__globals__, "math": libm}, fn.__name__,
+                                fn.__defaults__, fn.__closure__)
+    return cuda.jit(device=True, inline="always")(fn)
+
+
+def _make(dtype: type) -> dict[str, Any]:
+    # simulated kernels run Python: IEEE results, not math's errors
+    libm = simulator_math() if config.ENABLE_CUDASIM else math
+    fns = {**scalar_helpers.make(dtype), **_cuda_only(dtype)}
+    return {name: _device(fn, libm) for name, fn in fns.items()}
 
 
 HELPERS: dict[str, dict[str, Any]] = {"float32": _make(np.float32), "float64": _make(np.float64)}
-
-if config.ENABLE_CUDASIM:  # simulated kernels run Python: IEEE results, not math's errors
-    from .cuda_runtime import simulator_math
-
-    math = simulator_math()  # noqa: F811 - the helpers' closures read this global
 
 for _dt, _table in HELPERS.items():
     for _name, _fn in _table.items():

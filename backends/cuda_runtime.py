@@ -173,13 +173,15 @@ def contiguous_copy(a: Any) -> Any:
 def simulator_math() -> Any:
     """A stand-in for ``math`` in kernels run by the simulator: NumPy's functions give
     IEEE results (NaN, inf) where Python's ``math`` raises, as a GPU does."""
+    import math as libm
     import types
 
-    names = {"exp": np.exp, "log": np.log, "log1p": np.log1p, "expm1": np.expm1,
-             "sqrt": np.sqrt, "sin": np.sin, "cos": np.cos, "tan": np.tan, "tanh": np.tanh,
-             "sinh": np.sinh, "cosh": np.cosh, "asin": np.arcsin, "acos": np.arccos,
-             "atan": np.arctan, "atan2": np.arctan2, "hypot": np.hypot, "log2": np.log2,
-             "log10": np.log10, "pow": np.power}
+    # every ``math`` function, replaced by the NumPy ufunc of the same name where there is
+    # one (``math.erf`` has none: it never raises, so the scalar function itself serves)
+    names = {k: getattr(np, k) if isinstance(getattr(np, k, None), np.ufunc) else v
+             for k, v in vars(libm).items() if callable(v)}
+    names.update(asin=np.arcsin, acos=np.arccos, atan=np.arctan, atan2=np.arctan2,
+                 pow=np.power)
     return types.SimpleNamespace(**names)
 
 

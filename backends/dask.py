@@ -9,7 +9,7 @@ module by ``numba_codegen``. Each plan step becomes Dask graph layers:
   one block of every read (broadcast reads keep their single block);
 * a reduction ``Kernel`` whose reductions read only elementwise values (``sum``, ``mean``,
   ``max``, ``min``, ``prod``, ``logsumexp`` of a fused prologue such as
-  ``mean(log1p(exp(x)))``): a Dask tree reduction per reduction node, with the fused
+  ``mean(sqrt(exp(x)))``): a Dask tree reduction per reduction node, with the fused
   kernel as the chunk step and a NumPy combine step (partial sums add up, ``logsumexp``
   combines the partial results stably: max first, then the sum of exponentials). Values
   computed from the reduced rows (``mean(x) * 2``) follow as small ``dask.array`` ops;

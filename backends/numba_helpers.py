@@ -1,16 +1,13 @@
 """Scalar helpers that generated Numba kernels call, and how kernels are decorated.
 
-Every helper exists once per dtype (``sigmoid_float32``, ``sigmoid_float64``, ...) so a
-float32 kernel never promotes to float64 by accident (a Python literal such as ``1.0``
-would). Helpers are ``inline="always"``: they cost nothing inside a loop and leave it
-vectorizable where their body is. Their semantics follow the reference backend
-(``ir.OPS[op].reference``): NaN-propagating ``maximum``/``minimum``, numerically stable
-``sigmoid``/``softplus``/``logaddexp``.
+Every helper exists once per dtype (``sigmoid_float32``, ``sigmoid_float64``, ...): the
+functions of ``scalar_helpers`` (shared with the CUDA backend), compiled
+``inline="always"``: they cost nothing inside a loop and leave it vectorizable where their
+body is.
 """
 
 from __future__ import annotations
 
-import math
 import types
 from collections.abc import Callable
 from typing import Any
@@ -18,50 +15,13 @@ from typing import Any
 import numba
 import numpy as np
 
+from . import scalar_helpers
+
 _OPTS = {"inline": "always", "error_model": "numpy"}
 
 
 def _make(dtype: type) -> dict[str, Any]:
-    zero, one, ln2 = dtype(0.0), dtype(1.0), dtype(math.log(2.0))
-
-    @numba.njit(**_OPTS)
-    def nan_maximum(a, b):
-        return a if (a >= b or a != a) else b
-
-    @numba.njit(**_OPTS)
-    def nan_minimum(a, b):
-        return a if (a <= b or a != a) else b
-
-    @numba.njit(**_OPTS)
-    def sigmoid(x):
-        e = math.exp(-abs(x))
-        num = one if x >= zero else e
-        return num / (one + e)
-
-    @numba.njit(**_OPTS)
-    def softplus(x):
-        # logaddexp(0, x) = max(x, 0) + log1p(exp(-|x|)); NaN stays NaN
-        m = x if x > zero else zero
-        return m + math.log1p(math.exp(-abs(x)))
-
-    @numba.njit(**_OPTS)
-    def logaddexp(a, b):
-        # NumPy's npy_logaddexp
-        if a == b:
-            return a + ln2
-        d = a - b
-        if d > zero:
-            return a + math.log1p(math.exp(-d))
-        if d <= zero:
-            return b + math.log1p(math.exp(d))
-        return d  # NaN
-
-    @numba.njit(**_OPTS)
-    def finite_or_zero(m):
-        return m if (m - m) == zero else zero
-
-    return {"nan_maximum": nan_maximum, "nan_minimum": nan_minimum, "sigmoid": sigmoid,
-            "softplus": softplus, "logaddexp": logaddexp, "finite_or_zero": finite_or_zero}
+    return {name: numba.njit(**_OPTS)(fn) for name, fn in scalar_helpers.make(dtype).items()}
 
 
 HELPERS: dict[str, dict[str, Any]] = {"float32": _make(np.float32), "float64": _make(np.float64)}

@@ -50,6 +50,8 @@ LOWERING: dict[str, str] = {
     "exp2": "np.exp2({0})",
     "sigmoid": "sigmoid_{dt}({0})",
     "softplus": "softplus_{dt}({0})",
+    "erf": "math.erf({0})",
+    "erfc": "math.erfc({0})",
     "less": "({0} < {1})",
     "less_equal": "({0} <= {1})",
     "greater": "({0} > {1})",

@@ -81,8 +81,8 @@ def _kind(node: Node) -> str:
 
 
 @dataclass(frozen=True)
-class ViewStep:
-    """A layout op on a materialized buffer (a view where possible)."""
+class _NodeStep:
+    """A step that computes one node from its inputs, outside any fused kernel."""
 
     node: Node
 
@@ -96,18 +96,13 @@ class ViewStep:
 
 
 @dataclass(frozen=True)
-class MatmulStep:
+class ViewStep(_NodeStep):
+    """A layout op on a materialized buffer (a view where possible)."""
+
+
+@dataclass(frozen=True)
+class MatmulStep(_NodeStep):
     """A matmul whose result is materialized for other steps (BLAS)."""
-
-    node: Node
-
-    @property
-    def reads(self) -> tuple[Node, ...]:
-        return self.node.inputs
-
-    @property
-    def writes(self) -> tuple[Node, ...]:
-        return (self.node,)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from .errors import (
     UnsupportedOp,
     UnsupportedOperation,
 )
+from .frontend import functions as _functions
 from .frontend.functions import (
     abs,
     add,
@@ -94,7 +95,11 @@ from .frontend.functions import (
 from .frontend.linalg import dot, einsum, norm, outer, tensordot, trace
 from .frontend.special import fmax, fmin, log_softmax, sign, softmax
 from .frontend.tensor import Tensor, as_graph
+from .ir import ELEMENTWISE_UNARY as _UNARY
 from .ir import OPS, Graph, Node
+
+# the builder of every elementwise op the explicit list above does not name (``et.erf``)
+globals().update({op: getattr(_functions, op) for op in _UNARY if op not in globals()})
 
 __version__ = "0.1.0"
 

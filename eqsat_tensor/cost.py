@@ -10,7 +10,7 @@ For a node with output shape ``s`` (symbolic dims count ``symbolic_dim`` element
   elementwise operand that a reduction or matmul consumes (written then read again);
 * **accuracy**: ``accuracy_ns * risk[op] * numel(s)``: ops that lose accuracy (``log``
   near 1, ``exp`` overflow, cancelling ``sub``) carry a risk, their stable replacements
-  (``log1p``, ``expm1``, ``logsumexp``, ``softplus``, ``hypot``, ...) carry none, so
+  (``logsumexp``, ``softplus``, ``hypot``, ...) carry none, so
   equal-speed forms are ranked by accuracy.
 
 The cost of a graph is the sum over its nodes, each counted once however many users it
@@ -39,27 +39,16 @@ import numpy as np
 
 from .ir import OPS, Graph, Shape
 
-# Compute ns per element (float64), measured 2026-11-25 (see module docstring).
-DEFAULT_NS: dict[str, float] = {"add": 0.362, "sub": 0.278, "mul": 0.275, "div": 0.274,
-    "pow": 1.614, "maximum": 0.273, "minimum": 0.273, "hypot": 30.257, "logaddexp": 25.801,
-    "arctan2": 1.413, "neg": 0.05, "exp": 0.14, "log": 0.272, "log1p": 0.477, "expm1": 0.436,
-    "sqrt": 0.207, "abs": 0.05, "square": 0.05, "reciprocal": 0.05, "sin": 7.856,
-    "cos": 7.228, "tan": 0.743, "tanh": 0.773, "sinh": 0.51, "cosh": 0.195, "arcsin": 0.596,
-    "arccos": 0.67, "arctan": 0.633, "cbrt": 0.337, "log2": 0.247, "log10": 0.278,
-    "exp2": 0.106, "sigmoid": 22.71, "softplus": 22.104, "less": 0.05, "less_equal": 0.05,
-    "greater": 0.05, "greater_equal": 0.05, "equal": 0.05, "not_equal": 0.05, "where": 6.851,
-    "cast": 0.05, "sum": 0.05, "mean": 0.054, "max": 0.05, "min": 0.05, "prod": 0.483,
-    "logsumexp": 7.145}
+# Compute ns per element (float64), measured 2026-11-25 (see module docstring): each op's
+# ``OpSpec.ns``.
+DEFAULT_NS: dict[str, float] = {op: spec.ns for op, spec in OPS.items() if spec.ns is not None}
 DEFAULT_MATMUL_FLOP_NS = 0.0082
 DEFAULT_BYTE_NS = 0.034
 CALIBRATED_ON = "2026-11-25"
 
 # Accuracy risk per output element (unitless): how much an op tends to lose accuracy or
-# overflow where a stable form exists. Ops absent here carry no risk.
-RISK: dict[str, float] = {"log": 1.0, "log2": 1.0, "log10": 1.0, "exp": 2.0, "exp2": 2.0,
-                          "pow": 2.0, "sub": 0.5, "add": 0.25, "div": 0.25, "sqrt": 0.5,
-                          "square": 0.25, "sinh": 0.5, "cosh": 0.5, "tan": 0.5,
-                          "reciprocal": 0.25}
+# overflow where a stable form exists (``OpSpec.risk``; 0 for most ops).
+RISK: dict[str, float] = {op: spec.risk for op, spec in OPS.items() if spec.risk}
 DEFAULT_ACCURACY_NS = 20.0
 
 

@@ -24,14 +24,16 @@ FPCore tests. Three functions:
     float operation adds given exact inputs), to find where accuracy is lost.
 
 ``sample_inputs(graph, precondition, n, seed)``
-    Random inputs inside ``{"x": (lo, hi)}`` bounds: half of each input uniform, half
-    log-uniform in magnitude where the range spans three or more orders of magnitude.
+    Random inputs inside ``{"x": (lo, hi)}`` bounds (``sampling.py``, re-exported here).
+
+Each op is evaluated by its one mpmath definition in the ops table (``OpSpec.mpmath``,
+``ir/mpdefs.py``); the rule checker's oracle uses the same definitions.
 
 Semantics of ``exact`` (real arithmetic, no IEEE rounding of intermediates):
 
 - Where the expression is undefined the true value is NaN: ``log``/``log2``/``log10`` of a
   negative number, ``sqrt`` of a negative, ``arcsin``/``arccos`` outside ``[-1, 1]``,
-  ``log1p`` below ``-1``, ``0/0``, a negative base to a non-integer power, ``inf - inf``.
+  ``0/0``, a negative base to a non-integer power, ``inf - inf``.
 - Poles follow the IEEE limit: ``x/0 = ±inf`` (sign of ``x``), ``log(0) = -inf``,
   ``0 ** negative = inf``. Intermediates never overflow or underflow (mpmath exponents are
   unbounded); only the final rounding produces ``inf``/``0`` for out-of-range results.
@@ -56,18 +58,11 @@ from typing import Any
 import mpmath
 import numpy as np
 
-from .ir import Graph, Node
+from .ir import OPS, Graph, Node, mpdefs
+from .sampling import DEFAULT_RANGE, TINY, sample_inputs
 
 # Exact add/mul are used while the exact result needs at most this many bits.
-EXACT_BITS = 16384
-
-# Default sampling range of an input the precondition does not bound (FPBench convention
-# used by ``shared/data/fpbench-dev.json``).
-DEFAULT_RANGE = (-1e3, 1e3)
-
-# Smallest magnitude sampled log-uniformly in a range that contains 0. 1e-20 makes the
-# mean naive bits of error of the FPBench dev set closest to the recorded ones.
-TINY = 1e-20
+EXACT_BITS = mpdefs.EXACT_BITS
 
 _FORMATS = {"float64": (53, -1022, 1023), "float32": (24, -126, 127)}
 
@@ -75,7 +70,6 @@ _FORMATS = {"float64": (53, -1022, 1023), "float32": (24, -126, 127)}
 
 _ctx = mpmath.MPContext()
 _NAN = _ctx.nan
-_INF = _ctx.inf
 _ZERO = _ctx.zero
 _ONE = _ctx.one
 
@@ -84,170 +78,17 @@ def _isnan(x: Any) -> bool:
     return x._mpf_ == _NAN._mpf_
 
 
-def _span(s: tuple) -> int:
-    return s[2] + s[3]
+def _bind_ctx(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return functools.partial(fn, _ctx)
 
 
-def _add(a: Any, b: Any) -> Any:
-    sa, sb = a._mpf_, b._mpf_
-    if sa == _ZERO._mpf_:
-        return b
-    if sb == _ZERO._mpf_:
-        return a
-    if sa[1] and sb[1] and max(_span(sa), _span(sb)) - min(sa[2], sb[2]) <= EXACT_BITS:
-        return _ctx.fadd(a, b, exact=True)
-    return _ctx.fadd(a, b)
-
-
-def _sub(a: Any, b: Any) -> Any:
-    return _add(a, -b)
-
-
-def _mul(a: Any, b: Any) -> Any:
-    sa, sb = a._mpf_, b._mpf_
-    if sa[1] and sb[1] and sa[3] + sb[3] <= EXACT_BITS:
-        return _ctx.fmul(a, b, exact=True)
-    return _ctx.fmul(a, b)
-
-
-def _div(a: Any, b: Any) -> Any:
-    if _isnan(a) or _isnan(b):
-        return _NAN
-    if b == 0:
-        if a == 0:
-            return _NAN
-        return _INF if a > 0 else -_INF
-    return _ctx.fdiv(a, b)
-
-
-def _pow(a: Any, b: Any) -> Any:
-    if _isnan(a) or _isnan(b):
-        return _ONE if b == 0 else _NAN  # IEEE pow(nan, 0) = 1
-    if b == 0:
-        return _ONE
-    if a == 0:
-        return _ZERO if b > 0 else _INF
-    if a < 0 and not _ctx.isint(b):
-        return _NAN
-    if _ctx.isint(b) and abs(b) <= 64 and _ctx.isfinite(a):
-        k = int(b)
-        r = functools.reduce(_mul, [a] * abs(k))
-        return r if k > 0 else _div(_ONE, r)
-    return _ctx.power(a, b)
-
-
-def _log_base(base: Any) -> Callable[[Any], Any]:
-    def fn(x: Any) -> Any:
-        if _isnan(x) or x < 0:
-            return _NAN
-        if x == 0:
-            return -_INF
-        return _ctx.log(x) if base is None else _ctx.log(x, base)
-
-    return fn
-
-
-def _sqrt(x: Any) -> Any:
-    return _NAN if _isnan(x) or x < 0 else _ctx.sqrt(x)
-
-
-def _cbrt(x: Any) -> Any:
-    if _isnan(x) or x == 0:
-        return x
-    return _ctx.cbrt(x) if x > 0 else -_ctx.cbrt(-x)
-
-
-def _log1p(x: Any) -> Any:
-    if _isnan(x) or x < -1:
-        return _NAN
-    if x == -1:
-        return -_INF
-    return _ctx.log1p(x)
-
-
-def _arc(fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    def wrapped(x: Any) -> Any:
-        return _NAN if _isnan(x) or abs(x) > 1 else fn(x)
-
-    return wrapped
-
-
-def _max(a: Any, b: Any) -> Any:
-    return _NAN if _isnan(a) or _isnan(b) else (a if a >= b else b)
-
-
-def _min(a: Any, b: Any) -> Any:
-    return _NAN if _isnan(a) or _isnan(b) else (a if a <= b else b)
-
-
-def _logaddexp(a: Any, b: Any) -> Any:
-    if _isnan(a) or _isnan(b):
-        return _NAN
-    hi, lo = (a, b) if a >= b else (b, a)
-    if hi == -_INF:
-        return -_INF
-    if hi == _INF:
-        return _INF
-    return _add(hi, _ctx.log1p(_ctx.exp(_sub(lo, hi))))
-
-
-def _sigmoid(x: Any) -> Any:
-    return _div(_ONE, _add(_ONE, _ctx.exp(-x)))
-
-
-def _softplus(x: Any) -> Any:
-    return _logaddexp(_ZERO, x)
-
-
-def _tan(x: Any) -> Any:
-    return _NAN if not _ctx.isfinite(x) else _ctx.tan(x)
-
-
-def _trig(fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    def wrapped(x: Any) -> Any:
-        return _NAN if not _ctx.isfinite(x) else fn(x)
-
-    return wrapped
-
-
-def _cmp(fn: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
-    def wrapped(a: Any, b: Any) -> bool:
-        return bool(fn(a, b))
-
-    return wrapped
-
-
-# op name -> scalar function on mpf values (Python bools for comparisons).
+# op name -> scalar function on mpf values (Python bools for comparisons): each op's one
+# mpmath definition (``OpSpec.mpmath``) bound to this module's context.
 SCALAR_OPS: dict[str, Callable[..., Any]] = {
-    "add": _add, "sub": _sub, "mul": _mul, "div": _div, "pow": _pow,
-    "maximum": _max, "minimum": _min,
-    "hypot": lambda a, b: _ctx.hypot(a, b),
-    "logaddexp": _logaddexp,
-    "arctan2": lambda y, x: _NAN if _isnan(y) or _isnan(x) else _ctx.atan2(y, x),
-    "neg": lambda x: -x,
-    "exp": lambda x: _ctx.exp(x),
-    "log": _log_base(None), "log2": _log_base(2), "log10": _log_base(10),
-    "log1p": _log1p,
-    "expm1": lambda x: _ctx.expm1(x),
-    "sqrt": _sqrt, "cbrt": _cbrt,
-    "abs": lambda x: abs(x),
-    "square": lambda x: _mul(x, x),
-    "reciprocal": lambda x: _div(_ONE, x),
-    "sin": _trig(_ctx.sin), "cos": _trig(_ctx.cos), "tan": _tan,
-    "tanh": lambda x: _ctx.tanh(x), "sinh": lambda x: _ctx.sinh(x),
-    "cosh": lambda x: _ctx.cosh(x),
-    "arcsin": _arc(_ctx.asin), "arccos": _arc(_ctx.acos),
-    "arctan": lambda x: _ctx.atan(x),
-    "exp2": lambda x: _ctx.power(2, x),
-    "sigmoid": _sigmoid, "softplus": _softplus,
-    "less": _cmp(lambda a, b: a < b), "less_equal": _cmp(lambda a, b: a <= b),
-    "greater": _cmp(lambda a, b: a > b), "greater_equal": _cmp(lambda a, b: a >= b),
-    "equal": _cmp(lambda a, b: a == b), "not_equal": _cmp(lambda a, b: a != b),
-    "where": lambda c, a, b: a if c else b,
-}
+    op: _bind_ctx(spec.mpmath) for op, spec in OPS.items()
+    if spec.kind == "elementwise" and callable(spec.mpmath)}
 
-_UFUNCS: dict[str, np.ufunc] = {name: np.frompyfunc(fn, fn.__code__.co_argcount
-                                                     if hasattr(fn, "__code__") else 1, 1)
+_UFUNCS: dict[str, np.ufunc] = {name: np.frompyfunc(fn, OPS[name].arity, 1)
                                 for name, fn in SCALAR_OPS.items()}
 
 
@@ -331,18 +172,11 @@ def _reduce(x: np.ndarray, axis: tuple[int, ...], keepdims: bool,
     return out
 
 
-def _sum(vals: list) -> Any:
-    return functools.reduce(_add, vals, _ZERO)
-
+_sum = _bind_ctx(mpdefs.r_sum)
 
 _REDUCERS: dict[str, Callable[[list], Any]] = {
-    "sum": _sum,
-    "mean": lambda v: _div(_sum(v), _ctx.mpf(len(v))) if v else _NAN,
-    "prod": lambda v: functools.reduce(_mul, v, _ONE),
-    "max": lambda v: functools.reduce(_max, v) if v else _NAN,
-    "min": lambda v: functools.reduce(_min, v) if v else _NAN,
-    "logsumexp": lambda v: _log_base(None)(_sum([_ctx.exp(t) for t in v])),
-}
+    op: _bind_ctx(spec.mpmath) for op, spec in OPS.items()
+    if spec.kind == "reduction" and callable(spec.mpmath)}
 
 
 def _concrete(shape: Sequence[Any], dims: Mapping[str, int]) -> tuple[int, ...]:
@@ -608,8 +442,6 @@ def local_error(graph: Graph, arrays: Sequence[Any] | Mapping[str, Any],
     exact values of its inputs, against the node's correctly rounded exact value. High
     local error marks where accuracy is lost; error merely propagated from inputs does
     not count."""
-    from .ir import OPS
-
     inputs = dict(zip(graph.input_names, _bind(graph, arrays)))
     truth = exact_nodes(graph, inputs, **kwargs)
     out: dict[int, np.ndarray] = {}
@@ -633,81 +465,5 @@ def local_error(graph: Graph, arrays: Sequence[Any] | Mapping[str, Any],
     return out
 
 
-# -- sampling ------------------------------------------------------------------------------------
-
-
-def _orders_of_magnitude(lo: float, hi: float) -> float:
-    if lo > 0:
-        return math.log10(hi / lo)
-    if hi < 0:
-        return math.log10(lo / hi)
-    return math.inf if max(abs(lo), abs(hi)) > 0 else 0.0
-
-
-def _sample_range(rng: np.random.Generator, lo: float, hi: float, n: int) -> np.ndarray:
-    lo, hi = float(lo), float(hi)
-    if not (math.isfinite(lo) and math.isfinite(hi)) or lo > hi:
-        raise ValueError(f"sample range ({lo}, {hi}) must be finite with lo <= hi")
-    if lo == hi:
-        return np.full(n, lo)
-    u = rng.uniform(0.0, 1.0, n)
-    uniform = np.clip(lo * (1.0 - u) + hi * u, lo, hi)  # no overflow of hi - lo
-    if _orders_of_magnitude(lo, hi) < 3:
-        return uniform
-    m = n // 2
-    if lo > 0 or hi < 0:
-        a, b = sorted((abs(lo), abs(hi)))
-        mags = np.exp(rng.uniform(math.log(a), math.log(b), m))
-        logs = mags if lo > 0 else -mags
-    else:
-        # contains 0: pick a side with probability proportional to its log-span
-        log_tiny = math.log(TINY)
-        spans = [math.log(max(hi, TINY)) - log_tiny if hi > 0 else 0.0,
-                 math.log(max(-lo, TINY)) - log_tiny if lo < 0 else 0.0]
-        neg = rng.uniform(0, sum(spans), m) < spans[1]
-        log_top = np.where(neg, math.log(max(-lo, TINY)), math.log(max(hi, TINY)))
-        mags = np.exp(log_tiny + rng.uniform(0, 1, m) * (log_top - log_tiny))
-        logs = np.where(neg, -mags, mags)
-    out = uniform.copy()
-    out[rng.permutation(n)[:m]] = np.clip(logs, lo, hi)
-    return out
-
-
-def sample_inputs(graph: Graph, precondition: Mapping[str, tuple[float, float]] | None = None,
-                  n: int = 2000, seed: int = 0, *,
-                  condition: Callable[[dict[str, np.ndarray]], np.ndarray] | None = None,
-                  max_tries: int = 50) -> dict[str, np.ndarray]:
-    """``n`` random samples of each input of ``graph``, as a dict name -> 1-D array.
-
-    ``precondition`` maps input names to ``(lo, hi)`` (inclusive); unlisted inputs use
-    ``DEFAULT_RANGE``. A range spanning three or more orders of magnitude (or containing
-    0) gets half of its samples log-uniform in magnitude (down to ``TINY``), the rest
-    uniform. ``condition(samples) -> bool mask`` rejects samples (for preconditions that
-    are not boxes, e.g. FPCore's ``(<= (+ x y) 2)``); rejection retries up to
-    ``max_tries`` rounds and raises ``ValueError`` if it cannot find ``n`` samples.
-    Arrays have the input's dtype; inputs must be scalar-shaped or the graph elementwise.
-    """
-    precondition = dict(precondition or {})
-    unknown = set(precondition) - set(graph.input_names)
-    if unknown:
-        raise KeyError(f"precondition names {sorted(unknown)} are not inputs of the graph "
-                       f"({list(graph.input_names)})")
-    rng = np.random.default_rng(seed)
-    chunks: dict[str, list[np.ndarray]] = {name: [] for name in graph.input_names}
-    have = 0
-    for _ in range(max_tries):
-        batch = {node.name: _sample_range(rng, *precondition.get(node.name, DEFAULT_RANGE),
-                                          n).astype(node.dtype)
-                 for node in graph.inputs}
-        if condition is not None:
-            with np.errstate(all="ignore"):
-                keep = np.broadcast_to(np.asarray(condition(batch), dtype=bool), (n,))
-            batch = {k: v[keep] for k, v in batch.items()}
-        for k, v in batch.items():
-            chunks[k].append(v)
-        have += len(next(iter(batch.values()))) if batch else n
-        if have >= n:
-            break
-    if have < n:
-        raise ValueError(f"could only find {have} of {n} samples satisfying the condition")
-    return {k: np.concatenate(v)[:n] if v else np.zeros(0) for k, v in chunks.items()}
+__all__ = ["DEFAULT_RANGE", "EXACT_BITS", "TINY", "bits_of_error", "exact", "exact_nodes",
+           "local_error", "measure_bits", "round_mpf", "sample_inputs"]

@@ -75,7 +75,7 @@ def _values(rng, shape, lo=-2.0, hi=2.0, away_from_zero=False):
 def test_every_differentiable_op_has_a_vjp():
     ops = {v.op for v in default_rules("gradients").vjps}
     assert ops == {n for n, s in OPS.items() if "differentiable" in s.tags}
-    assert len(ops) == 47
+    assert len(ops) >= 47
 
 
 @pytest.mark.parametrize("op", UNARY_OPS)
@@ -199,6 +199,6 @@ def test_bad_vjp_rules_are_rule_errors(text, col, message):
 
 def test_gradients_rules_do_not_change_rewrites():
     rs = default_rules("gradients")
-    assert len(rs.rules) == 0 and len(rs.vjps) == 47
+    assert len(rs.rules) == 0 and len(rs.vjps) == sum(s.differentiable for s in OPS.values())
     assert all(v.doc for v in rs.vjps)  # a comment per rule
     assert "gradients" not in default_rules().name

@@ -20,6 +20,7 @@ import numpy as np
 
 from ..errors import DTypeError, ShapeError
 from ..ir import (
+    ELEMENTWISE_UNARY,
     FLOAT_DTYPES,
     Node,
     apply,
@@ -248,6 +249,8 @@ divide, power = _binary("div"), _binary("pow")
 maximum, minimum = _binary("maximum"), _binary("minimum")
 hypot, logaddexp, arctan2 = _binary("hypot"), _binary("logaddexp"), _binary("arctan2")
 sub, mul, div = subtract, multiply, divide
+# every other elementwise op of the ops table (``erf``...) gets its builder by its op name
+globals().update({op: _unary(op) for op in ELEMENTWISE_UNARY if op not in globals()})
 
 
 def _compare(op: str):

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ..ir import OPS, ops_named_in
 from . import functions as F
 from . import linalg as L
 from . import special as S
@@ -59,6 +60,20 @@ UFUNCS: dict[Any, Callable] = {
     np.arccosh: S.arccosh,
 }
 
+
+def _table_builder(op: str) -> Callable | None:
+    """The builder of an elementwise op of the ops table with one or two operands."""
+    spec = OPS[op]
+    if spec.kind != "elementwise" or spec.arity not in (1, 2) or spec.attrs:
+        return None
+    return (F._unary if spec.arity == 1 else F._binary)(op)
+
+
+# Any other elementwise op's NumPy ufunc, by its NumPy name in the ops table.
+UFUNCS.update({u: b for n, op in ops_named_in("numpy").items()
+               if isinstance(u := getattr(np, n, None), np.ufunc) and u not in UFUNCS
+               and (b := _table_builder(op)) is not None})
+
 # ufunc.reduce: np.add.reduce(x, axis=0) and friends.
 UFUNC_REDUCE: dict[Any, Callable] = {np.add: F.sum, np.multiply: F.prod, np.maximum: F.max,
                                      np.minimum: F.min, np.logaddexp: F.logsumexp}
@@ -84,6 +99,9 @@ SCIPY_UFUNCS: dict[str, Callable] = {
     "exp2": F.exp2, "exp10": _doc(F.power, lambda x: F.power(10.0, x)), "entr": _entr,
     "rel_entr": S.rel_entr, "kl_div": S.kl_div,
 }
+# ... and every elementwise op with a SciPy name in the ops table (``scipy.special.erf``).
+SCIPY_UFUNCS.update({n: b for n, op in ops_named_in("scipy").items()
+                     if n not in SCIPY_UFUNCS and (b := _table_builder(op)) is not None})
 
 
 def _scipy_ufunc(ufunc: np.ufunc) -> Callable | None:

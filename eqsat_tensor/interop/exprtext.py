@@ -2,7 +2,7 @@
 
 The text is parsed, never evaluated: only numbers, names, ``+ - * / **``, unary ``-``,
 one comparison (``x < y``), ``a if c else b`` (becomes ``where``) and calls of known
-functions are accepted. Function names are op names (``log1p``, ``sigmoid``, ...) plus
+functions are accepted. Function names are op names (``exp``, ``sigmoid``, ...) plus
 the usual aliases of NumPy, SymPy and C (``ln``, ``asin``, ``atan2``, ``Abs``, ``Max``,
 ``fabs``, ``pow``...). Reductions take literal keyword arguments: ``sum(x, axis=0)``.
 ``pi``, ``e``/``E``, ``inf`` and ``nan`` are constants; any other name is an input.

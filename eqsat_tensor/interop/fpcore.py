@@ -40,20 +40,14 @@ from typing import Any
 import numpy as np
 
 from ..errors import GraphFormatError, UnsupportedOperation
-from ..ir import OPS, Graph, Node, apply, constant_node, input_node
+from ..ir import OPS, Graph, Node, apply, constant_node, input_node, ops_named_in
 from .sexpr import Num, Str, Sym, read_all, to_text, where
 
-# FPCore operator -> op name of the same arity.
-FP_TO_OP = {
-    "+": "add", "-": "sub", "*": "mul", "/": "div", "pow": "pow", "fabs": "abs",
-    "sqrt": "sqrt", "cbrt": "cbrt", "exp": "exp", "exp2": "exp2", "expm1": "expm1",
-    "log": "log", "log2": "log2", "log10": "log10", "log1p": "log1p",
-    "sin": "sin", "cos": "cos", "tan": "tan", "asin": "arcsin", "acos": "arccos",
-    "atan": "arctan", "atan2": "arctan2", "sinh": "sinh", "cosh": "cosh", "tanh": "tanh",
-    "hypot": "hypot", "fmax": "maximum", "fmin": "minimum",
-}
-COMPARISONS = {"<": "less", ">": "greater", "<=": "less_equal", ">=": "greater_equal",
-               "==": "equal", "!=": "not_equal"}
+# FPCore operator -> op name of the same arity, from the ops table's FPCore names.
+FP_TO_OP = {n: op for n, op in ops_named_in("fpcore").items()
+            if "comparison" not in OPS[op].tags}
+COMPARISONS = {n: op for n, op in ops_named_in("fpcore").items()
+               if "comparison" in OPS[op].tags}
 CONSTANTS = {
     "E": math.e, "LOG2E": 1 / math.log(2), "LOG10E": 1 / math.log(10), "LN2": math.log(2),
     "LN10": math.log(10), "PI": math.pi, "PI_2": math.pi / 2, "PI_4": math.pi / 4,
@@ -63,7 +57,7 @@ CONSTANTS = {
 UNSUPPORTED = {"floor", "ceil", "round", "trunc", "nearbyint", "fmod", "remainder", "erf",
                "erfc", "tgamma", "lgamma", "isfinite", "isinf", "isnan", "isnormal", "signbit",
                "while", "while*", "for", "for*", "tensor", "tensor*", "array", "ref", "dim",
-               "size"}
+               "size"} - set(FP_TO_OP)
 
 # Where a precondition leaves a side open, sample up to this magnitude (FPBench's default
 # box is [-1e3, 1e3]; a bound beyond it widens the open side by three orders).

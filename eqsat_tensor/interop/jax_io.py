@@ -31,19 +31,15 @@ from typing import Any
 import numpy as np
 
 from ..errors import UnsupportedOperation
-from ..ir import Graph, Node, apply, constant_node, input_node
+from ..ir import OPS, Graph, Node, apply, constant_node, input_node, ops_named_in
 from ._optional import require
 
-_SIMPLE = {
-    "add": "add", "sub": "sub", "mul": "mul", "div": "div", "pow": "pow", "max": "maximum",
-    "min": "minimum", "atan2": "arctan2", "neg": "neg", "exp": "exp", "exp2": "exp2",
-    "log": "log", "log1p": "log1p", "expm1": "expm1", "sqrt": "sqrt", "cbrt": "cbrt",
-    "abs": "abs", "sin": "sin", "cos": "cos", "tan": "tan", "tanh": "tanh", "sinh": "sinh",
-    "cosh": "cosh", "asin": "arcsin", "acos": "arccos", "atan": "arctan",
-    "logistic": "sigmoid", "square": "square", "lt": "less", "le": "less_equal",
-    "gt": "greater", "ge": "greater_equal", "eq": "equal", "ne": "not_equal",
-}
-_REDUCE = {"reduce_sum": "sum", "reduce_max": "max", "reduce_min": "min", "reduce_prod": "prod"}
+# JAX primitive -> op, from the ops table's JAX names (``OpSpec.names["jax"]``); the
+# primitives with their own handling below (select_n, convert_element_type, layout,
+# dot_general) are left out.
+_SIMPLE = {n: op for n, op in ops_named_in("jax").items()
+           if OPS[op].kind == "elementwise" and op not in ("where", "cast")}
+_REDUCE = {n: op for n, op in ops_named_in("jax").items() if OPS[op].kind == "reduction"}
 _IDENTITY = {"stop_gradient", "copy", "copy_p", "optimization_barrier"}
 _INLINE = {"pjit", "jit", "closed_call", "core_call", "custom_jvp_call", "custom_vjp_call",
            "custom_vjp_call_jaxpr", "remat", "checkpoint"}
@@ -312,18 +308,16 @@ def _jnp_table(jax: Any) -> dict[str, Callable[..., Any]]:
     def red(f: Callable) -> Callable:
         return lambda x, axis, keepdims: f(x, axis=axis, keepdims=keepdims)
 
-    return {
-        "add": jnp.add, "sub": jnp.subtract, "mul": jnp.multiply, "div": jnp.divide,
-        "pow": jnp.power, "maximum": jnp.maximum, "minimum": jnp.minimum, "hypot": jnp.hypot,
-        "logaddexp": jnp.logaddexp, "arctan2": jnp.arctan2, "neg": jnp.negative,
-        "exp": jnp.exp, "log": jnp.log, "log1p": jnp.log1p, "expm1": jnp.expm1,
-        "sqrt": jnp.sqrt, "abs": jnp.abs, "square": jnp.square, "reciprocal": jnp.reciprocal,
-        "sin": jnp.sin, "cos": jnp.cos, "tan": jnp.tan, "tanh": jnp.tanh, "sinh": jnp.sinh,
-        "cosh": jnp.cosh, "arcsin": jnp.arcsin, "arccos": jnp.arccos, "arctan": jnp.arctan,
-        "cbrt": jnp.cbrt, "log2": jnp.log2, "log10": jnp.log10, "exp2": jnp.exp2,
+    table: dict[str, Callable[..., Any]] = {}
+    for op, spec in OPS.items():  # elementwise ops by their NumPy or SciPy name
+        if spec.kind != "elementwise":
+            continue
+        if spec.name_in("numpy") and hasattr(jnp, spec.name_in("numpy")[0]):
+            table[op] = getattr(jnp, spec.name_in("numpy")[0])
+        elif spec.name_in("scipy") and hasattr(jax.scipy.special, spec.name_in("scipy")[0]):
+            table[op] = getattr(jax.scipy.special, spec.name_in("scipy")[0])
+    return table | {
         "sigmoid": jax.nn.sigmoid, "softplus": jax.nn.softplus,
-        "less": jnp.less, "less_equal": jnp.less_equal, "greater": jnp.greater,
-        "greater_equal": jnp.greater_equal, "equal": jnp.equal, "not_equal": jnp.not_equal,
         "where": jnp.where, "cast": lambda x, dtype: x.astype(dtype),
         "sum": red(jnp.sum), "mean": red(jnp.mean), "max": red(jnp.max), "min": red(jnp.min),
         "prod": red(jnp.prod),

@@ -29,20 +29,19 @@ from typing import Any
 import numpy as np
 
 from ..errors import UnsupportedOperation
-from ..ir import Graph, Node, apply, broadcast_shapes, constant_node, input_node
+from ..ir import (
+    Graph,
+    Node,
+    apply,
+    broadcast_shapes,
+    constant_node,
+    input_node,
+    ops_named_in,
+)
 from ._optional import require
 
-_SCALAR = {
-    "Add": "add", "Mul": "mul", "Sub": "sub", "TrueDiv": "div", "Neg": "neg", "Pow": "pow",
-    "Exp": "exp", "Log": "log", "Log1p": "log1p", "Expm1": "expm1", "Sqrt": "sqrt",
-    "Sqr": "square", "Reciprocal": "reciprocal", "Abs": "abs", "Sin": "sin", "Cos": "cos",
-    "Tan": "tan", "Tanh": "tanh", "Sinh": "sinh", "Cosh": "cosh", "ArcSin": "arcsin",
-    "ArcCos": "arccos", "ArcTan": "arctan", "ArcTan2": "arctan2", "Sigmoid": "sigmoid",
-    "Softplus": "softplus", "Log2": "log2", "Log10": "log10", "Exp2": "exp2",
-    "ScalarMaximum": "maximum", "Maximum": "maximum", "ScalarMinimum": "minimum",
-    "Minimum": "minimum", "LT": "less", "GT": "greater", "LE": "less_equal",
-    "GE": "greater_equal", "EQ": "equal", "NEQ": "not_equal", "Switch": "where",
-}
+# PyTensor scalar Op class -> op, from the ops table's PyTensor names.
+_SCALAR = ops_named_in("pytensor")
 _REDUCE = {"Add": "sum", "add": "sum", "Mul": "prod", "mul": "prod",
            "ScalarMaximum": "max", "Maximum": "max", "ScalarMinimum": "min", "Minimum": "min"}
 

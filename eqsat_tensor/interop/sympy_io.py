@@ -2,29 +2,31 @@
 
 ``from_sympy(expr)`` maps SymPy's arithmetic (``Add``, ``Mul`` with negative powers as
 division, ``Pow`` with ``1/2`` as ``sqrt`` and ``2`` as ``square``), elementary functions,
-the C functions of ``sympy.codegen.cfunctions`` (``log1p``, ``expm1``, ``exp2``, ``log2``,
-``log10``, ``Cbrt``, ``hypot``), ``Abs``, ``Max``/``Min``, ``atan2``, ``sign``,
-``Piecewise`` (nested ``where``) and relations to ops. Matrix expressions map where our
-ops can say the same: a ``MatrixSymbol`` is a 2-D input, ``MatMul`` is ``matmul`` (times a
-scalar coefficient), ``MatAdd`` is ``add``, ``Transpose`` is ``transpose``,
-``HadamardProduct``/``HadamardPower`` are ``mul``/``pow`` and ``MatPow`` with a positive
-integer is repeated ``matmul``. An explicit ``Matrix`` (or a list/tuple of expressions)
-becomes one output per entry. Numbers become float constants (rounded from SymPy's exact value).
+the C functions of ``sympy.codegen.cfunctions`` (``exp2``, ``log2``, ``log10``, ``Cbrt``,
+``hypot``, ...: each op's SymPy names come from the ops table), ``Abs``, ``Max``/``Min``,
+``atan2``, ``sign``, ``Piecewise`` (nested ``where``) and relations to ops. Matrix
+expressions map where our ops can say the same: a ``MatrixSymbol`` is a 2-D input,
+``MatMul`` is ``matmul`` (times a scalar coefficient), ``MatAdd`` is ``add``, ``Transpose``
+is ``transpose``, ``HadamardProduct``/``HadamardPower`` are ``mul``/``pow`` and ``MatPow``
+with a positive integer is repeated ``matmul``. An explicit ``Matrix`` (or a list/tuple of
+expressions) becomes one output per entry. Numbers become float constants (rounded from
+SymPy's exact value).
 
 ``to_sympy(graph)`` goes back: scalar inputs become real ``Symbol``s, 2-D inputs
-``MatrixSymbol``s (symbolic dims become positive integer symbols), ``log1p`` & co. the
-``cfunctions`` of the same name, ``sigmoid``/``softplus``/``logaddexp`` their formulas,
-``where`` a ``Piecewise``. Reductions and rank-1 or rank-3+ tensors have no SymPy form and
-raise ``UnsupportedOperation``.
+``MatrixSymbol``s (symbolic dims become positive integer symbols), ops with a SymPy function
+(``OpSpec.names["sympy"]``) that function, ``sigmoid``/``softplus``/``logaddexp`` their
+formulas, ``where`` a ``Piecewise``. Reductions and rank-1 or rank-3+ tensors have no SymPy
+form and raise ``UnsupportedOperation``.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
 from ..errors import UnsupportedOperation
-from ..ir import Graph, Node, apply, constant_node, input_node
+from ..ir import OPS, Graph, Node, apply, constant_node, input_node
 from ._optional import require
 
 
@@ -34,6 +36,34 @@ def _sympy() -> Any:
 
 def _cfuncs() -> Any:
     return require("sympy.codegen.cfunctions", "sympy", "SymPy import/export")
+
+
+def _resolve(sp: Any, path: str) -> Any:
+    """The SymPy object at attribute path ``path`` below ``sympy`` (``codegen.cfunctions.
+    exp2``), or None. Attribute lookups only: nothing is evaluated."""
+    obj = sp
+    for part in path.split("."):
+        if part == "codegen" and obj is sp:
+            import sympy.codegen.cfunctions  # noqa: F401 - makes the submodule an attribute
+        obj = getattr(obj, part, None)
+        if obj is None:
+            return None
+    return obj
+
+
+@functools.cache
+def _functions(sp: Any) -> dict[str, list[Any]]:
+    """op -> its SymPy functions (first: the one to write), from ``OpSpec.names["sympy"]``,
+    for elementwise ops that are plain function applications (not ``Add``/``Mul``/
+    ``Pow`` nor the n-ary ``Max``/``Min``, which the converters handle themselves)."""
+    out: dict[str, list[Any]] = {}
+    for op, spec in OPS.items():
+        if spec.kind != "elementwise" or "associative" in spec.tags or op == "pow":
+            continue
+        fns = [f for f in (_resolve(sp, n) for n in spec.name_in("sympy")) if f is not None]
+        if fns:
+            out[op] = fns
+    return out
 
 
 # -- SymPy -> graph -------------------------------------------------------------------------------
@@ -72,15 +102,10 @@ class _FromSympy:
         self.sp, self.dtype, self.shapes = sp, dtype, shapes
         self.inputs: dict[str, Node] = {}
         self.memo: dict[Any, Node] = {}
-        cf = _cfuncs()
-        self.unary = {
-            sp.exp: "exp", sp.log: "log", sp.sin: "sin", sp.cos: "cos", sp.tan: "tan",
-            sp.sinh: "sinh", sp.cosh: "cosh", sp.tanh: "tanh", sp.asin: "arcsin",
-            sp.acos: "arccos", sp.atan: "arctan", sp.Abs: "abs", cf.log1p: "log1p",
-            cf.expm1: "expm1", cf.exp2: "exp2", cf.log2: "log2", cf.log10: "log10",
-            cf.Cbrt: "cbrt", cf.Sqrt: "sqrt",
-        }
-        self.binary = {sp.atan2: "arctan2", cf.hypot: "hypot"}
+        _cfuncs()
+        fns = _functions(sp)
+        self.unary = {f: op for op, fs in fns.items() if OPS[op].arity == 1 for f in fs}
+        self.binary = {f: op for op, fs in fns.items() if OPS[op].arity == 2 for f in fs}
         self.relations = {sp.StrictLessThan: "less", sp.LessThan: "less_equal",
                           sp.StrictGreaterThan: "greater", sp.GreaterThan: "greater_equal",
                           sp.Equality: "equal", sp.Unequality: "not_equal"}
@@ -310,17 +335,7 @@ def _to_sympy_node(sp: Any, cf: Any, node: Node, a: list[Any]) -> Any:
     table = {
         "add": lambda: a[0] + a[1], "sub": lambda: a[0] - a[1], "mul": lambda: a[0] * a[1],
         "div": lambda: a[0] / a[1], "pow": lambda: a[0] ** a[1], "neg": lambda: -a[0],
-        "exp": lambda: sp.exp(a[0]), "log": lambda: sp.log(a[0]),
-        "log1p": lambda: cf.log1p(a[0]), "expm1": lambda: cf.expm1(a[0]),
-        "exp2": lambda: cf.exp2(a[0]), "log2": lambda: cf.log2(a[0]),
-        "log10": lambda: cf.log10(a[0]), "cbrt": lambda: cf.Cbrt(a[0]),
-        "sqrt": lambda: sp.sqrt(a[0]), "abs": lambda: sp.Abs(a[0]),
         "square": lambda: a[0] ** 2, "reciprocal": lambda: 1 / a[0],
-        "sin": lambda: sp.sin(a[0]), "cos": lambda: sp.cos(a[0]), "tan": lambda: sp.tan(a[0]),
-        "tanh": lambda: sp.tanh(a[0]), "sinh": lambda: sp.sinh(a[0]),
-        "cosh": lambda: sp.cosh(a[0]), "arcsin": lambda: sp.asin(a[0]),
-        "arccos": lambda: sp.acos(a[0]), "arctan": lambda: sp.atan(a[0]),
-        "arctan2": lambda: sp.atan2(a[0], a[1]), "hypot": lambda: cf.hypot(a[0], a[1]),
         "maximum": lambda: sp.Max(a[0], a[1]), "minimum": lambda: sp.Min(a[0], a[1]),
         "logaddexp": lambda: sp.log(sp.exp(a[0]) + sp.exp(a[1])),
         "sigmoid": lambda: 1 / (1 + sp.exp(-a[0])),
@@ -331,9 +346,12 @@ def _to_sympy_node(sp: Any, cf: Any, node: Node, a: list[Any]) -> Any:
         "where": lambda: sp.Piecewise((a[1], a[0]), (a[2], True)),
         "cast": lambda: sp.Ne(a[0], 0) if node.dtype == "bool" else a[0],
     }
-    if op not in table:
+    if op in table:
+        return table[op]()
+    fns = _functions(sp).get(op)
+    if fns is None:
         return _unsupported(node)
-    return table[op]()
+    return fns[0](*a)
 
 
 def _matrix_op(sp: Any, node: Node, a: list[Any], is_mat: list[bool]) -> Any:

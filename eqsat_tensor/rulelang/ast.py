@@ -186,9 +186,7 @@ def instantiate(p: Pattern, env: dict[str, Any], like: Any = None) -> Any:
     tensor operand beside them. Attribute values pass through the builder, so axes are
     normalized and shapes inferred (ShapeError if the instance is ill-typed).
     """
-    from ..frontend import functions as F
-    from ..frontend.tensor import Tensor
-    from ..ir import Node, apply, normalize_axis
+    from ..ir import FLOAT_DTYPES, Node, apply, constant_node, normalize_axis
 
     def resolve_attr(v: Any) -> Any:
         if isinstance(v, Var):
@@ -200,9 +198,10 @@ def instantiate(p: Pattern, env: dict[str, Any], like: Any = None) -> Any:
     def build(q: Any, hint: Node | None) -> Node:
         if isinstance(q, Var):
             val = env[q.name]
-            return val.node if isinstance(val, Tensor) else val
-        if isinstance(q, Const):
-            return F.to_node(float(q.value), hint)
+            return val if isinstance(val, Node) else val.node  # a Node or a traced Tensor
+        if isinstance(q, Const):  # a Python float is weak: it takes a float sibling's dtype
+            dtype = hint.dtype if hint is not None and hint.dtype in FLOAT_DTYPES else "float64"
+            return constant_node(float(q.value), dtype)
         assert isinstance(q, App), q
         # Build tensor args first so constants can take their dtype from a sibling.
         built: list[Node | None] = [None] * len(q.args)

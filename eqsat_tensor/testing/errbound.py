@@ -9,10 +9,11 @@ condition number of ``exp`` onto the sum) pass, while a wrong rule still differs
 more than rounding somewhere.
 
 Propagation is the textbook running error analysis: a leaf is exact; an op's bound is
-``sum |d op / d input| * input bound`` plus its own rounding, ``c * u * |value|`` (``u``
-the unit roundoff of its dtype, ``c`` 1 for correctly rounded ops and a few for libm
-functions) plus one subnormal spacing for underflow. Reductions over ``n`` elements add
-``n * u * sum |x|``. Non-finite bounds become ``inf`` (no tolerance from the bound).
+``sum |d op / d input| * input bound`` (``OpSpec.deriv``) plus its own rounding,
+``c * u * |value|`` (``u`` the unit roundoff of its dtype, ``c = OpSpec.ulps``: 1 for
+correctly rounded ops, a few for libm functions) plus one subnormal spacing for
+underflow. Reductions over ``n`` elements add ``n * u * sum |x|``. Non-finite bounds
+become ``inf`` (no tolerance from the bound).
 """
 
 from __future__ import annotations
@@ -25,30 +26,11 @@ import numpy as np
 from ..backends.base import concrete_shape
 from ..ir import OPS, Graph, Node
 
-# Rounding of the op itself, in units of u * |value|.
-_LOCAL = {"add": 1, "sub": 1, "mul": 1, "div": 1, "sqrt": 1, "neg": 0, "abs": 0, "square": 1,
-          "reciprocal": 1, "maximum": 0, "minimum": 0, "where": 0, "cast": 1, "pow": 8,
-          "tan": 4, "arctan2": 4}
-_LIBM = 3  # everything else: NumPy's libm functions are within a few ulps
-
 
 def _unary_factor(op: str, a: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """``|f'(a)|`` for a unary op with value ``v = f(a)``."""
-    one = np.ones_like(v)
-    table = {
-        "exp": lambda: np.abs(v), "expm1": lambda: np.abs(v + 1),
-        "exp2": lambda: np.abs(v) * math.log(2), "log": lambda: 1 / np.abs(a),
-        "log1p": lambda: 1 / np.abs(1 + a), "log2": lambda: 1 / (np.abs(a) * math.log(2)),
-        "log10": lambda: 1 / (np.abs(a) * math.log(10)), "sqrt": lambda: 0.5 / np.abs(v),
-        "cbrt": lambda: 1 / (3 * v * v), "sin": lambda: one, "cos": lambda: one,
-        "tan": lambda: 1 + v * v, "tanh": lambda: one, "sinh": lambda: np.sqrt(1 + v * v),
-        "cosh": lambda: np.abs(v), "arcsin": lambda: 1 / np.sqrt(np.abs(1 - a * a)),
-        "arccos": lambda: 1 / np.sqrt(np.abs(1 - a * a)), "arctan": lambda: 1 / (1 + a * a),
-        "sigmoid": lambda: one, "softplus": lambda: one, "square": lambda: 2 * np.abs(a),
-        "reciprocal": lambda: v * v,
-    }
-    fn = table.get(op)
-    return fn() if fn is not None else one  # neg, abs, cast
+    """``|f'(a)|`` for a unary op with value ``v = f(a)`` (``OpSpec.deriv``)."""
+    fn = OPS[op].deriv
+    return fn(a, v) if callable(fn) else np.ones_like(v)
 
 
 def _scale(factor: np.ndarray, err: np.ndarray) -> np.ndarray:
@@ -59,20 +41,13 @@ def _scale(factor: np.ndarray, err: np.ndarray) -> np.ndarray:
 
 def _binary(op: str, a: np.ndarray, b: np.ndarray, v: np.ndarray, ea: np.ndarray,
             eb: np.ndarray) -> np.ndarray:
-    if op in ("add", "sub", "hypot", "logaddexp"):
-        return ea + eb
-    if op == "mul":
-        return _scale(b, ea) + _scale(a, eb)
-    if op == "div":
-        return _scale(1 / b, ea) + _scale(v / b, eb)
-    if op == "pow":
-        return _scale(b * v / a, ea) + _scale(v * np.log(np.abs(a)), eb)
-    if op in ("maximum", "minimum"):
+    deriv = OPS[op].deriv
+    if deriv == "select":  # maximum, minimum: the result is one of the operands
         return np.maximum(ea, eb)
-    if op == "arctan2":
-        r2 = a * a + b * b
-        return _scale(b / r2, ea) + _scale(a / r2, eb)
-    return np.zeros_like(v)  # comparisons: exact
+    if not callable(deriv):
+        return np.zeros_like(v)  # comparisons: exact
+    da, db = deriv(a, b, v)
+    return _scale(np.asarray(da), ea) + _scale(np.asarray(db), eb)
 
 
 def _reduce(op: str, x: np.ndarray, e: np.ndarray, v: np.ndarray, attrs: dict,
@@ -113,7 +88,7 @@ def _node_bound(node: Node, args: list[np.ndarray], errs: list[np.ndarray], v: n
         return a @ errs[1] + errs[0] @ b + k * u * (a @ b) + k * tiny
     if node.op == "where":
         return np.where(args[0], errs[1], errs[2])
-    local = _LOCAL.get(node.op, _LIBM) * u * np.abs(v) + (tiny if node.op != "neg" else 0)
+    local = spec.ulps * u * np.abs(v) + (tiny if node.op != "neg" else 0)
     if spec.arity == 1:
         return _scale(_unary_factor(node.op, args[0], v), errs[0]) + local
     return _binary(node.op, args[0], args[1], v, errs[0], errs[1]) + local

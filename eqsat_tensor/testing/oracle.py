@@ -6,12 +6,14 @@ special values (NaN where an op is undefined, signed infinities at poles).
 unbounded, so no intermediate overflows. Inputs are the float values themselves (exact);
 ``-0.0`` becomes 0.
 
-When ``eqsat_tensor.mpeval`` is available its ``exact`` is used instead (see
-``exact_values``); this module is the fallback, kept small.
+Each op is evaluated by its one mpmath definition in the ops table (``OpSpec.mpmath``),
+the same that ``mpeval`` uses; this module adds the working precision, the tracking of
+elements it cannot vouch for (cancellation, arguments too large) and rounding.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -23,7 +25,6 @@ from ..ir import OPS, Graph, Node
 
 PREC = 2200
 _NAN = mpmath.mpf("nan")
-_INF = mpmath.mpf("inf")
 
 
 def _isnan(x: Any) -> bool:
@@ -31,28 +32,23 @@ def _isnan(x: Any) -> bool:
 
 
 # Arguments too large to compute with: exp(exp(1000)) has an exponent of 10^434 digits and
-# sin of it would need that many bits of pi. Such results are the NaN object ``_CLAMP``
-# (recognized by identity), and marked unknown with everything that depends on them.
-_EXP_LIKE = {"exp", "expm1", "exp2", "sinh", "cosh", "sigmoid", "softplus", "logaddexp", "tanh",
-             "pow"}
-_TRIG = {"sin", "cos", "tan"}
-_EXP_MAG, _TRIG_MAG = 1100, 20000
+# sin of it would need that many bits of pi. Each op states its limit (``OpSpec.mp_limit``);
+# such results are the NaN object ``_CLAMP`` (recognized by identity), and marked unknown
+# with everything that depends on them.
 _CLAMP = mpmath.mpf("nan")
 
 
 def _too_big(name: str, args: tuple) -> bool:
-    mags = [mpmath.mag(a) for a in args if isinstance(a, mpmath.mpf) and mpmath.isfinite(a)
-            and a != 0]
+    limit = OPS[name].mp_limit
+    if limit is None:
+        return False
     if name == "pow":
         a, b = args
         return (isinstance(a, mpmath.mpf) and isinstance(b, mpmath.mpf) and a != 0 and b != 0
                 and mpmath.isfinite(a) and mpmath.isfinite(b)
-                and mpmath.mag(b) + max(mpmath.mag(mpmath.mag(a)), 1) > _EXP_MAG + 20)
-    if name in _EXP_LIKE:
-        return any(m > _EXP_MAG for m in mags)
-    if name in _TRIG:
-        return any(m > _TRIG_MAG for m in mags)
-    return False
+                and mpmath.mag(b) + max(mpmath.mag(mpmath.mag(a)), 1) > limit + 20)
+    return any(mpmath.mag(a) > limit for a in args if isinstance(a, mpmath.mpf)
+               and mpmath.isfinite(a) and a != 0)
 
 
 def _real(fn: Callable, name: str = "") -> Callable:
@@ -73,63 +69,22 @@ def _real(fn: Callable, name: str = "") -> Callable:
     return f
 
 
-def _div(a: Any, b: Any) -> Any:
-    if b == 0:
-        return _NAN if a == 0 or _isnan(a) else mpmath.sign(a) * _INF
-    return a / b
+def _mp(op: str) -> Callable:
+    """The op's one mpmath definition (``OpSpec.mpmath``) in the global context."""
+    return functools.partial(OPS[op].mpmath, mpmath.mp)
 
 
-def _log(x: Any) -> Any:
-    return _NAN if x < 0 else (-_INF if x == 0 else mpmath.log(x))
-
-
-def _pow(a: Any, b: Any) -> Any:
-    if b == 0:
-        return mpmath.mpf(1)
-    if a == 0:
-        return _INF if b < 0 else mpmath.mpf(0)
-    if a < 0 and not mpmath.isint(b):
-        return _NAN
-    return mpmath.power(a, b)
-
-
-def _sigmoid(x: Any) -> Any:
-    return 1 / (1 + mpmath.exp(-x))
-
-
-def _minmax(pick: Callable) -> Callable:
-    return lambda a, b: _NAN if _isnan(a) or _isnan(b) else pick(a, b)
-
-
-_FUNCS: dict[str, Callable] = {
-    "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
-    "div": _div, "pow": _pow, "maximum": _minmax(max), "minimum": _minmax(min),
-    "hypot": mpmath.hypot, "arctan2": mpmath.atan2,
-    "logaddexp": lambda a, b: _log(mpmath.exp(a) + mpmath.exp(b)),
-    "neg": lambda a: -a, "exp": mpmath.exp, "log": _log,
-    "log1p": lambda x: _NAN if x < -1 else (-_INF if x == -1 else mpmath.log1p(x)),
-    "expm1": mpmath.expm1, "sqrt": lambda x: _NAN if x < 0 else mpmath.sqrt(x),
-    "abs": abs, "square": lambda x: x * x, "reciprocal": lambda x: _div(mpmath.mpf(1), x),
-    "sin": mpmath.sin, "cos": mpmath.cos, "tan": mpmath.tan, "tanh": mpmath.tanh,
-    "sinh": mpmath.sinh, "cosh": mpmath.cosh,
-    "arcsin": lambda x: _NAN if abs(x) > 1 else mpmath.asin(x),
-    "arccos": lambda x: _NAN if abs(x) > 1 else mpmath.acos(x), "arctan": mpmath.atan,
-    "cbrt": lambda x: mpmath.sign(x) * mpmath.cbrt(abs(x)),
-    "log2": lambda x: _log(x) / mpmath.log(2), "log10": lambda x: _log(x) / mpmath.log(10),
-    "exp2": lambda x: mpmath.power(2, x), "sigmoid": _sigmoid,
-    "softplus": lambda x: _log(1 + mpmath.exp(x)),
-    "less": lambda a, b: a < b, "less_equal": lambda a, b: a <= b,
-    "greater": lambda a, b: a > b, "greater_equal": lambda a, b: a >= b,
-    "equal": lambda a, b: a == b, "not_equal": lambda a, b: not (a == b),
-}
-_UFUNCS = {name: np.frompyfunc(fn if name in ("less", "less_equal", "greater", "greater_equal",
-                                              "equal", "not_equal") else _real(fn, name),
-                               OPS[name].arity, 1)
-           for name, fn in _FUNCS.items()}
-_ADD = np.frompyfunc(_real(lambda a, b: a + b), 2, 1)
-_MUL = np.frompyfunc(_real(lambda a, b: a * b), 2, 1)
-_MAX = np.frompyfunc(_minmax(max), 2, 1)
-_MIN = np.frompyfunc(_minmax(min), 2, 1)
+# Each elementwise op's exact definition, from the ops table; comparisons return bools.
+_UFUNCS = {name: np.frompyfunc(_mp(name) if "comparison" in spec.tags
+                               else _real(_mp(name), name), spec.arity, 1)
+           for name, spec in OPS.items()
+           if spec.kind == "elementwise" and callable(spec.mpmath) and name != "where"}
+_ADD = np.frompyfunc(_real(_mp("add")), 2, 1)
+_MUL = np.frompyfunc(_real(_mp("mul")), 2, 1)
+_MAX = np.frompyfunc(_mp("maximum"), 2, 1)
+_MIN = np.frompyfunc(_mp("minimum"), 2, 1)
+_EXP = np.frompyfunc(_real(_mp("exp"), "exp"), 1, 1)
+_LOG = np.frompyfunc(_real(_mp("log")), 1, 1)
 
 
 def _obj(x: Any) -> np.ndarray:
@@ -166,13 +121,13 @@ def _eval_node(node: Node, args: list[np.ndarray], dims: dict[str, int]) -> np.n
         axis, keepdims = attrs["axis"], attrs["keepdims"]
         x = args[0]
         if node.op in ("sum", "mean", "logsumexp"):
-            src = np.frompyfunc(_real(mpmath.exp, "exp"), 1, 1)(x) if node.op == "logsumexp" else x
+            src = _EXP(x) if node.op == "logsumexp" else x
             out = _reduce(_ADD, _obj(src), axis, keepdims)
             if node.op == "mean":
                 n = int(np.prod([x.shape[i] for i in axis]))
                 out = _obj(np.frompyfunc(lambda v: v / n, 1, 1)(out))
             if node.op == "logsumexp":
-                out = _obj(np.frompyfunc(_real(_log), 1, 1)(out))
+                out = _obj(_LOG(out))
             return out
         ufunc = {"max": _MAX, "min": _MIN, "prod": _MUL}[node.op]
         return _reduce(ufunc, x, axis, keepdims)

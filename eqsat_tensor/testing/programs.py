@@ -24,11 +24,11 @@ from ..ir import OPS, ArrayValue, Graph, Node
 
 __all__ = ["ALL_OPS", "NUMPY_OPS", "Program", "Step"]
 
-# The op heads a program may use. NUMPY_OPS have a NumPy spelling the tracer understands;
-# sigmoid, softplus and logsumexp have none, so in NumPy code they are written with the
-# builder function (traced) or run with the ops table's reference (on arrays).
+# The op heads a program may use. NUMPY_OPS have a NumPy spelling the tracer understands
+# (a NumPy name in the ops table); the others (sigmoid, softplus, logsumexp, erf...) are
+# written with the builder function (traced) or run with the ops table's reference.
 ALL_OPS = tuple(n for n, s in OPS.items() if s.kind != "leaf")
-NUMPY_OPS = tuple(n for n in ALL_OPS if n not in ("sigmoid", "softplus", "logsumexp"))
+NUMPY_OPS = tuple(n for n in ALL_OPS if OPS[n].name_in("numpy") or n == "cast")
 
 
 @dataclass(frozen=True)

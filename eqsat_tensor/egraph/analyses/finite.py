@@ -21,24 +21,18 @@ from __future__ import annotations
 import math
 
 from ...ir import OPS
-from ._pattern import op_pattern, ops_of_kind
+from ._pattern import op_pattern
 
-# Ops that map finite operands to finite results, even in IEEE arithmetic.
-FINITE_IF_OPERANDS = ("sigmoid", "tanh", "sin", "cos", "arctan", "neg", "abs") + tuple(
-    ops_of_kind("layout"))
-
-
+# Ops that map finite operands to finite results, even in IEEE arithmetic: op -> the
+# operands whose finiteness is needed (``OpFacts.finite_if``).
+FINITE_IF_OPERANDS = {op: spec.facts.finite_if for op, spec in OPS.items()
+                      if spec.facts is not None and spec.facts.finite_if}
 # Ops defined for every real operand (an overflow to inf is allowed: a rewrite may remove it).
-TOTAL_OPS = ("add", "sub", "mul", "neg", "abs", "exp", "expm1", "square", "sin", "cos",
-             "tanh", "sinh", "cosh", "arctan", "sigmoid", "softplus", "maximum", "minimum",
-             "hypot", "logaddexp", "arctan2", "cbrt", "exp2", "where", "cast", "less",
-             "less_equal", "greater", "greater_equal", "equal", "not_equal", "matmul",
-             "sum", "mean", "max", "min", "prod", "logsumexp") + tuple(ops_of_kind("layout"))
+TOTAL_OPS = tuple(op for op, spec in OPS.items()
+                  if spec.facts is not None and spec.facts.domain == "total")
 # Partial ops: (op, operand that needs a sign fact, the sign relation that makes it defined).
-PARTIAL_OPS = (("div", 1, "nonzero"), ("reciprocal", 0, "nonzero"), ("log", 0, "positive"),
-               ("log2", 0, "positive"), ("log10", 0, "positive"),
-               ("log1p", 0, "nonnegative"), ("sqrt", 0, "nonnegative"),
-               ("pow", 0, "positive"))
+PARTIAL_OPS = tuple((op, *spec.facts.domain) for op, spec in OPS.items()
+                    if spec.facts is not None and isinstance(spec.facts.domain, tuple))
 
 
 def declarations() -> str:
@@ -66,11 +60,11 @@ def rules(ruleset: str) -> str:
     """egglog rules of the finiteness analysis."""
     rs = f":ruleset {ruleset}"
     out = [f"(rule ((= e (Const v d)) (< v 1e308) (> v -1e308)) ((finite e)) {rs} "
-           ":name \"fin-const\")",
-           f"(rule ({op_pattern('where', ['c', 'a', 'b'])} (finite a) (finite b)) ((finite e)) "
-           f"{rs} :name \"fin-where\")"]
-    for op in FINITE_IF_OPERANDS:
-        out.append(f"(rule ({op_pattern(op, ['a'])} (finite a)) ((finite e)) {rs} "
+           ":name \"fin-const\")"]
+    for op, needs in FINITE_IF_OPERANDS.items():
+        args = [f"a{i}" for i in range(OPS[op].arity)]
+        facts = " ".join(f"(finite a{i})" for i in needs)
+        out.append(f"(rule ({op_pattern(op, args)} {facts}) ((finite e)) {rs} "
                    f":name \"fin-{op}\")")
     return "\n".join(out + _defined_rules(rs))
 
@@ -79,9 +73,8 @@ def transfer(op: str, value: float | None, operands: list[bool]) -> bool:
     """Python mirror of the finiteness rules for an IR node."""
     if op == "constant":
         return value is not None and math.isfinite(value)
-    if op == "where":
-        return operands[1] and operands[2]
-    return op in FINITE_IF_OPERANDS and all(operands)
+    needs = FINITE_IF_OPERANDS.get(op)
+    return needs is not None and all(operands[i] for i in needs)
 
 
 def defined_transfer(op: str, value: float | None, operands: list[bool],

@@ -5,24 +5,28 @@ max, ``hi`` the min), because both bounds hold for every e-node of the class. A 
 row means unbounded. Bounds feed the sign relations (``lo > 0`` gives ``positive``), so
 ``log(1 + sigmoid(x))`` knows its argument is at least 1.
 
-Transfer functions: constants, the fixed ranges of bounded functions (``RANGES``), and
-interval arithmetic for ``add``, ``sub``, ``neg`` and the ops that keep their operand's
-bounds (layout ops, ``max``/``min``/``mean`` reductions).
+Transfer functions, from the ops table (``OpFacts.range`` and ``.interval``): constants,
+the fixed ranges of bounded functions (``RANGES``), interval arithmetic for signed sums
+(``LINEAR``: ``add``, ``sub``, ``neg``) and the ops that keep their operand's bounds
+(layout ops, ``max``/``min``/``mean`` reductions).
 """
 
 from __future__ import annotations
 
 import math
 
-from ._pattern import op_pattern, ops_of_kind
+from ...ir import OPS
+from ._pattern import op_pattern
 
 # op -> (lower bound or None, upper bound or None) over the op's whole domain.
-RANGES = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0), "sin": (-1.0, 1.0), "cos": (-1.0, 1.0),
-          "arctan": (-math.pi / 2, math.pi / 2), "arcsin": (-math.pi / 2, math.pi / 2),
-          "arccos": (0.0, math.pi), "exp": (0.0, None), "exp2": (0.0, None),
-          "softplus": (0.0, None), "cosh": (1.0, None), "abs": (0.0, None),
-          "square": (0.0, None), "sqrt": (0.0, None), "hypot": (0.0, None)}
-KEEPS_BOUNDS = tuple(ops_of_kind("layout")) + ("max", "min", "mean", "cast")
+RANGES = {op: spec.facts.range for op, spec in OPS.items()
+          if spec.facts is not None and spec.facts.range is not None}
+# ops whose result has its operand's bounds
+KEEPS_BOUNDS = tuple(op for op, spec in OPS.items()
+                     if spec.facts is not None and spec.facts.interval == "keep")
+# ops whose result is a signed sum of their operands: op -> (+1 or -1 per operand)
+LINEAR = {op: spec.facts.interval for op, spec in OPS.items()
+          if spec.facts is not None and isinstance(spec.facts.interval, tuple)}
 
 
 def declarations() -> str:
@@ -35,6 +39,26 @@ def _f(v: float) -> str:
     return repr(float(v))
 
 
+def _linear_rules(rs: str) -> list[str]:
+    """``lo``/``hi`` of a signed sum: the low end takes ``lo`` of a ``+1`` operand and
+    ``-hi`` of a ``-1`` operand (the high end the opposite)."""
+    out = []
+    for op, signs in LINEAR.items():
+        args = [f"a{i}" for i in range(len(signs))]
+        for end, other in (("lo", "hi"), ("hi", "lo")):
+            binds, terms = [], []
+            for i, sgn in enumerate(signs):
+                src = end if sgn > 0 else other
+                binds.append(f"(= {src}{i} ({src} a{i}))")
+                terms.append(f"{src}{i}" if sgn > 0 else f"(neg {src}{i})")
+            total = terms[0]
+            for t in terms[1:]:
+                total = f"(+ {total} {t})"
+            out.append(f"(rule ({op_pattern(op, args)} {' '.join(binds)}) "
+                       f"((set ({end} e) {total})) {rs} :name \"iv-{op}-{end}\")")
+    return out
+
+
 def rules(ruleset: str) -> str:
     """egglog rules of the interval analysis."""
     rs = f":ruleset {ruleset}"
@@ -44,25 +68,15 @@ def rules(ruleset: str) -> str:
            f"(rule ((= l (lo e)) (>= l 0.0)) ((nonnegative e)) {rs} :name \"iv-nonneg\")",
            f"(rule ((= h (hi e)) (< h 0.0)) ((negative e)) {rs} :name \"iv-neg\")",
            f"(rule ((= h (hi e)) (<= h 0.0)) ((nonpositive e)) {rs} :name \"iv-nonpos\")",
-           f"(rule ({op_pattern('add', ['a', 'b'])} (= la (lo a)) (= lb (lo b))) "
-           f"((set (lo e) (+ la lb))) {rs} :name \"iv-add-lo\")",
-           f"(rule ({op_pattern('add', ['a', 'b'])} (= ha (hi a)) (= hb (hi b))) "
-           f"((set (hi e) (+ ha hb))) {rs} :name \"iv-add-hi\")",
-           f"(rule ({op_pattern('sub', ['a', 'b'])} (= la (lo a)) (= hb (hi b))) "
-           f"((set (lo e) (- la hb))) {rs} :name \"iv-sub-lo\")",
-           f"(rule ({op_pattern('sub', ['a', 'b'])} (= ha (hi a)) (= lb (lo b))) "
-           f"((set (hi e) (- ha lb))) {rs} :name \"iv-sub-hi\")",
-           f"(rule ({op_pattern('neg', ['a'])} (= la (lo a))) ((set (hi e) (neg la))) {rs} "
-           ":name \"iv-neg-hi\")",
-           f"(rule ({op_pattern('neg', ['a'])} (= ha (hi a))) ((set (lo e) (neg ha))) {rs} "
-           ":name \"iv-neg-lo\")"]
+           ]
+    out += _linear_rules(rs)
     for op, (lo, hi) in RANGES.items():
         acts = []
         if lo is not None:
             acts.append(f"(set (lo e) {_f(lo)})")
         if hi is not None:
             acts.append(f"(set (hi e) {_f(hi)})")
-        args = ["a", "b"] if op == "hypot" else ["a"]
+        args = [f"a{i}" for i in range(OPS[op].arity)]
         out.append(f"(rule ({op_pattern(op, args)}) ({' '.join(acts)}) {rs} "
                    f":name \"iv-{op}\")")
     for op in KEEPS_BOUNDS:
@@ -86,18 +100,13 @@ def transfer(op: str, value: float | None, operands: list[Bounds]) -> Bounds:
     hi: float | None = None
     if op in RANGES:
         lo, hi = RANGES[op]
-    if op == "add":
-        (la, ha), (lb, hb) = operands
-        lo = la + lb if la is not None and lb is not None else None
-        hi = ha + hb if ha is not None and hb is not None else None
-    elif op == "sub":
-        (la, ha), (lb, hb) = operands
-        lo = la - hb if la is not None and hb is not None else None
-        hi = ha - lb if ha is not None and lb is not None else None
-    elif op == "neg":
-        (la, ha), = operands
-        lo = -ha if ha is not None else None
-        hi = -la if la is not None else None
+    if op in LINEAR:
+        lo, hi = 0.0, 0.0
+        for sgn, (la, ha) in zip(LINEAR[op], operands):
+            lo_t, hi_t = (la, ha) if sgn > 0 else (-ha if ha is not None else None,
+                                                    -la if la is not None else None)
+            lo = lo + lo_t if lo is not None and lo_t is not None else None
+            hi = hi + hi_t if hi is not None and hi_t is not None else None
     elif op in KEEPS_BOUNDS:
         lo, hi = operands[0]
     return (lo, hi)

@@ -6,65 +6,34 @@ the value is defined), ordered by inclusion; ``merge`` is set union, since every
 class denotes the same value, a fact proven for one holds for the class. Facts only grow,
 so guards that read them are sound in the sense of egg#297.
 
-The transfer functions are the table ``SIGN_RULES`` (op, facts required of each operand
-(None: anything), fact concluded), each row one egglog rule, plus ``SAME_SIGN``: ops whose
-result keeps every fact of their operand.
+The transfer functions come from the ops table (``OpFacts.sign`` and ``.same_sign``):
+``SIGN_RULES`` (op, facts required of each operand (None: anything), fact concluded), each
+row one egglog rule, plus ``SAME_SIGN``: ops whose result keeps every fact of their
+operand.
 """
 
 from __future__ import annotations
 
 from ...ir import OPS
-from ._pattern import op_pattern, ops_of_kind
+from ._pattern import op_pattern
 
 FACTS = ("positive", "nonnegative", "nonzero", "negative", "nonpositive")
 P, NN, NZ, N, NP = FACTS
 
-_ALWAYS_POSITIVE = ("exp", "exp2", "softplus", "sigmoid", "cosh")
-_ALWAYS_NONNEGATIVE = ("abs", "square", "sqrt", "hypot")
-# Odd, increasing through 0: the sign of the result is the sign of the operand.
-_SIGN_PRESERVING = ("sinh", "tanh", "arctan", "arcsin", "cbrt", "expm1", "cast")
-_LAYOUT = tuple(ops_of_kind("layout"))
 
 
 def _rows() -> list[tuple[str, tuple, str]]:
-    rows: list[tuple[str, tuple, str]] = []
-    for op in _ALWAYS_POSITIVE:
-        rows.append((op, (None,), P))
-    for op in _ALWAYS_NONNEGATIVE:
-        rows.append((op, (None,) * OPS[op].arity, NN))
-    rows += [("abs", (NZ,), P), ("square", (NZ,), P), ("sqrt", (P,), P),
-             ("hypot", (NZ, None), P), ("hypot", (None, NZ), P),
-             ("log1p", (P,), P), ("log1p", (NN,), NN), ("pow", (P, None), P),
-             ("reciprocal", (P,), P), ("reciprocal", (N,), N), ("reciprocal", (NZ,), NZ)]
-    for op in ("sum", "mean"):
-        rows += [(op, (f,), f) for f in (P, NN, N, NP)]
-    rows += [("prod", (P,), P), ("prod", (NZ,), NZ), ("prod", (NN,), NN)]
-    rows += [("neg", (P,), N), ("neg", (N,), P), ("neg", (NN,), NP), ("neg", (NP,), NN),
-             ("neg", (NZ,), NZ)]
-    rows += [("add", (P, NN), P), ("add", (NN, P), P), ("add", (NN, NN), NN),
-             ("add", (N, NP), N), ("add", (NP, N), N), ("add", (NP, NP), NP),
-             ("sub", (P, NP), P), ("sub", (NN, N), P), ("sub", (NN, NP), NN),
-             ("sub", (N, NN), N), ("sub", (NP, P), N), ("sub", (NP, NN), NP)]
-    for op in ("mul", "div"):
-        rows += [(op, (P, P), P), (op, (N, N), P), (op, (P, N), N), (op, (N, P), N),
-                 (op, (NZ, NZ), NZ)]
-    rows += [("mul", (NN, NN), NN), ("mul", (NP, NP), NN), ("mul", (NN, NP), NP),
-             ("mul", (NP, NN), NP), ("div", (NN, P), NN), ("div", (NP, N), NN),
-             ("div", (NN, N), NP), ("div", (NP, P), NP)]
-    rows += [("maximum", (P, None), P), ("maximum", (None, P), P),
-             ("maximum", (NN, None), NN), ("maximum", (None, NN), NN),
-             ("maximum", (N, N), N), ("maximum", (NP, NP), NP),
-             ("minimum", (N, None), N), ("minimum", (None, N), N),
-             ("minimum", (NP, None), NP), ("minimum", (None, NP), NP),
-             ("minimum", (P, P), P), ("minimum", (NN, NN), NN)]
-    rows += [("where", (None, f, f), f) for f in FACTS]
-    return rows
+    """Every op's sign rows (``OpFacts.sign``), in table order."""
+    return [(op, needs, fact) for op, spec in OPS.items() if spec.facts is not None
+            for needs, fact in spec.facts.sign]
 
 
 SIGN_RULES = _rows()
-# Ops whose result has every sign fact of their operand: one ``(same-sign e x)`` rule each,
-# and five rules moving the facts across (instead of five rules per op).
-SAME_SIGN = _SIGN_PRESERVING + _LAYOUT + ("max", "min")
+# Ops whose result has every sign fact of their operand (``OpFacts.same_sign``): one
+# ``(same-sign e x)`` rule each, and five rules moving the facts across (instead of five
+# rules per op).
+SAME_SIGN = tuple(op for op, spec in OPS.items() if spec.facts is not None
+                  and spec.facts.same_sign)
 
 
 def declarations() -> str:

@@ -1,0 +1,355 @@
+"""The ops table ``OPS``: the one place each op is described (see ``spec.OpSpec``).
+
+Every other module reads its facts about an op from here: the tracer and the builder,
+the rule language, the e-graph schema and analyses, the cost model, the exact
+evaluators, the error bounds, gradients, printing, the interop importers and exporters,
+and the backends (whose own lowering tables ``tests/test_op_table.py`` checks against
+this one). Adding an op means one ``_op(...)`` call here, its VJP in
+``rules/gradients.rules`` and its line in the Numba lowering table.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+
+from . import mpdefs as M
+from . import refs
+from .shapes import (
+    _broadcast_to_shape,
+    _cast_dtype,
+    _compare_dtype,
+    _elementwise_shape,
+    _expand_dims_shape,
+    _float_dtype,
+    _leaf_shape,
+    _matmul_shape,
+    _reduce_shape,
+    _reshape_shape,
+    _same_dtype,
+    _transpose_shape,
+    _where_dtype,
+)
+from .spec import (
+    GRADIENT_RULES,
+    LIBRARIES,
+    NO_FACTS,
+    NOT_DIFFERENTIABLE,
+    STRUCTURAL,
+    OpFacts,
+    OpSpec,
+)
+
+OPS: dict[str, OpSpec] = {}
+
+P, NN, NZ, N, NP = "positive", "nonnegative", "nonzero", "negative", "nonpositive"
+SIGN_FACTS = (P, NN, NZ, N, NP)
+_D = GRADIENT_RULES
+_ND = NOT_DIFFERENTIABLE
+EXP_LIMIT, TRIG_LIMIT = 1100, 20000  # mpmath.mag of an argument the oracle still computes
+
+
+def names(numpy: str | None, scipy: str | None, sympy: str | tuple | None, jax: str | None,
+          pytensor: str | tuple | None, fpcore: str | None) -> dict:
+    """The op's name in each library, every library stated (None: not in that library).
+    ``sympy`` names are attribute paths below ``sympy`` (``codegen.cfunctions.log1p``);
+    ``jax`` names are primitives; ``pytensor`` names scalar Op classes; a tuple lists
+    the name to write first and further names to read."""
+    return dict(zip(LIBRARIES, (numpy, scipy, sympy, jax, pytensor, fpcore)))
+
+
+_NONE = names(None, None, None, None, None, None)
+
+
+def _op(name: str, arity: int, kind: str, reference: Callable | None, *, shape=None,
+        dtype=None, attrs: tuple[str, ...] = (), cost: float = 1.0, ns: float | None = None,
+        symbol: str | None = None, precedence: int = 100, tags: Iterable[str] = (),
+        mp: Callable | str | None = None, mp_limit: int | None = None,
+        deriv: Callable | str | None = None, ulps: float = 3.0, facts: OpFacts | None = None,
+        grad: str | None = None, risk: float = 0.0, names: dict | None = None) -> None:
+    shape_rule = shape or {"elementwise": _elementwise_shape, "reduction": _reduce_shape,
+                           "leaf": _leaf_shape}[kind]
+    if grad == GRADIENT_RULES:  # the rule language reads the tag
+        tags = (*tags, "differentiable")
+    OPS[name] = OpSpec(name, arity, kind, shape_rule, dtype or _float_dtype, reference,
+                       attrs, cost, symbol, precedence, frozenset(tags), mp, mp_limit, deriv,
+                       ulps, facts, grad, ns, risk, dict(names) if names is not None else {})
+
+
+def _one(a: np.ndarray, v: np.ndarray) -> np.ndarray:
+    return np.ones_like(v)
+
+
+# Exact definitions specific to one op (the shared arithmetic is in ``mpdefs``).
+
+
+def _mp_log1p(ctx: Any, x: Any) -> Any:
+    if M.isnan(x) or x < -1:
+        return ctx.nan
+    if x == -1:
+        return -ctx.inf
+    return ctx.log1p(x)
+
+
+def _mp_logaddexp(ctx: Any, a: Any, b: Any) -> Any:
+    if M.isnan(a) or M.isnan(b):
+        return ctx.nan
+    hi, lo = (a, b) if a >= b else (b, a)
+    if hi == -ctx.inf:
+        return -ctx.inf
+    if hi == ctx.inf:
+        return ctx.inf
+    return M.add(ctx, hi, ctx.log1p(ctx.exp(M.sub(ctx, lo, hi))))
+
+
+def _mp_sigmoid(ctx: Any, x: Any) -> Any:
+    return M.div(ctx, ctx.one, M.add(ctx, ctx.one, ctx.exp(-x)))
+
+
+def _mp_softplus(ctx: Any, x: Any) -> Any:
+    return _mp_logaddexp(ctx, ctx.zero, x)
+
+
+_TOTAL = OpFacts(domain="total")
+_KEEP = OpFacts(interval="keep", same_sign=True, finite_if=(0,), domain="total")
+_SQRT_PI = 2 / math.sqrt(math.pi)
+
+# -- leaves -------------------------------------------------------------------------------
+_op("input", 0, "leaf", None, attrs=("name",), cost=0, ns=0.0, mp=STRUCTURAL, facts=NO_FACTS,
+    grad=_ND, names=_NONE)
+_op("constant", 0, "leaf", None, attrs=("value",), cost=0, ns=0.0, mp=STRUCTURAL, facts=NO_FACTS,
+    grad=_ND, names=_NONE)
+
+# -- binary arithmetic (cost: relative work, add = 1; ns: calibrated ns per element) -------
+_op("add", 2, "elementwise", np.add, symbol="+", precedence=10,
+    tags=("commutative", "associative"), cost=1, ns=0.362, risk=0.25, ulps=1, mp=M.add,
+    deriv=lambda a, b, v: (1.0, 1.0), grad=_D,
+    facts=OpFacts(interval=(1, 1), domain="total",
+                  sign=(((P, NN), P), ((NN, P), P), ((NN, NN), NN), ((N, NP), N),
+                        ((NP, N), N), ((NP, NP), NP))),
+    names=names("add", None, "Add", "add", "Add", "+"))
+_op("sub", 2, "elementwise", np.subtract, symbol="-", precedence=10, cost=1, ns=0.278, risk=0.5,
+    ulps=1, mp=M.sub, deriv=lambda a, b, v: (1.0, 1.0), grad=_D,
+    facts=OpFacts(interval=(1, -1), domain="total",
+                  sign=(((P, NP), P), ((NN, N), P), ((NN, NP), NN), ((N, NN), N),
+                        ((NP, P), N), ((NP, NN), NP))),
+    names=names("subtract", None, None, "sub", "Sub", "-"))
+_MULDIV = (((P, P), P), ((N, N), P), ((P, N), N), ((N, P), N), ((NZ, NZ), NZ))
+_op("mul", 2, "elementwise", np.multiply, symbol="*", precedence=20,
+    tags=("commutative", "associative"), cost=1, ns=0.275, ulps=1, mp=M.mul,
+    deriv=lambda a, b, v: (b, a), grad=_D,
+    facts=OpFacts(domain="total", sign=_MULDIV + (((NN, NN), NN), ((NP, NP), NN),
+                                                  ((NN, NP), NP), ((NP, NN), NP))),
+    names=names("multiply", None, "Mul", "mul", "Mul", "*"))
+_op("div", 2, "elementwise", np.divide, symbol="/", precedence=20, cost=4, ns=0.274, risk=0.25,
+    ulps=1, mp=M.div, deriv=lambda a, b, v: (1 / b, v / b), grad=_D,
+    facts=OpFacts(domain=(1, NZ), sign=_MULDIV + (((NN, P), NN), ((NP, N), NN),
+                                                  ((NN, N), NP), ((NP, P), NP))),
+    names=names("divide", None, None, "div", "TrueDiv", "/"))
+_op("pow", 2, "elementwise", np.power, symbol="**", precedence=40, cost=20, ns=1.614, risk=2.0,
+    ulps=8, mp=M.power, mp_limit=EXP_LIMIT,
+    deriv=lambda a, b, v: (b * v / a, v * np.log(np.abs(a))), grad=_D,
+    facts=OpFacts(domain=(0, P), sign=(((P, None), P),)),
+    names=names("power", None, "Pow", "pow", "Pow", "pow"))
+_op("maximum", 2, "elementwise", np.maximum, tags=("commutative", "associative"), cost=1, ns=0.273,
+    ulps=0, mp=M.maximum, deriv="select", grad=_D,
+    facts=OpFacts(domain="total",
+                  sign=(((P, None), P), ((None, P), P), ((NN, None), NN), ((None, NN), NN),
+                        ((N, N), N), ((NP, NP), NP))),
+    names=names("maximum", None, "Max", "max", ("ScalarMaximum", "Maximum"), "fmax"))
+_op("minimum", 2, "elementwise", np.minimum, tags=("commutative", "associative"), cost=1, ns=0.273,
+    ulps=0, mp=M.minimum, deriv="select", grad=_D,
+    facts=OpFacts(domain="total",
+                  sign=(((N, None), N), ((None, N), N), ((NP, None), NP), ((None, NP), NP),
+                        ((P, P), P), ((NN, NN), NN))),
+    names=names("minimum", None, "Min", "min", ("ScalarMinimum", "Minimum"), "fmin"))
+_op("hypot", 2, "elementwise", np.hypot, tags=("commutative",), cost=8, ns=30.257,
+    mp=M.plain("hypot"), deriv=lambda a, b, v: (1.0, 1.0), grad=_D,
+    facts=OpFacts(range=(0.0, None), domain="total",
+                  sign=(((None, None), NN), ((NZ, None), P), ((None, NZ), P))),
+    names=names("hypot", None, "codegen.cfunctions.hypot", None, None, "hypot"))
+_op("logaddexp", 2, "elementwise", np.logaddexp, tags=("commutative",), cost=30, ns=25.801,
+    mp=_mp_logaddexp, mp_limit=EXP_LIMIT, deriv=lambda a, b, v: (1.0, 1.0), grad=_D,
+    facts=_TOTAL, names=names("logaddexp", None, None, None, None, None))
+_op("arctan2", 2, "elementwise", np.arctan2, cost=25, ns=1.413, ulps=4, mp=M.arctan2,
+    deriv=lambda a, b, v: (b / (a * a + b * b), a / (a * a + b * b)), grad=_D, facts=_TOTAL,
+    names=names("arctan2", None, "atan2", "atan2", "ArcTan2", "atan2"))
+
+# -- unary elementwise ------------------------------------------------------------------------
+_op("neg", 1, "elementwise", np.negative, symbol="-", precedence=30, cost=1, ns=0.05, ulps=0,
+    mp=lambda ctx, x: -x, deriv=_one, grad=_D,
+    facts=OpFacts(interval=(-1,), finite_if=(0,), domain="total",
+                  sign=(((P,), N), ((N,), P), ((NN,), NP), ((NP,), NN), ((NZ,), NZ))),
+    names=names("negative", None, None, "neg", "Neg", None))
+_op("exp", 1, "elementwise", np.exp, cost=10, ns=0.14, risk=2.0, mp=M.plain("exp"),
+    mp_limit=EXP_LIMIT, deriv=lambda a, v: np.abs(v), grad=_D,
+    facts=OpFacts(range=(0.0, None), sign=(((None,), P),), domain="total"),
+    names=names("exp", None, "exp", "exp", "Exp", "exp"))
+_op("log", 1, "elementwise", np.log, cost=10, ns=0.272, risk=1.0, mp=M.log_base(None),
+    deriv=lambda a, v: 1 / np.abs(a), grad=_D, facts=OpFacts(domain=(0, P)),
+    names=names("log", None, "log", "log", "Log", "log"))
+_op("log1p", 1, "elementwise", np.log1p, cost=12, ns=0.477, mp=_mp_log1p,
+    deriv=lambda a, v: 1 / np.abs(1 + a), grad=_D,
+    facts=OpFacts(domain=(0, NN), sign=(((P,), P), ((NN,), NN))),
+    names=names("log1p", None, "codegen.cfunctions.log1p", "log1p", "Log1p", "log1p"))
+_op("expm1", 1, "elementwise", np.expm1, cost=12, ns=0.436, mp=M.plain("expm1"), mp_limit=EXP_LIMIT,
+    deriv=lambda a, v: np.abs(v + 1), grad=_D, facts=OpFacts(same_sign=True, domain="total"),
+    names=names("expm1", None, "codegen.cfunctions.expm1", "expm1", "Expm1", "expm1"))
+_op("sqrt", 1, "elementwise", np.sqrt, cost=4, ns=0.207, risk=0.5, ulps=1, mp=M.sqrt,
+    deriv=lambda a, v: 0.5 / np.abs(v), grad=_D,
+    facts=OpFacts(range=(0.0, None), domain=(0, NN), sign=(((None,), NN), ((P,), P))),
+    names=names("sqrt", None, ("sqrt", "codegen.cfunctions.Sqrt"), "sqrt", "Sqrt", "sqrt"))
+_op("abs", 1, "elementwise", np.abs, cost=1, ns=0.05, ulps=0, mp=lambda ctx, x: abs(x), deriv=_one,
+    grad=_D, facts=OpFacts(range=(0.0, None), finite_if=(0,), domain="total",
+                           sign=(((None,), NN), ((NZ,), P))),
+    names=names("absolute", None, "Abs", "abs", "Abs", "fabs"))
+_op("square", 1, "elementwise", np.square, cost=1, ns=0.05, risk=0.25, ulps=1,
+    mp=lambda ctx, x: M.mul(ctx, x, x), deriv=lambda a, v: 2 * np.abs(a), grad=_D,
+    facts=OpFacts(range=(0.0, None), domain="total", sign=(((None,), NN), ((NZ,), P))),
+    names=names("square", None, None, "square", "Sqr", None))
+_op("reciprocal", 1, "elementwise", refs.reciprocal, cost=4, ns=0.05, risk=0.25, ulps=1,
+    mp=lambda ctx, x: M.div(ctx, ctx.one, x), deriv=lambda a, v: v * v, grad=_D,
+    facts=OpFacts(domain=(0, NZ), sign=(((P,), P), ((N,), N), ((NZ,), NZ))),
+    names=names("reciprocal", None, None, None, "Reciprocal", None))
+for _name, _ns, _ulps, _deriv in [("sin", 7.856, 3, _one), ("cos", 7.228, 3, _one),
+                                  ("tan", 0.743, 4, lambda a, v: 1 + v * v)]:
+    _op(_name, 1, "elementwise", getattr(np, _name), cost=20.0 if _name == "tan" else 15.0,
+        ns=_ns, ulps=_ulps,
+        risk=0.5 if _name == "tan" else 0.0, mp=M.trig(_name), mp_limit=TRIG_LIMIT,
+        deriv=_deriv, grad=_D,
+        facts=NO_FACTS if _name == "tan" else OpFacts(range=(-1.0, 1.0), finite_if=(0,),
+                                                      domain="total"),
+        names=names(_name, None, _name, _name, _name.capitalize(), _name))
+_op("tanh", 1, "elementwise", np.tanh, cost=15, ns=0.773, mp=M.plain("tanh"), mp_limit=EXP_LIMIT,
+    deriv=_one, grad=_D,
+    facts=OpFacts(range=(-1.0, 1.0), same_sign=True, finite_if=(0,), domain="total"),
+    names=names("tanh", None, "tanh", "tanh", "Tanh", "tanh"))
+_op("sinh", 1, "elementwise", np.sinh, cost=15, ns=0.51, risk=0.5, mp=M.plain("sinh"),
+    mp_limit=EXP_LIMIT, deriv=lambda a, v: np.sqrt(1 + v * v), grad=_D,
+    facts=OpFacts(same_sign=True, domain="total"),
+    names=names("sinh", None, "sinh", "sinh", "Sinh", "sinh"))
+_op("cosh", 1, "elementwise", np.cosh, cost=15, ns=0.195, risk=0.5, mp=M.plain("cosh"),
+    mp_limit=EXP_LIMIT, deriv=lambda a, v: np.abs(v), grad=_D,
+    facts=OpFacts(range=(1.0, None), sign=(((None,), P),), domain="total"),
+    names=names("cosh", None, "cosh", "cosh", "Cosh", "cosh"))
+_op("arcsin", 1, "elementwise", np.arcsin, cost=20, ns=0.596, mp=M.arc("asin"),
+    deriv=lambda a, v: 1 / np.sqrt(np.abs(1 - a * a)), grad=_D,
+    facts=OpFacts(range=(-math.pi / 2, math.pi / 2), same_sign=True),
+    names=names("arcsin", None, "asin", "asin", "ArcSin", "asin"))
+_op("arccos", 1, "elementwise", np.arccos, cost=20, ns=0.67, mp=M.arc("acos"),
+    deriv=lambda a, v: 1 / np.sqrt(np.abs(1 - a * a)), grad=_D,
+    facts=OpFacts(range=(0.0, math.pi)),
+    names=names("arccos", None, "acos", "acos", "ArcCos", "acos"))
+_op("arctan", 1, "elementwise", np.arctan, cost=20, ns=0.633, mp=M.plain("atan"),
+    deriv=lambda a, v: 1 / (1 + a * a), grad=_D,
+    facts=OpFacts(range=(-math.pi / 2, math.pi / 2), same_sign=True, finite_if=(0,),
+                  domain="total"),
+    names=names("arctan", None, "atan", "atan", "ArcTan", "atan"))
+_op("cbrt", 1, "elementwise", np.cbrt, cost=15, ns=0.337, mp=M.cbrt,
+    deriv=lambda a, v: 1 / (3 * v * v), grad=_D, facts=OpFacts(same_sign=True, domain="total"),
+    names=names("cbrt", None, ("codegen.cfunctions.Cbrt", "cbrt"), "cbrt", None, "cbrt"))
+_op("log2", 1, "elementwise", np.log2, cost=10, ns=0.247, risk=1.0, mp=M.log_base(2),
+    deriv=lambda a, v: 1 / (np.abs(a) * math.log(2)), grad=_D, facts=OpFacts(domain=(0, P)),
+    names=names("log2", None, "codegen.cfunctions.log2", None, "Log2", "log2"))
+_op("log10", 1, "elementwise", np.log10, cost=10, ns=0.278, risk=1.0, mp=M.log_base(10),
+    deriv=lambda a, v: 1 / (np.abs(a) * math.log(10)), grad=_D, facts=OpFacts(domain=(0, P)),
+    names=names("log10", None, "codegen.cfunctions.log10", None, "Log10", "log10"))
+_op("exp2", 1, "elementwise", np.exp2, cost=10, ns=0.106, risk=2.0,
+    mp=lambda ctx, x: ctx.power(2, x), mp_limit=EXP_LIMIT,
+    deriv=lambda a, v: np.abs(v) * math.log(2), grad=_D,
+    facts=OpFacts(range=(0.0, None), sign=(((None,), P),), domain="total"),
+    names=names("exp2", None, "codegen.cfunctions.exp2", "exp2", "Exp2", "exp2"))
+_op("sigmoid", 1, "elementwise", refs.sigmoid, cost=12, ns=22.71, mp=_mp_sigmoid,
+    mp_limit=EXP_LIMIT, deriv=_one, grad=_D,
+    facts=OpFacts(range=(0.0, 1.0), sign=(((None,), P),), finite_if=(0,), domain="total"),
+    names=names(None, "expit", None, "logistic", "Sigmoid", None))
+_op("softplus", 1, "elementwise", refs.softplus, cost=22, ns=22.104, mp=_mp_softplus,
+    mp_limit=EXP_LIMIT, deriv=_one, grad=_D,
+    facts=OpFacts(range=(0.0, None), sign=(((None,), P),), domain="total"),
+    names=names(None, None, None, None, "Softplus", None))
+# erf/erfc: the reference is libm's (math.erfc is within 2 ulps; SciPy's erfc is off by up
+# to 500 ulps in the tail). Costs: SciPy's ufuncs timed 2026-12-07 against np.tanh, scaled
+# to tanh's calibration.
+_op("erf", 1, "elementwise", refs.libm(math.erf), cost=20, ns=9.9, mp=M.plain("erf"),
+    deriv=lambda a, v: _SQRT_PI * np.exp(-a * a), grad=_D,
+    facts=OpFacts(range=(-1.0, 1.0), same_sign=True, finite_if=(0,), domain="total"),
+    names=names(None, "erf", "erf", "erf", "Erf", "erf"))
+_op("erfc", 1, "elementwise", refs.libm(math.erfc), cost=20, ns=9.1, mp=M.erfc,
+    mp_limit=EXP_LIMIT, deriv=lambda a, v: _SQRT_PI * np.exp(-a * a), grad=_D,
+    facts=OpFacts(range=(0.0, 2.0), sign=(((None,), P),), finite_if=(0,), domain="total"),
+    names=names(None, "erfc", "erfc", "erfc", "Erfc", "erfc"))
+
+# -- comparisons (bool results) and selection ----------------------------------------------------
+for _name, _sym, _jax, _pt, _fp, _fn in [
+        ("less", "<", "lt", "LT", "<", lambda a, b: a < b),
+        ("less_equal", "<=", "le", "LE", "<=", lambda a, b: a <= b),
+        ("greater", ">", "gt", "GT", ">", lambda a, b: a > b),
+        ("greater_equal", ">=", "ge", "GE", ">=", lambda a, b: a >= b),
+        ("equal", "==", "eq", "EQ", "==", lambda a, b: a == b),
+        ("not_equal", "!=", "ne", "NEQ", "!=", lambda a, b: a != b)]:
+    _op(_name, 2, "elementwise", getattr(np, _name), dtype=_compare_dtype, symbol=_sym,
+        precedence=5, tags=("comparison",), ns=0.05, mp=M.compare(_fn), grad=_ND,
+        facts=_TOTAL, names=names(_name, None, None, _jax, _pt, _fp))
+_op("where", 3, "elementwise", np.where, dtype=_where_dtype, cost=1, ns=6.851, ulps=0, mp=M.where,
+    grad=_D, facts=OpFacts(finite_if=(1, 2), domain="total",
+                           sign=tuple(((None, f, f), f) for f in SIGN_FACTS)),
+    names=names("where", None, None, "select_n", "Switch", None))
+_op("cast", 1, "elementwise", lambda x, dtype: x.astype(dtype), dtype=_cast_dtype,
+    attrs=("dtype",), cost=0.5, ns=0.05, ulps=1, mp=STRUCTURAL, deriv=_one, grad=_D,
+    facts=OpFacts(interval="keep", same_sign=True, domain="total"),
+    names=names(None, None, None, "convert_element_type", None, None))
+
+# -- reductions: ``axis`` is a sorted tuple of non-negative ints (all axes for None) -------------
+_KEEP_RED = OpFacts(interval="keep", same_sign=True, domain="total")
+_SUMLIKE = tuple(((f,), f) for f in (P, NN, N, NP))
+for _name, _ref, _ns, _mp, _facts, _jax in [
+        ("sum", refs.reduction(np.sum), 0.05, M.r_sum,
+         OpFacts(sign=_SUMLIKE, domain="total"), "reduce_sum"),
+        ("mean", refs.reduction(np.mean), 0.054, M.r_mean,
+         OpFacts(interval="keep", sign=_SUMLIKE, domain="total"), None),
+        ("max", refs.reduction(np.max), 0.05, M.r_max, _KEEP_RED, "reduce_max"),
+        ("min", refs.reduction(np.min), 0.05, M.r_min, _KEEP_RED, "reduce_min"),
+        ("prod", refs.reduction(np.prod), 0.483, M.r_prod,
+         OpFacts(sign=(((P,), P), ((NZ,), NZ), ((NN,), NN)), domain="total"), "reduce_prod"),
+        ("logsumexp", refs.logsumexp, 7.145, M.r_logsumexp, _TOTAL, None)]:
+    _op(_name, 1, "reduction", _ref, attrs=("axis", "keepdims"),
+        cost=25.0 if _name == "logsumexp" else 1.0, ns=_ns, mp=_mp,
+        facts=_facts, grad=_D,
+        names=names(_name if _name != "logsumexp" else None,
+                    "logsumexp" if _name == "logsumexp" else None, None, _jax, None, None))
+
+_op("matmul", 2, "matmul", np.matmul, shape=_matmul_shape, symbol="@", precedence=20, cost=2,
+    ns=0.6, mp=STRUCTURAL, grad=_D, facts=_TOTAL,
+    names=names("matmul", None, "MatMul", "dot_general", None, None))
+for _name, _ref, _shape, _attrs, _jax in [
+        ("transpose", lambda x, axes: np.transpose(x, axes), _transpose_shape, ("axes",),
+         "transpose"),
+        ("reshape", lambda x, shape: np.reshape(x, shape), _reshape_shape, ("shape",),
+         "reshape"),
+        ("broadcast_to", lambda x, shape: np.broadcast_to(x, shape), _broadcast_to_shape,
+         ("shape",), "broadcast_in_dim"),
+        ("expand_dims", lambda x, axis: np.expand_dims(x, axis), _expand_dims_shape, ("axis",),
+         None)]:
+    _op(_name, 1, "layout", _ref, shape=_shape, dtype=_same_dtype, attrs=_attrs, cost=0.0, ns=0.0,
+        mp=STRUCTURAL, grad=_D, facts=_KEEP,
+        names=names(_name, None, None, _jax, None, None))
+
+ELEMENTWISE_UNARY = tuple(n for n, s in OPS.items() if s.kind == "elementwise" and s.arity == 1
+                          and not s.attrs)
+ELEMENTWISE_BINARY = tuple(n for n, s in OPS.items() if s.kind == "elementwise" and s.arity == 2)
+REDUCTIONS = tuple(n for n, s in OPS.items() if s.kind == "reduction")
+
+
+def ops_named_in(library: str) -> dict[str, str]:
+    """``{name in library: op}`` over every op that declares names there (all of them)."""
+    return {n: op for op, spec in OPS.items() for n in spec.name_in(library)}
+
+
+def ufunc_ops() -> dict[str, str]:
+    """``{ufunc name: op}`` for elementwise ops of one or two operands with a NumPy or SciPy
+    ufunc (``scipy.special.erf`` is the ufunc ``erf``): what the NumPy tracer registers."""
+    return {n: op for lib in ("numpy", "scipy") for n, op in ops_named_in(lib).items()
+            if OPS[op].kind == "elementwise" and OPS[op].arity in (1, 2) and not OPS[op].attrs}
