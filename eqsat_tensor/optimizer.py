@@ -111,7 +111,8 @@ def optimize(graph_or_tensor: Any, rules: Any = None, budget: Budget | None = No
     ``rules`` (a ``RuleSet``, or paths/text for ``et.load_rules``) defaults to
     ``et.default_rules()``, ``budget`` to ``Budget()`` (its ``seconds`` bound the whole
     call, extraction included), ``ieee`` is
-    ``"finite"`` (inputs assumed finite) or ``"strict"`` (only rules tagged ``strict``).
+    ``"finite"`` (inputs assumed finite), ``"strict"`` (only rules tagged ``strict``) or
+    ``"fast"`` (also rules tagged ``fast``, exact only in real arithmetic; docs/soundness.md).
     ``candidates > 1`` also keeps that many alternative extractions in
     ``result.candidates``. Returns an ``OptimizeResult``.
 
@@ -120,8 +121,8 @@ def optimize(graph_or_tensor: Any, rules: Any = None, budget: Budget | None = No
     candidates are measured against an mpmath oracle on inputs sampled in the box, and the
     report includes bits of error before and after.
     """
-    if ieee not in ("finite", "strict"):
-        raise ValueError(f"ieee must be 'finite' or 'strict', got {ieee!r}")
+    if ieee not in ("finite", "strict", "fast"):
+        raise ValueError(f"ieee must be 'finite', 'strict' or 'fast', got {ieee!r}")
     graph = _as_graph(graph_or_tensor)
     if precondition is not None or objective is not None:
         from .accuracy import optimize_accuracy
