@@ -135,8 +135,16 @@ def batch(plan: Plan, dtype: str, rng: np.random.Generator, n_random: int = BATC
                                     base + k)
             rel = np.where(rng.random(n_random) < 0.6, related.astype(dtype), rel)
         rel_part.append(apply_signs(rel.astype(dtype), plan.signs.get(v, set())))
-    return {v: np.concatenate([edge_part[i], rand_part[i], rel_part[i]]).astype(dtype)
-            for i, v in enumerate(names)}
+    out = {}
+    for i, v in enumerate(names):
+        arr = np.concatenate([edge_part[i], rand_part[i], rel_part[i]]).astype(dtype)
+        if not (plan.strict_inputs and v not in plan.finite):  # finite inputs only
+            n = len(edge_part[i])
+            tail = arr[n:]
+            arr[n:] = np.where(np.isfinite(tail), tail, np.finfo(dtype).max * np.sign(tail))
+            arr = np.where(np.isnan(arr), np.asarray(0, dtype=dtype), arr).astype(dtype)
+        out[v] = arr
+    return out
 
 
 SCALES = (1.0, 1e300, 0.5, 0.5, 1e-300, 1e-300, 1e-310, 1e154, 1e-154, 1e30, 1e-30)

@@ -75,7 +75,7 @@ def _region(plan: Plan, values: dict[str, np.ndarray], flats: list[int]) -> str:
     parts = []
     for v in plan.tensor_vars:
         pts = values[v][flats].astype(np.float64)
-        parts.append(f"{v} in [{pts.min()!r}, {pts.max()!r}]")
+        parts.append(f"{v} in [{float(pts.min())!r}, {float(pts.max())!r}]")
     return ", ".join(parts)
 
 

@@ -36,6 +36,7 @@ def candidates(v: float, dtype: str, special: bool = True) -> list[float]:
         out.append(float(round(v)))
     with np.errstate(all="ignore"):
         typed = [float(np.asarray(c, dtype=dtype)) for c in out]
+    typed = [c for c in typed if special or math.isfinite(c)]
     here = complexity(v)
     keep, seen = [], set()
     for c in typed:
