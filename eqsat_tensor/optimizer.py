@@ -105,7 +105,7 @@ def optimize(graph_or_tensor: Any, rules: Any = None, budget: Budget | None = No
              ieee: str = "finite", *, schedule: schedule_mod.Schedule | None = None,
              cost_model: CostModel | None = None, fallback: bool = True,
              candidates: int = 1, precondition: dict[str, tuple[float, float]] | None = None,
-             objective: str | None = None) -> OptimizeResult:
+             objective: str | None = None, check_rules: bool = True) -> OptimizeResult:
     """Optimize a graph (a ``Graph``, ``Node`` or ``Tensor``) by equality saturation.
 
     ``rules`` (a ``RuleSet``, or paths/text for ``et.load_rules``) defaults to
@@ -120,6 +120,11 @@ def optimize(graph_or_tensor: Any, rules: Any = None, budget: Budget | None = No
     ``"speed"``) hands the graph to the accuracy optimizer (``eqsat_tensor.accuracy``):
     candidates are measured against an mpmath oracle on inputs sampled in the box, and the
     report includes bits of error before and after.
+
+    ``check_rules`` (default True): rules not shipped with eqsat-tensor get a quick
+    soundness check the first time they are used (at most ~2 s, cached by rule text; a
+    warning names each unsound or accuracy-losing rule). ``EQSAT_TENSOR_CHECK_RULES=0``
+    turns it off everywhere.
     """
     if ieee not in ("finite", "strict", "fast"):
         raise ValueError(f"ieee must be 'finite', 'strict' or 'fast', got {ieee!r}")
@@ -139,6 +144,10 @@ def optimize(graph_or_tensor: Any, rules: Any = None, budget: Budget | None = No
         from .rulelang import load_rules
 
         rules = load_rules(rules)
+    if check_rules:  # user rule files: a quick soundness check on first use (cached)
+        from .testing.check import warn_unchecked
+
+        notes += warn_unchecked(rules)
     budget = budget or Budget()
     model = cost_model or load_cost_model()
     report = Report(nodes_before=len(graph), cost_model=model.describe(), notes=notes)

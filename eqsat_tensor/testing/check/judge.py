@@ -70,10 +70,10 @@ class Judgement:
         return next((f for f in self.findings if f.kind == kind), None)
 
 
-def bit_same(l: np.ndarray, r: np.ndarray) -> np.ndarray:
+def bit_same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Same value and sign bit, or NaN both."""
     with np.errstate(invalid="ignore"):
-        return ((l == r) & (np.signbit(l) == np.signbit(r))) | (np.isnan(l) & np.isnan(r))
+        return ((a == b) & (np.signbit(a) == np.signbit(b))) | (np.isnan(a) & np.isnan(b))
 
 
 def classes(x: np.ndarray) -> np.ndarray:
@@ -110,13 +110,13 @@ def gross(value: float, exact: float, u: float, dtype: str) -> bool:
     return u > 2.0 ** (np.finfo(dtype).nmant // 2)
 
 
-def _describe(l: float, r: float, e: float, ul: float, ur: float) -> str:
+def _describe(lval: float, r: float, e: float, ul: float, ur: float) -> str:
     if math.isnan(r) or math.isinf(r):
-        return f"the right side gives {r!r} where the left side is {l!r}"
+        return f"the right side gives {r!r} where the left side is {lval!r}"
     if r == 0 and e != 0:
-        return f"the right side underflows to {r!r} where the left side is {l!r}"
+        return f"the right side underflows to {r!r} where the left side is {lval!r}"
     return (f"the right side {r!r} is {ur:.3g} ulps from the exact value, the left side "
-            f"{l!r} {ul:.3g}")
+            f"{lval!r} {ul:.3g}")
 
 
 def _select(bad: np.ndarray, score: np.ndarray, cap: int) -> np.ndarray:
@@ -139,30 +139,30 @@ def judge(tier: str, strict_inputs: bool, lv: np.ndarray, rv: np.ndarray,
     for the ``fast`` tier, of the right side) at the flat indices ``flat``."""
     out = Judgement()
     rv = np.broadcast_to(rv, lv.shape)
-    l, r = np.ravel(lv), np.ravel(rv)
-    if l.dtype == np.bool_ or r.dtype == np.bool_:
-        bad = np.flatnonzero(l != r)
-        out.findings += [Finding("unsound", int(i), f"boolean results differ: left {l[i]!r}, "
+    lf, r = np.ravel(lv), np.ravel(rv)
+    if lf.dtype == np.bool_ or r.dtype == np.bool_:
+        bad = np.flatnonzero(lf != r)
+        out.findings += [Finding("unsound", int(i), f"boolean results differ: left {lf[i]!r}, "
                                  f"right {r[i]!r}") for i in bad[:1]]
         return out
-    dtype = l.dtype.name
-    same = bit_same(l, r)
+    dtype = lf.dtype.name
+    same = bit_same(lf, r)
     if tier == "strict":
         bad = np.flatnonzero(~same)
-        out.findings += [Finding("unsound", int(i), f"not bit-exact: left {float(l[i])!r}, "
+        out.findings += [Finding("unsound", int(i), f"not bit-exact: left {float(lf[i])!r}, "
                                  f"right {float(r[i])!r}") for i in bad[:1]]
         return out
     with np.errstate(all="ignore"):
-        l64, r64 = l.astype(np.float64), r.astype(np.float64)
-        ulp = np.spacing(np.abs(l)).astype(np.float64)
+        l64, r64 = lf.astype(np.float64), r.astype(np.float64)
+        ulp = np.spacing(np.abs(lf)).astype(np.float64)
         dist = np.abs(l64 - r64) / ulp
         close = np.isfinite(l64) & np.isfinite(r64) & (dist <= tol)
         if strict_inputs:
-            close &= classes(l) == classes(r)
+            close &= classes(lf) == classes(r)
         ok = same | close
         if close.any():
             out.max_ulps = float(np.max(np.where(close, dist, 0.0)))
-        cls_l, cls_r = classes(l), classes(r)
+        cls_l, cls_r = classes(lf), classes(r)
         hard = (cls_l != cls_r) & ((cls_l < 4) | (cls_r < 4))
         score = np.where(hard, np.inf, np.nan_to_num(dist, nan=np.inf, posinf=np.inf))
     bad = np.flatnonzero(~ok)
