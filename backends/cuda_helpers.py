@@ -26,11 +26,11 @@ def _make(dtype: type) -> dict[str, Any]:
 
     @device
     def nan_maximum(a, b):
-        return a if (a >= b or a != a) else b
+        return a if (a > b or a != a) else b  # NumPy: equal values give b (-0.0, 0.0)
 
     @device
     def nan_minimum(a, b):
-        return a if (a <= b or a != a) else b
+        return a if (a < b or a != a) else b  # NumPy: equal values give b
 
     @device
     def sigmoid(x):

@@ -26,11 +26,11 @@ def _make(dtype: type) -> dict[str, Any]:
 
     @numba.njit(**_OPTS)
     def nan_maximum(a, b):
-        return a if (a >= b or a != a) else b
+        return a if (a > b or a != a) else b  # NumPy: equal values give b (-0.0, 0.0)
 
     @numba.njit(**_OPTS)
     def nan_minimum(a, b):
-        return a if (a <= b or a != a) else b
+        return a if (a < b or a != a) else b  # NumPy: equal values give b
 
     @numba.njit(**_OPTS)
     def sigmoid(x):
@@ -56,12 +56,26 @@ def _make(dtype: type) -> dict[str, Any]:
             return b + math.log1p(math.exp(d))
         return d  # NaN
 
+    third = 1.0 / 3.0
+
+    @numba.njit(**_OPTS)
+    def cbrt(x):
+        # Numba's np.cbrt is pow(|x|, 1/3): up to 100 ulps off and +0.0 at -0.0. One
+        # Newton step in float64 from that estimate is within an ulp; 0, inf, NaN as is
+        v = np.float64(x)
+        if v == 0.0 or v - v != 0.0:
+            return x
+        y = math.copysign(abs(v) ** third, v)
+        y = y - (y - v / (y * y)) / 3.0
+        return dtype(y)
+
     @numba.njit(**_OPTS)
     def finite_or_zero(m):
         return m if (m - m) == zero else zero
 
     return {"nan_maximum": nan_maximum, "nan_minimum": nan_minimum, "sigmoid": sigmoid,
-            "softplus": softplus, "logaddexp": logaddexp, "finite_or_zero": finite_or_zero}
+            "softplus": softplus, "logaddexp": logaddexp, "finite_or_zero": finite_or_zero,
+            "cbrt": cbrt}
 
 
 HELPERS: dict[str, dict[str, Any]] = {"float32": _make(np.float32), "float64": _make(np.float64)}
