@@ -71,7 +71,11 @@ def random_inputs(program: Program, rng: np.random.Generator, strict: bool
         with np.errstate(over="ignore"):
             vals = np.where(kind == 3, special[rng.integers(0, len(special), n)],
                             ordinary.astype(dtype))
-        out.append(np.asarray(vals, dtype=dtype).reshape(shape))
+        vals = np.asarray(vals, dtype=dtype)
+        if not strict:  # finite inputs only (1e300 overflows float32)
+            big = np.asarray(np.finfo(dtype).max, dtype=dtype)
+            vals = np.where(np.isfinite(vals), vals, np.copysign(big, vals)).astype(dtype)
+        out.append(vals.reshape(shape))
     return out
 
 
