@@ -320,7 +320,7 @@ def test_public_exports():
     # duplicate rule name
     ("rule a: exp(x) => x\n# c\nrule   a: log(x) => x", 3, 8, "duplicate rule name 'a'"),
     # unknown tag
-    ("rule a [expansive, fast]: exp(x) => x", 1, 20, "unknown tag 'fast'"),
+    ("rule a [expansive, quick]: exp(x) => x", 1, 20, "unknown tag 'quick'"),
     ("rule a [expansive: exp(x) => x", 1, 8, "never closed"),
     ("rule a [strict,,expansive]: exp(x) => x", 1, 16, "empty tag"),
     # bad attribute name
