@@ -14,8 +14,8 @@ Per element, with ``l`` the left (original) value and ``r`` the right (rewritten
   - ``finite`` and ``stability``: ``r`` passes when it is no further from the exact value
     than ``l`` plus ``tol`` ulps (a stability rule also its rounding ops). It is
     **unsound** when it is wrong where ``l`` is right: non-finite where the exact value is
-    finite, zero where it is not (or the reverse), of the other sign, or more than
-    2^(p/2) ulps off; **accuracy-losing** when its error exceeds ``accuracy_ulps`` ulps
+    finite, zero where it is not (or the reverse), of the other sign (these even where
+    ``l`` is inaccurate but of the right class), or more than 2^(p/2) ulps off; **accuracy-losing** when its error exceeds ``accuracy_ulps`` ulps
     and ``accuracy_ulps`` times the left side's error (bits of error: more than
     log2(accuracy_ulps) bits worse; any excess, for a stability rule). Nothing is
     excused as an "intermediate" over/underflow;
@@ -99,15 +99,18 @@ def ulps(value: float, exact: float, dtype: str) -> float:
     return abs(value - exact) / spacing
 
 
-def gross(value: float, exact: float, u: float, dtype: str) -> bool:
-    """``value`` has no correct digits: wrong class, wrong sign, or > 2^(p/2) ulps off."""
+def wrong_class(value: float, exact: float) -> bool:
+    """``value`` is NaN, infinite, zero or of a sign where ``exact`` is not."""
     if math.isnan(exact):
         return not math.isnan(value)
     if math.isnan(value) or (math.isinf(value) and not math.isinf(exact)):
         return True
-    if (value == 0) != (exact == 0) or (value != 0 and (value < 0) != (exact < 0)):
-        return True
-    return u > 2.0 ** (np.finfo(dtype).nmant // 2)
+    return (value == 0) != (exact == 0) or (value != 0 and (value < 0) != (exact < 0))
+
+
+def gross(value: float, exact: float, u: float, dtype: str) -> bool:
+    """``value`` has no correct digits: wrong class, wrong sign, or > 2^(p/2) ulps off."""
+    return wrong_class(value, exact) or u > 2.0 ** (np.finfo(dtype).nmant // 2)
 
 
 def _describe(lval: float, r: float, e: float, ul: float, ur: float) -> str:
@@ -197,7 +200,8 @@ def judge(tier: str, strict_inputs: bool, lv: np.ndarray, rv: np.ndarray,
                 out.findings.append(Finding("unsound", int(i), (
                     f"under strict IEEE the sides differ: left {lval!r}, right {rval!r}"), e))
             continue
-        if gross(rval, e, ur, dtype) and not gross(lval, e, ul, dtype):
+        if (gross(rval, e, ur, dtype) and not gross(lval, e, ul, dtype)) or (
+                wrong_class(rval, e) and not wrong_class(lval, e)):
             out.findings.append(Finding("unsound", int(i), _describe(lval, rval, e, ul, ur), e))
         elif tier == "stability" or ur > accuracy_ulps * max(1.0, ul):
             out.findings.append(Finding("accuracy-losing", int(i), (
