@@ -130,7 +130,8 @@ def check_rules(rules: RulesLike, examples: int = 200, ieee: str = "finite",
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        ctx = multiprocessing.get_context("fork")
+        # forkserver: forking a process that may run threads (numba, egglog) is unsafe
+        ctx = multiprocessing.get_context("forkserver")
         with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
             for i, res in zip(todo, pool.map(_run_task, args, chunksize=1)):
                 done(i, res)
