@@ -111,8 +111,8 @@ def random_program(rng: np.random.Generator, max_steps: int = 6, vector_dot: boo
     g = _Gen(rng, dtype, vector_dot=vector_dot)
     base = tuple(int(d) for d in rng.integers(1, 4, int(rng.integers(1, 3))))
     for k in range(int(rng.integers(1, 4))):
-        shape = tuple(1 if rng.random() < 0.3 else d for d in base[len(base) -
-                                                                   int(rng.integers(0, len(base) + 1)):])
+        rank = int(rng.integers(0, len(base) + 1))
+        shape = tuple(1 if rng.random() < 0.3 else d for d in base[len(base) - rank:])
         g.add(Step("input", attrs=(("name", f"x{k}"), ("shape", shape), ("dtype", dtype))), shape)
     for _ in range(int(rng.integers(1, max_steps + 1))):
         _random_step(g)
@@ -276,8 +276,8 @@ def judge_outputs(want: Sequence[np.ndarray], got: Sequence[Any], backend: str, 
         if ieee == "fast" or w.dtype == np.bool_:
             continue
         tier = "strict" if ieee == "strict" and backend == "numpy" else "finite"
-        j = judge(tier, ieee == "strict", w, g, lambda flat, g=g: (np.ravel(w)[flat], None),
-                  accuracy_ulps=math.inf)
+        j = judge(tier, ieee == "strict", w, g,
+                  lambda flat, w=w: (np.ravel(w)[flat], None), accuracy_ulps=math.inf)
         if j.kind is None:
             continue
         f = j.first()

@@ -15,7 +15,8 @@ Per element, with ``l`` the left (original) value and ``r`` the right (rewritten
     than ``l`` plus ``tol`` ulps (a stability rule also its rounding ops). It is
     **unsound** when it is wrong where ``l`` is right: non-finite where the exact value is
     finite, zero where it is not (or the reverse), of the other sign (these even where
-    ``l`` is inaccurate but of the right class), or more than 2^(p/2) ulps off; **accuracy-losing** when its error exceeds ``accuracy_ulps`` ulps
+    ``l`` is inaccurate but of the right class), or more than 2^(p/2) ulps off;
+    **accuracy-losing** when its error exceeds ``accuracy_ulps`` ulps
     and ``accuracy_ulps`` times the left side's error (bits of error: more than
     log2(accuracy_ulps) bits worse; any excess, for a stability rule). Nothing is
     excused as an "intermediate" over/underflow;
