@@ -84,12 +84,12 @@ def _sfx(u: int) -> str:
 
 
 def _small_power(x: str, exponent: float, one: str) -> str | None:
-    """``x ** e`` for small integer exponents by multiplication (NumPy has the same fast
-    path for 2); libm ``pow`` otherwise (``x ** 0.5`` is not ``sqrt`` at -0.0 and -inf)."""
-    if exponent == int(exponent) and 1 <= abs(exponent) <= 4:
-        prod = " * ".join([x] * int(abs(exponent)))
-        return f"({prod})" if exponent > 0 else f"({one} / ({prod}))"
-    return None
+    """``x ** e`` as NumPy computes it: its fast paths for the exponents 2, -1, 0.5, 1 and
+    0 (``x ** 0.5`` is ``sqrt``: -0.0 at -0.0, NaN at -inf); libm ``pow`` otherwise
+    (``x * x * x`` is not ``pow(x, 3)`` bit for bit)."""
+    fast = {2.0: f"({x} * {x})", -1.0: f"({one} / {x})", 0.5: f"math.sqrt({x})",
+            1.0: f"({x})", 0.0: one}
+    return fast.get(float(exponent))
 
 
 def _float_literal(value: Any) -> str:

@@ -44,7 +44,7 @@ LOWERING: dict[str, str] = {
     "arcsin": "math.asin({0})",
     "arccos": "math.acos({0})",
     "arctan": "math.atan({0})",
-    "cbrt": "np.cbrt({0})",
+    "cbrt": "cbrt_{dt}({0})",
     "log2": "math.log2({0})",
     "log10": "math.log10({0})",
     "exp2": "np.exp2({0})",
@@ -66,7 +66,7 @@ FAST_OPS = ("exp", "log", "log1p", "expm1", "tanh", "sigmoid", "softplus")
 
 # Helper names a template may use, by prefix (imported by the generated module).
 HELPER_NAMES = ("nan_maximum", "nan_minimum", "logaddexp", "sigmoid", "softplus",
-                "finite_or_zero")
+                "finite_or_zero", "cbrt")
 
 
 def lower(node: Node, args: list[str], one: str, table: dict[str, str],
@@ -80,6 +80,8 @@ def lower(node: Node, args: list[str], one: str, table: dict[str, str],
     if fast and node.op in fast and node.dtype in fast[node.op]:
         return f"fm_{node.op}_{node.dtype}({args[0]})"
     template = table.get(node.op)
+    if node.op == "pow" and table.get("pow") == LOWERING["pow"]:
+        template = _const_power(node) or template
     if template is None:
         raise UnsupportedOp(f"the numba backend cannot compile op {node.op!r} "
                             f"(node #{node.uid}, shape {node.shape}, dtype {node.dtype})")
@@ -87,6 +89,22 @@ def lower(node: Node, args: list[str], one: str, table: dict[str, str],
     if node.op in ("less", "less_equal", "greater", "greater_equal", "equal", "not_equal"):
         dt = "float64"
     return template.format(*args, dt=dt, one=one)
+
+
+# NumPy's power has fast paths for these scalar exponents, and they differ from pow() at
+# signed zeros and infinities (x ** 0.5 is sqrt: -0.0 ** 0.5 is -0.0, -inf ** 0.5 NaN)
+_CONST_POWERS = {0.5: "math.sqrt({0})", 2.0: "({0} * {0})", -1.0: "({one} / {0})",
+                 1.0: "({0})", 0.0: "{one}"}
+
+
+def _const_power(node: Node) -> str | None:
+    exponent = node.inputs[1]
+    if exponent.op != "constant" or exponent.shape != ():
+        return None
+    template = _CONST_POWERS.get(float(exponent.attr("value")))
+    if template is None:
+        return None
+    return template
 
 
 __all__ = ["FAST_OPS", "HELPER_NAMES", "LOWERING", "lower"]

@@ -20,10 +20,10 @@ def make(dtype: type) -> dict[str, Callable]:
     zero, one, ln2 = dtype(0.0), dtype(1.0), dtype(math.log(2.0))
 
     def nan_maximum(a, b):
-        return a if (a >= b or a != a) else b
+        return a if (a > b or a != a) else b  # NumPy: equal values give b (-0.0, 0.0)
 
     def nan_minimum(a, b):
-        return a if (a <= b or a != a) else b
+        return a if (a < b or a != a) else b  # NumPy: equal values give b
 
     def sigmoid(x):
         e = math.exp(-abs(x))

@@ -56,13 +56,15 @@ def optimize(graph_or_tensor: Any, rules: Any = None, budget: Budget | None = No
              ieee: str = "finite", *, schedule: schedule_mod.Schedule | None = None,
              cost_model: CostModel | None = None, fallback: bool = True,
              candidates: int = 1, precondition: dict[str, tuple[float, float]] | None = None,
-             objective: str | None = None, progress: bool = False) -> OptimizeResult:
+             objective: str | None = None, progress: bool = False,
+             check_rules: bool = True) -> OptimizeResult:
     """Optimize a graph (a ``Graph``, ``Node`` or ``Tensor``) by equality saturation.
 
     ``rules`` (a ``RuleSet``, or paths/text for ``et.load_rules``) defaults to
     ``et.default_rules()``, ``budget`` to ``Budget()`` (its ``seconds`` bound the whole
     call, extraction included), ``ieee`` is
-    ``"finite"`` (inputs assumed finite) or ``"strict"`` (only rules tagged ``strict``).
+    ``"finite"`` (inputs assumed finite), ``"strict"`` (only rules tagged ``strict``) or
+    ``"fast"`` (also rules tagged ``fast``, exact only in real arithmetic; docs/soundness.md).
     ``candidates > 1`` also keeps that many alternative extractions in
     ``result.candidates``. Returns an ``OptimizeResult``.
 
@@ -73,6 +75,11 @@ def optimize(graph_or_tensor: Any, rules: Any = None, budget: Budget | None = No
 
     ``progress=True`` shows a progress display (saturation iterations and e-graph size,
     extraction) when the call takes more than half a second (see ``et.progress``).
+
+    ``check_rules`` (default True): rules not shipped with eqsat-tensor get a quick
+    soundness check the first time they are used (at most ~2 s, cached by rule text; a
+    warning names each unsound or accuracy-losing rule). ``EQSAT_TENSOR_CHECK_RULES=0``
+    turns it off everywhere.
     """
     if progress:
         from .progress import progress as _show
@@ -80,10 +87,11 @@ def optimize(graph_or_tensor: Any, rules: Any = None, budget: Budget | None = No
         with _show():
             return optimize(graph_or_tensor, rules, budget, ieee, schedule=schedule,
                             cost_model=cost_model, fallback=fallback, candidates=candidates,
-                            precondition=precondition, objective=objective)
+                            precondition=precondition, objective=objective,
+                            check_rules=check_rules)
     t0 = time.perf_counter()
-    if ieee not in ("finite", "strict"):
-        raise ValueError(f"ieee must be 'finite' or 'strict', got {ieee!r}")
+    if ieee not in ("finite", "strict", "fast"):
+        raise ValueError(f"ieee must be 'finite', 'strict' or 'fast', got {ieee!r}")
     graph = graph_of(graph_or_tensor)
     if precondition is not None or objective is not None:
         from .accuracy import optimize_accuracy
@@ -100,6 +108,10 @@ def optimize(graph_or_tensor: Any, rules: Any = None, budget: Budget | None = No
         from .rulelang import load_rules
 
         rules = load_rules(rules)
+    if check_rules:  # user rule files: a quick soundness check on first use (cached)
+        from .testing.check import warn_unchecked
+
+        notes += warn_unchecked(rules)
     budget = budget or Budget()
     model = cost_model or load_cost_model()
     report = Report(nodes_before=len(graph), cost_model=model.describe(), notes=notes)

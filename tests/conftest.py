@@ -27,4 +27,9 @@ settings.register_profile("dev", max_examples=100, **_COMMON)
 settings.register_profile("nightly", max_examples=2000, **_COMMON)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
+# et.optimize checks user rule files on first use (testing/check/quick.py); the suite's
+# own deliberately odd rule fixtures would each pay for it: off here, on in the tests of
+# that check (tests/test_check_rules.py)
+os.environ.setdefault("EQSAT_TENSOR_CHECK_RULES", "0")
+
 pytest_plugins = ["conftest_fuzz"]  # --fuzz-long (tests/conftest_fuzz.py, soundness)

@@ -26,8 +26,12 @@ def test_shipped_and_compiles():
 def test_check_rules_sound():
     from eqsat_tensor.testing.check import check_rules
 
-    report = check_rules(default_rules("accuracy"), examples=15, seed=0)
-    assert report.ok, str(report)
+    # the untagged rules are candidates that the accuracy optimizer measures against the
+    # oracle before it keeps one (better on part of the range only); the [stability] ones
+    # claim to be never less accurate, and that is checked
+    stable = [r for r in default_rules("accuracy").rules if "stability" in r.tags]
+    report = check_rules(stable, examples=15, cache=False)
+    assert len(report) == len(stable) and report.ok, str(report)
 
 
 @pytest.mark.parametrize("lhs, rhs, pre", [

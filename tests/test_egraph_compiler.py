@@ -64,4 +64,4 @@ def test_unbound_right_variable_is_a_rule_error():
     with pytest.raises(RuleError, match="attribute variable"):
         compile_rules(RuleSet("t", (bad_attr,)))
     with pytest.raises(ValueError):
-        compile_rules(RuleSet("t", ()), "fast")
+        compile_rules(RuleSet("t", ()), "quick")

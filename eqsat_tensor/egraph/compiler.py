@@ -227,9 +227,17 @@ class _Direction:
         if g.kind in SIGN_GUARDS or g.kind == "const":
             rel = "isconst" if g.kind == "const" else g.kind
             return [f"({rel} {args[0]})"]
+        if g.kind == "exact_recip":
+            # a nonzero constant +-2^k with |k| <= 126: 1/c is exact and normal in float32
+            # and float64. a / (a - a*(1 - 2^-53)) is 2^53 exactly for a power of two a and
+            # below it otherwise (the subtraction gives half an ulp for 2^k, one ulp else)
+            v, a = self._new("cv"), self._new("ca")
+            return [f"(= {v} (cval {args[0]}))", f"(= {a} (abs {v}))",
+                    f"(<= {a} 8.507059173023462e+37)", f"(>= {a} 1.1754943508222875e-38)",
+                    f"(= 9007199254740992.0 (/ {a} (- {a} (* {a} 0.9999999999999999))))"]
         if g.kind == "finite":
             # under ieee="finite", finite(x) means "mathematically defined" (finite.py)
-            return [f"(defined {args[0]})" if self.ieee == "finite" else f"(finite {args[0]})"]
+            return [f"(defined {args[0]})" if self.ieee != "strict" else f"(finite {args[0]})"]
         if g.kind == "scalar":
             return [f"(= 0 (tyrank (ty {args[0]})))"]
         if g.kind == "unbatched":
@@ -354,13 +362,16 @@ def compile_rules(rules: RuleSet, ieee: str = "finite") -> CompiledRules:
     """Compile every rewrite rule of ``rules`` for ``ieee`` ("finite" or "strict").
 
     Rules that cannot be expressed raise ``RuleError`` naming the rule's file and line.
-    Under ``ieee="strict"`` only rules tagged ``strict`` are compiled.
+    Under ``ieee="strict"`` only rules tagged ``strict`` are compiled; rules tagged
+    ``fast`` only under ``ieee="fast"`` (docs/soundness.md).
     """
-    if ieee not in ("finite", "strict"):
-        raise ValueError(f"ieee must be 'finite' or 'strict', got {ieee!r}")
+    if ieee not in ("finite", "strict", "fast"):
+        raise ValueError(f"ieee must be 'finite', 'strict' or 'fast', got {ieee!r}")
     out = CompiledRules()
     for rule in rules.rules:
         if ieee == "strict" and "strict" not in rule.tags:
+            continue
+        if ieee != "fast" and "fast" in rule.tags:
             continue
         phase = PHASE_OF.get(rule.ruleset, "canonicalize")
         directions = [(rule.name, rule.lhs, rule.rhs)]

@@ -137,7 +137,10 @@ def constant_node(value: Any, dtype: str | None = None) -> Node:
     if dtype not in DTYPES:
         raise DTypeError(f"constant of dtype {dtype} is not supported; use float32 or float64")
     if arr.ndim == 0:
-        v = bool(arr) if dtype == "bool" else float(arr)
+        # typed as NumPy types it: a Python float in a float32 graph is rounded to float32
+        # (1e308 is inf, 5e-324 is 0) before any guard or analysis looks at it
+        with np.errstate(over="ignore"):
+            v = bool(arr) if dtype == "bool" else float(arr.astype(dtype))
         return Node("constant", (), (("value", v),), (), dtype)
     return Node("constant", (), (("value", ArrayValue(arr.astype(dtype))),), arr.shape, dtype)
 

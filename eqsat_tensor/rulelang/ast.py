@@ -25,13 +25,17 @@ from typing import Any
 #   x < 0  -> negative    x <= 0 -> nonpositive  finite(x) -> finite
 #   same_shape(x, y)      scalar(x) (shape ())   const(x) (a constant)
 #   unbatched(x) (rank <= 2: no batch axes for matmul)      matrix(x) (rank 2)
+#   exact_recip(c) (a constant whose reciprocal is exact and normal: +-2^k, |k| <= 126)
 GUARD_KINDS = ("nonzero", "positive", "nonnegative", "negative", "nonpositive", "finite",
-               "same_shape", "scalar", "const", "unbatched", "matrix")
+               "same_shape", "scalar", "const", "unbatched", "matrix", "exact_recip")
 
 # Tags a rule may carry, written ``rule NAME [tag, tag]: ...``:
 #   expansive  - assoc/comm-like rules that grow the e-graph; run under back-off
 #   strict     - also sound for inf, nan and signed zeros (runs under ieee="strict")
 #   stability  - the right side is more accurate; checked against an mpmath oracle
+#   fast       - exact only in real arithmetic (reassociation, factoring, scalar motion):
+#                may create an intermediate overflow; runs under ieee="fast" only
+#                (docs/soundness.md)
 RULE_TAGS = ("expansive", "strict", "stability", "fast")
 
 

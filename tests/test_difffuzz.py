@@ -1,0 +1,176 @@
+"""Differential fuzzing of et.jit against NumPy (issue #29), and replays of each cause the
+issue lists, by the contract of docs/soundness.md.
+
+CI runs a few hundred programs with fixed seeds; ``-m slow`` runs the long run
+(``EQSAT_DIFFFUZZ_PROGRAMS``, default 10,000 programs on the NumPy backend and a tenth of
+that on Numba)."""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+import numpy as np
+import pytest
+
+import eqsat_tensor as et
+from eqsat_tensor.testing import difffuzz
+from eqsat_tensor.testing.programs import Program, Step
+
+
+def _report(counts: difffuzz.Counts) -> str:
+    return "\n\n".join(str(f) for f in counts.failures[:5])
+
+
+def test_fuzz_numpy_backend_all_modes():
+    counts = difffuzz.fuzz(seed=2026, n=250, backends=("numpy",))
+    assert counts.programs == 250 and counts.runs == 750
+    assert not counts.failures, _report(counts)
+
+
+def test_fuzz_numba_backend_all_modes():
+    counts = difffuzz.fuzz(seed=29, n=50, backends=("numba",), batch=25, vector_dot=False)
+    assert counts.programs == 50
+    assert not counts.failures, _report(counts)
+
+
+@pytest.mark.slow
+def test_fuzz_long_run():
+    n = int(os.environ.get("EQSAT_DIFFFUZZ_PROGRAMS", "10000"))
+    counts = difffuzz.fuzz(seed=7, n=n, backends=("numpy",), batch=50)
+    numba = difffuzz.fuzz(seed=8, n=max(50, n // 10), backends=("numba",), batch=50)
+    print(f"difffuzz: numpy {counts.programs} programs / {counts.runs} runs, "
+          f"numba {numba.programs} programs / {numba.runs} runs, "
+          f"{len(counts.failures) + len(numba.failures)} failures")
+    assert not counts.failures, _report(counts)
+    assert not numba.failures, _report(numba)
+
+
+def test_the_fuzzer_finds_a_planted_bug_and_shrinks_it():
+    # the fast tier judged by the finite contract must fail on a * 1e-300 summed
+    prog = Program((Step("input", attrs=(("name", "a"), ("shape", (2,)), ("dtype", "float64"))),
+                    Step("mul", (0,), (("const", 1e-300), ("side", "right"))),
+                    Step("sum", (1,), (("axis", None), ("keepdims", False)))), (2,))
+    arrays = [np.array([1e308, 1e308])]
+    assert difffuzz.run_one(prog, arrays, "numpy", "finite") is None
+    fast = et.jit(prog.numpy_function(), backend="numpy", ieee="fast")(*arrays)
+    msg = difffuzz.judge_outputs(prog.run_numpy(arrays), [fast], "numpy", "finite")
+    assert msg is not None and "inf" in msg
+    small = difffuzz.shrink(difffuzz.Failure(prog, arrays, "numpy", "finite", "planted"))
+    assert small.program.steps and "def program(a)" in str(small)
+
+
+def test_generated_programs_are_deterministic_and_varied():
+    a = [difffuzz.random_program(np.random.default_rng(3)).source() for _ in range(2)]
+    assert a[0] == a[1]
+    rng = np.random.default_rng(4)
+    progs = [difffuzz.random_program(rng) for _ in range(200)]
+    ops = {s.op for p in progs for s in p.steps}
+    assert {"sum", "matmul", "where", "exp", "maximum", "pow", "mul"} <= ops
+    assert {p.inputs[0][2] for p in progs} == {"float32", "float64"}
+
+
+# -- replays of the causes in issue #29 --------------------------------------------------
+
+
+def _jit(fn, ieee="finite", backend="numpy"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        return et.jit(fn, backend=backend, ieee=ieee)
+
+
+def test_factoring_does_not_overflow_in_finite_mode():
+    a, b, c = (np.array([v], dtype=np.float32) for v in (1e-40, -3e38, -3.4e38))
+
+    def f(a, b, c):
+        return np.exp(a * b + a * c)
+
+    with np.errstate(all="ignore"):
+        want = f(a, b, c)
+    assert np.allclose(_jit(f)(a, b, c), want, rtol=1e-6) and np.isfinite(want).all()
+
+
+def test_a_scalar_stays_inside_a_sum_in_finite_mode():
+    a = np.array([1e308, 1e308])
+
+    def f(a):
+        return np.sum(a * 1e-300)
+
+    assert _jit(f)(a) == pytest.approx(2e8)
+    assert np.isinf(_jit(f, ieee="fast")(a))  # the documented fast-math behaviour
+
+
+def test_products_are_not_regrouped_in_finite_mode():
+    a, b, c = np.array([-1.6e-300]), np.array([1.0]), np.array([-8.4e-151])
+
+    def f(a, b, c):
+        return c * (np.minimum(b, a) * 1e300)
+
+    assert _jit(f)(a, b, c) == pytest.approx(f(a, b, c), rel=1e-12)
+
+
+def test_doubling_a_product_does_not_overflow():
+    a, b = np.array([1e-10]), np.array([1e308])
+
+    def f(a, b):
+        return a * b + a * b
+
+    assert _jit(f)(a, b) == pytest.approx(f(a, b), rel=1e-15)
+
+
+def test_float32_constants_are_rounded_before_guards():
+    a = np.array([1.0, 2.0], dtype=np.float32)
+
+    def f(a):
+        return (a - a) * 1e308
+
+    with np.errstate(all="ignore"):
+        assert np.isnan(f(a)).all()
+        assert np.isnan(_jit(f)(a)).all()
+
+
+def test_sqrt_of_a_square_overflows_under_strict():
+    a = np.array([2.6e300, -3.0])
+
+    def f(a):
+        return np.sqrt(a ** 2.0)
+
+    with np.errstate(all="ignore"):
+        assert np.array_equal(_jit(f, ieee="strict")(a), f(a))
+        assert _jit(f)(a)[1] == 3.0
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_pow_half_and_maximum_match_numpy_unoptimized(backend):
+    x = np.array([-0.0, -np.inf, 4.0, 0.0])
+    y = np.array([0.0, 1.0, -0.0, -0.0])
+
+    def f(x, y):
+        return x ** 0.5, np.maximum(x, y), np.minimum(y, x)
+
+    got = et.jit(f, backend=backend, optimize=False)(x, y)
+    with np.errstate(all="ignore"):
+        for g, w in zip(got, f(x, y)):
+            assert np.array_equal(np.signbit(g), np.signbit(w)) and np.array_equal(g, w,
+                                                                                  equal_nan=True)
+
+
+def test_pow_minus_half_at_negative_zero_through_jit():
+    x = np.array([-0.0, 0.0, 4.0])
+
+    def f(x):
+        return x ** -0.5
+
+    with np.errstate(all="ignore"):
+        assert np.array_equal(_jit(f)(x), f(x))
+
+
+def test_division_by_a_subnormal_constant_is_kept():
+    x = np.array([1e-300, 3.0])
+
+    def f(x):
+        return x / 1e-310
+
+    with np.errstate(all="ignore"):
+        assert np.array_equal(_jit(f)(x), f(x))
+        assert np.array_equal(_jit(lambda x: x / 4.0, ieee="strict")(x), x / 4.0)
