@@ -61,8 +61,8 @@ def optimize_accuracy(graph: Any, precondition: Precondition | None = None,
     graph = graph_of(graph)
     if objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
-    if ieee not in ("finite", "strict"):
-        raise ValueError(f"ieee must be 'finite' or 'strict', got {ieee!r}")
+    if ieee not in ("finite", "strict", "fast"):
+        raise ValueError(f"ieee must be 'finite', 'strict' or 'fast', got {ieee!r}")
     t0 = time.perf_counter()
     rules = rules if rules is not None else accuracy_rules()
     budget = budget or Budget(iters=12, seconds=1.0, nodes=10_000)

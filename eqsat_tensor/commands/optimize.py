@@ -55,7 +55,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "several)")
     parser.add_argument("--pre", action="append", default=[], metavar="'x in [lo, hi]'",
                         help="input ranges: optimize for accuracy on samples of them")
-    parser.add_argument("--ieee", default="finite", choices=("finite", "strict"))
+    parser.add_argument("--ieee", default="finite", choices=("finite", "strict", "fast"))
     parser.add_argument("--iters", type=int, default=30, help="iteration budget")
     parser.add_argument("--nodes", type=int, default=200_000, help="e-node budget")
     parser.add_argument("--seconds", type=float, default=2.0, help="time budget")
