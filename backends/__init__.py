@@ -11,6 +11,7 @@ import importlib
 from typing import Any
 
 from ..errors import BackendError
+from ..ir import Graph
 from .base import Executable
 
 BACKENDS = {
@@ -38,9 +39,16 @@ def get_backend(name: str) -> Any:
 def compile(graph: Any, backend: str = "numba", **options: Any) -> Executable:
     """Compile a Graph (or Tensor) for ``backend``; call the result positionally in the order
     of ``graph.inputs`` or by input name."""
-    from ..frontend.tensor import as_graph
+    return get_backend(backend).compile(_as_graph(graph), **options)
 
-    return get_backend(backend).compile(as_graph(graph), **options)
+
+def _as_graph(obj: Any) -> Graph:
+    """A Graph from a Graph, or from a Node / traced Tensor (anything with a ``node``) or a
+    list of them: duck-typed, so the backends never import the front end."""
+    if isinstance(obj, Graph):
+        return obj
+    items = obj if isinstance(obj, (list, tuple)) else [obj]
+    return Graph([getattr(o, "node", o) for o in items])
 
 
 __all__ = ["BACKENDS", "Executable", "compile", "get_backend"]

@@ -5,26 +5,9 @@ from __future__ import annotations
 
 from eqsat_tensor.testing import layers
 
-# Breaches that issue #17 item 3 removes on other branches (optimizer/accuracy/grad runner
-# work, the frontend cycle). Delete each line as its fix lands; none may be added.
-KNOWN_VIOLATIONS = {
-    "eqsat_tensor.accuracy -> eqsat_tensor: layer 4 (accuracy) imports layer 5 (eqsat_tensor)",
-    "eqsat_tensor.backends -> eqsat_tensor.frontend.tensor: backends import only ir and the "
-    "plan",
-    "eqsat_tensor.grad -> eqsat_tensor.frontend.functions: layer 4 (grad) imports layer 5 "
-    "(frontend)",
-    "eqsat_tensor.grad -> eqsat_tensor.frontend.tensor: layer 4 (grad) imports layer 5 "
-    "(frontend)",
-    "eqsat_tensor.grad -> eqsat_tensor.jit: layer 4 (grad) imports layer 5 (jit)",
-    "eqsat_tensor.optimizer -> eqsat_tensor.frontend.tensor: layer 4 (optimizer) imports "
-    "layer 5 (frontend)",
-}
-KNOWN_CYCLES = [
-    ["eqsat_tensor.accuracy", "eqsat_tensor.accuracy_candidates",
-     "eqsat_tensor.accuracy_regimes", "eqsat_tensor.optimizer"],
-    ["eqsat_tensor.frontend.functions", "eqsat_tensor.frontend.numpy_dispatch",
-     "eqsat_tensor.frontend.tensor"],
-]
+# Known breaches: none left. Add nothing here; fix the import instead.
+KNOWN_VIOLATIONS: set[str] = set()
+KNOWN_CYCLES: list[list[str]] = []
 
 
 def test_package_keeps_its_layers():

@@ -161,11 +161,11 @@ def exact_rounded(graph: Graph, arrays: list[np.ndarray], shape: tuple[int, ...]
     something cancels, ``testing.oracle``), correctly rounded to its dtype, at the flat
     indices ``flat`` of ``shape``; ``fallback`` where the oracle cannot vouch for it."""
     from ...mpeval import round_mpf
-    from .. import oracle
+    from ..oracle import exact_with_unknown
 
     dtype = graph.outputs[0].dtype
     try:
-        ((vals, unknown),) = oracle.exact_with_unknown(graph, arrays)
+        ((vals, unknown),) = exact_with_unknown(graph, arrays)
     except Exception:  # an op the oracle lacks: no verdict from it
         return np.asarray(fallback)
     vals = np.ravel(np.broadcast_to(np.asarray(vals, dtype=object), shape))[flat]
