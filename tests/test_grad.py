@@ -166,7 +166,7 @@ def test_exp_is_computed_once_for_value_and_gradient():
 
 
 @pytest.mark.parametrize("name", ["logreg", "mlp"])
-def test_models_match_finite_differences_with_fewer_nodes(name):
+def test_models_match_finite_differences_smaller_or_cheaper(name):
     w, W1, W2, X, y = _data()
     if name == "logreg":
         f, args, argnums = logreg, (w, X, y), (0,)
@@ -177,8 +177,13 @@ def test_models_match_finite_differences_with_fewer_nodes(name):
     assert np.isclose(v, f(*args))
     for k, gk in zip(argnums, grads):
         np.testing.assert_allclose(gk, _fd(f, args, k), rtol=1e-5, atol=1e-8)
+    # the joint forward + backward graph gets cheaper (the measure is the cost model's, not
+    # the node count: under ieee="finite" factoring that could overflow no longer fires)
     naive, optimized = len(vg.trace(*args)), len(vg.optimized_graph(*args))
-    assert optimized < naive, (naive, optimized)
+    report = vg.last_report
+    assert report.cost_after <= report.cost_before
+    assert optimized < naive or report.cost_after < report.cost_before, (
+        naive, optimized, report.cost_before, report.cost_after)
 
 
 def test_numba_and_numpy_agree():
