@@ -80,6 +80,16 @@ def check_input(node: Node, value: Any, dims: dict[str, int]) -> Any:
     return arr
 
 
+def infer_dims(graph: Graph, arrays: Sequence[Any]) -> dict[str, int]:
+    """Values of the symbolic dims read off already-bound input arrays (no checks)."""
+    dims: dict[str, int] = {}
+    for node, a in zip(graph.inputs, arrays):
+        for want, got in zip(node.shape, getattr(a, "shape", ())):
+            if isinstance(want, str):
+                dims.setdefault(want, int(got))
+    return dims
+
+
 def concrete_shape(shape: Sequence[Dim], dims: dict[str, int]) -> tuple[int, ...]:
     """``shape`` with symbolic dims replaced by their bound values."""
     return tuple(dims[d] if isinstance(d, str) else d for d in shape)

@@ -39,7 +39,7 @@ import numpy as np
 from ..errors import BackendError
 from ..ir import Graph
 from . import numba_cache
-from .base import Executable
+from .base import Executable, infer_dims
 from .numba_codegen import generate
 from .numba_lower import FAST_OPS
 from .plan import Plan, plan_graph
@@ -196,8 +196,11 @@ class NumbaExecutable(Executable):
         return outs[0] if len(outs) == 1 else tuple(outs)
 
     def run(self, arrays: list[Any], dims: dict[str, int]) -> list[Any]:
-        """Compute the outputs from bound input arrays (see ``Executable.run``)."""
+        """Compute the outputs from bound input arrays (see ``Executable.run``); the
+        symbolic dims are read off the arrays when ``dims`` is empty."""
         variant = self._variant(self._order(arrays)) if self._orders else self._c
+        if not dims and variant.static_dims is None:
+            dims = infer_dims(self.graph, arrays)
         if variant.warm:
             return variant.run(arrays, variant.dims(dims), variant.consts, self.parallel_min)
         return self._first_run(variant, arrays, dims)
@@ -206,6 +209,8 @@ class NumbaExecutable(Executable):
                      ) -> tuple[list[Any], list[float]]:
         """Outputs and ``time.perf_counter()`` before the first and after each plan step."""
         variant = self._variant(self._order(arrays)) if self._orders else self._c
+        if not dims and variant.static_dims is None:
+            dims = infer_dims(self.graph, arrays)
         if not variant.warm:
             self._first_run(variant, arrays, dims)
         return variant.module.run_profiled(arrays, variant.dims(dims), variant.consts,
