@@ -36,6 +36,10 @@ from .plan import (
 _UNROLL = 4  # independent accumulators per reduction in the innermost loop
 _COSTLY = 8.0  # ops at least this costly (exp, log, ...) are kept rather than recomputed
 _TILE = 256  # reduction operands computed per tile into a buffer (see _tiled_pass)
+# Elementwise kernels with fast transcendentals run in tiles calling block functions
+# (``_tiled_elementwise``); False inlines them into one loop (compile time superlinear in
+# the number of uses; kept for measurements).
+TILED_TRANSCENDENTALS = True
 _INIT = {"sum": 0.0, "mean": 0.0, "prod": 1.0, "max": -np.inf, "min": np.inf}
 _RESERVED = re.compile(r"^([a-z]{1,3}\d+|run|run_profiled|times|kernel|math|np|numba|prange|"
                        r"arrays|dims|consts|"
@@ -170,6 +174,7 @@ class _KernelWriter:
         # 0-d array read inside a prange loop as a scalar and fails on ``b[()]``
         self.hoist_0d = True
         self.hoisted: dict[str, str] = {}
+        self.tiles: dict[int, str] = {}  # uid -> its element in a tile row (tiled kernels)
 
     # -- index maps ---------------------------------------------------------------------
     def _frame_axes(self, frame: str) -> list[int]:
@@ -194,7 +199,8 @@ class _KernelWriter:
 
     def operand(self, node: Node, frame: str) -> str:
         if node.uid in self.inside:
-            return f"v{self.names.id(node)}"
+            tile = self.tiles.get(node.uid)
+            return tile if tile is not None else f"v{self.names.id(node)}"
         if is_inline_scalar(node):
             return self.names.scalar(node.value, node.dtype)
         buf = self.names.buf(node)
@@ -244,15 +250,119 @@ class _KernelWriter:
                 stack.extend(n.inputs)
         return [n for n in self.k.nodes if n.uid in want]
 
+    def _is_fast(self, node: Node) -> bool:
+        return bool(self.fast) and node.op in self.fast and node.dtype in self.fast[node.op]
+
     def elementwise(self) -> None:
         axes = list(range(self.ndim))
         if self.order == "F":
             axes.reverse()
         self.phases: dict[int, tuple[int, int]] = {}
+        if TILED_TRANSCENDENTALS and axes and any(self._is_fast(n) for n in self.k.nodes):
+            self._tiled_elementwise(axes)
+            return
         indent = self._open_loops(axes, "    ", True)
         for n in self.k.nodes:
             self.lines.append(f"{indent}v{self.names.id(n)} = {self.expr(n)}")
             self.store(n, indent)
+
+    def _tiled_elementwise(self, axes: list[int]) -> None:
+        """An elementwise kernel with fast transcendentals, in tiles of ``_TILE`` points
+        along the contiguous axis: each node fills one row of a per-dtype scratch block
+        (a short loop LLVM vectorizes), and each transcendental is one call of its
+        separately compiled block function (``fastmath.BLOCKS``), so the kernel holds no
+        inlined copy of exp/log/tanh: its size and compile time grow linearly with the
+        number of ops, and the transcendentals still run as SIMD loops."""
+        inner, outer = axes[-1], axes[:-1]
+        b, m = f"b{inner}", f"m{inner}"
+        if outer:
+            indent = self._open_loops(outer, "    ", True)
+            self.lines.append(f"{indent}for {b} in range(0, n{inner}, {_TILE}):")
+        else:
+            self.lines.append(f"    for t{inner} in prange((n{inner} + {_TILE - 1}) // {_TILE}):")
+            indent = "    "
+            self.lines.append(f"{indent}    {b} = t{inner} * {_TILE}")
+        body = indent + "    "
+        self.lines.append(f"{body}{m} = min({b} + {_TILE}, n{inner}) - {b}")
+        row_of, count = self._tile_rows()
+        for dt, rows in sorted(count.items()):
+            np_dt = "np.bool_" if dt == "bool" else f"np.{dt}"
+            for r in range(rows):
+                self.lines.append(f"{body}w_{dt}_{r} = np.empty({_TILE}, {np_dt})")
+        row = {uid: f"w_{n.dtype}_{row_of[uid]}" for uid, n in
+               ((n.uid, n) for n in self.k.nodes)}
+        fast = {n.uid for n in self.k.nodes if self._is_fast(n)}
+        needs_row = {i.uid for n in self.k.nodes if n.uid in fast for i in n.inputs}
+        # runs of consecutive non-transcendental nodes share one loop, values in registers;
+        # a value goes through its row when a transcendental or a later run reads it
+        runs: list[list[Node]] = []
+        for n in self.k.nodes:
+            if n.uid in fast:
+                runs.append([n])
+            elif runs and runs[-1][0].uid not in fast:
+                runs[-1].append(n)
+            else:
+                runs.append([n])
+        run_of = {n.uid: k for k, r in enumerate(runs) for n in r}
+        for n in self.k.nodes:
+            for i in n.inputs:
+                if i.uid in self.inside and run_of[i.uid] != run_of[n.uid]:
+                    needs_row.add(i.uid)
+        head = [f"{body}for j in range({m}):", f"{body}    i{inner} = {b} + j"]
+        for run in runs:
+            n = run[0]
+            if n.uid in fast:
+                src = n.inputs[0]
+                if src.uid in self.inside and src.dtype == n.dtype:
+                    arg = row[src.uid]
+                else:  # an operand from a buffer: copied into the node's own row first
+                    self.lines += head + [f"{body}    {row[n.uid]}[j] = "
+                                          f"{self.operand(src, FULL)}"]
+                    arg = row[n.uid]
+                self.lines.append(f"{body}fb_{n.op}_{n.dtype}({arg}, {row[n.uid]}, {m})")
+                self.tiles[n.uid] = f"{row[n.uid]}[j]"
+                if n in self.k.writes:
+                    self.lines += head
+                    self.store_tile(n, body + "    ")
+                continue
+            self.lines += head
+            for n in run:
+                v = f"v{self.names.id(n)}"
+                self.lines.append(f"{body}    {v} = {self.expr(n)}")
+                self.tiles[n.uid] = v
+                if n.uid in needs_row:
+                    self.lines.append(f"{body}    {row[n.uid]}[j] = {v}")
+                self.store_tile(n, body + "    ")
+            for n in run:  # later runs read these values from their rows
+                self.tiles[n.uid] = f"{row[n.uid]}[j]"
+
+    def store_tile(self, node: Node, indent: str) -> None:
+        if node in self.k.writes:
+            idx = self._index(node.shape, FULL)
+            self.lines.append(f"{indent}{self.names.buf(node)}[{idx}] = {self.tiles[node.uid]}")
+
+    def _tile_rows(self) -> tuple[dict[int, int], dict[str, int]]:
+        """A scratch row per in-kernel node, reused once the node's last reader ran:
+        uid -> row, and the number of rows per dtype."""
+        last: dict[int, int] = {}
+        for k, n in enumerate(self.k.nodes):
+            for i in n.inputs:
+                if i.uid in self.inside:
+                    last[i.uid] = k
+        free: dict[str, list[int]] = {}
+        count: dict[str, int] = {}
+        row: dict[int, int] = {}
+        for k, n in enumerate(self.k.nodes):
+            pool = free.setdefault(n.dtype, [])
+            if pool:
+                row[n.uid] = pool.pop()
+            else:
+                row[n.uid] = count.get(n.dtype, 0)
+                count[n.dtype] = row[n.uid] + 1
+            for i in dict.fromkeys(n.inputs):  # rows whose last reader is n are free after
+                if i.uid in self.inside and last.get(i.uid) == k:
+                    free.setdefault(i.dtype, []).append(row[i.uid])
+        return row, count
 
     def reduction(self) -> None:
         if _columnar(self.k, self.order):
@@ -595,10 +705,14 @@ def generate(plan: Plan, order: str = "C", *, fast: dict | None = None,
               "column_chunks, raise_empty_reduction,",
               f"    {helpers})"])
     if fast:
-        lines.append("from eqsat_tensor.backends.fastmath import FUNCS, SAFE_FASTMATH_FLAGS")
+        lines.append("from eqsat_tensor.backends.fastmath import BLOCKS, FUNCS, "
+                     "SAFE_FASTMATH_FLAGS")
+        used = {n.op for n in plan.graph.nodes()} | {"exp"}  # (logsumexp uses exp)
         for op, per_dtype in sorted(fast.items()):
             for dt in sorted(per_dtype):
-                lines.append(f"fm_{op}_{dt} = FUNCS[{op!r}][{dt!r}]")
+                if op in used:
+                    lines.append(f"fm_{op}_{dt} = FUNCS[{op!r}][{dt!r}]")
+                    lines.append(f"fb_{op}_{dt} = BLOCKS[{op!r}][{dt!r}]")
     # fast transcendentals are inlined and take the kernel's flags: full fastmath (nnan,
     # ninf, reassoc) would fold away their rounding tricks, so they get the safe subset
     flags = "set(SAFE_FASTMATH_FLAGS)" if fastmath and fast else str(bool(fastmath))
