@@ -308,7 +308,13 @@ class _KernelWriter:
             for i in n.inputs:
                 if i.uid in self.inside and run_of[i.uid] != run_of[n.uid]:
                     needs_row.add(i.uid)
-        head = [f"{body}for j in range({m}):", f"{body}    i{inner} = {b} + j"]
+        def head(nodes: list[Node]) -> list[str]:
+            lines = [f"{body}for j in range({m}):"]
+            if any(i.uid not in self.inside and not is_inline_scalar(i) and i.shape
+                   for n in nodes for i in n.inputs) or any(n in self.k.writes for n in nodes):
+                lines.append(f"{body}    i{inner} = {b} + j")  # buffers are read or written
+            return lines
+
         for run in runs:
             n = run[0]
             if n.uid in fast:
@@ -316,16 +322,16 @@ class _KernelWriter:
                 if src.uid in self.inside and src.dtype == n.dtype:
                     arg = row[src.uid]
                 else:  # an operand from a buffer: copied into the node's own row first
-                    self.lines += head + [f"{body}    {row[n.uid]}[j] = "
+                    self.lines += head([n]) + [f"{body}    {row[n.uid]}[j] = "
                                           f"{self.operand(src, FULL)}"]
                     arg = row[n.uid]
                 self.lines.append(f"{body}fb_{n.op}_{n.dtype}({arg}, {row[n.uid]}, {m})")
                 self.tiles[n.uid] = f"{row[n.uid]}[j]"
                 if n in self.k.writes:
-                    self.lines += head
+                    self.lines += head([n])
                     self.store_tile(n, body + "    ")
                 continue
-            self.lines += head
+            self.lines += head(run)
             for n in run:
                 v = f"v{self.names.id(n)}"
                 self.lines.append(f"{body}    {v} = {self.expr(n)}")

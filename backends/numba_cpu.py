@@ -30,12 +30,14 @@ import atexit
 import importlib
 import sys
 import threading
+import weakref
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .. import forksafe
 from ..errors import BackendError
 from ..ir import Graph
 from . import numba_cache
@@ -57,8 +59,23 @@ _LOCK = threading.RLock()
 # kernels are shared anyway, see numba_codegen: the source does not depend on sizes).
 MAX_EXECUTABLES = 256
 _EXECUTABLES: OrderedDict[tuple, NumbaExecutable] = OrderedDict()
+_LIVE: weakref.WeakSet = weakref.WeakSet()  # every executable (for the fork hook)
+_SERIAL = 1 << 62  # parallel_min that never picks the parallel build
 _TEMP_DIR: Path | None = None
 _TO_SEAL: dict[str, Path] = {}  # modules whose Numba cache files are re-hashed at exit
+
+
+@forksafe.on_fork_child
+def _after_fork() -> None:
+    """Locks another thread held at the fork are replaced; where Numba's threading layer
+    does not survive fork, executables keep to their serial builds."""
+    global _LOCK
+    _LOCK = threading.RLock()
+    numba_cache._LOCK = threading.RLock()
+    for exe in list(_LIVE):
+        exe._lock = threading.RLock()
+        if forksafe.serial_only():
+            exe.parallel_min = _SERIAL
 
 
 @atexit.register
@@ -139,13 +156,14 @@ class NumbaExecutable(Executable):
         self.options = options
         self.plan: Plan = plan_graph(graph)
         self.fast = fast_functions() if options["fast_transcendentals"] else None
-        self.parallel_min = int(options["parallel_min"])
+        self.parallel_min = _SERIAL if forksafe.serial_only() else int(options["parallel_min"])
         self.directory = _cache_dir(options)
         self._variants: dict[str, _Variant] = {}
         self._lock = threading.RLock()
         self._orders = any(len(k.domain) >= 2 and not k.reduce_axes for k in self.plan.kernels())
         self._sources = {"C": self._generate("C")}  # raises UnsupportedOp early
         self._c = self._variant("C")
+        _LIVE.add(self)
 
     def _generate(self, order: str) -> tuple[str, list[np.ndarray], list]:
         slots: list = []

@@ -14,12 +14,14 @@ from __future__ import annotations
 import functools
 import inspect
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
+from . import forksafe
 from .errors import DTypeError, UnsupportedOperation
 from .frontend.functions import to_node
 from .frontend.tensor import Tensor
@@ -30,6 +32,13 @@ DEFAULT_BACKEND = "numba"
 DEFAULT_CACHE_SIZE = 64  # signatures (and shape classes) a jitted function keeps
 # backends whose executables take symbolic dims (one kernel for every size)
 SHAPE_POLYMORPHIC = frozenset({"numba", "numpy"})
+_LIVE: weakref.WeakSet = weakref.WeakSet()  # every jitted function (for the fork hook)
+
+
+@forksafe.on_fork_child
+def _new_locks_after_fork() -> None:
+    for f in list(_LIVE):
+        f._lock = threading.Lock()
 
 
 def _is_device_array(a: Any) -> bool:
@@ -148,6 +157,7 @@ class JitFunction:
         self._classes = _LRU(cache_size)  # shape class -> entry (or False: not symbolic)
         self._lock = threading.Lock()
         self.last_report: Any = None
+        _LIVE.add(self)
 
     # -- calling -----------------------------------------------------------------------------
     def _arrays(self, args: tuple, kwargs: dict) -> list[np.ndarray]:
