@@ -558,6 +558,16 @@ def softplus_f32_block(src, dst, m):
         dst[j] = softplus_f32(src[j])
 
 
+def disable_disk_cache() -> None:
+    """Stop the block functions from writing Numba's disk cache (it failed: full disk,
+    read-only...); they compile in memory from now on."""
+    from numba.core.caching import NullCache
+
+    for per_dtype in BLOCKS.values():
+        for fn in per_dtype.values():
+            fn._cache = NullCache()
+
+
 BLOCKS: dict[str, dict[str, Callable]] = {
     op: {"float64": globals()[f"{op}_f64_block"], "float32": globals()[f"{op}_f32_block"]}
     for op in FUNCS

@@ -100,15 +100,20 @@ def fast_functions() -> dict[str, dict[str, Any]] | None:
     return {op: dict(funcs[op]) for op in FAST_OPS if op in funcs}
 
 
-def _cache_dir(options: dict[str, Any]) -> Path:
+def _cache_dir(options: dict[str, Any]) -> Path | None:
+    """Where generated modules and Numba's cache go; None: memory only (see
+    ``numba_cache.resolve_cache_dir``)."""
     global _TEMP_DIR
     if options["disk_cache"]:
-        return Path(options["cache_dir"] or numba_cache.default_cache_dir())
+        return numba_cache.resolve_cache_dir(options["cache_dir"])
     with _LOCK:
         if _TEMP_DIR is None:
             import tempfile
 
-            _TEMP_DIR = Path(tempfile.mkdtemp(prefix="eqsat-tensor-numba-"))
+            try:
+                _TEMP_DIR = Path(tempfile.mkdtemp(prefix="eqsat-tensor-numba-"))
+            except OSError:
+                return None
         return _TEMP_DIR
 
 
@@ -242,21 +247,46 @@ class NumbaExecutable(Executable):
         with self._lock:
             sizes = variant.dims(dims)
             try:
-                outs = variant.run(arrays, sizes, variant.consts, self.parallel_min)
-            except (ValueError, TypeError, ZeroDivisionError, IndexError, KeyError):
-                raise
-            except Exception:
-                numba_cache.purge(self.directory, variant.name)
-                outs = variant.run(arrays, sizes, variant.consts, self.parallel_min)
+                try:
+                    outs = variant.run(arrays, sizes, variant.consts, self.parallel_min)
+                except (ValueError, TypeError, ZeroDivisionError, IndexError, KeyError):
+                    raise
+                except OSError:
+                    raise
+                except Exception:
+                    if self.directory is None:
+                        raise
+                    numba_cache.purge(self.directory, variant.name)
+                    outs = variant.run(arrays, sizes, variant.consts, self.parallel_min)
+            except OSError as exc:  # Numba could not write its cache: go on without it
+                outs = self._without_cache(variant, exc, arrays, sizes)
             # executables of graphs that differ only in sizes share one module: the
             # first to run it seals its cache files
-            if self.options["disk_cache"] and not variant.warm and \
-                    not getattr(variant.module, "_et_sealed", False):
+            if self.options["disk_cache"] and self.directory is not None and \
+                    not variant.warm and not getattr(variant.module, "_et_sealed", False):
                 numba_cache.seal(self.directory, variant.name)
                 variant.module._et_sealed = True
                 _TO_SEAL[variant.name] = self.directory
             variant.warm = True
             return outs
+
+    def _without_cache(self, variant: _Variant, exc: OSError, arrays: list[Any],
+                       sizes: tuple[int, ...]) -> list[Any]:
+        """Switch ``variant`` to an in-memory module without Numba's disk cache (a cache
+        write failed: full disk, size limit, read-only...), warn once, and run it."""
+        numba_cache.warn_once(f"write:{self.directory}", f"cannot write the kernel cache in "
+                              f"{self.directory} ({exc.strerror or exc}); running without it")
+        if self.directory is not None:
+            numba_cache.purge(self.directory, variant.name)
+        if self.fast:
+            from . import fastmath
+
+            fastmath.disable_disk_cache()
+        order = next(o for o, v in self._variants.items() if v is variant)
+        module = numba_cache.load_in_memory(self._sources[order][0])
+        module._et_sealed = True
+        variant.module, variant.run = module, module.run
+        return variant.run(arrays, sizes, variant.consts, self.parallel_min)
 
     def compiled_kernels(self, order: str = "C") -> dict[str, Any]:
         """The Numba dispatchers of a variant by name (``k0_parallel``, ``k0_serial``...)."""

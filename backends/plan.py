@@ -571,5 +571,5 @@ def _merge_siblings(groups: list[_Group], group_of: dict[int, _Group],
     return merged
 
 
-__all__ = ["FULL", "MAX_KERNEL_NODES", "ROW_DROP", "ROW_KEEP", "Kernel", "MatmulStep", "Plan", "Step", "ViewStep",
-           "is_identity_reduction", "is_inline_scalar", "is_leaf", "plan_graph"]
+__all__ = ["FULL", "MAX_KERNEL_NODES", "ROW_DROP", "ROW_KEEP", "Kernel", "MatmulStep", "Plan",
+           "Step", "ViewStep", "is_identity_reduction", "is_inline_scalar", "is_leaf", "plan_graph"]
