@@ -274,14 +274,14 @@ class _KernelWriter:
         inlined copy of exp/log/tanh: its size and compile time grow linearly with the
         number of ops, and the transcendentals still run as SIMD loops."""
         inner, outer = axes[-1], axes[:-1]
-        b, m = f"b{inner}", f"m{inner}"
+        b, m = f"_b{inner}", f"_m{inner}"  # (underscore: never a buffer or value name)
         if outer:
             indent = self._open_loops(outer, "    ", True)
             self.lines.append(f"{indent}for {b} in range(0, n{inner}, {_TILE}):")
         else:
-            self.lines.append(f"    for t{inner} in prange((n{inner} + {_TILE - 1}) // {_TILE}):")
+            self.lines.append(f"    for _t{inner} in prange((n{inner} + {_TILE - 1}) // {_TILE}):")
             indent = "    "
-            self.lines.append(f"{indent}    {b} = t{inner} * {_TILE}")
+            self.lines.append(f"{indent}    {b} = _t{inner} * {_TILE}")
         body = indent + "    "
         self.lines.append(f"{body}{m} = min({b} + {_TILE}, n{inner}) - {b}")
         row_of, count = self._tile_rows()
@@ -513,7 +513,7 @@ class _KernelWriter:
         ``unroll`` independent accumulators (the same order of additions per accumulator
         as the untiled loop)."""
         last = self.k.reduce_axes[-1]
-        i, b, e = f"i{last}", f"b{last}", f"e{last}"
+        i, b, e = f"i{last}", f"_b{last}", f"_e{last}"  # (never a buffer or value name)
         tiles = [f"t{acc}" for acc, _, _ in accs]
         for t, r in zip(tiles, active):
             self.lines.append(f"{outer}{t} = np.empty({_TILE}, np.{r.dtype})")
@@ -528,7 +528,7 @@ class _KernelWriter:
             if acc.startswith("s"):  # logsumexp's exp(v - max) is the costly part
                 v = update.format(a="", v=v).lstrip(" +")
             self.lines.append(f"{body}    {t}[{i} - {b}] = {v}")
-        w, m = f"w{last}", f"m{last}"
+        w, m = f"_w{last}", f"_m{last}"
         self.lines.append(f"{body}{m} = {e} - {b}")
         self.lines.append(f"{body}for {w} in range(0, {m} - {m} % {unroll}, {unroll}):")
         for u in range(unroll):
