@@ -98,11 +98,29 @@ def _rules_digest(rules: Any) -> str:
     got = _RULES.get(id(rules))
     if got is not None and got[0] is rules:
         return got[1]
-    digest = hashlib.sha256(repr(rules).encode()).hexdigest()
+    digest = hashlib.sha256(_canonical(rules).encode()).hexdigest()
     if len(_RULES) > 64:
         _RULES.clear()
     _RULES[id(rules)] = (rules, digest)
     return digest
+
+
+def _canonical(obj: Any) -> str:
+    """A repr that does not depend on the hash seed (sets sorted), for dataclass trees."""
+    import dataclasses
+
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        inner = ", ".join(f"{f.name}={_canonical(getattr(obj, f.name))}"
+                          for f in dataclasses.fields(obj))
+        return f"{type(obj).__name__}({inner})"
+    if isinstance(obj, (set, frozenset)):
+        return "{" + ", ".join(sorted(_canonical(x) for x in obj)) + "}"
+    if isinstance(obj, dict):
+        return "{" + ", ".join(sorted(f"{_canonical(k)}: {_canonical(v)}"
+                                      for k, v in obj.items())) + "}"
+    if isinstance(obj, (list, tuple)):
+        return "[" + ", ".join(_canonical(x) for x in obj) + "]"
+    return repr(obj)
 
 
 # -- encoding ---------------------------------------------------------------------------
