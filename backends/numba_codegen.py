@@ -315,16 +315,21 @@ class _KernelWriter:
                 lines.append(f"{body}    i{inner} = {b} + j")  # buffers are read or written
             return lines
 
+        staged: set[str] = set()
         for run in runs:
             n = run[0]
             if n.uid in fast:
                 src = n.inputs[0]
                 if src.uid in self.inside and src.dtype == n.dtype:
                     arg = row[src.uid]
-                else:  # an operand from a buffer: copied into the node's own row first
-                    self.lines += head([n]) + [f"{body}    {row[n.uid]}[j] = "
-                                          f"{self.operand(src, FULL)}"]
-                    arg = row[n.uid]
+                else:  # an operand from a buffer: staged in a row of its own first
+                    arg = f"w_{n.dtype}_in"  # (never the output row: in-place calls
+                    if arg not in staged:   # defeat the vectorized loop's alias check)
+                        staged.add(arg)
+                        np_dt = "np.bool_" if n.dtype == "bool" else f"np.{n.dtype}"
+                        self.lines.append(f"{body}{arg} = np.empty({_TILE}, {np_dt})")
+                    self.lines += head([n]) + [f"{body}    {arg}[j] = "
+                                               f"{self.operand(src, FULL)}"]
                 self.lines.append(f"{body}fb_{n.op}_{n.dtype}({arg}, {row[n.uid]}, {m})")
                 self.tiles[n.uid] = f"{row[n.uid]}[j]"
                 if n in self.k.writes:
