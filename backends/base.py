@@ -46,9 +46,14 @@ def check_input(node: Node, value: Any, dims: dict[str, int]) -> Any:
     dask arrays) are checked and returned as they are."""
     # NumPy scalars (np.float64(1.0)) have .shape and .dtype but are not arrays: compiled
     # kernels index inputs, so they become 0-d arrays like Python scalars do
+    if isinstance(value, np.ma.MaskedArray):
+        raise DTypeError(f"input {node.name!r} is a masked array (numpy.ma); eqsat-tensor "
+                         "does not apply masks: pass x.filled(value) or x.compressed()")
     foreign = (hasattr(value, "shape") and hasattr(value, "dtype")
                and not isinstance(value, np.generic))
     arr = value if foreign else np.asarray(value)
+    if isinstance(arr, np.ndarray) and not arr.dtype.isnative:  # '>f8' on x86: swap once
+        arr = arr.astype(arr.dtype.newbyteorder("="))
     kind = np.dtype(arr.dtype).kind
     if node.dtype == "bool":
         if kind != "b":
@@ -75,9 +80,53 @@ def check_input(node: Node, value: Any, dims: dict[str, int]) -> Any:
     return arr
 
 
+def infer_dims(graph: Graph, arrays: Sequence[Any]) -> dict[str, int]:
+    """Values of the symbolic dims read off already-bound input arrays (no checks)."""
+    dims: dict[str, int] = {}
+    for node, a in zip(graph.inputs, arrays):
+        for want, got in zip(node.shape, getattr(a, "shape", ())):
+            if isinstance(want, str):
+                dims.setdefault(want, int(got))
+    return dims
+
+
 def concrete_shape(shape: Sequence[Dim], dims: dict[str, int]) -> tuple[int, ...]:
     """``shape`` with symbolic dims replaced by their bound values."""
     return tuple(dims[d] if isinstance(d, str) else d for d in shape)
+
+
+_BOOL = np.dtype(bool)
+
+
+class Binder:
+    """Argument binding of one graph, planned once.
+
+    ``bind`` takes the fast path when every argument is given positionally as an
+    ``ndarray`` of exactly the declared (native) dtype and, for concrete shapes, exactly
+    the declared shape: then the arguments are the arrays, with no conversion and no
+    per-call attribute lookups beyond ``dtype`` and ``shape``. Anything else goes
+    through ``bind_arguments`` (conversions, keywords, symbolic dims, errors)."""
+
+    __slots__ = ("graph", "count", "expect", "fast")
+
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+        self.count = len(graph.inputs)
+        self.expect = tuple((_BOOL if n.dtype == "bool" else np.dtype(n.dtype), tuple(n.shape))
+                            for n in graph.inputs)
+        self.fast = all(isinstance(d, int) for n in graph.inputs for d in n.shape)
+
+    def bind(self, args: Sequence[Any], kwargs: dict[str, Any]
+             ) -> tuple[list[Any], dict[str, int]]:
+        """Arrays for ``graph.inputs`` (in order) and the values of the symbolic dims."""
+        if self.fast and not kwargs and len(args) == self.count:
+            ndarray = np.ndarray
+            for a, (dtype, shape) in zip(args, self.expect):
+                if type(a) is not ndarray or a.dtype is not dtype or a.shape != shape:
+                    break
+            else:
+                return list(args), {}
+        return bind_arguments(self.graph, args, kwargs)
 
 
 class Executable:
@@ -88,9 +137,10 @@ class Executable:
 
     def __init__(self, graph: Graph) -> None:
         self.graph = graph
+        self._binder = Binder(graph)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        arrays, dims = bind_arguments(self.graph, args, kwargs)
+        arrays, dims = self._binder.bind(args, kwargs)
         outs = self.run(arrays, dims)
         return outs[0] if len(outs) == 1 else tuple(outs)
 

@@ -46,7 +46,8 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
-__all__ = ["FUNCS", "MAX_ULP", "MAX_ULP_BY_DTYPE", "OPS", "SAFE_FASTMATH_FLAGS", "TESTED_RANGE"]
+__all__ = ["BLOCKS", "FUNCS", "MAX_ULP", "MAX_ULP_BY_DTYPE", "OPS", "SAFE_FASTMATH_FLAGS",
+           "TESTED_RANGE"]
 
 _inline = numba.njit(inline="always", cache=False)
 
@@ -458,6 +459,121 @@ FUNCS: dict[str, dict[str, Callable]] = {
     "softplus": {"float64": softplus_f64, "float32": softplus_f32},
 }
 """op name -> dtype name -> ``njit(inline="always")`` scalar function."""
+
+
+
+def _block_jit(fn: Callable) -> Callable:
+    """``njit`` for a block function, cached on disk where Numba can write a cache."""
+    try:
+        return numba.njit(cache=True, error_model="numpy", nogil=True)(fn)
+    except RuntimeError:  # no writable cache location for this module
+        return numba.njit(cache=False, error_model="numpy", nogil=True)(fn)
+
+
+# Block functions: dst[:m] = f(src[:m]) over contiguous rows (src may be dst). Compiled
+# once per process (or loaded from Numba's disk cache), the loop vectorizes with the
+# function inlined; generated kernels call them on tiles instead of inlining ``f`` once
+# per use, which made compile time and memory explode with the number of uses.
+@_block_jit
+def exp_f64_block(src, dst, m):
+    for j in range(m):
+        dst[j] = exp_f64(src[j])
+
+
+@_block_jit
+def log_f64_block(src, dst, m):
+    for j in range(m):
+        dst[j] = log_f64(src[j])
+
+
+@_block_jit
+def log1p_f64_block(src, dst, m):
+    for j in range(m):
+        dst[j] = log1p_f64(src[j])
+
+
+@_block_jit
+def expm1_f64_block(src, dst, m):
+    for j in range(m):
+        dst[j] = expm1_f64(src[j])
+
+
+@_block_jit
+def tanh_f64_block(src, dst, m):
+    for j in range(m):
+        dst[j] = tanh_f64(src[j])
+
+
+@_block_jit
+def sigmoid_f64_block(src, dst, m):
+    for j in range(m):
+        dst[j] = sigmoid_f64(src[j])
+
+
+@_block_jit
+def softplus_f64_block(src, dst, m):
+    for j in range(m):
+        dst[j] = softplus_f64(src[j])
+
+
+@_block_jit
+def exp_f32_block(src, dst, m):
+    for j in range(m):
+        dst[j] = exp_f32(src[j])
+
+
+@_block_jit
+def log_f32_block(src, dst, m):
+    for j in range(m):
+        dst[j] = log_f32(src[j])
+
+
+@_block_jit
+def log1p_f32_block(src, dst, m):
+    for j in range(m):
+        dst[j] = log1p_f32(src[j])
+
+
+@_block_jit
+def expm1_f32_block(src, dst, m):
+    for j in range(m):
+        dst[j] = expm1_f32(src[j])
+
+
+@_block_jit
+def tanh_f32_block(src, dst, m):
+    for j in range(m):
+        dst[j] = tanh_f32(src[j])
+
+
+@_block_jit
+def sigmoid_f32_block(src, dst, m):
+    for j in range(m):
+        dst[j] = sigmoid_f32(src[j])
+
+
+@_block_jit
+def softplus_f32_block(src, dst, m):
+    for j in range(m):
+        dst[j] = softplus_f32(src[j])
+
+
+def disable_disk_cache() -> None:
+    """Stop the block functions from writing Numba's disk cache (it failed: full disk,
+    read-only...); they compile in memory from now on."""
+    from numba.core.caching import NullCache
+
+    for per_dtype in BLOCKS.values():
+        for fn in per_dtype.values():
+            fn._cache = NullCache()
+
+
+BLOCKS: dict[str, dict[str, Callable]] = {
+    op: {"float64": globals()[f"{op}_f64_block"], "float32": globals()[f"{op}_f32_block"]}
+    for op in FUNCS
+}
+"""op name -> dtype name -> ``block(src, dst, m)``: ``dst[:m] = f(src[:m])`` on
+contiguous 1-D arrays, compiled once (not inlined into the caller)."""
 
 OPS: tuple[str, ...] = tuple(FUNCS)
 

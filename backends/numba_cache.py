@@ -8,6 +8,15 @@ numba``; safe to delete at any time)::
     et_<digest>.manifest.json    sha256 of each Numba cache file we saw Numba write
     __pycache__/et_<digest>.*    Numba's cache (index .nbi and object code .nbc)
 
+The cache is optional: the directory is the configured one (``cache_dir`` option or
+``EQSAT_TENSOR_CACHE_DIR``), else the platform's user cache directory (``platformdirs``),
+else a temporary directory, else none at all (modules live in memory and Numba does not
+cache), with one warning naming the path that failed; a path of the wrong kind (a file
+where a directory is expected, a directory where a file is) is skipped the same way.
+Every write that fails with ``OSError`` (full disk, file size limit, read-only or
+forbidden directory) leaves no partial entry, warns once, and the call goes on without
+the cache; later writes try again.
+
 Nothing is trusted blindly: a source file whose text differs from what we would write is
 rewritten (Numba then sees a new timestamp and ignores its old entries); Numba cache files
 not listed in the manifest with the same hash are deleted before import, so a corrupted or
@@ -25,6 +34,7 @@ import os
 import sys
 import tempfile
 import threading
+import warnings
 from pathlib import Path
 from types import ModuleType
 
@@ -37,12 +47,75 @@ _VERSION_FILES = ("numba_codegen.py", "numba_helpers.py", "numba_lower.py", "pla
 
 
 def default_cache_dir() -> Path:
-    """The cache directory used when none is given."""
+    """The cache directory used when none is given (it may not be usable; see
+    ``resolve_cache_dir``)."""
     env = os.environ.get("EQSAT_TENSOR_CACHE_DIR")
     if env:
         return Path(env) / "numba"
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "eqsat-tensor" / "numba"
+
+
+_WARNED: set[str] = set()
+_RESOLVED: dict[str, Path | None] = {}
+
+
+def warn_once(key: str, message: str) -> None:
+    """A ``RuntimeWarning`` the first time ``key`` comes up in this process."""
+    if key not in _WARNED:
+        _WARNED.add(key)
+        warnings.warn(f"eqsat-tensor: {message}", RuntimeWarning, stacklevel=3)
+
+
+def _usable(directory: Path) -> str | None:
+    """None when ``directory`` exists (or was created) and accepts files, else why not."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        if not directory.is_dir():
+            return "not a directory"
+        fd, probe = tempfile.mkstemp(dir=directory, prefix=".probe")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        return f"{type(exc).__name__}: {exc.strerror or exc}"
+    return None
+
+
+def _candidates(configured: str | os.PathLike | None) -> list[Path]:
+    out = [Path(configured) if configured else default_cache_dir()]
+    try:
+        import platformdirs
+
+        out.append(Path(platformdirs.user_cache_dir("eqsat-tensor")) / "numba")
+    except Exception:  # noqa: BLE001 - optional; HOME may be unset or odd
+        pass
+    out.append(Path(tempfile.gettempdir()) / f"eqsat-tensor-{os.getuid()}" / "numba"
+               if hasattr(os, "getuid") else Path(tempfile.gettempdir()) / "eqsat-tensor")
+    return out
+
+
+def resolve_cache_dir(configured: str | os.PathLike | None = None) -> Path | None:
+    """The first usable cache directory: ``configured`` (or the default), the user cache
+    directory, a temporary one; None (memory only) when none is usable. One warning when
+    the first choice fails."""
+    key = str(configured)
+    with _LOCK:
+        if key in _RESOLVED:
+            return _RESOLVED[key]
+        chosen: Path | None = None
+        failed: list[str] = []
+        for candidate in dict.fromkeys(_candidates(configured)):
+            why = _usable(candidate)
+            if why is None:
+                chosen = candidate
+                break
+            failed.append(f"{candidate} ({why})")
+        if failed:
+            where = str(chosen) if chosen is not None else "memory (no disk cache)"
+            warn_once(f"dir:{key}", f"cache directory {failed[0]} is not usable; using "
+                      f"{where}")
+        _RESOLVED[key] = chosen
+        return chosen
 
 
 def _code_version() -> str:
@@ -85,21 +158,29 @@ def _atomic_write(path: Path, data: str) -> None:
 def numba_files(directory: Path, name: str) -> list[Path]:
     """Numba's cache files for module ``name``."""
     pyc = directory / "__pycache__"
-    if not pyc.is_dir():
+    try:
+        return sorted(p for p in pyc.iterdir() if p.name.startswith(name + "."))
+    except OSError:  # missing, not a directory, unreadable
         return []
-    return sorted(p for p in pyc.iterdir() if p.name.startswith(name + "."))
+
+
+def _unlink(path: Path) -> None:
+    try:
+        if path.is_dir() and not path.is_symlink():  # a directory where a file should be
+            import shutil
+
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink()
+    except OSError:
+        pass
 
 
 def purge(directory: Path, name: str) -> None:
     """Delete Numba's cache files and our manifest for ``name`` (it will recompile)."""
     for p in numba_files(directory, name):
-        try:
-            p.unlink()
-        except FileNotFoundError:
-            pass
-    manifest = directory / f"{name}.manifest.json"
-    if manifest.exists():
-        manifest.unlink()
+        _unlink(p)
+    _unlink(directory / f"{name}.manifest.json")
 
 
 def _verify(directory: Path, name: str) -> None:
@@ -112,38 +193,84 @@ def _verify(directory: Path, name: str) -> None:
     except (ValueError, KeyError, TypeError, OSError):
         purge(directory, name)
         return
-    bad = [p for p in numba_files(directory, name) if known.get(p.name) != _sha(p)]
+    try:
+        bad = [p for p in numba_files(directory, name) if known.get(p.name) != _sha(p)]
+    except OSError:
+        purge(directory, name)
+        return
     if any(p.suffix == ".nbi" for p in bad):  # an untrusted index: drop everything
         purge(directory, name)
         return
     for p in bad:
-        p.unlink()
+        _unlink(p)
 
 
 def seal(directory: Path, name: str) -> None:
-    """Record the hashes of ``name``'s Numba cache files as they are now."""
+    """Record the hashes of ``name``'s Numba cache files as they are now (a failed write
+    warns once and leaves the entry unsealed: it is recompiled next time)."""
     with _LOCK:
-        files = {p.name: _sha(p) for p in numba_files(directory, name)}
-        _atomic_write(directory / f"{name}.manifest.json", json.dumps({"files": files}, indent=1))
+        try:
+            files = {p.name: _sha(p) for p in numba_files(directory, name)}
+            _atomic_write(directory / f"{name}.manifest.json",
+                          json.dumps({"files": files}, indent=1))
+        except OSError as exc:
+            purge(directory, name)
+            warn_once(f"write:{directory}", f"cannot write the kernel cache in {directory} "
+                      f"({exc.strerror or exc}); running without it")
 
 
-def load(source: str, directory: Path) -> ModuleType:
-    """Import the module for ``source`` from ``directory``, writing it first if needed."""
+def uncached_source(source: str) -> str:
+    """``source`` with Numba's disk cache turned off (the generated ``CACHE`` flag)."""
+    return source.replace("\nCACHE = True\n", "\nCACHE = False\n", 1)
+
+
+def load_in_memory(source: str) -> ModuleType:
+    """Import generated ``source`` without any file (no Numba disk cache)."""
+    source = uncached_source(source)
+    name = module_name(source) + "_mem"
+    with _LOCK:
+        module = sys.modules.get(name)
+        if module is not None:
+            return module
+        module = ModuleType(name)
+        module.__file__ = f"<eqsat-tensor generated {name}>"
+        code = compile(source, module.__file__, "exec")  # our generated code, not user text
+        sys.modules[name] = module
+        try:
+            exec(code, module.__dict__)
+        except BaseException:
+            del sys.modules[name]
+            raise
+        return module
+
+
+def load(source: str, directory: Path | None) -> ModuleType:
+    """Import the module for ``source`` from ``directory``, writing it first if needed;
+    in memory (without Numba's cache) when ``directory`` is None or cannot be written."""
+    if directory is None:
+        return load_in_memory(source)
     name = module_name(source)
     with _LOCK:
         module = sys.modules.get(name)
         if module is not None:
             return module
         path = directory / f"{name}.py"
+        if path.is_dir():  # a directory where our file belongs: not ours, removed
+            _unlink(path)
         try:
-            current = path.read_text(encoding="utf-8") if path.exists() else None
+            current = path.read_text(encoding="utf-8") if path.is_file() else None
         except (OSError, UnicodeDecodeError):
             current = None
-        if current != source:
-            purge(directory, name)
-            _atomic_write(path, source)
-        else:
-            _verify(directory, name)
+        try:
+            if current != source:
+                purge(directory, name)
+                _atomic_write(path, source)
+            else:
+                _verify(directory, name)
+        except OSError as exc:
+            warn_once(f"write:{directory}", f"cannot write the kernel cache in {directory} "
+                      f"({exc.strerror or exc}); running without it")
+            return load_in_memory(source)
         spec = importlib.util.spec_from_file_location(name, path)
         if spec is None or spec.loader is None:
             raise ImportError(f"cannot import generated kernels from {path}")
@@ -157,4 +284,5 @@ def load(source: str, directory: Path) -> ModuleType:
         return module
 
 
-__all__ = ["default_cache_dir", "load", "module_name", "numba_files", "purge", "seal"]
+__all__ = ["default_cache_dir", "load", "load_in_memory", "module_name", "numba_files", "purge",
+           "resolve_cache_dir", "seal", "uncached_source", "warn_once"]

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..ir import OPS, Dim, Node
+from ..ir import OPS, Dim, Node, fmt_shape
 from .numba_lower import HELPER_NAMES, LOWERING, lower
 from .plan import (
     FULL,
@@ -27,6 +27,7 @@ from .plan import (
     Kernel,
     MatmulStep,
     Plan,
+    Step,
     ViewStep,
     is_inline_scalar,
     is_leaf,
@@ -35,6 +36,13 @@ from .plan import (
 _UNROLL = 4  # independent accumulators per reduction in the innermost loop
 _COSTLY = 8.0  # ops at least this costly (exp, log, ...) are kept rather than recomputed
 _TILE = 256  # reduction operands computed per tile into a buffer (see _tiled_pass)
+# Elementwise kernels with fast transcendentals run in tiles calling block functions
+# (``_tiled_elementwise``); False inlines them into one loop (compile time superlinear in
+# the number of uses; kept for measurements).
+TILED_TRANSCENDENTALS = True
+# ... from this many transcendental uses in one kernel on: below it, inlining compiles in
+# a few seconds and runs fastest (one pass, no tile traffic: 2x faster at 1e6 points)
+TILE_MIN_FAST = 3
 _INIT = {"sum": 0.0, "mean": 0.0, "prod": 1.0, "max": -np.inf, "min": np.inf}
 _RESERVED = re.compile(r"^([a-z]{1,3}\d+|run|run_profiled|times|kernel|math|np|numba|prange|"
                        r"arrays|dims|consts|"
@@ -44,12 +52,21 @@ _RESERVED = re.compile(r"^([a-z]{1,3}\d+|run|run_profiled|times|kernel|math|np|n
 class _Names:
     """Python names of buffers and constants in the generated module."""
 
-    def __init__(self, plan: Plan) -> None:
+    def __init__(self, plan: Plan, canonical: bool = False) -> None:
+        # canonical: names number nodes by their topological position and sizes by
+        # slot (``dims[0]``...), so the source depends only on the graph's structure
+        # (never on process-wide node counters or on the sizes of concrete dims)
+        self.canonical = canonical
+        self.cid: dict[int, int] = {}
+        if canonical:
+            for node in list(plan.graph.inputs) + plan.graph.nodes():
+                self.cid.setdefault(node.uid, len(self.cid))
+        self.dim_slots: dict[Dim, int] = {}
         self.buffer: dict[int, str] = {}
         for node in plan.graph.inputs:
             name = node.name
             if not name.isidentifier() or not name.isascii():  # never user text in source
-                name = f"in_{node.uid}"
+                name = f"in_{self.id(node)}"
             elif keyword.iskeyword(name) or _RESERVED.match(name) or name.startswith("_"):
                 name = f"arg_{name}"
             self.buffer[node.uid] = name
@@ -63,8 +80,36 @@ class _Names:
                 self.buffer[node.uid] = f"cst{len(self.consts)}"
                 self.consts.append(node.value)
             else:
-                self.buffer[node.uid] = f"b{node.uid}"
+                self.buffer[node.uid] = f"b{self.id(node)}"
         return self.buffer[node.uid]
+
+    def id(self, node: Node) -> int:
+        """The number a node's names carry (canonical: its topological position)."""
+        return self.cid[node.uid] if self.canonical else node.uid
+
+    def dim(self, d: Dim) -> str:
+        """Source expression of one extent: ``1`` stays literal (broadcasting depends on
+        it); every other size, concrete or symbolic, is read from the ``dims`` slot of its
+        value, so graphs that differ only in sizes share one module (one Numba compile)."""
+        if not self.canonical:
+            return _dim_expr(d)
+        if d == 1:
+            return "1"
+        slot = self.dim_slots.setdefault(d, len(self.dim_slots))
+        return f"dims[{slot}]"
+
+    def shape(self, shape: tuple) -> str:
+        """Source of a shape tuple (see ``dim``)."""
+        parts = [self.dim(d) for d in shape]
+        return f"({parts[0]},)" if len(parts) == 1 else "(" + ", ".join(parts) + ")"
+
+    def shape_text(self, shape: tuple) -> str:
+        """A shape for comments and docstrings (sizes as ``D0``... when canonical)."""
+        if not self.canonical:
+            return fmt_shape(shape)
+        parts = ["1" if d == 1 else f"D{self.dim_slots.setdefault(d, len(self.dim_slots))}"
+                 for d in shape]
+        return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
 
     def scalar(self, value: Any, dtype: str) -> str:
         """A module-level typed constant (``np.float32(0.5)``), so float32 stays float32."""
@@ -105,12 +150,6 @@ def _dim_expr(d: Dim) -> str:
     return str(d) if isinstance(d, int) else f"dims[{d!r}]"
 
 
-def _shape_expr(shape: tuple) -> str:
-    if len(shape) == 1:
-        return f"({_dim_expr(shape[0])},)"
-    return "(" + ", ".join(_dim_expr(d) for d in shape) + ")"
-
-
 def _columnar(k: Kernel, order: str) -> bool:
     """Whether a reduction kernel takes the column layout (``_column_reduction``): C order,
     the reduced axes a prefix of the domain, one pass over the data, no full-size stores,
@@ -138,6 +177,7 @@ class _KernelWriter:
         # 0-d array read inside a prange loop as a scalar and fails on ``b[()]``
         self.hoist_0d = True
         self.hoisted: dict[str, str] = {}
+        self.tiles: dict[int, str] = {}  # uid -> its element in a tile row (tiled kernels)
 
     # -- index maps ---------------------------------------------------------------------
     def _frame_axes(self, frame: str) -> list[int]:
@@ -162,7 +202,8 @@ class _KernelWriter:
 
     def operand(self, node: Node, frame: str) -> str:
         if node.uid in self.inside:
-            return f"v{node.uid}"
+            tile = self.tiles.get(node.uid)
+            return tile if tile is not None else f"v{self.names.id(node)}"
         if is_inline_scalar(node):
             return self.names.scalar(node.value, node.dtype)
         buf = self.names.buf(node)
@@ -186,7 +227,7 @@ class _KernelWriter:
     def store(self, node: Node, indent: str) -> None:
         if node in self.k.writes:
             idx = self._index(node.shape, self.k.frame(node))
-            self.lines.append(f"{indent}{self.names.buf(node)}[{idx}] = v{node.uid}")
+            self.lines.append(f"{indent}{self.names.buf(node)}[{idx}] = v{self.names.id(node)}")
 
     # -- loop nests ---------------------------------------------------------------------
     def _open_loops(self, axes: list[int], indent: str, parallel: bool) -> str:
@@ -212,15 +253,131 @@ class _KernelWriter:
                 stack.extend(n.inputs)
         return [n for n in self.k.nodes if n.uid in want]
 
+    def _is_fast(self, node: Node) -> bool:
+        return bool(self.fast) and node.op in self.fast and node.dtype in self.fast[node.op]
+
     def elementwise(self) -> None:
         axes = list(range(self.ndim))
         if self.order == "F":
             axes.reverse()
         self.phases: dict[int, tuple[int, int]] = {}
+        if TILED_TRANSCENDENTALS and axes and \
+                sum(self._is_fast(n) for n in self.k.nodes) >= TILE_MIN_FAST:
+            self._tiled_elementwise(axes)
+            return
         indent = self._open_loops(axes, "    ", True)
         for n in self.k.nodes:
-            self.lines.append(f"{indent}v{n.uid} = {self.expr(n)}")
+            self.lines.append(f"{indent}v{self.names.id(n)} = {self.expr(n)}")
             self.store(n, indent)
+
+    def _tiled_elementwise(self, axes: list[int]) -> None:
+        """An elementwise kernel with fast transcendentals, in tiles of ``_TILE`` points
+        along the contiguous axis: each node fills one row of a per-dtype scratch block
+        (a short loop LLVM vectorizes), and each transcendental is one call of its
+        separately compiled block function (``fastmath.BLOCKS``), so the kernel holds no
+        inlined copy of exp/log/tanh: its size and compile time grow linearly with the
+        number of ops, and the transcendentals still run as SIMD loops."""
+        inner, outer = axes[-1], axes[:-1]
+        b, m = f"_b{inner}", f"_m{inner}"  # (underscore: never a buffer or value name)
+        if outer:
+            indent = self._open_loops(outer, "    ", True)
+            self.lines.append(f"{indent}for {b} in range(0, n{inner}, {_TILE}):")
+        else:
+            self.lines.append(f"    for _t{inner} in prange((n{inner} + {_TILE - 1}) // {_TILE}):")
+            indent = "    "
+            self.lines.append(f"{indent}    {b} = _t{inner} * {_TILE}")
+        body = indent + "    "
+        self.lines.append(f"{body}{m} = min({b} + {_TILE}, n{inner}) - {b}")
+        row_of, count = self._tile_rows()
+        for dt, rows in sorted(count.items()):
+            np_dt = "np.bool_" if dt == "bool" else f"np.{dt}"
+            for r in range(rows):
+                self.lines.append(f"{body}w_{dt}_{r} = np.empty({_TILE}, {np_dt})")
+        row = {uid: f"w_{n.dtype}_{row_of[uid]}" for uid, n in
+               ((n.uid, n) for n in self.k.nodes)}
+        fast = {n.uid for n in self.k.nodes if self._is_fast(n)}
+        needs_row = {i.uid for n in self.k.nodes if n.uid in fast for i in n.inputs}
+        # runs of consecutive non-transcendental nodes share one loop, values in registers;
+        # a value goes through its row when a transcendental or a later run reads it
+        runs: list[list[Node]] = []
+        for n in self.k.nodes:
+            if n.uid in fast:
+                runs.append([n])
+            elif runs and runs[-1][0].uid not in fast:
+                runs[-1].append(n)
+            else:
+                runs.append([n])
+        run_of = {n.uid: k for k, r in enumerate(runs) for n in r}
+        for n in self.k.nodes:
+            for i in n.inputs:
+                if i.uid in self.inside and run_of[i.uid] != run_of[n.uid]:
+                    needs_row.add(i.uid)
+        def head(nodes: list[Node]) -> list[str]:
+            lines = [f"{body}for j in range({m}):"]
+            if any(i.uid not in self.inside and not is_inline_scalar(i) and i.shape
+                   for n in nodes for i in n.inputs) or any(n in self.k.writes for n in nodes):
+                lines.append(f"{body}    i{inner} = {b} + j")  # buffers are read or written
+            return lines
+
+        staged: set[str] = set()
+        for run in runs:
+            n = run[0]
+            if n.uid in fast:
+                src = n.inputs[0]
+                if src.uid in self.inside and src.dtype == n.dtype:
+                    arg = row[src.uid]
+                else:  # an operand from a buffer: staged in a row of its own first
+                    arg = f"w_{n.dtype}_in"  # (never the output row: in-place calls
+                    if arg not in staged:   # defeat the vectorized loop's alias check)
+                        staged.add(arg)
+                        np_dt = "np.bool_" if n.dtype == "bool" else f"np.{n.dtype}"
+                        self.lines.append(f"{body}{arg} = np.empty({_TILE}, {np_dt})")
+                    self.lines += head([n]) + [f"{body}    {arg}[j] = "
+                                               f"{self.operand(src, FULL)}"]
+                self.lines.append(f"{body}fb_{n.op}_{n.dtype}({arg}, {row[n.uid]}, {m})")
+                self.tiles[n.uid] = f"{row[n.uid]}[j]"
+                if n in self.k.writes:
+                    self.lines += head([n])
+                    self.store_tile(n, body + "    ")
+                continue
+            self.lines += head(run)
+            for n in run:
+                v = f"v{self.names.id(n)}"
+                self.lines.append(f"{body}    {v} = {self.expr(n)}")
+                self.tiles[n.uid] = v
+                if n.uid in needs_row:
+                    self.lines.append(f"{body}    {row[n.uid]}[j] = {v}")
+                self.store_tile(n, body + "    ")
+            for n in run:  # later runs read these values from their rows
+                self.tiles[n.uid] = f"{row[n.uid]}[j]"
+
+    def store_tile(self, node: Node, indent: str) -> None:
+        if node in self.k.writes:
+            idx = self._index(node.shape, FULL)
+            self.lines.append(f"{indent}{self.names.buf(node)}[{idx}] = {self.tiles[node.uid]}")
+
+    def _tile_rows(self) -> tuple[dict[int, int], dict[str, int]]:
+        """A scratch row per in-kernel node, reused once the node's last reader ran:
+        uid -> row, and the number of rows per dtype."""
+        last: dict[int, int] = {}
+        for k, n in enumerate(self.k.nodes):
+            for i in n.inputs:
+                if i.uid in self.inside:
+                    last[i.uid] = k
+        free: dict[str, list[int]] = {}
+        count: dict[str, int] = {}
+        row: dict[int, int] = {}
+        for k, n in enumerate(self.k.nodes):
+            pool = free.setdefault(n.dtype, [])
+            if pool:
+                row[n.uid] = pool.pop()
+            else:
+                row[n.uid] = count.get(n.dtype, 0)
+                count[n.dtype] = row[n.uid] + 1
+            for i in dict.fromkeys(n.inputs):  # rows whose last reader is n are free after
+                if i.uid in self.inside and last.get(i.uid) == k:
+                    free.setdefault(i.dtype, []).append(row[i.uid])
+        return row, count
 
     def reduction(self) -> None:
         if _columnar(self.k, self.order):
@@ -330,7 +487,7 @@ class _KernelWriter:
         self.lines.append(f"{ind}    for i{red[0]} in range({chunk}):")
         level = self._open_loops(red[1:] + kept, ind + "        ", False)
         for n in self._needed([r.inputs[0] for r in reds]):
-            self.lines.append(f"{level}v{n.uid} = {self.expr(n)}")
+            self.lines.append(f"{level}v{self.names.id(n)} = {self.expr(n)}")
         for (acc, _, update), r in zip(accs, reds):
             target = f"p{acc}[{cell}]"
             value = update.format(a=target, v=self.operand(r.inputs[0], FULL))
@@ -365,7 +522,7 @@ class _KernelWriter:
         ``unroll`` independent accumulators (the same order of additions per accumulator
         as the untiled loop)."""
         last = self.k.reduce_axes[-1]
-        i, b, e = f"i{last}", f"b{last}", f"e{last}"
+        i, b, e = f"i{last}", f"_b{last}", f"_e{last}"  # (never a buffer or value name)
         tiles = [f"t{acc}" for acc, _, _ in accs]
         for t, r in zip(tiles, active):
             self.lines.append(f"{outer}{t} = np.empty({_TILE}, np.{r.dtype})")
@@ -374,13 +531,13 @@ class _KernelWriter:
         self.lines.append(f"{body}{e} = min({b} + {_TILE}, {hi})")
         self.lines.append(f"{body}for {i} in range({b}, {e}):")
         for n in self._needed(roots):
-            self.lines.append(f"{body}    v{n.uid} = {self.expr(n)}")
+            self.lines.append(f"{body}    v{self.names.id(n)} = {self.expr(n)}")
         for t, (acc, _, update), r in zip(tiles, accs, active):
             v = self.operand(r.inputs[0], FULL)
             if acc.startswith("s"):  # logsumexp's exp(v - max) is the costly part
                 v = update.format(a="", v=v).lstrip(" +")
             self.lines.append(f"{body}    {t}[{i} - {b}] = {v}")
-        w, m = f"w{last}", f"m{last}"
+        w, m = f"_w{last}", f"_m{last}"
         self.lines.append(f"{body}{m} = {e} - {b}")
         self.lines.append(f"{body}for {w} in range(0, {m} - {m} % {unroll}, {unroll}):")
         for u in range(unroll):
@@ -402,11 +559,11 @@ class _KernelWriter:
             idx = self._index(n.shape, FULL)
             keep = scratch.get(n.uid)
             if n.uid in loaded:  # computed in an earlier pass and kept in a buffer
-                self.lines.append(f"{body}v{n.uid} = {self.names.buf(keep[1])}[{idx}]")
+                self.lines.append(f"{body}v{self.names.id(n)} = {self.names.buf(keep[1])}[{idx}]")
                 continue
-            self.lines.append(f"{body}v{n.uid} = {self.expr(n)}")
+            self.lines.append(f"{body}v{self.names.id(n)} = {self.expr(n)}")
             if keep is not None and keep[1] is not n:
-                self.lines.append(f"{body}{self.names.buf(keep[1])}[{idx}] = v{n.uid}"
+                self.lines.append(f"{body}{self.names.buf(keep[1])}[{idx}] = v{self.names.id(n)}"
                                   "  # kept for a later pass")
             if n in stores:
                 self.store(n, body)
@@ -467,42 +624,43 @@ class _KernelWriter:
         if r.op == "logsumexp":
             if p == self.phases[r.uid][0]:
                 init = self.names.scalar(-np.inf, dt)
-                return (f"m{r.uid}", init, f"nan_maximum_{dt}({{a}}, {{v}})")
+                return (f"m{self.names.id(r)}", init, f"nan_maximum_{dt}({{a}}, {{v}})")
             zero = self.names.scalar(0.0, dt)
             exp = f"fm_exp_{dt}" if self.fast and dt in self.fast.get("exp", {}) else "math.exp"
-            return (f"s{r.uid}", zero, f"{{a}} + {exp}({{v}} - ms{r.uid})")
+            return (f"s{self.names.id(r)}", zero, f"{{a}} + {exp}({{v}} - ms{self.names.id(r)})")
         if r.op in ("max", "min"):
             init = self.names.scalar(-np.inf if r.op == "max" else np.inf, dt)
             fn = "nan_maximum" if r.op == "max" else "nan_minimum"
-            return (f"r{r.uid}", init, f"{fn}_{dt}({{a}}, {{v}})")
+            return (f"r{self.names.id(r)}", init, f"{fn}_{dt}({{a}}, {{v}})")
         op = "*" if r.op == "prod" else "+"
-        return (f"r{r.uid}", self.names.scalar(_INIT[r.op], dt), f"{{a}} {op} {{v}}")
+        return (f"r{self.names.id(r)}", self.names.scalar(_INIT[r.op], dt), f"{{a}} {op} {{v}}")
 
     def _finish(self, r: Node, p: int, indent: str) -> None:
         first, last = self.phases[r.uid]
         dt = r.dtype
         if r.op == "logsumexp" and p == first:
-            self.lines.append(f"{indent}ms{r.uid} = finite_or_zero_{dt}(m{r.uid})")
+            rid = self.names.id(r)
+            self.lines.append(f"{indent}ms{rid} = finite_or_zero_{dt}(m{rid})")
             return
         if p != last:
             return
         if r.op == "logsumexp":
-            value = f"np.{dt}(math.log(s{r.uid}) + ms{r.uid})"
+            value = f"np.{dt}(math.log(s{self.names.id(r)}) + ms{self.names.id(r)})"
         elif r.op == "mean":
             count = " * ".join(f"n{a}" for a in self.k.reduce_axes)
-            value = f"np.{dt}(r{r.uid} / np.{dt}({count}))"
+            value = f"np.{dt}(r{self.names.id(r)} / np.{dt}({count}))"
         elif r.op in ("sum", "prod"):
-            value = f"np.{dt}(r{r.uid})"
+            value = f"np.{dt}(r{self.names.id(r)})"
         else:
-            value = f"r{r.uid}"
-        self.lines.append(f"{indent}v{r.uid} = {value}")
+            value = f"r{self.names.id(r)}"
+        self.lines.append(f"{indent}v{self.names.id(r)} = {value}")
         self.store(r, indent)
 
     def _row_values(self, row_nodes: list[Node], after: dict[int, int], p: int,
                     indent: str) -> None:
         for n in row_nodes:
             if after[n.uid] == p:
-                self.lines.append(f"{indent}v{n.uid} = {self.expr(n)}")
+                self.lines.append(f"{indent}v{self.names.id(n)} = {self.expr(n)}")
                 self.store(n, indent)
 
     # -- the function -------------------------------------------------------------------
@@ -522,18 +680,24 @@ class _KernelWriter:
         body = self.lines[body_start:]
         ops = ", ".join(dict.fromkeys(n.op for n in self.k.nodes))
         head = [f"def {self.k.name}({', '.join(self.params())}):",
-                f'    """{self.k.kind} over {self.k.domain}: {ops}"""']
+                f'    """{self.k.kind} over {self.names.shape_text(self.k.domain)}: {ops}"""']
         head += [f"    {local} = {buf}[()]" for buf, local in self.hoisted.items()]
         return head + body
 
 
 def generate(plan: Plan, order: str = "C", *, fast: dict | None = None,
              lowering: dict[str, str] | None = None, cache: bool = True,
-             fastmath: bool = False, header: str = "") -> tuple[str, list[np.ndarray]]:
-    """Module source for ``plan`` and the array constants ``run`` receives as ``consts``."""
+             fastmath: bool = False, header: str = "",
+             dim_slots: list[Dim] | None = None) -> tuple[str, list[np.ndarray]]:
+    """Module source for ``plan`` and the array constants ``run`` receives as ``consts``.
+
+    The source depends only on the structure of the graph: nodes are numbered by their
+    topological position and every size other than 1 is read from ``dims``, a tuple with
+    one slot per distinct size; pass a list as ``dim_slots`` to receive the size (an int
+    or a symbolic name) of each slot, in order."""
     table = dict(LOWERING)
     table.update(lowering or {})
-    names = _Names(plan)
+    names = _Names(plan, canonical=True)
     kernel_src: list[str] = []
     for kernel in plan.kernels():
         writer = _KernelWriter(kernel, names, order, fast, table)
@@ -545,23 +709,53 @@ def generate(plan: Plan, order: str = "C", *, fast: dict | None = None,
     driver = _driver(plan, names, order)
     helpers = ",\n    ".join(", ".join(f"{h}_{dt}" for dt in ("float32", "float64"))
                                for h in HELPER_NAMES)
-    lines = ([f'"""{header}"""' if header else '"""eqsat-tensor numba kernels"""', "",
+    summary = "\n".join(_describe(step, names) for step in plan.steps)
+    title = header or "eqsat-tensor numba kernels"
+    doc = (f"{title} (order {order}); sizes other than 1 are the slots of dims "
+           f"(D0 = dims[0], ...)\n\n{summary}")
+    lines = ([f'"""{doc}"""', "",
               "import math", "from time import perf_counter", "", "import numpy as np",
               "from numba import prange", "",
               "from eqsat_tensor.backends.numba_helpers import (njit_kernel, reduction_chunks, "
               "column_chunks, raise_empty_reduction,",
               f"    {helpers})"])
     if fast:
-        lines.append("from eqsat_tensor.backends.fastmath import FUNCS, SAFE_FASTMATH_FLAGS")
+        lines.append("from eqsat_tensor.backends.fastmath import BLOCKS, FUNCS, "
+                     "SAFE_FASTMATH_FLAGS")
+        used = {n.op for n in plan.graph.nodes()} | {"exp"}  # (logsumexp uses exp)
         for op, per_dtype in sorted(fast.items()):
             for dt in sorted(per_dtype):
-                lines.append(f"fm_{op}_{dt} = FUNCS[{op!r}][{dt!r}]")
+                if op in used:
+                    lines.append(f"fm_{op}_{dt} = FUNCS[{op!r}][{dt!r}]")
+                    lines.append(f"fb_{op}_{dt} = BLOCKS[{op!r}][{dt!r}]")
     # fast transcendentals are inlined and take the kernel's flags: full fastmath (nnan,
     # ninf, reassoc) would fold away their rounding tricks, so they get the safe subset
     flags = "set(SAFE_FASTMATH_FLAGS)" if fastmath and fast else str(bool(fastmath))
     lines += ["", f"CACHE = {cache}", f"FASTMATH = {flags}", ""]
     lines += names.scalar_lines + ["", ""] + kernel_src + driver
+    if dim_slots is not None:
+        dim_slots[:] = sorted(names.dim_slots, key=names.dim_slots.__getitem__)
     return "\n".join(lines) + "\n", names.consts
+
+
+def _describe(step: Step, names: _Names) -> str:
+    """One line per plan step, with canonical names and sizes (see ``Plan.describe``)."""
+    if isinstance(step, Kernel):
+        ops = ", ".join(n.op for n in step.nodes)
+        extra = f" reduce{step.reduce_axes}" if step.reduce_axes else ""
+        mm = f" + {len(step.matmuls)} matmul prologue" if step.matmuls else ""
+        return (f"{step.name}: {step.kind}{extra} over {names.shape_text(step.domain)}{mm} "
+                f"[{ops}] reads {len(step.reads)} writes {len(step.writes)}")
+    what = "matmul" if isinstance(step, MatmulStep) else f"view {step.node.op}"
+    return f"{what} {names.buf(step.node)} -> {names.shape_text(step.node.shape)}"
+
+
+def _aliases_leaf(node: Node, plan: Plan) -> bool:
+    """Whether an output's buffer may be (a view of) an input or constant array."""
+    views = {s.node.uid for s in plan.steps if isinstance(s, ViewStep)}
+    while node.uid in views:
+        node = node.inputs[0]
+    return is_leaf(node)
 
 
 def _driver(plan: Plan, names: _Names, order: str) -> list[str]:
@@ -577,13 +771,17 @@ def _driver(plan: Plan, names: _Names, order: str) -> list[str]:
         else:
             blocks.append(_kernel_call(step, names, order))
     outs = []
+    seen: set[str] = set()
     for o in g.outputs:
         if is_inline_scalar(o):
             outs.append(_operand_buffer(o, names))
-        elif is_leaf(o):
-            outs.append(f"np.array({names.buf(o)}, copy=True)")
+            continue
+        buf = names.buf(o)
+        if _aliases_leaf(o, plan) or buf in seen:  # outputs never alias inputs or each other
+            outs.append(f"np.array({buf}, copy=True)")
         else:
-            outs.append(names.buf(o))
+            outs.append(buf)
+        seen.add(buf)
     lines: list[str] = []
     for profiled in (False, True):
         fname = "run_profiled" if profiled else "run"
@@ -615,26 +813,31 @@ def _operand_buffer(node: Node, names: _Names) -> str:
 
 
 def _view(node: Node, names: _Names) -> str:
+    """A layout op as a view, by the cheapest spelling (no ``np.expand_dims`` call)."""
     src = _operand_buffer(node.inputs[0], names)
     if node.op == "transpose":
-        return f"np.transpose({src}, {node.attr('axes')!r})"
+        return f"{src}.transpose({tuple(node.attr('axes'))!r})"
     if node.op == "reshape":
-        return f"np.reshape({src}, {_shape_expr(node.attr('shape'))})"
+        return f"{src}.reshape({names.shape(node.attr('shape'))})"
     if node.op == "broadcast_to":
-        return f"np.broadcast_to({src}, {_shape_expr(node.attr('shape'))})"
-    return f"np.expand_dims({src}, {node.attr('axis')!r})"
+        return f"np.broadcast_to({src}, {names.shape(node.attr('shape'))})"
+    axes = set(node.attr("axis"))  # expand_dims: index with None at the new axes
+    parts = ["None" if a in axes else ":" for a in range(len(node.shape))]
+    return f"{src}[{', '.join(parts)}{',' if len(parts) == 1 else ''}]"
 
 
 def _matmul(node: Node, names: _Names) -> str:
     a, b = (_operand_buffer(i, names) for i in node.inputs)
+    if not node.shape:  # 1-D @ 1-D: NumPy returns a scalar; kernels index a 0-d array
+        return f"np.asarray(np.matmul({a}, {b}, dtype=np.{node.dtype}))"
     return f"np.matmul({a}, {b}, dtype=np.{node.dtype})"
 
 
 def _kernel_call(k: Kernel, names: _Names, order: str) -> list[str]:
-    lines = [f"    # {k.describe()}"]
+    lines = [f"    # {_describe(k, names)}"]
     for m in k.matmuls:
         lines.append(f"    {names.buf(m)} = {_matmul(m, names)}")
-    extents = [_dim_expr(d) for d in k.domain]
+    extents = [names.dim(d) for d in k.domain]
     for a, e in enumerate(extents):
         lines.append(f"    n{a} = {e}")
     args = [f"n{a}" for a in range(len(k.domain))]
@@ -650,7 +853,7 @@ def _kernel_call(k: Kernel, names: _Names, order: str) -> list[str]:
         frame = k.frame(w)
         worder = "F" if order == "F" and frame == FULL and not k.reduce_axes else "C"
         dt = "np.bool_" if w.dtype == "bool" else f"np.{w.dtype}"
-        lines.append(f"    {names.buf(w)} = np.empty({_shape_expr(w.shape)}, {dt}, "
+        lines.append(f"    {names.buf(w)} = np.empty({names.shape(w.shape)}, {dt}, "
                      f"order={worder!r})")
     size = " * ".join(f"n{a}" for a in range(len(k.domain))) or "1"
     args += [names.buf(b) for b in k.reads] + [names.buf(w) for w in k.writes]

@@ -28,16 +28,20 @@ from __future__ import annotations
 
 import atexit
 import importlib
+import sys
 import threading
+import weakref
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .. import forksafe
 from ..errors import BackendError
 from ..ir import Graph
 from . import numba_cache
-from .base import Executable
+from .base import Executable, infer_dims
 from .numba_codegen import generate
 from .numba_lower import FAST_OPS
 from .plan import Plan, plan_graph
@@ -50,9 +54,28 @@ DEFAULTS: dict[str, Any] = {"fastmath": False, "fast_transcendentals": True,
                             "lowering": None}
 
 _LOCK = threading.RLock()
-_EXECUTABLES: dict[tuple, NumbaExecutable] = {}
+# Executables by (graph fingerprint, options), least recently used first. Bounded: a
+# long-running process compiling graphs of ever new sizes keeps at most this many (their
+# kernels are shared anyway, see numba_codegen: the source does not depend on sizes).
+MAX_EXECUTABLES = 256
+_EXECUTABLES: OrderedDict[tuple, NumbaExecutable] = OrderedDict()
+_LIVE: weakref.WeakSet = weakref.WeakSet()  # every executable (for the fork hook)
+_SERIAL = 1 << 62  # parallel_min that never picks the parallel build
 _TEMP_DIR: Path | None = None
 _TO_SEAL: dict[str, Path] = {}  # modules whose Numba cache files are re-hashed at exit
+
+
+@forksafe.on_fork_child
+def _after_fork() -> None:
+    """Locks another thread held at the fork are replaced; where Numba's threading layer
+    does not survive fork, executables keep to their serial builds."""
+    global _LOCK
+    _LOCK = threading.RLock()
+    numba_cache._LOCK = threading.RLock()
+    for exe in list(_LIVE):
+        exe._lock = threading.RLock()
+        if forksafe.serial_only():
+            exe.parallel_min = _SERIAL
 
 
 @atexit.register
@@ -77,27 +100,55 @@ def fast_functions() -> dict[str, dict[str, Any]] | None:
     return {op: dict(funcs[op]) for op in FAST_OPS if op in funcs}
 
 
-def _cache_dir(options: dict[str, Any]) -> Path:
+def _cache_dir(options: dict[str, Any]) -> Path | None:
+    """Where generated modules and Numba's cache go; None: memory only (see
+    ``numba_cache.resolve_cache_dir``)."""
     global _TEMP_DIR
     if options["disk_cache"]:
-        return Path(options["cache_dir"] or numba_cache.default_cache_dir())
+        return numba_cache.resolve_cache_dir(options["cache_dir"])
     with _LOCK:
         if _TEMP_DIR is None:
             import tempfile
 
-            _TEMP_DIR = Path(tempfile.mkdtemp(prefix="eqsat-tensor-numba-"))
+            try:
+                _TEMP_DIR = Path(tempfile.mkdtemp(prefix="eqsat-tensor-numba-"))
+            except OSError:
+                return None
         return _TEMP_DIR
 
 
 class _Variant:
-    """The compiled module of one loop order."""
+    """The compiled module of one loop order, and how to fill its ``dims`` slots."""
 
-    __slots__ = ("module", "consts", "run", "name", "warm")
+    __slots__ = ("module", "consts", "run", "name", "warm", "slots", "static_dims")
 
-    def __init__(self, module: Any, consts: list[np.ndarray], name: str) -> None:
-        self.module, self.consts, self.name = module, consts, name
+    def __init__(self, module: Any, consts: list[np.ndarray], name: str,
+                 slots: list) -> None:
+        self.module, self.consts, self.name, self.slots = module, consts, name, slots
         self.run = module.run
         self.warm = False
+        # all sizes concrete: the dims tuple is the same for every call
+        self.static_dims = (tuple(slots) if all(isinstance(d, int) for d in slots)
+                            else None)
+
+    def dims(self, bound: dict[str, int]) -> tuple[int, ...]:
+        """The ``dims`` tuple of the generated ``run`` from the symbolic dims' values."""
+        if self.static_dims is not None:
+            return self.static_dims
+        return tuple(bound[d] if isinstance(d, str) else d for d in self.slots)
+
+
+def compiled_specializations() -> int:
+    """How many Numba compilations (dispatcher specializations) the generated modules
+    loaded in this process hold: a call that compiles nothing leaves it unchanged."""
+    total = 0
+    for name, module in list(sys.modules.items()):
+        if not name.startswith("et_") or not hasattr(module, "run"):
+            continue
+        for attr, value in list(vars(module).items()):
+            if attr.endswith(("_parallel", "_serial")) and hasattr(value, "overloads"):
+                total += len(value.overloads)
+    return total
 
 
 class NumbaExecutable(Executable):
@@ -110,20 +161,22 @@ class NumbaExecutable(Executable):
         self.options = options
         self.plan: Plan = plan_graph(graph)
         self.fast = fast_functions() if options["fast_transcendentals"] else None
-        self.parallel_min = int(options["parallel_min"])
+        self.parallel_min = _SERIAL if forksafe.serial_only() else int(options["parallel_min"])
         self.directory = _cache_dir(options)
         self._variants: dict[str, _Variant] = {}
         self._lock = threading.RLock()
         self._orders = any(len(k.domain) >= 2 and not k.reduce_axes for k in self.plan.kernels())
         self._sources = {"C": self._generate("C")}  # raises UnsupportedOp early
         self._c = self._variant("C")
+        _LIVE.add(self)
 
-    def _generate(self, order: str) -> tuple[str, list[np.ndarray]]:
-        header = (f"eqsat-tensor numba kernels (order {order}) for graph "
-                  f"{self.graph.fingerprint()[:16]}\n\n" + self.plan.describe())
-        return generate(self.plan, order, fast=self.fast, lowering=self.options["lowering"],
-                        cache=bool(self.options["disk_cache"]),
-                        fastmath=bool(self.options["fastmath"]), header=header)
+    def _generate(self, order: str) -> tuple[str, list[np.ndarray], list]:
+        slots: list = []
+        source, consts = generate(self.plan, order, fast=self.fast,
+                                  lowering=self.options["lowering"],
+                                  cache=bool(self.options["disk_cache"]),
+                                  fastmath=bool(self.options["fastmath"]), dim_slots=slots)
+        return source, consts, slots
 
     def _variant(self, order: str) -> _Variant:
         variant = self._variants.get(order)
@@ -133,9 +186,9 @@ class NumbaExecutable(Executable):
                 if variant is None:
                     if order not in self._sources:
                         self._sources[order] = self._generate(order)
-                    source, consts = self._sources[order]
+                    source, consts, slots = self._sources[order]
                     module = numba_cache.load(source, self.directory)
-                    variant = _Variant(module, consts, numba_cache.module_name(source))
+                    variant = _Variant(module, consts, numba_cache.module_name(source), slots)
                     self._variants[order] = variant
         return variant
 
@@ -156,20 +209,35 @@ class NumbaExecutable(Executable):
                     votes += 1
         return "F" if votes > 0 else "C"
 
-    def run(self, arrays: list[Any], dims: dict[str, int]) -> list[Any]:
-        """Compute the outputs from bound input arrays (see ``Executable.run``)."""
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        arrays, dims = self._binder.bind(args, kwargs)
         variant = self._variant(self._order(arrays)) if self._orders else self._c
         if variant.warm:
-            return variant.run(arrays, dims, variant.consts, self.parallel_min)
+            outs = variant.run(arrays, variant.dims(dims), variant.consts, self.parallel_min)
+        else:
+            outs = self._first_run(variant, arrays, dims)
+        return outs[0] if len(outs) == 1 else tuple(outs)
+
+    def run(self, arrays: list[Any], dims: dict[str, int]) -> list[Any]:
+        """Compute the outputs from bound input arrays (see ``Executable.run``); the
+        symbolic dims are read off the arrays when ``dims`` is empty."""
+        variant = self._variant(self._order(arrays)) if self._orders else self._c
+        if not dims and variant.static_dims is None:
+            dims = infer_dims(self.graph, arrays)
+        if variant.warm:
+            return variant.run(arrays, variant.dims(dims), variant.consts, self.parallel_min)
         return self._first_run(variant, arrays, dims)
 
     def run_profiled(self, arrays: list[Any], dims: dict[str, int]
                      ) -> tuple[list[Any], list[float]]:
         """Outputs and ``time.perf_counter()`` before the first and after each plan step."""
         variant = self._variant(self._order(arrays)) if self._orders else self._c
+        if not dims and variant.static_dims is None:
+            dims = infer_dims(self.graph, arrays)
         if not variant.warm:
             self._first_run(variant, arrays, dims)
-        return variant.module.run_profiled(arrays, dims, variant.consts, self.parallel_min)
+        return variant.module.run_profiled(arrays, variant.dims(dims), variant.consts,
+                                           self.parallel_min)
 
     def _first_run(self, variant: _Variant, arrays: list[Any], dims: dict[str, int]
                    ) -> list[Any]:
@@ -177,18 +245,48 @@ class NumbaExecutable(Executable):
         Numba's cache purges it and compiles once more. Numba cache files written later in
         this process (new layouts) are recorded in the manifest at exit."""
         with self._lock:
+            sizes = variant.dims(dims)
             try:
-                outs = variant.run(arrays, dims, variant.consts, self.parallel_min)
-            except (ValueError, TypeError, ZeroDivisionError, IndexError, KeyError):
-                raise
-            except Exception:
-                numba_cache.purge(self.directory, variant.name)
-                outs = variant.run(arrays, dims, variant.consts, self.parallel_min)
-            if self.options["disk_cache"] and not variant.warm:
+                try:
+                    outs = variant.run(arrays, sizes, variant.consts, self.parallel_min)
+                except (ValueError, TypeError, ZeroDivisionError, IndexError, KeyError):
+                    raise
+                except OSError:
+                    raise
+                except Exception:
+                    if self.directory is None:
+                        raise
+                    numba_cache.purge(self.directory, variant.name)
+                    outs = variant.run(arrays, sizes, variant.consts, self.parallel_min)
+            except OSError as exc:  # Numba could not write its cache: go on without it
+                outs = self._without_cache(variant, exc, arrays, sizes)
+            # executables of graphs that differ only in sizes share one module: the
+            # first to run it seals its cache files
+            if self.options["disk_cache"] and self.directory is not None and \
+                    not variant.warm and not getattr(variant.module, "_et_sealed", False):
                 numba_cache.seal(self.directory, variant.name)
+                variant.module._et_sealed = True
                 _TO_SEAL[variant.name] = self.directory
             variant.warm = True
             return outs
+
+    def _without_cache(self, variant: _Variant, exc: OSError, arrays: list[Any],
+                       sizes: tuple[int, ...]) -> list[Any]:
+        """Switch ``variant`` to an in-memory module without Numba's disk cache (a cache
+        write failed: full disk, size limit, read-only...), warn once, and run it."""
+        numba_cache.warn_once(f"write:{self.directory}", f"cannot write the kernel cache in "
+                              f"{self.directory} ({exc.strerror or exc}); running without it")
+        if self.directory is not None:
+            numba_cache.purge(self.directory, variant.name)
+        if self.fast:
+            from . import fastmath
+
+            fastmath.disable_disk_cache()
+        order = next(o for o, v in self._variants.items() if v is variant)
+        module = numba_cache.load_in_memory(self._sources[order][0])
+        module._et_sealed = True
+        variant.module, variant.run = module, module.run
+        return variant.run(arrays, sizes, variant.consts, self.parallel_min)
 
     def compiled_kernels(self, order: str = "C") -> dict[str, Any]:
         """The Numba dispatchers of a variant by name (``k0_parallel``, ``k0_serial``...)."""
@@ -213,15 +311,19 @@ def compile(graph: Graph, **options: Any) -> NumbaExecutable:
     key = (graph.fingerprint(), opts["fastmath"], opts["fast_transcendentals"],
            opts["parallel_min"], opts["disk_cache"], str(opts["cache_dir"]),
            tuple(sorted(lowering.items())) if lowering else ())
-    exe = _EXECUTABLES.get(key)
-    if exe is None or exe.graph != graph:
-        with _LOCK:
-            exe = _EXECUTABLES.get(key)
-            if exe is None or exe.graph != graph:
-                exe = NumbaExecutable(graph, opts)
-                _EXECUTABLES[key] = exe
+    with _LOCK:
+        exe = _EXECUTABLES.get(key)
+        if exe is not None and exe.graph == graph:
+            _EXECUTABLES.move_to_end(key)
+            return exe
+    exe = NumbaExecutable(graph, opts)
+    with _LOCK:
+        _EXECUTABLES[key] = exe
+        while len(_EXECUTABLES) > MAX_EXECUTABLES:
+            _EXECUTABLES.popitem(last=False)
     return exe
 
 
-__all__ = ["DEFAULTS", "NumbaExecutable", "compile", "fast_functions", "required_rules",
+__all__ = ["DEFAULTS", "MAX_EXECUTABLES", "NumbaExecutable", "compile",
+           "compiled_specializations", "fast_functions", "required_rules",
            "unsupported_ops"]

@@ -12,13 +12,13 @@ from typing import Any
 import numpy as np
 
 from ..ir import OPS, Graph, Node
-from .base import Executable, concrete_shape
+from .base import Executable, concrete_shape, infer_dims
 
 
 def evaluate(graph: Graph, arrays: list[Any], dims: dict[str, int] | None = None
              ) -> list[np.ndarray]:
     """Values of ``graph.outputs`` for input arrays given in ``graph.inputs`` order."""
-    dims = dims or {}
+    dims = dims or infer_dims(graph, arrays)
     env: dict[int, np.ndarray] = {n.uid: np.asarray(a) for n, a in zip(graph.inputs, arrays)}
     remaining = graph.users()  # free intermediates after their last use (big graphs)
     keep = {o.uid for o in graph.outputs} | {i.uid for i in graph.inputs}
@@ -32,7 +32,20 @@ def evaluate(graph: Graph, arrays: list[Any], dims: dict[str, int] | None = None
                 remaining[i.uid] -= 1
                 if remaining[i.uid] == 0 and i.uid not in keep:
                     del env[i.uid]
-    return [np.asarray(env[o.uid], dtype=o.dtype) for o in graph.outputs]
+    return _fresh([np.asarray(env[o.uid], dtype=o.dtype) for o in graph.outputs], arrays)
+
+
+def _fresh(outs: list[np.ndarray], arrays: list[Any]) -> list[np.ndarray]:
+    """Outputs that own their memory: never an input (``x * 1.0`` rewritten to ``x``), a
+    view of one (``x.T``), a read-only constant, or another output."""
+    inputs = [a for a in arrays if isinstance(a, np.ndarray)]
+    fresh: list[np.ndarray] = []
+    for out in outs:
+        if (not out.flags.writeable or any(np.may_share_memory(out, a) for a in inputs)
+                or any(np.may_share_memory(out, o) for o in fresh)):
+            out = out.copy()
+        fresh.append(out)
+    return fresh
 
 
 def _eval_node(node: Node, args: list[np.ndarray], dims: dict[str, int]) -> np.ndarray:

@@ -267,6 +267,12 @@ class _Group:
 
 _CHEAP = 4.0  # ops at most this costly may be recomputed along broadcast axes
 
+# Elementwise kernels hold at most this many nodes: a longer fused chain is cut into
+# several kernels (the values crossing a cut are stored once). Compile time of one
+# generated function grows faster than linearly with its size; this keeps the whole
+# graph's compile time linear, at the cost of one store and load per cut.
+MAX_KERNEL_NODES = 64
+
 # Frames a consumer in ``frame`` accepts for its in-kernel operands.
 _OPERAND_FRAMES = {FULL: {FULL, ROW_KEEP}, ROW_KEEP: {ROW_KEEP}, ROW_DROP: {ROW_DROP}}
 
@@ -381,6 +387,7 @@ def plan_graph(graph: Graph) -> Plan:
         groups.append(g)
 
     groups = _merge_siblings(list(reversed(groups)), group_of, consumers)
+    groups = _split_large(groups, group_of, position)
 
     # A member is written when it is a graph output or read outside its group.
     steps: list[tuple[int, Step]] = []
@@ -402,6 +409,27 @@ def plan_graph(graph: Graph) -> Plan:
     for s in singles:
         steps.append((position[s.node.uid], s))
     return Plan(graph, tuple(_schedule(steps)))
+
+
+def _split_large(groups: list[_Group], group_of: dict[int, _Group],
+                 position: dict[int, int]) -> list[_Group]:
+    """Elementwise groups of more than ``MAX_KERNEL_NODES`` nodes cut into consecutive
+    pieces (in topological order, so each piece reads only earlier pieces)."""
+    out: list[_Group] = []
+    for g in groups:
+        if g.reduce_axes or g.matmuls or len(g.members) <= MAX_KERNEL_NODES:
+            out.append(g)
+            continue
+        members = sorted(g.members, key=lambda n: position[n.uid])
+        for start in range(0, len(members), MAX_KERNEL_NODES):
+            chunk = members[start:start + MAX_KERNEL_NODES]
+            piece = _Group(chunk[-1], g.domain)
+            piece.members = chunk
+            piece.frames = {n.uid: g.frames[n.uid] for n in chunk}
+            for n in chunk:
+                group_of[n.uid] = piece
+            out.append(piece)
+    return out
 
 
 def _row_invariant(g: _Group, members: list[Node]) -> dict[int, str]:
@@ -538,5 +566,5 @@ def _merge_siblings(groups: list[_Group], group_of: dict[int, _Group],
     return merged
 
 
-__all__ = ["FULL", "ROW_DROP", "ROW_KEEP", "Kernel", "MatmulStep", "Plan", "Step", "ViewStep",
-           "is_identity_reduction", "is_inline_scalar", "is_leaf", "plan_graph"]
+__all__ = ["FULL", "MAX_KERNEL_NODES", "ROW_DROP", "ROW_KEEP", "Kernel", "MatmulStep", "Plan",
+           "Step", "ViewStep", "is_identity_reduction", "is_inline_scalar", "is_leaf", "plan_graph"]

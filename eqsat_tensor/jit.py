@@ -1,8 +1,12 @@
 """``@et.jit``: trace a NumPy function once per signature, optimize it, compile it, cache it.
 
 This module is where the frontend, the optimizer and a backend meet; nothing below it
-imports it. A signature is the (shape, dtype, memory layout) of every argument: a new
-signature traces again, a known one goes straight to the compiled executable.
+imports it. A signature is the (shape, dtype, memory layout) of every argument; a known
+one goes straight to the compiled executable. A new signature is looked up by its shape
+class (``jit_shapes``: rank, dtype, layout, which sizes are 0/1 or equal): functions are
+traced with symbolic sizes, so a new batch size neither traces, optimizes nor compiles
+again. Both caches are bounded (least recently used first out, ``cache_size``) and die
+with the function.
 """
 
 from __future__ import annotations
@@ -10,19 +14,33 @@ from __future__ import annotations
 import functools
 import inspect
 import threading
-from collections.abc import Callable
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
+from . import forksafe
 from .errors import DTypeError, UnsupportedOperation
 from .frontend.functions import to_node
 from .frontend.masked import Masked
 from .frontend.rebind import rebind
 from .frontend.tensor import Tensor
 from .ir import Graph, input_node
+from .jit_shapes import dim_sources, only_known_symbols, shape_class, tracing
 
 DEFAULT_BACKEND = "numba"
+DEFAULT_CACHE_SIZE = 64  # signatures (and shape classes) a jitted function keeps
+# backends whose executables take symbolic dims (one kernel for every size)
+SHAPE_POLYMORPHIC = frozenset({"numba", "numpy"})
+_LIVE: weakref.WeakSet = weakref.WeakSet()  # every jitted function (for the fork hook)
+
+
+@forksafe.on_fork_child
+def _new_locks_after_fork() -> None:
+    for f in list(_LIVE):
+        f._lock = threading.Lock()
 
 
 def _is_device_array(a: Any) -> bool:
@@ -40,15 +58,31 @@ def _layout(a: np.ndarray) -> str:
     return "F" if a.flags.f_contiguous else "A"
 
 
-def signature_key(arrays: list[np.ndarray]) -> tuple:
-    """The cache key of one call: shape, dtype and layout of every argument."""
-    return tuple((a.shape, a.dtype.char, _layout(a)) for a in arrays)
+def signature_key(arrays: Sequence[np.ndarray]) -> tuple:
+    """The cache key of one call: shape, dtype (with byte order) and layout of every
+    argument."""
+    return tuple((a.shape, a.dtype, _layout(a)) for a in arrays)
+
+
+def _ndarray_key(args: tuple) -> tuple | None:
+    """``signature_key`` of plain ndarrays, by the cheapest reads; None for anything else."""
+    key = []
+    ndarray = np.ndarray
+    for a in args:
+        if type(a) is not ndarray:
+            return None
+        flags = a.flags
+        key.append((a.shape, a.dtype, "C" if flags.c_contiguous else
+                    "F" if flags.f_contiguous else "A"))
+    return tuple(key)
 
 
 def trace(fn: Callable, names: list[str], arrays: list[np.ndarray],
-          statics: tuple = (), weak: frozenset = frozenset()) -> tuple[Graph, bool]:
-    """Trace ``fn`` on symbolic inputs shaped like ``arrays``; returns the graph and whether
-    the function returned a tuple (several outputs).
+          statics: tuple = (), weak: frozenset = frozenset(),
+          shapes: Sequence[tuple] | None = None) -> tuple[Graph, bool]:
+    """Trace ``fn`` on symbolic inputs shaped like ``arrays`` (or of ``shapes``, which may
+    hold symbolic dims); returns the graph and whether the function returned a tuple
+    (several outputs).
 
     ``names`` are all of ``fn``'s parameters; ``statics`` holds ``(name, value)`` for those
     passed as static values (they are not graph inputs), ``arrays`` one array for each of
@@ -57,13 +91,15 @@ def trace(fn: Callable, names: list[str], arrays: list[np.ndarray],
     through their stand-ins (``frontend.rebind``)."""
     static = dict(statics)
     dynamic = [n for n in names if n not in static]
-    inputs = [input_node(n, a.shape, a.dtype.name) for n, a in zip(dynamic, arrays)]
+    shapes = shapes if shapes is not None else [a.shape for a in arrays]
+    inputs = [input_node(n, s, a.dtype.name) for n, s, a in zip(dynamic, shapes, arrays)]
     by_name = {n: Tensor(i, weak=n in weak) for n, i in zip(dynamic, inputs)}
     values = {n: by_name[n] if n in by_name else static[n] for n in names}
     keyword_only = {p.name for p in inspect.signature(fn).parameters.values()
                     if p.kind is p.KEYWORD_ONLY}
-    result = rebind(fn)(*[values[n] for n in names if n not in keyword_only],
-                        **{n: values[n] for n in names if n in keyword_only})
+    with tracing():
+        result = rebind(fn)(*[values[n] for n in names if n not in keyword_only],
+                            **{n: values[n] for n in names if n in keyword_only})
     multi = isinstance(result, (tuple, list))
     outs = list(result) if multi else [result]
     if not outs:
@@ -122,12 +158,40 @@ class _Inline(Exception):
 
 
 class _Compiled:
-    __slots__ = ("graph", "optimized", "executable", "report", "multi")
+    __slots__ = ("graph", "optimized", "executable", "report", "multi", "sources")
 
     def __init__(self, graph: Graph, optimized: Graph, executable: Any, report: Any,
-                 multi: bool) -> None:
+                 multi: bool, sources: tuple = ()) -> None:
         self.graph, self.optimized, self.executable = graph, optimized, executable
         self.report, self.multi = report, multi
+        self.sources = sources  # (symbol, argument, axis) of each symbolic dim
+
+    def dims(self, arrays: list[Any]) -> dict[str, int]:
+        """Values of the symbolic dims for one call."""
+        return {d: arrays[i].shape[ax] for d, i, ax in self.sources}
+
+
+class _LRU(OrderedDict):
+    """A dict that keeps at most ``size`` entries, dropping the least recently used."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = max(1, int(size))
+
+    def get_recent(self, key: Any) -> Any:
+        value = self.get(key)
+        if value is not None:
+            try:
+                self.move_to_end(key)
+            except KeyError:  # evicted by another thread meanwhile
+                pass
+        return value
+
+    def put(self, key: Any, value: Any) -> None:
+        self[key] = value
+        self.move_to_end(key)
+        while len(self) > self.size:
+            self.popitem(last=False)
 
 
 class JitFunction:
@@ -136,7 +200,7 @@ class JitFunction:
     def __init__(self, fn: Callable, *, backend: str | None = None, optimize: bool = True,
                  rules: Any = None, budget: Any = None, ieee: str = "finite",
                  fastmath: bool = False, static_argnums: Any = (), static_argnames: Any = (),
-                 **backend_options: Any) -> None:
+                 cache_size: int = DEFAULT_CACHE_SIZE, **backend_options: Any) -> None:
         functools.update_wrapper(self, fn)
         self.fn = fn
         self.backend = backend or DEFAULT_BACKEND
@@ -151,10 +215,13 @@ class JitFunction:
             raise UnsupportedOperation(f"@jit: {fn.__name__} takes *args/**kwargs; give each "
                                        "array argument a name")
         self._names = [p.name for p in params]
+        self._nargs = len(self._names)
         self._static = _static_names(fn, self._names, static_argnums, static_argnames)
-        self._cache: dict[tuple, _Compiled] = {}
+        self._cache = _LRU(cache_size)  # concrete signature -> entry
+        self._classes = _LRU(cache_size)  # shape class -> entry (or False: not symbolic)
         self._lock = threading.Lock()
         self.last_report: Any = None
+        _LIVE.add(self)
 
     # -- calling -----------------------------------------------------------------------------
     _auto_static = True  # Python ints/bools/str/None are static (GradFunction: inputs)
@@ -165,14 +232,14 @@ class JitFunction:
     def _split(self, args: tuple, kwargs: dict) -> tuple[list[np.ndarray], tuple, frozenset]:
         """The array arguments (converted), the ``(name, value)`` static ones, and the names
         of the arguments that were Python floats (weak)."""
-        if not kwargs and not self._static and len(args) == len(self._names):
-            for a in args:  # the common case: float arrays only
+        if not kwargs and not self._static and len(args) == self._nargs:
+            for a in args:  # the common case: native-order float arrays only
                 if type(a) is not np.ndarray or a.dtype.kind != "f" or a.dtype.itemsize not in (
-                        4, 8):
+                        4, 8) or not a.dtype.isnative:
                     break
             else:
                 return list(args), (), _NO_WEAK
-        if kwargs or len(args) != len(self._names):
+        if kwargs or len(args) != self._nargs:
             bound = self._signature.bind(*args, **kwargs)
             bound.apply_defaults()
             args = tuple(bound.arguments[n] for n in self._names)
@@ -180,6 +247,9 @@ class JitFunction:
         statics = []
         weak: list[str] = []
         for name, a in zip(self._names, args):
+            if isinstance(a, np.ma.MaskedArray):
+                raise DTypeError(f"{self.__name__}: argument {name!r} is a masked array "
+                                 "(numpy.ma); masks are not applied: pass x.filled(value)")
             if type(a) is np.ndarray and name not in self._static:
                 arr = a
             elif name in self._static or (self._auto_static and _is_static_value(a)):
@@ -208,32 +278,56 @@ class JitFunction:
                         f"{self.__name__}: argument {name!r} has dtype {arr.dtype}; eqsat-tensor "
                         f"computes in float32/float64 (pass {name}.astype(np.float64), or mark it "
                         f"static with et.jit(..., static_argnames=({name!r},)))")
+            if isinstance(arr, np.ndarray) and not arr.dtype.isnative:
+                arr = arr.astype(arr.dtype.newbyteorder("="))
             arrays.append(arr)
         return arrays, tuple(statics), frozenset(weak)
 
     def _compiled(self, arrays: list[np.ndarray], statics: tuple = (),
                   weak: frozenset = frozenset()) -> _Compiled:
-        key = signature_key(arrays)
-        if statics or weak:
-            key = (key, statics, weak)
-        entry = self._cache.get(key)
+        base = signature_key(arrays)
+        key = (base, statics, weak) if statics or weak else base
+        entry = self._cache.get_recent(key)
         if entry is None:
             with self._lock:
-                entry = self._cache.get(key)
+                entry = self._cache.get_recent(key)
                 if entry is None:
-                    entry = (self._build(arrays, statics, weak) if statics or weak
-                             else self._build(arrays))
-                    self._cache[key] = entry
+                    entry = self._lookup_class(arrays, base, statics, weak)
+                    self._cache.put(key, entry)
         self.last_report = entry.report
         return entry
 
+    def _lookup_class(self, arrays: list[np.ndarray], base: tuple, statics: tuple,
+                      weak: frozenset) -> _Compiled:
+        """The entry of a new signature: its shape class's when that one traced
+        symbolically, else a trace of its own (caller holds the lock)."""
+        if self.backend not in SHAPE_POLYMORPHIC or type(self)._build is not JitFunction._build:
+            return self._build(arrays, statics, weak)  # (subclasses trace per shape)
+        ckey, shapes = shape_class(arrays, tuple(k[2] for k in base))
+        ckey = (ckey, statics, weak)
+        entry = self._classes.get_recent(ckey)
+        if entry is None:
+            entry = self._build_symbolic(arrays, shapes, statics, weak)
+            self._classes.put(ckey, entry if entry is not None else False)
+        return entry or self._build(arrays, statics, weak)
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if not kwargs and len(args) == self._nargs:  # fast path: a known signature
+            key = _ndarray_key(args)
+            entry = self._cache.get_recent(key) if key is not None else None
+            if entry is not None:
+                self.last_report = entry.report
+                arrays = list(args)
+                outs = entry.executable.run(arrays, entry.dims(arrays) if entry.sources else {})
+                outs = numpy_results(outs, entry.optimized)
+                return tuple(outs) if entry.multi else outs[0]
         try:
             arrays, statics, weak = self._split(args, kwargs)
         except _Inline:
             return self._inline(args, kwargs)
         entry = self._compiled(arrays, statics, weak)
-        outs = numpy_results(entry.executable.run(arrays, {}), entry.optimized)
+        outs = entry.executable.run(arrays, entry.dims(arrays) if entry.sources else {})
+        outs = numpy_results(outs, entry.optimized)
         return tuple(outs) if entry.multi else outs[0]
 
     def _inline(self, args: tuple, kwargs: dict) -> Any:
@@ -243,22 +337,40 @@ class JitFunction:
 
     def _build(self, arrays: list[np.ndarray], statics: tuple = (),
                weak: frozenset = frozenset()) -> _Compiled:
+        graph, multi = trace(self.fn, self._names, arrays, statics, weak)
+        return self._finish(graph, multi)
+
+    def _build_symbolic(self, arrays: list[np.ndarray], shapes: list[tuple],
+                        statics: tuple = (), weak: frozenset = frozenset()
+                        ) -> _Compiled | None:
+        """Trace, optimize and compile with symbolic sizes; None when the function (or a
+        step after it) needs concrete sizes."""
+        sources = dim_sources(shapes)
+        if not sources:
+            return None  # nothing symbolic: the concrete trace is the same
+        try:
+            graph, multi = trace(self.fn, self._names, arrays, statics, weak, shapes)
+        except Exception:  # noqa: BLE001 - shape-dependent Python: trace per shape
+            return None
+        if not only_known_symbols(graph, shapes):
+            return None
+        try:
+            return self._finish(graph, multi, sources)
+        except Exception:  # noqa: BLE001 - the concrete path reports real errors
+            return None
+
+    def _finish(self, graph: Graph, multi: bool, sources: tuple = ()) -> _Compiled:
         from .backends import get_backend
 
-        graph, multi = trace(self.fn, self._names, arrays, statics, weak)
         optimized, report = graph, None
         if self.do_optimize:
             optimized, report = self._optimize(graph)
         executable = get_backend(self.backend).compile(optimized, **self.backend_options)
-        return _Compiled(graph, optimized, executable, report, multi)
+        return _Compiled(graph, optimized, executable, report, multi, sources)
 
     def _optimize(self, graph: Graph) -> tuple[Graph, Any]:
-        try:
-            from .optimizer import optimize
-        except ModuleNotFoundError as exc:  # the optimizer is optional until it lands
-            if exc.name != "eqsat_tensor.optimizer":
-                raise
-            return graph, None
+        from .optimizer import optimize
+
         kwargs: dict[str, Any] = {"ieee": self.ieee}
         if self.rules is not None:
             kwargs["rules"] = self.rules
@@ -294,6 +406,14 @@ class JitFunction:
             return list(self._cache.values())[-1].executable.source()
         return self.lower(*args, **kwargs).executable.source()
 
+    def cache_info(self) -> dict[str, int]:
+        """Sizes of the caches: concrete signatures, shape classes, distinct compiled
+        executables, and the bound (``cache_size``)."""
+        entries = {id(e) for e in self._cache.values()}
+        entries |= {id(e) for e in self._classes.values() if e}
+        return {"signatures": len(self._cache), "shape_classes": len(self._classes),
+                "executables": len(entries), "cache_size": self._cache.size}
+
     def __repr__(self) -> str:
         return f"<et.jit {self.__name__} backend={self.backend} ({len(self._cache)} signatures)>"
 
@@ -317,14 +437,16 @@ def _static_names(fn: Callable, names: list[str], argnums: Any, argnames: Any) -
 def jit(fn: Callable | None = None, **options: Any) -> Any:
     """Compile a NumPy function: ``@et.jit`` or ``@et.jit(backend="numba", fastmath=False,
     rules=..., budget=..., ieee="finite", optimize=True, static_argnums=(),
-    static_argnames=())``.
+    static_argnames=(), cache_size=64)``.
 
-    Array arguments are traced per (shape, dtype, layout). Python floats are weak inputs
+    Array arguments are traced per shape class (rank, dtype, layout, which sizes are 0, 1
+    or equal): a new batch size reuses the compiled function. Python floats are weak inputs
     (float32 beside float32 arrays, like NumPy 2); Python ints, bools, strings, None and
     tuples of them, and the arguments named by ``static_argnums`` / ``static_argnames``,
     are static: baked into the trace, one compiled version per value. Called on traced
     values (inside another ``jit`` or ``grad``) the function is inlined into the caller's
-    graph. A 0-d result is returned as a NumPy scalar, like NumPy's full reductions."""
+    graph. A 0-d result is returned as a NumPy scalar, like NumPy's full reductions.
+    ``cache_size`` bounds how many signatures and shape classes the function keeps."""
     if fn is None:
         return lambda f: JitFunction(f, **options)
     return JitFunction(fn, **options)

@@ -20,6 +20,7 @@ import time
 import warnings
 from typing import Any
 
+from . import graph_cache
 from .cost import CostModel, load_cost_model
 from .egraph import schedule as schedule_mod
 from .egraph.budget import (
@@ -115,9 +116,16 @@ def optimize(graph_or_tensor: Any, rules: Any = None, budget: Budget | None = No
     budget = budget or Budget()
     model = cost_model or load_cost_model()
     report = Report(nodes_before=len(graph), cost_model=model.describe(), notes=notes)
+    cache_key = graph_cache.request_key(graph, rules, budget, ieee, model, schedule is None
+                                        and cost_model is None and candidates == 1)
+    hit = graph_cache.lookup(cache_key, graph) if cache_key else None
     try:
-        out, alts = _optimize(graph, rules, budget, ieee, schedule, model, report, candidates,
-                              t0)
+        if hit is not None:  # a new process skips saturation and extraction
+            out, alts = hit[0], []
+            graph_cache.restore_report(report, hit[1])
+        else:
+            out, alts = _optimize(graph, rules, budget, ieee, schedule, model, report,
+                                  candidates, t0)
     except (KeyboardInterrupt, SystemExit, RuleError):
         raise  # a rule the compiler rejects is the user's error, not an internal failure
     except BaseException as exc:  # egglog panics are BaseExceptions
@@ -137,6 +145,8 @@ def optimize(graph_or_tensor: Any, rules: Any = None, budget: Budget | None = No
         report.cost_after = model.graph_cost(out)
     report.before, report.after = _text(graph), _text(out)
     report.graphs = (graph, out)
+    if cache_key and hit is None and not report.fallback:
+        graph_cache.store(cache_key, out, graph_cache.report_fields(report))
     return OptimizeResult(out, report, graph, rules, ieee, alts)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from egglog import bindings as b
 
+from .. import forksafe
 from ..ir import Graph
 from . import analyses, bridge
 from .analyses import types as types_analysis
@@ -71,6 +72,8 @@ def program_chunks(compiled: CompiledRules, extra_rulesets: dict[str, list[str]]
 
 def new_egraph(chunks: list[str]) -> Any:
     """A bindings EGraph with ``chunks`` run one at a time."""
+    forksafe.check_egglog()  # would hang in a child forked after egglog ran
+    forksafe.note_egglog_used()
     eg = b.EGraph()
     for chunk in chunks:
         eg.run_program(*eg.parse_program(chunk))
@@ -88,6 +91,14 @@ class _Cached:
 # (another thread gets a panic). So each thread keeps its own programs.
 _LOCAL = threading.local()
 _PUSH = None
+_ORPHANS: list[Any] = []  # e-graphs inherited through fork: never touched, never dropped
+
+
+@forksafe.on_fork_child
+def _forget_egraphs() -> None:
+    global _LOCAL
+    _ORPHANS.append(_LOCAL)
+    _LOCAL = threading.local()
 
 
 def _thread_cache() -> dict[Any, _Cached]:

@@ -79,7 +79,8 @@ class Node:
         raise AttributeError("Node is immutable")
 
     def __reduce__(self):  # pickling rebuilds through the hash-consing table
-        return (Node, (self.op, self.inputs, self.attrs, self.shape, self.dtype))
+        # a flat node list, not nested inputs: a deep chain must not recurse per node
+        return (_rebuild_node, (_flatten([self]),))
 
     @property
     def spec(self) -> OpSpec:
@@ -190,6 +191,35 @@ def apply(op: str, *inputs: Node, **attrs: Any) -> Node:
     return Node(op, tuple(inputs), tuple(sorted(attrs.items())), shape, dtype)
 
 
+def _flatten(roots: Sequence[Node]) -> list[tuple]:
+    """The nodes under ``roots`` in topological order as (op, input positions, attrs,
+    shape, dtype) rows: what pickle and copy store (no per-node recursion)."""
+    order = topological_order(roots)
+    index = {n.uid: k for k, n in enumerate(order)}
+    return [(n.op, tuple(index[i.uid] for i in n.inputs), n.attrs, n.shape, n.dtype)
+            for n in order]
+
+
+def _rebuild(rows: Sequence[tuple]) -> list[Node]:
+    nodes: list[Node] = []
+    for op, ins, attrs, shape, dtype in rows:
+        nodes.append(Node(op, tuple(nodes[i] for i in ins), attrs, shape, dtype))
+    return nodes
+
+
+def _rebuild_node(rows: Sequence[tuple]) -> Node:
+    """Unpickle a Node (see ``Node.__reduce__``): the last row is the node."""
+    return _rebuild(rows)[-1]
+
+
+def _rebuild_graph(rows: Sequence[tuple], outputs: Sequence[int],
+                   inputs: Sequence[Any]) -> Graph:
+    """Unpickle a Graph: ``inputs`` rows of unused inputs are rebuilt on their own."""
+    nodes = _rebuild(rows)
+    ins = [nodes[i] if isinstance(i, int) else _rebuild([i])[0] for i in inputs]
+    return Graph([nodes[o] for o in outputs], ins)
+
+
 # ---------------------------------------------------------------------------------------
 # Graphs.
 
@@ -293,6 +323,13 @@ class Graph:
                            [index[o.uid] for o in self.outputs])).encode())
             self._fingerprint = h.hexdigest()
         return self._fingerprint
+
+    def __reduce__(self):  # a flat node list: deep graphs pickle without recursion
+        rows = _flatten(self.outputs)
+        index = {n.uid: k for k, n in enumerate(topological_order(self.outputs))}
+        inputs = [index[i.uid] if i.uid in index else
+                  (i.op, (), i.attrs, i.shape, i.dtype) for i in self.inputs]
+        return (_rebuild_graph, (rows, [index[o.uid] for o in self.outputs], inputs))
 
     def __eq__(self, other: object) -> bool:
         return (isinstance(other, Graph) and self.outputs == other.outputs

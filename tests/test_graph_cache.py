@@ -1,0 +1,86 @@
+"""The persistent optimized-graph cache: hit in a new process, corrupted entries rebuilt,
+unwritable directories fall back to memory with one warning."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import warnings
+
+import numpy as np
+import pytest
+
+import eqsat_tensor as et
+from eqsat_tensor import graph_cache
+from eqsat_tensor.backends import numpy_ref
+
+_SCRIPT = textwrap.dedent("""
+    import eqsat_tensor as et
+    x = et.tensor("x", ("n",))
+    r = et.optimize(et.log(1 + et.exp(x)) * 2.0 - x / x)
+    print("HIT" if any("persistent graph cache" in n for n in r.report.notes) else "MISS")
+    print(r.graph)
+""")
+
+
+def test_a_second_process_skips_saturation(tmp_path):
+    env = dict(os.environ, EQSAT_TENSOR_CACHE_DIR=str(tmp_path), EQSAT_TENSOR_GRAPH_CACHE="1")
+    runs = [subprocess.run([sys.executable, "-c", _SCRIPT], env=dict(env, PYTHONHASHSEED=seed),
+                           capture_output=True, text=True, timeout=300, check=True)
+            for seed in ("1", "2")]  # the key must not depend on the hash seed
+    outs = [r.stdout for r in runs]
+    assert outs[0].startswith("MISS") and outs[1].startswith("HIT"), runs[1].stderr[-2000:]
+    assert outs[0].split("\n", 1)[1] == outs[1].split("\n", 1)[1]  # the same graph
+
+
+@pytest.fixture()
+def private_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("EQSAT_TENSOR_GRAPH_CACHE", "1")
+    monkeypatch.setattr(graph_cache, "_DIR", [tmp_path])
+    monkeypatch.setattr(graph_cache, "_MEMORY", {})
+    monkeypatch.setattr(graph_cache, "_WARNED", set())
+    return tmp_path
+
+
+def _optimize_and_check():
+    x = et.tensor("x", (5,))
+    g = et.log(1 + et.exp(x)) * 3.0
+    res = et.optimize(g)
+    a = np.linspace(-3, 3, 5)
+    np.testing.assert_allclose(numpy_ref.compile(res.graph)(a), np.log1p(np.exp(a)) * 3.0)
+    return res
+
+
+@pytest.mark.parametrize("garbage", [b"", b"{not json", b'{"format": 1, "key": "x"}',
+                                     b"\xff\xfe binary"])
+def test_corrupted_entries_are_rebuilt(private_cache, garbage):
+    _optimize_and_check()
+    (entry,) = private_cache.glob("*.json")
+    entry.write_bytes(garbage)
+    res = _optimize_and_check()
+    assert not any("persistent graph cache" in n for n in res.report.notes)
+    assert json.loads(entry.read_text())["format"] == graph_cache.FORMAT  # rewritten
+    assert any("persistent graph cache" in n for n in _optimize_and_check().report.notes)
+
+
+def test_an_entry_for_another_graph_is_not_used(private_cache):
+    _optimize_and_check()
+    (entry,) = private_cache.glob("*.json")
+    doc = json.loads(entry.read_text())
+    doc["graph"]["nodes"][0][2] = [["name", "y"]]  # the input renamed: a foreign graph
+    entry.write_text(json.dumps(doc))
+    res = _optimize_and_check()
+    assert not any("persistent graph cache" in n for n in res.report.notes)
+
+
+def test_unwritable_directory_falls_back_to_memory(private_cache):
+    private_cache.rmdir()  # the directory vanished: every write fails
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _optimize_and_check()
+        res = _optimize_and_check()
+    assert any("persistent graph cache" in n for n in res.report.notes)  # served by memory
+    assert sum("graph cache" in str(w.message) for w in caught) == 1
