@@ -29,7 +29,7 @@ def test_fuzz_numpy_backend_all_modes():
 
 
 def test_fuzz_numba_backend_all_modes():
-    counts = difffuzz.fuzz(seed=29, n=50, backends=("numba",), batch=25, vector_dot=False)
+    counts = difffuzz.fuzz(seed=29, n=50, backends=("numba",), batch=25)
     assert counts.programs == 50
     assert not counts.failures, _report(counts)
 
