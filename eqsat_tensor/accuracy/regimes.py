@@ -104,6 +104,23 @@ def _best_split(err: np.ndarray, x: np.ndarray, max_regimes: int, min_count: int
     return float(best_total), [int(cuts[e]) for e in ends[:-1]], picks
 
 
+def _local_winners(cands: list[Candidate], pool: list[Candidate], n: int) -> list[Candidate]:
+    """Candidates outside ``pool`` that are the most accurate on at least ``MIN_FRACTION``
+    of the samples (a series is accurate near its point only, so its mean is poor)."""
+    if len(cands) < 2:
+        return []
+    err = np.stack([np.asarray(c.error.bits[0], dtype=float) for c in cands])
+    best = err.min(axis=0)
+    out = []
+    for c, e in zip(cands, err):
+        if any(c is p for p in pool):
+            continue
+        if np.count_nonzero(e <= best + 0.5) >= max(5, MIN_FRACTION * n) and np.any(
+                e < np.min([np.asarray(p.error.bits[0]) for p in pool], axis=0) - 1):
+            out.append(c)
+    return sorted(out, key=lambda c: c.bits)[:POOL]
+
+
 def infer_regimes(cands: list[Candidate], samples: Samples, chosen: Candidate,
                   objective: str = "accuracy", max_regimes: int = MAX_REGIMES
                   ) -> Regimes | None:
@@ -112,6 +129,7 @@ def infer_regimes(cands: list[Candidate], samples: Samples, chosen: Candidate,
     pool = sorted(cands, key=lambda c: (c.bits, c.cost))[:POOL]
     if chosen not in pool:
         pool.append(chosen)
+    pool += _local_winners(cands, pool, samples.n)
     if len(pool) < 2 or samples.n < 20:
         return None
     err = np.stack([np.asarray(c.error.bits[0], dtype=float) for c in pool])

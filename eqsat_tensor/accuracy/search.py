@@ -20,7 +20,7 @@ from ..cost import load_cost_model
 from ..egraph.budget import Budget
 from ..egraph.result import OptimizationError, OptimizeResult, graph_of
 from ..ir import Graph
-from .candidates import enumerate_candidates
+from .candidates import LOCAL_MIN_BITS, LOCAL_SAMPLES, enumerate_candidates
 from .measure import (
     DEFAULT_SAMPLES,
     OBJECTIVES,
@@ -29,6 +29,7 @@ from .measure import (
     Candidate,
     Precondition,
     choose,
+    local_error,
     measure_accuracy,
     pin_inputs,
     sample,
@@ -50,10 +51,14 @@ def optimize_accuracy(graph: Any, precondition: Precondition | None = None,
                       budget: Any = None, ieee: str = "finite", cost_model: Any = None,
                       n_samples: int = DEFAULT_SAMPLES, seed: int = 0,
                       condition: Callable[[dict[str, np.ndarray]], np.ndarray] | None = None,
-                      regimes: bool = True, fallback: bool = True) -> Any:
+                      regimes: bool = True, fallback: bool = True,
+                      series: bool = True) -> Any:
     """Accuracy-driven optimization (what ``et.optimize(g, precondition=..., objective=...)``
     runs). Returns an ``OptimizeResult`` whose ``report`` is an ``AccuracyOptReport`` and
     whose ``candidates`` are the measured candidate graphs, best first.
+
+    ``series``: also offer truncated series expansions (``accuracy.series``; needs SymPy)
+    as candidates, which regimes then use where they are the most accurate.
 
     The precondition bounds are assumed to hold: they are also given to the e-graph's
     interval analysis, so guarded rules (``if b > 0``) may fire where the box proves them.
@@ -97,6 +102,10 @@ def optimize_accuracy(graph: Any, precondition: Precondition | None = None,
         report.fallback = True
         report.notes.append(f"e-graph candidates failed ({type(exc).__name__}: {exc}); "
                             "measured the input only")
+    if series and len(graph.outputs) == 1:
+        t = time.perf_counter()
+        graphs += _series(graph, samples, report)
+        timings["series"] = time.perf_counter() - t
     t = time.perf_counter()
     cands: list[Candidate] = []
     seen: set[str] = set()
@@ -132,6 +141,23 @@ def optimize_accuracy(graph: Any, precondition: Precondition | None = None,
     report.before, report.after = str(graph), str(out)
     ranked = sorted(cands, key=lambda c: (c.bits, c.cost))
     return OptimizeResult(out, report, graph, rules, ieee, [c.graph for c in ranked])
+
+
+def _series(graph: Graph, samples: Any, report: AccuracyOptReport) -> list[tuple[Graph, str]]:
+    """Series candidates of the input graph and of its sub-expressions of highest local
+    error (``accuracy.series``)."""
+    from .series import SUBEXPRESSIONS, series_candidates
+
+    try:
+        n = min(samples.n, LOCAL_SAMPLES)
+        sub = samples.subset(np.arange(samples.n) < n)
+        worst = [node for node, bits in local_error(graph, sub).items()
+                 if bits >= LOCAL_MIN_BITS][:SUBEXPRESSIONS]
+        found = series_candidates(graph, worst)
+    except Exception as exc:  # noqa: BLE001 - series are optional candidates
+        report.notes.append(f"series candidates failed ({type(exc).__name__}: {exc})")
+        return []
+    return [(c.graph, c.origin) for c in found]
 
 
 def _speed_model(model: Any) -> Any:
