@@ -20,7 +20,7 @@ from ..cost import load_cost_model
 from ..egraph.budget import Budget
 from ..egraph.result import OptimizationError, OptimizeResult, graph_of
 from ..ir import Graph
-from .candidates import LOCAL_MIN_BITS, LOCAL_SAMPLES, enumerate_candidates
+from .candidates import LOCAL_MIN_BITS, enumerate_candidates
 from .measure import (
     DEFAULT_SAMPLES,
     OBJECTIVES,
@@ -37,6 +37,9 @@ from .measure import (
 from .regimes import infer_regimes
 
 __all__ = ["optimize_accuracy", "accuracy_rules"]
+
+SERIES_LOCAL_SAMPLES = 64  # samples for the local error that picks sub-expressions to expand
+SERIES_SECONDS = 2.5  # the series step's share of the time (local error and expansions)
 
 
 def accuracy_rules() -> Any:
@@ -149,11 +152,13 @@ def _series(graph: Graph, samples: Any, report: AccuracyOptReport) -> list[tuple
     from .series import SUBEXPRESSIONS, series_candidates
 
     try:
-        n = min(samples.n, LOCAL_SAMPLES)
+        t = time.perf_counter()
+        n = min(samples.n, SERIES_LOCAL_SAMPLES)
         sub = samples.subset(np.arange(samples.n) < n)
         worst = [node for node, bits in local_error(graph, sub).items()
                  if bits >= LOCAL_MIN_BITS][:SUBEXPRESSIONS]
-        found = series_candidates(graph, worst)
+        found = series_candidates(graph, worst,
+                                  seconds=max(0.5, SERIES_SECONDS - (time.perf_counter() - t)))
     except Exception as exc:  # noqa: BLE001 - series are optional candidates
         report.notes.append(f"series candidates failed ({type(exc).__name__}: {exc})")
         return []
