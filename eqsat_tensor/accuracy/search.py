@@ -39,6 +39,8 @@ from .regimes import infer_regimes
 __all__ = ["optimize_accuracy", "accuracy_rules"]
 
 SERIES_LOCAL_SAMPLES = 64  # samples for the local error that picks sub-expressions to expand
+SPLIT_INPUTS = 2  # inputs whose range is split at 0 for extra saturations
+SPLIT_BUDGET = 0.5  # each split saturation's share of the budget's seconds
 SERIES_SECONDS = 2.5  # the series step's share of the time (local error and expansions)
 
 
@@ -55,13 +57,17 @@ def optimize_accuracy(graph: Any, precondition: Precondition | None = None,
                       n_samples: int = DEFAULT_SAMPLES, seed: int = 0,
                       condition: Callable[[dict[str, np.ndarray]], np.ndarray] | None = None,
                       regimes: bool = True, fallback: bool = True,
-                      series: bool = True) -> Any:
+                      series: bool = True, sign_split: bool = True) -> Any:
     """Accuracy-driven optimization (what ``et.optimize(g, precondition=..., objective=...)``
     runs). Returns an ``OptimizeResult`` whose ``report`` is an ``AccuracyOptReport`` and
     whose ``candidates`` are the measured candidate graphs, best first.
 
     ``series``: also offer truncated series expansions (``accuracy.series``; needs SymPy)
     as candidates, which regimes then use where they are the most accurate.
+
+    ``sign_split``: for inputs whose range spans 0, also saturate on each half of the range
+    (``_sign_split``), so rules guarded by the sign of an input (``if b > 0``) fire there;
+    regimes then combine the halves' candidates.
 
     The precondition bounds are assumed to hold: they are also given to the e-graph's
     interval analysis, so guarded rules (``if b > 0``) may fire where the box proves them.
@@ -95,6 +101,8 @@ def optimize_accuracy(graph: Any, precondition: Precondition | None = None,
         found = enumerate_candidates(graph, rules, budget, ieee, model, samples,
                                      report=report)
         graphs += found
+        if sign_split:
+            graphs += _sign_split(graph, rules, budget, ieee, model, samples)
         timings["candidates"] = time.perf_counter() - t
     except (KeyboardInterrupt, SystemExit):
         raise
@@ -144,6 +152,35 @@ def optimize_accuracy(graph: Any, precondition: Precondition | None = None,
     report.before, report.after = str(graph), str(out)
     ranked = sorted(cands, key=lambda c: (c.bits, c.cost))
     return OptimizeResult(out, report, graph, rules, ieee, [c.graph for c in ranked])
+
+
+def _sign_split(graph: Graph, rules: Any, budget: Any, ieee: str, model: Any,
+                samples: Any) -> list[tuple[Graph, str]]:
+    """Candidates from saturations on the negative and the positive half of the range of
+    each input that spans 0 (at most ``SPLIT_INPUTS`` inputs, widest first; a smaller
+    budget each). The interval analysis then proves sign guards on that half."""
+    pre = samples.precondition
+    spans = sorted((name for name in graph.input_names
+                    if name in pre and pre[name][0] < 0 < pre[name][1]),
+                   key=lambda n: -(pre[n][1] - pre[n][0]))[:SPLIT_INPUTS]
+    out: list[tuple[Graph, str]] = []
+    small = replace(budget, seconds=budget.seconds * SPLIT_BUDGET)
+    for name in spans:
+        lo, hi = pre[name]
+        x = np.asarray(samples.inputs[name])
+        for side, box, mask in (("<0", (lo, 0.0), x <= 0), (">0", (0.0, hi), x >= 0)):
+            if mask.sum() < 8:
+                continue
+            half = samples.subset(mask)
+            half.precondition = {**pre, name: box}
+            try:
+                found = enumerate_candidates(graph, rules, small, ieee, model, half)
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except BaseException:  # noqa: BLE001 - an optional source of candidates
+                continue
+            out += [(g, f"{name}{side}:{origin}") for g, origin in found]
+    return out
 
 
 def _series(graph: Graph, samples: Any, report: AccuracyOptReport) -> list[tuple[Graph, str]]:

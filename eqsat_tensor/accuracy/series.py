@@ -32,7 +32,7 @@ ORDERS = (2, 3, 5)  # terms kept
 POINTS = ("0", "oo", "-oo")
 MAX_OPS = 40
 SECONDS = 0.8  # per expansion
-ORDER = 8  # expansions are to O(x**ORDER) (O(x**-ORDER) around infinity)
+ORDER = 12  # expansions are to O(x**ORDER) (O(x**-ORDER) around infinity)
 TOTAL_SECONDS = 3.0  # all expansions of one call
 SUBEXPRESSIONS = 2  # local-error nodes expanded besides the root
 
