@@ -39,9 +39,11 @@ from .regimes import infer_regimes
 __all__ = ["optimize_accuracy", "accuracy_rules"]
 
 SERIES_LOCAL_SAMPLES = 64  # samples for the local error that picks sub-expressions to expand
+SPLIT_BEFORE_S = 3.0  # no sign split when sampling and saturation took this long already
 SPLIT_INPUTS = 2  # inputs whose range is split at 0 for extra saturations
 SPLIT_BUDGET = 0.5  # each split saturation's share of the budget's seconds
 SERIES_SECONDS = 2.5  # the series step's share of the time (local error and expansions)
+SERIES_BEFORE_S = 7.0  # the series step ends by then (from the start of the call)
 
 
 def accuracy_rules() -> Any:
@@ -101,7 +103,7 @@ def optimize_accuracy(graph: Any, precondition: Precondition | None = None,
         found = enumerate_candidates(graph, rules, budget, ieee, model, samples,
                                      report=report)
         graphs += found
-        if sign_split:
+        if sign_split and time.perf_counter() - t0 < SPLIT_BEFORE_S:
             graphs += _sign_split(graph, rules, budget, ieee, model, samples)
         timings["candidates"] = time.perf_counter() - t
     except (KeyboardInterrupt, SystemExit):
@@ -115,7 +117,11 @@ def optimize_accuracy(graph: Any, precondition: Precondition | None = None,
                             "measured the input only")
     if series and len(graph.outputs) == 1:
         t = time.perf_counter()
-        graphs += _series(graph, samples, report)
+        left = SERIES_BEFORE_S - (time.perf_counter() - t0)
+        if left > 0.5:
+            graphs += _series(graph, samples, report, min(SERIES_SECONDS, left))
+        else:
+            report.notes.append("series skipped: the time went to sampling and saturation")
         timings["series"] = time.perf_counter() - t
     t = time.perf_counter()
     cands: list[Candidate] = []
@@ -168,7 +174,8 @@ def _sign_split(graph: Graph, rules: Any, budget: Any, ieee: str, model: Any,
     for name in spans:
         lo, hi = pre[name]
         x = np.asarray(samples.inputs[name])
-        for side, box, mask in (("<0", (lo, 0.0), x <= 0), (">0", (0.0, hi), x >= 0)):
+        tiny = float(np.finfo(np.float64).tiny)  # strict: the analysis proves x < 0
+        for side, box, mask in (("<0", (lo, -tiny), x < 0), (">0", (tiny, hi), x > 0)):
             if mask.sum() < 8:
                 continue
             half = samples.subset(mask)
@@ -183,7 +190,8 @@ def _sign_split(graph: Graph, rules: Any, budget: Any, ieee: str, model: Any,
     return out
 
 
-def _series(graph: Graph, samples: Any, report: AccuracyOptReport) -> list[tuple[Graph, str]]:
+def _series(graph: Graph, samples: Any, report: AccuracyOptReport,
+            seconds: float = 2.5) -> list[tuple[Graph, str]]:
     """Series candidates of the input graph and of its sub-expressions of highest local
     error (``accuracy.series``)."""
     from .series import SUBEXPRESSIONS, series_candidates
@@ -195,7 +203,7 @@ def _series(graph: Graph, samples: Any, report: AccuracyOptReport) -> list[tuple
         worst = [node for node, bits in local_error(graph, sub).items()
                  if bits >= LOCAL_MIN_BITS][:SUBEXPRESSIONS]
         found = series_candidates(graph, worst,
-                                  seconds=max(0.5, SERIES_SECONDS - (time.perf_counter() - t)))
+                                  seconds=max(0.3, seconds - (time.perf_counter() - t)))
     except Exception as exc:  # noqa: BLE001 - series are optional candidates
         report.notes.append(f"series candidates failed ({type(exc).__name__}: {exc})")
         return []
