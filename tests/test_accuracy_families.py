@@ -27,6 +27,9 @@ FAMILIES = [
     ("half angle", "(1 - cos(x)) / sin(x)", {"x": (1e-9, 1e-3)}),
     ("series at 0", "(x - sin(x)) / (x * x * x)", {"x": (1e-6, 1e-2)}),
     ("series at 0, exp", "(exp(x) - 1 - x) / (x * x)", {"x": (1e-7, 1e-3)}),
+    # the conjugate is guarded by the sign of x: the sign split proves it on x < 0
+    ("root against a negative term", "sqrt(x * x + y) + x", {"x": (-1e4, 1e4),
+                                                              "y": (1e-3, 1.0)}),
 ]
 
 QUICK = {"sqrt conjugate", "cosh - 1", "series at 0"}
