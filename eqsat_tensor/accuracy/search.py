@@ -39,11 +39,11 @@ from .regimes import infer_regimes
 __all__ = ["optimize_accuracy", "accuracy_rules"]
 
 SERIES_LOCAL_SAMPLES = 64  # samples for the local error that picks sub-expressions to expand
-SPLIT_BEFORE_S = 3.0  # no sign split when sampling and saturation took this long already
+SPLIT_BEFORE_S = 5.0  # no sign split when the steps before took this long already
 SPLIT_INPUTS = 2  # inputs whose range is split at 0 for extra saturations
-SPLIT_BUDGET = 0.5  # each split saturation's share of the budget's seconds
+SPLIT_BUDGET = 0.4  # each split saturation's share of the budget's seconds
 SERIES_SECONDS = 2.5  # the series step's share of the time (local error and expansions)
-SERIES_BEFORE_S = 7.0  # the series step ends by then (from the start of the call)
+SERIES_BEFORE_S = 6.0  # the series step ends by then (from the start of the call)
 
 
 def accuracy_rules() -> Any:
@@ -103,8 +103,6 @@ def optimize_accuracy(graph: Any, precondition: Precondition | None = None,
         found = enumerate_candidates(graph, rules, budget, ieee, model, samples,
                                      report=report)
         graphs += found
-        if sign_split and time.perf_counter() - t0 < SPLIT_BEFORE_S:
-            graphs += _sign_split(graph, rules, budget, ieee, model, samples)
         timings["candidates"] = time.perf_counter() - t
     except (KeyboardInterrupt, SystemExit):
         raise
@@ -123,6 +121,10 @@ def optimize_accuracy(graph: Any, precondition: Precondition | None = None,
         else:
             report.notes.append("series skipped: the time went to sampling and saturation")
         timings["series"] = time.perf_counter() - t
+    if sign_split and not report.fallback and time.perf_counter() - t0 < SPLIT_BEFORE_S:
+        t = time.perf_counter()
+        graphs += _sign_split(graph, rules, budget, ieee, model, samples)
+        timings["sign split"] = time.perf_counter() - t
     t = time.perf_counter()
     cands: list[Candidate] = []
     seen: set[str] = set()
