@@ -13,7 +13,8 @@ the most accurate candidate.
 
 Expansion is bounded: expressions over ``MAX_OPS`` ops are not expanded, and each
 expansion gets ``SECONDS`` of wall time (a SIGALRM timer where the caller is the main
-thread; elsewhere only the size bound applies).
+thread that has no timer of its own running; elsewhere only the size bound and the
+total deadline, checked between expansions, apply).
 """
 
 from __future__ import annotations
@@ -61,8 +62,9 @@ class _Timeout(Exception):
 @contextmanager
 def _deadline(seconds: float) -> Iterator[None]:
     """Raise ``_Timeout`` after ``seconds`` (main thread only; a no-op elsewhere)."""
-    if threading.current_thread() is not threading.main_thread() or seconds <= 0:
-        yield
+    if (threading.current_thread() is not threading.main_thread() or seconds <= 0
+            or signal.getitimer(signal.ITIMER_REAL)[0] > 0):
+        yield  # not ours to take: another thread, or the caller's own timer is running
         return
 
     def fire(signum: int, frame: Any) -> None:
