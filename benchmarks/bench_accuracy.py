@@ -71,6 +71,24 @@ def run_case(case: dict, form: object, train: int, test: int, time_runtime: bool
     return row
 
 
+def split_summary(rows: list[dict]) -> dict:
+    """Mean bits before/after on the development part (4 of 5 cases, in file order) and on
+    the held-out part (every fifth case), and optimize-time percentiles."""
+    out = {}
+    parts = {"dev": [r for i, r in enumerate(rows) if i % 5 != 4],
+             "heldout": [r for i, r in enumerate(rows) if i % 5 == 4]}
+    for name, part in parts.items():
+        if part:
+            out[f"{name}_cases"] = len(part)
+            out[f"{name}_bits_before"] = round(statistics.mean(r["bits_before"] for r in part), 4)
+            out[f"{name}_bits_after"] = round(statistics.mean(r["bits_after"] for r in part), 4)
+    times = sorted(r["optimize_s"] for r in rows)
+    for q in (50, 90, 100):
+        out[f"optimize_s_p{q}"] = round(times[min(len(times) - 1, len(times) * q // 100)], 3)
+    out["cases_over_10s"] = sum(t > 10 for t in times)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; print the table and summary; write JSON if asked."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -81,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ids", default="")
     p.add_argument("--no-runtime", action="store_true")
     p.add_argument("--json", default="")
+    p.add_argument("--split", action="store_true",
+                   help="also report the development part and the held-out part (every "
+                        "fifth case) separately, and the optimize-time distribution")
     args = p.parse_args(argv)
     warnings.filterwarnings("ignore")
     cases = load_cases(args.min_bits)
@@ -122,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
         if ratios:
             summary["runtime_backend"] = ok[0].get("runtime_backend")
             summary["median_runtime_ratio"] = round(statistics.median(ratios), 4)
+        if args.split:
+            summary.update(split_summary(ok))
         print()
         for k, v in summary.items():
             print(f"{k:24s} {v}")

@@ -8,7 +8,9 @@ is selected per element).
 dynamic programming the split into at most ``MAX_REGIMES`` pieces, each with its own
 candidate, that minimizes the summed bits of error. Each extra piece must lower the mean
 error by ``SPLIT_PENALTY`` bits, and a piece holds at least ``MIN_FRACTION`` of the
-samples, so splits are not fitted to noise. A threshold is the first sampled value of
+samples, so splits are not fitted to noise. For one-input graphs each threshold is then
+refined by bisection between the two samples around it (``refine``, Herbie's
+binary search on branch points). A threshold is the first sampled value of
 the piece on its right: at ``x == t`` the right piece's candidate runs, and that point
 was measured with it (so the split point itself is computed by the candidate that was
 accurate there).
@@ -28,6 +30,7 @@ MAX_REGIMES = 4
 SPLIT_PENALTY = 0.25  # bits of mean error each extra regime must save
 MIN_FRACTION = 0.03
 POOL = 10  # candidates considered (the most accurate ones)
+REFINE_STEPS = 8  # bisection steps per branch point (one-input graphs)
 
 
 @dataclass
@@ -104,6 +107,23 @@ def _best_split(err: np.ndarray, x: np.ndarray, max_regimes: int, min_count: int
     return float(best_total), [int(cuts[e]) for e in ends[:-1]], picks
 
 
+def _local_winners(cands: list[Candidate], pool: list[Candidate], n: int) -> list[Candidate]:
+    """Candidates outside ``pool`` that are the most accurate on at least ``MIN_FRACTION``
+    of the samples (a series is accurate near its point only, so its mean is poor)."""
+    if len(cands) < 2:
+        return []
+    err = np.stack([np.asarray(c.error.bits[0], dtype=float) for c in cands])
+    best = err.min(axis=0)
+    out = []
+    for c, e in zip(cands, err):
+        if any(c is p for p in pool):
+            continue
+        if np.count_nonzero(e <= best + 0.5) >= max(5, MIN_FRACTION * n) and np.any(
+                e < np.min([np.asarray(p.error.bits[0]) for p in pool], axis=0) - 1):
+            out.append(c)
+    return sorted(out, key=lambda c: c.bits)[:POOL]
+
+
 def infer_regimes(cands: list[Candidate], samples: Samples, chosen: Candidate,
                   objective: str = "accuracy", max_regimes: int = MAX_REGIMES
                   ) -> Regimes | None:
@@ -112,6 +132,7 @@ def infer_regimes(cands: list[Candidate], samples: Samples, chosen: Candidate,
     pool = sorted(cands, key=lambda c: (c.bits, c.cost))[:POOL]
     if chosen not in pool:
         pool.append(chosen)
+    pool += _local_winners(cands, pool, samples.n)
     if len(pool) < 2 or samples.n < 20:
         return None
     err = np.stack([np.asarray(c.error.bits[0], dtype=float) for c in pool])
@@ -145,11 +166,48 @@ def infer_regimes(cands: list[Candidate], samples: Samples, chosen: Candidate,
         p2.append(c)
     if len(p2) < 2:
         return None
+    if len(chosen.graph.inputs) == 1:
+        t2 = [refine(chosen.graph, name, xs, t, a.graph, b.graph)
+              for t, a, b in zip(t2, p2, p2[1:])]
     graph = combine(chosen.graph, name, t2, [c.graph for c in p2])
     bits = measure_accuracy(graph, samples).total
     if bits >= chosen.bits:
         return None
     return Regimes(graph, name, t2, p2, bits)
+
+
+def refine(exact_of: Graph, variable: str, xs: np.ndarray, t: float, left: Graph,
+           right: Graph, steps: int = REFINE_STEPS) -> float:
+    """Herbie's branch-point search: the threshold ``t`` (a sample) lies somewhere between
+    the sample before it and itself; bisect that interval, at each midpoint evaluating
+    both neighbouring candidates against the oracle (``exact_of`` is any graph of the
+    function, of the one input ``variable``), and move toward the point where ``right``
+    becomes at least as accurate as ``left``. Returns the refined threshold."""
+    from .. import mpeval
+    from .measure import Samples, evaluate
+
+    i = int(np.searchsorted(xs, t, side="left"))
+    if i == 0:
+        return t
+    lo, hi = float(xs[i - 1]), float(t)
+    for _ in range(steps):
+        mid = lo + (hi - lo) / 2 if np.sign(lo) != np.sign(hi) or lo == 0 or hi == 0 \
+            or abs(hi / lo) < 4 else float(np.sign(hi) * np.sqrt(abs(lo) * abs(hi)))
+        if not lo < mid < hi:
+            break
+        pt = {variable: np.array([mid])}
+        try:
+            ex = mpeval.exact(exact_of, pt)
+        except Exception:  # noqa: BLE001 - keep the sampled threshold
+            break
+        s = Samples(pt, [np.asarray(e) for e in ex])
+        el = mpeval.bits_of_error(evaluate(left, s)[0], s.exact[0])[0]
+        er = mpeval.bits_of_error(evaluate(right, s)[0], s.exact[0])[0]
+        if er <= el:
+            hi = mid
+        else:
+            lo = mid
+    return hi
 
 
 def combine(like: Graph, variable: str, thresholds: list[float], graphs: list[Graph]) -> Graph:

@@ -20,7 +20,7 @@ from ..cost import load_cost_model
 from ..egraph.budget import Budget
 from ..egraph.result import OptimizationError, OptimizeResult, graph_of
 from ..ir import Graph
-from .candidates import enumerate_candidates
+from .candidates import LOCAL_MIN_BITS, enumerate_candidates
 from .measure import (
     DEFAULT_SAMPLES,
     OBJECTIVES,
@@ -29,6 +29,7 @@ from .measure import (
     Candidate,
     Precondition,
     choose,
+    local_error,
     measure_accuracy,
     pin_inputs,
     sample,
@@ -36,6 +37,13 @@ from .measure import (
 from .regimes import infer_regimes
 
 __all__ = ["optimize_accuracy", "accuracy_rules"]
+
+SERIES_LOCAL_SAMPLES = 64  # samples for the local error that picks sub-expressions to expand
+SPLIT_BEFORE_S = 5.0  # no sign split when the steps before took this long already
+SPLIT_INPUTS = 2  # inputs whose range is split at 0 for extra saturations
+SPLIT_BUDGET = 0.4  # each split saturation's share of the budget's seconds
+SERIES_SECONDS = 2.5  # the series step's share of the time (local error and expansions)
+SERIES_BEFORE_S = 6.0  # the series step ends by then (from the start of the call)
 
 
 def accuracy_rules() -> Any:
@@ -50,10 +58,18 @@ def optimize_accuracy(graph: Any, precondition: Precondition | None = None,
                       budget: Any = None, ieee: str = "finite", cost_model: Any = None,
                       n_samples: int = DEFAULT_SAMPLES, seed: int = 0,
                       condition: Callable[[dict[str, np.ndarray]], np.ndarray] | None = None,
-                      regimes: bool = True, fallback: bool = True) -> Any:
+                      regimes: bool = True, fallback: bool = True,
+                      series: bool = True, sign_split: bool = True) -> Any:
     """Accuracy-driven optimization (what ``et.optimize(g, precondition=..., objective=...)``
     runs). Returns an ``OptimizeResult`` whose ``report`` is an ``AccuracyOptReport`` and
     whose ``candidates`` are the measured candidate graphs, best first.
+
+    ``series``: also offer truncated series expansions (``accuracy.series``; needs SymPy)
+    as candidates, which regimes then use where they are the most accurate.
+
+    ``sign_split``: for inputs whose range spans 0, also saturate on each half of the range
+    (``_sign_split``), so rules guarded by the sign of an input (``if b > 0``) fire there;
+    regimes then combine the halves' candidates.
 
     The precondition bounds are assumed to hold: they are also given to the e-graph's
     interval analysis, so guarded rules (``if b > 0``) may fire where the box proves them.
@@ -97,6 +113,18 @@ def optimize_accuracy(graph: Any, precondition: Precondition | None = None,
         report.fallback = True
         report.notes.append(f"e-graph candidates failed ({type(exc).__name__}: {exc}); "
                             "measured the input only")
+    if series and len(graph.outputs) == 1:
+        t = time.perf_counter()
+        left = SERIES_BEFORE_S - (time.perf_counter() - t0)
+        if left > 0.5:
+            graphs += _series(graph, samples, report, min(SERIES_SECONDS, left))
+        else:
+            report.notes.append("series skipped: the time went to sampling and saturation")
+        timings["series"] = time.perf_counter() - t
+    if sign_split and not report.fallback and time.perf_counter() - t0 < SPLIT_BEFORE_S:
+        t = time.perf_counter()
+        graphs += _sign_split(graph, rules, budget, ieee, model, samples)
+        timings["sign split"] = time.perf_counter() - t
     t = time.perf_counter()
     cands: list[Candidate] = []
     seen: set[str] = set()
@@ -132,6 +160,56 @@ def optimize_accuracy(graph: Any, precondition: Precondition | None = None,
     report.before, report.after = str(graph), str(out)
     ranked = sorted(cands, key=lambda c: (c.bits, c.cost))
     return OptimizeResult(out, report, graph, rules, ieee, [c.graph for c in ranked])
+
+
+def _sign_split(graph: Graph, rules: Any, budget: Any, ieee: str, model: Any,
+                samples: Any) -> list[tuple[Graph, str]]:
+    """Candidates from saturations on the negative and the positive half of the range of
+    each input that spans 0 (at most ``SPLIT_INPUTS`` inputs, widest first; a smaller
+    budget each). The interval analysis then proves sign guards on that half."""
+    pre = samples.precondition
+    spans = sorted((name for name in graph.input_names
+                    if name in pre and pre[name][0] < 0 < pre[name][1]),
+                   key=lambda n: -(pre[n][1] - pre[n][0]))[:SPLIT_INPUTS]
+    out: list[tuple[Graph, str]] = []
+    small = replace(budget, seconds=budget.seconds * SPLIT_BUDGET)
+    for name in spans:
+        lo, hi = pre[name]
+        x = np.asarray(samples.inputs[name])
+        tiny = float(np.finfo(np.float64).tiny)  # strict: the analysis proves x < 0
+        for side, box, mask in (("<0", (lo, -tiny), x < 0), (">0", (tiny, hi), x > 0)):
+            if mask.sum() < 8:
+                continue
+            half = samples.subset(mask)
+            half.precondition = {**pre, name: box}
+            try:
+                found = enumerate_candidates(graph, rules, small, ieee, model, half)
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except BaseException:  # noqa: BLE001 - an optional source of candidates
+                continue
+            out += [(g, f"{name}{side}:{origin}") for g, origin in found]
+    return out
+
+
+def _series(graph: Graph, samples: Any, report: AccuracyOptReport,
+            seconds: float = 2.5) -> list[tuple[Graph, str]]:
+    """Series candidates of the input graph and of its sub-expressions of highest local
+    error (``accuracy.series``)."""
+    from .series import SUBEXPRESSIONS, series_candidates
+
+    try:
+        t = time.perf_counter()
+        n = min(samples.n, SERIES_LOCAL_SAMPLES)
+        sub = samples.subset(np.arange(samples.n) < n)
+        worst = [node for node, bits in local_error(graph, sub).items()
+                 if bits >= LOCAL_MIN_BITS][:SUBEXPRESSIONS]
+        found = series_candidates(graph, worst,
+                                  seconds=max(0.3, seconds - (time.perf_counter() - t)))
+    except Exception as exc:  # noqa: BLE001 - series are optional candidates
+        report.notes.append(f"series candidates failed ({type(exc).__name__}: {exc})")
+        return []
+    return [(c.graph, c.origin) for c in found]
 
 
 def _speed_model(model: Any) -> Any:

@@ -1,0 +1,223 @@
+"""Series-expansion candidates for the accuracy optimizer (Herbie's ``taylor`` step).
+
+Where an expression cancels near a point (``(1 - cos x) / x**2`` near 0, ``sqrt(x + 1) -
+sqrt(x)`` near infinity), no rewrite of finite size removes the cancellation everywhere,
+but a truncated series does near that point: ``1/2 - x**2/24``. ``series_candidates``
+expands, with SymPy (optional: without it no series candidates are offered), the whole
+expression and the sub-expressions of highest local error in each input around 0 and
+around ±infinity (the other inputs stay symbols), to a few orders. Each truncation is
+returned with the magnitude of its first omitted term (the truncation error estimate,
+``SeriesCandidate.omitted``); the optimizer measures every candidate against the oracle
+and ``accuracy.regimes`` uses a series only on the part of the input range where it is
+the most accurate candidate.
+
+Expansion is bounded: expressions over ``MAX_OPS`` ops are not expanded, and each
+expansion gets ``SECONDS`` of wall time (a SIGALRM timer where the caller is the main
+thread that has no timer of its own running; elsewhere only the size bound and the
+total deadline, checked between expansions, apply).
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from ..ir import Graph, Node, apply
+
+ORDERS = (2, 3, 5)  # terms kept
+POINTS = ("0", "oo", "-oo")
+MAX_OPS = 40
+SECONDS = 0.8  # per expansion
+ORDER = 12  # expansions are to O(x**ORDER) (O(x**-ORDER) around infinity)
+TOTAL_SECONDS = 3.0  # all expansions of one call
+SUBEXPRESSIONS = 2  # local-error nodes expanded besides the root
+
+
+@dataclass
+class SeriesCandidate:
+    """A truncated expansion: the graph, the variable, the point (``"0"``, ``"oo"``,
+    ``"-oo"``), the number of terms kept and the first omitted term (a SymPy expression,
+    or None when the series terminates)."""
+
+    graph: Graph
+    variable: str
+    point: str
+    terms: int
+    omitted: Any
+
+    @property
+    def origin(self) -> str:
+        return f"series:{self.variable}@{self.point}/{self.terms}"
+
+
+class _Timeout(Exception):
+    pass
+
+
+@contextmanager
+def _deadline(seconds: float) -> Iterator[None]:
+    """Raise ``_Timeout`` after ``seconds`` (main thread only; a no-op elsewhere)."""
+    if (threading.current_thread() is not threading.main_thread() or seconds <= 0
+            or signal.getitimer(signal.ITIMER_REAL)[0] > 0):
+        yield  # not ours to take: another thread, or the caller's own timer is running
+        return
+
+    def fire(signum: int, frame: Any) -> None:
+        raise _Timeout
+
+    old = signal.signal(signal.SIGALRM, fire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def _sympy() -> Any:
+    try:
+        import sympy
+    except ImportError:
+        return None
+    return sympy
+
+
+def _rebind(graph: Graph, inputs: list[Node]) -> Graph:
+    """``graph`` rebuilt over the given input nodes (matched by name)."""
+    by_name = {n.name: n for n in inputs}
+    new: dict[int, Node] = {}
+    for node in graph.nodes():
+        if node.op == "input":
+            new[node.uid] = by_name[node.name]
+        elif node.inputs:
+            new[node.uid] = apply(node.op, *[new[i.uid] for i in node.inputs],
+                                  **dict(node.attrs))
+        else:
+            new[node.uid] = node
+    return Graph([new[o.uid] for o in graph.outputs], inputs)
+
+
+def _terms(sp: Any, expr: Any, var: Any, point: str, n: int) -> list[Any] | None:
+    """Up to ``n + 1`` terms of the expansion, the dominant one first (ascending powers
+    of ``var`` around 0, descending around infinity); None where there is none."""
+    x0 = {"0": 0, "oo": sp.oo, "-oo": -sp.oo}[point]
+    got = sp.series(expr, var, x0, n=ORDER)
+    if not got.has(sp.Order):
+        return None  # not expanded (or already a polynomial: nothing to gain)
+    poly = got.removeO()
+    if poly == 0 or poly.has(sp.nan, sp.zoo, sp.oo, sp.AccumBounds, sp.Subs, sp.Order):
+        return None
+    terms = list(sp.Add.make_args(sp.expand(sp.powsimp(poly))))
+
+    pos = sp.Dummy("p", positive=True)
+
+    def power(t: Any) -> Any:
+        _, e = sp.powdenest(t.subs(var, pos), force=True).as_coeff_exponent(pos)
+        return e if e.is_number else 0
+
+    terms.sort(key=power, reverse=point != "0")
+    return terms[:n + 1]
+
+
+def series_terms(expr: Any, var: Any, point: str = "0", n: int = 3) -> list[Any] | None:
+    """The first ``n + 1`` terms of the expansion of the SymPy ``expr`` in ``var`` around
+    ``point`` (``"0"``, ``"oo"``, ``"-oo"``), or None where SymPy cannot expand it (or is
+    not installed)."""
+    sp = _sympy()
+    if sp is None:
+        return None
+    try:
+        return _terms(sp, expr, var, point, n)
+    except Exception:  # noqa: BLE001 - SymPy raises many kinds on non-analytic points
+        return None
+
+
+def _expansions(sp: Any, expr: Any, names: list[str], deadline: float
+                ) -> Iterator[tuple[str, str, int, Any, Any]]:
+    """(variable, point, terms kept, truncated expression, first omitted term)."""
+    top = max(ORDERS)
+    for v in sorted(expr.free_symbols, key=str):
+        if str(v) not in names:
+            continue
+        for point in POINTS:
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                return
+            try:
+                with _deadline(min(SECONDS, left)):
+                    terms = _terms(sp, expr, v, point, top)
+            except (_Timeout, RecursionError):
+                continue
+            except Exception:  # noqa: BLE001 - not expandable there
+                continue
+            if not terms or (len(terms) == 1 and terms[0] == expr):
+                continue
+            for k in ORDERS:
+                kept = sp.Add(*terms[:k])
+                omitted = terms[k] if k < len(terms) else None
+                yield str(v), point, min(k, len(terms)), kept, omitted
+                if k >= len(terms):
+                    break
+
+
+def series_candidates(graph: Graph, roots: list[Node] | None = None,
+                      seconds: float = TOTAL_SECONDS) -> list[SeriesCandidate]:
+    """Truncated series of ``graph``'s single output, and of each node in ``roots`` (the
+    sub-expressions of highest local error, substituted back into the graph), around 0 and
+    ±infinity in each input (see the module docstring). Empty without SymPy."""
+    sp = _sympy()
+    if sp is None or len(graph.outputs) != 1:
+        return []
+    from ..interop.sympy_io import from_sympy, to_sympy
+
+    deadline = time.perf_counter() + seconds
+    names = list(graph.input_names)
+    out: list[SeriesCandidate] = []
+    seen: set[str] = set()
+    targets = [graph.outputs[0]] + [r for r in (roots or []) if r is not graph.outputs[0]]
+    for target in targets:
+        sub = Graph(target, graph.inputs)
+        if sum(1 for n in sub.nodes() if n.op not in ("input", "constant")) > MAX_OPS:
+            continue
+        try:
+            expr = sp.nsimplify(to_sympy(sub), rational=True)
+        except Exception:  # noqa: BLE001 - ops without a SymPy form
+            continue
+        for var, point, k, kept, omitted in _expansions(sp, expr, names, deadline):
+            key = f"{target.uid}:{kept}"
+            if key in seen:
+                continue
+            seen.add(key)
+            try:
+                piece = _rebind(from_sympy(kept, inputs=names, dtype=target.dtype),
+                                graph.inputs)
+            except Exception:  # noqa: BLE001 - a term with no op (e.g. a special function)
+                continue
+            g = piece if target is graph.outputs[0] else _substitute(graph, target,
+                                                                       piece.outputs[0])
+            if g.outputs[0].shape != graph.outputs[0].shape:
+                continue
+            out.append(SeriesCandidate(g, var, point, k, omitted))
+    return out
+
+
+def _substitute(graph: Graph, target: Node, value: Node) -> Graph:
+    """``graph`` with the node ``target`` replaced by ``value``."""
+    new: dict[int, Node] = {}
+    for node in graph.nodes():
+        if node.uid == target.uid:
+            new[node.uid] = value
+        elif node.inputs:
+            new[node.uid] = apply(node.op, *[new[i.uid] for i in node.inputs],
+                                  **dict(node.attrs))
+        else:
+            new[node.uid] = node
+    return Graph([new[o.uid] for o in graph.outputs], graph.inputs)
+
+
+__all__ = ["SeriesCandidate", "series_candidates", "series_terms"]
