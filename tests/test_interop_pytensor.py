@@ -88,3 +88,60 @@ def test_rewrite_test_expressions_optimize(out, text, goal):
     got = evaluate(res.graph, [VALS[n] for n in res.graph.input_names])[0]
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
     assert res.report.cost_after <= res.report.cost_before
+
+
+def _run(out, inputs, *args):
+    graph = et.from_pytensor(out, inputs)
+    return graph.compile("numpy")(*args), pytensor.function(inputs, out)(*args)
+
+
+def test_pymc_building_blocks_import():
+    v = pt.dvector("v")
+    w = pt.dvector("w", shape=(5,))
+    val = np.array([0.5, -1.0, np.inf, np.nan, 2.0])
+    cases = [
+        pt.and_(pt.gt(w, 0), pt.lt(w, 1)), pt.or_(pt.isnan(w), pt.isinf(w)),
+        pt.invert(pt.isnan(w)), pt.all(pt.gt(w, -5)), pt.any(pt.isnan(w)),
+        pt.gt(w, 0) * w, 1 - pt.gt(w, 0), pt.special.softmax(w * 0.1),
+        pt.special.log_softmax(pt.switch(pt.or_(pt.isnan(w), pt.isinf(w)), 0.0, w)),
+        pt.alloc(pt.sum(pt.gt(w, 0)), 3, 2) + 1.0,
+    ]
+    for out in cases:
+        got, ref = _run(out, [w], val)
+        np.testing.assert_allclose(got, ref, rtol=1e-14)
+        assert np.asarray(got).dtype.kind == np.asarray(ref).dtype.kind or \
+            np.asarray(ref).dtype.kind in "iu"
+    # symbolic length: Alloc and Reshape over v's symbolic dim, a Join of the pieces
+    out = pt.concatenate([pt.alloc(pt.max(v), v.shape[0]) - v, pt.exp(v)[None].ravel()])
+    graph = et.from_pytensor(out, [v])
+    assert graph.inputs[0].shape == ("v_0",)
+    x = np.array([1.0, 3.0, 2.0])
+    np.testing.assert_allclose(graph.compile("numpy")(x), pytensor.function([v], out)(x))
+
+
+def test_unsupported_ops_all_listed_with_counts():
+    with pytest.raises(UnsupportedOperation) as info:
+        et.from_pytensor(pt.gammaln(X) + pt.gammaln(Y) + pt.floor(pt.psi(X)))
+    msg = str(info.value)
+    assert "GammaLn (x2)" in msg and "Psi" in msg and "Floor" in msg
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_scan_is_rejected_clearly():
+    out, _ = pytensor.scan(lambda a, acc: acc + a, sequences=[X],
+                           outputs_info=[pt.constant(0.0, dtype="float64")])
+    with pytest.raises(UnsupportedOperation, match="Scan.*loops"):
+        et.from_pytensor(out[-1])
+
+
+def test_parameter_check_raises_on_both_backends():
+    pymc_utils = pytest.importorskip("pymc.logprob.utils")
+    s = pt.dscalar("s")
+    out = pymc_utils.CheckParameterValue("sigma > 0")(pt.log(pt.exp(s)), pt.gt(pt.exp(s), 0))
+    graph = et.from_pytensor(out, [s])
+    assert graph.messages == ("sigma > 0",)
+    for backend in ("numpy", "numba"):
+        run = graph.compile(backend)
+        assert run(np.float64(0.5)) == pytest.approx(0.5)
+        with pytest.raises(pymc_utils.ParameterValueError, match="sigma > 0"):
+            run(np.float64(-800.0))

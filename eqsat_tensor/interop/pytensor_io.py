@@ -83,6 +83,25 @@ _KNOWN_KINDS = ("Shape", "Shape_i", "Elemwise", "DimShuffle", "Dot", "Dot22", "M
                 "Subtensor")
 
 
+def _infer_minus_one(shape: tuple, new: tuple) -> tuple:
+    """``new`` with its -1 resolved against ``shape`` holding symbolic dims: the dims of
+    ``shape`` that ``new`` does not name (ignoring 1s) must be one dim or all ints."""
+    left = [d for d in shape if d != 1]
+    for d in new:
+        if d in (-1, 1):
+            continue
+        if d not in left:
+            raise UnsupportedOperation(f"Reshape (of shape {shape} to {new})")
+        left.remove(d)
+    if len(left) == 1:
+        rest = left[0]
+    elif all(isinstance(d, int) for d in left):
+        rest = int(np.prod(left, dtype=np.int64))
+    else:
+        raise UnsupportedOperation(f"Reshape (of shape {shape} to {new})")
+    return tuple(rest if d == -1 else d for d in new)
+
+
 def _pytensor_types(name: str) -> tuple[type, ...]:
     try:
         from pytensor.compile.builders import OpFromGraph
@@ -302,6 +321,8 @@ class _Converter:
             if red is None:
                 raise UnsupportedOperation(f"CAReduce{{{op.scalar_op}}}")
             x = self.node_of(apply_node.inputs[0], fdtype)
+            if x.dtype == "bool":  # Sum/Prod/Max/Min of bools count in float
+                x = apply("cast", x, dtype=fdtype)
             axis = tuple(range(x.ndim)) if op.axis is None else tuple(sorted(op.axis))
             return apply(red, x, axis=axis, keepdims=False)
         if kind in ("Dot", "Dot22", "Matmul") or (
@@ -317,7 +338,10 @@ class _Converter:
                 raise UnsupportedOperation("Reshape (with a shape that is not a constant)")
             from ..frontend.functions import reshape
 
-            return reshape(x, tuple(int(d) for d in self.consts[id(shape_var)])).node
+            new = tuple(int(d) for d in self.consts[id(shape_var)])
+            if -1 in new and not all(isinstance(d, int) for d in x.shape):
+                new = _infer_minus_one(x.shape, new)
+            return reshape(x, new).node
         raise UnsupportedOperation(kind if kind != "Blockwise" else f"Blockwise({op.core_op})")
 
     def _fold_shape(self, apply_node: Any, v: Any) -> Node:
