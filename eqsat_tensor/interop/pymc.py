@@ -53,11 +53,12 @@ def _splitter(shapes: tuple[tuple[int, ...], ...]) -> Callable[[np.ndarray], lis
     total = start
 
     def split(x: np.ndarray) -> list[Any]:
-        x = np.asarray(x, dtype=np.float64)
+        if type(x) is not np.ndarray or x.dtype != np.float64 or not x.flags.c_contiguous:
+            x = np.ascontiguousarray(x, dtype=np.float64)
         if x.shape != (total,):
             raise ValueError(f"expected a flat parameter vector of length {total}, got shape "
                              f"{x.shape}")
-        return [x[a] if shape == () else x[a:b].reshape(shape) for a, b, shape in bounds]
+        return [x[a:b].reshape(shape) for a, b, shape in bounds]
 
     return split
 
@@ -89,15 +90,22 @@ def compile_logp_dlogp(model: Any, backend: str = "numba", optimize: bool = True
     f_joint = joint.compile(backend)
     f_alone = alone.compile(backend)
     split = _splitter(shapes)
-    run_joint = f_joint.__call__
-    run_alone = f_alone.__call__
+    if all(str(v.type.dtype) == "float64" for v in value_vars):
+        # the split arrays have exactly the inputs' dtypes and static shapes: skip binding
+        run_joint, run_alone = f_joint.run, f_alone.run
+    else:  # float32 value variables: let the executable bind (and convert) the arrays
+        def run_joint(arrays: list[Any]) -> Any:
+            return f_joint(*arrays)
+
+        def run_alone(arrays: list[Any]) -> Any:
+            return f_alone(*arrays)
 
     def logp(x: np.ndarray) -> float:
-        return float(run_alone(*split(x)))
+        return float(run_alone(split(x)))
 
     def logp_dlogp(x: np.ndarray) -> tuple[float, np.ndarray]:
-        lp, grad = run_joint(*split(x))
-        return float(lp), np.asarray(grad, dtype=np.float64)
+        lp, grad = run_joint(split(x))
+        return float(lp), grad
 
     return LogpDlogp(logp, logp_dlogp, names, shapes,
                      {"logp_dlogp": joint, "logp": alone}, report)
