@@ -145,3 +145,14 @@ def test_parameter_check_raises_on_both_backends():
         assert run(np.float64(0.5)) == pytest.approx(0.5)
         with pytest.raises(pymc_utils.ParameterValueError, match="sigma > 0"):
             run(np.float64(-800.0))
+
+
+def test_unknown_lengths_that_meet_are_one_symbolic_dim():
+    x, y, m = pt.dvector("x"), pt.dvector("y"), pt.dmatrix("m")
+    out = pt.sum(pt.exp(x) * y) + pt.sum(m * x)
+    graph = et.from_pytensor(out, [x, y, m])
+    (n,), (n2,), (rows, cols) = (i.shape for i in graph.inputs)
+    assert n == n2 == cols and isinstance(n, str) and rows != n
+    a, b, c = np.arange(3.0), np.linspace(0, 1, 3), RNG.normal(size=(2, 3))
+    np.testing.assert_allclose(graph.compile("numpy")(a, b, c),
+                               pytensor.function([x, y, m], out)(a, b, c), rtol=1e-14)

@@ -127,12 +127,20 @@ def from_pytensor(outputs: Any, inputs: Sequence[Any] | None = None) -> Graph:
         outs = list(outputs.outputs)
     else:
         outs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
-    conv = _Converter()
-    if inputs is not None:
-        for v in inputs:
-            conv.var(v)
-    for o in outs:
-        conv.var(o)
+    # PyTensor requires dims of unknown length that meet in an Elemwise to be equal at
+    # run time: each time two symbolic dims meet, they are unified and the import reruns
+    aliases: dict[str, str] = {}
+    while True:
+        conv = _Converter(aliases)
+        try:
+            if inputs is not None:
+                for v in inputs:
+                    conv.var(v)
+            for o in outs:
+                conv.var(o)
+        except _SameDims:
+            continue
+        break
     layout: list[list[Piece]] = []
     for o in outs:
         if id(o) in conv.parts:
@@ -155,8 +163,13 @@ def from_pytensor(outputs: Any, inputs: Sequence[Any] | None = None) -> Graph:
     return ImportedGraph.build(layout, conv.checks, order)
 
 
+class _SameDims(Exception):
+    """Two symbolic dims were found to be one; the import restarts with the alias."""
+
+
 class _Converter:
-    def __init__(self) -> None:
+    def __init__(self, aliases: dict[str, str] | None = None) -> None:
+        self.aliases = aliases if aliases is not None else {}
         self.nodes: dict[int, Node | None] = {}
         self.consts: dict[int, np.ndarray] = {}  # numeric values of constant variables
         self.inputs: dict[int, Node] = {}
@@ -234,6 +247,24 @@ class _Converter:
             raise UnsupportedOperation(kind if kind != "Blockwise"
                                        else f"Blockwise({op.core_op})")
 
+    def _alias(self, dim: str) -> str:
+        while dim in self.aliases:
+            dim = self.aliases[dim]
+        return dim
+
+    def _unify(self, args: list[Node]) -> None:
+        """Symbolic dims that meet in an elementwise op are one dim: record the alias and
+        restart (raise ``_SameDims``)."""
+        ndim = max((a.ndim for a in args), default=0)
+        for pos in range(1, ndim + 1):
+            names = {a.shape[-pos] for a in args
+                     if a.ndim >= pos and isinstance(a.shape[-pos], str)}
+            if len(names) > 1:
+                first, *rest = sorted(names)
+                for other in rest:
+                    self.aliases[other] = first
+                raise _SameDims
+
     def _input(self, v: Any) -> Node:
         name = v.name or f"in{self.count}"
         self.count += 1
@@ -241,7 +272,7 @@ class _Converter:
         if dtype not in ("float32", "float64", "bool"):
             raise UnsupportedOperation(f"from_pytensor: input {name!r} has dtype {dtype}; "
                                        "only float32/float64/bool inputs are supported")
-        shape = tuple(int(d) if d is not None else f"{name}_{i}"
+        shape = tuple(int(d) if d is not None else self._alias(f"{name}_{i}")
                       for i, d in enumerate(v.type.shape))
         node = input_node(name, shape, dtype)
         self.inputs[id(v)] = node
@@ -304,6 +335,7 @@ class _Converter:
             raise UnsupportedOperation(f"{kind} (of a MakeVector/Join value)")
         if kind == "Elemwise":
             args = [self.node_of(i, fdtype) for i in apply_node.inputs]
+            self._unify(args)
             # size-1 constants (PyTensor's ExpandDims of a literal) become scalars, so that
             # log(1 + x) reads as log(1 + x) for the rules, unless that changes the rank
             scalars = [constant_node(float(a.value.reshape(())), a.dtype)
