@@ -33,8 +33,8 @@ def bench_model(name: str, number: int, repeat: int) -> dict:
     """Per-call microseconds of logp and logp+grad for one model, each way."""
     import numpy as np
     import pytensor
-
     from _pymc_models import MODELS
+
     from eqsat_tensor.interop.pymc import compile_logp_dlogp
 
     model = MODELS[name]()
@@ -52,8 +52,8 @@ def bench_model(name: str, number: int, repeat: int) -> dict:
         f_both = pytensor.function(model.value_vars, [logp, dlogp], mode=pt_mode,
                                    trust_input=True)
         ref = f_both(*args)
-        row[f"logp_{mode}"] = _time(lambda: f_lp(*args), number, repeat)
-        row[f"grad_{mode}"] = _time(lambda: f_both(*args), number, repeat)
+        row[f"logp_{mode}"] = _time(lambda f=f_lp: f(*args), number, repeat)
+        row[f"grad_{mode}"] = _time(lambda f=f_both: f(*args), number, repeat)
     lp, g = compiled.logp_dlogp(x)
     row["max_rel_err"] = float(max(abs(lp - ref[0]) / abs(ref[0]),
                                    np.max(np.abs(g - ref[1])) / np.max(np.abs(ref[1]))))
