@@ -14,6 +14,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+from ..ir import refs
+
+# digamma's Taylor series at its positive root (``ir.refs``), highest power first
+_DIGAMMA_HORNER = tuple(reversed(refs.DIGAMMA_COEFFS))
+_X0_HI, _X0_LO = refs._X0_HI, refs._X0_LO
+
 
 def make(dtype: type) -> dict[str, Callable]:
     """The helpers for one dtype, undecorated."""
@@ -48,8 +54,48 @@ def make(dtype: type) -> dict[str, Callable]:
     def finite_or_zero(m):
         return m if (m - m) == zero else zero
 
+    def gammaln(x):
+        # log|Gamma(x)|: libm's lgamma (inf at the poles), in float64
+        return dtype(math.lgamma(float(x)))
+
+    def digamma(x):
+        # the algorithm of ir.refs.digamma_scalar (the reference), in float64
+        x = float(x)
+        if x != x or x == math.inf:
+            return dtype(x)
+        if x == -math.inf:
+            return dtype(math.nan)
+        result = 0.0
+        if x <= 0.0:
+            if x == math.floor(x):
+                if x == 0.0:
+                    return dtype(-math.copysign(math.inf, x))
+                return dtype(math.nan)
+            if x < -20.0:  # reflection: psi(x) = psi(1 - x) - pi / tan(pi x)
+                r = x - math.floor(x)
+                result = -math.pi / math.tan(math.pi * r)
+                x = 1.0 - x
+        while x < 1.0:  # psi(x) = psi(x + 1) - 1 / x
+            result -= 1.0 / x
+            x += 1.0
+        if x > 12.0:
+            inv = 1.0 / x
+            inv2 = inv * inv
+            tail = inv2 * (1.0 / 12 - inv2 * (1.0 / 120 - inv2 * (1.0 / 252 - inv2 * (
+                1.0 / 240 - inv2 * (1.0 / 132 - inv2 * (691.0 / 32760 - inv2 / 12.0))))))
+            return dtype(result + (math.log(x) - 0.5 * inv - tail))
+        while x > 2.0:
+            x -= 1.0
+            result += 1.0 / x
+        d = (x - _X0_HI) - _X0_LO
+        acc = 0.0
+        for c in _DIGAMMA_HORNER:
+            acc = acc * d + c
+        return dtype(result + acc * d)
+
     return {"nan_maximum": nan_maximum, "nan_minimum": nan_minimum, "sigmoid": sigmoid,
-            "softplus": softplus, "logaddexp": logaddexp, "finite_or_zero": finite_or_zero}
+            "softplus": softplus, "logaddexp": logaddexp, "finite_or_zero": finite_or_zero,
+            "gammaln": gammaln, "digamma": digamma}
 
 
 __all__ = ["make"]
