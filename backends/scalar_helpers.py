@@ -19,6 +19,7 @@ from ..ir import refs
 # digamma's Taylor series at its positive root (``ir.refs``), highest power first
 _DIGAMMA_HORNER = tuple(reversed(refs.DIGAMMA_COEFFS))
 _X0_HI, _X0_LO = refs._X0_HI, refs._X0_LO
+_INF, _NAN, _PI = float("inf"), float("nan"), math.pi  # (the CUDA simulator's math has no inf)
 
 
 def make(dtype: type) -> dict[str, Callable]:
@@ -55,25 +56,28 @@ def make(dtype: type) -> dict[str, Callable]:
         return m if (m - m) == zero else zero
 
     def gammaln(x):
-        # log|Gamma(x)|: libm's lgamma (inf at the poles), in float64
-        return dtype(math.lgamma(float(x)))
+        # log|Gamma(x)|: libm's lgamma, in float64; inf at the poles and at -inf
+        x = float(x)
+        if x == -_INF or (x <= 0.0 and x == math.floor(x)):
+            return dtype(_INF)
+        return dtype(math.lgamma(x))
 
     def digamma(x):
         # the algorithm of ir.refs.digamma_scalar (the reference), in float64
         x = float(x)
-        if x != x or x == math.inf:
+        if x != x or x == _INF:
             return dtype(x)
-        if x == -math.inf:
-            return dtype(math.nan)
+        if x == -_INF:
+            return dtype(_NAN)
         result = 0.0
         if x <= 0.0:
             if x == math.floor(x):
                 if x == 0.0:
-                    return dtype(-math.copysign(math.inf, x))
-                return dtype(math.nan)
+                    return dtype(-math.copysign(_INF, x))
+                return dtype(_NAN)
             if x < -20.0:  # reflection: psi(x) = psi(1 - x) - pi / tan(pi x)
                 r = x - math.floor(x)
-                result = -math.pi / math.tan(math.pi * r)
+                result = -_PI / math.tan(_PI * r)
                 x = 1.0 - x
         while x < 1.0:  # psi(x) = psi(x + 1) - 1 / x
             result -= 1.0 / x
