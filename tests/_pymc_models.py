@@ -99,3 +99,17 @@ MODELS: dict[str, Callable] = {
     "eight_schools": eight_schools, "logistic": logistic, "radon": radon,
     "mixture": mixture, "poisson_glm": poisson_glm, "robust_ar": robust_ar,
 }
+
+
+def robust_ar_nu():
+    """Robust AR with the degrees of freedom estimated: GammaLn and Psi of a parameter."""
+    import pymc as pm
+
+    rng = np.random.default_rng(5)
+    y = np.cumsum(rng.standard_t(4, size=30)) * 0.3
+    with pm.Model() as model:
+        rho = pm.Normal("rho", 0.0, 0.5)
+        sigma = pm.HalfNormal("sigma", 1.0)
+        nu = pm.Gamma("nu", 2.0, 0.1)
+        pm.StudentT("y", nu=nu, mu=rho * y[:-1], sigma=sigma, observed=y[1:])
+    return model
