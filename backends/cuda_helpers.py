@@ -20,7 +20,7 @@ from . import scalar_helpers
 from .cuda_runtime import simulator_math
 
 HELPER_NAMES = ("nan_maximum", "nan_minimum", "logaddexp", "sigmoid", "softplus",
-                "finite_or_zero", "cbrt", "exp2")
+                "finite_or_zero", "cbrt", "exp2", "gammaln", "digamma")
 
 
 def _cuda_only(dtype: type) -> dict[str, Any]:

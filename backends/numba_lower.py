@@ -52,6 +52,8 @@ LOWERING: dict[str, str] = {
     "softplus": "softplus_{dt}({0})",
     "erf": "math.erf({0})",
     "erfc": "math.erfc({0})",
+    "gammaln": "gammaln_{dt}({0})",
+    "digamma": "digamma_{dt}({0})",
     "less": "({0} < {1})",
     "less_equal": "({0} <= {1})",
     "greater": "({0} > {1})",
@@ -66,7 +68,7 @@ FAST_OPS = ("exp", "log", "log1p", "expm1", "tanh", "sigmoid", "softplus")
 
 # Helper names a template may use, by prefix (imported by the generated module).
 HELPER_NAMES = ("nan_maximum", "nan_minimum", "logaddexp", "sigmoid", "softplus",
-                "finite_or_zero", "cbrt")
+                "finite_or_zero", "cbrt", "gammaln", "digamma")
 
 
 def lower(node: Node, args: list[str], one: str, table: dict[str, str],

@@ -131,6 +131,7 @@ _LAZY = {
     "from_jax": "eqsat_tensor.interop.jax_io",
     "to_jax": "eqsat_tensor.interop.jax_io",
     "from_pytensor": "eqsat_tensor.interop.pytensor_io",
+    "to_pytensor": "eqsat_tensor.interop.pytensor_export",
     "from_fpcore": "eqsat_tensor.interop.fpcore",
     "to_fpcore": "eqsat_tensor.interop.fpcore",
     "measure_accuracy": "eqsat_tensor.accuracy",

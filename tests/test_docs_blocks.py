@@ -23,7 +23,7 @@ PKG_PARENT = str(Path(eqsat_tensor.__file__).resolve().parent.parent)
 FENCE = re.compile(r"^```(.*)$")
 # Blocks that need a package or program that may be missing: skip the file when absent.
 NEEDS = {"dask": "dask", "jax": "jax", "pytensor": "pytensor", "sympy": "sympy",
-         "numba_cuda": "numba_cuda"}
+         "numba_cuda": "numba_cuda", "pymc": "pymc"}
 
 
 def files_of(path: Path) -> dict[str, str]:

@@ -112,3 +112,15 @@ def test_missing_optional_dependency_names_the_extra():
 
     with pytest.raises(MissingDependency, match=r"pip install 'eqsat-tensor\[jax\]'"):
         require("no_such_module_for_eqsat_tests", "jax", "JAX import/export")
+
+
+def test_erf_loggamma_piecewise_import_and_match():
+    special = pytest.importorskip("scipy.special")
+    x = sp.Symbol("x")
+    expr = sp.Piecewise((sp.erf(x) + sp.loggamma(x), x > 0), (sp.erfc(x), True))
+    graph = et.from_sympy(expr)
+    v = np.array([-1.5, -0.2, 0.4, 2.0, 7.5])
+    want = np.where(v > 0, special.erf(v) + special.gammaln(np.abs(v)), special.erfc(v))
+    run = et.compile(graph, backend="numpy")
+    got = np.array([run(np.float64(t)) for t in v])
+    np.testing.assert_allclose(got, want, rtol=1e-13)

@@ -2,7 +2,9 @@
 
 - ``sympy_io``: ``from_sympy`` / ``to_sympy`` (``pip install 'eqsat-tensor[sympy]'``)
 - ``jax_io``: ``from_jax`` (via ``jax.make_jaxpr``) / ``to_jax`` (``[jax]``)
-- ``pytensor_io``: ``from_pytensor`` (``[pytensor]``)
+- ``pytensor_io``: ``from_pytensor`` (``[pytensor]``); ``pytensor_graph``: ``ImportedGraph``
+  (checks and joined outputs); ``pytensor_export``: ``to_pytensor``; ``pymc``:
+  ``compile_logp_dlogp`` (``[pymc]``)
 - ``fpcore``: ``from_fpcore`` (returns ``(graph, info)`` with the ``:pre`` bounds) /
   ``to_fpcore``; no dependency
 - ``exprtext``: expression text to a graph through Python's ``ast`` (never executed)

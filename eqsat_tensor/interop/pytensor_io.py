@@ -16,13 +16,26 @@ and maps:
   folded to constants with the op's own ``perform`` when the shapes are static, so
   ``pt.mean`` (``sum(x) / shape(x)[0]``) imports as a division by a number.
 
+- PyMC's graphs: ``CheckParameterValue`` (a run-time check: its conditions become extra
+  outputs, the value passes through, and ``ImportedGraph.compile`` raises PyMC's
+  ``ParameterValueError`` where one is false), ``Alloc`` -> ``broadcast_to``,
+  ``ScalarFromTensor``/``TensorFromScalar`` -> the value, ``All``/``Any``, ``AND``/``OR``/
+  ``XOR``/``Invert``/``IsNan``/``IsInf``, bool operands of arithmetic, ``Softmax``/
+  ``LogSoftmax``; ``MakeVector`` and ``Join`` (axis 0) of the values an output is made of
+  (the gradient vector of ``model.dlogp()``): the pieces become outputs, and
+  ``ImportedGraph`` concatenates them again; ``MakeVector`` of conditions feeding ``All``/
+  ``Any`` folds into ``and``/``or``.
+- ``Scan`` and ``OpFromGraph`` are rejected with their own message.
+
 Root variables become inputs named after the variable (``x``; unnamed ones ``in0``...),
 with their static shape (unknown dims become symbolic, ``x_0``) and dtype. Any op not
-listed raises ``UnsupportedOperation`` naming every unsupported op found.
+listed raises ``UnsupportedOperation`` naming every unsupported op found, each with how
+many times it occurs.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -39,11 +52,62 @@ from ..ir import (
     ops_named_in,
 )
 from ._optional import require
+from .pytensor_graph import ImportedGraph, Piece
 
 # PyTensor scalar Op class -> op, from the ops table's PyTensor names.
 _SCALAR = ops_named_in("pytensor")
 _REDUCE = {"Add": "sum", "add": "sum", "Mul": "prod", "mul": "prod",
            "ScalarMaximum": "max", "Maximum": "max", "ScalarMinimum": "min", "Minimum": "min"}
+
+
+
+def _logical(fn_name: str) -> Any:
+    def fn(*args: Node) -> Node:
+        from ..frontend import functions as F
+
+        return getattr(F, fn_name)(*args).node
+
+    return fn
+
+
+# PyTensor scalar ops on bools, built from comparisons as the NumPy tracer builds them
+_LOGICAL = {"AND": _logical("logical_and"), "OR": _logical("logical_or"),
+            "XOR": _logical("logical_xor"), "Invert": _logical("logical_not"),
+            "IsNan": _logical("isnan"), "IsInf": _logical("isinf")}
+_BOOL_ARITH = ("Add", "Mul", "Sub", "TrueDiv", "Neg", "Maximum", "Minimum", "ScalarMaximum",
+               "ScalarMinimum", "Pow")
+_SCALAR_EXTRA = ("Identity", "Second", "Clip", "Sign", "Cast", *_LOGICAL)
+_KNOWN_KINDS = ("Shape", "Shape_i", "Elemwise", "DimShuffle", "Dot", "Dot22", "Matmul",
+                "Reshape", "CheckParameterValue", "ScalarFromTensor", "TensorFromScalar",
+                "MakeVector", "Join", "All", "Any", "Alloc", "Softmax", "LogSoftmax",
+                "Subtensor")
+
+
+def _infer_minus_one(shape: tuple, new: tuple) -> tuple:
+    """``new`` with its -1 resolved against ``shape`` holding symbolic dims: the dims of
+    ``shape`` that ``new`` does not name (ignoring 1s) must be one dim or all ints."""
+    left = [d for d in shape if d != 1]
+    for d in new:
+        if d in (-1, 1):
+            continue
+        if d not in left:
+            raise UnsupportedOperation(f"Reshape (of shape {shape} to {new})")
+        left.remove(d)
+    if len(left) == 1:
+        rest = left[0]
+    elif all(isinstance(d, int) for d in left):
+        rest = int(np.prod(left, dtype=np.int64))
+    else:
+        raise UnsupportedOperation(f"Reshape (of shape {shape} to {new})")
+    return tuple(rest if d == -1 else d for d in new)
+
+
+def _pytensor_types(name: str) -> tuple[type, ...]:
+    try:
+        from pytensor.compile.builders import OpFromGraph
+    except ImportError:  # pragma: no cover
+        return ()
+    return (OpFromGraph,) if name == "OpFromGraph" else ()
 
 
 def _pytensor() -> Any:
@@ -63,24 +127,56 @@ def from_pytensor(outputs: Any, inputs: Sequence[Any] | None = None) -> Graph:
         outs = list(outputs.outputs)
     else:
         outs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
-    conv = _Converter()
-    if inputs is not None:
-        for v in inputs:
-            conv.var(v)
-    nodes = [conv.var(o) for o in outs]
+    # PyTensor requires dims of unknown length that meet in an Elemwise to be equal at
+    # run time: each time two symbolic dims meet, they are unified and the import reruns
+    aliases: dict[str, str] = {}
+    while True:
+        conv = _Converter(aliases)
+        try:
+            if inputs is not None:
+                for v in inputs:
+                    conv.var(v)
+            for o in outs:
+                conv.var(o)
+        except _SameDims:
+            continue
+        break
+    layout: list[list[Piece]] = []
+    for o in outs:
+        if id(o) in conv.parts:
+            layout.append(conv.parts[id(o)])
+        elif conv.nodes.get(id(o)) is not None:
+            layout.append([Piece(conv.nodes[id(o)], None)])
+        elif id(o) in conv.consts:
+            value = conv.consts[id(o)]
+            dtype = str(value.dtype) if str(value.dtype) in ("float32", "float64", "bool") \
+                else "float64"
+            layout.append([Piece(constant_node(value.astype(dtype), dtype), None)])
+        elif not conv.unsupported:
+            conv.unsupported[f"{type(o.owner.op).__name__} (as an output)"] += 1
     if conv.unsupported:
-        raise UnsupportedOperation("from_pytensor: unsupported op(s): "
-                                   + ", ".join(sorted(conv.unsupported)))
+        raise UnsupportedOperation(
+            "from_pytensor: unsupported op(s): "
+            + ", ".join(f"{k} (x{n})" if n > 1 else k
+                        for k, n in sorted(conv.unsupported.items())))
     order = [conv.inputs[id(v)] for v in inputs] if inputs is not None else None
-    return Graph([n for n in nodes if n is not None], order)
+    return ImportedGraph.build(layout, conv.checks, order)
+
+
+class _SameDims(Exception):
+    """Two symbolic dims were found to be one; the import restarts with the alias."""
 
 
 class _Converter:
-    def __init__(self) -> None:
+    def __init__(self, aliases: dict[str, str] | None = None) -> None:
+        self.aliases = aliases if aliases is not None else {}
         self.nodes: dict[int, Node | None] = {}
         self.consts: dict[int, np.ndarray] = {}  # numeric values of constant variables
         self.inputs: dict[int, Node] = {}
-        self.unsupported: set[str] = set()
+        self.unsupported: Counter[str] = Counter()
+        self.parts: dict[int, list[Piece]] = {}  # MakeVector / Join: pieces along axis 0
+        self.dims: dict[int, Any] = {}  # shape values with symbolic dims (tuple or one dim)
+        self.checks: list[tuple[Node, str]] = []
         self.count = 0
 
     # -- variables ---------------------------------------------------------------------
@@ -118,13 +214,56 @@ class _Converter:
         if all(id(i) in self.consts for i in ins):
             self.consts[id(v)] = self._perform(apply_node, v)
             return None
-        if any(self.nodes.get(id(i)) is None and id(i) not in self.consts for i in ins):
-            return None  # an input is unsupported; already recorded
+        kind = type(apply_node.op).__name__
+        if kind in ("Scan", "OpFromGraph") or isinstance(
+                apply_node.op, _pytensor_types("OpFromGraph")):
+            self.unsupported[f"{kind} (loops and inner graphs are not supported: "
+                             "unroll the loop or inline the graph)"] += 1
+            return None
+        if any(self.nodes.get(id(i)) is None and id(i) not in self.consts
+               and id(i) not in self.parts and id(i) not in self.dims for i in ins):
+            # an input is unsupported: record this op too, so every unsupported op is named
+            try:
+                self._known(apply_node)
+            except UnsupportedOperation as exc:
+                self.unsupported[str(exc)] += 1
+            return None
         try:
             return self._apply(apply_node, v)
         except UnsupportedOperation as exc:
-            self.unsupported.add(str(exc))
+            self.unsupported[str(exc)] += 1
             return None
+
+    def _known(self, apply_node: Any) -> None:
+        """Raise UnsupportedOperation naming ``apply_node``'s op when the importer has no
+        mapping for it (used where an input is already unsupported)."""
+        op = apply_node.op
+        kind = type(op).__name__
+        if kind == "Elemwise":
+            name = type(op.scalar_op).__name__
+            if name not in _SCALAR and name not in _SCALAR_EXTRA and name != "Composite":
+                raise UnsupportedOperation(name)
+        elif kind not in _KNOWN_KINDS and not (hasattr(op, "scalar_op") and hasattr(op, "axis")):
+            raise UnsupportedOperation(kind if kind != "Blockwise"
+                                       else f"Blockwise({op.core_op})")
+
+    def _alias(self, dim: str) -> str:
+        while dim in self.aliases:
+            dim = self.aliases[dim]
+        return dim
+
+    def _unify(self, args: list[Node]) -> None:
+        """Symbolic dims that meet in an elementwise op are one dim: record the alias and
+        restart (raise ``_SameDims``)."""
+        ndim = max((a.ndim for a in args), default=0)
+        for pos in range(1, ndim + 1):
+            names = {a.shape[-pos] for a in args
+                     if a.ndim >= pos and isinstance(a.shape[-pos], str)}
+            if len(names) > 1:
+                first, *rest = sorted(names)
+                for other in rest:
+                    self.aliases[other] = first
+                raise _SameDims
 
     def _input(self, v: Any) -> Node:
         name = v.name or f"in{self.count}"
@@ -133,7 +272,7 @@ class _Converter:
         if dtype not in ("float32", "float64", "bool"):
             raise UnsupportedOperation(f"from_pytensor: input {name!r} has dtype {dtype}; "
                                        "only float32/float64/bool inputs are supported")
-        shape = tuple(int(d) if d is not None else f"{name}_{i}"
+        shape = tuple(int(d) if d is not None else self._alias(f"{name}_{i}")
                       for i, d in enumerate(v.type.shape))
         node = input_node(name, shape, dtype)
         self.inputs[id(v)] = node
@@ -141,6 +280,13 @@ class _Converter:
 
     def _perform(self, apply_node: Any, v: Any) -> np.ndarray:
         values = [self.consts[id(i)] for i in apply_node.inputs]
+        if type(apply_node.op).__name__ == "Elemwise":
+            # compute in the output's type as PyTensor's compiled code does (NumPy would
+            # take log(int8 2) in float16)
+            dt = np.dtype(str(v.type.dtype))
+            if dt.kind == "f":
+                values = [np.asarray(x, dtype=dt) if np.asarray(x).dtype.kind in "biuf"
+                          else x for x in values]
         storage = [[None] for _ in apply_node.outputs]
         apply_node.op.perform(apply_node, values, storage)
         return np.asarray(storage[apply_node.outputs.index(v)][0])
@@ -164,8 +310,32 @@ class _Converter:
         fdtype = out_dtype if out_dtype in ("float32", "float64") else "float64"
         if kind in ("Shape", "Shape_i"):
             return self._fold_shape(apply_node, v)
+        if kind not in ("Alloc", "Reshape") and any(id(i) in self.dims
+                                                    for i in apply_node.inputs):
+            return self._dim_op(apply_node, v)
+        if kind == "CheckParameterValue" or getattr(op, "exc_type", None) is not None and \
+                kind.startswith("Check"):
+            return self._check(apply_node, op)
+        if kind in ("ScalarFromTensor", "TensorFromScalar"):
+            return self._value(apply_node.inputs[0], v)
+        if kind in ("MakeVector", "Join"):
+            return self._join(apply_node, v, kind)
+        if kind in ("All", "Any"):
+            return self._all_any(apply_node, kind)
+        if kind == "Alloc":
+            x = self.node_of(apply_node.inputs[0], fdtype)
+            shape = tuple(self._dim(d) for d in apply_node.inputs[1:])
+            return x if x.shape == shape else apply("broadcast_to", x, shape=shape)
+        if kind in ("Softmax", "LogSoftmax"):
+            x = self.node_of(apply_node.inputs[0], fdtype)
+            axis = tuple(range(x.ndim)) if op.axis is None else (op.axis % x.ndim,)
+            out = apply("sub", x, apply("logsumexp", x, axis=axis, keepdims=True))
+            return out if kind == "LogSoftmax" else apply("exp", out)
+        if any(id(i) in self.parts for i in apply_node.inputs):
+            raise UnsupportedOperation(f"{kind} (of a MakeVector/Join value)")
         if kind == "Elemwise":
             args = [self.node_of(i, fdtype) for i in apply_node.inputs]
+            self._unify(args)
             # size-1 constants (PyTensor's ExpandDims of a literal) become scalars, so that
             # log(1 + x) reads as log(1 + x) for the rules, unless that changes the rank
             scalars = [constant_node(float(a.value.reshape(())), a.dtype)
@@ -183,6 +353,8 @@ class _Converter:
             if red is None:
                 raise UnsupportedOperation(f"CAReduce{{{op.scalar_op}}}")
             x = self.node_of(apply_node.inputs[0], fdtype)
+            if x.dtype == "bool":  # Sum/Prod/Max/Min of bools count in float
+                x = apply("cast", x, dtype=fdtype)
             axis = tuple(range(x.ndim)) if op.axis is None else tuple(sorted(op.axis))
             return apply(red, x, axis=axis, keepdims=False)
         if kind in ("Dot", "Dot22", "Matmul") or (
@@ -192,29 +364,165 @@ class _Converter:
         if kind == "Reshape":
             x = self.node_of(apply_node.inputs[0], fdtype)
             shape_var = apply_node.inputs[1]
+            if id(shape_var) in self.dims and isinstance(self.dims[id(shape_var)], tuple):
+                return apply("reshape", x, shape=self.dims[id(shape_var)])
             if id(shape_var) not in self.consts:
                 raise UnsupportedOperation("Reshape (with a shape that is not a constant)")
             from ..frontend.functions import reshape
 
-            return reshape(x, tuple(int(d) for d in self.consts[id(shape_var)])).node
+            new = tuple(int(d) for d in self.consts[id(shape_var)])
+            if -1 in new and not all(isinstance(d, int) for d in x.shape):
+                new = _infer_minus_one(x.shape, new)
+            return reshape(x, new).node
         raise UnsupportedOperation(kind if kind != "Blockwise" else f"Blockwise({op.core_op})")
 
     def _fold_shape(self, apply_node: Any, v: Any) -> Node:
         x = apply_node.inputs[0]
         static = x.type.shape
         if any(d is None for d in static):
-            raise UnsupportedOperation(f"{type(apply_node.op).__name__} (of a variable with "
-                                       "unknown static shape)")
+            node = self.nodes.get(id(x))
+            if node is None:
+                raise UnsupportedOperation(f"{type(apply_node.op).__name__} (of a variable "
+                                           "with unknown static shape)")
+            shape = tuple(node.shape)
+            dims = shape if type(apply_node.op).__name__ == "Shape" else \
+                shape[apply_node.op.i]
+            if all(isinstance(d, int) for d in (dims if isinstance(dims, tuple) else (dims,))):
+                self.consts[id(v)] = np.asarray(dims, dtype=np.int64)
+            else:
+                self.dims[id(v)] = dims
+            return None  # type: ignore[return-value]
         if type(apply_node.op).__name__ == "Shape":
             self.consts[id(v)] = np.asarray(static, dtype=np.int64)
         else:
             self.consts[id(v)] = np.asarray(static[apply_node.op.i], dtype=np.int64)
         return None  # type: ignore[return-value]
 
+    # -- shapes with symbolic dims, checks, joins -----------------------------------------
+    def _dim(self, var: Any) -> Any:
+        """One dim (an int or a symbolic name) from a shape value."""
+        if id(var) in self.consts:
+            return int(self.consts[id(var)])
+        dim = self.dims.get(id(var))
+        if dim is None or isinstance(dim, tuple):
+            raise UnsupportedOperation("a shape computed from values (not from shapes)")
+        return dim
+
+    def _dim_op(self, apply_node: Any, v: Any) -> None:
+        """Shape arithmetic over symbolic dims: picking, packing and converting them."""
+        kind = type(apply_node.op).__name__
+        ins = apply_node.inputs
+        if kind in ("ScalarFromTensor", "TensorFromScalar") or (
+                kind == "Elemwise" and type(apply_node.op.scalar_op).__name__ in
+                ("Cast", "Identity")):
+            self.dims[id(v)] = self.dims[id(ins[0])]
+        elif kind == "MakeVector":
+            self.dims[id(v)] = tuple(self._dim(i) for i in ins)
+        elif kind == "Subtensor" and isinstance(self.dims[id(ins[0])], tuple) and \
+                len(apply_node.op.idx_list) == 1 and isinstance(apply_node.op.idx_list[0], int):
+            self.dims[id(v)] = self.dims[id(ins[0])][apply_node.op.idx_list[0]]
+        elif kind == "Subtensor" and isinstance(self.dims[id(ins[0])], tuple) and \
+                all(id(i) in self.consts for i in ins[1:]) and len(ins) == 2:
+            self.dims[id(v)] = self.dims[id(ins[0])][int(self.consts[id(ins[1])])]
+        else:
+            raise UnsupportedOperation(f"{kind} (of a symbolic shape)")
+        return None
+
+    def _check(self, apply_node: Any, op: Any) -> Node:
+        """``CheckParameterValue(value, *conds)``: the value; each condition is recorded
+        (reduced to one bool) for the compiled graph to test."""
+        value, *conds = apply_node.inputs
+        msg = str(getattr(op, "msg", "") or "")
+        for c in conds:
+            if id(c) in self.consts:
+                if not np.all(self.consts[id(c)]):
+                    self.checks.append((constant_node(False, "bool"), msg))
+                continue
+            if id(c) in self.parts:
+                node = self._reduce_parts(self.parts[id(c)], "All")
+            else:
+                node = self.node_of(c, "float64")
+                from ..frontend import functions as F
+
+                if node.dtype != "bool" or node.ndim:
+                    node = F.all(node).node
+            self.checks.append((node, msg))
+        out = str(apply_node.outputs[0].type.dtype)
+        return self._value(value, apply_node.outputs[0],
+                           out if out in ("float32", "float64") else "float64")
+
+    def _value(self, x: Any, v: Any, dtype: str = "float64") -> Node:
+        """``x`` passed through (to ``v``): a node, pieces or a symbolic dim."""
+        if id(x) in self.parts:
+            self.parts[id(v)] = self.parts[id(x)]
+            return None  # type: ignore[return-value]
+        return self.node_of(x, dtype)
+
+    def _join(self, apply_node: Any, v: Any, kind: str) -> None:
+        """``MakeVector`` of scalars and ``Join`` along axis 0 of vectors: kept as pieces."""
+        ins = list(apply_node.inputs)
+        out_dtype = str(v.type.dtype)
+        fdtype = out_dtype if out_dtype in ("float32", "float64") else "float64"
+        if kind == "Join":
+            axis_var, *ins = ins
+            axis = int(self.consts[id(axis_var)]) if id(axis_var) in self.consts else None
+            if axis is None or axis % v.type.ndim != 0 or v.type.ndim != 1:
+                raise UnsupportedOperation(f"Join (along axis {axis} of rank-{v.type.ndim} "
+                                           "values; only vectors along axis 0)")
+        pieces: list[Piece] = []
+        for i in ins:
+            if id(i) in self.parts:
+                pieces.extend(self.parts[id(i)])
+                continue
+            node = self.node_of(i, fdtype) if id(i) not in self.consts or \
+                self.consts[id(i)].dtype != np.bool_ or out_dtype == "bool" else \
+                constant_node(self.consts[id(i)].astype(fdtype), fdtype)
+            pieces.append(Piece(node, True))
+        self.parts[id(v)] = pieces
+        return None
+
+    def _reduce_parts(self, pieces: list[Piece], kind: str) -> Node:
+        from ..frontend import functions as F
+
+        fold = F.all if kind == "All" else F.any
+        comb = F.logical_and if kind == "All" else F.logical_or
+        out = None
+        for p in pieces:
+            r = fold(p.node)
+            out = r if out is None else comb(out, r)
+        return out.node if out is not None else constant_node(kind == "All", "bool")
+
+    def _all_any(self, apply_node: Any, kind: str) -> Node:
+        from ..frontend import functions as F
+
+        x = apply_node.inputs[0]
+        axis = apply_node.op.axis
+        if id(x) in self.parts:
+            if axis not in (None, (0,), [0]):
+                raise UnsupportedOperation(f"{kind} (along axis {axis} of a MakeVector/Join)")
+            return self._reduce_parts(self.parts[id(x)], kind)
+        node = self.node_of(x, "float64")
+        axis = None if axis is None else tuple(axis)
+        return (F.all if kind == "All" else F.any)(node, axis=axis).node
+
     def _scalar(self, sop: Any, args: list[Node], out_dtype: str, fdtype: str) -> Node:
         name = type(sop).__name__
         if name == "Composite":
             return self._composite(sop, args, fdtype)
+        if name in _LOGICAL:
+            return _LOGICAL[name](*args)
+        if name in _BOOL_ARITH and any(a.dtype == "bool" for a in args):
+            if all(a.dtype == "bool" for a in args) and name in ("Add", "Mul", "Maximum",
+                                                                   "Minimum", "ScalarMaximum",
+                                                                   "ScalarMinimum"):
+                fold = _LOGICAL["OR" if name in ("Add", "Maximum", "ScalarMaximum") else "AND"]
+                out = args[0]
+                for a in args[1:]:
+                    out = fold(out, a)
+                return out
+            args = [apply("cast", a, dtype=fdtype) if a.dtype == "bool" else a for a in args]
+        if name == "Switch" and args[0].dtype != "bool":
+            args = [apply("not_equal", args[0], constant_node(0.0, args[0].dtype)), *args[1:]]
         if name in ("Add", "Mul") and len(args) > 2:
             out = args[0]
             for a in args[1:]:

@@ -282,6 +282,39 @@ _op("erfc", 1, "elementwise", refs.libm(math.erfc), cost=20, ns=9.1, mp=M.erfc,
     facts=OpFacts(range=(0.0, 2.0), sign=(((None,), P),), finite_if=(0,), domain="total"),
     names=names(None, "erfc", "erfc", "erfc", "Erfc", "erfc"))
 
+
+def _mp_gammaln(ctx: Any, x: Any) -> Any:
+    if M.isnan(x):
+        return ctx.nan
+    if x in (ctx.inf, -ctx.inf) or (x <= 0 and x == ctx.floor(x)):
+        return ctx.inf  # log|Gamma| at its poles, and at -inf as libm's lgamma
+    return ctx.re(ctx.loggamma(x))  # log|Gamma(x)| for negative x too
+
+
+def _mp_digamma(ctx: Any, x: Any) -> Any:
+    if M.isnan(x) or x == -ctx.inf:
+        return ctx.nan
+    if x == ctx.inf:
+        return ctx.inf
+    if x == 0:
+        return -ctx.inf  # digamma(+0); -0 is IEEE's +inf (mpmath has no -0)
+    if x < 0 and x == ctx.floor(x):
+        return ctx.nan
+    return ctx.digamma(x)
+
+
+# gammaln = log|Gamma(x)| (SciPy's gammaln, PyTensor's GammaLn, PyMC's logp of Gamma,
+# StudentT, Beta, Poisson...), reference libm's lgamma; digamma its derivative (reference
+# ``refs.digamma_scalar``: NumPy has none and SciPy is not a core dependency).
+_op("gammaln", 1, "elementwise", refs.scalar_ufunc(refs.lgamma_scalar), cost=30, ns=25.0,
+    mp=_mp_gammaln, mp_limit=EXP_LIMIT, deriv=lambda a, v: np.abs(refs.digamma(a)), grad=_D,
+    facts=OpFacts(domain="total"),
+    names=names(None, "gammaln", "loggamma", "lgamma", "GammaLn", None))
+_op("digamma", 1, "elementwise", refs.digamma, cost=30, ns=25.0, mp=_mp_digamma,
+    mp_limit=EXP_LIMIT, deriv=lambda a, v: 1.0 / np.abs(a) + 1.0 / (a * a), grad=_ND,
+    facts=OpFacts(domain="total"),
+    names=names(None, "psi", "digamma", "digamma", "Psi", None))
+
 # -- comparisons (bool results) and selection ----------------------------------------------------
 for _name, _sym, _jax, _pt, _fp, _fn in [
         ("less", "<", "lt", "LT", "<", lambda a, b: a < b),

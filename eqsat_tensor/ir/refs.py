@@ -6,6 +6,7 @@ NumPy itself is.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -56,3 +57,82 @@ def reciprocal(x: np.ndarray) -> np.ndarray:
     return np.divide(1, x, dtype=x.dtype)
 
 
+
+
+def lgamma_scalar(x: float) -> float:
+    """``log|Gamma(x)|`` of one float (libm's ``lgamma``), ``inf`` at the poles."""
+    try:
+        return math.lgamma(x)
+    except (ValueError, OverflowError):  # a pole (x a non-positive integer), or overflow
+        return math.inf
+
+
+def _digamma_series() -> tuple[float, float, tuple[float, ...]]:
+    """The positive root x0 of digamma as two doubles (hi + lo) and the Taylor
+    coefficients there (from mpmath, once): digamma(x) = sum_k c_k (x - x0)**k,
+    converging for |x - x0| < x0."""
+    import mpmath
+
+    with mpmath.workdps(40):
+        x0 = mpmath.findroot(mpmath.digamma, 1.4616321449683623)
+        hi = float(x0)
+        coeffs = tuple(float(mpmath.polygamma(k, x0) / mpmath.factorial(k))
+                       for k in range(1, 48))
+        return hi, float(x0 - hi), coeffs
+
+
+_X0_HI, _X0_LO, DIGAMMA_COEFFS = _digamma_series()
+
+
+def digamma_scalar(x: float) -> float:
+    """``digamma(x)`` of one float: poles (0, negative integers) as SciPy (``-inf`` at
+    +0, ``inf`` at -0, NaN at negative integers and -inf); reflection for x < 0, the
+    Taylor series at the positive root on [1, 2], recurrences to it, and the asymptotic
+    series above 12."""
+    if x != x or x == math.inf:
+        return x
+    if x == -math.inf:
+        return math.nan
+    result = 0.0
+    if x <= 0.0:
+        if x == math.floor(x):
+            if x == 0.0:
+                return -math.copysign(math.inf, x)
+            return math.nan
+        if x < -20.0:  # reflection: psi(x) = psi(1 - x) - pi / tan(pi x)
+            r = x - math.floor(x)  # exact; tan has period pi
+            result = -math.pi / math.tan(math.pi * r)
+            x = 1.0 - x
+    while x < 1.0:  # psi(x) = psi(x + 1) - 1 / x
+        result -= 1.0 / x
+        x += 1.0
+    if x > 12.0:
+        inv = 1.0 / x
+        inv2 = inv * inv
+        tail = inv2 * (1.0 / 12 - inv2 * (1.0 / 120 - inv2 * (1.0 / 252 - inv2 * (
+            1.0 / 240 - inv2 * (1.0 / 132 - inv2 * (691.0 / 32760 - inv2 / 12.0))))))
+        return result + (math.log(x) - 0.5 * inv - tail)
+    while x > 2.0:
+        x -= 1.0
+        result += 1.0 / x
+    d = (x - _X0_HI) - _X0_LO  # exact first step (Sterbenz), then the low part
+    acc = 0.0
+    for c in DIGAMMA_COEFFS[::-1]:
+        acc = acc * d + c
+    return result + acc * d
+
+
+def scalar_ufunc(fn: Callable[[float], float]) -> Callable[[np.ndarray], np.ndarray]:
+    """Elementwise ``fn`` of one float over an array, keeping a float dtype."""
+    ufunc = np.frompyfunc(fn, 1, 1)
+
+    def ref(x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x)
+        dtype = x.dtype if x.dtype.kind == "f" else np.float64
+        return np.asarray(ufunc(x.astype(np.float64)), dtype=np.float64).astype(dtype)
+
+    ref.__name__ = fn.__name__
+    return ref
+
+
+digamma = scalar_ufunc(digamma_scalar)

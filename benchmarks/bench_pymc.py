@@ -1,0 +1,100 @@
+"""PyMC models: logp and logp+gradient call time of ``compile_logp_dlogp`` (eqsat-tensor,
+optimized, Numba backend) against PyTensor's C and NUMBA modes.
+
+Models: ``tests/_pymc_models.py`` (eight schools, logistic regression, radon-like
+hierarchical, Gaussian mixture, Poisson GLM, robust AR). PyTensor functions are compiled
+with ``trust_input=True`` (C: ``FAST_RUN``, the C virtual machine with Python
+fallbacks for ops without C code) and called with the value arrays already split (its best case);
+eqsat-tensor is called the way samplers call it, with one flat vector. Times are the
+best of ``--repeat`` runs of ``--number`` calls, in microseconds per call. Prints a table
+and writes JSON (``--json``). Usage: ``python benchmarks/bench_pymc.py [--models a,b]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import timeit
+import warnings
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+
+
+def _time(fn, number: int, repeat: int) -> float:
+    return min(timeit.repeat(fn, number=number, repeat=repeat)) / number * 1e6
+
+
+def bench_model(name: str, number: int, repeat: int) -> dict:
+    """Per-call microseconds of logp and logp+grad for one model, each way."""
+    import numpy as np
+    import pytensor
+    from _pymc_models import MODELS
+
+    from eqsat_tensor.interop.pymc import compile_logp_dlogp
+
+    model = MODELS[name]()
+    compiled = compile_logp_dlogp(model, backend="numba")
+    x = compiled.initial_point(model) + 0.1
+    args, start = [], 0
+    for shape in compiled.shapes:
+        size = int(np.prod(shape))
+        args.append(x[start:start + size].reshape(shape))
+        start += size
+    row = {"model": name}
+    logp, dlogp = model.logp(), model.dlogp()
+    for mode, pt_mode in (("C", "FAST_RUN"), ("NUMBA", "NUMBA")):
+        f_lp = pytensor.function(model.value_vars, logp, mode=pt_mode, trust_input=True)
+        f_both = pytensor.function(model.value_vars, [logp, dlogp], mode=pt_mode,
+                                   trust_input=True)
+        ref = f_both(*args)
+        row[f"logp_{mode}"] = _time(lambda f=f_lp: f(*args), number, repeat)
+        row[f"grad_{mode}"] = _time(lambda f=f_both: f(*args), number, repeat)
+    lp, g = compiled.logp_dlogp(x)
+    row["max_rel_err"] = float(max(abs(lp - ref[0]) / abs(ref[0]),
+                                   np.max(np.abs(g - ref[1])) / np.max(np.abs(ref[1]))))
+    compiled.logp(x)
+    row["logp_et"] = _time(lambda: compiled.logp(x), number, repeat)
+    row["grad_et"] = _time(lambda: compiled.logp_dlogp(x), number, repeat)
+    best_lp = min(row["logp_C"], row["logp_NUMBA"])
+    best_g = min(row["grad_C"], row["grad_NUMBA"])
+    row["ratio_logp"] = row["logp_et"] / best_lp
+    row["ratio_grad"] = row["grad_et"] / best_g
+    return row
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print the table."""
+    from _pymc_models import MODELS
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--models", default=",".join(MODELS))
+    ap.add_argument("--number", type=int, default=2000)
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--json", default=None)
+    opts = ap.parse_args(argv)
+    warnings.filterwarnings("ignore")
+    rows = [bench_model(m, opts.number, opts.repeat) for m in opts.models.split(",")]
+    head = (f"{'model':14s} {'logp C':>8s} {'NUMBA':>8s} {'et':>8s} {'ratio':>6s} | "
+            f"{'lp+grad C':>9s} {'NUMBA':>8s} {'et':>8s} {'ratio':>6s} {'max rel err':>11s}")
+    print("microseconds per call; ratio = eqsat-tensor / faster of PyTensor C and NUMBA")
+    print(head)
+    for r in rows:
+        print(f"{r['model']:14s} {r['logp_C']:8.2f} {r['logp_NUMBA']:8.2f} {r['logp_et']:8.2f} "
+              f"{r['ratio_logp']:6.2f} | {r['grad_C']:9.2f} {r['grad_NUMBA']:8.2f} "
+              f"{r['grad_et']:8.2f} {r['ratio_grad']:6.2f} {r['max_rel_err']:11.1e}")
+    for key in ("ratio_logp", "ratio_grad"):
+        geo = math.exp(sum(math.log(r[key]) for r in rows) / len(rows))
+        print(f"geomean {key}: {geo:.2f}")
+    if opts.json:
+        with open(opts.json, "w", encoding="utf-8") as fh:
+            json.dump(rows, fh, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,111 @@
+"""PyMC entry point: ``compile_logp_dlogp(model)`` (``pip install 'eqsat-tensor[pymc]'``).
+
+Imports ``model.logp()`` and ``model.dlogp()`` raw (parameter checks included) with
+``from_pytensor``, optimizes them together in one e-graph (forward and backward share
+their sub-expressions), compiles the result and returns callables over one flat
+parameter vector, the way samplers call a model (nutpie / blackjax style): the vector is
+the model's value variables (transformed space) raveled and concatenated in the order of
+``model.value_vars``, as ``DictToArrayBijection`` lays them out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ._optional import require
+from .pytensor_graph import ImportedGraph
+from .pytensor_io import from_pytensor
+
+
+@dataclass
+class LogpDlogp:
+    """Compiled ``logp(x) -> float`` and ``logp_dlogp(x) -> (float, grad)`` over a flat
+    vector ``x``; ``names``/``shapes`` give its layout, ``graphs`` the imported and
+    optimized graphs, ``report`` the optimizer's report (None when not optimized)."""
+
+    logp: Callable[[np.ndarray], float]
+    logp_dlogp: Callable[[np.ndarray], tuple[float, np.ndarray]]
+    names: tuple[str, ...]
+    shapes: tuple[tuple[int, ...], ...]
+    graphs: dict[str, ImportedGraph] = field(default_factory=dict)
+    report: Any = None
+
+    def initial_point(self, model: Any) -> np.ndarray:
+        """``model.initial_point()`` as a flat vector in this layout."""
+        point = model.initial_point()
+        return np.concatenate([np.ravel(point[n]) for n in self.names]).astype(np.float64)
+
+    def __iter__(self):  # logp, logp_dlogp = compile_logp_dlogp(model)
+        return iter((self.logp, self.logp_dlogp))
+
+
+def _splitter(shapes: tuple[tuple[int, ...], ...]) -> Callable[[np.ndarray], list[Any]]:
+    bounds = []
+    start = 0
+    for shape in shapes:
+        size = int(np.prod(shape, dtype=np.int64))
+        bounds.append((start, start + size, shape))
+        start += size
+    total = start
+
+    def split(x: np.ndarray) -> list[Any]:
+        if type(x) is not np.ndarray or x.dtype != np.float64 or not x.flags.c_contiguous:
+            x = np.ascontiguousarray(x, dtype=np.float64)
+        if x.shape != (total,):
+            raise ValueError(f"expected a flat parameter vector of length {total}, got shape "
+                             f"{x.shape}")
+        return [x[a:b].reshape(shape) for a, b, shape in bounds]
+
+    return split
+
+
+def compile_logp_dlogp(model: Any, backend: str = "numba", optimize: bool = True,
+                       budget: Any = None, jacobian: bool = True) -> LogpDlogp:
+    """Fast ``logp`` and ``logp_dlogp`` callables of a PyMC ``model`` over a flat vector.
+
+    Both raise PyMC's ``ParameterValueError`` where a parameter check fails, as PyMC's
+    own compiled functions do. ``optimize=False`` compiles the imported graphs as they
+    are; ``backend`` is any eqsat-tensor backend (``"numba"``, ``"numpy"``)."""
+    require("pymc", "pymc", "compile_logp_dlogp")
+    value_vars = list(model.value_vars)
+    names = tuple(v.name for v in value_vars)
+    point = model.initial_point()
+    shapes = tuple(tuple(np.shape(point[n])) for n in names)
+    logp_var = model.logp(jacobian=jacobian)
+    dlogp_var = model.dlogp(jacobian=jacobian)
+    joint = from_pytensor([logp_var, dlogp_var], value_vars)
+    alone = from_pytensor(logp_var, value_vars)
+    report = None
+    if optimize:
+        from ..optimizer import optimize as run
+
+        res = run(joint.plain(), budget=budget)
+        joint = joint.with_graph(res.graph)
+        report = res.report
+        alone = alone.with_graph(run(alone.plain(), budget=budget).graph)
+    f_joint = joint.compile(backend)
+    f_alone = alone.compile(backend)
+    split = _splitter(shapes)
+    if all(str(v.type.dtype) == "float64" for v in value_vars):
+        # the split arrays have exactly the inputs' dtypes and static shapes: skip binding
+        run_joint, run_alone = f_joint.run, f_alone.run
+    else:  # float32 value variables: let the executable bind (and convert) the arrays
+        def run_joint(arrays: list[Any]) -> Any:
+            return f_joint(*arrays)
+
+        def run_alone(arrays: list[Any]) -> Any:
+            return f_alone(*arrays)
+
+    def logp(x: np.ndarray) -> float:
+        return float(run_alone(split(x)))
+
+    def logp_dlogp(x: np.ndarray) -> tuple[float, np.ndarray]:
+        lp, grad = run_joint(split(x))
+        return float(lp), grad
+
+    return LogpDlogp(logp, logp_dlogp, names, shapes,
+                     {"logp_dlogp": joint, "logp": alone}, report)

@@ -1,0 +1,140 @@
+"""``ImportedGraph``: a Graph imported from PyTensor/PyMC with its run-time checks and the
+way its outputs are put back together.
+
+PyMC's ``CheckParameterValue`` becomes one bool output per condition (the checked value
+passes through), and a ``Join``/``MakeVector`` output (the gradient vector of
+``model.dlogp()``) becomes one output per piece. The graph stays a plain ``Graph`` for the
+optimizer (conditions are outputs, so no rewrite can lose them; one the analyses prove
+true folds to the constant ``True`` and is no longer tested). ``compile`` returns a
+callable that computes all outputs, raises PyMC's ``ParameterValueError`` with the
+check's message where a condition is false (as PyMC does), and concatenates the pieces.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..ir import Graph, Node
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One piece of an output: ``flat`` None means the node is the whole output, True
+    that it is raveled into the output's concatenation."""
+
+    node: Node
+    flat: bool | None
+
+
+def parameter_value_error() -> type[Exception]:
+    """PyMC's ``ParameterValueError`` when PyMC is installed, else a ``ValueError``."""
+    try:
+        from pymc.logprob.utils import ParameterValueError
+    except ImportError:  # pragma: no cover - pymc is optional
+        return ValueError
+    return ParameterValueError
+
+
+class ImportedGraph(Graph):
+    """A Graph whose first outputs are pieces of the user's outputs (``layout``) and whose
+    last ``len(messages)`` outputs are bool conditions that must hold."""
+
+    __slots__ = ("layout", "messages")
+
+    layout: tuple[tuple[tuple[int, bool | None], ...], ...]
+    messages: tuple[str, ...]
+
+    @classmethod
+    def build(cls, layout: Sequence[Sequence[Piece]], checks: Sequence[tuple[Node, str]],
+              inputs: Sequence[Node] | None = None) -> ImportedGraph:
+        """An ImportedGraph of user outputs given as pieces, and (condition, message)."""
+        outs: list[Node] = []
+        idx_layout = []
+        for pieces in layout:
+            idx = []
+            for p in pieces:
+                idx.append((len(outs), p.flat))
+                outs.append(p.node)
+            idx_layout.append(tuple(idx))
+        seen: dict[tuple[Node, str], None] = {}
+        for node, msg in checks:
+            seen.setdefault((node, msg), None)
+        graph = cls(outs + [n for n, _ in seen], inputs)
+        graph.layout = tuple(idx_layout)
+        graph.messages = tuple(m for _, m in seen)
+        return graph
+
+    @property
+    def n_values(self) -> int:
+        """How many outputs are pieces of the user's outputs (the rest are conditions)."""
+        return len(self.outputs) - len(self.messages)
+
+    def with_graph(self, graph: Graph) -> ImportedGraph:
+        """The same layout and checks over ``graph`` (an optimized version of this one:
+        same outputs in the same order)."""
+        if len(graph.outputs) != len(self.outputs):
+            raise ValueError(f"with_graph: {len(graph.outputs)} outputs, expected "
+                             f"{len(self.outputs)}")
+        out = ImportedGraph(graph.outputs, graph.inputs)
+        out.layout, out.messages = self.layout, self.messages
+        return out
+
+    def plain(self) -> Graph:
+        """The underlying Graph (all outputs, conditions last)."""
+        return Graph(self.outputs, self.inputs)
+
+    def compile(self, backend: str = "numba", **options: Any) -> ImportedExecutable:
+        """A callable (arguments as for ``et.compile``) returning the user's outputs, that
+        raises PyMC's ``ParameterValueError`` where a check fails."""
+        from ..backends import compile as compile_graph
+
+        return ImportedExecutable(self, compile_graph(self.plain(), backend, **options))
+
+
+class ImportedExecutable:
+    """Compiled ImportedGraph: runs the graph, tests the checks, assembles the outputs."""
+
+    def __init__(self, graph: ImportedGraph, executable: Any) -> None:
+        self.graph = graph
+        self.executable = executable
+        n = graph.n_values
+        self._checks = tuple((n + i, msg) for i, msg in enumerate(graph.messages)
+                             if not _proven(graph.outputs[n + i]))
+        self._error = parameter_value_error() if graph.messages else ValueError
+        self._single = len(graph.outputs) == 1
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        outs = self.executable(*args, **kwargs)
+        if self._single:
+            outs = (outs,)
+        return self._finish(outs)
+
+    def run(self, arrays: list[Any], dims: dict[str, int] | None = None) -> Any:
+        """Like calling it, from arrays already bound: one ndarray per ``graph.inputs`` of
+        exactly the input's dtype and (concrete) shape, and ``dims`` the values of its
+        symbolic dims. Skips argument checking (a sampler's inner loop)."""
+        return self._finish(self.executable.run(arrays, dims or {}))
+
+    def _finish(self, outs: Any) -> Any:
+        for i, msg in self._checks:
+            if not outs[i]:
+                raise self._error(msg)
+        results = []
+        for idx in self.graph.layout:
+            if len(idx) == 1 and idx[0][1] is None:
+                results.append(outs[idx[0][0]])
+            else:
+                results.append(np.concatenate([np.ravel(outs[k]) for k, _ in idx]))
+        return results[0] if len(results) == 1 else tuple(results)
+
+    def source(self) -> str:
+        """The compiled graph's generated source (backends that generate code)."""
+        return self.executable.source()
+
+
+def _proven(node: Node) -> bool:
+    return node.op == "constant" and bool(np.all(node.value))

@@ -1,0 +1,163 @@
+"""PyMC models' ``model.logp()`` and ``model.dlogp()`` import raw (parameter checks
+included) and evaluate like PyTensor, on the NumPy and Numba backends; a point that fails a
+parameter check raises PyMC's own error."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+pm = pytest.importorskip("pymc")
+pytensor = pytest.importorskip("pytensor")
+
+from _pymc_models import MODELS  # noqa: E402
+
+import eqsat_tensor as et  # noqa: E402
+from eqsat_tensor.interop.pymc import compile_logp_dlogp  # noqa: E402
+
+warnings.filterwarnings("ignore", category=UserWarning)
+_CACHE: dict[str, tuple] = {}
+
+
+def _model(name: str) -> tuple:
+    """(model, logp var, dlogp var, PyTensor function of both) built once per model."""
+    if name not in _CACHE:
+        model = MODELS[name]()
+        logp, dlogp = model.logp(), model.dlogp()
+        fn = pytensor.function(model.value_vars, [logp, dlogp], mode="FAST_RUN")
+        _CACHE[name] = (model, logp, dlogp, fn)
+    return _CACHE[name]
+
+
+def _points(model, n: int = 3, seed: int = 0) -> list[list[np.ndarray]]:
+    rng = np.random.default_rng(seed)
+    ip = model.initial_point()
+    return [[np.asarray(ip[v.name] + 0.7 * rng.normal(size=np.shape(ip[v.name])))
+             for v in model.value_vars] for _ in range(n)]
+
+
+def _bad_point(model) -> list[np.ndarray]:
+    """A point failing a parameter check: log-transformed scales so negative that the
+    scale underflows to 0 (sigma > 0 fails), else NaN in the first parameter."""
+    ip = model.initial_point()
+    args = [np.asarray(ip[v.name], dtype=float) for v in model.value_vars]
+    logs = [i for i, v in enumerate(model.value_vars) if v.name.endswith("_log__")]
+    for i in logs:
+        args[i] = np.full_like(args[i], -800.0)
+    if not logs:
+        args[0] = np.full_like(args[0], np.nan)
+    return args
+
+
+def _close(got, ref) -> None:
+    ref = np.asarray(ref)
+    scale = float(np.max(np.abs(ref))) if ref.size else 1.0
+    np.testing.assert_allclose(got, ref, rtol=1e-10, atol=1e-12 * scale)
+
+
+def _same_outcome(call, ref_call, args) -> None:
+    """Both raise the same error with the same message, or both give equal values."""
+    try:
+        expected = ref_call(*args)
+    except Exception as exc:  # noqa: BLE001 - whatever PyMC raises, we must raise
+        with pytest.raises(type(exc)) as info:
+            call(*args)
+        # PyTensor appends the apply node's description to the message
+        assert str(exc).splitlines()[0] == str(info.value).splitlines()[0]
+        return
+    got = call(*args)
+    for g, e in zip(got if isinstance(got, (tuple, list)) else (got,), expected):
+        np.testing.assert_array_equal(np.isnan(g), np.isnan(e))
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_logp_dlogp_import_raw_and_match(name):
+    model, logp, dlogp, fn = _model(name)
+    graph = et.from_pytensor([logp, dlogp], model.value_vars)
+    assert graph.input_names == tuple(v.name for v in model.value_vars)
+    run = graph.compile("numpy")
+    for args in _points(model):
+        lp, g = run(*args)
+        ref_lp, ref_g = fn(*args)
+        _close(lp, ref_lp)
+        _close(g, ref_g)
+    _same_outcome(run, fn, _bad_point(model))
+
+
+def test_bad_point_raises_pymcs_error():
+    model, logp, dlogp, fn = _model("radon")
+    from pymc.logprob.utils import ParameterValueError
+
+    graph = et.from_pytensor(logp, model.value_vars)
+    assert graph.messages  # sigma > 0 of the hierarchical scale is a real check
+    with pytest.raises(ParameterValueError):
+        fn(*_bad_point(model))
+    with pytest.raises(ParameterValueError, match="sigma > 0"):
+        graph.compile("numpy")(*_bad_point(model))
+
+
+@pytest.mark.parametrize("name", ["eight_schools", "radon", "mixture"])
+def test_numba_backend_matches(name):
+    model, logp, dlogp, fn = _model(name)
+    graph = et.from_pytensor([logp, dlogp], model.value_vars)
+    run = graph.compile("numba")
+    for args in _points(model, n=2, seed=1):
+        lp, g = run(*args)
+        ref_lp, ref_g = fn(*args)
+        _close(lp, ref_lp)
+        _close(g, ref_g)
+    _same_outcome(run, fn, _bad_point(model))
+
+
+@pytest.mark.parametrize("name", ["eight_schools", "logistic"])
+def test_compile_logp_dlogp_flat_vector(name):
+    model, logp, dlogp, fn = _model(name)
+    c = compile_logp_dlogp(model, backend="numba")
+    x0 = c.initial_point(model)
+    rng = np.random.default_rng(2)
+    for _ in range(2):
+        x = x0 + 0.5 * rng.normal(size=x0.shape)
+        args, start = [], 0
+        for shape in c.shapes:
+            size = int(np.prod(shape))
+            args.append(x[start:start + size].reshape(shape))
+            start += size
+        ref_lp, ref_g = fn(*args)
+        lp, g = c.logp_dlogp(x)
+        _close(c.logp(x), ref_lp)
+        _close(lp, ref_lp)
+        _close(g, ref_g)
+    with pytest.raises(ValueError, match="length"):
+        c.logp(np.zeros(x0.size + 1))
+
+
+@pytest.mark.parametrize("name", ["eight_schools", "radon"])
+def test_to_pytensor_round_trip_after_optimize(name):
+    model, logp, dlogp, fn = _model(name)
+    graph = et.from_pytensor([logp, dlogp], model.value_vars)
+    optimized = graph.with_graph(et.optimize(graph.plain()).graph)
+    outs = et.to_pytensor(optimized, {v.name: v for v in model.value_vars})
+    back = pytensor.function(model.value_vars, outs)
+    for args in _points(model, n=2, seed=3):
+        lp, g = back(*args)
+        ref_lp, ref_g = fn(*args)
+        _close(lp, ref_lp)
+        _close(g, ref_g)
+    _same_outcome(back, fn, _bad_point(model))
+
+
+def test_gammaln_and_psi_of_a_parameter():
+    from _pymc_models import robust_ar_nu
+
+    model = robust_ar_nu()
+    logp, dlogp = model.logp(), model.dlogp()
+    fn = pytensor.function(model.value_vars, [logp, dlogp])
+    run = et.from_pytensor([logp, dlogp], model.value_vars).compile("numpy")
+    for args in _points(model, n=2, seed=4):
+        lp, g = run(*args)
+        ref_lp, ref_g = fn(*args)
+        _close(lp, ref_lp)
+        # PyTensor's C Psi is a short series (about 1e-10 relative); ours follows SciPy's
+        np.testing.assert_allclose(g, ref_g, rtol=1e-8)
