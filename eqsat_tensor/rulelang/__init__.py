@@ -45,7 +45,7 @@ PathOrText = str | os.PathLike
 def _is_path(item: PathOrText) -> bool:
     if isinstance(item, os.PathLike):
         return True
-    if "\n" in item or len(item) > 4096:
+    if "\n" in item or "\0" in item or len(item) > 4096:
         return False
     text = item.strip()
     if text.endswith(".rules") or os.path.isfile(item):
@@ -68,8 +68,10 @@ def _decode(data: bytes, source: str) -> str:
 
 
 def _load_one(item: PathOrText, name: str | None, seen: RuleSet | None) -> RuleSet:
-    if isinstance(item, (bytes, bytearray)):
-        item = _decode(bytes(item), f"<{name or 'user'}>")
+    if isinstance(item, (bytes, bytearray)):  # bytes are rule text, never a path
+        label = name or "user"
+        return parse_rules(_decode(bytes(item), f"<{label}>"), source=f"<{label}>",
+                           ruleset=label, seen=seen)
     if not isinstance(item, (str, os.PathLike)):
         raise TypeError(f"load_rules expects a path or rule text, got {type(item).__name__}")
     if _is_path(item):
