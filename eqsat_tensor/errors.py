@@ -42,6 +42,17 @@ class RuleError(EqsatError, ValueError):
         super().__init__(where)
 
 
+class RuleFileNotFound(RuleError, FileNotFoundError):
+    """A rule file that does not exist: the project's error, and a ``FileNotFoundError``."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__("rule file not found", source=str(path))
+        self.filename = str(path)
+
+    def __str__(self) -> str:  # not OSError's "[Errno None] ..."
+        return f"rule file not found: {self.filename}"
+
+
 class BackendError(EqsatError, RuntimeError):
     """A backend cannot run on this machine or cannot run this graph."""
 

@@ -14,7 +14,7 @@ from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
 
-from ..errors import RuleError
+from ..errors import RuleError, RuleFileNotFound
 from .ast import (
     GUARD_KINDS,
     RULE_TAGS,
@@ -77,7 +77,7 @@ def _load_one(item: PathOrText, name: str | None, seen: RuleSet | None) -> RuleS
     if _is_path(item):
         path = Path(item)
         if not path.is_file():
-            raise FileNotFoundError(f"rule file not found: {path}")
+            raise RuleFileNotFound(str(path))
         text = _decode(path.read_bytes(), str(path))
         return parse_rules(text, source=str(path), ruleset=name or path.stem, seen=seen)
     label = name or "user"
