@@ -180,6 +180,9 @@ def _from_fpcore(text: str | list, source: str,
         if not isinstance(a, Sym):
             raise GraphFormatError(f"{source}:{where(form)}: FPCore argument {to_text(a)} is "
                                    "not a name")
+        if a.name in env:
+            raise GraphFormatError(f"{source}:{where(form)}: FPCore argument {a.name} is "
+                                   "listed twice")
         names.append(a.name)
         env[a.name] = input_node(_identifier(a.name), (), dtype)
     builder = _Builder(dtype, source)
