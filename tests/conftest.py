@@ -31,5 +31,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 # own deliberately odd rule fixtures would each pay for it: off here, on in the tests of
 # that check (tests/test_check_rules.py)
 os.environ.setdefault("EQSAT_TENSOR_CHECK_RULES", "0")
+# the persistent optimized-graph cache would let one test see another run's result
+os.environ.setdefault("EQSAT_TENSOR_GRAPH_CACHE", "0")
 
 pytest_plugins = ["conftest_fuzz"]  # --fuzz-long (tests/conftest_fuzz.py, soundness)

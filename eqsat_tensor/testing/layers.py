@@ -28,13 +28,14 @@ from pathlib import Path
 PACKAGE = "eqsat_tensor"
 
 LAYERS: dict[str, int] = {
-    "errors": 0, "progress": 0,
+    "errors": 0, "progress": 0, "forksafe": 0,
     "ir": 1,
     "rulelang": 2, "cost": 2, "mpeval": 2, "sampling": 2, "printing": 2, "report": 2,
     "egraph": 3,
     "optimizer": 4, "accuracy": 4,
     "frontend": 5, "interop": 5, "jit": 5, "profile": 5, "viz": 5, "commands": 5, "cli": 5,
     "testing": 5, "source_export": 5, "workloads": 5, "bench_runner": 5, "": 5,
+    "jit_shapes": 5, "graph_cache": 4,
     # sub-modules placed apart from their package: the soundness checker and the mpmath
     # oracle are clients of the rule language and the reference backend (the optimizer
     # runs the quick check on new rule files); et.grad's tracing API (grad/__init__, grad.api)
