@@ -385,8 +385,12 @@ class JitFunction:
         return self._compiled(*self._split(args, kwargs))
 
     def trace(self, *args: Any, **kwargs: Any) -> Graph:
-        """The traced graph (before optimization) for these arguments."""
-        return self.lower(*args, **kwargs).graph
+        """The traced graph (before optimization) for these arguments, with their concrete
+        shapes (the compiled entry may hold the symbolic-size trace of their shape class)."""
+        if type(self)._build is not JitFunction._build:  # subclasses trace per shape
+            return self.lower(*args, **kwargs).graph
+        arrays, statics, weak = self._split(args, kwargs)
+        return trace(self.fn, self._names, arrays, statics, weak)[0]
 
     def optimized_graph(self, *args: Any, **kwargs: Any) -> Graph:
         """The optimized graph that runs for these arguments."""
