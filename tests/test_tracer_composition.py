@@ -145,10 +145,6 @@ def _line_of(fn) -> int:
     return start + ret.lineno - 1
 
 
-def _gammaln(x):
-    return scipy.special.gammaln(x)
-
-
 def _mask(x):
     return x[x > 0]
 
@@ -187,7 +183,6 @@ def _floor_div(x):
 
 
 @pytest.mark.parametrize("fn, name", [
-    (_gammaln, "scipy.special.gammaln"),
     (_mask, "boolean-mask indexing"), (_slice, "slicing (x[:, 1:])"),
     (_int_index, "integer indexing (x[0])"), (_method, "ndarray.argmax"),
     (_cumsum, "np.cumsum"), (_lse_weights, "scipy.special.logsumexp(..., return_sign=True)"),
@@ -200,7 +195,7 @@ def test_unsupported_names_the_function_and_the_user_line(fn, name):
     assert name in message
     lines = (_line_of(fn), fn.__code__.co_firstlineno)  # a call, or the returning function
     assert any(f"{HERE}:{n})" in message for n in lines), message
-    assert "np.gammaln" not in message
+    assert "np.cumsum" not in message or "cumsum" in name
 
 
 def test_item_assignment_names_the_construct():

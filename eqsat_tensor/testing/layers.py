@@ -43,7 +43,7 @@ LAYERS: dict[str, int] = {
     "testing.oracle": 2, "testing.errbound": 2, "testing.check": 4, "grad": 5, "grad.driver": 4,
 }
 BACKENDS = "backends"
-BACKEND_MAY_IMPORT = ("errors", "ir", "backends")
+BACKEND_MAY_IMPORT = ("errors", "ir", "backends", "forksafe")  # forksafe: no imports
 
 
 def _top(module: str) -> str:
