@@ -172,18 +172,9 @@ def _optimize(graph: Graph, rules: RuleSet, budget: Budget, ieee: str,
         return folded, [folded]
     saturation_done()
     timings.update(sat.timings)
-    report.notes.extend(sat.compiled.notes)
-    log = sat.log
-    report.egraph_sizes = list(log.sizes)
-    report.iterations = log.iterations
-    report.phase_seconds = dict(log.phase_seconds)
-    report.phase_iterations = dict(log.phase_iterations)
-    report.stop_reason = log.stop_reason
-    report.rules_fired = sat.rules_fired()
-    report.egraph_nodes = len(sat.snap.nodes)
-    report.egraph_classes = sat.snap.n_classes
+    sat.fill_report(report)
     report.extractor = EXTRACTOR_NAME
-    if log.iterations == 0:
+    if sat.log.iterations == 0:
         return folded, [folded]
     t = time.perf_counter()
     progress_phase("extracting the cheapest graph")

@@ -207,15 +207,7 @@ def _local_alternatives(ex: Extractor, roots: list[int], folded: Graph, graph: G
 
 
 def _fill_report(report: Report, sat: Saturated, dropped: list[str]) -> None:
-    log = sat.log
-    report.iterations = log.iterations
-    report.phase_seconds = dict(log.phase_seconds)
-    report.phase_iterations = dict(log.phase_iterations)
-    report.stop_reason = log.stop_reason
-    report.rules_fired = sat.rules_fired()
-    report.egraph_nodes = len(sat.snap.nodes)
-    report.egraph_classes = sat.snap.n_classes
+    sat.fill_report(report)
     report.extractor = f"{EXTRACTOR_NAME}; candidates measured against mpmath"
-    report.notes.extend(sat.compiled.notes)
     if dropped:
         report.notes.append(f"rules the compiler rejected, left out: {', '.join(dropped)}")

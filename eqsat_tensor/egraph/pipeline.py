@@ -50,6 +50,21 @@ class Saturated:
                     fired[rule] = fired.get(rule, 0) + c
         return fired
 
+    def fill_report(self, report: Any) -> None:
+        """Copy what the run did into ``report`` (an ``OptimizeReport``): sizes, iterations,
+        time and iterations per phase, the stop reason, rules fired, e-graph size, the
+        rule compiler's notes."""
+        log = self.log
+        report.egraph_sizes = list(log.sizes)
+        report.iterations = log.iterations
+        report.phase_seconds = dict(log.phase_seconds)
+        report.phase_iterations = dict(log.phase_iterations)
+        report.stop_reason = log.stop_reason
+        report.rules_fired = self.rules_fired()
+        report.egraph_nodes = len(self.snap.nodes)
+        report.egraph_classes = self.snap.n_classes
+        report.notes.extend(self.compiled.notes)
+
     def input_of_class(self) -> dict[int, Any]:
         """E-class -> the folded input's node in it (to name a sub-graph in messages)."""
         nodes = self.folded.nodes()

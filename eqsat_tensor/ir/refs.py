@@ -39,18 +39,6 @@ def reduction(fn: Callable) -> Callable:
 
 
 
-def libm(fn: Callable[[float], float]) -> Callable[[np.ndarray], np.ndarray]:
-    """Elementwise ``fn`` (a ``math`` function of one float, such as ``math.erf``) over an
-    array, keeping its dtype: for functions NumPy lacks."""
-    ufunc = np.frompyfunc(fn, 1, 1)
-
-    def ref(x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x)
-        dtype = x.dtype if x.dtype.kind == "f" else np.float64
-        return np.asarray(ufunc(x.astype(np.float64)), dtype=np.float64).astype(dtype)
-
-    ref.__name__ = fn.__name__
-    return ref
 
 
 def reciprocal(x: np.ndarray) -> np.ndarray:
@@ -123,7 +111,8 @@ def digamma_scalar(x: float) -> float:
 
 
 def scalar_ufunc(fn: Callable[[float], float]) -> Callable[[np.ndarray], np.ndarray]:
-    """Elementwise ``fn`` of one float over an array, keeping a float dtype."""
+    """Elementwise ``fn`` of one float (such as ``math.erf``) over an array, keeping a
+    float dtype (other dtypes give float64): for functions NumPy lacks."""
     ufunc = np.frompyfunc(fn, 1, 1)
 
     def ref(x: np.ndarray) -> np.ndarray:
@@ -136,3 +125,4 @@ def scalar_ufunc(fn: Callable[[float], float]) -> Callable[[np.ndarray], np.ndar
 
 
 digamma = scalar_ufunc(digamma_scalar)
+libm = scalar_ufunc  # a `math` function of one float as an array function
