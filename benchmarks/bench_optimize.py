@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import statistics
 import sys
 import time
@@ -25,31 +24,13 @@ try:
 except ImportError:  # run from a source checkout without installing
     sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[1]))
     import eqsat_tensor as et
-from eqsat_tensor.ir import Graph, apply, constant_node, input_node
+from eqsat_tensor.ir import Graph
+from eqsat_tensor.testing.graphs import random_dag
 
 
 def random_graph(n_nodes: int, seed: int = 0, window: int = 50) -> Graph:
     """A random DAG with about ``n_nodes`` nodes (see module docstring)."""
-    rng = random.Random(seed)
-    nodes = [input_node(f"x{i}", ("n",)) for i in range(8)]
-    one = constant_node(1.0)
-    target = int(n_nodes * 0.8)  # the sinks are summed at the end
-    while len(nodes) < target:
-        def pick():
-            return nodes[rng.randrange(max(0, len(nodes) - window), len(nodes))]
-        r = rng.random()
-        if r < 0.6:
-            nodes.append(apply(rng.choice(["add", "sub", "mul", "div"]), pick(), pick()))
-        elif r < 0.7:
-            nodes.append(apply("log", apply("add", one, pick())))
-        else:
-            nodes.append(apply(rng.choice(["exp", "neg", "sqrt", "abs", "tanh"]), pick()))
-    used = {i.uid for nd in nodes for i in nd.inputs}
-    out = None
-    for nd in nodes[8:]:
-        if nd.uid not in used:
-            out = nd if out is None else apply("add", out, nd)
-    return Graph(apply("sum", out, axis=(0,), keepdims=False), nodes[:8])
+    return random_dag(n_nodes, seed, window, fill=0.8)  # the sinks are summed at the end
 
 
 def bench(sizes: list[int], repeat: int) -> list[dict]:

@@ -32,14 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_optimize import random_graph  # noqa: E402
 
 from eqsat_tensor.ir import Graph, apply, constant_node, input_node  # noqa: E402
-
-EXPLOSIVE_RULES = """
-rule u-add-comm: x + y => y + x
-rule u-mul-comm: x * y => y * x
-rule u-add-assoc: (x + y) + z <=> x + (y + z)
-rule u-mul-assoc: (x * y) * z <=> x * (y * z)
-rule u-dist: x * (y + z) <=> x * y + x * z
-"""
+from eqsat_tensor.testing.graphs import EXPLOSIVE_RULES  # noqa: E402
 
 
 def mixture_gradient(k: int = 3) -> Graph:

@@ -6,7 +6,7 @@ import sys
 
 import numpy as np
 from _engine_rules import RULES
-from _graphs import chain, random_graph
+from _graphs import chain
 
 from eqsat_tensor.backends.numpy_ref import evaluate
 from eqsat_tensor.egraph.budget import (
@@ -18,6 +18,7 @@ from eqsat_tensor.egraph.budget import (
     Budget,
 )
 from eqsat_tensor.optimizer import optimize
+from eqsat_tensor.testing.graphs import random_dag as random_graph
 
 
 def same(before, after, n=5):

@@ -5,41 +5,10 @@ from __future__ import annotations
 import random
 
 from eqsat_tensor.ir import Graph, apply, constant_node, input_node
+from eqsat_tensor.testing import graphs
 
-# User rules that make the e-graph explode: commutativity, associativity both ways,
-# distributivity both ways, and a product that is rewritten to a bigger sum of itself.
-EXPLOSIVE_RULES = """
-rule u-add-comm: x + y => y + x
-rule u-mul-comm: x * y => y * x
-rule u-add-assoc: (x + y) + z <=> x + (y + z)
-rule u-mul-assoc: (x * y) * z <=> x * (y * z)
-rule u-dist: x * (y + z) <=> x * y + x * z
-rule u-half: x * y => 0.5 * (x * y + x * y)
-"""
-
-
-def random_dag(n_nodes: int, seed: int = 0, window: int = 50) -> Graph:
-    """A random program-like DAG of about ``n_nodes`` nodes over 8 inputs of shape (n,),
-    summed to one scalar output."""
-    rng = random.Random(seed)
-    nodes = [input_node(f"x{i}", ("n",)) for i in range(8)]
-    one = constant_node(1.0)
-    while len(nodes) < n_nodes:
-        def pick():
-            return nodes[rng.randrange(max(0, len(nodes) - window), len(nodes))]
-        r = rng.random()
-        if r < 0.6:
-            nodes.append(apply(rng.choice(["add", "sub", "mul", "div"]), pick(), pick()))
-        elif r < 0.7:
-            nodes.append(apply("log", apply("add", one, pick())))
-        else:
-            nodes.append(apply(rng.choice(["exp", "neg", "sqrt", "abs", "tanh"]), pick()))
-    used = {i.uid for nd in nodes for i in nd.inputs}
-    out = None
-    for nd in nodes[8:]:
-        if nd.uid not in used:
-            out = nd if out is None else apply("add", out, nd)
-    return Graph(apply("sum", out, axis=(0,), keepdims=False), nodes[:8])
+# The explosive user rules, and a product rewritten to a bigger sum of itself.
+EXPLOSIVE_RULES = graphs.EXPLOSIVE_RULES + "rule u-half: x * y => 0.5 * (x * y + x * y)\n"
 
 
 def long_sum(terms: int) -> Graph:

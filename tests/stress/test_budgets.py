@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from stress_graphs import EXPLOSIVE_RULES, long_sum, random_dag, small_explosive
+from stress_graphs import EXPLOSIVE_RULES, long_sum, small_explosive
 
 import eqsat_tensor as et
 from eqsat_tensor.backends.numpy_ref import evaluate
@@ -24,6 +24,7 @@ from eqsat_tensor.egraph.budget import (
 from eqsat_tensor.egraph.pipeline import saturate
 from eqsat_tensor.rulelang import default_rules, load_rules
 from eqsat_tensor.rulelang.ast import RuleSet
+from eqsat_tensor.testing.graphs import random_dag
 
 LIMITS = (ITERATION_LIMIT, NODE_LIMIT, TIME_LIMIT)
 
