@@ -26,6 +26,15 @@ REDUCE = ["sum", "mean", "max", "min", "prod", "logsumexp"]
 TOL = {"float64": dict(rtol=1e-9, atol=1e-12), "float32": dict(rtol=2e-4, atol=2e-5)}
 
 
+def every_unary_op(dtype: str) -> tuple[Graph, list[np.ndarray]]:
+    """One graph applying every op of ``UNARY`` to a 7-vector of ``dtype``, and its input
+    (negative, zero, small, large and NaN values)."""
+    x = et.tensor("x", (7,), dtype)
+    outs = [getattr(et, {"neg": "negative"}.get(op, op))(x).node for op in UNARY]
+    vals = np.array([-3.0, -0.5, 0.0, 0.3, 1.0, 40.0, np.nan], dtype=dtype)
+    return Graph(outs, [x.node]), [vals]
+
+
 def all_axis_combinations(ndim: int) -> list[tuple[int, ...]]:
     """Every non-empty subset of ``range(ndim)``."""
     return [c for r in range(1, ndim + 1) for c in itertools.combinations(range(ndim), r)]

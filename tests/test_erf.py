@@ -1,6 +1,6 @@
 """``erf`` and ``erfc``, declared only in the ops table (plus their VJPs and Numba lowering),
 work end to end: tracing SciPy, reference, Numba, analyses, gradients, accuracy, interop.
-The CUDA simulator runs them in ``tests/cuda_sim/sim_erf.py``."""
+The CUDA simulator runs them in ``tests/cuda_sim/sim_special.py``."""
 
 from __future__ import annotations
 

@@ -15,9 +15,9 @@ from hypothesis import given, settings
 from numba import config
 from numba_graphs import (
     REDUCE,
-    UNARY,
     all_axis_combinations,
     assert_matches_reference,
+    every_unary_op,
     random_graph,
     random_inputs,
 )
@@ -50,11 +50,8 @@ def test_random_graphs_match_reference(shape, dtype):
 
 def test_every_unary_op_float32_and_float64():
     for dtype in ("float64", "float32"):
-        x = et.tensor("x", (7,), dtype)
-        outs = [getattr(et, {"neg": "negative"}.get(op, op))(x).node for op in UNARY]
-        g = Graph(outs, [x.node])
-        vals = np.array([-3.0, -0.5, 0.0, 0.3, 1.0, 40.0, np.nan], dtype=dtype)
-        assert_matches_reference(cuda_backend.compile(g), g, [vals])
+        g, inputs = every_unary_op(dtype)
+        assert_matches_reference(cuda_backend.compile(g), g, inputs)
 
 
 def test_binary_ops_and_broadcasting():
