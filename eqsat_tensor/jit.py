@@ -373,9 +373,10 @@ class JitFunction:
         if self.tiered and self.backend == "numba":
             from .jit_tiered import TieredExecutable
 
-            backend, options = get_backend(self.backend), self.backend_options
-            executable: Any = TieredExecutable(get_backend("numpy").compile(optimized),
-                                               lambda: backend.compile(optimized, **options))
+            name, options = self.backend, self.backend_options  # (Numba is imported and
+            executable: Any = TieredExecutable(  # compiles in the background thread)
+                get_backend("numpy").compile(optimized),
+                lambda: get_backend(name).compile(optimized, **options))
         else:
             executable = get_backend(self.backend).compile(optimized, **self.backend_options)
         return _Compiled(graph, optimized, executable, report, multi, sources)
