@@ -225,6 +225,7 @@ class JitFunction:
         self._cache = _LRU(cache_size)  # concrete signature -> entry
         self._classes = _LRU(cache_size)  # shape class -> entry (or False: not symbolic)
         self._lock = threading.Lock()
+        self._last: tuple | None = None  # (key, entry) of the last fast-path call
         self.last_report: Any = None
         _LIVE.add(self)
 
@@ -319,7 +320,13 @@ class JitFunction:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if not kwargs and len(args) == self._nargs:  # fast path: a known signature
             key = _ndarray_key(args)
-            entry = self._cache.get_recent(key) if key is not None else None
+            last = self._last  # the signature of the previous call: no LRU bookkeeping
+            if last is not None and last[0] == key:
+                entry = last[1]
+            else:
+                entry = self._cache.get_recent(key) if key is not None else None
+                if entry is not None:
+                    self._last = (key, entry)
             if entry is not None:
                 self.last_report = entry.report
                 arrays = list(args)
