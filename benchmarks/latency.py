@@ -130,12 +130,12 @@ _SNIPPETS: dict[str, str] = {
             exe = et.compile(expr, backend="numba")
             args = [np.ones(()) for _ in names]
             exe(*args)
-            out[f"compile_{k}"] = min(timeit.repeat(lambda: exe(*args), number=2000,
-                                                    repeat=7)) / 2000
+            out[f"compile_{k}"] = min(timeit.repeat(lambda: exe(*args), number=1000,
+                                                    repeat=31)) / 1000
             f = et.jit(FNS[k])
             f(*args)
-            out[f"jit_{k}"] = min(timeit.repeat(lambda: f(*args), number=2000,
-                                                repeat=7)) / 2000
+            out[f"jit_{k}"] = min(timeit.repeat(lambda: f(*args), number=1000,
+                                                repeat=31)) / 1000
         emit(**out)
     """),
     "per_call:jax": textwrap.dedent("""
@@ -153,8 +153,8 @@ _SNIPPETS: dict[str, str] = {
             f = jax.jit(fn)
             args = [np.ones(()) for _ in range(k)]
             f(*args).block_until_ready()
-            out[f"jit_{k}"] = min(timeit.repeat(lambda: f(*args), number=2000,
-                                                repeat=7)) / 2000
+            out[f"jit_{k}"] = min(timeit.repeat(lambda: f(*args), number=1000,
+                                                repeat=31)) / 1000
         emit(**out)
     """),
     "per_call:pytensor": textwrap.dedent("""
@@ -170,11 +170,11 @@ _SNIPPETS: dict[str, str] = {
             f = pytensor.function(xs, r)
             args = [np.ones(()) for _ in range(k)]
             f(*args)
-            out[f"function_{k}"] = min(timeit.repeat(lambda: f(*args), number=2000,
-                                                     repeat=7)) / 2000
+            out[f"function_{k}"] = min(timeit.repeat(lambda: f(*args), number=1000,
+                                                     repeat=31)) / 1000
             f.trust_input = True
-            out[f"trusted_{k}"] = min(timeit.repeat(lambda: f(*args), number=2000,
-                                                    repeat=7)) / 2000
+            out[f"trusted_{k}"] = min(timeit.repeat(lambda: f(*args), number=1000,
+                                                    repeat=31)) / 1000
         emit(**out)
     """),
 }
