@@ -6,12 +6,16 @@ Every cold number comes from a fresh Python process (``subprocess``), with a fre
 directory where "empty cache" is measured and the same one again for "warm cache":
 
 * cold import, cold optimize of a 4-node graph, first call of a 10-op function (empty
-  cache, then warm cache in a new process), first call at a new batch size;
+  cache, then warm cache in a new process; also with ``tiered=True``, where the NumPy
+  reference answers while Numba compiles in the background), first call at a new batch
+  size;
 * warm per-call overhead with 1, 2 and 8 inputs (0-d arrays: pure dispatch cost);
 * compile time and peak memory (``ru_maxrss`` of the process) of fused chains of
   transcendental ops.
 
-Wall-clock numbers depend on the machine and its load: compare rows of one run only.
+Wall-clock numbers depend on the machine and its load: compare rows of one run only. The
+``(CPU)`` rows are the process's CPU time over the same span (all threads): on a shared,
+loaded machine they show the work done where the wall clock mostly shows the waiting.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _PRELUDE = textwrap.dedent("""
     import json, os, resource, sys, time
     T0 = time.perf_counter()
+    C0 = time.process_time()
     def emit(**kw):
         kw["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print("RESULT " + json.dumps(kw))
@@ -39,27 +44,41 @@ _PRELUDE = textwrap.dedent("""
 _FN10 = "np.log(1 + np.exp(x)) * y - np.tanh(x * y) + np.sqrt(x * x + 1.0) / (y + 2.0)"
 
 _SNIPPETS: dict[str, str] = {
-    "import:et": "import eqsat_tensor\nemit(seconds=time.perf_counter() - T0)",
-    "import:jax": "import jax, jax.numpy\nemit(seconds=time.perf_counter() - T0)",
-    "import:pytensor": "import pytensor, pytensor.tensor\nemit(seconds=time.perf_counter() - T0)",
+    "import:et": "import eqsat_tensor\nemit(seconds=time.perf_counter() - T0, "
+                 "cpu=time.process_time() - C0)",
+    "import:jax": "import jax, jax.numpy\nemit(seconds=time.perf_counter() - T0, "
+                 "cpu=time.process_time() - C0)",
+    "import:pytensor": "import pytensor, pytensor.tensor\nemit(seconds=time.perf_counter() - T0, "
+                 "cpu=time.process_time() - C0)",
     "optimize:et": textwrap.dedent("""
         import eqsat_tensor as et
         x = et.tensor("x", (8,))
-        t = time.perf_counter()
+        c = time.process_time(); t = time.perf_counter()
         et.optimize(et.log(1 + et.exp(x)) * 2.0)
-        emit(seconds=time.perf_counter() - t)
+        emit(seconds=time.perf_counter() - t, cpu=time.process_time() - c)
     """),
     "first_call:et": textwrap.dedent(f"""
         import numpy as np
         import eqsat_tensor as et
         f = et.jit(lambda x, y: {_FN10})
         x = np.linspace(-1, 1, 1000); y = np.linspace(0, 2, 1000)
-        t = time.perf_counter(); f(x, y); first = time.perf_counter() - t
+        c = time.process_time(); t = time.perf_counter(); f(x, y)
+        first = time.perf_counter() - t; cpu = time.process_time() - c
         x2 = np.linspace(-1, 1, 1001); y2 = np.linspace(0, 2, 1001)
         t = time.perf_counter(); f(x2, y2); new = time.perf_counter() - t
         x3 = np.linspace(-1, 1, 5000); y3 = np.linspace(0, 2, 5000)
         t = time.perf_counter(); f(x3, y3); new2 = time.perf_counter() - t
-        emit(seconds=first, new_size=max(new, new2))
+        emit(seconds=first, cpu=cpu, new_size=max(new, new2))
+    """),
+    "first_call_tiered:et": textwrap.dedent(f"""
+        import numpy as np
+        import eqsat_tensor as et
+        f = et.jit(lambda x, y: {_FN10}, tiered=True)
+        x = np.linspace(-1, 1, 1000); y = np.linspace(0, 2, 1000)
+        c = time.process_time(); t = time.perf_counter(); f(x, y)
+        first = time.perf_counter() - t; cpu = time.process_time() - c
+        t = time.perf_counter(); f.lower(x, y).executable.wait()
+        emit(seconds=first, cpu=cpu, compiled_after=time.perf_counter() - t + first)
     """),
     "first_call:jax": textwrap.dedent(f"""
         import numpy as np
@@ -69,25 +88,26 @@ _SNIPPETS: dict[str, str] = {
         f = jax.jit(lambda x, y: {_FN10})
         import numpy
         x = numpy.linspace(-1, 1, 1000); y = numpy.linspace(0, 2, 1000)
-        t = time.perf_counter(); f(x, y).block_until_ready(); first = time.perf_counter() - t
+        c = time.process_time(); t = time.perf_counter(); f(x, y).block_until_ready()
+        first = time.perf_counter() - t; cpu = time.process_time() - c
         x2 = numpy.linspace(-1, 1, 1001); y2 = numpy.linspace(0, 2, 1001)
         t = time.perf_counter(); f(x2, y2).block_until_ready(); new = time.perf_counter() - t
         x3 = numpy.linspace(-1, 1, 5000); y3 = numpy.linspace(0, 2, 5000)
         t = time.perf_counter(); f(x3, y3).block_until_ready(); new2 = time.perf_counter() - t
-        emit(seconds=first, new_size=max(new, new2))
+        emit(seconds=first, cpu=cpu, new_size=max(new, new2))
     """),
     "first_call:pytensor": textwrap.dedent(f"""
         import numpy
         import pytensor, pytensor.tensor as pt
         np = pt
         x = pt.dvector("x"); y = pt.dvector("y")
-        t = time.perf_counter()
+        c = time.process_time(); t = time.perf_counter()
         f = pytensor.function([x, y], {_FN10})
         xv = numpy.linspace(-1, 1, 1000); yv = numpy.linspace(0, 2, 1000)
-        f(xv, yv); first = time.perf_counter() - t
+        f(xv, yv); first = time.perf_counter() - t; cpu = time.process_time() - c
         x2 = numpy.linspace(-1, 1, 1001); y2 = numpy.linspace(0, 2, 1001)
         t = time.perf_counter(); f(x2, y2); new = time.perf_counter() - t
-        emit(seconds=first, new_size=new)
+        emit(seconds=first, cpu=cpu, new_size=new)
     """),
     "per_call:et": textwrap.dedent("""
         import timeit
@@ -110,12 +130,12 @@ _SNIPPETS: dict[str, str] = {
             exe = et.compile(expr, backend="numba")
             args = [np.ones(()) for _ in names]
             exe(*args)
-            out[f"compile_{k}"] = min(timeit.repeat(lambda: exe(*args), number=2000,
-                                                    repeat=7)) / 2000
+            out[f"compile_{k}"] = min(timeit.repeat(lambda: exe(*args), number=1000,
+                                                    repeat=31)) / 1000
             f = et.jit(FNS[k])
             f(*args)
-            out[f"jit_{k}"] = min(timeit.repeat(lambda: f(*args), number=2000,
-                                                repeat=7)) / 2000
+            out[f"jit_{k}"] = min(timeit.repeat(lambda: f(*args), number=1000,
+                                                repeat=31)) / 1000
         emit(**out)
     """),
     "per_call:jax": textwrap.dedent("""
@@ -133,8 +153,8 @@ _SNIPPETS: dict[str, str] = {
             f = jax.jit(fn)
             args = [np.ones(()) for _ in range(k)]
             f(*args).block_until_ready()
-            out[f"jit_{k}"] = min(timeit.repeat(lambda: f(*args), number=2000,
-                                                repeat=7)) / 2000
+            out[f"jit_{k}"] = min(timeit.repeat(lambda: f(*args), number=1000,
+                                                repeat=31)) / 1000
         emit(**out)
     """),
     "per_call:pytensor": textwrap.dedent("""
@@ -150,11 +170,11 @@ _SNIPPETS: dict[str, str] = {
             f = pytensor.function(xs, r)
             args = [np.ones(()) for _ in range(k)]
             f(*args)
-            out[f"function_{k}"] = min(timeit.repeat(lambda: f(*args), number=2000,
-                                                     repeat=7)) / 2000
+            out[f"function_{k}"] = min(timeit.repeat(lambda: f(*args), number=1000,
+                                                     repeat=31)) / 1000
             f.trust_input = True
-            out[f"trusted_{k}"] = min(timeit.repeat(lambda: f(*args), number=2000,
-                                                    repeat=7)) / 2000
+            out[f"trusted_{k}"] = min(timeit.repeat(lambda: f(*args), number=1000,
+                                                    repeat=31)) / 1000
         emit(**out)
     """),
 }
@@ -172,7 +192,8 @@ def _chain_snippet(tool: str, n: int) -> str:
                 z = ops[k % 3](z * 0.5)
             exe = et.compile(Graph([z.node]), backend="numba")
             a = np.linspace(-1, 1, 1000)
-            t = time.perf_counter(); exe(a); emit(seconds=time.perf_counter() - t)
+            c = time.process_time(); t = time.perf_counter(); exe(a)
+            emit(seconds=time.perf_counter() - t, cpu=time.process_time() - c)
         """)
     if tool == "jax":
         return textwrap.dedent(f"""
@@ -186,8 +207,8 @@ def _chain_snippet(tool: str, n: int) -> str:
                 return z
             f = jax.jit(fn)
             a = numpy.linspace(-1, 1, 1000)
-            t = time.perf_counter(); f(a).block_until_ready()
-            emit(seconds=time.perf_counter() - t)
+            c = time.process_time(); t = time.perf_counter(); f(a).block_until_ready()
+            emit(seconds=time.perf_counter() - t, cpu=time.process_time() - c)
         """)
     return textwrap.dedent(f"""
         import numpy
@@ -196,9 +217,9 @@ def _chain_snippet(tool: str, n: int) -> str:
         ops = [pt.exp, pt.log1p, pt.tanh]
         for k in range({n}):
             z = ops[k % 3](z * 0.5)
-        t = time.perf_counter()
+        c = time.process_time(); t = time.perf_counter()
         f = pytensor.function([x], z); f(numpy.linspace(-1, 1, 1000))
-        emit(seconds=time.perf_counter() - t)
+        emit(seconds=time.perf_counter() - t, cpu=time.process_time() - c)
     """)
 
 
@@ -228,6 +249,11 @@ def measure(chains: list[int], peers: bool = True) -> dict[str, Any]:
         out[f"first_call:{tool}"] = run_snippet(_SNIPPETS[f"first_call:{tool}"], cold)
         out[f"first_call_warm:{tool}"] = run_snippet(_SNIPPETS[f"first_call:{tool}"], cold)
         out[f"per_call:{tool}"] = run_snippet(_SNIPPETS[f"per_call:{tool}"], cold)
+        if tool == "et":  # tiered first calls: an empty cache, then warm
+            tiered = tempfile.mkdtemp(prefix="et-latency-")
+            out["first_call_tiered:et"] = run_snippet(_SNIPPETS["first_call_tiered:et"], tiered)
+            out["first_call_tiered_warm:et"] = run_snippet(_SNIPPETS["first_call_tiered:et"],
+                                                           tiered)
         for n in chains:
             out[f"chain{n}:{tool}"] = run_snippet(_chain_snippet(tool, n),
                                                   tempfile.mkdtemp(prefix="et-latency-"))
@@ -246,8 +272,11 @@ def table(results: dict[str, Any], chains: list[int]) -> str:
     """A plain-text table: one row per measurement, one column per tool."""
     tools = [t for t in ("et", "jax", "pytensor") if f"import:{t}" in results]
     rows = [("cold import", "import", "seconds", 1.0, "s"),
+            ("  (CPU)", "import", "cpu", 1.0, "s"),
             ("first call, empty cache", "first_call", "seconds", 1.0, "s"),
+            ("  (CPU)", "first_call", "cpu", 1.0, "s"),
             ("first call, warm cache", "first_call_warm", "seconds", 1.0, "s"),
+            ("  (CPU)", "first_call_warm", "cpu", 1.0, "s"),
             ("first call at a new batch size", "first_call_warm", "new_size", 1e3, "ms")]
     for k in (1, 2, 8):
         rows.append((f"warm call, {k} inputs", "per_call", f"jit_{k}", 1e6, "us"))
@@ -255,6 +284,7 @@ def table(results: dict[str, Any], chains: list[int]) -> str:
                  "compile_2", 1e6, "us"))
     for n in chains:
         rows.append((f"chain of {n} ops: compile", f"chain{n}", "seconds", 1.0, "s"))
+        rows.append(("  (CPU)", f"chain{n}", "cpu", 1.0, "s"))
         rows.append((f"chain of {n} ops: peak RSS", f"chain{n}", "maxrss_mb", 1.0, "MB"))
     width = max(len(r[0]) for r in rows) + 2
     lines = [" " * width + "".join(f"{t:>14}" for t in tools)]
@@ -269,8 +299,15 @@ def table(results: dict[str, Any], chains: list[int]) -> str:
                 f = field.replace("compile_", "jit_")
             cells.append(_fmt(entry.get(f), scale, unit) if "error" not in entry else "error")
         lines.append(f"{label:<{width}}" + "".join(f"{c:>14}" for c in cells))
+    for key, label in (("first_call_tiered", "first call, empty cache, tiered=True (et)"),
+                       ("first_call_tiered_warm", "first call, warm cache, tiered=True (et)")):
+        entry = results.get(f"{key}:et", {})
+        lines.append(f"{label:<{width}}{_fmt(entry.get('seconds')):>14}"
+                     f"   (CPU {_fmt(entry.get('cpu'))}; Numba ready after "
+                     f"{_fmt(entry.get('compiled_after'))})")
     opt = results.get("optimize:et", {})
     lines.append(f"{'cold optimize, 4-node graph (et)':<{width}}{_fmt(opt.get('seconds')):>14}")
+    lines.append(f"{'  (CPU)':<{width}}{_fmt(opt.get('cpu')):>14}")
     return "\n".join(lines)
 
 

@@ -95,6 +95,8 @@ _RULES: dict[int, tuple[Any, str]] = {}
 
 
 def _rules_digest(rules: Any) -> str:
+    if rules is None:  # the shipped default rules: their files' text (nothing parsed)
+        return _shipped_digest()
     got = _RULES.get(id(rules))
     if got is not None and got[0] is rules:
         return got[1]
@@ -103,6 +105,24 @@ def _rules_digest(rules: Any) -> str:
         _RULES.clear()
     _RULES[id(rules)] = (rules, digest)
     return digest
+
+
+_SHIPPED: list[str] = []
+
+
+def _shipped_digest() -> str:
+    """Digest of the default rule files (``et.default_rules()``) as shipped."""
+    if not _SHIPPED:
+        from importlib.resources import files
+
+        from .rulelang import DEFAULT_RULE_FILES
+
+        h = hashlib.sha256(b"shipped rules")
+        root = files("eqsat_tensor") / "rules"
+        for stem in DEFAULT_RULE_FILES:
+            h.update(b"\0" + stem.encode() + b"\0" + (root / f"{stem}.rules").read_bytes())
+        _SHIPPED.append(h.hexdigest())
+    return _SHIPPED[0]
 
 
 def _canonical(obj: Any) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import os
 import threading
 import weakref
 from collections import OrderedDict
@@ -200,11 +201,15 @@ class JitFunction:
     def __init__(self, fn: Callable, *, backend: str | None = None, optimize: bool = True,
                  rules: Any = None, budget: Any = None, ieee: str = "finite",
                  fastmath: bool = False, static_argnums: Any = (), static_argnames: Any = (),
-                 cache_size: int = DEFAULT_CACHE_SIZE, **backend_options: Any) -> None:
+                 cache_size: int = DEFAULT_CACHE_SIZE, tiered: bool | None = None,
+                 **backend_options: Any) -> None:
         functools.update_wrapper(self, fn)
         self.fn = fn
         self.backend = backend or DEFAULT_BACKEND
         self.do_optimize = optimize
+        # tiered first calls (jit_tiered): the NumPy reference answers while Numba compiles
+        self.tiered = (os.environ.get("EQSAT_TENSOR_TIERED", "0") not in ("0", "", "false", "no")
+                       if tiered is None else bool(tiered))
         self.rules, self.budget, self.ieee = rules, budget, ieee
         self.backend_options = dict(backend_options)
         if fastmath:
@@ -220,6 +225,7 @@ class JitFunction:
         self._cache = _LRU(cache_size)  # concrete signature -> entry
         self._classes = _LRU(cache_size)  # shape class -> entry (or False: not symbolic)
         self._lock = threading.Lock()
+        self._last: tuple | None = None  # (key, entry) of the last fast-path call
         self.last_report: Any = None
         _LIVE.add(self)
 
@@ -314,7 +320,13 @@ class JitFunction:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if not kwargs and len(args) == self._nargs:  # fast path: a known signature
             key = _ndarray_key(args)
-            entry = self._cache.get_recent(key) if key is not None else None
+            last = self._last  # the signature of the previous call: no LRU bookkeeping
+            if last is not None and last[0] == key:
+                entry = last[1]
+            else:
+                entry = self._cache.get_recent(key) if key is not None else None
+                if entry is not None:
+                    self._last = (key, entry)
             if entry is not None:
                 self.last_report = entry.report
                 arrays = list(args)
@@ -365,7 +377,15 @@ class JitFunction:
         optimized, report = graph, None
         if self.do_optimize:
             optimized, report = self._optimize(graph)
-        executable = get_backend(self.backend).compile(optimized, **self.backend_options)
+        if self.tiered and self.backend == "numba":
+            from .jit_tiered import TieredExecutable
+
+            name, options = self.backend, self.backend_options  # (Numba is imported and
+            executable: Any = TieredExecutable(  # compiles in the background thread)
+                get_backend("numpy").compile(optimized),
+                lambda: get_backend(name).compile(optimized, **options))
+        else:
+            executable = get_backend(self.backend).compile(optimized, **self.backend_options)
         return _Compiled(graph, optimized, executable, report, multi, sources)
 
     def _optimize(self, graph: Graph) -> tuple[Graph, Any]:
@@ -441,7 +461,7 @@ def _static_names(fn: Callable, names: list[str], argnums: Any, argnames: Any) -
 def jit(fn: Callable | None = None, **options: Any) -> Any:
     """Compile a NumPy function: ``@et.jit`` or ``@et.jit(backend="numba", fastmath=False,
     rules=..., budget=..., ieee="finite", optimize=True, static_argnums=(),
-    static_argnames=(), cache_size=64)``.
+    static_argnames=(), cache_size=64, tiered=False)``.
 
     Array arguments are traced per shape class (rank, dtype, layout, which sizes are 0, 1
     or equal): a new batch size reuses the compiled function. Python floats are weak inputs
@@ -450,7 +470,10 @@ def jit(fn: Callable | None = None, **options: Any) -> Any:
     are static: baked into the trace, one compiled version per value. Called on traced
     values (inside another ``jit`` or ``grad``) the function is inlined into the caller's
     graph. A 0-d result is returned as a NumPy scalar, like NumPy's full reductions.
-    ``cache_size`` bounds how many signatures and shape classes the function keeps."""
+    ``cache_size`` bounds how many signatures and shape classes the function keeps.
+    ``tiered=True`` (or ``EQSAT_TENSOR_TIERED=1``; Numba backend): the first calls of a new
+    signature run the NumPy reference backend on the optimized graph while Numba compiles
+    in a background thread (see ``eqsat_tensor.jit_tiered``)."""
     if fn is None:
         return lambda f: JitFunction(f, **options)
     return JitFunction(fn, **options)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import graph_cache
 from .cost import CostModel, load_cost_model
@@ -32,7 +32,6 @@ from .egraph.budget import (
 )
 from .egraph.extract import EXTRACTOR_NAME, ExtractionError, Extractor, Selection
 from .egraph.fold import fold_constants
-from .egraph.pipeline import Saturated, saturate
 from .egraph.result import OptimizationError, OptimizeResult, graph_of
 from .errors import RuleError
 from .ir import Graph
@@ -40,6 +39,9 @@ from .progress import phase as progress_phase
 from .progress import saturation_done
 from .report import Report
 from .rulelang.ast import RuleSet
+
+if TYPE_CHECKING:  # (the pipeline imports egglog: only when a graph is saturated)
+    from .egraph.pipeline import Saturated
 
 __all__ = ["optimize", "OptimizeResult", "OptimizationError"]
 
@@ -101,15 +103,12 @@ def optimize(graph_or_tensor: Any, rules: Any = None, budget: Budget | None = No
                                  budget=budget, ieee=ieee, cost_model=cost_model,
                                  fallback=fallback)
     notes: list[str] = []
-    if rules is None:
-        from .rulelang import default_rules
-
-        rules = default_rules()
-    elif not isinstance(rules, RuleSet):  # a rule file path, rule text, or a list of them
+    shipped = rules is None  # the default rules: keyed by their files, parsed on a miss
+    if not shipped and not isinstance(rules, RuleSet):  # a path, rule text, or a list
         from .rulelang import load_rules
 
         rules = load_rules(rules)
-    if check_rules:  # user rule files: a quick soundness check on first use (cached)
+    if check_rules and not shipped:  # user rules: a quick soundness check on first use
         from .testing.check import warn_unchecked
 
         notes += warn_unchecked(rules)
@@ -119,6 +118,10 @@ def optimize(graph_or_tensor: Any, rules: Any = None, budget: Budget | None = No
     cache_key = graph_cache.request_key(graph, rules, budget, ieee, model, schedule is None
                                         and cost_model is None and candidates == 1)
     hit = graph_cache.lookup(cache_key, graph) if cache_key else None
+    if shipped and hit is None:
+        from .rulelang import default_rules
+
+        rules = default_rules()
     try:
         if hit is not None:  # a new process skips saturation and extraction
             out, alts = hit[0], []
@@ -163,6 +166,8 @@ def _optimize(graph: Graph, rules: RuleSet, budget: Budget, ieee: str,
         report.notes.append(f"a {len(graph)}-node graph cannot be inserted and extracted "
                             f"within {budget.seconds:g} s: returned it with constants folded")
         return folded, [folded]
+    from .egraph.pipeline import saturate  # (egglog: imported on the first saturation)
+
     try:
         sat = saturate(folded, rules, budget, ieee, schedule=sched, started=started,
                        fold=False, snapshot_idle=False)

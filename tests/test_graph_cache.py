@@ -18,10 +18,12 @@ from eqsat_tensor import graph_cache
 from eqsat_tensor.backends import numpy_ref
 
 _SCRIPT = textwrap.dedent("""
+    import sys
     import eqsat_tensor as et
     x = et.tensor("x", ("n",))
     r = et.optimize(et.log(1 + et.exp(x)) * 2.0 - x / x)
-    print("HIT" if any("persistent graph cache" in n for n in r.report.notes) else "MISS")
+    print("HIT" if any("persistent graph cache" in n for n in r.report.notes) else "MISS",
+          "egglog" in sys.modules, len(r.rules.rules) > 100)
     print(r.graph)
 """)
 
@@ -33,6 +35,9 @@ def test_a_second_process_skips_saturation(tmp_path):
             for seed in ("1", "2")]  # the key must not depend on the hash seed
     outs = [r.stdout for r in runs]
     assert outs[0].startswith("MISS") and outs[1].startswith("HIT"), runs[1].stderr[-2000:]
+    # a hit neither imports egglog nor parses the rules until asked (r.rules parses them)
+    assert outs[0].split("\n")[0].split()[1:] == ["True", "True"]
+    assert outs[1].split("\n")[0].split()[1:] == ["False", "True"]
     assert outs[0].split("\n", 1)[1] == outs[1].split("\n", 1)[1]  # the same graph
 
 

@@ -25,10 +25,21 @@ class OptimizeResult:
     graph: Graph
     report: Report
     original: Graph
-    rules: RuleSet = field(repr=False, default_factory=lambda: RuleSet("none"))
+    # None: the shipped default rules, parsed only when asked for (a result from the
+    # persistent graph cache never needs them)
+    _rules: RuleSet | None = field(repr=False, default_factory=lambda: RuleSet("none"))
     ieee: str = "finite"
     candidates: list[Graph] = field(default_factory=list, repr=False)
     _explanation: Any = field(default=None, repr=False)
+
+    @property
+    def rules(self) -> RuleSet:
+        """The rule set the optimization ran with."""
+        if self._rules is None:
+            from ..rulelang import default_rules
+
+            self._rules = default_rules()
+        return self._rules
 
     def explain(self) -> Any:
         """The chain of rules turning the input into the output, as before/after steps

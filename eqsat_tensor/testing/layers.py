@@ -35,7 +35,7 @@ LAYERS: dict[str, int] = {
     "optimizer": 4, "accuracy": 4,
     "frontend": 5, "interop": 5, "jit": 5, "profile": 5, "viz": 5, "commands": 5, "cli": 5,
     "testing": 5, "source_export": 5, "workloads": 5, "bench_runner": 5, "": 5,
-    "jit_shapes": 5, "graph_cache": 4,
+    "jit_shapes": 5, "graph_cache": 4, "jit_tiered": 5,
     # sub-modules placed apart from their package: the soundness checker and the mpmath
     # oracle are clients of the rule language and the reference backend (the optimizer
     # runs the quick check on new rule files); et.grad's tracing API (grad/__init__, grad.api)
