@@ -149,10 +149,13 @@ def _trace(console: Any, title: str, fn: Callable, arrays: list[np.ndarray],
 def _optimize(console: Any, title: str, graph: Any, ieee: str = "finite") -> Any:
     from rich.panel import Panel
 
+    from ..egraph.budget import Budget
     from ..optimizer import optimize
 
     t0 = time.perf_counter()
-    res = optimize(graph, ieee=ieee)
+    # the demo's graphs saturate in a fraction of a second; a generous wall-clock budget
+    # keeps a loaded machine from cutting the run short (the shown graph stays the same)
+    res = optimize(graph, ieee=ieee, budget=Budget(seconds=30.0))
     secs = time.perf_counter() - t0
     rules = ", ".join(f"{r} x{c}" for r, c in res.report.rule_rows()[:8]) or "none"
     r = res.report
