@@ -683,30 +683,11 @@ def _key_text(key: tuple) -> str:
 
 @_keeps_int
 def index(x: Any, key: Any) -> Tensor:
-    """Indexing limited to what the IR's ops express today: ``None`` (new axis), ``...`` and
-    full slices ``:``; any other index kind raises ``UnsupportedOperation`` naming it."""
-    node = to_node(x)
-    key = key if isinstance(key, tuple) else (key,)
-    for k in key:
-        kind = _index_kind(k)
-        if kind is not None:
-            hint = ("; for a reduction over the selected elements use np.where(mask, x, 0) "
-                    "(e.g. np.sum(np.where(m, x, 0)))" if kind.startswith("boolean") else "")
-            raise unsupported(f"{kind} ({_key_text(key)})",
-                              "only None, ... and full slices ':' are traced so far (slice "
-                              "and gather ops are not in the IR yet)" + hint)
-    if builtins.sum(1 for k in key if k is Ellipsis) > 1:
-        raise IndexError("an index can only have a single ellipsis ('...')")
-    n_real = builtins.sum(1 for k in key if k is not None and k is not Ellipsis)
-    if n_real > node.ndim:
-        raise IndexError(f"too many indices for an array of shape {fmt_shape(node.shape)}")
-    if builtins.any(k is Ellipsis for k in key):
-        e = next(i for i, k in enumerate(key) if k is Ellipsis)
-        key = key[:e] + (slice(None),) * (node.ndim - n_real) + key[e + 1:]
-    else:
-        key = key + (slice(None),) * (node.ndim - n_real)
-    new_axes = [i for i, k in enumerate(key) if k is None]
-    return expand_dims(node, new_axes) if new_axes else _wrap(node)
+    """``x[key]``: basic indexing as a ``slice`` view, integer arrays as a gather (see
+    ``frontend.indexing``)."""
+    from .indexing import index as _index
+
+    return _index(x, key)
 
 
 def zeros_like(x: Any, dtype: Any = None) -> Tensor:
