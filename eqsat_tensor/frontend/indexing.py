@@ -24,6 +24,7 @@ from ..ir import (
     INT_DTYPES,
     Node,
     apply,
+    compose_slices,
     constant_node,
     fmt_shape,
     normalize_axis,
@@ -32,6 +33,16 @@ from ..ir import (
 from . import functions as F
 from .location import unsupported, user_location
 from .tensor import Tensor
+
+def slice_node(node: Node, slices: tuple) -> Node:
+    """``slice(node, slices)``; a slice of a slice is one slice, the whole array itself."""
+    if node.op == "slice":
+        slices = compose_slices(node.attr("slices"), slices, node.inputs[0].shape)
+        node = node.inputs[0]
+    if builtins.all(t == FULL_SLICE for t in slices):
+        return node
+    return apply("slice", node, slices=tuple(slices))
+
 
 # -- index arrays -------------------------------------------------------------------------------
 
@@ -172,9 +183,7 @@ def index(x: Any, key: Any) -> Tensor:
             raise IndexError("only integers, slices (`:`), ellipsis (`...`), numpy.newaxis "
                              "(`None`) and integer or boolean arrays are valid indices")
         axis += 1
-    out = node
-    if builtins.any(t != FULL_SLICE for t in slices):
-        out = apply("slice", out, slices=tuple(slices))
+    out = slice_node(node, tuple(slices))
     if not arrays:
         shape: list[Any] = []
         for lab in labels:
@@ -381,9 +390,7 @@ def column_stack(tup: Sequence[Any]) -> Tensor:
 def _axis_slice(node: Node, ax: int, s: slice) -> Node:
     slices = [FULL_SLICE] * node.ndim
     slices[ax] = normalize_slice(s, node.shape[ax])
-    if builtins.all(t == FULL_SLICE for t in slices):
-        return node
-    return apply("slice", node, slices=tuple(slices))
+    return slice_node(node, tuple(slices))
 
 
 def _bounds(n: int, indices_or_sections: Any, fname: str, even: bool) -> list[int]:

@@ -37,6 +37,7 @@ from .shapes import (
     Dim,
     Shape,
     broadcast_shapes,
+    compose_slices,
     fmt_shape,
     normalize_slice,
     promote,
@@ -55,7 +56,7 @@ from .spec import (
 from .values import ArrayValue
 
 __all__ = ["DTYPES", "ELEMENTWISE_BINARY", "ELEMENTWISE_UNARY", "FLOAT_DTYPES", "FULL_SLICE",
-           "INT_DTYPES", "normalize_slice", "slice_key",
+           "INT_DTYPES", "compose_slices", "normalize_slice", "slice_key",
            "GRADIENT_RULES", "LIBRARIES", "NOT_DIFFERENTIABLE", "NO_FACTS", "OPS", "REDUCTIONS",
            "STRUCTURAL", "ArrayValue", "Dim", "Graph", "Node", "OpFacts", "OpSpec", "Shape",
            "apply", "broadcast_shapes", "constant_node", "fmt_shape", "input_node",

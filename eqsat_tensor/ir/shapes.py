@@ -193,6 +193,28 @@ def slice_extent(triple: tuple, n: Dim) -> Dim:
     return len(range(start, -1 if stop is None else stop, step))
 
 
+def compose_slices(inner: Sequence[tuple], outer: Sequence[tuple], shape: Shape
+                   ) -> tuple[tuple, ...]:
+    """The one ``slices`` attribute equal to slicing by ``inner`` then by ``outer`` an array
+    of ``shape`` (slice of a slice => one slice)."""
+    out = []
+    for t1, t2, n in zip(inner, outer, shape):
+        t1, t2 = tuple(t1), tuple(t2)
+        if t1 == FULL_SLICE or t2 == FULL_SLICE:
+            out.append(t2 if t1 == FULL_SLICE else t1)
+            continue
+        a1, b1, c1 = t1
+        a2, b2, c2 = t2
+        count = len(range(a2, -1 if b2 is None else b2, c2))
+        if count == 0:
+            out.append((0, 0, 1))
+            continue
+        start, step = a1 + a2 * c1, c1 * c2
+        stop = start + (count - 1) * step + (1 if step > 0 else -1)
+        out.append(normalize_slice(slice(start, None if stop < 0 else stop, step), n))
+    return tuple(out)
+
+
 def slice_key(slices: Sequence[tuple]) -> tuple[slice, ...]:
     """The NumPy index of a ``slices`` attribute."""
     return tuple(slice(a, b, c) for a, b, c in slices)

@@ -61,7 +61,8 @@ REQUIRED_ATTRS: dict[str, tuple[str, ...]] = {
     "cast": ("dtype",),
 }
 # Tensor parameters that have no cotangent (the boolean condition of ``where``).
-NONDIFF_PARAMS: dict[str, tuple[int, ...]] = {"where": (0,)}
+NONDIFF_PARAMS: dict[str, tuple[int, ...]] = {"where": (0,), "take": (1,), "take_along_axis": (1,),
+                                            "scatter_add": (1,), "scatter_add_along": (1,)}
 
 _GUARD_ARITY = {kind: (2 if kind == "same_shape" else 1) for kind in GUARD_KINDS}
 _COMPARE_GUARD = {ast.NotEq: "nonzero", ast.Gt: "positive", ast.GtE: "nonnegative",
@@ -88,7 +89,8 @@ _VJP_RESERVED = ("g", "out")
 # argument: ``inverse(p)`` is the inverse of the permutation bound to ``p``,
 # ``swap_last(x)`` the permutation of ``x``'s axes that swaps the last two. They parse to
 # ``App(helper, (Var(arg),))`` inside ``attrs``; the gradient driver evaluates them.
-VJP_ATTR_HELPERS: dict[str, str] = {"inverse": "attr", "swap_last": "tensor"}
+# ``part(x)``: the slices of a ``concatenate`` result that hold its operand ``x``.
+VJP_ATTR_HELPERS: dict[str, str] = {"inverse": "attr", "swap_last": "tensor", "part": "tensor"}
 
 
 # --------------------------------------------------------------------------- positions
@@ -360,7 +362,7 @@ class _Converter:
                 raise self.fail(f"{helper}(...) takes one variable name", node)
             return App(helper, (self.variable(node.args[0], VJP_ATTR_HELPERS[helper]),))
         raise self.fail("attribute values are variables, ints, bools, None, strings or "
-                        "tuples of ints" + (", shape(x), inverse(p) or swap_last(x)"
+                        "tuples of ints" + (", shape(x), inverse(p), swap_last(x) or part(x)"
                                             if self.mode == "vjp" else ""),
                         node)
 
