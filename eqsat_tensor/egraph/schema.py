@@ -5,8 +5,8 @@ tensor inputs followed by its attributes. Attribute values are encoded as egglog
 
 * ``name`` (inputs) and ``dtype`` (cast) as ``String``;
 * ``keepdims`` as ``i64`` 0/1;
-* tuples (``axis``, ``axes``, ``shape``, ``slices``) as an ``i64`` id from ``INTERN``, a process-wide,
-  append-only table of tuple values (so compiled rule text can be cached and reused);
+* tuples (``axis``, ``axes``, ``shape``, ``slices``) as an ``i64`` id from ``INTERN``, a
+  process-wide, append-only table of tuple values (so compiled rule text can be cached and reused);
 * ``value`` of scalar constants as ``f64`` plus the dtype ``String``;
   array constants are ``(ArrayConst id type)`` with the array kept in ``INTERN``.
 

@@ -643,53 +643,6 @@ def squeeze(x: Any, axis: Any = None) -> Tensor:
     return reshape(node, tuple(d for i, d in enumerate(node.shape) if i not in axes))
 
 
-def _index_kind(k: Any) -> str | None:
-    """What kind of index ``k`` is when the IR cannot express it yet, else None."""
-    if k is None or k is Ellipsis:
-        return None
-    if isinstance(k, slice):
-        return None if k == slice(None) else "slicing"
-    if isinstance(k, Tensor):
-        if k.node.dtype == "bool":
-            return "boolean-mask indexing (the result has a data-dependent shape)"
-        return "integer-array indexing with a traced index (a gather)"
-    if isinstance(k, (bool, np.bool_)):
-        return "indexing with a bool scalar"
-    if isinstance(k, (int, np.integer)):
-        return "integer indexing"
-    arr = np.asarray(k)
-    if arr.dtype == np.bool_:
-        return "boolean-mask indexing"
-    if arr.dtype.kind in "iu":
-        return "integer-array indexing (a gather)"
-    return f"indexing with a {type(k).__name__}"
-
-
-def _key_text(key: tuple) -> str:
-    def one(k: Any) -> str:
-        if k is Ellipsis:
-            return "..."
-        if isinstance(k, slice):
-            parts = ["" if v is None else str(v) for v in (k.start, k.stop, k.step)]
-            return ":".join(parts[:2]) + (f":{parts[2]}" if k.step is not None else "")
-        if isinstance(k, Tensor):
-            return "mask" if k.node.dtype == "bool" else "index"
-        if isinstance(k, (list, np.ndarray)):
-            return "array"
-        return repr(k)
-
-    return "x[" + ", ".join(one(k) for k in key) + "]"
-
-
-@_keeps_int
-def index(x: Any, key: Any) -> Tensor:
-    """``x[key]``: basic indexing as a ``slice`` view, integer arrays as a gather (see
-    ``frontend.indexing``)."""
-    from .indexing import index as _index
-
-    return _index(x, key)
-
-
 def zeros_like(x: Any, dtype: Any = None) -> Tensor:
     """A constant 0 broadcast to the shape of ``x``."""
     return full_like(x, 0.0, dtype)

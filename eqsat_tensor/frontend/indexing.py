@@ -34,6 +34,7 @@ from . import functions as F
 from .location import unsupported, user_location
 from .tensor import Tensor
 
+
 def slice_node(node: Node, slices: tuple) -> Node:
     """``slice(node, slices)``; a slice of a slice is one slice, the whole array itself."""
     if node.op == "slice":
@@ -117,7 +118,13 @@ def index(x: Any, key: Any) -> Tensor:
     """``x[key]``: basic indexing (ints, slices, ``None``, ``...``) as a ``slice`` view and a
     reshape; one integer-array index (with ints beside it) as a ``take``. Boolean masks
     raise ``UnsupportedOperation`` (data-dependent shape)."""
-    node = F.to_node(x)
+    out = _index(F.to_node(x), key)
+    if isinstance(x, Tensor) and x.int_op:  # an integer-valued array stays one
+        return Tensor(out.node, int_op=x.int_op)
+    return out
+
+
+def _index(node: Node, key: Any) -> Tensor:
     key = key if isinstance(key, tuple) else (key,)
     what = _key_text(key)
     if builtins.sum(1 for k in key if k is Ellipsis) > 1:

@@ -391,7 +391,7 @@ _op("slice", 1, "layout", refs.slice_ref, shape=_slice_shape, dtype=_same_dtype,
     names=names(None, None, None, "slice", "Subtensor", None))
 _op("pad_slice", 1, "gather", refs.pad_slice_ref, shape=_pad_slice_shape, dtype=_same_dtype,
     attrs=("slices", "shape"), cost=0.5, ns=0.3, mp=STRUCTURAL, grad=_D, facts=NO_FACTS,
-    names=names(None, None, None, "pad", "IncSubtensor", None))
+    names=names(None, None, None, None, "IncSubtensor", None))
 _op("concatenate", 2, "gather", refs.concatenate_ref, shape=_concatenate_shape,
     dtype=_join_dtype, attrs=("axis",), cost=0.5, ns=0.3, mp=STRUCTURAL, grad=_D,
     facts=OpFacts(finite_if=(0, 1), domain="total",
@@ -408,7 +408,7 @@ _op("take_along_axis", 2, "gather", refs.take_along_axis_ref, shape=_take_along_
     names=names("take_along_axis", None, None, None, None, None))
 _op("scatter_add", 2, "gather", refs.scatter_add_ref, shape=_scatter_add_shape,
     dtype=_same_dtype, attrs=("axis", "shape"), cost=2.0, ns=2.0, mp=STRUCTURAL, grad=_D,
-    facts=NO_FACTS, names=names(None, None, None, "scatter-add", "AdvancedIncSubtensor1", None))
+    facts=NO_FACTS, names=names(None, None, None, None, "AdvancedIncSubtensor1", None))
 _op("scatter_add_along", 2, "gather", refs.scatter_add_along_ref,
     shape=_scatter_add_along_shape, dtype=_same_dtype, attrs=("axis", "shape"), cost=2.0,
     ns=2.0, mp=STRUCTURAL, grad=_D, facts=NO_FACTS,
