@@ -208,6 +208,8 @@ def _closure(universe: set[int], cands: dict[str, set], rounds: int) -> list[Row
             attr_choices = [sorted(cands.get(a, ()), key=str) for a in spec.attrs]
             if spec.arity >= 3 and len(universe) > 8:
                 continue  # where(): only the graph's own combinations (see tables)
+            if spec.kind == "gather" and ops[0] != "concatenate":
+                continue  # gathers, scatters, pads: no rule builds them; the graph's own rows
             for ins in itertools.product(sorted(universe), repeat=spec.arity):
                 if not any(t in fresh for t in ins):
                     continue
