@@ -52,7 +52,7 @@ def _is_int_scalar(k: Any) -> bool:
     return isinstance(k, (int, np.integer)) and not isinstance(k, (bool, np.bool_))
 
 
-def _index_operand(k: Any, n: Any, axis: int, what: str) -> Node:
+def index_operand(k: Any, n: Any, axis: int, what: str) -> Node:
     """An integer index array as an int64 node: a constant (checked against the extent
     ``n`` and made non-negative) or a traced int64 value (checked when it runs)."""
     if isinstance(k, Tensor):
@@ -183,7 +183,7 @@ def _index(node: Node, key: Any) -> Tensor:
                               "the IR holds it as float64; pass the index as an int64 array")
         elif isinstance(k, (Tensor, list, np.ndarray)) or np.ndim(k) > 0:
             slices.append(FULL_SLICE)
-            arrays.append((axis, _index_operand(k, n, axis, what)))
+            arrays.append((axis, index_operand(k, n, axis, what)))
             labels.append(("adv",))
             adv_positions.append(pos)
         else:
@@ -299,7 +299,7 @@ def take(a: Any, indices: Any, axis: Any = None) -> Tensor:
     if _is_int_scalar(indices):
         key = (slice(None),) * ax + (int(indices),)
         return index(node, key)
-    idx = _index_operand(indices, node.shape[ax], ax, "np.take")
+    idx = index_operand(indices, node.shape[ax], ax, "np.take")
     return Tensor(apply("take", node, idx, axis=(ax,)))
 
 
@@ -311,7 +311,7 @@ def take_along_axis(arr: Any, indices: Any, axis: Any = -1) -> Tensor:
         node = F.ravel(node).node
         axis = 0
     ax = _axis1(axis, node.ndim, "np.take_along_axis")
-    idx = _index_operand(indices, node.shape[ax], ax, "np.take_along_axis")
+    idx = index_operand(indices, node.shape[ax], ax, "np.take_along_axis")
     if idx.ndim != node.ndim:
         raise ValueError("`indices` and `arr` must have the same number of dimensions")
     return Tensor(apply("take_along_axis", node, idx, axis=(ax,)))
