@@ -16,6 +16,7 @@ import numpy as np
 
 from ..errors import UnsupportedOperation
 from . import functions as F
+from . import indexing as X
 from . import masked
 from .location import unsupported
 from .numpy_dispatch import FUNCTIONS, dispatch_function, dispatch_ufunc
@@ -127,6 +128,7 @@ _METHODS: dict[str, Callable] = {
     # -- indexing and joins (index) --
     "take": lambda self, indices, axis=None, out=None, mode="raise": np.take(
         self, indices, axis=axis, out=out, mode=mode),
+    "__iter__": lambda self: (X.index(self, i) for i in range(len(self))),
 }
 _PROPERTIES: dict[str, Callable] = {
     "T": lambda self: F.transpose(self), "mT": lambda self: F.matrix_transpose(self),
