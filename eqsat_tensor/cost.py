@@ -99,7 +99,7 @@ class CostModel:
         if op == "input":
             return self.byte_ns * self.nbytes(shape, dtype)
         if spec.kind == "leaf" or spec.kind == "layout":
-            return 0.0
+            return 50.0 if op == "slice" else 0.0  # (index) making a view costs ~50 ns
         cost = self.accuracy_ns * self.risk.get(op, 0.0) * n
         if spec.kind == "elementwise":
             return cost + self.ns[op] * n

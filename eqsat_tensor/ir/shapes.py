@@ -193,12 +193,15 @@ def slice_extent(triple: tuple, n: Dim) -> Dim:
     return len(range(start, -1 if stop is None else stop, step))
 
 
-def compose_slices(inner: Sequence[tuple], outer: Sequence[tuple], shape: Shape
+def compose_slices(inner: Sequence[tuple], outer: Sequence[tuple], shape: Shape | None = None
                    ) -> tuple[tuple, ...]:
     """The one ``slices`` attribute equal to slicing by ``inner`` then by ``outer`` an array
-    of ``shape`` (slice of a slice => one slice)."""
+    of ``shape`` (slice of a slice => one slice). Without ``shape`` a selection of a whole
+    axis keeps its concrete bounds (not the normal form ``(0, None, 1)``)."""
+    if len(inner) != len(outer):
+        raise ValueError("compose_slices: the slices have different ranks")
     out = []
-    for t1, t2, n in zip(inner, outer, shape):
+    for t1, t2, n in zip(inner, outer, shape if shape is not None else (None,) * len(inner)):
         t1, t2 = tuple(t1), tuple(t2)
         if t1 == FULL_SLICE or t2 == FULL_SLICE:
             out.append(t2 if t1 == FULL_SLICE else t1)
@@ -211,7 +214,10 @@ def compose_slices(inner: Sequence[tuple], outer: Sequence[tuple], shape: Shape
             continue
         start, step = a1 + a2 * c1, c1 * c2
         stop = start + (count - 1) * step + (1 if step > 0 else -1)
-        out.append(normalize_slice(slice(start, None if stop < 0 else stop, step), n))
+        if isinstance(n, int):
+            out.append(normalize_slice(slice(start, None if stop < 0 else stop, step), n))
+        else:
+            out.append((start, None if stop < 0 else stop, step))
     return tuple(out)
 
 

@@ -90,6 +90,10 @@ _VJP_RESERVED = ("g", "out")
 # ``swap_last(x)`` the permutation of ``x``'s axes that swaps the last two. They parse to
 # ``App(helper, (Var(arg),))`` inside ``attrs``; the gradient driver evaluates them.
 # ``part(x)``: the slices of a ``concatenate`` result that hold its operand ``x``.
+# Attribute helpers a rewrite's right side may call, with their number of attribute-variable
+# arguments: ``compose_slices(s, t)`` is the one ``slices`` equal to slicing by ``s``, then
+# by ``t`` (the rule compiler looks it up in a table the type analysis fills).
+RULE_ATTR_HELPERS: dict[str, int] = {"compose_slices": 2}
 VJP_ATTR_HELPERS: dict[str, str] = {"inverse": "attr", "swap_last": "tensor", "part": "tensor"}
 
 
@@ -355,6 +359,14 @@ class _Converter:
             if len(node.args) != 1 or node.keywords or not isinstance(node.args[0], ast.Name):
                 raise self.fail("shape(...) takes one parameter name, e.g. shape(x)", node)
             return ShapeOf(self.variable(node.args[0], "tensor"))
+        if (self.mode != "vjp" and isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name) and node.func.id in RULE_ATTR_HELPERS):
+            helper = node.func.id  # (index) an attribute computed from bound ones
+            if (len(node.args) != RULE_ATTR_HELPERS[helper] or node.keywords
+                    or not all(isinstance(a, ast.Name) for a in node.args)):
+                raise self.fail(f"{helper}(...) takes {RULE_ATTR_HELPERS[helper]} attribute "
+                                "variables", node)
+            return App(helper, tuple(self.variable(a, "attr") for a in node.args))
         if (self.mode == "vjp" and isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Name) and node.func.id in VJP_ATTR_HELPERS):
             helper = node.func.id
