@@ -278,5 +278,14 @@ def test_json_round_trip_of_every_indexing_op():
     back = json_io.loads(json_io.dumps(g))
     assert back == g
     v = np.random.default_rng(0).standard_normal((4, 5))
-    for a, b in zip(et.compile(back, backend="numpy")(v), et.compile(g, backend="numba")(v)):
-        np.testing.assert_array_equal(a, b)
+    want = et.compile(back, backend="numpy")(v)
+    backends = ["numba"] + (["dask"] if _has("dask") else [])
+    for backend in backends:
+        for a, b in zip(want, et.compile(g, backend=backend)(v)):
+            np.testing.assert_array_equal(a, b)
+
+
+def _has(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
