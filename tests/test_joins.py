@@ -151,3 +151,19 @@ def test_bad_joins_raise_like_numpy(fn, err):
         fn(x)
     with pytest.raises(ValueError, match=err):
         et.jit(fn, backend="numpy")(x)
+
+
+@pytest.mark.parametrize("key", [slice(0, 2), slice(3, 5), slice(4, None), slice(4, 2, -1),
+                                 slice(2, None, -1), slice(None, None, -1), slice(1, 4),
+                                 slice(0, 5, 3)])
+def test_slice_of_a_concatenate_inside_one_part_reads_only_that_part(key):
+    a, b = et.tensor("a", (3, 4)), et.tensor("b", (2, 4))
+    y = np.concatenate([a, np.exp(b)])[key]
+    av, bv = _inputs([(3, 4), (2, 4)])
+    whole = np.concatenate([av, np.exp(bv)])
+    idx = range(5)[key]
+    inside = max(idx) < 3 or min(idx) >= 3
+    assert (y.node.op != "concatenate" and "concatenate" not in y.graph().op_counts()) == inside
+    got = et.compile(y.graph(), backend="numpy")(**{n: {"a": av, "b": bv}[n]
+                                                    for n in y.graph().input_names})
+    np.testing.assert_array_equal(got, whole[key])

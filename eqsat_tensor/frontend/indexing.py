@@ -36,13 +36,46 @@ from .tensor import Tensor
 
 
 def slice_node(node: Node, slices: tuple) -> Node:
-    """``slice(node, slices)``; a slice of a slice is one slice, the whole array itself."""
+    """``slice(node, slices)``; a slice of a slice is one slice, the whole array itself, and
+    a slice of a ``concatenate`` that stays inside one operand a slice of that operand."""
+    while node.op == "concatenate":
+        inner = _inside_one_operand(node, slices)
+        if inner is None:
+            break
+        node, slices = inner
     if node.op == "slice":
         slices = compose_slices(node.attr("slices"), slices, node.inputs[0].shape)
         node = node.inputs[0]
     if builtins.all(t == FULL_SLICE for t in slices):
         return node
     return apply("slice", node, slices=tuple(slices))
+
+
+def _inside_one_operand(node: Node, slices: tuple) -> tuple[Node, tuple] | None:
+    """``(operand, slices)`` when ``slices`` of ``concatenate(a, b)`` select only from one
+    operand (the slices shifted into it), else None."""
+    (ax,) = node.attr("axis")
+    a, b = node.inputs
+    t = tuple(slices[ax])
+    n = a.shape[ax]
+    if not isinstance(n, int) or t == FULL_SLICE:
+        return None
+    start, stop, step = t
+    count = len(range(start, -1 if stop is None else stop, step))
+    if count == 0:
+        return None
+    last = start + (count - 1) * step
+    lo, hi = min(start, last), max(start, last)
+    if hi < n:
+        target, shift, extent = a, 0, n
+    elif lo >= n:
+        target, shift, extent = b, n, b.shape[ax]
+    else:
+        return None
+    end = start - shift + (count - 1) * step + (1 if step > 0 else -1)
+    moved = list(slices)
+    moved[ax] = normalize_slice(slice(start - shift, None if end < 0 else end, step), extent)
+    return target, tuple(moved)
 
 
 # -- index arrays -------------------------------------------------------------------------------
