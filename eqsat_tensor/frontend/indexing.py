@@ -224,6 +224,9 @@ def _index(node: Node, key: Any) -> Tensor:
                              "(`None`) and integer or boolean arrays are valid indices")
         axis += 1
     out = slice_node(node, tuple(slices))
+    if not arrays and not ints:  # only new axes: expand_dims, as the builder spells it
+        new_axes = [i for i, lab in enumerate(labels) if lab[0] == "new"]
+        return F.expand_dims(out, new_axes) if new_axes else Tensor(out)
     if not arrays:
         shape: list[Any] = []
         for lab in labels:
