@@ -125,6 +125,9 @@ class CudaExecutable(Executable):
         if self._consts is None:
             with self._lock:
                 if self._consts is None:
+                    for node in self.graph.nodes():  # every array constant has its name
+                        if node.op == "constant" and not is_inline_scalar(node):
+                            self.names.buf(node)
                     self._consts = [rt.as_device(np.asarray(c)) for c in self.names.consts]
         return self._consts
 
@@ -168,6 +171,12 @@ class CudaExecutable(Executable):
         return value
 
     def _view(self, node: Node, env: dict[int, Any], dims: dict[str, int]) -> Any:
+        if node.op == "slice" or node.spec.kind == "gather":  # (index) on the host, for now
+            args = [rt.to_host(self._operand(i, env)) for i in node.inputs]
+            attrs = dict(node.attrs)
+            if "shape" in attrs:
+                attrs["shape"] = concrete_shape(attrs["shape"], dims)
+            return rt.as_device(np.ascontiguousarray(node.spec.reference(*args, **attrs)))
         src = self._operand(node.inputs[0], env)
         if node.op == "transpose":
             return rt.transpose(src, tuple(node.attr("axes")))

@@ -344,6 +344,19 @@ class DaskExecutable(Executable):
     def _view(self, node: Node, env: dict[int, Any], dims: dict[str, int]) -> Any:
         da = _da()
         x = self._value(node.inputs[0], env)
+        if node.op == "slice":  # (index) basic indexing of a dask array
+            return x[tuple(slice(a, b, c) for a, b, c in node.attr("slices"))]
+        if node.op == "concatenate":
+            return da.concatenate([x, self._value(node.inputs[1], env)], axis=node.attr("axis")[0])
+        if node.op == "take":
+            idx = np.asarray(self._value(node.inputs[1], env))
+            return da.take(x, idx, axis=node.attr("axis")[0])
+        if node.spec.kind == "gather":  # scatters, pads, take_along_axis: NumPy, one chunk
+            args = [np.asarray(self._value(i, env)) for i in node.inputs]
+            attrs = dict(node.attrs)
+            if "shape" in attrs:
+                attrs["shape"] = concrete_shape(attrs["shape"], dims)
+            return da.from_array(node.spec.reference(*args, **attrs))
         if node.op == "transpose":
             return da.transpose(x, node.attr("axes"))
         if node.op == "reshape":

@@ -733,6 +733,7 @@ def generate(plan: Plan, order: str = "C", *, fast: dict | None = None,
               "from numba import prange", "",
               "from eqsat_tensor.backends.numba_helpers import (njit_kernel, reduction_chunks, "
               "column_chunks, raise_empty_reduction,",
+              "    pad_slice_ref, scatter_add_ref, scatter_add_along_ref,",
               f"    {helpers})"])
     if fast:
         lines.append("from eqsat_tensor.backends.fastmath import BLOCKS, FUNCS, "
@@ -767,7 +768,8 @@ def _describe(step: Step, names: _Names) -> str:
 
 def _aliases_leaf(node: Node, plan: Plan) -> bool:
     """Whether an output's buffer may be (a view of) an input or constant array."""
-    views = {s.node.uid for s in plan.steps if isinstance(s, ViewStep)}
+    views = {s.node.uid for s in plan.steps
+             if isinstance(s, ViewStep) and s.node.spec.kind == "layout"}
     while node.uid in views:
         node = node.inputs[0]
     return is_leaf(node)
@@ -827,9 +829,33 @@ def _operand_buffer(node: Node, names: _Names) -> str:
     return names.buf(node)
 
 
+def _gather(node: Node, names: _Names) -> str:
+    """A gather or join op as one NumPy call (NumPy checks the indices: IndexError)."""
+    a, b = (_operand_buffer(i, names) for i in node.inputs[:2]) if node.spec.arity == 2 else (
+        _operand_buffer(node.inputs[0], names), "")
+    axis = node.attr("axis")
+    ax = axis[0] if axis else 0
+    if node.op == "concatenate":
+        return f"np.concatenate(({a}, {b}), axis={ax})"
+    if node.op == "take":
+        return f"np.take({a}, {b}, axis={ax})"
+    if node.op == "take_along_axis":
+        return f"np.take_along_axis({a}, {b}, axis={ax})"
+    shape = names.shape(node.attr("shape"))
+    if node.op == "pad_slice":
+        return f"pad_slice_ref({a}, {tuple(node.attr('slices'))!r}, {shape})"
+    return f"{node.op}_ref({a}, {b}, ({ax},), {shape})"  # scatter_add(_along)
+
+
 def _view(node: Node, names: _Names) -> str:
     """A layout op as a view, by the cheapest spelling (no ``np.expand_dims`` call)."""
+    if node.spec.kind == "gather":
+        return _gather(node, names)
     src = _operand_buffer(node.inputs[0], names)
+    if node.op == "slice":
+        key = ", ".join(f"{a}:{'' if b is None else b}:{c}" if (a, b, c) != (0, None, 1)
+                        else ":" for a, b, c in node.attr("slices"))
+        return f"{src}[{key}{',' if len(node.shape) == 1 else ''}]"
     if node.op == "transpose":
         return f"{src}.transpose({tuple(node.attr('axes'))!r})"
     if node.op == "reshape":

@@ -94,3 +94,6 @@ def raise_empty_reduction(op: str) -> None:
 
 __all__ = ["HELPERS", "column_chunks", "njit_kernel", "raise_empty_reduction",
            "reduction_chunks"]
+
+# -- indexing and joins (index): the driver's array calls for the scatter ops -----------------
+from ..ir.refs import pad_slice_ref, scatter_add_along_ref, scatter_add_ref  # noqa: E402,F401

@@ -9,8 +9,11 @@ Data structures
 step only reads buffers produced by earlier steps, graph inputs or array constants):
 
 ``ViewStep(node)``
-    A layout op (``transpose``, ``reshape``, ``broadcast_to``, ``expand_dims``) applied to
-    a materialized buffer. Backends run it as a view (no copy) where the layout allows.
+    A layout op (``transpose``, ``reshape``, ``broadcast_to``, ``expand_dims``, ``slice``)
+    applied to a materialized buffer. Backends run it as a view (no copy) where the layout
+    allows. Ops of kind ``gather`` (``take``, ``concatenate``, ``scatter_add``, ...) are
+    steps of this kind too: one array-library call on materialized buffers, so a fused
+    kernel never indexes out of bounds (the call checks the indices).
 ``MatmulStep(node)``
     A ``matmul`` whose result other steps read (several consumers, a graph output, or a
     consumer that cannot fuse it). Backends call BLAS.
@@ -367,7 +370,7 @@ def plan_graph(graph: Graph) -> Plan:
         if is_leaf(node):
             continue
         kind = _kind(node)
-        if kind == "layout":
+        if kind in ("layout", "gather"):  # gathers and joins: one array call each
             singles.append(ViewStep(node))
             continue
         cons = consumers[node.uid]

@@ -99,10 +99,14 @@ class CostModel:
         if op == "input":
             return self.byte_ns * self.nbytes(shape, dtype)
         if spec.kind == "leaf" or spec.kind == "layout":
-            return 0.0
+            return 50.0 if op == "slice" else 0.0  # (index) making a view costs ~50 ns
         cost = self.accuracy_ns * self.risk.get(op, 0.0) * n
         if spec.kind == "elementwise":
             return cost + self.ns[op] * n
+        if spec.kind == "gather":  # (index) one pass writing the result, reading operands
+            traffic = self.nbytes(shape, dtype) + sum(
+                self.nbytes(s, d) for s, d in zip(in_shapes, in_dtypes))
+            return cost + self.ns[op] * n + self.byte_ns * traffic
         if spec.kind == "reduction":
             cost += self.ns[op] * self.numel(in_shapes[0])
         else:  # matmul: 2*M*N*K flops, K the contracted dim of the left operand
@@ -160,7 +164,7 @@ def measure(n: int = 1 << 20, repeat: int = 5) -> dict[str, Any]:
     ns: dict[str, float] = {}
     with np.errstate(all="ignore"):
         for op, spec in OPS.items():
-            if spec.reference is None or spec.kind in ("leaf", "layout", "matmul"):
+            if spec.reference is None or spec.kind in ("leaf", "layout", "matmul", "gather"):
                 continue
             if spec.kind == "reduction":
                 t = _time(lambda ref=spec.reference: ref(a, axis=(0,), keepdims=False), repeat)

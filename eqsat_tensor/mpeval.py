@@ -209,6 +209,13 @@ def _eval_node(node: Node, args: list[np.ndarray], dims: Mapping[str, int]) -> A
         return np.broadcast_to(args[0], _concrete(attrs["shape"], dims))
     if op == "expand_dims":
         return np.expand_dims(args[0], attrs["axis"])
+    spec = OPS[op]
+    if spec.kind in ("layout", "gather") and spec.reference is not None:  # slice, take, ...
+        if "shape" in attrs:
+            attrs["shape"] = _concrete(attrs["shape"], dims)
+        args = [np.asarray(np.asarray(a, dtype=object).astype(float), dtype=np.int64)
+                if i.dtype == "int64" else a for a, i in zip(args, node.inputs)]
+        return spec.reference(*args, **attrs)
     raise NotImplementedError(f"mpeval: op {op!r} has no exact evaluation")
 
 

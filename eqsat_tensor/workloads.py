@@ -142,6 +142,30 @@ def matmul_chain(xp, a, b, v):
     return (a @ b) @ v
 
 
+# -- indexing and joins (index): an attention-like fused loss --------------------------------
+
+
+def _attention_inputs(quick: bool) -> list[np.ndarray]:
+    rng = np.random.default_rng(0)
+    n, d = (64, 16) if quick else (2000, 64)
+    q, k, v = (rng.standard_normal((n, d)) for _ in range(3))
+    return [q, k, v, rng.standard_normal((n // 2, d - 1))]
+
+
+def _targets(n: int) -> np.ndarray:
+    """The gathered rows: every other row, in a scrambled order (a constant index)."""
+    return (np.arange(n // 2) * 7) % n
+
+
+def attention_loss(xp, q, k, v, w):
+    n, d = q.shape
+    s = xp.einsum("id,jd->ij", q, k) / float(np.sqrt(d))
+    p = xp.exp(s - xp.max(s, axis=1, keepdims=True))
+    o = (p / xp.sum(p, axis=1, keepdims=True)) @ v
+    rows = xp.take(o, _targets(int(n)), axis=0)  # a gather of the target rows
+    return xp.sum((rows[:, 1:] - w) ** 2) + xp.sum(xp.abs(o[:, :1]))  # slices
+
+
 WORKLOADS: list[Workload] = [
     Workload("arith_chain", "memory", arith_chain, _vec(N, NQ, 2),
              "x * y + x / (y + 4.0) - 2.0 * x + y * y"),
@@ -169,6 +193,7 @@ WORKLOADS: list[Workload] = [
     Workload("polynomial", "memory", polynomial, _vec(N, NQ, 1),
              "3.0 * x ** 3 + 2.0 * x ** 2 - 5.0 * x + 1.0", tol=1e-8),
     Workload("matmul_chain", "matmul", matmul_chain, _matmul_inputs, tol=1e-8),
+    Workload("attention_loss", "matmul", attention_loss, _attention_inputs, tol=1e-8),
 ]
 
 BY_NAME = {w.name: w for w in WORKLOADS}

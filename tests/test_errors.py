@@ -82,7 +82,7 @@ def test_wrong_dtype_errors():
     (lambda x: np.cumsum(x), "np.cumsum"),
     (lambda x: np.add.accumulate(x), "np.add.accumulate"),
     (lambda x: np.floor(x), "np.floor"),
-    (lambda x: x[0], "indexing"),
+    (lambda x: x[x > 0], "boolean-mask indexing"),  # x[0] is traced (issue 18)
     (lambda x: x if x.sum() > 0 else -x, "bool() of a traced value"),
     (lambda x: float(x.sum()), "float() of a traced value"),
     (lambda x: np.exp(x, out=x), "out="),

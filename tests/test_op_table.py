@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from eqsat_tensor import mpeval
 from eqsat_tensor.ir import LIBRARIES, OPS, Graph, apply, input_node
 from eqsat_tensor.rulelang.ast import GUARD_KINDS
-from eqsat_tensor.rulelang.parser import VJP_ATTR_HELPERS
+from eqsat_tensor.rulelang.expressions import RULE_ATTR_HELPERS, VJP_ATTR_HELPERS
 from eqsat_tensor.testing import optable
 
 ELEMENTWISE_FLOAT = [op for op, s in OPS.items() if s.kind == "elementwise"
@@ -65,7 +65,8 @@ def _rule_texts():
 
 
 def test_rule_files_name_only_known_ops():
-    known = set(OPS) | set(GUARD_KINDS) | set(VJP_ATTR_HELPERS) | {"shape"}
+    known = set(OPS) | set(GUARD_KINDS) | set(VJP_ATTR_HELPERS) | set(RULE_ATTR_HELPERS) | {
+        "shape"}
     unknown = []
     for name, text in _rule_texts():
         for lineno, line in enumerate(text.splitlines(), 1):

@@ -400,6 +400,8 @@ def test_no_eval_of_rule_text(tmp_path: Path, monkeypatch):
 
 _ATTR_SAMPLES = {  # attribute name -> values tried for an attribute variable
     "axis": [(1,), (0,)], "keepdims": [False, True], "axes": [(1, 0)],
+    # (3, 3) operands: reversed columns (a view of the same shape), then the first two rows
+    "slices": [((0, None, 1), (2, None, -1)), ((0, 2, 1), (0, None, 1))],
 }
 _SHAPE_SAMPLES = {"reshape": [(9,), (1, 9)], "broadcast_to": [(2, 3, 3), (4, 2, 3, 3)]}
 

@@ -149,12 +149,12 @@ def _mask(x):
     return x[x > 0]
 
 
-def _slice(x):
-    return x[:, 1:]
+def _slice(x):  # slicing is traced (issue 18); several apart index arrays are not
+    return x[[0, 1], None, [0, 1]]
 
 
-def _int_index(x):
-    return x[0]
+def _int_index(x):  # integer indexing is traced; a float index is not
+    return x[x[0]]
 
 
 def _method(x):
@@ -174,8 +174,8 @@ def _setitem(x):
     return x
 
 
-def _concat(x):
-    return np.concatenate([x, x])
+def _concat(x):  # np.concatenate is traced (issue 18); np.delete is not
+    return np.delete(x, 0)
 
 
 def _floor_div(x):
@@ -183,10 +183,12 @@ def _floor_div(x):
 
 
 @pytest.mark.parametrize("fn, name", [
-    (_mask, "boolean-mask indexing"), (_slice, "slicing (x[:, 1:])"),
-    (_int_index, "integer indexing (x[0])"), (_method, "ndarray.argmax"),
+    (_mask, "boolean-mask indexing"),
+    (_slice, "integer-array indexing with several index arrays (x[array, None, array])"),
+    (_int_index, "indexing with a traced float64 value (x[index])"),
+    (_method, "ndarray.argmax"),
     (_cumsum, "np.cumsum"), (_lse_weights, "scipy.special.logsumexp(..., return_sign=True)"),
-    (_concat, "np.concatenate"), (_floor_div, "np.floor_divide"),
+    (_concat, "np.delete"), (_floor_div, "np.floor_divide"),
 ], ids=lambda v: getattr(v, "__name__", None))
 def test_unsupported_names_the_function_and_the_user_line(fn, name):
     with pytest.raises(UnsupportedOperation) as info:

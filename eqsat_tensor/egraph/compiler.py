@@ -44,6 +44,9 @@ PHASES = ("canonicalize", "stability", "specialize")
 CURATED = frozenset({*PHASE_OF, "accuracy", "gradients"})
 # Attributes whose ``None`` default depends on the operand's rank -> the rank table.
 _RANK_DEFAULT = {"axis": "allaxes", "axes": "revaxes"}
+# Attribute helpers of right sides -> the egglog table holding their values (filled by the
+# type analysis, ``analyses/types.py``).
+_ATTR_TABLES = {"compose_slices": "slice-compose"}
 SIGN_GUARDS = ("nonzero", "positive", "nonnegative", "negative", "nonpositive")
 
 
@@ -125,6 +128,14 @@ class _Direction:
         return f"__{prefix}{self.fresh}"
 
     def _attr(self, op: str, name: str, value: Any, side: str) -> str:
+        if isinstance(value, App) and side == "rhs":  # (index) compose_slices(s, t)
+            for a in value.args:
+                if a.name not in self.attr_vars:
+                    raise ValueError(f"attribute variable {a.name!r} is not bound on the left")
+            k = self._new("k")
+            args = " ".join(f"a_{a.name}" for a in value.args)
+            self.rhs_facts.append(f"(= {k} ({_ATTR_TABLES[value.op]} {args}))")
+            return k
         if isinstance(value, Var):
             if side == "lhs":
                 self.attr_vars.add(value.name)

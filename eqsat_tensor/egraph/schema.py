@@ -5,8 +5,8 @@ tensor inputs followed by its attributes. Attribute values are encoded as egglog
 
 * ``name`` (inputs) and ``dtype`` (cast) as ``String``;
 * ``keepdims`` as ``i64`` 0/1;
-* tuples (``axis``, ``axes``, ``shape``) as an ``i64`` id from ``INTERN``, a process-wide,
-  append-only table of tuple values (so compiled rule text can be cached and reused);
+* tuples (``axis``, ``axes``, ``shape``, ``slices``) as an ``i64`` id from ``INTERN``, a
+  process-wide, append-only table of tuple values (so compiled rule text can be cached and reused);
 * ``value`` of scalar constants as ``f64`` plus the dtype ``String``;
   array constants are ``(ArrayConst id type)`` with the array kept in ``INTERN``.
 
@@ -27,7 +27,7 @@ SORT = "T"
 # Attribute name -> egglog sort of its encoded value. Attributes are a closed vocabulary
 # of the IR (see ir.py "Attr conventions"); ops are not listed here.
 ATTR_SORTS = {"name": "String", "dtype": "String", "keepdims": "i64", "axis": "i64",
-              "axes": "i64", "shape": "i64"}
+              "axes": "i64", "shape": "i64", "slices": "i64"}
 
 
 def ctor(op: str) -> str:
@@ -104,6 +104,8 @@ def encode_attr(name: str, value: Any) -> Any:
         return int(bool(value))
     if name in ("axis", "axes", "shape"):
         return tuple_id(name if name != "axes" else "axes", tuple(value))
+    if name == "slices":  # (start, stop, step) triples, interned like the tuples
+        return tuple_id(name, tuple(tuple(t) for t in value))
     raise KeyError(f"no egglog encoding for attribute {name!r}")
 
 

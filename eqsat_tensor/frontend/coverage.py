@@ -69,7 +69,11 @@ def render() -> str:
     lines += _table(rows, ("member", "kind"))
     ops = sorted(n for n in methods._OPERATORS if methods._OPERATORS[n].__name__ != "method")
     lines += ["Operators: " + ", ".join(f"`{n}`" for n in ops) + " (`& | ^ ~` on bool values); "
-              "indexing with `None`, `...` and `:`.", ""]
+              "indexing `x[...]` with integers, slices (steps and negative bounds included), "
+              "`None`, `...` (basic indexing: a view), integer arrays and lists (a gather; "
+              "constant indices are checked like NumPy's, with IndexError), and bool masks "
+              "that feed reductions; iterating over the rows of an array of known length.",
+              ""]
     lines += ["## Refused with a reason", ""]
     lines += _table(((f"x.{n}", why) for n, why in methods._REFUSED.items()),
                     ("member", "why"))

@@ -243,6 +243,19 @@ def _decode_attrs(op: str, attrs: Any, inputs: list[Node]) -> dict[str, Any]:
             out[name] = v
         elif name == "axis" and spec.kind == "reduction":
             out[name] = _axes(v, rank, "axis")
+        elif name == "axis" and spec.kind == "gather":  # (index) one axis of the operand
+            target = attrs.get("shape")
+            top = max([i.ndim for i in inputs] + [len(target) if isinstance(target, list)
+                                                  else 0])
+            out[name] = _axes(v, top, "axis")
+        elif name == "slices":  # (index) [start, stop or null, step] per axis
+            if not isinstance(v, list) or len(v) != rank or not all(
+                    isinstance(t, list) and len(t) == 3 and all(
+                        (type(b) is int) or (b is None and k == 1) for k, b in enumerate(t))
+                    for t in v):
+                raise _Bad(f"slices must be [start, stop or null, step] per axis, got "
+                           f"{json.dumps(v)}")
+            out[name] = tuple(tuple(t) for t in v)
         elif name == "axis":  # expand_dims: positions in the result
             out[name] = _axes(v, rank + len(v) if isinstance(v, list) else 0, "axis")
         elif name == "axes":

@@ -62,6 +62,9 @@ _ATTRS: dict[str, Any] = {
     "dtype": {"enum": list(DTYPES)},
     "name": {"type": "string", "pattern": r"^[A-Za-z_][A-Za-z0-9_]*$", "maxLength": 256},
     "value": {"oneOf": [_FLOAT, {"type": "boolean"}, _ARRAY]},
+    "slices": {"type": "array", "maxItems": 64, "items": {  # (index) start, stop, step
+        "type": "array", "minItems": 3, "maxItems": 3,
+        "items": {"oneOf": [{"type": "integer"}, {"type": "null"}]}}},
 }
 
 

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from . import functions as F
+from . import indexing as X
 from .location import unsupported
 from .tensor import Tensor
 
@@ -207,11 +208,12 @@ for _name, _fn in [("sum", sum_), ("mean", mean), ("max", max_), ("min", min_), 
 
 
 def getitem(x: Tensor, key: Any) -> Any:
-    """``x[key]``: a ``Masked`` value for a bool mask of ``x``'s shape, else ``F.index``."""
+    """``x[key]``: a ``Masked`` value for a bool mask of ``x``'s shape, else
+    ``indexing.index``."""
     if isinstance(key, Tensor) and key.node.dtype == "bool" and key.shape == x.shape:
         return Masked(x, key)
     if (not isinstance(key, (Tensor, tuple, slice, int)) and key is not None
             and key is not Ellipsis and np.asarray(key).dtype == np.bool_
             and np.shape(key) == x.shape):
         return Masked(x, F.constant(np.asarray(key)))
-    return F.index(x, key)
+    return X.index(x, key)

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..errors import UnsupportedOperation
 from . import functions as F
+from . import indexing as X
 from . import masked
 from .location import unsupported
 from .numpy_dispatch import FUNCTIONS, dispatch_function, dispatch_ufunc
@@ -124,6 +125,10 @@ _METHODS: dict[str, Callable] = {
     "reshape": _reshape, "transpose": _transpose, "astype": _astype, "flatten": _flatten,
     "copy": lambda self, order="C": self, "conj": lambda self: self,
     "conjugate": lambda self: self, "__getitem__": lambda self, key: masked.getitem(self, key),
+    # -- indexing and joins (index) --
+    "take": lambda self, indices, axis=None, out=None, mode="raise": np.take(
+        self, indices, axis=axis, out=out, mode=mode),
+    "__iter__": lambda self: (X.index(self, i) for i in range(len(self))),
 }
 _PROPERTIES: dict[str, Callable] = {
     "T": lambda self: F.transpose(self), "mT": lambda self: F.matrix_transpose(self),
@@ -134,7 +139,7 @@ _PROPERTIES: dict[str, Callable] = {
 _NEEDS_OP = "it needs an op the IR does not have yet"
 _REFUSED: dict[str, str] = {
     **{m: _NEEDS_OP for m in ("argmax", "argmin", "argsort", "argpartition", "cumsum",
-                              "cumprod", "sort", "partition", "round", "take",
+                              "cumprod", "sort", "partition", "round",
                               "repeat", "choose", "compress", "searchsorted", "nonzero")},
     **{m: "in-place changes cannot be traced" for m in ("fill", "put", "resize", "sort_inplace",
                                                         "setfield", "setflags", "byteswap")},

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..ir import OPS, ops_named_in
 from . import functions as F
+from . import indexing as X
 from . import linalg as L
 from . import special as S
 from .functions import unsupported
@@ -340,6 +341,31 @@ FUNCTIONS: dict[Any, Callable] = {
                       else _no({"y": y, "dtype": dtype}, "corrcoef")),
 }
 
+# -- indexing and joins (index) --
+FUNCTIONS.update({
+    np.take: _doc(X.take, lambda a, indices, axis=None, out=None, mode="raise":
+                  X.take(a, indices, axis) if out is None and mode == "raise"
+                  else _no({"out": out, "mode": None if mode == "raise" else mode}, "take")),
+    np.take_along_axis: _doc(X.take_along_axis, lambda arr, indices, axis=-1:
+                             X.take_along_axis(arr, indices, axis)),
+    np.concatenate: _doc(X.concatenate, lambda arrays, axis=0, out=None, *, dtype=None,
+                         casting="same_kind": (
+        X.concatenate(arrays, axis) if out is None and dtype is None
+        else _no({"out": out, "dtype": dtype}, "concatenate"))),
+    np.stack: _doc(X.stack, lambda arrays, axis=0, out=None, *, dtype=None,
+                   casting="same_kind": (
+        X.stack(arrays, axis) if out is None and dtype is None
+        else _no({"out": out, "dtype": dtype}, "stack"))),
+    np.hstack: _doc(X.hstack, lambda tup, *, dtype=None, casting="same_kind": (
+        X.hstack(tup) if dtype is None else _no({"dtype": dtype}, "hstack"))),
+    np.vstack: _doc(X.vstack, lambda tup, *, dtype=None, casting="same_kind": (
+        X.vstack(tup) if dtype is None else _no({"dtype": dtype}, "vstack"))),
+    np.column_stack: X.column_stack,
+    np.split: X.split, np.array_split: X.array_split, np.hsplit: X.hsplit,
+    np.vsplit: X.vsplit,
+    np.diff: X.diff, np.flip: X.flip, np.fliplr: X.fliplr, np.flipud: X.flipud,
+    np.roll: X.roll,
+})
 
 
 def _scipy_functions() -> dict[Any, Callable]:
@@ -376,8 +402,9 @@ def _array_like(original: Callable) -> Callable:
         if isinstance(a, Tensor):
             return a if dtype is None else F.cast(a, dtype)
         if isinstance(a, (list, tuple)) and F._holds_tensor(a):
-            raise unsupported(f"{public_name(original)} of a list of traced values",
-                              "it needs a stack op the IR does not have yet")
+            out = X.stack([x if isinstance(x, Tensor) or not isinstance(x, (list, tuple))
+                           else convert(x) for x in a])
+            return out if dtype is None else F.cast(out, dtype)
         return original(a, dtype, *args, **kwargs)
 
     convert.__doc__ = (f"``{public_name(original)}`` of a traced value is the value itself "

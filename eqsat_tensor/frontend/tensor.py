@@ -23,8 +23,8 @@ class Tensor:
     Supports ``+ - * / ** @``, unary ``-``, ``abs()``, comparisons, ``& | ~ ^`` on bool
     values, the ``ndarray`` methods and attributes that have a traced counterpart
     (``.T``, ``.sum``, ``.clip``, ``.astype``, ...; the others raise
-    ``UnsupportedOperation`` naming the method), basic indexing with ``None``/``...``/``:``,
-    and NumPy / SciPy functions applied to it (traced).
+    ``UnsupportedOperation`` naming the method), indexing (basic indexing as a view, integer
+    arrays as a gather), and NumPy / SciPy functions applied to it (traced).
     """
 
     __slots__ = ("node", "weak", "int_op")

@@ -12,7 +12,7 @@ Around the rules the driver does the bookkeeping that no rule should repeat:
 * dtypes: a cotangent is cast to its input's dtype when they differ;
 * ``keepdims=True`` reductions: ``g`` is squeezed first, so rules see ``keepdims=False``;
 * 1-D ``matmul`` operands are promoted to matrices (as NumPy does) around the rule;
-* the attribute helpers ``inverse(p)`` and ``swap_last(x)`` are evaluated here.
+* the attribute helpers ``inverse(p)``, ``swap_last(x)`` and ``part(x)`` are evaluated here.
 
 Everything is built with ``ir.apply``, so the gradient nodes share structure with the
 forward graph by hash-consing (``out`` *is* the forward node).
@@ -77,6 +77,14 @@ def _resolve_helpers(p: Any, env: dict[str, Any]) -> Any:
             for i, a in enumerate(perm):
                 inv[a] = i
             return tuple(inv)
+        if p.op == "part":  # the slices of concatenate's result holding operand x
+            node, params = env["__node__"], env["__params__"]
+            k = params.index(p.args[0].name)
+            (ax,) = node.attr("axis")
+            start = sum(i.shape[ax] for i in node.inputs[:k])
+            stop = start + node.inputs[k].shape[ax]
+            return tuple((start, stop, 1) if d == ax else (0, None, 1)
+                         for d in range(node.ndim))
         if p.op == "swap_last":
             n = env[p.args[0].name].ndim
             axes = list(range(n))
@@ -109,7 +117,8 @@ def _apply_rule(rule: VJP, node: Node, g: Node, needed: Sequence[bool]) -> list[
         if promoted != inputs:
             full = apply("matmul", promoted[0], promoted[1])
             g = apply("reshape", g, shape=full.shape)
-    env: dict[str, Any] = {"g": g, "out": out}
+    env: dict[str, Any] = {"g": g, "out": out, "__node__": node,
+                           "__params__": list(rule.params)}
     env.update(zip(rule.params, promoted))
     for attr_name, var in rule.attr_vars:
         env[var] = node.attr(attr_name)

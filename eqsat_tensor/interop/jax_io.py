@@ -89,17 +89,131 @@ class _Converter:
     def __init__(self, jax: Any) -> None:
         self.jax = jax
         self.unsupported: set[str] = set()
+        self.values: dict[Any, np.ndarray] = {}  # (index) vars of known constant value
 
-    def run(self, closed: Any, args: list[Node], top: bool = False) -> list[Node]:
+    # -- indexing and joins (index) --------------------------------------------------------
+    def value(self, v: Any) -> np.ndarray | None:
+        """The constant value of jaxpr variable ``v``, if known."""
+        if self.is_literal(v):
+            return np.asarray(v.val)
+        return self.values.get(v)
+
+    def fold(self, eqn: Any, env: dict) -> bool:
+        """Compute an equation on integer constants with JAX itself (the index arithmetic
+        ``jnp`` emits around a gather: negative-index wrapping, broadcasts); the integer
+        results stay values for ``gather``, never graph nodes."""
+        if eqn.primitive.name in _INLINE or not eqn.invars:
+            return False
+        vals = [self.value(v) for v in eqn.invars]
+        if any(x is None for x in vals) or not all(
+                np.dtype(o.aval.dtype).kind in "iub" for o in eqn.outvars):
+            return False
+        try:
+            outs = eqn.primitive.bind(*vals, **eqn.params)
+        except Exception:  # noqa: BLE001 - not foldable here: convert as usual
+            return False
+        outs = outs if eqn.primitive.multiple_results else [outs]
+        for var, out in zip(eqn.outvars, outs):
+            self.values[var] = np.asarray(out)
+            if np.asarray(out).dtype == np.bool_:
+                env[var] = constant_node(np.asarray(out), "bool")
+        return True
+
+    def index_eqn(self, name: str, eqn: Any, ins: list[Node]) -> Node:
+        """``slice``, ``rev``, ``concatenate``, ``dynamic_slice`` with constant starts and
+        the ``gather`` forms ``jnp`` indexing emits, as eqsat-tensor indexing."""
+        from ..frontend import indexing as X
+
+        p = eqn.params
+        x = ins[0]
+        if name == "slice":
+            strides = p["strides"] or (1,) * x.ndim
+            key = tuple(slice(int(a), int(b), int(c)) for a, b, c in
+                        zip(p["start_indices"], p["limit_indices"], strides))
+            return X.index(x, key).node
+        if name == "rev":
+            return X.flip(x, tuple(int(d) for d in p["dimensions"])).node
+        if name == "concatenate":
+            return X.concatenate(ins, axis=int(p["dimension"])).node
+        if name == "dynamic_slice":
+            starts = [self.value(v) for v in eqn.invars[1:]]
+            if any(s is None for s in starts):
+                raise UnsupportedOperation("dynamic_slice (with starts that are not "
+                                           "constants)")
+            key = []
+            for d, (s, size) in enumerate(zip(starts, p["slice_sizes"])):
+                n = x.shape[d]
+                s = min(max(int(s), 0), n - int(size))  # XLA clamps the start
+                key.append(slice(s, s + int(size)))
+            return X.index(x, tuple(key)).node
+        if name == "gather":
+            return self.gather(x, eqn)
+        raise UnsupportedOperation(name)
+
+    def gather(self, x: Node, eqn: Any) -> Node:
+        from ..frontend import indexing as X
+        from ..frontend.tensor import Tensor
+
+        p = eqn.params
+        dn = p["dimension_numbers"]
+        idx = self.value(eqn.invars[1])
+        if idx is None:
+            raise UnsupportedOperation("gather (with indices that are not constants)")
+        collapsed = tuple(int(d) for d in dn.collapsed_slice_dims)
+        starts = tuple(int(d) for d in dn.start_index_map)
+        offset = tuple(int(d) for d in dn.offset_dims)
+        batching = tuple(int(d) for d in getattr(dn, "operand_batching_dims", ()))
+        sizes = tuple(int(d) for d in p["slice_sizes"])
+        if batching:  # take_along_axis: every other axis is a batch axis
+            (k,) = starts
+            if collapsed != (k,) or set(batching) != set(range(x.ndim)) - {k} or any(
+                    s != 1 for s in sizes):
+                raise UnsupportedOperation("gather (a batched form other than "
+                                           "take_along_axis)")
+            along = idx.reshape(idx.shape[:-1])
+            return X.take_along_axis(x, along, axis=k).node
+        if collapsed != starts or any(sizes[d] != (1 if d in starts else x.shape[d])
+                                      for d in range(x.ndim)):
+            raise UnsupportedOperation("gather (other than integer-array indexing)")
+        key: list[Any] = [slice(None)] * x.ndim
+        for j, d in enumerate(starts):
+            key[d] = idx[..., j]
+        out = X.index(x, tuple(key))
+        assert isinstance(out, Tensor)
+        # NumPy's layout -> JAX's: the kept axes at ``offset_dims``, the index dims elsewhere
+        batch = idx.ndim - 1
+        kept = [d for d in range(x.ndim) if d not in starts]
+        adjacent = list(starts) == list(range(starts[0], starts[0] + len(starts)))
+        np_labels = ([("k", d) for d in kept if d < starts[0]] + [("b", j) for j in range(batch)]
+                     + [("k", d) for d in kept if d > starts[0]]) if adjacent else (
+            [("b", j) for j in range(batch)] + [("k", d) for d in kept])
+        rank = batch + len(kept)
+        jax_labels: list[Any] = [None] * rank
+        for pos, d in zip(offset, kept):
+            jax_labels[pos] = ("k", d)
+        rest = iter(range(batch))
+        jax_labels = [lab if lab is not None else ("b", next(rest)) for lab in jax_labels]
+        perm = tuple(np_labels.index(lab) for lab in jax_labels)
+        node = out.node
+        return node if perm == tuple(range(rank)) else apply("transpose", node, axes=perm)
+
+    def run(self, closed: Any, args: list[Node], top: bool = False,
+            arg_values: list[Any] | None = None) -> list[Node]:
         jaxpr = closed.jaxpr
         env: dict[Any, Node] = {}
         for var, const in zip(jaxpr.constvars, closed.consts):
             env[var] = self.constant(const)
+            self.values[var] = np.asarray(const)
         for var, node in zip(jaxpr.invars, args):
             env[var] = node
+        for var, val in zip(jaxpr.invars, arg_values or ()):
+            if val is not None:
+                self.values[var] = val
         needed = self.needed(jaxpr)
         for eqn in jaxpr.eqns:
             if not any(v in needed for v in eqn.outvars if not self.is_drop(v)):
+                continue
+            if self.fold(eqn, env):  # (index) constant index arithmetic, computed by JAX
                 continue
             ins = [self.read(env, v) for v in eqn.invars]
             if any(i is None for i in ins):
@@ -132,6 +246,10 @@ class _Converter:
     def read(self, env: dict, v: Any) -> Node | None:
         if self.is_literal(v):
             return self.constant(v.val, np.dtype(v.aval.dtype).name)
+        if v not in env and v in self.values:  # (index) a folded integer value
+            val = self.values[v]
+            return constant_node(val.astype(np.int64), "int64") if val.dtype.kind in "iu" \
+                else self.constant(val)
         return env.get(v)
 
     def constant(self, value: Any, dtype: str | None = None) -> Node:
@@ -158,7 +276,11 @@ class _Converter:
             if not hasattr(sub, "consts"):  # an open Jaxpr
                 sub = self.jax.extend.core.ClosedJaxpr(sub, ()) if hasattr(
                     self.jax, "extend") else sub
-            outs = self.run(sub, ins[:len(sub.jaxpr.invars)])
+            outs = self.run(sub, ins[:len(sub.jaxpr.invars)],
+                            arg_values=[self.value(v) for v in eqn.invars])
+            for ov, sv in zip(eqn.outvars, sub.jaxpr.outvars):  # folded values leave too
+                if self.value(sv) is not None:
+                    self.values[ov] = self.value(sv)
             if not outs:
                 raise UnsupportedOperation(name + " (body)")
             return outs
@@ -214,6 +336,16 @@ class _Converter:
             return [x if dtype == x.dtype else apply("cast", x, dtype=dtype)]
         if name == "dot_general":
             return [self.dot_general(ins[0], ins[1], p["dimension_numbers"])]
+        if name in ("slice", "rev", "concatenate", "dynamic_slice", "gather"):  # (index)
+            return [self.index_eqn(name, eqn, ins)]
+        if name in ("split", "stack"):  # (index)
+            from ..frontend import indexing as X
+
+            if name == "stack":
+                return [X.stack(ins, axis=int(p["axis"])).node]
+            sizes = [int(n) for n in p["sizes"]]
+            cuts = np.cumsum(sizes)[:-1].tolist()
+            return [t.node for t in X.split(x, cuts, axis=int(p["axis"]))]
         raise UnsupportedOperation(name)
 
     def broadcast(self, x: Node, shape: tuple, dims: tuple) -> Node:

@@ -43,6 +43,7 @@ import numpy as np
 
 from ..errors import UnsupportedOperation
 from ..ir import (
+    OPS,
     Graph,
     Node,
     apply,
@@ -55,7 +56,8 @@ from ._optional import require
 from .pytensor_graph import ImportedGraph, Piece
 
 # PyTensor scalar Op class -> op, from the ops table's PyTensor names.
-_SCALAR = ops_named_in("pytensor")
+_SCALAR = {n: op for n, op in ops_named_in("pytensor").items()
+           if OPS[op].kind != "layout" and OPS[op].kind != "gather"}
 _REDUCE = {"Add": "sum", "add": "sum", "Mul": "prod", "mul": "prod",
            "ScalarMaximum": "max", "Maximum": "max", "ScalarMinimum": "min", "Minimum": "min"}
 
@@ -80,7 +82,8 @@ _SCALAR_EXTRA = ("Identity", "Second", "Clip", "Sign", "Cast", *_LOGICAL)
 _KNOWN_KINDS = ("Shape", "Shape_i", "Elemwise", "DimShuffle", "Dot", "Dot22", "Matmul",
                 "Reshape", "CheckParameterValue", "ScalarFromTensor", "TensorFromScalar",
                 "MakeVector", "Join", "All", "Any", "Alloc", "Softmax", "LogSoftmax",
-                "Subtensor")
+                "Subtensor", *("AdvancedSubtensor1", "AdvancedSubtensor", "Split",  # (index)
+                               "AdvancedIncSubtensor1", "AdvancedIncSubtensor"))
 
 
 def _infer_minus_one(shape: tuple, new: tuple) -> tuple:
@@ -161,6 +164,10 @@ def from_pytensor(outputs: Any, inputs: Sequence[Any] | None = None) -> Graph:
                         for k, n in sorted(conv.unsupported.items())))
     order = [conv.inputs[id(v)] for v in inputs] if inputs is not None else None
     return ImportedGraph.build(layout, conv.checks, order)
+
+
+_INDEX_KINDS = ("Subtensor", "AdvancedSubtensor1", "AdvancedSubtensor", "Split",
+                "AdvancedIncSubtensor1", "AdvancedIncSubtensor")
 
 
 class _SameDims(Exception):
@@ -269,9 +276,9 @@ class _Converter:
         name = v.name or f"in{self.count}"
         self.count += 1
         dtype = str(v.type.dtype)
-        if dtype not in ("float32", "float64", "bool"):
+        if dtype not in ("float32", "float64", "bool", "int64"):  # int64: gather indices
             raise UnsupportedOperation(f"from_pytensor: input {name!r} has dtype {dtype}; "
-                                       "only float32/float64/bool inputs are supported")
+                                       "only float32/float64/bool/int64 inputs are supported")
         shape = tuple(int(d) if d is not None else self._alias(f"{name}_{i}")
                       for i, d in enumerate(v.type.shape))
         node = input_node(name, shape, dtype)
@@ -332,7 +339,9 @@ class _Converter:
             out = apply("sub", x, apply("logsumexp", x, axis=axis, keepdims=True))
             return out if kind == "LogSoftmax" else apply("exp", out)
         if any(id(i) in self.parts for i in apply_node.inputs):
-            raise UnsupportedOperation(f"{kind} (of a MakeVector/Join value)")
+            self._join_parts(apply_node)  # (index) a joined value feeding another op
+        if kind in _INDEX_KINDS:
+            return self._index_op(apply_node, v, kind, fdtype)
         if kind == "Elemwise":
             args = [self.node_of(i, fdtype) for i in apply_node.inputs]
             self._unify(args)
@@ -466,9 +475,13 @@ class _Converter:
         if kind == "Join":
             axis_var, *ins = ins
             axis = int(self.consts[id(axis_var)]) if id(axis_var) in self.consts else None
-            if axis is None or axis % v.type.ndim != 0 or v.type.ndim != 1:
-                raise UnsupportedOperation(f"Join (along axis {axis} of rank-{v.type.ndim} "
-                                           "values; only vectors along axis 0)")
+            if axis is None:
+                raise UnsupportedOperation("Join (along an axis that is not a constant)")
+            if axis % v.type.ndim != 0 or v.type.ndim != 1:  # (index) a concatenate op
+                from ..frontend.indexing import concatenate
+
+                nodes = [self.node_of(i, fdtype) for i in ins]
+                return concatenate(nodes, axis=axis).node
         pieces: list[Piece] = []
         for i in ins:
             if id(i) in self.parts:
@@ -480,6 +493,88 @@ class _Converter:
             pieces.append(Piece(node, True))
         self.parts[id(v)] = pieces
         return None
+
+    # -- indexing and joins (index) ----------------------------------------------------
+    def _join_parts(self, apply_node: Any) -> None:
+        """Inputs kept as pieces (``MakeVector``/``Join``) that another op reads become one
+        ``concatenate`` of the raveled pieces."""
+        from ..frontend.indexing import concatenate
+
+        for i in apply_node.inputs:
+            if id(i) in self.parts and self.nodes.get(id(i)) is None:
+                nodes = [apply("reshape", p.node, shape=(1,)) if p.node.ndim == 0 else p.node
+                         for p in self.parts[id(i)]]
+                self.nodes[id(i)] = concatenate(nodes, axis=0).node
+
+    def _index_entry(self, e: Any) -> Any:
+        """One entry of a PyTensor index as a Python index (slice, int, array, None) or a
+        traced int64 value."""
+        from ..frontend.tensor import Tensor
+
+        if isinstance(e, slice):
+            return slice(*(None if b is None else self._index_entry(b)
+                           for b in (e.start, e.stop, e.step)))
+        if isinstance(e, np.ndarray) and e.ndim == 0:  # a folded MakeSlice's bound
+            e = e.item()
+        if isinstance(e, (int, np.integer)) or e is None:
+            return e
+        if id(e) in self.consts:
+            value = self.consts[id(e)]
+            if value.dtype == object:
+                return self._index_entry(value.item())
+            return int(value) if value.ndim == 0 else value
+        if type(e.type).__name__ == "NoneTypeT":
+            return None
+        node = self.nodes.get(id(e))
+        if node is None or node.dtype != "int64":
+            raise UnsupportedOperation("Subtensor (with an index that is not a constant or "
+                                       "an int64 array)")
+        return Tensor(node)
+
+    def _index_op(self, apply_node: Any, v: Any, kind: str, fdtype: str) -> Node:
+        """``Subtensor`` (basic indexing), ``AdvancedSubtensor(1)`` (integer arrays),
+        ``Split`` (static splits), ``AdvancedIncSubtensor(1)`` adding into an array (a
+        gather's gradient: ``x + scatter_add(y, idx)``)."""
+        from ..frontend import indexing as X
+
+        ins = apply_node.inputs
+        op = apply_node.op
+        x = self.node_of(ins[0], fdtype)
+        if kind == "Subtensor":
+            from pytensor.tensor.subtensor import get_idx_list
+
+            key = tuple(self._index_entry(e) for e in get_idx_list(ins, op.idx_list))
+            return X.index(x, key).node
+        if kind in ("AdvancedSubtensor1", "AdvancedSubtensor"):
+            return X.index(x, tuple(self._index_entry(e) for e in ins[1:])).node
+        if kind == "Split":
+            if id(ins[1]) not in self.consts or id(ins[2]) not in self.consts:
+                raise UnsupportedOperation("Split (with splits that are not constants)")
+            axis = int(self.consts[id(ins[1])]) % x.ndim
+            sizes = [int(s) for s in self.consts[id(ins[2])]]
+            k = apply_node.outputs.index(v)
+            start = sum(sizes[:k])
+            return X.index(x, (slice(None),) * axis + (slice(start, start + sizes[k]),)).node
+        if getattr(op, "set_instead_of_inc", False):
+            raise UnsupportedOperation(f"{kind} (set_subtensor: in-place assignment)")
+        y = self.node_of(ins[1], fdtype)
+        key = tuple(self._index_entry(e) for e in ins[2:])
+        arrays = [a for a, k in enumerate(key) if not isinstance(k, slice)]
+        if len(arrays) != 1 or any(k != slice(None) for k in key if isinstance(k, slice)):
+            raise UnsupportedOperation(f"{kind} (other than adding along one integer array)")
+        ax = arrays[0]
+        idx = X.index_operand(key[ax], x.shape[ax], ax, kind)
+        part = x.shape[:ax] + idx.shape + x.shape[ax + 1:]
+        g = y if y.shape == part else apply("broadcast_to", y, shape=part)
+        if g.dtype != x.dtype:
+            g = apply("cast", g, dtype=x.dtype)
+        out = apply("scatter_add", g, idx, axis=(ax,), shape=x.shape)
+        if x.op == "constant" and not np.any(x.value):
+            return out
+        if x.op == "broadcast_to" and x.inputs[0].op == "constant" and not np.any(
+                x.inputs[0].value):
+            return out
+        return apply("add", x, out)
 
     def _reduce_parts(self, pieces: list[Piece], kind: str) -> Node:
         from ..frontend import functions as F

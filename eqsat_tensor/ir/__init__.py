@@ -32,11 +32,16 @@ from .ops import (
 from .shapes import (
     DTYPES,
     FLOAT_DTYPES,
+    FULL_SLICE,
+    INT_DTYPES,
     Dim,
     Shape,
     broadcast_shapes,
+    compose_slices,
     fmt_shape,
+    normalize_slice,
     promote,
+    slice_key,
     user_location,
 )
 from .spec import (
@@ -50,7 +55,8 @@ from .spec import (
 )
 from .values import ArrayValue
 
-__all__ = ["DTYPES", "ELEMENTWISE_BINARY", "ELEMENTWISE_UNARY", "FLOAT_DTYPES",
+__all__ = ["DTYPES", "ELEMENTWISE_BINARY", "ELEMENTWISE_UNARY", "FLOAT_DTYPES", "FULL_SLICE",
+           "INT_DTYPES", "compose_slices", "normalize_slice", "slice_key",
            "GRADIENT_RULES", "LIBRARIES", "NOT_DIFFERENTIABLE", "NO_FACTS", "OPS", "REDUCTIONS",
            "STRUCTURAL", "ArrayValue", "Dim", "Graph", "Node", "OpFacts", "OpSpec", "Shape",
            "apply", "broadcast_shapes", "constant_node", "fmt_shape", "input_node",

@@ -141,7 +141,8 @@ def constant_node(value: Any, dtype: str | None = None) -> Node:
         # typed as NumPy types it: a Python float in a float32 graph is rounded to float32
         # (1e308 is inf, 5e-324 is 0) before any guard or analysis looks at it
         with np.errstate(over="ignore"):
-            v = bool(arr) if dtype == "bool" else float(arr.astype(dtype))
+            v = bool(arr) if dtype == "bool" else (
+                int(arr) if dtype == "int64" else float(arr.astype(dtype)))
         return Node("constant", (), (("value", v),), (), dtype)
     return Node("constant", (), (("value", ArrayValue(arr.astype(dtype))),), arr.shape, dtype)
 
@@ -178,7 +179,7 @@ def apply(op: str, *inputs: Node, **attrs: Any) -> Node:
         raise TypeError(f"{op} takes attributes {spec.attrs}, got {tuple(attrs)}")
     dtypes = [i.dtype for i in inputs]
     float_operands = dtypes[1:] if op == "where" else dtypes
-    if (op != "cast" and spec.kind != "layout" and "bool" in float_operands
+    if (op != "cast" and spec.kind not in ("layout", "gather") and "bool" in float_operands
             and "comparison" not in spec.tags):
         raise DTypeError(f"{op}: operand dtypes {tuple(dtypes)}: {op} needs float32/float64 "
                          f"operands, not bool (at {user_location()}); use where() or cast()")

@@ -22,14 +22,22 @@ from .shapes import (
     _broadcast_to_shape,
     _cast_dtype,
     _compare_dtype,
+    _concatenate_shape,
     _elementwise_shape,
     _expand_dims_shape,
     _float_dtype,
+    _join_dtype,
     _leaf_shape,
     _matmul_shape,
+    _pad_slice_shape,
     _reduce_shape,
     _reshape_shape,
     _same_dtype,
+    _scatter_add_along_shape,
+    _scatter_add_shape,
+    _slice_shape,
+    _take_along_shape,
+    _take_shape,
     _transpose_shape,
     _where_dtype,
 )
@@ -369,6 +377,42 @@ for _name, _ref, _shape, _attrs, _jax in [
     _op(_name, 1, "layout", _ref, shape=_shape, dtype=_same_dtype, attrs=_attrs, cost=0.0, ns=0.0,
         mp=STRUCTURAL, grad=_D, facts=_KEEP,
         names=names(_name, None, None, _jax, None, None))
+
+# -- indexing and joins (index) ------------------------------------------------------------
+# ``slice`` is basic indexing as a view (kind ``layout``; integer indices are a slice and a
+# reshape, ``None`` an expand_dims). The ops of kind ``gather`` move data between positions:
+# ``pad_slice`` (zeros with the operand at ``slices``: slicing's VJP), ``concatenate`` (two
+# operands along one axis; n-ary joins are chains), ``take`` / ``take_along_axis``
+# (integer-array indexing with an int64 index operand; out-of-range indices raise
+# IndexError as in NumPy) and their VJPs ``scatter_add`` / ``scatter_add_along`` (zeros of
+# ``shape`` plus the updates added at the indices, repeated indices accumulating).
+_op("slice", 1, "layout", refs.slice_ref, shape=_slice_shape, dtype=_same_dtype,
+    attrs=("slices",), cost=0.0, ns=0.0, mp=STRUCTURAL, grad=_D, facts=_KEEP,
+    names=names(None, None, None, "slice", "Subtensor", None))
+_op("pad_slice", 1, "gather", refs.pad_slice_ref, shape=_pad_slice_shape, dtype=_same_dtype,
+    attrs=("slices", "shape"), cost=0.5, ns=0.3, mp=STRUCTURAL, grad=_D, facts=NO_FACTS,
+    names=names(None, None, None, None, "IncSubtensor", None))
+_op("concatenate", 2, "gather", refs.concatenate_ref, shape=_concatenate_shape,
+    dtype=_join_dtype, attrs=("axis",), cost=0.5, ns=0.3, mp=STRUCTURAL, grad=_D,
+    facts=OpFacts(finite_if=(0, 1), domain="total",
+                  sign=tuple(((f, f), f) for f in SIGN_FACTS)),
+    names=names("concatenate", None, None, "concatenate", "Join", None))
+_op("take", 2, "gather", refs.take_ref, shape=_take_shape, dtype=_same_dtype, attrs=("axis",),
+    cost=1.0, ns=1.0, mp=STRUCTURAL, grad=_D,
+    facts=OpFacts(interval="keep", same_sign=True, finite_if=(0,), domain="total"),
+    names=names("take", None, None, "gather", ("AdvancedSubtensor1", "AdvancedSubtensor"),
+                None))
+_op("take_along_axis", 2, "gather", refs.take_along_axis_ref, shape=_take_along_shape,
+    dtype=_same_dtype, attrs=("axis",), cost=1.0, ns=1.0, mp=STRUCTURAL, grad=_D,
+    facts=OpFacts(interval="keep", same_sign=True, finite_if=(0,), domain="total"),
+    names=names("take_along_axis", None, None, None, None, None))
+_op("scatter_add", 2, "gather", refs.scatter_add_ref, shape=_scatter_add_shape,
+    dtype=_same_dtype, attrs=("axis", "shape"), cost=2.0, ns=2.0, mp=STRUCTURAL, grad=_D,
+    facts=NO_FACTS, names=names(None, None, None, None, "AdvancedIncSubtensor1", None))
+_op("scatter_add_along", 2, "gather", refs.scatter_add_along_ref,
+    shape=_scatter_add_along_shape, dtype=_same_dtype, attrs=("axis", "shape"), cost=2.0,
+    ns=2.0, mp=STRUCTURAL, grad=_D, facts=NO_FACTS,
+    names=names(None, None, None, None, None, None))
 
 ELEMENTWISE_UNARY = tuple(n for n, s in OPS.items() if s.kind == "elementwise" and s.arity == 1
                           and not s.attrs)

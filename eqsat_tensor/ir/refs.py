@@ -146,3 +146,75 @@ def scalar_ufunc(fn: Callable[[float], float]) -> Callable[[np.ndarray], np.ndar
 
 digamma = scalar_ufunc(digamma_scalar)
 libm = scalar_ufunc  # a `math` function of one float as an array function
+
+
+# -- indexing and joins (index) ----------------------------------------------------------------
+# Index operands may arrive as object arrays of exact numbers (the exact evaluators apply
+# these references to them): they are turned back into int64 first.
+
+
+def _index_array(idx: np.ndarray) -> np.ndarray:
+    idx = np.asarray(idx)
+    return idx if idx.dtype.kind in "iu" else np.asarray(idx.astype(float), dtype=np.int64)
+
+
+def _zeros(shape: tuple, like: np.ndarray) -> np.ndarray:
+    like = np.asarray(like)
+    if like.dtype == object:
+        out = np.empty(shape, dtype=object)
+        out.fill(0.0)
+        return out
+    return np.zeros(shape, dtype=like.dtype)
+
+
+def slice_ref(x: np.ndarray, slices: tuple) -> np.ndarray:
+    """``x[start:stop:step, ...]`` for the normal-form triples ``slices`` (a view)."""
+    return np.asarray(x)[tuple(slice(a, b, c) for a, b, c in slices)]
+
+
+def pad_slice_ref(g: np.ndarray, slices: tuple, shape: tuple) -> np.ndarray:
+    """Zeros of ``shape`` with ``g`` written at ``slices`` (the VJP of ``slice``)."""
+    out = _zeros(tuple(shape), g)
+    out[tuple(slice(a, b, c) for a, b, c in slices)] = g
+    return out
+
+
+def concatenate_ref(a: np.ndarray, b: np.ndarray, axis: tuple) -> np.ndarray:
+    """``np.concatenate((a, b), axis)``."""
+    return np.concatenate((a, b), axis=axis[0])
+
+
+def take_ref(x: np.ndarray, idx: np.ndarray, axis: tuple) -> np.ndarray:
+    """``np.take(x, idx, axis)``: IndexError for an index outside ``[-n, n)``."""
+    return np.take(x, _index_array(idx), axis=axis[0])
+
+
+def take_along_axis_ref(x: np.ndarray, idx: np.ndarray, axis: tuple) -> np.ndarray:
+    """``np.take_along_axis(x, idx, axis)``."""
+    return np.take_along_axis(np.asarray(x), _index_array(idx), axis=axis[0])
+
+
+def scatter_add_ref(g: np.ndarray, idx: np.ndarray, axis: tuple, shape: tuple) -> np.ndarray:
+    """Zeros of ``shape`` plus ``g`` added at ``idx`` along ``axis`` (repeats accumulate):
+    the VJP of ``take``."""
+    out = _zeros(tuple(shape), g)
+    np.add.at(out, (slice(None),) * axis[0] + (_index_array(idx),), g)
+    return out
+
+
+def scatter_add_along_ref(g: np.ndarray, idx: np.ndarray, axis: tuple, shape: tuple
+                          ) -> np.ndarray:
+    """Zeros of ``shape`` plus ``g`` added at ``idx`` along ``axis``: the VJP of
+    ``take_along_axis`` (axes where ``shape`` has extent 1 are summed into it)."""
+    g = np.asarray(g)
+    out = _zeros(tuple(shape), g)
+    ax = axis[0]
+    where = []
+    for d, (n, m) in enumerate(zip(shape, g.shape)):
+        if d == ax:
+            where.append(np.broadcast_to(_index_array(idx), g.shape))
+        else:
+            ar = np.arange(m) if n == m else np.zeros(m, dtype=np.int64)
+            where.append(ar.reshape((1,) * d + (m,) + (1,) * (g.ndim - d - 1)))
+    np.add.at(out, tuple(where), g)
+    return out

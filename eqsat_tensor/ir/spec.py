@@ -63,7 +63,8 @@ class OpSpec:
 
     ``arity`` is the number of tensor inputs; ``attrs`` the names of its static
     attributes; ``kind`` one of ``leaf``, ``elementwise``, ``reduction``, ``matmul``,
-    ``layout``. ``reference(*arrays, **attrs)`` is the NumPy definition.
+    ``layout``, ``gather`` (data moved between positions: take, concatenate, scatters).
+    ``reference(*arrays, **attrs)`` is the NumPy definition.
     ``mpmath(ctx, *values)`` is the one exact definition (``ctx`` an mpmath context;
     reductions take ``(ctx, list_of_values)``), used by ``mpeval``, the rule checker's
     oracle and accuracy measurement. ``mp_limit``: argument magnitude (``mpmath.mag``)

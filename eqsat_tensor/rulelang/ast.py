@@ -193,6 +193,10 @@ def instantiate(p: Pattern, env: dict[str, Any], like: Any = None) -> Any:
     from ..ir import FLOAT_DTYPES, Node, apply, constant_node, normalize_axis
 
     def resolve_attr(v: Any) -> Any:
+        if isinstance(v, App) and v.op == "compose_slices":  # (index) slice of a slice
+            from ..ir import compose_slices
+
+            return compose_slices(env[v.args[0].name], env[v.args[1].name])
         if isinstance(v, Var):
             return env[v.name]
         if isinstance(v, ShapeOf):

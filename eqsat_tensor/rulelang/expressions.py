@@ -18,7 +18,8 @@ from ..ir import DTYPES, OPS
 from .ast import GUARD_KINDS, App, Const, Guard, ShapeOf, Var
 
 __all__ = ["ATTR_DEFAULTS", "MAX_DEPTH", "MAX_LINE_CHARS", "NAMED_CONSTANTS", "NONDIFF_PARAMS",
-           "REQUIRED_ATTRS", "VJP_ATTR_HELPERS", "Converter", "Line", "parse_expr"]
+           "REQUIRED_ATTRS", "RULE_ATTR_HELPERS", "VJP_ATTR_HELPERS", "Converter", "Line",
+           "parse_expr"]
 
 # Defaults written into a pattern when an attribute is left out.
 ATTR_DEFAULTS: dict[str, dict[str, Any]] = {
@@ -32,7 +33,8 @@ REQUIRED_ATTRS: dict[str, tuple[str, ...]] = {
     "cast": ("dtype",),
 }
 # Tensor parameters that have no cotangent (the boolean condition of ``where``).
-NONDIFF_PARAMS: dict[str, tuple[int, ...]] = {"where": (0,)}
+NONDIFF_PARAMS: dict[str, tuple[int, ...]] = {"where": (0,), "take": (1,), "take_along_axis": (1,),
+                                            "scatter_add": (1,), "scatter_add_along": (1,)}
 
 _GUARD_ARITY = {kind: (2 if kind == "same_shape" else 1) for kind in GUARD_KINDS}
 _COMPARE_GUARD = {ast.NotEq: "nonzero", ast.Gt: "positive", ast.GtE: "nonnegative",
@@ -59,7 +61,12 @@ VJP_RESERVED = ("g", "out")
 # argument: ``inverse(p)`` is the inverse of the permutation bound to ``p``,
 # ``swap_last(x)`` the permutation of ``x``'s axes that swaps the last two. They parse to
 # ``App(helper, (Var(arg),))`` inside ``attrs``; the gradient driver evaluates them.
-VJP_ATTR_HELPERS: dict[str, str] = {"inverse": "attr", "swap_last": "tensor"}
+# ``part(x)``: the slices of a ``concatenate`` result that hold its operand ``x``.
+# Attribute helpers a rewrite's right side may call, with their number of attribute-variable
+# arguments: ``compose_slices(s, t)`` is the one ``slices`` equal to slicing by ``s``, then
+# by ``t`` (the rule compiler looks it up in a table the type analysis fills).
+RULE_ATTR_HELPERS: dict[str, int] = {"compose_slices": 2}
+VJP_ATTR_HELPERS: dict[str, str] = {"inverse": "attr", "swap_last": "tensor", "part": "tensor"}
 
 
 # --------------------------------------------------------------------------- positions
@@ -324,6 +331,14 @@ class Converter:
             if len(node.args) != 1 or node.keywords or not isinstance(node.args[0], ast.Name):
                 raise self.fail("shape(...) takes one parameter name, e.g. shape(x)", node)
             return ShapeOf(self.variable(node.args[0], "tensor"))
+        if (self.mode != "vjp" and isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name) and node.func.id in RULE_ATTR_HELPERS):
+            helper = node.func.id  # (index) an attribute computed from bound ones
+            if (len(node.args) != RULE_ATTR_HELPERS[helper] or node.keywords
+                    or not all(isinstance(a, ast.Name) for a in node.args)):
+                raise self.fail(f"{helper}(...) takes {RULE_ATTR_HELPERS[helper]} attribute "
+                                "variables", node)
+            return App(helper, tuple(self.variable(a, "attr") for a in node.args))
         if (self.mode == "vjp" and isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Name) and node.func.id in VJP_ATTR_HELPERS):
             helper = node.func.id
@@ -331,7 +346,7 @@ class Converter:
                 raise self.fail(f"{helper}(...) takes one variable name", node)
             return App(helper, (self.variable(node.args[0], VJP_ATTR_HELPERS[helper]),))
         raise self.fail("attribute values are variables, ints, bools, None, strings or "
-                        "tuples of ints" + (", shape(x), inverse(p) or swap_last(x)"
+                        "tuples of ints" + (", shape(x), inverse(p), swap_last(x) or part(x)"
                                             if self.mode == "vjp" else ""),
                         node)
 

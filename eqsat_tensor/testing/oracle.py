@@ -135,7 +135,14 @@ def _eval_node(node: Node, args: list[np.ndarray], dims: dict[str, int]) -> np.n
         return _obj(np.matmul(args[0], args[1]))
     if "shape" in attrs:
         attrs["shape"] = concrete_shape(attrs["shape"], dims)
+    if spec.kind == "gather":  # index operands back to ints (they arrive as exact numbers)
+        args = [_ints(a) if i.dtype == "int64" else a for a, i in zip(args, node.inputs)]
+        return _obj(spec.reference(*args, **attrs))
     return _obj(spec.reference(args[0], **attrs))
+
+
+def _ints(a: np.ndarray) -> np.ndarray:
+    return np.asarray(np.asarray(a, dtype=object).astype(float), dtype=np.int64)
 
 
 def to_mp(array: np.ndarray) -> np.ndarray:
@@ -166,6 +173,9 @@ def _any_of(node: Node, masks: list[np.ndarray], dims: dict[str, int]) -> np.nda
         if "shape" in attrs:
             attrs["shape"] = concrete_shape(attrs["shape"], dims)
         return np.asarray(spec.reference(masks[0], **attrs))
+    if spec.kind == "gather":  # conservative: a mask anywhere taints the whole result
+        any_true = any(bool(np.any(m)) for m in masks)
+        return np.full(tuple(concrete_shape(node.shape, dims)), any_true)
     return np.logical_or.reduce(np.broadcast_arrays(*masks)) if masks else np.zeros((), bool)
 
 

@@ -61,6 +61,7 @@ def declarations() -> str:
              "(function tyshape (i64) i64 :merge old)",
              "(function tydtype (i64) String :merge old)",
              "(function tyrank (i64) i64 :merge old)",
+             "(function slice-compose (i64 i64) i64 :merge old)",
              "(function scalarty (String) i64 :merge old)",
              "(function allaxes (i64) i64 :merge old)",
              "(function revaxes (i64) i64 :merge old)"]
@@ -174,6 +175,7 @@ def tables(nodes: Iterable[Node], extra_attrs: dict[str, set] | None = None,
             cands.setdefault(a, set()).add(v)
         if not _is_copy(n.op):
             own[(TABLE_OF[n.op], tuple(node_type(i) for i in n.inputs), enc)] = node_type(n)
+    compose_rows = _slice_compositions(cands)  # (index) slice of a slice; adds to cands
     key = (frozenset(universe), tuple(sorted((k, frozenset(v)) for k, v in cands.items())),
            rounds)
     rows = _CLOSURE_MEMO.get(key)
@@ -181,6 +183,7 @@ def tables(nodes: Iterable[Node], extra_attrs: dict[str, set] | None = None,
         if len(_CLOSURE_MEMO) > 256:
             _CLOSURE_MEMO.clear()
         rows = _CLOSURE_MEMO[key] = _closure(universe, cands, rounds)
+    rows = rows + compose_rows
     seen = {(r[0], r[1]) for r in rows}
     extra = []
     for (name, ins, enc), out in own.items():  # where() and anything the closure skipped
@@ -188,6 +191,36 @@ def tables(nodes: Iterable[Node], extra_attrs: dict[str, set] | None = None,
             extra.append((name, ins + enc, out))
             extra.extend(_type_rows(out))
     return rows + extra
+
+
+def _slice_compositions(cands: dict[str, set], rounds: int = 2) -> list[Row]:
+    """Rows of ``(slice-compose s t)``: the one ``slices`` for slicing by ``s`` then ``t``,
+    over the graph's slices closed ``rounds`` times (the composed ones join ``cands``)."""
+    from ...ir import compose_slices
+
+    ids = cands.get("slices")
+    if not ids:
+        return []
+    rows: list[Row] = []
+    done: set[tuple[int, int]] = set()
+    for _ in range(rounds):
+        new: set[int] = set()
+        for a in sorted(ids):
+            for b in sorted(ids):
+                if (a, b) in done:
+                    continue
+                done.add((a, b))
+                s, t = decode_attr("slices", a), decode_attr("slices", b)
+                if len(s) != len(t):
+                    continue
+                c = encode_attr("slices", compose_slices(s, t))
+                rows.append(("slice-compose", (a, b), c))
+                if c not in ids:
+                    new.add(c)
+        if not new:
+            break
+        ids |= new
+    return rows
 
 
 def _closure(universe: set[int], cands: dict[str, set], rounds: int) -> list[Row]:
@@ -208,6 +241,8 @@ def _closure(universe: set[int], cands: dict[str, set], rounds: int) -> list[Row
             attr_choices = [sorted(cands.get(a, ()), key=str) for a in spec.attrs]
             if spec.arity >= 3 and len(universe) > 8:
                 continue  # where(): only the graph's own combinations (see tables)
+            if spec.kind == "gather" and ops[0] != "concatenate":
+                continue  # gathers, scatters, pads: no rule builds them; the graph's own rows
             for ins in itertools.product(sorted(universe), repeat=spec.arity):
                 if not any(t in fresh for t in ins):
                     continue

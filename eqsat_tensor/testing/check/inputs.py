@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ...ir import normalize_slice
 from .plan import Plan
 
 BATCH_RANDOM = 3000  # random samples per dtype in the vectorized (elementwise) mode
@@ -217,6 +218,12 @@ def attr_value(rng: np.random.Generator, op: str, attr: str, shape: tuple[int, .
     ndim = len(shape)
     if attr == "keepdims":
         return bool(rng.random() < 0.5)
+    if attr == "axis" and op in ("concatenate", "take", "take_along_axis"):  # one axis
+        return (int(rng.integers(0, ndim)),) if ndim else (0,)
+    if attr == "slices":  # basic indexing: a slice per axis, steps and reversals included
+        return tuple(normalize_slice(slice(*[None if rng.random() < 0.3 else int(v) for v in (
+            rng.integers(-n - 1, n + 2), rng.integers(-n - 1, n + 2))],
+            [None, 1, 2, -1, -2][int(rng.integers(0, 5))]), n) for n in shape)
     if attr == "axis" and op == "expand_dims":
         return int(rng.integers(-(ndim + 1), ndim + 1))
     if attr == "axis":
