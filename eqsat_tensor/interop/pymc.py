@@ -87,6 +87,22 @@ def compile_logp_dlogp(model: Any, backend: str = "numba", optimize: bool = True
         joint = joint.with_graph(res.graph)
         report = res.report
         alone = alone.with_graph(run(alone.plain(), budget=budget).graph)
+    if backend == "numba" and all(str(v.type.dtype) == "float64" for v in value_vars):
+        from ..backends.numba_packed import PackedUnsupported
+
+        try:  # one compiled call per evaluation (see backends/numba_packed.py)
+            return LogpDlogp(alone.compile_packed(shapes), joint.compile_packed(shapes), names,
+                             shapes, {"logp_dlogp": joint, "logp": alone}, report)
+        except PackedUnsupported:
+            pass  # a step the packed entry cannot express: the backend's executables
+    logp, logp_dlogp = _unpacked(joint, alone, shapes, backend, value_vars)
+    return LogpDlogp(logp, logp_dlogp, names, shapes,
+                     {"logp_dlogp": joint, "logp": alone}, report)
+
+
+def _unpacked(joint: ImportedGraph, alone: ImportedGraph, shapes: tuple, backend: str,
+              value_vars: list) -> tuple[Callable, Callable]:
+    """logp and logp_dlogp through the backend's ordinary executables (any backend)."""
     f_joint = joint.compile(backend)
     f_alone = alone.compile(backend)
     split = _splitter(shapes)
@@ -107,5 +123,4 @@ def compile_logp_dlogp(model: Any, backend: str = "numba", optimize: bool = True
         lp, grad = run_joint(split(x))
         return float(lp), grad
 
-    return LogpDlogp(logp, logp_dlogp, names, shapes,
-                     {"logp_dlogp": joint, "logp": alone}, report)
+    return logp, logp_dlogp

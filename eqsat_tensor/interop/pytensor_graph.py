@@ -94,6 +94,26 @@ class ImportedGraph(Graph):
 
         return ImportedExecutable(self, compile_graph(self.plain(), backend, **options))
 
+    def compile_packed(self, in_shapes: Sequence[tuple[int, ...]], **options: Any) -> Any:
+        """The user's outputs as one compiled Numba call over a flat float64 vector: the
+        inputs are ``x`` split by ``in_shapes`` (in input order); 0-d outputs come back
+        as floats and the others raveled (a ``Join`` output concatenated). Raises PyMC's
+        ``ParameterValueError`` where a check fails, ``ValueError`` for a vector of the
+        wrong length; ``PackedUnsupported`` (at compile time) for a graph the packed
+        entry cannot express. ``options`` as for the Numba backend."""
+        from ..backends.numba_packed import PackedUnsupported, Packing, compile_packed
+
+        results = []
+        for idx in self.layout:
+            if len(idx) == 1 and idx[0][1] is None and len(self.outputs[idx[0][0]].shape) > 1:
+                raise PackedUnsupported("an output of rank > 1 (packed results are flat)")
+            results.append(tuple(k for k, _ in idx))
+        n = self.n_values
+        packing = Packing(tuple(tuple(int(d) for d in s) for s in in_shapes), tuple(results),
+                          tuple(range(n, len(self.outputs))))
+        return _packed_call(compile_packed(self.plain(), packing, **options), len(results),
+                            self.messages, packing.size)
+
 
 class ImportedExecutable:
     """Compiled ImportedGraph: runs the graph, tests the checks, assembles the outputs."""
@@ -134,6 +154,37 @@ class ImportedExecutable:
     def source(self) -> str:
         """The compiled graph's generated source (backends that generate code)."""
         return self.executable.source()
+
+
+def _packed_call(fn: Any, n_results: int, messages: tuple[str, ...], size: int) -> Any:
+    """``call(x)``: the results of the packed entry ``fn`` (one, or a tuple), raising
+    where a check fails."""
+    error = parameter_value_error() if messages else ValueError
+
+    def fail(bad: int) -> Exception:
+        if bad == -2:
+            return ValueError(f"expected a flat parameter vector of length {size}")
+        return error(messages[bad])
+
+    if n_results == 1:
+        def call(x: Any) -> Any:
+            r, bad = fn(x)
+            if bad != -1:
+                raise fail(bad)
+            return r
+    elif n_results == 2:
+        def call(x: Any) -> Any:
+            r0, r1, bad = fn(x)
+            if bad != -1:
+                raise fail(bad)
+            return r0, r1
+    else:
+        def call(x: Any) -> Any:
+            *rs, bad = fn(x)
+            if bad != -1:
+                raise fail(bad)
+            return tuple(rs)
+    return call
 
 
 def _proven(node: Node) -> bool:
