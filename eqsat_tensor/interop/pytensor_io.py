@@ -21,8 +21,8 @@ and maps:
   ``ParameterValueError`` where one is false), ``Alloc`` -> ``broadcast_to``,
   ``ScalarFromTensor``/``TensorFromScalar`` -> the value, ``All``/``Any``, ``AND``/``OR``/
   ``XOR``/``Invert``/``IsNan``/``IsInf``, bool operands of arithmetic, ``Softmax``/
-  ``LogSoftmax``; ``MakeVector`` and ``Join`` (axis 0) of the values an output is made of
-  (the gradient vector of ``model.dlogp()``): the pieces become outputs, and
+  ``LogSoftmax``/``SoftmaxGrad``; ``MakeVector`` and ``Join`` (axis 0) of the values an
+  output is made of (the gradient vector of ``model.dlogp()``): the pieces become outputs, and
   ``ImportedGraph`` concatenates them again; ``MakeVector`` of conditions feeding ``All``/
   ``Any`` folds into ``and``/``or``.
 - ``Scan`` and ``OpFromGraph`` are rejected with their own message.
@@ -80,7 +80,7 @@ _SCALAR_EXTRA = ("Identity", "Second", "Clip", "Sign", "Cast", *_LOGICAL)
 _KNOWN_KINDS = ("Shape", "Shape_i", "Elemwise", "DimShuffle", "Dot", "Dot22", "Matmul",
                 "Reshape", "CheckParameterValue", "ScalarFromTensor", "TensorFromScalar",
                 "MakeVector", "Join", "All", "Any", "Alloc", "Softmax", "LogSoftmax",
-                "Subtensor")
+                "SoftmaxGrad", "Subtensor")
 
 
 def _infer_minus_one(shape: tuple, new: tuple) -> tuple:
@@ -331,6 +331,11 @@ class _Converter:
             axis = tuple(range(x.ndim)) if op.axis is None else (op.axis % x.ndim,)
             out = apply("sub", x, apply("logsumexp", x, axis=axis, keepdims=True))
             return out if kind == "LogSoftmax" else apply("exp", out)
+        if kind == "SoftmaxGrad":  # (dy - sum(dy * sm, axis, keepdims)) * sm
+            dy, sm = (self.node_of(i, fdtype) for i in apply_node.inputs)
+            axis = tuple(range(sm.ndim)) if op.axis is None else (op.axis % sm.ndim,)
+            dot = apply("sum", apply("mul", dy, sm), axis=axis, keepdims=True)
+            return apply("mul", apply("sub", dy, dot), sm)
         if any(id(i) in self.parts for i in apply_node.inputs):
             raise UnsupportedOperation(f"{kind} (of a MakeVector/Join value)")
         if kind == "Elemwise":
