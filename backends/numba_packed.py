@@ -77,16 +77,20 @@ class _Writer:
         self.lines: list[str] = []
         self.kernels: set[str] = set()
         self.sizes: dict[int, tuple[int, ...]] = {}
+        self.bound: dict[str, int] = {}  # symbolic dims' sizes
 
     # -- names and shapes --------------------------------------------------------------
+    def dim(self, d: Any) -> int:
+        """A concrete size: symbolic dims take their value from the input shapes."""
+        if isinstance(d, int):
+            return d
+        if d not in self.bound:
+            raise PackedUnsupported(f"symbolic dim {d!r} not fixed by the input shapes")
+        return self.bound[d]
+
     def shape(self, node: Node) -> tuple[int, ...]:
         if node.uid not in self.sizes:
-            dims = []
-            for d in node.shape:
-                if not isinstance(d, int):
-                    raise PackedUnsupported(f"symbolic dim {d!r} left in the graph")
-                dims.append(d)
-            self.sizes[node.uid] = tuple(dims)
+            self.sizes[node.uid] = tuple(self.dim(d) for d in node.shape)
         return self.sizes[node.uid]
 
     def buf(self, node: Node) -> str:
@@ -121,7 +125,8 @@ class _Writer:
                 raise PackedUnsupported(f"input {node.name!r} is {node.dtype}, not float64")
             shape = tuple(int(d) for d in shape)
             if len(shape) != len(node.shape) or any(
-                    isinstance(d, int) and d != s for d, s in zip(node.shape, shape)):
+                    self.bound.setdefault(d, n) != n if isinstance(d, str) else d != n
+                    for d, n in zip(node.shape, shape)):
                 raise BackendError(f"packing: input {node.name!r} of shape {node.shape} "
                                    f"cannot take shape {shape}")
             size = math.prod(shape)
@@ -164,11 +169,7 @@ class _Writer:
     def kernel(self, k: Kernel) -> None:
         for m in k.matmuls:
             self.matmul(m)
-        extents = []
-        for d in k.domain:
-            if not isinstance(d, int):
-                raise PackedUnsupported(f"symbolic dim {d!r} left in the graph")
-            extents.append(d)
+        extents = [self.dim(d) for d in k.domain]
         args = [str(e) for e in extents]
         if k.reduce_axes and not k.kept_axes:
             args.append(str(max(1, min(extents[k.reduce_axes[0]], self.chunks))))
