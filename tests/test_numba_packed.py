@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import eqsat_tensor as et
-from eqsat_tensor.backends.numba_packed import Packing, PackedUnsupported, compile_packed
+from eqsat_tensor.backends.numba_packed import PackedUnsupported, Packing, compile_packed
 from eqsat_tensor.backends.numpy_ref import evaluate
 from eqsat_tensor.ir import Graph
 

@@ -124,3 +124,25 @@ def _unpacked(joint: ImportedGraph, alone: ImportedGraph, shapes: tuple, backend
         return float(lp), grad
 
     return logp, logp_dlogp
+
+
+def optimized_model(model: Any, budget: Any = None, jacobian: bool = True) -> Any:
+    """A new ``pm.Model`` whose log density is ``model``'s, optimized: one ``pm.Flat``
+    per value variable of ``model`` (same name and shape, in the transformed space:
+    ``tau_log__`` for a positive ``tau``) and ``model.logp()`` imported raw, optimized and
+    put back with ``to_pytensor`` as one ``pm.Potential`` (parameter checks included).
+    ``pm.sample`` on it draws the value variables; PyMC compiles the optimized graph."""
+    pm = require("pymc", "pymc", "optimized_model")
+    from ..optimizer import optimize as run
+    from .pytensor_export import to_pytensor
+
+    value_vars = list(model.value_vars)
+    graph = from_pytensor(model.logp(jacobian=jacobian), value_vars)
+    graph = graph.with_graph(run(graph.plain(), budget=budget).graph)
+    point = model.initial_point()
+    with pm.Model() as new:
+        flats = {v.name: pm.Flat(v.name, shape=np.shape(point[v.name]),
+                                 initval=point[v.name]) for v in value_vars}
+        pm.Potential("logp", to_pytensor(graph, flats))
+    return new
+
