@@ -26,6 +26,7 @@ max/min reductions) raise ``PackedUnsupported``; callers fall back to ``compile`
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -73,7 +74,8 @@ class _Writer:
         self.parallel_min, self.chunks = parallel_min, chunks
         self.names: dict[int, str] = {}
         self.contiguous: set[int] = set()  # buffers known to be C-contiguous
-        self.consts: list[np.ndarray] = []
+        self.pools: dict[str, list[np.ndarray]] = {}  # constants by dtype
+        self.const_lines: list[str] = []
         self.lines: list[str] = []
         self.kernels: set[str] = set()
         self.sizes: dict[int, tuple[int, ...]] = {}
@@ -100,9 +102,15 @@ class _Writer:
             return f"np.full((), {_literal(node.value, node.dtype)}, {dt})"
         name = self.names.get(node.uid)
         if name is None:
-            if node.op == "constant":
-                name = f"cst{len(self.consts)}"
-                self.consts.append(np.ascontiguousarray(node.value))
+            if node.op == "constant":  # a slice of its dtype's pool: one argument per dtype
+                name = f"cst{len(self.const_lines)}"
+                value = np.ascontiguousarray(node.value, dtype=node.dtype)
+                pool = self.pools.setdefault(node.dtype, [])
+                start = sum(a.size for a in pool)
+                pool.append(value.ravel())
+                self.const_lines.append(f"    {name} = pool_{node.dtype}[{start}:"
+                                        f"{start + value.size}].reshape("
+                                        f"{_tuple(value.shape) if value.shape else '()'})")
                 self.contiguous.add(node.uid)
             elif node.op == "input":
                 raise PackedUnsupported(f"input {node.name!r} not bound")  # pragma: no cover
@@ -241,8 +249,8 @@ class _Writer:
         names = self.results()
         self.emit("if wrong:")
         self.emit("    bad = -2")
-        params = ", ".join(["x"] + [f"cst{i}" for i in range(len(self.consts))])
-        body = self.lines
+        params = ", ".join([f"pool_{dt}" for dt in sorted(self.pools)] + ["x"])
+        body = self.lines[:5] + self.const_lines + self.lines[5:]
         return [f"def entry({params}):",
                 '    """The whole graph over the flat vector x: results, then the first '
                 'failed check (-1: none, -2: wrong length)."""'] + body + [
@@ -269,9 +277,10 @@ def _literal(value: Any, dtype: str) -> str:
 def entry_source(plan: _Plan, packing: Packing, kernel_module: str | None, *,
                  parallel_min: int, chunks: int, cache: bool
                  ) -> tuple[str, list[np.ndarray]]:
-    """Module source of the entry for ``plan`` and the array constants it takes after
-    ``x`` (see the module docstring); ``kernel_module`` is the generated kernel module's
-    name (imported by the entry module)."""
+    """Module source of the entry for ``plan`` and the arrays it takes before ``x``: the
+    graph's array constants, one flat pool per dtype (see the module docstring);
+    ``kernel_module`` is the generated kernel module's name (imported by the entry
+    module)."""
     writer = _Writer(plan, packing, parallel_min, chunks)
     body = writer.write()
     lines = ['"""eqsat-tensor packed entry: the whole graph over one flat vector."""', "",
@@ -283,31 +292,36 @@ def entry_source(plan: _Plan, packing: Packing, kernel_module: str | None, *,
     lines += ["", f"CACHE = {bool(cache)}", "", "",
               "@numba.njit(cache=CACHE, nogil=True, error_model='numpy')"]
     lines += body
-    return "\n".join(lines) + "\n", writer.consts
+    pools = [np.concatenate(writer.pools[dt]) for dt in sorted(writer.pools)]
+    return "\n".join(lines) + "\n", pools
 
 
-def compile_packed(graph: Graph, packing: Packing, **options: Any) -> Callable[[Any], tuple]:
-    """``fn(x) -> (result..., bad)``: the whole graph over one flat float64 vector ``x``
-    in one compiled call (see the module docstring); ``options`` as for the Numba
-    backend's ``compile``. Raises ``PackedUnsupported`` for graphs it cannot express."""
+def compile_packed(graph: Graph, packing: Packing, fail: Callable[[int], Exception] | None
+                   = None, **options: Any) -> Callable[[Any], Any]:
+    """The whole graph over one flat float64 vector ``x`` in one compiled call (see the
+    module docstring); ``options`` as for the Numba backend's ``compile``. Raises
+    ``PackedUnsupported`` for graphs it cannot express.
+
+    Without ``fail``: ``fn(x) -> (result..., bad)``. With it: ``fn(x)`` returns the
+    results (one, or a tuple) and raises ``fail(bad)`` when ``bad != -1``."""
     from .numba_cpu import compile as compile_numba
 
     exe = compile_numba(graph, **options)
     kernels = exe.compiled_kernels("C") if exe.plan.kernels() else {}
     module_name = next(iter(kernels.values())).py_func.__module__ if kernels else None
-    source, consts = entry_source(exe.plan, packing, module_name,
-                                  parallel_min=exe.parallel_min,
-                                  chunks=4 * numba.get_num_threads(),
-                                  cache=exe.directory is not None)
+    source, pools = entry_source(exe.plan, packing, module_name,
+                                 parallel_min=exe.parallel_min,
+                                 chunks=4 * numba.get_num_threads(),
+                                 cache=exe.directory is not None)
     module = numba_cache.load(source, exe.directory)
-    return _bind(module.entry, consts, packing.size)
+    return _bind(functools.partial(module.entry, *pools), packing, fail)
 
 
-def _bind(entry: Any, consts: list[np.ndarray], size: int) -> Callable[[Any], tuple]:
-    """``fn(x)`` calling ``entry(x, *consts)``; ``x`` converted to a contiguous float64
-    vector unless it is one (the common case costs one type and one dtype check)."""
-    ndarray, f64 = np.ndarray, np.dtype(np.float64)
-    consts = tuple(consts)
+def _bind(call: Callable, packing: Packing, fail: Callable[[int], Exception] | None
+          ) -> Callable[[Any], Any]:
+    """``fn(x)``: ``x`` converted to a contiguous float64 vector unless it is one (the
+    common case costs a type, a dtype and a rank check), then one call of the entry."""
+    ndarray, f64, size = np.ndarray, np.dtype(np.float64), packing.size
 
     def coerce(x: Any) -> np.ndarray:
         x = np.ascontiguousarray(x, dtype=np.float64)
@@ -316,23 +330,35 @@ def _bind(entry: Any, consts: list[np.ndarray], size: int) -> Callable[[Any], tu
                              f"shape {x.shape}")
         return x
 
-    if not consts:
-        def fn(x: Any) -> tuple:
+    if fail is None:
+        def fn(x: Any) -> Any:
             if type(x) is not ndarray or x.dtype is not f64 or x.ndim != 1:
                 x = coerce(x)
-            return entry(x)
-    elif len(consts) == 1:
-        c0, = consts
-
-        def fn(x: Any) -> tuple:
+            return call(x)
+    elif len(packing.results) == 1:
+        def fn(x: Any) -> Any:
             if type(x) is not ndarray or x.dtype is not f64 or x.ndim != 1:
                 x = coerce(x)
-            return entry(x, c0)
+            r, bad = call(x)
+            if bad != -1:
+                raise fail(bad)
+            return r
+    elif len(packing.results) == 2:
+        def fn(x: Any) -> Any:
+            if type(x) is not ndarray or x.dtype is not f64 or x.ndim != 1:
+                x = coerce(x)
+            r0, r1, bad = call(x)
+            if bad != -1:
+                raise fail(bad)
+            return r0, r1
     else:
-        def fn(x: Any) -> tuple:
+        def fn(x: Any) -> Any:
             if type(x) is not ndarray or x.dtype is not f64 or x.ndim != 1:
                 x = coerce(x)
-            return entry(x, *consts)
+            *rs, bad = call(x)
+            if bad != -1:
+                raise fail(bad)
+            return tuple(rs)
     return fn
 
 

@@ -111,8 +111,15 @@ class ImportedGraph(Graph):
         n = self.n_values
         packing = Packing(tuple(tuple(int(d) for d in s) for s in in_shapes), tuple(results),
                           tuple(range(n, len(self.outputs))))
-        return _packed_call(compile_packed(self.plain(), packing, **options), len(results),
-                            self.messages, packing.size)
+        error = parameter_value_error() if self.messages else ValueError
+        messages, size = self.messages, packing.size
+
+        def fail(bad: int) -> Exception:
+            if bad == -2:
+                return ValueError(f"expected a flat parameter vector of length {size}")
+            return error(messages[bad])
+
+        return compile_packed(self.plain(), packing, fail, **options)
 
 
 class ImportedExecutable:
@@ -154,37 +161,6 @@ class ImportedExecutable:
     def source(self) -> str:
         """The compiled graph's generated source (backends that generate code)."""
         return self.executable.source()
-
-
-def _packed_call(fn: Any, n_results: int, messages: tuple[str, ...], size: int) -> Any:
-    """``call(x)``: the results of the packed entry ``fn`` (one, or a tuple), raising
-    where a check fails."""
-    error = parameter_value_error() if messages else ValueError
-
-    def fail(bad: int) -> Exception:
-        if bad == -2:
-            return ValueError(f"expected a flat parameter vector of length {size}")
-        return error(messages[bad])
-
-    if n_results == 1:
-        def call(x: Any) -> Any:
-            r, bad = fn(x)
-            if bad != -1:
-                raise fail(bad)
-            return r
-    elif n_results == 2:
-        def call(x: Any) -> Any:
-            r0, r1, bad = fn(x)
-            if bad != -1:
-                raise fail(bad)
-            return r0, r1
-    else:
-        def call(x: Any) -> Any:
-            *rs, bad = fn(x)
-            if bad != -1:
-                raise fail(bad)
-            return tuple(rs)
-    return call
 
 
 def _proven(node: Node) -> bool:
