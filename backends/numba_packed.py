@@ -244,8 +244,10 @@ class _Writer:
                 self.view(step.node)
             elif isinstance(step, MatmulStep):
                 self.matmul(step.node)
-            else:
+            elif isinstance(step, Kernel):
                 self.kernel(step)
+            else:  # a step kind added later (scans, gathers...): the unpacked path runs it
+                raise PackedUnsupported(f"plan step {type(step).__name__}")
         names = self.results()
         self.emit("if wrong:")
         self.emit("    bad = -2")
