@@ -316,7 +316,12 @@ def compile_packed(graph: Graph, packing: Packing, fail: Callable[[int], Excepti
                                  chunks=4 * numba.get_num_threads(),
                                  cache=exe.directory is not None)
     module = numba_cache.load(source, exe.directory)
-    return _bind(functools.partial(module.entry, *pools), packing, fail)
+    call = functools.partial(module.entry, *pools)
+    try:  # compile now (or load from the disk cache): a typing failure means unsupported
+        call(np.zeros(packing.size))
+    except numba.core.errors.NumbaError as exc:
+        raise PackedUnsupported(f"the packed entry does not compile: {exc}") from None
+    return _bind(call, packing, fail)
 
 
 def _bind(call: Callable, packing: Packing, fail: Callable[[int], Exception] | None
