@@ -2,7 +2,8 @@
 optimized, Numba backend) against PyTensor's C and NUMBA modes.
 
 Models: ``tests/_pymc_models.py`` (eight schools, logistic regression, radon-like
-hierarchical, Gaussian mixture, Poisson GLM, robust AR). PyTensor functions are compiled
+hierarchical, Gaussian mixture, Poisson GLM, robust AR; ``--models`` may also name the
+larger-data variants of ``LARGE``). PyTensor functions are compiled
 with ``trust_input=True`` (C: ``FAST_RUN``, the C virtual machine with Python
 fallbacks for ops without C code) and called with the value arrays already split (its best case);
 eqsat-tensor is called the way samplers call it, with one flat vector. Times are the
@@ -40,11 +41,11 @@ def bench_model(name: str, number: int, repeat: int) -> dict:
     """Per-call microseconds of logp and logp+grad for one model, each way."""
     import numpy as np
     import pytensor
-    from _pymc_models import MODELS
+    from _pymc_models import LARGE, MODELS
 
     from eqsat_tensor.interop.pymc import compile_logp_dlogp
 
-    model = MODELS[name]()
+    model = (MODELS | LARGE)[name]()
     compiled = compile_logp_dlogp(model, backend="numba")
     x = compiled.initial_point(model) + 0.1
     args, start = [], 0
@@ -79,10 +80,11 @@ def bench_model(name: str, number: int, repeat: int) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print the table."""
-    from _pymc_models import MODELS
+    from _pymc_models import LARGE, MODELS
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--models", default=",".join(MODELS))
+    ap.add_argument("--models", default=",".join(MODELS),
+                    help="comma-separated; also " + ", ".join(LARGE) + " (larger data)")
     ap.add_argument("--number", type=int, default=200)
     ap.add_argument("--repeat", type=int, default=40)
     ap.add_argument("--json", default=None)
