@@ -26,6 +26,7 @@ max/min reductions) raise ``PackedUnsupported``; callers fall back to ``compile`
 
 from __future__ import annotations
 
+import atexit
 import functools
 import math
 from collections.abc import Callable, Sequence
@@ -321,7 +322,26 @@ def compile_packed(graph: Graph, packing: Packing, fail: Callable[[int], Excepti
         call(np.zeros(packing.size))
     except numba.core.errors.NumbaError as exc:
         raise PackedUnsupported(f"the packed entry does not compile: {exc}") from None
+    if exe.directory is not None and not module.__name__.endswith("_mem"):
+        # record the Numba cache files just written (the next process trusts only those),
+        # and again at exit (a later specialization); the kernel module's executable
+        # re-seals it when it runs itself
+        for name in filter(None, (module.__name__, module_name)):
+            _TO_SEAL[name] = exe.directory
+            numba_cache.seal(exe.directory, name)
     return _bind(call, packing, fail)
+
+
+_TO_SEAL: dict[str, Any] = {}  # generated modules whose cache files are re-sealed at exit
+
+
+@atexit.register
+def _seal_all() -> None:
+    for name, directory in list(_TO_SEAL.items()):
+        try:
+            numba_cache.seal(directory, name)
+        except OSError:  # pragma: no cover - seal warns and purges itself
+            pass
 
 
 def _bind(call: Callable, packing: Packing, fail: Callable[[int], Exception] | None
