@@ -142,7 +142,7 @@ def test_compile_logp_dlogp_flat_vector(name):
         c.logp_dlogp(np.zeros(x0.size - 1))
 
 
-@pytest.mark.parametrize("name", ["eight_schools", "radon"])
+@pytest.mark.parametrize("name", list(MODELS))
 def test_to_pytensor_round_trip_after_optimize(name):
     model, logp, dlogp, fn = _model(name)
     graph = et.from_pytensor([logp, dlogp], model.value_vars)
