@@ -160,8 +160,10 @@ class _Writer:
             expr = f"np.transpose({src}, {tuple(node.attr('axes'))!r})"
         elif node.op == "broadcast_to":
             expr = f"np.broadcast_to({src}, {_tuple(shape)})"
-        else:
-            raise PackedUnsupported(f"view op {node.op}")
+        else:  # another view op: the Numba backend's own spelling (NumPy indexing)
+            from .numba_codegen import _view
+
+            expr = _view(node, _SourceNames(self))
         self.emit(f"{self.buf(node)} = {expr}")
 
     def matmul(self, node: Node) -> None:
@@ -258,6 +260,23 @@ class _Writer:
                 '    """The whole graph over the flat vector x: results, then the first '
                 'failed check (-1: none, -2: wrong length)."""'] + body + [
                     f"    return ({', '.join(names + ['bad'])},)"]
+
+
+class _SourceNames:
+    """The naming interface of the Numba backend's code emitters over a ``_Writer``
+    (buffers by its names, sizes as concrete numbers)."""
+
+    def __init__(self, writer: _Writer) -> None:
+        self.writer = writer
+
+    def buf(self, node: Node) -> str:
+        return self.writer.buf(node)
+
+    def dim(self, d: Any) -> str:
+        return str(self.writer.dim(d))
+
+    def shape(self, shape: tuple) -> str:
+        return _tuple([self.writer.dim(d) for d in shape]) if shape else "()"
 
 
 def _tuple(shape: Sequence[int]) -> str:
