@@ -130,7 +130,8 @@ def optimized_model(model: Any, budget: Any = None, jacobian: bool = True) -> An
     """A new ``pm.Model`` whose log density is ``model``'s, optimized: one ``pm.Flat``
     per value variable of ``model`` (same name and shape, in the transformed space:
     ``tau_log__`` for a positive ``tau``) and ``model.logp()`` imported raw, optimized and
-    put back with ``to_pytensor`` as one ``pm.Potential`` (parameter checks included).
+    put back with ``to_pytensor`` as one ``pm.Potential`` (parameter checks included: a
+    failing one gives -inf in PyMC's compiled functions, as in ``model``'s).
     ``pm.sample`` on it draws the value variables; PyMC compiles the optimized graph."""
     pm = require("pymc", "pymc", "optimized_model")
     from ..optimizer import optimize as run

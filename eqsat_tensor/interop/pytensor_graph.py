@@ -43,15 +43,20 @@ class ImportedGraph(Graph):
     """A Graph whose first outputs are pieces of the user's outputs (``layout``) and whose
     last ``len(messages)`` outputs are bool conditions that must hold."""
 
-    __slots__ = ("layout", "messages")
+    __slots__ = ("layout", "messages", "ninf")
 
     layout: tuple[tuple[tuple[int, bool | None], ...], ...]
     messages: tuple[str, ...]
+    # per check: PyMC may turn it into a logp of -inf instead of an error
+    # (``CheckParameterValue(can_be_replaced_by_ninf=True)``, as ``compile_pymc`` does)
+    ninf: tuple[bool, ...]
 
     @classmethod
     def build(cls, layout: Sequence[Sequence[Piece]], checks: Sequence[tuple[Node, str]],
-              inputs: Sequence[Node] | None = None) -> ImportedGraph:
-        """An ImportedGraph of user outputs given as pieces, and (condition, message)."""
+              inputs: Sequence[Node] | None = None,
+              ninf_messages: frozenset[str] = frozenset()) -> ImportedGraph:
+        """An ImportedGraph of user outputs given as pieces, and (condition, message);
+        checks whose message is in ``ninf_messages`` may become -inf (see ``ninf``)."""
         outs: list[Node] = []
         idx_layout = []
         for pieces in layout:
@@ -66,6 +71,7 @@ class ImportedGraph(Graph):
         graph = cls(outs + [n for n, _ in seen], inputs)
         graph.layout = tuple(idx_layout)
         graph.messages = tuple(m for _, m in seen)
+        graph.ninf = tuple(m in ninf_messages for m in graph.messages)
         return graph
 
     @property
@@ -80,7 +86,7 @@ class ImportedGraph(Graph):
             raise ValueError(f"with_graph: {len(graph.outputs)} outputs, expected "
                              f"{len(self.outputs)}")
         out = ImportedGraph(graph.outputs, graph.inputs)
-        out.layout, out.messages = self.layout, self.messages
+        out.layout, out.messages, out.ninf = self.layout, self.messages, self.ninf
         return out
 
     def plain(self) -> Graph:

@@ -160,7 +160,7 @@ def from_pytensor(outputs: Any, inputs: Sequence[Any] | None = None) -> Graph:
             + ", ".join(f"{k} (x{n})" if n > 1 else k
                         for k, n in sorted(conv.unsupported.items())))
     order = [conv.inputs[id(v)] for v in inputs] if inputs is not None else None
-    return ImportedGraph.build(layout, conv.checks, order)
+    return ImportedGraph.build(layout, conv.checks, order, frozenset(conv.ninf_messages))
 
 
 class _SameDims(Exception):
@@ -177,6 +177,7 @@ class _Converter:
         self.parts: dict[int, list[Piece]] = {}  # MakeVector / Join: pieces along axis 0
         self.dims: dict[int, Any] = {}  # shape values with symbolic dims (tuple or one dim)
         self.checks: list[tuple[Node, str]] = []
+        self.ninf_messages: set[str] = set()  # checks PyMC may replace by -inf
         self.count = 0
 
     # -- variables ---------------------------------------------------------------------
@@ -438,6 +439,8 @@ class _Converter:
         (reduced to one bool) for the compiled graph to test."""
         value, *conds = apply_node.inputs
         msg = str(getattr(op, "msg", "") or "")
+        if getattr(op, "can_be_replaced_by_ninf", False):
+            self.ninf_messages.add(msg)
         for c in conds:
             if id(c) in self.consts:
                 if not np.all(self.consts[id(c)]):
