@@ -318,14 +318,15 @@ def entry_source(plan: _Plan, packing: Packing, kernel_module: str | None, *,
     return "\n".join(lines) + "\n", pools
 
 
-def compile_packed(graph: Graph, packing: Packing, fail: Callable[[int], Exception] | None
+def compile_packed(graph: Graph, packing: Packing, fail: Callable[[int, tuple], Any] | None
                    = None, **options: Any) -> Callable[[Any], Any]:
     """The whole graph over one flat float64 vector ``x`` in one compiled call (see the
     module docstring); ``options`` as for the Numba backend's ``compile``. Raises
     ``PackedUnsupported`` for graphs it cannot express.
 
     Without ``fail``: ``fn(x) -> (result..., bad)``. With it: ``fn(x)`` returns the
-    results (one, or a tuple) and raises ``fail(bad)`` when ``bad != -1``."""
+    results (one, or a tuple), or where ``bad != -1`` what ``fail(bad, results)`` returns
+    (it may raise instead)."""
     from .numba_cpu import compile as compile_numba
 
     exe = compile_numba(graph, **options)
@@ -363,7 +364,7 @@ def _seal_all() -> None:
             pass
 
 
-def _bind(call: Callable, packing: Packing, fail: Callable[[int], Exception] | None
+def _bind(call: Callable, packing: Packing, fail: Callable[[int, tuple], Any] | None
           ) -> Callable[[Any], Any]:
     """``fn(x)``: ``x`` converted to a contiguous float64 vector unless it is one (the
     common case costs a type, a dtype and a rank check), then one call of the entry."""
@@ -387,7 +388,7 @@ def _bind(call: Callable, packing: Packing, fail: Callable[[int], Exception] | N
                 x = coerce(x)
             r, bad = call(x)
             if bad != -1:
-                raise fail(bad)
+                return fail(bad, (r,))
             return r
     elif len(packing.results) == 2:
         def fn(x: Any) -> Any:
@@ -395,7 +396,7 @@ def _bind(call: Callable, packing: Packing, fail: Callable[[int], Exception] | N
                 x = coerce(x)
             r0, r1, bad = call(x)
             if bad != -1:
-                raise fail(bad)
+                return fail(bad, (r0, r1))
             return r0, r1
     else:
         def fn(x: Any) -> Any:
@@ -403,7 +404,7 @@ def _bind(call: Callable, packing: Packing, fail: Callable[[int], Exception] | N
                 x = coerce(x)
             *rs, bad = call(x)
             if bad != -1:
-                raise fail(bad)
+                return fail(bad, tuple(rs))
             return tuple(rs)
     return fn
 

@@ -209,3 +209,23 @@ def test_pm_sample_with_the_optimized_logp():
         b = ref.posterior[name].values.ravel()
         assert np.isfinite(a).all() and a.size == 300
         assert abs(a.mean() - b.mean()) < 0.5 * b.std()
+
+
+@pytest.mark.parametrize("backend", ["numba", "numpy"])
+def test_checks_ninf_give_what_pymcs_compiled_functions_give(backend):
+    """checks="ninf": a failing replaceable check is a logp of -inf (zero gradient), as in
+    ``model.compile_logp()``; ordinary points are unchanged."""
+    model, logp, dlogp, fn = _model("radon")
+    c = compile_logp_dlogp(model, backend=backend, checks="ninf")
+    bad = np.concatenate([np.ravel(a) for a in _bad_point(model)])
+    point = {v.name: a for v, a in zip(model.value_vars, _bad_point(model))}
+    assert c.logp(bad) == model.compile_logp()(point) == -np.inf
+    lp, g = c.logp_dlogp(bad)
+    assert lp == -np.inf and g.shape == bad.shape and not g.any()
+    x = c.initial_point(model) + 0.1
+    args = [x[0:1].reshape(()), x[1:2].reshape(()), x[2:8], x[8:9].reshape(()),
+            x[9:10].reshape(())]
+    assert [v.name for v in model.value_vars] == list(c.names) and c.shapes[2] == (6,)
+    _close(c.logp_dlogp(x)[1], fn(*args)[1])
+    with pytest.raises(ValueError, match="checks"):
+        compile_logp_dlogp(model, checks="nan")

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ._optional import require
-from .pytensor_graph import ImportedGraph
+from .pytensor_graph import ImportedGraph, parameter_value_error
 from .pytensor_io import from_pytensor
 
 
@@ -64,12 +64,18 @@ def _splitter(shapes: tuple[tuple[int, ...], ...]) -> Callable[[np.ndarray], lis
 
 
 def compile_logp_dlogp(model: Any, backend: str = "numba", optimize: bool = True,
-                       budget: Any = None, jacobian: bool = True) -> LogpDlogp:
+                       budget: Any = None, jacobian: bool = True,
+                       checks: str = "raise") -> LogpDlogp:
     """Fast ``logp`` and ``logp_dlogp`` callables of a PyMC ``model`` over a flat vector.
 
-    Both raise PyMC's ``ParameterValueError`` where a parameter check fails, as PyMC's
-    own compiled functions do. ``optimize=False`` compiles the imported graphs as they
-    are; ``backend`` is any eqsat-tensor backend (``"numba"``, ``"numpy"``)."""
+    ``checks="raise"``: both raise PyMC's ``ParameterValueError`` where a parameter check
+    fails, as ``pytensor.function`` of ``model.logp()`` does. ``checks="ninf"``: the
+    checks PyMC marks replaceable give a logp of -inf (and a zero gradient) instead, as
+    PyMC's own compiled functions (``model.compile_logp``, its samplers) do.
+    ``optimize=False`` compiles the imported graphs as they are; ``backend`` is any
+    eqsat-tensor backend (``"numba"``, ``"numpy"``)."""
+    if checks not in ("raise", "ninf"):
+        raise ValueError(f"checks must be 'raise' or 'ninf', not {checks!r}")
     require("pymc", "pymc", "compile_logp_dlogp")
     value_vars = list(model.value_vars)
     names = tuple(v.name for v in value_vars)
@@ -91,18 +97,21 @@ def compile_logp_dlogp(model: Any, backend: str = "numba", optimize: bool = True
         from ..backends.numba_packed import PackedUnsupported
 
         try:  # one compiled call per evaluation (see backends/numba_packed.py)
-            return LogpDlogp(alone.compile_packed(shapes), joint.compile_packed(shapes), names,
-                             shapes, {"logp_dlogp": joint, "logp": alone}, report)
+            ninf = checks == "ninf"
+            return LogpDlogp(alone.compile_packed(shapes, ninf), joint.compile_packed(
+                shapes, ninf), names, shapes, {"logp_dlogp": joint, "logp": alone}, report)
         except PackedUnsupported:
             pass  # a step the packed entry cannot express: the backend's executables
-    logp, logp_dlogp = _unpacked(joint, alone, shapes, backend, value_vars)
+    logp, logp_dlogp = _unpacked(joint, alone, shapes, backend, value_vars,
+                                 checks == "ninf" and all(joint.ninf))
     return LogpDlogp(logp, logp_dlogp, names, shapes,
                      {"logp_dlogp": joint, "logp": alone}, report)
 
 
 def _unpacked(joint: ImportedGraph, alone: ImportedGraph, shapes: tuple, backend: str,
-              value_vars: list) -> tuple[Callable, Callable]:
-    """logp and logp_dlogp through the backend's ordinary executables (any backend)."""
+              value_vars: list, ninf: bool = False) -> tuple[Callable, Callable]:
+    """logp and logp_dlogp through the backend's ordinary executables (any backend);
+    ``ninf``: a failed check gives -inf and a zero gradient instead of the error."""
     f_joint = joint.compile(backend)
     f_alone = alone.compile(backend)
     split = _splitter(shapes)
@@ -116,11 +125,19 @@ def _unpacked(joint: ImportedGraph, alone: ImportedGraph, shapes: tuple, backend
         def run_alone(arrays: list[Any]) -> Any:
             return f_alone(*arrays)
 
+    error = parameter_value_error() if ninf else ()
+
     def logp(x: np.ndarray) -> float:
-        return float(run_alone(split(x)))
+        try:
+            return float(run_alone(split(x)))
+        except error:
+            return -np.inf
 
     def logp_dlogp(x: np.ndarray) -> tuple[float, np.ndarray]:
-        lp, grad = run_joint(split(x))
+        try:
+            lp, grad = run_joint(split(x))
+        except error:
+            return -np.inf, np.zeros(np.size(x))
         return float(lp), grad
 
     return logp, logp_dlogp

@@ -100,13 +100,17 @@ class ImportedGraph(Graph):
 
         return ImportedExecutable(self, compile_graph(self.plain(), backend, **options))
 
-    def compile_packed(self, in_shapes: Sequence[tuple[int, ...]], **options: Any) -> Any:
+    def compile_packed(self, in_shapes: Sequence[tuple[int, ...]], ninf: bool = False,
+                       **options: Any) -> Any:
         """The user's outputs as one compiled Numba call over a flat float64 vector: the
         inputs are ``x`` split by ``in_shapes`` (in input order); 0-d outputs come back
         as floats and the others raveled (a ``Join`` output concatenated). Raises PyMC's
         ``ParameterValueError`` where a check fails, ``ValueError`` for a vector of the
         wrong length; ``PackedUnsupported`` (at compile time) for a graph the packed
-        entry cannot express. ``options`` as for the Numba backend."""
+        entry cannot express. ``ninf=True``: a failing check that PyMC may replace by
+        -inf (``self.ninf``) gives -inf for 0-d results and zeros for the others instead
+        (what PyMC's ``compile_pymc`` functions give). ``options`` as for the Numba
+        backend."""
         from ..backends.numba_packed import PackedUnsupported, Packing, compile_packed
 
         results = []
@@ -120,10 +124,15 @@ class ImportedGraph(Graph):
         error = parameter_value_error() if self.messages else ValueError
         messages, size = self.messages, packing.size
 
-        def fail(bad: int) -> Exception:
+        replace = tuple(ninf and flag for flag in self.ninf)
+
+        def fail(bad: int, got: tuple) -> Any:
             if bad == -2:
-                return ValueError(f"expected a flat parameter vector of length {size}")
-            return error(messages[bad])
+                raise ValueError(f"expected a flat parameter vector of length {size}")
+            if not replace[bad]:
+                raise error(messages[bad])
+            out = tuple(-np.inf if isinstance(r, float) else np.zeros_like(r) for r in got)
+            return out[0] if len(out) == 1 else out
 
         return compile_packed(self.plain(), packing, fail, **options)
 
