@@ -25,7 +25,8 @@ from .pytensor_io import from_pytensor
 class LogpDlogp:
     """Compiled ``logp(x) -> float`` and ``logp_dlogp(x) -> (float, grad)`` over a flat
     vector ``x``; ``names``/``shapes`` give its layout, ``graphs`` the imported and
-    optimized graphs, ``report`` the optimizer's report (None when not optimized)."""
+    optimized graphs, ``report`` the optimizer's report (None when not optimized). On
+    the packed Numba path ``logp`` is optimized and compiled on its first call."""
 
     logp: Callable[[np.ndarray], float]
     logp_dlogp: Callable[[np.ndarray], tuple[float, np.ndarray]]
@@ -92,20 +93,42 @@ def compile_logp_dlogp(model: Any, backend: str = "numba", optimize: bool = True
         res = run(joint.plain(), budget=budget)
         joint = joint.with_graph(res.graph)
         report = res.report
-        alone = alone.with_graph(run(alone.plain(), budget=budget).graph)
+    graphs = {"logp_dlogp": joint, "logp": alone}
+
+    def optimized_alone() -> ImportedGraph:
+        if optimize and graphs["logp"] is alone:
+            graphs["logp"] = alone.with_graph(run(alone.plain(), budget=budget).graph)
+        return graphs["logp"]
+
+    ninf = checks == "ninf"
     if backend == "numba" and all(str(v.type.dtype) == "float64" for v in value_vars):
         from ..backends.numba_packed import PackedUnsupported
 
         try:  # one compiled call per evaluation (see backends/numba_packed.py)
-            ninf = checks == "ninf"
-            return LogpDlogp(alone.compile_packed(shapes, ninf), joint.compile_packed(
-                shapes, ninf), names, shapes, {"logp_dlogp": joint, "logp": alone}, report)
+            joint_call = joint.compile_packed(shapes, ninf)
         except PackedUnsupported:
-            pass  # a step the packed entry cannot express: the backend's executables
-    logp, logp_dlogp = _unpacked(joint, alone, shapes, backend, value_vars,
-                                 checks == "ninf" and all(joint.ninf))
-    return LogpDlogp(logp, logp_dlogp, names, shapes,
-                     {"logp_dlogp": joint, "logp": alone}, report)
+            joint_call = None  # a step the packed entry cannot express: executables below
+        if joint_call is not None:
+            out = LogpDlogp(None, joint_call, names, shapes, graphs, report)  # type: ignore
+            built: list[Callable] = []
+
+            def logp(x: np.ndarray) -> float:
+                """Compiled on its first call (samplers often need only logp_dlogp)."""
+                if not built:
+                    g = optimized_alone()
+                    try:
+                        built.append(g.compile_packed(shapes, ninf))
+                    except PackedUnsupported:
+                        built.append(_unpacked(joint, g, shapes, backend, value_vars,
+                                               ninf and all(joint.ninf))[0])
+                    out.logp = built[0]
+                return built[0](x)
+
+            out.logp = logp
+            return out
+    logp_fn, logp_dlogp = _unpacked(joint, optimized_alone(), shapes, backend, value_vars,
+                                    ninf and all(joint.ninf))
+    return LogpDlogp(logp_fn, logp_dlogp, names, shapes, graphs, report)
 
 
 def _unpacked(joint: ImportedGraph, alone: ImportedGraph, shapes: tuple, backend: str,
