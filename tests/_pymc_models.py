@@ -20,14 +20,15 @@ def eight_schools():
     return model
 
 
-def logistic():
+def logistic(n: int = 50, k: int = 3):
     import pymc as pm
 
     rng = np.random.default_rng(1)
-    X = rng.normal(size=(50, 3))
-    y = (rng.random(50) < 1 / (1 + np.exp(-X @ np.array([1.0, -2.0, 0.5])))).astype(float)
+    X = rng.normal(size=(n, k))
+    coef = np.resize(np.array([1.0, -2.0, 0.5]), k)
+    y = (rng.random(n) < 1 / (1 + np.exp(-X @ coef))).astype(float)
     with pm.Model() as model:
-        beta = pm.Normal("beta", 0.0, 2.0, shape=3)
+        beta = pm.Normal("beta", 0.0, 2.0, shape=k)
         alpha = pm.Normal("alpha", 0.0, 2.0)
         pm.Bernoulli("y", logit_p=alpha + pm.math.dot(X, beta), observed=y)
     return model
@@ -52,11 +53,11 @@ def radon():
     return model
 
 
-def mixture():
+def mixture(n: int = 50):
     import pymc as pm
 
     rng = np.random.default_rng(3)
-    y = np.concatenate([rng.normal(-2, 1, 30), rng.normal(3, 0.5, 20)])
+    y = np.concatenate([rng.normal(-2, 1, 3 * n // 5), rng.normal(3, 0.5, n - 3 * n // 5)])
     with pm.Model() as model:
         w = pm.Beta("w", 2.0, 2.0)
         mu1 = pm.Normal("mu1", -1.0, 5.0)
@@ -101,15 +102,23 @@ MODELS: dict[str, Callable] = {
 }
 
 
-def robust_ar_nu():
+def robust_ar_nu(n: int = 30):
     """Robust AR with the degrees of freedom estimated: GammaLn and Psi of a parameter."""
     import pymc as pm
 
     rng = np.random.default_rng(5)
-    y = np.cumsum(rng.standard_t(4, size=30)) * 0.3
+    y = np.cumsum(rng.standard_t(4, size=n)) * 0.3
     with pm.Model() as model:
         rho = pm.Normal("rho", 0.0, 0.5)
         sigma = pm.HalfNormal("sigma", 1.0)
         nu = pm.Gamma("nu", 2.0, 0.1)
         pm.StudentT("y", nu=nu, mu=rho * y[:-1], sigma=sigma, observed=y[1:])
     return model
+
+
+# Larger data for the benchmark (per-element work decides there, not per-call overhead).
+LARGE: dict[str, Callable] = {
+    "logistic_2000x5": lambda: logistic(2000, 5),
+    "mixture_5000": lambda: mixture(5000),
+    "robust_ar_nu_3000": lambda: robust_ar_nu(3000),
+}

@@ -114,3 +114,29 @@ def test_to_jax_symbolic_dims_and_keywords():
     with jax.enable_x64(True):
         np.testing.assert_allclose(np.asarray(f(x=a)), np.repeat(a.sum(1, keepdims=True) * 2,
                                                                   3, axis=1))
+
+
+NN_FUNCTIONS = {
+    "gelu_tanh": jax.nn.gelu,
+    "gelu_erf": lambda v: jax.nn.gelu(v, approximate=False),
+    "log_softmax": lambda v: jax.nn.log_softmax(v, axis=-1),
+    "logsumexp": lambda v: jax.scipy.special.logsumexp(v, axis=0),
+    "softplus_silu": lambda v: jax.nn.softplus(v) - jax.nn.silu(v),
+    "special": lambda v: jax.scipy.special.erfc(v) + jax.lax.lgamma(v + 3.0)
+    * jax.lax.digamma(v + 3.0),
+    "select_pow_max_cast": lambda v: jnp.where(v > 0, v ** 3, v.astype(jnp.float32)
+                                               .astype(jnp.float64)) + jnp.max(v, axis=0),
+}
+
+
+@pytest.mark.parametrize("name", list(NN_FUNCTIONS))
+def test_jax_nn_and_special_functions_import_and_match(name):
+    """custom_jvp/pjit wrappers import as their primal; to_jax gives a jit-able function."""
+    fn = NN_FUNCTIONS[name]
+    x = RNG.normal(size=(5, 3)) * 2
+    graph = et.from_jax(fn, x)
+    with jax.enable_x64(True):
+        want = np.asarray(fn(x))
+        back = np.asarray(jax.jit(et.to_jax(graph))(x))
+    np.testing.assert_allclose(evaluate(graph, [x])[0], want, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(back, want, rtol=1e-12, atol=1e-14)

@@ -107,6 +107,12 @@ def test_pymc_building_blocks_import():
         pt.special.log_softmax(pt.switch(pt.or_(pt.isnan(w), pt.isinf(w)), 0.0, w)),
         pt.alloc(pt.sum(pt.gt(w, 0)), 3, 2) + 1.0,
     ]
+    m = pt.dmatrix("m", shape=(3, 4))
+    mval = np.random.default_rng(0).normal(size=(3, 4))
+    for axis in (0, -1, None):  # SoftmaxGrad: the gradient of a softmax
+        out = pytensor.grad(pt.sum(pt.special.softmax(m, axis=axis) * m ** 2), m)
+        got, ref = _run(out, [m], mval)
+        np.testing.assert_allclose(got, ref, rtol=1e-13, atol=1e-15)
     for out in cases:
         got, ref = _run(out, [w], val)
         np.testing.assert_allclose(got, ref, rtol=1e-14)

@@ -124,3 +124,22 @@ def test_erf_loggamma_piecewise_import_and_match():
     run = et.compile(graph, backend="numpy")
     got = np.array([run(np.float64(t)) for t in v])
     np.testing.assert_allclose(got, want, rtol=1e-13)
+
+
+@pytest.mark.parametrize("expr,ref", [
+    (sp.gamma(X), lambda x, y, s: s.gamma(x)),
+    (sp.digamma(X) + sp.Abs(Y), lambda x, y, s: s.psi(x) + np.abs(y)),
+    (sp.Max(X, Y, 0.25) - sp.Min(X, sp.sign(Y)), lambda x, y, s: np.maximum(np.maximum(x, y), 0.25)
+     - np.minimum(x, np.sign(y))),
+    (sp.Piecewise((X * Y, sp.And(X > 0, sp.Or(Y < 0, sp.Eq(Y, 1)))), (sp.erfc(X), True)),
+     lambda x, y, s: np.where((x > 0) & ((y < 0) | (y == 1)), x * y, s.erfc(x))),
+], ids=["gamma", "digamma_abs", "max_min_sign", "relations"])
+def test_special_functions_and_relations_import_and_match(expr, ref):
+    special = pytest.importorskip("scipy.special")
+    run = et.compile(et.from_sympy(expr), backend="numpy")
+    names = [i.name for i in run.graph.inputs]
+    xs = np.array([-2.5, -0.7, 0.3, 1.0, 2.0, 6.5])
+    ys = np.array([1.0, -0.5, 0.0, 1.0, 2.5, -3.0])
+    got = np.array([run(**{n: np.float64(v) for n, v in zip(("x", "y"), (a, b)) if n in names})
+                    for a, b in zip(xs, ys)])
+    np.testing.assert_allclose(got, ref(xs, ys, special), rtol=1e-13)

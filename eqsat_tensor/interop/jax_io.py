@@ -448,6 +448,8 @@ def _jnp_table(jax: Any) -> dict[str, Callable[..., Any]]:
             table[op] = getattr(jnp, spec.name_in("numpy")[0])
         elif spec.name_in("scipy") and hasattr(jax.scipy.special, spec.name_in("scipy")[0]):
             table[op] = getattr(jax.scipy.special, spec.name_in("scipy")[0])
+        elif spec.name_in("jax") and hasattr(jax.lax, spec.name_in("jax")[0]):
+            table[op] = getattr(jax.lax, spec.name_in("jax")[0])  # the primitive itself
     return table | {
         "sigmoid": jax.nn.sigmoid, "softplus": jax.nn.softplus,
         "where": jnp.where, "cast": lambda x, dtype: x.astype(dtype),

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ._optional import require
-from .pytensor_graph import ImportedGraph
+from .pytensor_graph import ImportedGraph, parameter_value_error
 from .pytensor_io import from_pytensor
 
 
@@ -25,7 +25,8 @@ from .pytensor_io import from_pytensor
 class LogpDlogp:
     """Compiled ``logp(x) -> float`` and ``logp_dlogp(x) -> (float, grad)`` over a flat
     vector ``x``; ``names``/``shapes`` give its layout, ``graphs`` the imported and
-    optimized graphs, ``report`` the optimizer's report (None when not optimized)."""
+    optimized graphs, ``report`` the optimizer's report (None when not optimized). On
+    the packed Numba path ``logp`` is optimized and compiled on its first call."""
 
     logp: Callable[[np.ndarray], float]
     logp_dlogp: Callable[[np.ndarray], tuple[float, np.ndarray]]
@@ -64,12 +65,18 @@ def _splitter(shapes: tuple[tuple[int, ...], ...]) -> Callable[[np.ndarray], lis
 
 
 def compile_logp_dlogp(model: Any, backend: str = "numba", optimize: bool = True,
-                       budget: Any = None, jacobian: bool = True) -> LogpDlogp:
+                       budget: Any = None, jacobian: bool = True,
+                       checks: str = "raise") -> LogpDlogp:
     """Fast ``logp`` and ``logp_dlogp`` callables of a PyMC ``model`` over a flat vector.
 
-    Both raise PyMC's ``ParameterValueError`` where a parameter check fails, as PyMC's
-    own compiled functions do. ``optimize=False`` compiles the imported graphs as they
-    are; ``backend`` is any eqsat-tensor backend (``"numba"``, ``"numpy"``)."""
+    ``checks="raise"``: both raise PyMC's ``ParameterValueError`` where a parameter check
+    fails, as ``pytensor.function`` of ``model.logp()`` does. ``checks="ninf"``: the
+    checks PyMC marks replaceable give a logp of -inf (and a zero gradient) instead, as
+    PyMC's own compiled functions (``model.compile_logp``, its samplers) do.
+    ``optimize=False`` compiles the imported graphs as they are; ``backend`` is any
+    eqsat-tensor backend (``"numba"``, ``"numpy"``)."""
+    if checks not in ("raise", "ninf"):
+        raise ValueError(f"checks must be 'raise' or 'ninf', not {checks!r}")
     require("pymc", "pymc", "compile_logp_dlogp")
     value_vars = list(model.value_vars)
     names = tuple(v.name for v in value_vars)
@@ -86,7 +93,48 @@ def compile_logp_dlogp(model: Any, backend: str = "numba", optimize: bool = True
         res = run(joint.plain(), budget=budget)
         joint = joint.with_graph(res.graph)
         report = res.report
-        alone = alone.with_graph(run(alone.plain(), budget=budget).graph)
+    graphs = {"logp_dlogp": joint, "logp": alone}
+
+    def optimized_alone() -> ImportedGraph:
+        if optimize and graphs["logp"] is alone:
+            graphs["logp"] = alone.with_graph(run(alone.plain(), budget=budget).graph)
+        return graphs["logp"]
+
+    ninf = checks == "ninf"
+    if backend == "numba" and all(str(v.type.dtype) == "float64" for v in value_vars):
+        from ..backends.numba_packed import PackedUnsupported
+
+        try:  # one compiled call per evaluation (see backends/numba_packed.py)
+            joint_call = joint.compile_packed(shapes, ninf)
+        except PackedUnsupported:
+            joint_call = None  # a step the packed entry cannot express: executables below
+        if joint_call is not None:
+            out = LogpDlogp(None, joint_call, names, shapes, graphs, report)  # type: ignore
+            built: list[Callable] = []
+
+            def logp(x: np.ndarray) -> float:
+                """Compiled on its first call (samplers often need only logp_dlogp)."""
+                if not built:
+                    g = optimized_alone()
+                    try:
+                        built.append(g.compile_packed(shapes, ninf))
+                    except PackedUnsupported:
+                        built.append(_unpacked(joint, g, shapes, backend, value_vars,
+                                               ninf and all(joint.ninf))[0])
+                    out.logp = built[0]
+                return built[0](x)
+
+            out.logp = logp
+            return out
+    logp_fn, logp_dlogp = _unpacked(joint, optimized_alone(), shapes, backend, value_vars,
+                                    ninf and all(joint.ninf))
+    return LogpDlogp(logp_fn, logp_dlogp, names, shapes, graphs, report)
+
+
+def _unpacked(joint: ImportedGraph, alone: ImportedGraph, shapes: tuple, backend: str,
+              value_vars: list, ninf: bool = False) -> tuple[Callable, Callable]:
+    """logp and logp_dlogp through the backend's ordinary executables (any backend);
+    ``ninf``: a failed check gives -inf and a zero gradient instead of the error."""
     f_joint = joint.compile(backend)
     f_alone = alone.compile(backend)
     split = _splitter(shapes)
@@ -100,12 +148,42 @@ def compile_logp_dlogp(model: Any, backend: str = "numba", optimize: bool = True
         def run_alone(arrays: list[Any]) -> Any:
             return f_alone(*arrays)
 
+    error = parameter_value_error() if ninf else ()
+
     def logp(x: np.ndarray) -> float:
-        return float(run_alone(split(x)))
+        try:
+            return float(run_alone(split(x)))
+        except error:
+            return -np.inf
 
     def logp_dlogp(x: np.ndarray) -> tuple[float, np.ndarray]:
-        lp, grad = run_joint(split(x))
+        try:
+            lp, grad = run_joint(split(x))
+        except error:
+            return -np.inf, np.zeros(np.size(x))
         return float(lp), grad
 
-    return LogpDlogp(logp, logp_dlogp, names, shapes,
-                     {"logp_dlogp": joint, "logp": alone}, report)
+    return logp, logp_dlogp
+
+
+def optimized_model(model: Any, budget: Any = None, jacobian: bool = True) -> Any:
+    """A new ``pm.Model`` whose log density is ``model``'s, optimized: one ``pm.Flat``
+    per value variable of ``model`` (same name and shape, in the transformed space:
+    ``tau_log__`` for a positive ``tau``) and ``model.logp()`` imported raw, optimized and
+    put back with ``to_pytensor`` as one ``pm.Potential`` (parameter checks included: a
+    failing one gives -inf in PyMC's compiled functions, as in ``model``'s).
+    ``pm.sample`` on it draws the value variables; PyMC compiles the optimized graph."""
+    pm = require("pymc", "pymc", "optimized_model")
+    from ..optimizer import optimize as run
+    from .pytensor_export import to_pytensor
+
+    value_vars = list(model.value_vars)
+    graph = from_pytensor(model.logp(jacobian=jacobian), value_vars)
+    graph = graph.with_graph(run(graph.plain(), budget=budget).graph)
+    point = model.initial_point()
+    with pm.Model() as new:
+        flats = {v.name: pm.Flat(v.name, shape=np.shape(point[v.name]),
+                                 initval=point[v.name]) for v in value_vars}
+        pm.Potential("logp", to_pytensor(graph, flats))
+    return new
+

@@ -109,14 +109,15 @@ def _assemble(pt: Any, graph: ImportedGraph, outs: list[Any]) -> Any:
         try:
             from pymc.logprob.utils import CheckParameterValue
 
-            def check(value: Any, cond: Any, msg: str) -> Any:
-                return CheckParameterValue(msg)(value, cond)
+            def check(value: Any, cond: Any, msg: str, ninf: bool) -> Any:
+                return CheckParameterValue(msg, can_be_replaced_by_ninf=ninf)(value, cond)
         except ImportError:  # pragma: no cover - pymc is optional
             from pytensor.raise_op import Assert
 
-            def check(value: Any, cond: Any, msg: str) -> Any:
+            def check(value: Any, cond: Any, msg: str, ninf: bool) -> Any:
                 return Assert(msg)(value, cond)
 
-        for cond, msg in zip(conds, graph.messages):
-            results = [check(r, cond, msg) for r in results]
+        ninfs = getattr(graph, "ninf", None) or (False,) * len(graph.messages)
+        for cond, msg, ninf in zip(conds, graph.messages, ninfs):
+            results = [check(r, cond, msg, ninf) for r in results]
     return results[0] if len(results) == 1 else results

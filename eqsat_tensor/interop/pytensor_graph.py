@@ -43,15 +43,20 @@ class ImportedGraph(Graph):
     """A Graph whose first outputs are pieces of the user's outputs (``layout``) and whose
     last ``len(messages)`` outputs are bool conditions that must hold."""
 
-    __slots__ = ("layout", "messages")
+    __slots__ = ("layout", "messages", "ninf")
 
     layout: tuple[tuple[tuple[int, bool | None], ...], ...]
     messages: tuple[str, ...]
+    # per check: PyMC may turn it into a logp of -inf instead of an error
+    # (``CheckParameterValue(can_be_replaced_by_ninf=True)``, as ``compile_pymc`` does)
+    ninf: tuple[bool, ...]
 
     @classmethod
     def build(cls, layout: Sequence[Sequence[Piece]], checks: Sequence[tuple[Node, str]],
-              inputs: Sequence[Node] | None = None) -> ImportedGraph:
-        """An ImportedGraph of user outputs given as pieces, and (condition, message)."""
+              inputs: Sequence[Node] | None = None,
+              ninf_messages: frozenset[str] = frozenset()) -> ImportedGraph:
+        """An ImportedGraph of user outputs given as pieces, and (condition, message);
+        checks whose message is in ``ninf_messages`` may become -inf (see ``ninf``)."""
         outs: list[Node] = []
         idx_layout = []
         for pieces in layout:
@@ -66,6 +71,7 @@ class ImportedGraph(Graph):
         graph = cls(outs + [n for n, _ in seen], inputs)
         graph.layout = tuple(idx_layout)
         graph.messages = tuple(m for _, m in seen)
+        graph.ninf = tuple(m in ninf_messages for m in graph.messages)
         return graph
 
     @property
@@ -80,7 +86,7 @@ class ImportedGraph(Graph):
             raise ValueError(f"with_graph: {len(graph.outputs)} outputs, expected "
                              f"{len(self.outputs)}")
         out = ImportedGraph(graph.outputs, graph.inputs)
-        out.layout, out.messages = self.layout, self.messages
+        out.layout, out.messages, out.ninf = self.layout, self.messages, self.ninf
         return out
 
     def plain(self) -> Graph:
@@ -93,6 +99,42 @@ class ImportedGraph(Graph):
         from ..backends import compile as compile_graph
 
         return ImportedExecutable(self, compile_graph(self.plain(), backend, **options))
+
+    def compile_packed(self, in_shapes: Sequence[tuple[int, ...]], ninf: bool = False,
+                       **options: Any) -> Any:
+        """The user's outputs as one compiled Numba call over a flat float64 vector: the
+        inputs are ``x`` split by ``in_shapes`` (in input order); 0-d outputs come back
+        as floats and the others raveled (a ``Join`` output concatenated). Raises PyMC's
+        ``ParameterValueError`` where a check fails, ``ValueError`` for a vector of the
+        wrong length; ``PackedUnsupported`` (at compile time) for a graph the packed
+        entry cannot express. ``ninf=True``: a failing check that PyMC may replace by
+        -inf (``self.ninf``) gives -inf for 0-d results and zeros for the others instead
+        (what PyMC's ``compile_pymc`` functions give). ``options`` as for the Numba
+        backend."""
+        from ..backends.numba_packed import PackedUnsupported, Packing, compile_packed
+
+        results = []
+        for idx in self.layout:
+            if len(idx) == 1 and idx[0][1] is None and len(self.outputs[idx[0][0]].shape) > 1:
+                raise PackedUnsupported("an output of rank > 1 (packed results are flat)")
+            results.append(tuple(k for k, _ in idx))
+        n = self.n_values
+        packing = Packing(tuple(tuple(int(d) for d in s) for s in in_shapes), tuple(results),
+                          tuple(range(n, len(self.outputs))))
+        error = parameter_value_error() if self.messages else ValueError
+        messages, size = self.messages, packing.size
+
+        replace = tuple(ninf and flag for flag in self.ninf)
+
+        def fail(bad: int, got: tuple) -> Any:
+            if bad == -2:
+                raise ValueError(f"expected a flat parameter vector of length {size}")
+            if not replace[bad]:
+                raise error(messages[bad])
+            out = tuple(-np.inf if isinstance(r, float) else np.zeros_like(r) for r in got)
+            return out[0] if len(out) == 1 else out
+
+        return compile_packed(self.plain(), packing, fail, **options)
 
 
 class ImportedExecutable:

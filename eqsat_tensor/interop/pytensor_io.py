@@ -21,8 +21,8 @@ and maps:
   ``ParameterValueError`` where one is false), ``Alloc`` -> ``broadcast_to``,
   ``ScalarFromTensor``/``TensorFromScalar`` -> the value, ``All``/``Any``, ``AND``/``OR``/
   ``XOR``/``Invert``/``IsNan``/``IsInf``, bool operands of arithmetic, ``Softmax``/
-  ``LogSoftmax``; ``MakeVector`` and ``Join`` (axis 0) of the values an output is made of
-  (the gradient vector of ``model.dlogp()``): the pieces become outputs, and
+  ``LogSoftmax``/``SoftmaxGrad``; ``MakeVector`` and ``Join`` (axis 0) of the values an
+  output is made of (the gradient vector of ``model.dlogp()``): the pieces become outputs, and
   ``ImportedGraph`` concatenates them again; ``MakeVector`` of conditions feeding ``All``/
   ``Any`` folds into ``and``/``or``.
 - ``Scan`` and ``OpFromGraph`` are rejected with their own message.
@@ -82,8 +82,9 @@ _SCALAR_EXTRA = ("Identity", "Second", "Clip", "Sign", "Cast", *_LOGICAL)
 _KNOWN_KINDS = ("Shape", "Shape_i", "Elemwise", "DimShuffle", "Dot", "Dot22", "Matmul",
                 "Reshape", "CheckParameterValue", "ScalarFromTensor", "TensorFromScalar",
                 "MakeVector", "Join", "All", "Any", "Alloc", "Softmax", "LogSoftmax",
-                "Subtensor", *("AdvancedSubtensor1", "AdvancedSubtensor", "Split",  # (index)
-                               "AdvancedIncSubtensor1", "AdvancedIncSubtensor"))
+                "SoftmaxGrad", "Subtensor",
+                *("AdvancedSubtensor1", "AdvancedSubtensor", "Split",  # (index)
+                  "AdvancedIncSubtensor1", "AdvancedIncSubtensor"))
 
 
 def _infer_minus_one(shape: tuple, new: tuple) -> tuple:
@@ -163,7 +164,7 @@ def from_pytensor(outputs: Any, inputs: Sequence[Any] | None = None) -> Graph:
             + ", ".join(f"{k} (x{n})" if n > 1 else k
                         for k, n in sorted(conv.unsupported.items())))
     order = [conv.inputs[id(v)] for v in inputs] if inputs is not None else None
-    return ImportedGraph.build(layout, conv.checks, order)
+    return ImportedGraph.build(layout, conv.checks, order, frozenset(conv.ninf_messages))
 
 
 _INDEX_KINDS = ("Subtensor", "AdvancedSubtensor1", "AdvancedSubtensor", "Split",
@@ -184,6 +185,7 @@ class _Converter:
         self.parts: dict[int, list[Piece]] = {}  # MakeVector / Join: pieces along axis 0
         self.dims: dict[int, Any] = {}  # shape values with symbolic dims (tuple or one dim)
         self.checks: list[tuple[Node, str]] = []
+        self.ninf_messages: set[str] = set()  # checks PyMC may replace by -inf
         self.count = 0
 
     # -- variables ---------------------------------------------------------------------
@@ -338,6 +340,11 @@ class _Converter:
             axis = tuple(range(x.ndim)) if op.axis is None else (op.axis % x.ndim,)
             out = apply("sub", x, apply("logsumexp", x, axis=axis, keepdims=True))
             return out if kind == "LogSoftmax" else apply("exp", out)
+        if kind == "SoftmaxGrad":  # (dy - sum(dy * sm, axis, keepdims)) * sm
+            dy, sm = (self.node_of(i, fdtype) for i in apply_node.inputs)
+            axis = tuple(range(sm.ndim)) if op.axis is None else (op.axis % sm.ndim,)
+            dot = apply("sum", apply("mul", dy, sm), axis=axis, keepdims=True)
+            return apply("mul", apply("sub", dy, dot), sm)
         if any(id(i) in self.parts for i in apply_node.inputs):
             self._join_parts(apply_node)  # (index) a joined value feeding another op
         if kind in _INDEX_KINDS:
@@ -442,6 +449,8 @@ class _Converter:
         (reduced to one bool) for the compiled graph to test."""
         value, *conds = apply_node.inputs
         msg = str(getattr(op, "msg", "") or "")
+        if getattr(op, "can_be_replaced_by_ninf", False):
+            self.ninf_messages.add(msg)
         for c in conds:
             if id(c) in self.consts:
                 if not np.all(self.consts[id(c)]):

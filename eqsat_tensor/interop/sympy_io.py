@@ -4,7 +4,9 @@
 division, ``Pow`` with ``1/2`` as ``sqrt`` and ``2`` as ``square``), elementary functions,
 the C functions of ``sympy.codegen.cfunctions`` (``exp2``, ``log2``, ``log10``, ``Cbrt``,
 ``hypot``, ...: each op's SymPy names come from the ops table), ``Abs``, ``Max``/``Min``,
-``atan2``, ``sign``, ``Piecewise`` (nested ``where``) and relations to ops. Matrix
+``atan2``, ``sign``, ``erf``/``erfc``/``loggamma``, ``gamma`` (``exp(gammaln)``, by
+reflection below 0), ``polygamma(0, x)`` (``digamma``), ``Piecewise`` (nested ``where``;
+``And``/``Or``/``Not`` conditions) and relations to comparison ops. Matrix
 expressions map where our ops can say the same: a ``MatrixSymbol`` is a 2-D input,
 ``MatMul`` is ``matmul`` (times a scalar coefficient), ``MatAdd`` is ``add``, ``Transpose``
 is ``transpose``, ``HadamardProduct``/``HadamardPower`` are ``mul``/``pow`` and ``MatPow``
@@ -168,12 +170,25 @@ class _FromSympy:
                          apply("where", apply("less", x, zero), self.const(-1), zero))
         if func in self.relations:
             return apply(self.relations[func], self.node(e.lhs), self.node(e.rhs))
+        if func is sp.polygamma and e.args[0] == 0 and "digamma" in self.unary.values():
+            return apply("digamma", self.node(e.args[1]))  # SymPy writes digamma(x) so
+        if func is sp.gamma:
+            return self.gamma(self.node(e.args[0]))
         if isinstance(e, sp.Piecewise):
             out = self.const(float("nan"))
             for value, cond in reversed(e.args):
                 out = self.select(cond, self.node(value), out)
             return out
         return self.matrix(e)
+
+    def gamma(self, x: Node) -> Node:
+        """Gamma from ``gammaln``: ``exp(gammaln(x))`` for ``x > 0``, else the reflection
+        ``pi / (sin(pi x) exp(gammaln(1 - x)))`` (which carries the sign)."""
+        pos = apply("exp", apply("gammaln", x))
+        one, pi = self.const(1), self.const(self.sp.pi.evalf(30))
+        refl = apply("div", pi, apply("mul", apply("sin", apply("mul", pi, x)),
+                                      apply("exp", apply("gammaln", apply("sub", one, x)))))
+        return apply("where", apply("greater", x, self.const(0)), pos, refl)
 
     def select(self, cond: Any, a: Node, b: Node) -> Node:
         sp = self.sp
