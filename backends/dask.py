@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 from typing import Any
 
 import numpy as np
@@ -56,7 +57,7 @@ import numpy as np
 from ..errors import BackendError
 from ..ir import OPS, Graph, Node
 from .base import Executable, concrete_shape
-from .dask_kernels import BlockKernel, aggregate, combine, pick
+from .dask_kernels import BlockKernel, TreeFinal, combine_parts, parts_dtype, pick
 from .numba_codegen import generate
 from .numba_cpu import fast_functions
 from .plan import (
@@ -131,18 +132,22 @@ def _tree_reducible(kernel: Kernel) -> bool:
 class _Step:
     """How one plan kernel runs: ``block`` (``full``, the kernel without broadcast writes,
     blockwise after rechunking the reduced axes of a reduction kernel) or ``tree`` (one
-    tree reduction per reduction node in ``subs``, and ``full``, an elementwise kernel for
-    the full-size writes)."""
+    fused tree reduction: ``partial``, a kernel writing every reduction, is the chunk step;
+    ``epilogue``, an elementwise kernel over the reduced rows, runs in the final step;
+    ``full``, an elementwise kernel for the full-size writes; ``whole``, the kernel run
+    per block when the reduced axes are one chunk)."""
 
-    def __init__(self, kernel: Kernel, mode: str, subs: list[tuple[Node, Kernel]],
-                 full: Kernel | None = None) -> None:
-        self.kernel, self.mode, self.subs, self.full = kernel, mode, subs, full
+    def __init__(self, kernel: Kernel, mode: str, partial: Kernel | None = None,
+                 full: Kernel | None = None, epilogue: Kernel | None = None,
+                 whole: Kernel | None = None) -> None:
+        self.kernel, self.mode, self.partial, self.full = kernel, mode, partial, full
+        self.epilogue, self.whole = epilogue, whole
         self.staged: list[_Step] | None = None  # block mode: the tree-reduction stages
 
     def kernels(self) -> list[Kernel]:
-        """The kernels this step generates (a tree step's; a block step's own)."""
-        out = [sub for _, sub in self.subs]
-        return out + ([self.full] if self.full is not None else [])
+        """The kernels this step generates."""
+        return [k for k in (self.partial, self.full, self.epilogue, self.whole)
+                if k is not None]
 
 
 def _full_writes_kernel(kernel: Kernel) -> Kernel | None:
@@ -175,7 +180,7 @@ def _dask_plan(plan: Plan) -> tuple[list[Any], list[Kernel]]:
             steps.append(step)
             continue
         if step.reduce_axes and _tree_reducible(step):
-            tree = _tree_step(step)
+            tree = _tree_step(step, whole=True)
             steps.append(tree)
             kernels += tree.kernels()
         else:
@@ -191,13 +196,58 @@ def _dask_plan(plan: Plan) -> tuple[list[Any], list[Kernel]]:
     return steps, kernels
 
 
-def _tree_step(kernel: Kernel) -> _Step:
-    """A tree-reducible kernel: one tree reduction per reduction, full-size writes fused."""
-    subs = []
-    for j, r in enumerate(kernel.reductions()):
-        subs.append((r, _sub_kernel(kernel, f"{kernel.name}r{j}", _inside_deps(kernel, r),
-                                    (r,))))
-    return _Step(kernel, "tree", subs, _full_writes_kernel(kernel))
+def _tree_step(kernel: Kernel, whole: bool = False) -> _Step:
+    """A tree-reducible kernel: every reduction in one chunk step, the row values after
+    them in the final step, full-size writes fused (``whole``: also the kernel itself, for
+    blocks that hold whole rows)."""
+    needed = {n.uid for w in kernel.writes for n in _inside_deps(kernel, w)}
+    reds = [r for r in kernel.reductions() if r.uid in needed]
+    partial = None
+    if reds:
+        want: dict[int, Node] = {}
+        for r in reds:
+            for n in _inside_deps(kernel, r):
+                want[n.uid] = n
+        partial = _sub_kernel(kernel, f"{kernel.name}p",
+                              [n for n in kernel.nodes if n.uid in want], tuple(reds))
+    block = _proper_writes(kernel) if whole else None
+    return _Step(kernel, "tree", partial, _full_writes_kernel(kernel), _epilogue_kernel(kernel),
+                 block)
+
+
+def _row_shapes(kernel: Kernel) -> tuple[tuple, tuple]:
+    """The shapes of a row value of ``kernel``: reduced axes kept (size 1), and dropped."""
+    keep = tuple(1 if a in kernel.reduce_axes else d for a, d in enumerate(kernel.domain))
+    return keep, tuple(kernel.domain[a] for a in kernel.kept_axes)
+
+
+def _epilogue_kernel(kernel: Kernel) -> Kernel | None:
+    """An elementwise kernel over the reduced rows for the row values ``kernel`` writes
+    (``log(s) + m * 2`` after ``s = sum(..)``, ``m = max(..)``): it reads the reductions
+    (and row-shaped buffers) and runs in the final step of the tree. None when there are
+    none, or they are not all of one row shape (those run op by op)."""
+    phases = kernel.reduction_phases()
+    writes = [w for w in kernel.writes if kernel.frame(w) != FULL and w.uid not in phases]
+    if not writes or len({tuple(w.shape) for w in writes}) != 1:
+        return None
+    shape = tuple(writes[0].shape)
+    if shape not in _row_shapes(kernel):
+        return None
+    inside = {n.uid for n in kernel.nodes}
+    nodes: dict[int, Node] = {}
+    stack = list(writes)
+    while stack:  # the writes' in-kernel dependencies, up to the reductions
+        n = stack.pop()
+        if n.uid in nodes or n.uid not in inside or n.uid in phases:
+            continue
+        nodes[n.uid] = n
+        stack.extend(n.inputs)
+    if any(kernel.frame(n) == FULL for n in nodes.values()):
+        return None
+    order = [n for n in kernel.nodes if n.uid in nodes]
+    sub = _sub_kernel(kernel, f"{kernel.name}a", order, tuple(writes))
+    return Kernel(name=sub.name, domain=shape, reduce_axes=(), nodes=sub.nodes,
+                  reads=sub.reads, writes=sub.writes, frames={n.uid: FULL for n in order})
 
 
 def _stages(kernel: Kernel, limit: int = 8) -> list[_Step] | None:
@@ -305,8 +355,13 @@ class DaskExecutable(Executable):
                 env[step.node.uid] = self._view(step.node, env, dims)
             elif isinstance(step, MatmulStep):
                 env[step.node.uid] = self._matmul(step.node, env)
-            elif step.mode == "tree":
+            elif step.mode == "tree" and (step.whole is None
+                                          or self._rows_chunked(step.kernel, env)):
                 self._tree(step, env, dims)
+            elif step.mode == "tree":  # whole rows in every block: the kernel per block
+                self._block(step.whole, env)
+                for w in step.kernel.writes:
+                    self._reference(w, env)
             elif step.staged and self._rows_chunked(step.kernel, env):
                 for stage in step.staged:
                     self._tree(stage, env, dims)
@@ -370,9 +425,11 @@ class DaskExecutable(Executable):
         return args, tuple(axes)
 
     def _block_kernel(self, kernel: Kernel, axes: tuple, outputs: tuple, mode: str = "block",
-                      op: str | None = None) -> BlockKernel:
+                      ops: tuple[str, ...] = ()) -> BlockKernel:
+        label = " ".join(n.op for n in kernel.nodes)
         return BlockKernel(self._source, self.options["cache_dir"], kernel.name,
-                           len(kernel.domain), axes, kernel.reduce_axes, outputs, mode, op)
+                           len(kernel.domain), axes, kernel.reduce_axes, outputs, mode, ops,
+                           label)
 
     def _rows_chunked(self, kernel: Kernel, env: dict[int, Any]) -> bool:
         """Whether some read of ``kernel`` is cut into several chunks along a reduced axis
@@ -429,34 +486,110 @@ class DaskExecutable(Executable):
         return tuple(range(ndim)), {a: 1 for a in kernel.reduce_axes}
 
     def _tree(self, step: _Step, env: dict[int, Any], dims: dict[str, int]) -> None:
-        """Tree reductions with the fused kernel as the chunk step; then the row values."""
-        from dask.array.reductions import _tree_reduce
+        """One fused tree reduction: the partial kernel per chunk (all reductions of the
+        kernel at once, as one structured block), combine levels, and a final step that
+        aggregates and runs the epilogue; full-size writes are one blockwise layer."""
+        from dask.array.core import _concatenate2
+        from dask.array._reductions_generic import partial_reduce
+        from toolz import compose
 
         da = _da()
         kernel = step.kernel
         if step.full is not None:
             self._block(step.full, env)
-        for r, sub in step.subs:
-            args, axes = self._kernel_args(sub, env)
-            fn = self._block_kernel(sub, axes, ((r.dtype, kernel.frame(r)),), "partial", r.op)
-            ind = tuple(range(len(kernel.domain)))
-            tmp = da.blockwise(fn, ind, *args, dtype=_np_dtype(r.dtype),
-                               name=_token(f"eqsat-{sub.name}-{self._tag}", args),
-                               meta=np.empty((0,) * len(ind), _np_dtype(r.dtype)),
-                               align_arrays=True)
-            tmp._chunks = tuple((1,) * len(c) if a in kernel.reduce_axes else c
-                                for a, c in enumerate(tmp.chunks))
-            count = int(np.prod([d for a, d in enumerate(concrete_shape(kernel.domain, dims))
-                                 if a in kernel.reduce_axes]))
-            env[r.uid] = _tree_reduce(
-                tmp, functools.partial(aggregate, r.op, count), kernel.reduce_axes,
-                bool(r.attr("keepdims")), _np_dtype(r.dtype), self.options["split_every"],
-                functools.partial(combine, r.op),
-                name=_token(f"eqsat-{sub.name}-{r.op}-{self._tag}", args))
-        # values computed from the reduced rows: small dask.array ops, op by op
-        for n in kernel.nodes:
-            if n.uid not in env and n in kernel.writes:
+        part = step.partial
+        if part is None:  # a last stage with no reductions left
+            for n in kernel.writes:
                 self._reference(n, env)
+            return
+        reds = list(part.writes)
+        ops = tuple(r.op for r in reds)
+        args, axes = self._kernel_args(part, env)
+        fn = self._block_kernel(part, axes, tuple((r.dtype, kernel.frame(r)) for r in reds),
+                                "partial", ops)
+        pdt = parts_dtype([_np_dtype(r.dtype) for r in reds])
+        ndim = len(kernel.domain)
+        ind = tuple(range(ndim))
+        tmp = da.blockwise(fn, ind, *args, dtype=pdt,
+                           name=_token(f"eqsat-{part.name}-{self._tag}", args),
+                           meta=np.empty((0,) * ndim, pdt), align_arrays=True)
+        red = kernel.reduce_axes
+        tmp._chunks = tuple((1,) * len(c) if a in red else c for a, c in enumerate(tmp.chunks))
+        split = _split_every(self.options["split_every"], red)
+        depth = 1
+        for a in red:
+            if split[a] > 1 and tmp.numblocks[a] > 1:
+                depth = max(depth, math.ceil(math.log(tmp.numblocks[a], split[a])))
+        func = compose(functools.partial(combine_parts, ops, axis=red, keepdims=True),
+                       functools.partial(_concatenate2, axes=sorted(red)))
+        for level in range(depth - 1):
+            tmp = partial_reduce(func, tmp, split, True, dtype=pdt,
+                                 name=f"eqsat-{part.name}-combine{level}")
+        count = int(np.prod([d for a, d in enumerate(concrete_shape(kernel.domain, dims))
+                             if a in red]))
+        self._final(step, reds, tmp, count, env)
+        for n in kernel.writes:  # row values the epilogue does not cover: op by op
+            if n.uid not in env:
+                self._reference(n, env)
+
+    def _final(self, step: _Step, reds: list[Node], parts: Any, count: int,
+               env: dict[int, Any]) -> None:
+        """The last level of the tree: one task per block of rows aggregates the partials
+        and runs the epilogue; its results go into ``env``."""
+        da = _da()
+        kernel, epi = step.kernel, step.epilogue
+        ndim, red = len(kernel.domain), kernel.reduce_axes
+        slot = {r.uid: j for j, r in enumerate(reds)}
+        written = {w.uid for w in kernel.writes}
+        outputs: list[tuple[Node, tuple[str, int]]] = []
+        extra: list[Any] = []
+        epi_reads: list[tuple[str, int]] = []
+        epi_fn = None
+        if epi is not None:
+            epi_axes = []
+            for r in epi.reads:
+                epi_axes.append(tuple(range(len(epi.domain) - len(r.shape), len(epi.domain))))
+                if r.uid in slot:
+                    epi_reads.append(("slot", slot[r.uid]))
+                else:
+                    epi_reads.append(("arg", len(extra)))
+                    extra.append(self._value(r, env))
+            epi_fn = self._block_kernel(epi, tuple(epi_axes),
+                                        tuple((w.dtype, FULL) for w in epi.writes))
+            outputs += [(w, ("epi", k)) for k, w in enumerate(epi.writes)]
+        for r in reds:
+            if r.uid in written or epi is None:
+                outputs.append((r, ("slot", slot[r.uid])))
+        fn = TreeFinal(tuple(r.op for r in reds), count, red,
+                       tuple(bool(r.attr("keepdims")) for r in reds), epi_fn,
+                       tuple(epi_reads), tuple(o for _, o in outputs))
+        keep = any(len(n.shape) == ndim for n, _ in outputs)
+        out_ind = tuple(range(ndim)) if keep else kernel.kept_axes
+        new_axes = {a: 1 for a in red} if keep else None
+        argind: list[Any] = [parts, tuple(100 + a if a in red else a for a in range(ndim))]
+        epi_ind = (tuple(range(ndim)) if epi is not None and len(epi.domain) == ndim
+                   else kernel.kept_axes)
+        for x in extra:
+            ix = epi_ind[len(epi_ind) - x.ndim:] if x.ndim else ()
+            argind += [x, tuple(200 + a if a in red else a for a in ix)]
+        name = f"eqsat-{kernel.name}-final-{self._tag}"
+        if len(outputs) == 1:
+            node = outputs[0][0]
+            dt = _np_dtype(node.dtype)
+            env[node.uid] = da.blockwise(fn, out_ind, *argind, dtype=dt, new_axes=new_axes,
+                                         name=_token(name, argind), concatenate=True,
+                                         meta=np.empty((0,) * len(out_ind), dt),
+                                         align_arrays=True)
+            return
+        tuples = da.blockwise(fn, out_ind, *argind, dtype=object, new_axes=new_axes,
+                              name=_token(name, argind), concatenate=True,
+                              meta=np.empty((0,) * len(out_ind), object), align_arrays=True)
+        for j, (node, _) in enumerate(outputs):
+            ind = tuple(range(ndim)) if len(node.shape) == ndim else kernel.kept_axes
+            dt = _np_dtype(node.dtype)
+            env[node.uid] = da.blockwise(functools.partial(pick, j), ind, tuples, out_ind,
+                                         dtype=dt, name=_token(f"{name}-out{j}", [tuples]),
+                                         meta=np.empty((0,) * len(ind), dt))
 
     def _reference(self, node: Node, env: dict[int, Any]) -> Any:
         """``node`` evaluated with its NumPy reference on Dask arrays (memoized)."""
@@ -471,6 +604,17 @@ class DaskExecutable(Executable):
         out = out.astype(_np_dtype(node.dtype))
         env[node.uid] = out
         return out
+
+
+def _split_every(split_every: Any, axes: tuple[int, ...]) -> dict[int, int]:
+    """Dask's fan-in per reduced axis (``split_every`` as for ``dask.array`` reductions)."""
+    from dask import config
+
+    split_every = split_every or config.get("split_every", 4)
+    if isinstance(split_every, dict):
+        return {a: split_every.get(a, 2) for a in axes}
+    n = max(int(split_every ** (1 / (len(axes) or 1))), 2)
+    return dict.fromkeys(axes, n)
 
 
 def _np_dtype(dtype: str) -> Any:

@@ -59,6 +59,25 @@ def loaded_modules() -> int:
     return len(_MODULES)
 
 
+def _task_where() -> str:
+    """The running task's key on a ``dask.distributed`` worker (its chunk index), or ''."""
+    import sys
+
+    worker = sys.modules.get("distributed.worker")
+    key = getattr(getattr(worker, "thread_state", None), "key", None) if worker else None
+    return f" in task {key!r}" if key is not None else ""
+
+
+def _fail(what: str, blocks: tuple[Any, ...], exc: Exception) -> Exception:
+    """A worker-side error naming the kernel, its ops and the chunk."""
+    from ..errors import BackendError
+
+    shapes = ", ".join(str(tuple(np.shape(b))) for b in blocks)
+    err = BackendError(f"dask backend: {what} failed on a chunk{_task_where()} "
+                       f"(block shapes {shapes}): {type(exc).__name__}: {exc}")
+    return err
+
+
 class BlockKernel:
     """Run one fused kernel on one block per task.
 
@@ -78,20 +97,23 @@ class BlockKernel:
         For each write: ``(dtype, frame)`` with frame ``full``, ``row_keep`` or ``row_drop``.
     mode
         ``"block"``: return the writes as computed (one array, or a tuple for several).
-        ``"partial"``: a tree-reduction chunk step; the single write is a reduction and is
-        returned with the reduced axes kept (size 1); a ``mean`` is returned as the block's
-        sum (its mean times the block's count) so partials add up.
-    op
-        The reduction op in ``"partial"`` mode.
+        ``"partial"``: a tree-reduction chunk step; every write is a reduction (``ops``)
+        and the block's partial results are returned as one structured array (field
+        ``p<j>`` per write) with the reduced axes kept (size 1); a ``mean`` is returned as
+        the block's sum (its mean times the block's count) so partials add up.
+    ops
+        The reduction op of each write in ``"partial"`` mode.
+    label
+        What the kernel computes (its ops), for error messages.
     """
 
     def __init__(self, source: str, cache_dir: str | None, name: str, ndim: int,
                  read_axes: tuple[tuple[int, ...], ...], reduce_axes: tuple[int, ...],
                  outputs: tuple[tuple[str, str], ...], mode: str = "block",
-                 op: str | None = None) -> None:
+                 ops: tuple[str, ...] = (), label: str = "") -> None:
         self.source, self.cache_dir, self.name, self.ndim = source, cache_dir, name, ndim
         self.read_axes, self.reduce_axes, self.outputs = read_axes, reduce_axes, outputs
-        self.mode, self.op = mode, op
+        self.mode, self.ops, self.label = mode, ops, label
 
     def __getstate__(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -113,6 +135,12 @@ class BlockKernel:
         return ext
 
     def __call__(self, *blocks: np.ndarray) -> Any:
+        try:
+            return self._run(blocks)
+        except Exception as exc:
+            raise _fail(f"kernel {self.name} [{self.label}]", blocks, exc) from exc
+
+    def _run(self, blocks: tuple[np.ndarray, ...]) -> Any:
         module = load_source(self.source, self.cache_dir)
         fn = getattr(module, f"{self.name}_serial")
         ext = self.extents(blocks)
@@ -128,12 +156,31 @@ class BlockKernel:
         arrays = [np.asarray(b) for b in blocks]
         fn(*args, *arrays, *outs)
         if self.mode == "partial":
-            out = outs[0].reshape(tuple(keep))
-            if self.op == "mean":
-                count = int(np.prod([ext[a] for a in self.reduce_axes]))
-                out = (out * out.dtype.type(count)).astype(out.dtype, copy=False)
-            return out
+            count = int(np.prod([ext[a] for a in self.reduce_axes]))
+            parts = []
+            for op, out in zip(self.ops, outs):
+                out = out.reshape(tuple(keep))
+                if op == "mean":
+                    with np.errstate(all="ignore"):
+                        out = (out * out.dtype.type(count)).astype(out.dtype, copy=False)
+                    if count == 0:
+                        out = np.zeros_like(out)
+                parts.append(out)
+            return pack(parts, tuple(keep))
         return outs[0] if len(outs) == 1 else tuple(outs)
+
+
+def parts_dtype(dtypes: list[Any]) -> np.dtype:
+    """The structured dtype of a tree reduction's partial results (field ``p<j>``)."""
+    return np.dtype([(f"p{j}", np.dtype(d)) for j, d in enumerate(dtypes)])
+
+
+def pack(parts: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
+    """Several same-shaped partial results as one structured array (one Dask block)."""
+    out = np.empty(shape, parts_dtype([p.dtype for p in parts]))
+    for j, p in enumerate(parts):
+        out[f"p{j}"] = p
+    return out
 
 
 def pick(item: int, blocks: Any) -> np.ndarray:
@@ -177,4 +224,77 @@ def aggregate(op: str, count: int, x: np.ndarray, axis: tuple[int, ...], keepdim
     return out
 
 
-__all__ = ["BlockKernel", "aggregate", "combine", "load_source", "loaded_modules", "pick"]
+def combine_parts(ops: tuple[str, ...], x: np.ndarray, axis: tuple[int, ...],
+                  keepdims: bool = True) -> np.ndarray:
+    """Combine a block of structured partials (an intermediate level of the tree)."""
+    parts = [combine(op, x[f"p{j}"], axis, keepdims) for j, op in enumerate(ops)]
+    return pack(parts, parts[0].shape)
+
+
+class TreeFinal:
+    """The last level of a fused tree reduction: one task per output block combines the
+    partials of its rows (``aggregate``), then runs the kernel's elementwise epilogue on
+    the reduced values (``log(s) + m * 2`` after ``s = sum(..)``, ``m = max(..)``).
+
+    Parameters
+    ----------
+    ops, count
+        The reduction of each partial field and the number of reduced elements (a mean
+        divides by it; ``max``/``min`` of nothing raise NumPy's error).
+    reduce_axes
+        The reduced axes of the (concatenated) partials block.
+    slot_keep
+        For each field: whether the reduction keeps its reduced axes (``keepdims``).
+    epilogue
+        A ``BlockKernel`` over the reduced rows, or None.
+    epi_reads
+        For each epilogue read: ``("slot", j)`` (a reduction) or ``("arg", k)`` (the
+        ``k``-th extra block given to the task).
+    outputs
+        What the task returns: ``("slot", j)`` or ``("epi", k)`` each (one: the array
+        itself; several: a tuple).
+    """
+
+    def __init__(self, ops: tuple[str, ...], count: int, reduce_axes: tuple[int, ...],
+                 slot_keep: tuple[bool, ...], epilogue: BlockKernel | None,
+                 epi_reads: tuple[tuple[str, int], ...], outputs: tuple[tuple[str, int], ...]
+                 ) -> None:
+        self.ops, self.count, self.reduce_axes = ops, count, reduce_axes
+        self.slot_keep, self.epilogue, self.epi_reads = slot_keep, epilogue, epi_reads
+        self.outputs = outputs
+
+    def __repr__(self) -> str:
+        return f"<TreeFinal {'/'.join(self.ops)}>"
+
+    def __call__(self, parts: Any, *extra: np.ndarray) -> Any:
+        try:
+            return self._run(parts, extra)
+        except Exception as exc:
+            what = f"the final step of {'/'.join(self.ops)}"
+            if self.epilogue is not None:
+                what += f" + kernel {self.epilogue.name} [{self.epilogue.label}]"
+            raise _fail(what, (parts, *extra), exc) from exc
+
+    def _run(self, parts: Any, extra: tuple[np.ndarray, ...]) -> Any:
+        while isinstance(parts, list):  # a single block per output: Dask passes a list
+            parts = parts[0]
+        if self.count == 0 and any(op in ("max", "min") for op in self.ops):
+            name = {"max": "maximum", "min": "minimum"}[
+                next(op for op in self.ops if op in ("max", "min"))]
+            raise ValueError(f"zero-size array to reduction operation {name} which has no "
+                             "identity")
+        slots = []
+        for j, op in enumerate(self.ops):
+            v = aggregate(op, self.count, parts[f"p{j}"], self.reduce_axes, True)
+            slots.append(v if self.slot_keep[j] else np.squeeze(v, axis=self.reduce_axes))
+        epi: tuple = ()
+        if self.epilogue is not None:
+            args = [slots[i] if kind == "slot" else extra[i] for kind, i in self.epi_reads]
+            got = self.epilogue._run(tuple(args))
+            epi = got if isinstance(got, tuple) else (got,)
+        outs = [slots[i] if kind == "slot" else epi[i] for kind, i in self.outputs]
+        return outs[0] if len(outs) == 1 else tuple(outs)
+
+
+__all__ = ["BlockKernel", "TreeFinal", "aggregate", "combine", "combine_parts",
+           "load_source", "loaded_modules", "pack", "parts_dtype", "pick"]
