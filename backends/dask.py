@@ -55,7 +55,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import BackendError
-from ..ir import OPS, Graph, Node
+from ..ir import OPS, Graph, Node, apply
 from .base import Executable, concrete_shape
 from .dask_kernels import BlockKernel, TreeFinal, combine_parts, parts_dtype, pick
 from .numba_codegen import generate
@@ -129,6 +129,46 @@ def _tree_reducible(kernel: Kernel) -> bool:
                    for n in kernel.nodes)
 
 
+def _shift_by_max(graph: Graph) -> Graph:
+    """Max-shifted row sums as one pass: ``logsumexp(z - max(z))`` becomes
+    ``logsumexp(z) - max(z)`` and ``sum(exp(z - max(z)))`` becomes
+    ``exp(logsumexp(z) - max(z))`` (same axes, the max kept with ``keepdims``), so softmax
+    and a hand-written logsumexp reduce each row in one tree (partial ``max`` and
+    ``logsumexp`` combine stably) instead of a second pass over the chunks that waits for
+    the max. Equal in exact arithmetic; the shift is still the row max."""
+    done: dict[int, Node] = {}
+
+    def shifted(n: Node) -> Node | None:
+        """``z`` when ``n`` is ``z - max(z, axis=a, keepdims=True)``."""
+        if n.op != "sub":
+            return None
+        z, m = n.inputs
+        if (m.op == "max" and m.inputs[0] is z and m.attr("keepdims")
+                and tuple(z.shape) == tuple(n.shape)):
+            return z
+        return None
+
+    for node in graph.nodes():
+        if node.op in ("input", "constant"):
+            done[node.uid] = node
+            continue
+        new = apply(node.op, *(done[i.uid] for i in node.inputs), **dict(node.attrs))
+        arg = new.inputs[0] if new.inputs else None
+        if new.op == "sum" and arg is not None and arg.op == "exp":
+            arg = arg.inputs[0]
+        z = shifted(arg) if new.op in ("logsumexp", "sum") and arg is not None else None
+        if (z is not None and arg.inputs[1].attr("axis") == new.attr("axis")
+                and z.dtype in ("float32", "float64")):
+            kw = {"axis": new.attr("axis"), "keepdims": new.attr("keepdims")}
+            lse = apply("sub", apply("logsumexp", z, **kw), apply("max", z, **kw))
+            new = lse if new.op == "logsumexp" else apply("exp", lse)
+        done[node.uid] = new
+    outs = [done[o.uid] for o in graph.outputs]
+    if all(a is b for a, b in zip(outs, graph.outputs)):
+        return graph
+    return Graph(outs, graph.inputs)
+
+
 class _Step:
     """How one plan kernel runs: ``block`` (``full``, the kernel without broadcast writes,
     blockwise after rechunking the reduced axes of a reduction kernel) or ``tree`` (one
@@ -171,11 +211,45 @@ def _full_writes_kernel(kernel: Kernel) -> Kernel | None:
                   reads=sub.reads, writes=sub.writes, frames={n.uid: FULL for n in order})
 
 
+def _merge_trees(steps: list[Any]) -> list[Any]:
+    """Adjacent tree-reducible kernels over the same domain and axes as one kernel, when
+    the second one's reductions and full-size values do not read the first one's writes
+    (``max(x)`` and ``logsumexp(x) - max(x)`` of a softmax reduce in one pass over the
+    chunks; the planner splits them for the CPU, where a pass is cheap)."""
+    out: list[Any] = []
+    for step in steps:
+        prev = out[-1] if out else None
+        if (isinstance(step, Kernel) and isinstance(prev, Kernel) and step.reduce_axes
+                and prev.reduce_axes == step.reduce_axes and prev.domain == step.domain
+                and not prev.matmuls and not step.matmuls
+                and _tree_reducible(prev) and _tree_reducible(step)):
+            mine = {w.uid for w in prev.writes}
+            inside = {n.uid for n in prev.nodes}
+            reads = {r.uid: r for r in prev.reads}
+            for r in step.reads:
+                if r.uid not in mine:
+                    reads.setdefault(r.uid, r)
+            frames = dict(prev.frames)
+            frames.update(step.frames)
+            merged = Kernel(name=prev.name, domain=prev.domain, reduce_axes=prev.reduce_axes,
+                            nodes=prev.nodes + tuple(n for n in step.nodes
+                                                     if n.uid not in inside),
+                            reads=tuple(reads.values()), writes=prev.writes + step.writes,
+                            frames=frames)
+            if _tree_reducible(merged) and not any(
+                    r.uid in mine for n in step.nodes if step.frame(n) == FULL
+                    for r in n.inputs):
+                out[-1] = merged
+                continue
+        out.append(step)
+    return out
+
+
 def _dask_plan(plan: Plan) -> tuple[list[Any], list[Kernel]]:
     """Plan steps with each kernel wrapped in a ``_Step``, and the kernels to generate."""
     steps: list[Any] = []
     kernels: list[Kernel] = []
-    for step in plan.steps:
+    for step in _merge_trees(list(plan.steps)):
         if not isinstance(step, Kernel):
             steps.append(step)
             continue
@@ -321,13 +395,13 @@ class DaskExecutable(Executable):
     def __init__(self, graph: Graph, options: dict[str, Any]) -> None:
         super().__init__(graph)
         self.options = options
-        self.plan: Plan = plan_graph(graph)
+        self.plan: Plan = plan_graph(_shift_by_max(graph))
         self.steps, kernels = _dask_plan(self.plan)
         fast = fast_functions() if options["fast_transcendentals"] else None
         header = (f"eqsat-tensor dask block kernels for graph {graph.fingerprint()[:16]}\n\n"
                   + self.plan.describe())
         self._source, self._consts = generate(
-            Plan(graph, tuple(kernels)), "C", fast=fast, cache=options["cache_dir"] is not None,
+            Plan(self.plan.graph, tuple(kernels)), "C", fast=fast, cache=options["cache_dir"] is not None,
             fastmath=bool(options["fastmath"]), header=header)
         self._tag = _source_tag(self._source)
 
@@ -370,7 +444,7 @@ class DaskExecutable(Executable):
                     self._block(step.full, env)
                 for w in step.kernel.writes:  # broadcast writes left out of the kernel
                     self._reference(w, env)
-        return [self._value(o, env) for o in self.graph.outputs]
+        return [self._value(o, env) for o in self.plan.graph.outputs]
 
     def run(self, arrays: list[Any], dims: dict[str, int]) -> list[Any]:
         """Lazy Dask arrays for the outputs, or NumPy arrays with ``compute=True``."""
