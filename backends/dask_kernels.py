@@ -154,9 +154,11 @@ class BlockKernel:
         if self.reduce_axes and len(kept) == 0:
             args.append(1)  # nc: one chunk, the block itself
         arrays = [np.asarray(b) for b in blocks]
+        count = int(np.prod([ext[a] for a in self.reduce_axes]))
+        if self.mode == "block" and self.reduce_axes and count == 0:
+            empty_max_min(self.label.split())  # whole rows in the block: none at all
         fn(*args, *arrays, *outs)
         if self.mode == "partial":
-            count = int(np.prod([ext[a] for a in self.reduce_axes]))
             parts = []
             for op, out in zip(self.ops, outs):
                 out = out.reshape(tuple(keep))
@@ -168,6 +170,15 @@ class BlockKernel:
                 parts.append(out)
             return pack(parts, tuple(keep))
         return outs[0] if len(outs) == 1 else tuple(outs)
+
+
+def empty_max_min(ops: Any) -> None:
+    """NumPy's error for ``max``/``min`` over nothing, if ``ops`` has one."""
+    for op in ops:
+        if op in ("max", "min"):
+            name = {"max": "maximum", "min": "minimum"}[op]
+            raise ValueError(f"zero-size array to reduction operation {name} which has no "
+                             "identity")
 
 
 def parts_dtype(dtypes: list[Any]) -> np.dtype:
@@ -278,11 +289,8 @@ class TreeFinal:
     def _run(self, parts: Any, extra: tuple[np.ndarray, ...]) -> Any:
         while isinstance(parts, list):  # a single block per output: Dask passes a list
             parts = parts[0]
-        if self.count == 0 and any(op in ("max", "min") for op in self.ops):
-            name = {"max": "maximum", "min": "minimum"}[
-                next(op for op in self.ops if op in ("max", "min"))]
-            raise ValueError(f"zero-size array to reduction operation {name} which has no "
-                             "identity")
+        if self.count == 0:
+            empty_max_min(self.ops)
         slots = []
         for j, op in enumerate(self.ops):
             v = aggregate(op, self.count, parts[f"p{j}"], self.reduce_axes, True)
