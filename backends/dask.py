@@ -403,8 +403,9 @@ class DaskExecutable(Executable):
         header = (f"eqsat-tensor dask block kernels for graph {graph.fingerprint()[:16]}\n\n"
                   + self.plan.describe())
         self._source, self._consts = generate(
-            Plan(self.plan.graph, tuple(kernels)), "C", fast=fast, cache=options["cache_dir"] is not None,
-            fastmath=bool(options["fastmath"]), header=header)
+            Plan(self.plan.graph, tuple(kernels)), "C", fast=fast,
+            cache=options["cache_dir"] is not None, fastmath=bool(options["fastmath"]),
+            header=header)
         self._tag = _source_tag(self._source)
 
     def source(self) -> str:
@@ -566,8 +567,12 @@ class DaskExecutable(Executable):
         kernel at once, as one structured block), combine levels, and a final step that
         aggregates and runs the epilogue; full-size writes are one blockwise layer."""
         from dask.array.core import _concatenate2
-        from dask.array._reductions_generic import partial_reduce
         from toolz import compose
+
+        try:  # dask >= 2025 keeps it here
+            from dask.array._reductions_generic import partial_reduce
+        except ImportError:  # pragma: no cover - older dask
+            from dask.array.reductions import partial_reduce
 
         da = _da()
         kernel = step.kernel
