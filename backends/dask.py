@@ -184,6 +184,7 @@ class _Step:
                  whole: Kernel | None = None) -> None:
         self.kernel, self.mode, self.partial, self.full = kernel, mode, partial, full
         self.epilogue, self.whole = epilogue, whole
+        self.variances: dict[int, int] = {}  # tree: variance uid -> its mean's uid
         self.staged: list[_Step] | None = None  # block mode: the tree-reduction stages
 
     def kernels(self) -> list[Kernel]:
@@ -259,9 +260,13 @@ def _dask_plan(plan: Plan) -> tuple[list[Any], list[Kernel]]:
             tree = _tree_step(step, whole=True)
             steps.append(tree)
             kernels += tree.kernels()
+        elif step.reduce_axes and _variances(step) is not None:
+            tree = _tree_step(step, whole=True, variances=_variances(step))
+            steps.append(tree)
+            kernels += tree.kernels()
         else:
             kernel = _proper_writes(step)
-            block = _Step(step, "block", [], kernel)
+            block = _Step(step, "block", None, kernel)
             if kernel is not None:
                 kernels.append(kernel)
             if step.reduce_axes:
@@ -272,11 +277,61 @@ def _dask_plan(plan: Plan) -> tuple[list[Any], list[Kernel]]:
     return steps, kernels
 
 
-def _tree_step(kernel: Kernel, whole: bool = False) -> _Step:
+def _variances(kernel: Kernel) -> dict[int, int] | None:
+    """``{uid of v: uid of mu}`` for the variances of a two-pass kernel, when every
+    second-pass reduction is ``v = mean(d * d)`` (or ``square(d)``) with ``d = z - mu``,
+    ``mu = mean(z, keepdims=True)`` over the same axes, and the values that wait for the
+    first pass are only these ``d``. Such a kernel reduces in one tree: each chunk gives
+    its count, sum and sum of squared deviations from its own mean, combined as Chan et al.'s
+    parallel variance (Welford's update for blocks). None otherwise."""
+    phases = kernel.reduction_phases()
+    after = kernel.available_after()
+    inside = {n.uid for n in kernel.nodes}
+    found: dict[int, int] = {}
+    allowed: set[int] = set()
+    for r in kernel.reductions():
+        if phases[r.uid][0] == 1:
+            continue
+        sq = r.inputs[0]
+        d = sq.inputs[0] if sq.op in ("mul", "square") else None
+        if (r.op != "mean" or d is None or (sq.op == "mul" and sq.inputs[1] is not d)
+                or d.op != "sub" or tuple(d.shape) != tuple(d.inputs[0].shape)):
+            return None
+        z, mu = d.inputs
+        if (mu.op != "mean" or mu.uid not in inside or mu.inputs[0] is not z
+                or not mu.attr("keepdims") or mu.attr("axis") != r.attr("axis")
+                or phases[mu.uid][0] != 1 or after.get(z.uid, 0) > 0):
+            return None
+        found[r.uid] = mu.uid
+        allowed |= {sq.uid, d.uid}
+    if not found:
+        return None
+    for n in kernel.nodes:  # nothing else waits for a first-pass reduction at full size
+        if (kernel.frame(n) == FULL and n.uid not in phases and after[n.uid] > 0
+                and n.uid not in allowed):
+            return None
+    users: dict[int, list[Node]] = {}
+    for n in kernel.nodes:
+        for i in n.inputs:
+            users.setdefault(i.uid, []).append(n)
+    for uid in allowed:
+        if any(u.uid not in allowed and u.uid not in found for u in users.get(uid, [])):
+            return None
+        if any(w.uid == uid for w in kernel.writes):
+            return None
+    if any(phases[r.uid][0] > 2 for r in kernel.reductions()):
+        return None
+    return found
+
+
+def _tree_step(kernel: Kernel, whole: bool = False,
+               variances: dict[int, int] | None = None) -> _Step:
     """A tree-reducible kernel: every reduction in one chunk step, the row values after
     them in the final step, full-size writes fused (``whole``: also the kernel itself, for
-    blocks that hold whole rows)."""
+    blocks that hold whole rows; ``variances``: see ``_variances``)."""
+    variances = variances or {}
     needed = {n.uid for w in kernel.writes for n in _inside_deps(kernel, w)}
+    needed |= set(variances.values())
     reds = [r for r in kernel.reductions() if r.uid in needed]
     partial = None
     if reds:
@@ -287,8 +342,10 @@ def _tree_step(kernel: Kernel, whole: bool = False) -> _Step:
         partial = _sub_kernel(kernel, f"{kernel.name}p",
                               [n for n in kernel.nodes if n.uid in want], tuple(reds))
     block = _proper_writes(kernel) if whole else None
-    return _Step(kernel, "tree", partial, _full_writes_kernel(kernel), _epilogue_kernel(kernel),
-                 block)
+    step = _Step(kernel, "tree", partial, _full_writes_kernel(kernel),
+                 _epilogue_kernel(kernel), block)
+    step.variances = variances
+    return step
 
 
 def _row_shapes(kernel: Kernel) -> tuple[tuple, tuple]:
@@ -584,11 +641,14 @@ class DaskExecutable(Executable):
                 self._reference(n, env)
             return
         reds = list(part.writes)
-        ops = tuple(r.op for r in reds)
+        pos = {r.uid: j for j, r in enumerate(reds)}
+        ops = tuple(f"var:{pos[step.variances[r.uid]]}:{len(reds)}" if r.uid in step.variances
+                    else r.op for r in reds) + (("count",) if step.variances else ())
         args, axes = self._kernel_args(part, env)
         fn = self._block_kernel(part, axes, tuple((r.dtype, kernel.frame(r)) for r in reds),
                                 "partial", ops)
-        pdt = parts_dtype([_np_dtype(r.dtype) for r in reds])
+        pdt = parts_dtype([_np_dtype(r.dtype) for r in reds]
+                          + ([np.float64] if step.variances else []))
         ndim = len(kernel.domain)
         ind = tuple(range(ndim))
         tmp = da.blockwise(fn, ind, *args, dtype=pdt,
@@ -608,13 +668,13 @@ class DaskExecutable(Executable):
                                  name=f"eqsat-{part.name}-combine{level}")
         count = int(np.prod([d for a, d in enumerate(concrete_shape(kernel.domain, dims))
                              if a in red]))
-        self._final(step, reds, tmp, count, env)
+        self._final(step, reds, ops, tmp, count, env)
         for n in kernel.writes:  # row values the epilogue does not cover: op by op
             if n.uid not in env:
                 self._reference(n, env)
 
-    def _final(self, step: _Step, reds: list[Node], parts: Any, count: int,
-               env: dict[int, Any]) -> None:
+    def _final(self, step: _Step, reds: list[Node], ops: tuple[str, ...], parts: Any,
+               count: int, env: dict[int, Any]) -> None:
         """The last level of the tree: one task per block of rows aggregates the partials
         and runs the epilogue; its results go into ``env``."""
         da = _da()
@@ -638,11 +698,15 @@ class DaskExecutable(Executable):
             epi_fn = self._block_kernel(epi, tuple(epi_axes),
                                         tuple((w.dtype, FULL) for w in epi.writes))
             outputs += [(w, ("epi", k)) for k, w in enumerate(epi.writes)]
+        phases = kernel.reduction_phases()
+        rows_left = epi is None and any(w.uid not in phases for w in kernel.writes
+                                        if kernel.frame(w) != FULL)
         for r in reds:
-            if r.uid in written or epi is None:
+            if r.uid in written or rows_left:
                 outputs.append((r, ("slot", slot[r.uid])))
-        fn = TreeFinal(tuple(r.op for r in reds), count, red,
-                       tuple(bool(r.attr("keepdims")) for r in reds), epi_fn,
+        fn = TreeFinal(ops, count, red,
+                       tuple(bool(r.attr("keepdims")) for r in reds) + (True,) * (
+                           len(ops) - len(reds)), epi_fn,
                        tuple(epi_reads), tuple(o for _, o in outputs))
         keep = any(len(n.shape) == ndim for n, _ in outputs)
         out_ind = tuple(range(ndim)) if keep else kernel.kept_axes

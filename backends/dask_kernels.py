@@ -162,12 +162,14 @@ class BlockKernel:
             parts = []
             for op, out in zip(self.ops, outs):
                 out = out.reshape(tuple(keep))
-                if op == "mean":
+                if op == "mean" or op.startswith("var:"):  # sums: mean * n, M2 = var * n
                     with np.errstate(all="ignore"):
                         out = (out * out.dtype.type(count)).astype(out.dtype, copy=False)
                     if count == 0:
                         out = np.zeros_like(out)
                 parts.append(out)
+            if "count" in self.ops:
+                parts.append(np.full(tuple(keep), float(count)))
             return pack(parts, tuple(keep))
         return outs[0] if len(outs) == 1 else tuple(outs)
 
@@ -221,7 +223,8 @@ def combine(op: str, x: np.ndarray, axis: tuple[int, ...], keepdims: bool) -> np
     """Combine partial results of reduction ``op`` (a mean's partials are sums)."""
     if op == "logsumexp":
         return _lse(x, axis, keepdims)
-    fn = {"sum": np.sum, "mean": np.sum, "prod": np.prod, "max": np.max, "min": np.min}[op]
+    fn = {"sum": np.sum, "mean": np.sum, "count": np.sum, "prod": np.prod, "max": np.max,
+          "min": np.min}[op]
     return fn(x, axis=axis, keepdims=keepdims).astype(x.dtype, copy=False)
 
 
@@ -235,10 +238,26 @@ def aggregate(op: str, count: int, x: np.ndarray, axis: tuple[int, ...], keepdim
     return out
 
 
+def _combine_var(x: np.ndarray, op: str, j: int, axis: tuple[int, ...], keepdims: bool
+                 ) -> np.ndarray:
+    """Sum of squared deviations of the union of blocks (Chan et al.): the blocks' own
+    ``M2_i`` plus ``n_i * (mean_i - mean)**2``; field ``p<j>`` holds ``M2_i``, the op
+    names the fields of the sums and the counts (``var:<sum field>:<count field>``)."""
+    _, k, c = op.split(":")
+    m2, s, n = x[f"p{j}"], x[f"p{k}"], x[f"p{c}"]
+    with np.errstate(all="ignore"):
+        total = np.sum(n, axis=axis, keepdims=True)
+        mean = np.sum(s, axis=axis, keepdims=True) / np.where(total > 0, total, 1)
+        own = np.where(n > 0, s / np.where(n > 0, n, 1), 0)
+        out = np.sum(m2 + n * (own - mean) ** 2, axis=axis, keepdims=keepdims)
+    return out.astype(m2.dtype, copy=False)
+
+
 def combine_parts(ops: tuple[str, ...], x: np.ndarray, axis: tuple[int, ...],
                   keepdims: bool = True) -> np.ndarray:
     """Combine a block of structured partials (an intermediate level of the tree)."""
-    parts = [combine(op, x[f"p{j}"], axis, keepdims) for j, op in enumerate(ops)]
+    parts = [_combine_var(x, op, j, axis, keepdims) if op.startswith("var:")
+             else combine(op, x[f"p{j}"], axis, keepdims) for j, op in enumerate(ops)]
     return pack(parts, parts[0].shape)
 
 
@@ -293,7 +312,12 @@ class TreeFinal:
             empty_max_min(self.ops)
         slots = []
         for j, op in enumerate(self.ops):
-            v = aggregate(op, self.count, parts[f"p{j}"], self.reduce_axes, True)
+            if op.startswith("var:"):  # M2 / n
+                v = _combine_var(parts, op, j, self.reduce_axes, True)
+                with np.errstate(all="ignore"):
+                    v = (v / v.dtype.type(self.count)).astype(v.dtype, copy=False)
+            else:
+                v = aggregate(op, self.count, parts[f"p{j}"], self.reduce_axes, True)
             slots.append(v if self.slot_keep[j] else np.squeeze(v, axis=self.reduce_axes))
         epi: tuple = ()
         if self.epilogue is not None:

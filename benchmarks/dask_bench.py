@@ -14,8 +14,9 @@ Three parts, each optional:
 2. ``--n 1e8``: wall time of ``.compute()`` on a ``LocalCluster`` (2 worker processes, 1
    thread each) for plain ``dask.array``, a numexpr-style ``map_blocks`` version (the
    elementwise parts as one ``numexpr.evaluate`` per chunk) and ours (best of
-   ``--repeat`` after a warm-up that compiles the kernels on the workers). Results are
-   checked against each other.
+   ``--repeat`` after a warm-up that compiles the kernels on the workers). The input is
+   persisted in the workers' memory first (``--generate``: generated in every run, which
+   then dominates the time). Results are checked against each other.
 3. ``--out-of-core 2e8``: ``pipeline`` over that many elements generated chunk by chunk on
    workers with ``--memory-limit`` each (spilling on), peak resident memory of all cluster
    processes sampled every 0.1 s (psutil), against the size of the data.
@@ -155,6 +156,11 @@ def _cluster(memory_limit: str | None = None) -> Any:
                         dashboard_address=None, **kw)
 
 
+def _wall_line(r: dict[str, Any]) -> str:
+    return (f"{r['workload']:15s} {r['n']:.0e} {r['plain_s']:8.2f} {r['numexpr_s']:10.2f} "
+            f"{r['ours_s']:7.2f} {r['ours_vs_plain']:11.2f} {r['ours_vs_numexpr']:13.2f}")
+
+
 def _best(client: Any, arr: Any, repeat: int) -> tuple[float, Any]:
     value = client.compute(arr, sync=True)  # warm-up (compiles our kernels on workers)
     best = float("inf")
@@ -165,8 +171,11 @@ def _best(client: Any, arr: Any, repeat: int) -> tuple[float, Any]:
     return best, value
 
 
-def wall_times(n: int, repeat: int, workloads: list[str]) -> list[dict[str, Any]]:
-    """Plain dask.array, numexpr map_blocks and ours on a 2-worker LocalCluster."""
+def wall_times(n: int, repeat: int, workloads: list[str], persist: bool = True
+               ) -> list[dict[str, Any]]:
+    """Plain dask.array, numexpr map_blocks and ours on a 2-worker LocalCluster (the input
+    persisted on the workers first, or generated inside every run)."""
+    import distributed
     from dask.distributed import Client
 
     rows = 2000
@@ -175,7 +184,11 @@ def wall_times(n: int, repeat: int, workloads: list[str]) -> list[dict[str, Any]
         for name in workloads:
             fn = WORKLOADS[name]
             x = make_input(n, rows, 8, 5 if name in ("stable_lse", "softmax") else 1)
-            row: dict[str, Any] = {"workload": name, "n": n, "chunks": x.npartitions}
+            if persist:  # the input in the workers' memory: time the computation only
+                x = client.persist(x)
+                distributed.wait(x)
+            row: dict[str, Any] = {"workload": name, "n": n, "chunks": x.npartitions,
+                                   "input": "persisted" if persist else "generated"}
             row["plain_s"], want = _best(client, fn(x), repeat)
             row["numexpr_s"], ne = _best(client, numexpr_version(name, x), repeat)
             row["ours_s"], got = _best(client, et.jit(fn, backend="dask")(x), repeat)
@@ -186,6 +199,8 @@ def wall_times(n: int, repeat: int, workloads: list[str]) -> list[dict[str, Any]
             for k in ("plain_s", "numexpr_s", "ours_s"):
                 row[k] = round(row[k], 3)
             out.append(row)
+            print(_wall_line(row), flush=True)
+            del x
     return out
 
 
@@ -249,6 +264,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--n", type=float, default=None)
     p.add_argument("--repeat", type=int, default=2)
     p.add_argument("--workloads", default="pipeline,stable_lse,softmax,chain,softplus_mean")
+    p.add_argument("--generate", action="store_true",
+                   help="generate the input inside every timed run instead of persisting it")
     p.add_argument("--out-of-core", type=float, default=None)
     p.add_argument("--memory-limit", default="1GB")
     p.add_argument("--json", default=None)
@@ -256,6 +273,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     result: dict[str, Any] = {}
     if args.tasks:
         result["tasks"] = task_counts()
+        print("(task counts include the input-generating tasks of da.random)")
         print("workload        chunks  plain  optimize(plain)  ours  ours/optimized  "
               "plain/ours")
         for r in result["tasks"]:
@@ -263,12 +281,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                   f"{r['plain_optimized']:16d} {r['ours']:5d} {r['vs_optimized']:15.2f} "
                   f"{r['fewer_than_plain']:11.2f}")
     if args.n:
-        result["wall"] = wall_times(int(args.n), args.repeat, args.workloads.split(","))
         print("workload        n       plain s  numexpr s  ours s  ours/plain  ours/numexpr")
-        for r in result["wall"]:
-            print(f"{r['workload']:15s} {r['n']:.0e} {r['plain_s']:8.2f} "
-                  f"{r['numexpr_s']:10.2f} {r['ours_s']:7.2f} {r['ours_vs_plain']:11.2f} "
-                  f"{r['ours_vs_numexpr']:13.2f}")
+        result["wall"] = wall_times(int(args.n), args.repeat, args.workloads.split(","),
+                                    persist=not args.generate)
     if args.out_of_core:
         r = out_of_core(int(args.out_of_core), args.memory_limit)
         result["out_of_core"] = r

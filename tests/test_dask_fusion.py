@@ -115,6 +115,30 @@ def test_task_counts_below_dask_optimize(fn):
     np.testing.assert_allclose(got, fn(x.compute()), rtol=1e-10)
 
 
+def variance(x):
+    """Two passes written out: the mean, then the mean squared deviation."""
+    mu = np.mean(x, axis=1, keepdims=True)
+    return np.mean((x - mu) * (x - mu), axis=1) * 2 + 1
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_variance_in_one_pass_over_the_chunks(layout):
+    """Each chunk's count, sum and squared deviations from its own mean, combined as the
+    parallel variance: one task per chunk plus the tree, and stable on data far from 0."""
+    a = np.random.default_rng(4).normal(size=(9, 12)) * 1e-3 + 1e6
+    x = da.from_array(a, chunks=LAYOUTS[layout])
+    ours = et.jit(variance, backend="dask")(x)
+    n_in = len(x.dask)
+    if len(x.chunks[1]) > 1:
+        assert len(ours.dask) == n_in + x.npartitions + x.numblocks[0]
+    else:
+        assert len(ours.dask) == n_in + x.npartitions
+    want = np.var(a, axis=1) * 2 + 1
+    np.testing.assert_allclose(ours.compute(scheduler="sync"), want, rtol=1e-12)
+    np.testing.assert_allclose((ours.compute(scheduler="sync") - 1) / 2, np.var(a, axis=1),
+                               rtol=1e-6)
+
+
 def test_whole_rows_run_the_kernel_once_per_block():
     x = da.random.default_rng(1).normal(size=(400, 50), chunks=(50, 50))
     ours = et.jit(pipeline, backend="dask")(x)
