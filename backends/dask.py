@@ -399,8 +399,20 @@ def _stages(kernel: Kernel, limit: int = 8) -> list[_Step] | None:
         first = tuple(r for r in k.reductions() if phases[r.uid][0] == 1)
         if not first:
             return None
-        stages.append(_tree_step(dataclasses.replace(k, name=f"{kernel.name}s{depth}",
-                                                     writes=first)))
+        second = tuple(r for r in k.reductions() if phases[r.uid][0] == 2 and r.op == "mean")
+        wanted: dict[int, Node] = {}
+        for w in first + second:
+            for n in _inside_deps(k, w):
+                wanted[n.uid] = n
+        both = _sub_kernel(k, f"{kernel.name}s{depth}",
+                           [n for n in k.nodes if n.uid in wanted], first + second)
+        variances = _variances(both) if second else None
+        if variances:  # the variances of the second pass reduce with the first
+            stages.append(_tree_step(both, variances=variances))
+            first = first + tuple(r for r in second if r.uid in variances)
+        else:
+            stages.append(_tree_step(dataclasses.replace(k, name=f"{kernel.name}s{depth}",
+                                                         writes=first)))
         done = {r.uid for r in first}
         writes = tuple(w for w in k.writes if w.uid not in done)
         rest = [n for n in k.nodes if n.uid not in done]
