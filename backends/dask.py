@@ -279,7 +279,7 @@ def _dask_plan(plan: Plan) -> tuple[list[Any], list[Kernel]]:
 
 def _variances(kernel: Kernel) -> dict[int, int] | None:
     """``{uid of v: uid of mu}`` for the variances of a two-pass kernel, when every
-    second-pass reduction is ``v = mean(d * d)`` (or ``square(d)``) with ``d = z - mu``,
+    second-pass reduction is ``v = mean(d * d)`` (or ``square(d)``, ``d ** 2``) with ``d = z - mu``,
     ``mu = mean(z, keepdims=True)`` over the same axes, and the values that wait for the
     first pass are only these ``d``. Such a kernel reduces in one tree: each chunk gives
     its count, sum and sum of squared deviations from its own mean, combined as Chan et al.'s
@@ -293,8 +293,11 @@ def _variances(kernel: Kernel) -> dict[int, int] | None:
         if phases[r.uid][0] == 1:
             continue
         sq = r.inputs[0]
-        d = sq.inputs[0] if sq.op in ("mul", "square") else None
+        d = sq.inputs[0] if sq.op in ("mul", "square", "pow") else None
+        two = sq.op == "pow" and sq.inputs[1].op == "constant" and np.ndim(
+            sq.inputs[1].value) == 0 and float(sq.inputs[1].value) == 2.0
         if (r.op != "mean" or d is None or (sq.op == "mul" and sq.inputs[1] is not d)
+                or (sq.op == "pow" and not two)
                 or d.op != "sub" or tuple(d.shape) != tuple(d.inputs[0].shape)):
             return None
         z, mu = d.inputs

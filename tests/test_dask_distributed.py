@@ -22,6 +22,7 @@ from test_dask_fusion import (
     mixed_lazy,
     pipeline,
     softmax,
+    variance,
 )
 
 import eqsat_tensor as et
@@ -88,6 +89,14 @@ def test_softmax_on_workers(client):
     x = da.random.default_rng(1).normal(size=(300, 400), chunks=(100, 70))
     got = client.compute(et.jit(softmax, backend="dask")(x), sync=True)
     np.testing.assert_allclose(got, softmax(x.compute(scheduler="sync")), rtol=1e-10)
+
+
+@pytest.mark.slow
+def test_variance_on_workers(client):
+    a = np.random.default_rng(2).normal(size=(50, 300)) + 1e4
+    got = client.compute(et.jit(variance, backend="dask")(da.from_array(a, chunks=(20, 70))),
+                         sync=True)
+    np.testing.assert_allclose(got, variance(a), rtol=1e-12)
 
 
 @pytest.mark.slow

@@ -94,7 +94,13 @@ def softmax(x):
     return e / np.sum(e, axis=1, keepdims=True)
 
 
-@pytest.mark.parametrize("fn", [pipeline, stable_lse, softmax], ids=lambda f: f.__name__)
+def layernorm(x):
+    mu = np.mean(x, axis=1, keepdims=True)
+    return (x - mu) / np.sqrt(np.mean((x - mu) ** 2, axis=1, keepdims=True) + 1e-5)
+
+
+@pytest.mark.parametrize("fn", [pipeline, stable_lse, softmax, layernorm],
+                         ids=lambda f: f.__name__)
 def test_task_counts_below_dask_optimize(fn):
     """One task per chunk per stage plus the reduction tree: the reductions of a kernel
     share one chunk step and the values after them run in the tree's final step."""
@@ -106,7 +112,7 @@ def test_task_counts_below_dask_optimize(fn):
     assert len(ours.dask) <= len(opt.__dask_graph__())
     partial = [k for k in ours.dask.layers if k.startswith("eqsat-") and "final" not in k
                and "combine" not in k]
-    if fn is softmax:  # one pass for max and logsumexp, one for the normalized values
+    if fn in (softmax, layernorm):  # one pass for the row statistics, one for the values
         assert len(partial) == 2
     else:  # input, the chunk step, the final step (8 column chunks: fan-in 16 is enough)
         assert len(partial) == 1
