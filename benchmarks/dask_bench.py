@@ -153,7 +153,7 @@ def _cluster(memory_limit: str | None = None) -> Any:
         q for q in (root, os.environ.get("PYTHONPATH")) if q)
     kw = {"memory_limit": memory_limit} if memory_limit else {}
     return LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                        dashboard_address=None, **kw)
+                        dashboard_address=":0", **kw)
 
 
 def _wall_line(r: dict[str, Any]) -> str:
