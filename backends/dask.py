@@ -57,7 +57,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import BackendError
-from ..ir import OPS, Graph, Node, apply
+from ..ir import OPS, Graph, Node
 from .base import Executable, concrete_shape
 from .dask_kernels import BlockKernel, TreeFinal, combine_parts, parts_dtype, pick
 from .numba_codegen import generate
@@ -131,46 +131,6 @@ def _tree_reducible(kernel: Kernel) -> bool:
                    for n in kernel.nodes)
 
 
-def _shift_by_max(graph: Graph) -> Graph:
-    """Max-shifted row sums as one pass: ``logsumexp(z - max(z))`` becomes
-    ``logsumexp(z) - max(z)`` and ``sum(exp(z - max(z)))`` becomes
-    ``exp(logsumexp(z) - max(z))`` (same axes, the max kept with ``keepdims``), so softmax
-    and a hand-written logsumexp reduce each row in one tree (partial ``max`` and
-    ``logsumexp`` combine stably) instead of a second pass over the chunks that waits for
-    the max. Equal in exact arithmetic; the shift is still the row max."""
-    done: dict[int, Node] = {}
-
-    def shifted(n: Node) -> Node | None:
-        """``z`` when ``n`` is ``z - max(z, axis=a, keepdims=True)``."""
-        if n.op != "sub":
-            return None
-        z, m = n.inputs
-        if (m.op == "max" and m.inputs[0] is z and m.attr("keepdims")
-                and tuple(z.shape) == tuple(n.shape)):
-            return z
-        return None
-
-    for node in graph.nodes():
-        if node.op in ("input", "constant"):
-            done[node.uid] = node
-            continue
-        new = apply(node.op, *(done[i.uid] for i in node.inputs), **dict(node.attrs))
-        arg = new.inputs[0] if new.inputs else None
-        if new.op == "sum" and arg is not None and arg.op == "exp":
-            arg = arg.inputs[0]
-        z = shifted(arg) if new.op in ("logsumexp", "sum") and arg is not None else None
-        if (z is not None and arg.inputs[1].attr("axis") == new.attr("axis")
-                and z.dtype in ("float32", "float64")):
-            kw = {"axis": new.attr("axis"), "keepdims": new.attr("keepdims")}
-            lse = apply("sub", apply("logsumexp", z, **kw), apply("max", z, **kw))
-            new = lse if new.op == "logsumexp" else apply("exp", lse)
-        done[node.uid] = new
-    outs = [done[o.uid] for o in graph.outputs]
-    if all(a is b for a, b in zip(outs, graph.outputs)):
-        return graph
-    return Graph(outs, graph.inputs)
-
-
 class _Step:
     """How one plan kernel runs: ``block`` (``full``, the kernel without broadcast writes,
     blockwise after rechunking the reduced axes of a reduction kernel) or ``tree`` (one
@@ -184,7 +144,7 @@ class _Step:
                  whole: Kernel | None = None) -> None:
         self.kernel, self.mode, self.partial, self.full = kernel, mode, partial, full
         self.epilogue, self.whole = epilogue, whole
-        self.variances: dict[int, int] = {}  # tree: variance uid -> its mean's uid
+        self.variances: dict[int, tuple[str, int]] = {}  # tree: see _variances
         self.staged: list[_Step] | None = None  # block mode: the tree-reduction stages
 
     def kernels(self) -> list[Kernel]:
@@ -277,36 +237,61 @@ def _dask_plan(plan: Plan) -> tuple[list[Any], list[Kernel]]:
     return steps, kernels
 
 
-def _variances(kernel: Kernel) -> dict[int, int] | None:
-    """``{uid of v: uid of mu}`` for the variances of a two-pass kernel, when every
-    second-pass reduction is ``v = mean(d * d)`` (or ``square(d)``, ``d ** 2``) with ``d = z - mu``,
-    ``mu = mean(z, keepdims=True)`` over the same axes, and the values that wait for the
-    first pass are only these ``d``. Such a kernel reduces in one tree: each chunk gives
-    its count, sum and sum of squared deviations from its own mean, combined as Chan et al.'s
-    parallel variance (Welford's update for blocks). None otherwise."""
+def _two_pass_match(r: Node, inside: set[int], phases: dict, after: dict
+                    ) -> tuple[str, Node, set[int]] | None:
+    """``(kind, first-pass reduction, inner nodes)`` when second-pass reduction ``r`` is
+    a variance ``mean(d * d)`` (or ``square(d)``, ``d ** 2``), ``d = z - mean(z)``, or a
+    max-shifted sum ``sum(exp(z - max(z)))`` / ``logsumexp(z - max(z))`` (the first-pass
+    reduction with ``keepdims`` over the same axes, ``z`` computed before any pass)."""
+    arg = r.inputs[0]
+    if r.op == "mean":
+        d = arg.inputs[0] if arg.op in ("mul", "square", "pow") else None
+        two = arg.op == "pow" and arg.inputs[1].op == "constant" and np.ndim(
+            arg.inputs[1].value) == 0 and float(arg.inputs[1].value) == 2.0
+        if d is None or (arg.op == "mul" and arg.inputs[1] is not d) or (
+                arg.op == "pow" and not two):
+            return None
+        kind, first_op, inner = "var", "mean", {arg.uid}
+    elif r.op == "sum" and arg.op == "exp":
+        d, kind, first_op, inner = arg.inputs[0], "sumexp", "max", {arg.uid}
+    elif r.op == "logsumexp":
+        d, kind, first_op, inner = arg, "lseshift", "max", set()
+    else:
+        return None
+    if d.op != "sub" or tuple(d.shape) != tuple(d.inputs[0].shape):
+        return None
+    z, mu = d.inputs
+    if (mu.op != first_op or mu.uid not in inside or mu.inputs[0] is not z
+            or not mu.attr("keepdims") or mu.attr("axis") != r.attr("axis")
+            or phases[mu.uid][0] != 1 or after.get(z.uid, 0) > 0
+            or z.dtype not in ("float32", "float64")):
+        return None
+    return kind, mu, inner | {d.uid}
+
+
+def _variances(kernel: Kernel) -> dict[int, tuple[str, int]] | None:
+    """``{uid of r: (kind, uid of the first-pass reduction)}`` for a two-pass kernel whose
+    every second-pass reduction ``r`` is a variance or a max-shifted sum of exponentials
+    (``_two_pass_match``), the values that wait for the first pass being only their inner
+    nodes. Such a kernel reduces in one tree: each chunk runs both passes on its block and
+    gives its count, sum and squared deviations from its own mean (combined as Chan et
+    al.'s parallel variance, Welford's update for blocks), or its max ``m_i`` and
+    ``s_i = sum(exp(z - m_i))`` (combined as ``sum s_i * exp(m_i - max m_i)``, the online
+    softmax). None otherwise."""
     phases = kernel.reduction_phases()
     after = kernel.available_after()
     inside = {n.uid for n in kernel.nodes}
-    found: dict[int, int] = {}
+    found: dict[int, tuple[str, int]] = {}
     allowed: set[int] = set()
     for r in kernel.reductions():
         if phases[r.uid][0] == 1:
             continue
-        sq = r.inputs[0]
-        d = sq.inputs[0] if sq.op in ("mul", "square", "pow") else None
-        two = sq.op == "pow" and sq.inputs[1].op == "constant" and np.ndim(
-            sq.inputs[1].value) == 0 and float(sq.inputs[1].value) == 2.0
-        if (r.op != "mean" or d is None or (sq.op == "mul" and sq.inputs[1] is not d)
-                or (sq.op == "pow" and not two)
-                or d.op != "sub" or tuple(d.shape) != tuple(d.inputs[0].shape)):
+        match = _two_pass_match(r, inside, phases, after)
+        if match is None:
             return None
-        z, mu = d.inputs
-        if (mu.op != "mean" or mu.uid not in inside or mu.inputs[0] is not z
-                or not mu.attr("keepdims") or mu.attr("axis") != r.attr("axis")
-                or phases[mu.uid][0] != 1 or after.get(z.uid, 0) > 0):
-            return None
-        found[r.uid] = mu.uid
-        allowed |= {sq.uid, d.uid}
+        kind, mu, inner = match
+        found[r.uid] = (kind, mu.uid)
+        allowed |= inner
     if not found:
         return None
     for n in kernel.nodes:  # nothing else waits for a first-pass reduction at full size
@@ -328,13 +313,13 @@ def _variances(kernel: Kernel) -> dict[int, int] | None:
 
 
 def _tree_step(kernel: Kernel, whole: bool = False,
-               variances: dict[int, int] | None = None) -> _Step:
+               variances: dict[int, tuple[str, int]] | None = None) -> _Step:
     """A tree-reducible kernel: every reduction in one chunk step, the row values after
     them in the final step, full-size writes fused (``whole``: also the kernel itself, for
     blocks that hold whole rows; ``variances``: see ``_variances``)."""
     variances = variances or {}
     needed = {n.uid for w in kernel.writes for n in _inside_deps(kernel, w)}
-    needed |= set(variances.values())
+    needed |= {uid for _, uid in variances.values()}
     reds = [r for r in kernel.reductions() if r.uid in needed]
     partial = None
     if reds:
@@ -402,7 +387,8 @@ def _stages(kernel: Kernel, limit: int = 8) -> list[_Step] | None:
         first = tuple(r for r in k.reductions() if phases[r.uid][0] == 1)
         if not first:
             return None
-        second = tuple(r for r in k.reductions() if phases[r.uid][0] == 2 and r.op == "mean")
+        second = tuple(r for r in k.reductions() if phases[r.uid][0] == 2
+                       and r.op in ("mean", "sum", "logsumexp"))
         wanted: dict[int, Node] = {}
         for w in first + second:
             for n in _inside_deps(k, w):
@@ -469,7 +455,7 @@ class DaskExecutable(Executable):
     def __init__(self, graph: Graph, options: dict[str, Any]) -> None:
         super().__init__(graph)
         self.options = options
-        self.plan: Plan = plan_graph(_shift_by_max(graph))
+        self.plan: Plan = plan_graph(graph)
         self.steps, kernels = _dask_plan(self.plan)
         fast = fast_functions() if options["fast_transcendentals"] else None
         header = (f"eqsat-tensor dask block kernels for graph {graph.fingerprint()[:16]}\n\n"
@@ -657,13 +643,16 @@ class DaskExecutable(Executable):
             return
         reds = list(part.writes)
         pos = {r.uid: j for j, r in enumerate(reds)}
-        ops = tuple(f"var:{pos[step.variances[r.uid]]}:{len(reds)}" if r.uid in step.variances
-                    else r.op for r in reds) + (("count",) if step.variances else ())
+        has_var = any(kind == "var" for kind, _ in step.variances.values())
+        ops: tuple[str, ...] = ()
+        for r in reds:
+            kind, first = step.variances.get(r.uid, (r.op, None))
+            ops += (kind if first is None else f"{kind}:{pos[first]}:{len(reds)}",)
+        ops += ("count",) if has_var else ()
         args, axes = self._kernel_args(part, env)
         fn = self._block_kernel(part, axes, tuple((r.dtype, kernel.frame(r)) for r in reds),
                                 "partial", ops)
-        pdt = parts_dtype([_np_dtype(r.dtype) for r in reds]
-                          + ([np.float64] if step.variances else []))
+        pdt = parts_dtype([_np_dtype(r.dtype) for r in reds] + ([np.float64] if has_var else []))
         ndim = len(kernel.domain)
         ind = tuple(range(ndim))
         tmp = da.blockwise(fn, ind, *args, dtype=pdt,

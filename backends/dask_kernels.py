@@ -253,11 +253,39 @@ def _combine_var(x: np.ndarray, op: str, j: int, axis: tuple[int, ...], keepdims
     return out.astype(m2.dtype, copy=False)
 
 
+def _combine_shifted(x: np.ndarray, op: str, j: int, axis: tuple[int, ...], keepdims: bool
+                     ) -> np.ndarray:
+    """Max-shifted partials of the union of blocks: field ``p<j>`` holds each block's
+    ``s_i = sum(exp(z - m_i))`` (``sumexp``) or ``l_i = logsumexp(z - m_i)``
+    (``lseshift``) for its own max ``m_i`` (field ``p<k>``, op ``<kind>:<k>:<n>``); the
+    result is relative to ``M = max m_i``: ``sum s_i exp(m_i - M)``, or the logsumexp of
+    ``l_i + (m_i - M)``."""
+    kind, k, _ = op.split(":")
+    v, m = x[f"p{j}"], x[f"p{k}"]
+    with np.errstate(all="ignore"):
+        big = np.max(m, axis=axis, keepdims=True)
+        shift = m - big
+        if kind == "sumexp":
+            out = np.sum(v * np.exp(shift), axis=axis, keepdims=keepdims)
+        else:
+            out = _lse(v + shift, axis, keepdims)
+    return out.astype(v.dtype, copy=False)
+
+
+def _combine_field(ops: tuple[str, ...], x: np.ndarray, j: int, axis: tuple[int, ...],
+                   keepdims: bool) -> np.ndarray:
+    op = ops[j]
+    if op.startswith("var:"):
+        return _combine_var(x, op, j, axis, keepdims)
+    if op.startswith(("sumexp:", "lseshift:")):
+        return _combine_shifted(x, op, j, axis, keepdims)
+    return combine(op, x[f"p{j}"], axis, keepdims)
+
+
 def combine_parts(ops: tuple[str, ...], x: np.ndarray, axis: tuple[int, ...],
                   keepdims: bool = True) -> np.ndarray:
     """Combine a block of structured partials (an intermediate level of the tree)."""
-    parts = [_combine_var(x, op, j, axis, keepdims) if op.startswith("var:")
-             else combine(op, x[f"p{j}"], axis, keepdims) for j, op in enumerate(ops)]
+    parts = [_combine_field(ops, x, j, axis, keepdims) for j in range(len(ops))]
     return pack(parts, parts[0].shape)
 
 
@@ -316,6 +344,8 @@ class TreeFinal:
                 v = _combine_var(parts, op, j, self.reduce_axes, True)
                 with np.errstate(all="ignore"):
                     v = (v / v.dtype.type(self.count)).astype(v.dtype, copy=False)
+            elif op.startswith(("sumexp:", "lseshift:")):
+                v = _combine_shifted(parts, op, j, self.reduce_axes, True)
             else:
                 v = aggregate(op, self.count, parts[f"p{j}"], self.reduce_axes, True)
             slots.append(v if self.slot_keep[j] else np.squeeze(v, axis=self.reduce_axes))
