@@ -9,12 +9,16 @@ module by ``numba_codegen``. Each plan step becomes Dask graph layers:
   one block of every read (broadcast reads keep their single block);
 * a reduction ``Kernel`` whose reductions read only elementwise values (``sum``, ``mean``,
   ``max``, ``min``, ``prod``, ``logsumexp`` of a fused prologue such as
-  ``mean(sqrt(exp(x)))``): a Dask tree reduction per reduction node, with the fused
-  kernel as the chunk step and a NumPy combine step (partial sums add up, ``logsumexp``
-  combines the partial results stably: max first, then the sum of exponentials). Values
-  computed from the reduced rows (``mean(x) * 2``) follow as small ``dask.array`` ops;
-* any other reduction kernel (softmax, layer norm: several passes over each row): the
-  reduced axes are rechunked into one chunk and the whole kernel runs per block;
+  ``mean(sqrt(exp(x)))``), reduced axes in several chunks: one fused tree reduction for
+  the whole kernel. The chunk step computes every reduction on its block and returns the
+  partials as one structured array; combine levels merge them (``logsumexp`` stably,
+  max first); the final step (one task per block of rows) aggregates and runs the
+  kernel's row epilogue (``sqrt(mean(y) ** 2 + 1) - max(y)``) as a generated elementwise
+  kernel. Two-pass variances and max-shifted sums of exponentials (softmax statistics)
+  reduce in the same single pass (Chan's parallel variance; the online-softmax combine).
+  With whole rows in every block the kernel runs once per block;
+* any other reduction kernel (softmax, layer norm: values at full size after a
+  reduction): staged tree reductions over chunked rows, or the whole kernel per block;
 * ``MatmulStep`` (and a kernel's matmul prologue): ``dask.array.matmul``; ``ViewStep``:
   the ``dask.array`` layout functions.
 
