@@ -59,6 +59,25 @@ def loaded_modules() -> int:
     return len(_MODULES)
 
 
+def _task_where() -> str:
+    """The running task's key on a ``dask.distributed`` worker (its chunk index), or ''."""
+    import sys
+
+    worker = sys.modules.get("distributed.worker")
+    key = getattr(getattr(worker, "thread_state", None), "key", None) if worker else None
+    return f" in task {key!r}" if key is not None else ""
+
+
+def _fail(what: str, blocks: tuple[Any, ...], exc: Exception) -> Exception:
+    """A worker-side error naming the kernel, its ops and the chunk."""
+    from ..errors import BackendError
+
+    shapes = ", ".join(str(tuple(np.shape(b))) for b in blocks)
+    err = BackendError(f"dask backend: {what} failed on a chunk{_task_where()} "
+                       f"(block shapes {shapes}): {type(exc).__name__}: {exc}")
+    return err
+
+
 class BlockKernel:
     """Run one fused kernel on one block per task.
 
@@ -78,20 +97,23 @@ class BlockKernel:
         For each write: ``(dtype, frame)`` with frame ``full``, ``row_keep`` or ``row_drop``.
     mode
         ``"block"``: return the writes as computed (one array, or a tuple for several).
-        ``"partial"``: a tree-reduction chunk step; the single write is a reduction and is
-        returned with the reduced axes kept (size 1); a ``mean`` is returned as the block's
-        sum (its mean times the block's count) so partials add up.
-    op
-        The reduction op in ``"partial"`` mode.
+        ``"partial"``: a tree-reduction chunk step; every write is a reduction (``ops``)
+        and the block's partial results are returned as one structured array (field
+        ``p<j>`` per write) with the reduced axes kept (size 1); a ``mean`` is returned as
+        the block's sum (its mean times the block's count) so partials add up.
+    ops
+        The reduction op of each write in ``"partial"`` mode.
+    label
+        What the kernel computes (its ops), for error messages.
     """
 
     def __init__(self, source: str, cache_dir: str | None, name: str, ndim: int,
                  read_axes: tuple[tuple[int, ...], ...], reduce_axes: tuple[int, ...],
                  outputs: tuple[tuple[str, str], ...], mode: str = "block",
-                 op: str | None = None) -> None:
+                 ops: tuple[str, ...] = (), label: str = "") -> None:
         self.source, self.cache_dir, self.name, self.ndim = source, cache_dir, name, ndim
         self.read_axes, self.reduce_axes, self.outputs = read_axes, reduce_axes, outputs
-        self.mode, self.op = mode, op
+        self.mode, self.ops, self.label = mode, ops, label
 
     def __getstate__(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -113,6 +135,12 @@ class BlockKernel:
         return ext
 
     def __call__(self, *blocks: np.ndarray) -> Any:
+        try:
+            return self._run(blocks)
+        except Exception as exc:
+            raise _fail(f"kernel {self.name} [{self.label}]", blocks, exc) from exc
+
+    def _run(self, blocks: tuple[np.ndarray, ...]) -> Any:
         module = load_source(self.source, self.cache_dir)
         fn = getattr(module, f"{self.name}_serial")
         ext = self.extents(blocks)
@@ -126,14 +154,46 @@ class BlockKernel:
         if self.reduce_axes and len(kept) == 0:
             args.append(1)  # nc: one chunk, the block itself
         arrays = [np.asarray(b) for b in blocks]
+        count = int(np.prod([ext[a] for a in self.reduce_axes]))
+        if self.mode == "block" and self.reduce_axes and count == 0:
+            empty_max_min(self.label.split())  # whole rows in the block: none at all
         fn(*args, *arrays, *outs)
         if self.mode == "partial":
-            out = outs[0].reshape(tuple(keep))
-            if self.op == "mean":
-                count = int(np.prod([ext[a] for a in self.reduce_axes]))
-                out = (out * out.dtype.type(count)).astype(out.dtype, copy=False)
-            return out
+            parts = []
+            for op, out in zip(self.ops, outs):
+                out = out.reshape(tuple(keep))
+                if op == "mean" or op.startswith("var:"):  # sums: mean * n, M2 = var * n
+                    with np.errstate(all="ignore"):
+                        out = (out * out.dtype.type(count)).astype(out.dtype, copy=False)
+                    if count == 0:
+                        out = np.zeros_like(out)
+                parts.append(out)
+            if "count" in self.ops:
+                parts.append(np.full(tuple(keep), float(count)))
+            return pack(parts, tuple(keep))
         return outs[0] if len(outs) == 1 else tuple(outs)
+
+
+def empty_max_min(ops: Any) -> None:
+    """NumPy's error for ``max``/``min`` over nothing, if ``ops`` has one."""
+    for op in ops:
+        if op in ("max", "min"):
+            name = {"max": "maximum", "min": "minimum"}[op]
+            raise ValueError(f"zero-size array to reduction operation {name} which has no "
+                             "identity")
+
+
+def parts_dtype(dtypes: list[Any]) -> np.dtype:
+    """The structured dtype of a tree reduction's partial results (field ``p<j>``)."""
+    return np.dtype([(f"p{j}", np.dtype(d)) for j, d in enumerate(dtypes)])
+
+
+def pack(parts: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
+    """Several same-shaped partial results as one structured array (one Dask block)."""
+    out = np.empty(shape, parts_dtype([p.dtype for p in parts]))
+    for j, p in enumerate(parts):
+        out[f"p{j}"] = p
+    return out
 
 
 def pick(item: int, blocks: Any) -> np.ndarray:
@@ -163,7 +223,8 @@ def combine(op: str, x: np.ndarray, axis: tuple[int, ...], keepdims: bool) -> np
     """Combine partial results of reduction ``op`` (a mean's partials are sums)."""
     if op == "logsumexp":
         return _lse(x, axis, keepdims)
-    fn = {"sum": np.sum, "mean": np.sum, "prod": np.prod, "max": np.max, "min": np.min}[op]
+    fn = {"sum": np.sum, "mean": np.sum, "count": np.sum, "prod": np.prod, "max": np.max,
+          "min": np.min}[op]
     return fn(x, axis=axis, keepdims=keepdims).astype(x.dtype, copy=False)
 
 
@@ -177,4 +238,125 @@ def aggregate(op: str, count: int, x: np.ndarray, axis: tuple[int, ...], keepdim
     return out
 
 
-__all__ = ["BlockKernel", "aggregate", "combine", "load_source", "loaded_modules", "pick"]
+def _combine_var(x: np.ndarray, op: str, j: int, axis: tuple[int, ...], keepdims: bool
+                 ) -> np.ndarray:
+    """Sum of squared deviations of the union of blocks (Chan et al.): the blocks' own
+    ``M2_i`` plus ``n_i * (mean_i - mean)**2``; field ``p<j>`` holds ``M2_i``, the op
+    names the fields of the sums and the counts (``var:<sum field>:<count field>``)."""
+    _, k, c = op.split(":")
+    m2, s, n = x[f"p{j}"], x[f"p{k}"], x[f"p{c}"]
+    with np.errstate(all="ignore"):
+        total = np.sum(n, axis=axis, keepdims=True)
+        mean = np.sum(s, axis=axis, keepdims=True) / np.where(total > 0, total, 1)
+        own = np.where(n > 0, s / np.where(n > 0, n, 1), 0)
+        out = np.sum(m2 + n * (own - mean) ** 2, axis=axis, keepdims=keepdims)
+    return out.astype(m2.dtype, copy=False)
+
+
+def _combine_shifted(x: np.ndarray, op: str, j: int, axis: tuple[int, ...], keepdims: bool
+                     ) -> np.ndarray:
+    """Max-shifted partials of the union of blocks: field ``p<j>`` holds each block's
+    ``s_i = sum(exp(z - m_i))`` (``sumexp``) or ``l_i = logsumexp(z - m_i)``
+    (``lseshift``) for its own max ``m_i`` (field ``p<k>``, op ``<kind>:<k>:<n>``); the
+    result is relative to ``M = max m_i``: ``sum s_i exp(m_i - M)``, or the logsumexp of
+    ``l_i + (m_i - M)``."""
+    kind, k, _ = op.split(":")
+    v, m = x[f"p{j}"], x[f"p{k}"]
+    with np.errstate(all="ignore"):
+        big = np.max(m, axis=axis, keepdims=True)
+        shift = m - big
+        if kind == "sumexp":
+            out = np.sum(v * np.exp(shift), axis=axis, keepdims=keepdims)
+        else:
+            out = _lse(v + shift, axis, keepdims)
+    return out.astype(v.dtype, copy=False)
+
+
+def _combine_field(ops: tuple[str, ...], x: np.ndarray, j: int, axis: tuple[int, ...],
+                   keepdims: bool) -> np.ndarray:
+    op = ops[j]
+    if op.startswith("var:"):
+        return _combine_var(x, op, j, axis, keepdims)
+    if op.startswith(("sumexp:", "lseshift:")):
+        return _combine_shifted(x, op, j, axis, keepdims)
+    return combine(op, x[f"p{j}"], axis, keepdims)
+
+
+def combine_parts(ops: tuple[str, ...], x: np.ndarray, axis: tuple[int, ...],
+                  keepdims: bool = True) -> np.ndarray:
+    """Combine a block of structured partials (an intermediate level of the tree)."""
+    parts = [_combine_field(ops, x, j, axis, keepdims) for j in range(len(ops))]
+    return pack(parts, parts[0].shape)
+
+
+class TreeFinal:
+    """The last level of a fused tree reduction: one task per output block combines the
+    partials of its rows (``aggregate``), then runs the kernel's elementwise epilogue on
+    the reduced values (``log(s) + m * 2`` after ``s = sum(..)``, ``m = max(..)``).
+
+    Parameters
+    ----------
+    ops, count
+        The reduction of each partial field and the number of reduced elements (a mean
+        divides by it; ``max``/``min`` of nothing raise NumPy's error).
+    reduce_axes
+        The reduced axes of the (concatenated) partials block.
+    slot_keep
+        For each field: whether the reduction keeps its reduced axes (``keepdims``).
+    epilogue
+        A ``BlockKernel`` over the reduced rows, or None.
+    epi_reads
+        For each epilogue read: ``("slot", j)`` (a reduction) or ``("arg", k)`` (the
+        ``k``-th extra block given to the task).
+    outputs
+        What the task returns: ``("slot", j)`` or ``("epi", k)`` each (one: the array
+        itself; several: a tuple).
+    """
+
+    def __init__(self, ops: tuple[str, ...], count: int, reduce_axes: tuple[int, ...],
+                 slot_keep: tuple[bool, ...], epilogue: BlockKernel | None,
+                 epi_reads: tuple[tuple[str, int], ...], outputs: tuple[tuple[str, int], ...]
+                 ) -> None:
+        self.ops, self.count, self.reduce_axes = ops, count, reduce_axes
+        self.slot_keep, self.epilogue, self.epi_reads = slot_keep, epilogue, epi_reads
+        self.outputs = outputs
+
+    def __repr__(self) -> str:
+        return f"<TreeFinal {'/'.join(self.ops)}>"
+
+    def __call__(self, parts: Any, *extra: np.ndarray) -> Any:
+        try:
+            return self._run(parts, extra)
+        except Exception as exc:
+            what = f"the final step of {'/'.join(self.ops)}"
+            if self.epilogue is not None:
+                what += f" + kernel {self.epilogue.name} [{self.epilogue.label}]"
+            raise _fail(what, (parts, *extra), exc) from exc
+
+    def _run(self, parts: Any, extra: tuple[np.ndarray, ...]) -> Any:
+        while isinstance(parts, list):  # a single block per output: Dask passes a list
+            parts = parts[0]
+        if self.count == 0:
+            empty_max_min(self.ops)
+        slots = []
+        for j, op in enumerate(self.ops):
+            if op.startswith("var:"):  # M2 / n
+                v = _combine_var(parts, op, j, self.reduce_axes, True)
+                with np.errstate(all="ignore"):
+                    v = (v / v.dtype.type(self.count)).astype(v.dtype, copy=False)
+            elif op.startswith(("sumexp:", "lseshift:")):
+                v = _combine_shifted(parts, op, j, self.reduce_axes, True)
+            else:
+                v = aggregate(op, self.count, parts[f"p{j}"], self.reduce_axes, True)
+            slots.append(v if self.slot_keep[j] else np.squeeze(v, axis=self.reduce_axes))
+        epi: tuple = ()
+        if self.epilogue is not None:
+            args = [slots[i] if kind == "slot" else extra[i] for kind, i in self.epi_reads]
+            got = self.epilogue._run(tuple(args))
+            epi = got if isinstance(got, tuple) else (got,)
+        outs = [slots[i] if kind == "slot" else epi[i] for kind, i in self.outputs]
+        return outs[0] if len(outs) == 1 else tuple(outs)
+
+
+__all__ = ["BlockKernel", "TreeFinal", "aggregate", "combine", "combine_parts",
+           "load_source", "loaded_modules", "pack", "parts_dtype", "pick"]

@@ -1,0 +1,300 @@
+"""Dask backend benchmark: task counts, wall time on a LocalCluster, out-of-core memory.
+
+Workloads (float64; a matrix of ``rows x n/rows``, chunked along both axes):
+
+* ``pipeline``: elementwise ops, two row reductions (mean, max), elementwise ops after;
+* ``stable_lse``: a hand-written max-shifted logsumexp of each row (plus ``2 * max``);
+* ``softmax``: softmax of each row (rows cut into several chunks);
+* ``chain``: 15 elementwise ops; ``softplus_mean``: ``mean(log1p(exp(x)))`` of everything.
+
+Three parts, each optional:
+
+1. ``--tasks``: tasks of the graph as built, for plain ``dask.array``, ``dask.optimize`` of
+   it, and ``@et.jit(backend="dask")`` (input tasks included everywhere).
+2. ``--n 1e8``: wall time of ``.compute()`` on a ``LocalCluster`` (2 worker processes, 1
+   thread each) for plain ``dask.array``, a numexpr-style ``map_blocks`` version (the
+   elementwise parts as one ``numexpr.evaluate`` per chunk) and ours (best of
+   ``--repeat`` after a warm-up that compiles the kernels on the workers). The input is
+   persisted in the workers' memory first (``--generate``: generated in every run, which
+   then dominates the time). Results are checked against each other.
+3. ``--out-of-core 2e8``: ``pipeline`` over that many elements generated chunk by chunk on
+   workers with ``--memory-limit`` each (spilling on), peak resident memory of all cluster
+   processes sampled every 0.1 s (psutil), against the size of the data.
+
+Usage: ``python -m benchmarks.dask_bench [--tasks] [--n 1e8] [--out-of-core 2e8]
+[--memory-limit 1GB] [--json out.json]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import dask
+import dask.array as da
+import numpy as np
+
+import eqsat_tensor as et
+
+
+def pipeline(x: Any) -> Any:
+    """Elementwise ops, two row reductions, elementwise ops after them."""
+    y = np.tanh(x) * 3 + np.exp(-x * x)
+    a = np.mean(y, axis=1)
+    b = np.max(y, axis=1)
+    return np.sqrt(a * a + 1) - b * 0.5
+
+
+def stable_lse(x: Any) -> Any:
+    """Max-shifted logsumexp of each row, written out."""
+    m = np.max(x, axis=1, keepdims=True)
+    return np.log(np.sum(np.exp(x - m), axis=1, keepdims=True)) + m * 2
+
+
+def softmax(x: Any) -> Any:
+    """Softmax of each row."""
+    e = np.exp(x - np.max(x, axis=1, keepdims=True))
+    return e / np.sum(e, axis=1, keepdims=True)
+
+
+def chain(x: Any) -> Any:
+    """15 elementwise ops."""
+    y = x * 1.5 + 0.25
+    y = np.sin(y) * np.cos(y) + x
+    y = np.exp(-(y * y)) + np.tanh(x)
+    return np.sqrt(np.abs(y) + 1.0) - x
+
+
+def softplus_mean(x: Any) -> Any:
+    """The mean of log(1 + exp(x))."""
+    return np.mean(np.log1p(np.exp(x)))
+
+
+WORKLOADS = {"pipeline": pipeline, "stable_lse": stable_lse, "softmax": softmax,
+             "chain": chain, "softplus_mean": softplus_mean}
+
+
+# numexpr-style versions: each elementwise stretch one numexpr.evaluate per chunk
+def _ne(expr: str, **arrays: np.ndarray) -> np.ndarray:
+    import numexpr
+
+    return numexpr.evaluate(expr, local_dict=arrays)
+
+
+def _ne_pipe_y(x: np.ndarray) -> np.ndarray:
+    return _ne("tanh(x) * 3 + exp(-x * x)", x=x)
+
+
+def _ne_exp_shift(x: np.ndarray, m: np.ndarray) -> np.ndarray:
+    return _ne("exp(x - m)", x=x, m=m)
+
+
+def _ne_chain(x: np.ndarray) -> np.ndarray:
+    return _ne("sqrt(abs(exp(-((sin(x * 1.5 + 0.25) * cos(x * 1.5 + 0.25) + x) ** 2)) "
+               "+ tanh(x)) + 1.0) - x", x=x)
+
+
+def _ne_softplus(x: np.ndarray) -> np.ndarray:
+    return _ne("log1p(exp(x))", x=x)
+
+
+def numexpr_version(name: str, x: Any) -> Any:
+    """The workload with its elementwise parts as numexpr ``map_blocks``."""
+    if name == "pipeline":
+        y = x.map_blocks(_ne_pipe_y)
+        a, b = y.mean(axis=1), y.max(axis=1)
+        return da.sqrt(a * a + 1) - b * 0.5
+    if name == "stable_lse":
+        m = x.max(axis=1, keepdims=True)
+        return da.log(da.map_blocks(_ne_exp_shift, x, m).sum(axis=1, keepdims=True)) + m * 2
+    if name == "softmax":
+        e = da.map_blocks(_ne_exp_shift, x, x.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+    if name == "chain":
+        return x.map_blocks(_ne_chain)
+    return x.map_blocks(_ne_softplus).mean()
+
+
+def make_input(n: int, rows: int, row_chunks: int, col_chunks: int, seed: int = 0) -> Any:
+    """A random matrix generated chunk by chunk inside the graph (``da.random``)."""
+    cols = n // rows
+    return da.random.default_rng(seed).normal(
+        size=(rows, cols), chunks=(-(-rows // row_chunks), -(-cols // col_chunks)))
+
+
+def task_counts(rows: int = 1000, cols: int = 800) -> list[dict[str, Any]]:
+    """Tasks of plain dask.array, dask.optimize(plain) and ours for every workload."""
+    out = []
+    x = make_input(rows * cols, rows, 10, 8)
+    for name, fn in WORKLOADS.items():
+        plain = fn(x)
+        (opt,) = dask.optimize(plain)
+        ours = et.jit(fn, backend="dask")(x)
+        got, want = dask.compute(ours, plain, scheduler="threads")
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+        row = {"workload": name, "chunks": x.npartitions, "plain": len(plain.dask),
+               "plain_optimized": len(opt.__dask_graph__()), "ours": len(ours.dask)}
+        row["vs_optimized"] = round(row["ours"] / row["plain_optimized"], 2)
+        row["fewer_than_plain"] = round(row["plain"] / row["ours"], 2)
+        out.append(row)
+    return out
+
+
+def _cluster(memory_limit: str | None = None) -> Any:
+    from dask.distributed import LocalCluster
+
+    root = str(Path(et.__file__).resolve().parent.parent)  # workers import this checkout
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        q for q in (root, os.environ.get("PYTHONPATH")) if q)
+    kw = {"memory_limit": memory_limit} if memory_limit else {}
+    return LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                        dashboard_address=":0", **kw)
+
+
+def _wall_line(r: dict[str, Any]) -> str:
+    return (f"{r['workload']:15s} {r['n']:.0e} {r['plain_s']:8.2f} {r['numexpr_s']:10.2f} "
+            f"{r['ours_s']:7.2f} {r['ours_vs_plain']:11.2f} {r['ours_vs_numexpr']:13.2f}")
+
+
+def _best(client: Any, arr: Any, repeat: int) -> tuple[float, Any]:
+    value = client.compute(arr, sync=True)  # warm-up (compiles our kernels on workers)
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        client.compute(arr, sync=True)
+        best = min(best, time.perf_counter() - t0)
+    return best, value
+
+
+def wall_times(n: int, repeat: int, workloads: list[str], persist: bool = True
+               ) -> list[dict[str, Any]]:
+    """Plain dask.array, numexpr map_blocks and ours on a 2-worker LocalCluster (the input
+    persisted on the workers first, or generated inside every run)."""
+    import distributed
+    from dask.distributed import Client
+
+    rows = 2000
+    out = []
+    with _cluster() as cluster, Client(cluster) as client:
+        for name in workloads:
+            fn = WORKLOADS[name]
+            x = make_input(n, rows, 8, 5 if name in ("stable_lse", "softmax") else 1)
+            if persist:  # the input in the workers' memory: time the computation only
+                x = client.persist(x)
+                distributed.wait(x)
+            row: dict[str, Any] = {"workload": name, "n": n, "chunks": x.npartitions,
+                                   "input": "persisted" if persist else "generated"}
+            row["plain_s"], want = _best(client, fn(x), repeat)
+            row["numexpr_s"], ne = _best(client, numexpr_version(name, x), repeat)
+            row["ours_s"], got = _best(client, et.jit(fn, backend="dask")(x), repeat)
+            np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+            np.testing.assert_allclose(ne, want, rtol=1e-9, atol=1e-12)
+            row["ours_vs_plain"] = round(row["ours_s"] / row["plain_s"], 3)
+            row["ours_vs_numexpr"] = round(row["ours_s"] / row["numexpr_s"], 3)
+            for k in ("plain_s", "numexpr_s", "ours_s"):
+                row[k] = round(row[k], 3)
+            out.append(row)
+            print(_wall_line(row), flush=True)
+            del x
+    return out
+
+
+class PeakRSS:
+    """Peak of the summed resident memory of this process and all its children."""
+
+    def __init__(self, every: float = 0.1) -> None:
+        import psutil
+
+        self.proc, self.every, self.peak = psutil.Process(), every, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _sample(self) -> int:
+        total = 0
+        for p in [self.proc, *self.proc.children(recursive=True)]:
+            try:
+                total += p.memory_info().rss
+            except Exception:  # a process that just exited
+                pass
+        return total
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self._sample())
+            time.sleep(self.every)
+
+    def __enter__(self) -> PeakRSS:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def out_of_core(n: int, memory_limit: str, chunk: float = 2.5e6) -> dict[str, Any]:
+    """``pipeline`` over ``n`` elements on 2 workers with ``memory_limit`` each."""
+    from dask.distributed import Client
+
+    cols = 10_000
+    rows = n // cols
+    x = da.random.default_rng(3).normal(size=(rows, cols),
+                                        chunks=(max(1, int(chunk) // cols), cols))
+    ours = et.jit(pipeline, backend="dask")(x)
+    with _cluster(memory_limit) as cluster, Client(cluster) as client, PeakRSS() as peak:
+        t0 = time.perf_counter()
+        value = client.compute(ours, sync=True)
+        seconds = time.perf_counter() - t0
+        small = x[:200].compute()  # a check on a slice, generated the same way
+    np.testing.assert_allclose(value[:200], pipeline(small), rtol=1e-9, atol=1e-12)
+    return {"n": n, "data_gb": round(n * 8 / 1e9, 2), "workers": 2,
+            "memory_limit": memory_limit, "chunks": x.npartitions, "tasks": len(ours.dask),
+            "seconds": round(seconds, 1), "peak_rss_gb": round(peak.peak / 1e9, 2)}
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    """Run the parts asked for and print a table each."""
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--tasks", action="store_true")
+    p.add_argument("--n", type=float, default=None)
+    p.add_argument("--repeat", type=int, default=2)
+    p.add_argument("--workloads", default="pipeline,stable_lse,softmax,chain,softplus_mean")
+    p.add_argument("--generate", action="store_true",
+                   help="generate the input inside every timed run instead of persisting it")
+    p.add_argument("--out-of-core", type=float, default=None)
+    p.add_argument("--memory-limit", default="1GB")
+    p.add_argument("--json", default=None)
+    args = p.parse_args(argv)
+    result: dict[str, Any] = {}
+    if args.tasks:
+        result["tasks"] = task_counts()
+        print("(task counts include the input-generating tasks of da.random)")
+        print("workload        chunks  plain  optimize(plain)  ours  ours/optimized  "
+              "plain/ours")
+        for r in result["tasks"]:
+            print(f"{r['workload']:15s} {r['chunks']:6d} {r['plain']:6d} "
+                  f"{r['plain_optimized']:16d} {r['ours']:5d} {r['vs_optimized']:15.2f} "
+                  f"{r['fewer_than_plain']:11.2f}")
+    if args.n:
+        print("workload        n       plain s  numexpr s  ours s  ours/plain  ours/numexpr")
+        result["wall"] = wall_times(int(args.n), args.repeat, args.workloads.split(","),
+                                    persist=not args.generate)
+    if args.out_of_core:
+        r = out_of_core(int(args.out_of_core), args.memory_limit)
+        result["out_of_core"] = r
+        print(f"out-of-core pipeline: {r['n']:.0e} elements ({r['data_gb']} GB) on 2 workers "
+              f"x {r['memory_limit']}: {r['seconds']} s, peak RSS {r['peak_rss_gb']} GB "
+              f"(all cluster processes), {r['tasks']} tasks")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(result, f, indent=1)
+    return result
+
+
+if __name__ == "__main__":
+    main()

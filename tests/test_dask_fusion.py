@@ -1,0 +1,164 @@
+"""Fusion through reductions on the Dask backend, on uneven, empty and single chunks.
+
+One multi-output graph covers elementwise ops, reductions on each axis, softmax and
+logsumexp along a chunked axis and a matmul, so one Numba compile serves every chunk
+layout. Task counts are compared with plain ``dask.array`` and ``dask.optimize`` of it.
+The same graph runs on a ``dask.distributed`` LocalCluster in test_dask_distributed.py.
+"""
+
+from __future__ import annotations
+
+import dask
+import dask.array as da
+import numpy as np
+import pytest
+
+import eqsat_tensor as et
+from eqsat_tensor.backends import dask as dask_backend
+from eqsat_tensor.backends import numpy_ref
+from eqsat_tensor.errors import BackendError
+from eqsat_tensor.ir import Graph
+
+pytestmark = pytest.mark.dask
+
+# (rows, cols) chunkings of a 9 x 12 matrix: uneven, with empty chunks, one chunk
+LAYOUTS = {
+    "uneven": ((4, 5), (5, 3, 4)),
+    "empty": ((0, 4, 0, 5), (6, 0, 6)),
+    "single": ((9,), (12,)),
+    "columns-one-by-one": ((9,), (1,) * 12),
+}
+
+
+def mixed_graph() -> Graph:
+    """Elementwise, sum/mean/max/min on each axis, softmax and logsumexp along axis 1
+    (the chunked one), values after a reduction, a matmul."""
+    x = et.tensor("x", (9, 12), "float64")
+    w = et.tensor("w", (12, 5), "float64")
+    y = et.tanh(x) * 2 + et.exp(-x * x)
+    e = et.exp(x - et.max(x, axis=1, keepdims=True))
+    soft = e / et.sum(e, axis=1, keepdims=True)
+    m = et.max(y, axis=1, keepdims=True)
+    lse = et.log(et.sum(et.exp(y - m), axis=1, keepdims=True)) + m
+    outs = [y, soft, lse, et.logsumexp(x * 3, axis=0),
+            et.sum(y, axis=0), et.mean(y, axis=1), et.max(x, axis=0), et.min(y),
+            et.sqrt(et.mean(y * y, axis=1) + 1) - et.max(y, axis=1),
+            et.tanh(et.matmul(x, w)) + 1]
+    return Graph([o.node for o in outs], [x.node, w.node])
+
+
+def mixed_inputs() -> list[np.ndarray]:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(9, 12)) * 4
+    x[2] += 700  # softmax / logsumexp must shift by the row max
+    return [x, rng.normal(size=(12, 5))]
+
+
+def mixed_lazy(exe, arrays, layout):
+    rows, cols = LAYOUTS[layout]
+    return exe.lazy([da.from_array(arrays[0], chunks=(rows, cols)),
+                     da.from_array(arrays[1], chunks=(cols, 5))])
+
+
+def check_mixed(got, arrays) -> None:
+    """``got`` (computed outputs of mixed_graph) against the reference backend."""
+    want = numpy_ref.evaluate(mixed_graph(), arrays)
+    for k, (g, w) in enumerate(zip(got, want)):
+        assert np.shape(g) == w.shape, f"output {k}"
+        np.testing.assert_allclose(g, w, rtol=1e-9, atol=1e-12, err_msg=f"output {k}")
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_mixed_graph_on_every_chunk_layout(layout):
+    exe = dask_backend.compile(mixed_graph())
+    arrays = mixed_inputs()
+    outs = mixed_lazy(exe, arrays, layout)
+    check_mixed(dask.compute(*outs, scheduler="sync"), arrays)
+
+
+def pipeline(x):
+    """Elementwise ops, two row reductions, elementwise ops after them."""
+    y = np.tanh(x) * 3 + np.exp(-x * x)
+    a = np.mean(y, axis=1)
+    b = np.max(y, axis=1)
+    return np.sqrt(a * a + 1) - b * 0.5
+
+
+def stable_lse(x):
+    m = np.max(x, axis=1, keepdims=True)
+    return np.log(np.sum(np.exp(x - m), axis=1, keepdims=True)) + m * 2
+
+
+def softmax(x):
+    e = np.exp(x - np.max(x, axis=1, keepdims=True))
+    return e / np.sum(e, axis=1, keepdims=True)
+
+
+def layernorm(x):
+    mu = np.mean(x, axis=1, keepdims=True)
+    return (x - mu) / np.sqrt(np.mean((x - mu) ** 2, axis=1, keepdims=True) + 1e-5)
+
+
+@pytest.mark.parametrize("fn", [pipeline, stable_lse, softmax, layernorm],
+                         ids=lambda f: f.__name__)
+def test_task_counts_below_dask_optimize(fn):
+    """One task per chunk per stage plus the reduction tree: the reductions of a kernel
+    share one chunk step and the values after them run in the tree's final step."""
+    x = da.random.default_rng(0).normal(size=(600, 480), chunks=(100, 60))
+    plain = fn(x)
+    (opt,) = dask.optimize(plain)
+    ours = et.jit(fn, backend="dask")(x)
+    n_in, rows = x.npartitions, x.numblocks[0]
+    assert len(ours.dask) <= len(opt.__dask_graph__())
+    partial = [k for k in ours.dask.layers if k.startswith("eqsat-") and "final" not in k
+               and "combine" not in k]
+    if fn in (softmax, layernorm):  # one pass for the row statistics, one for the values
+        assert len(partial) == 2
+    else:  # input, the chunk step, the final step (8 column chunks: fan-in 16 is enough)
+        assert len(partial) == 1
+        assert len(ours.dask) == n_in + n_in + rows
+    got = ours.compute(scheduler="sync")
+    np.testing.assert_allclose(got, fn(x.compute()), rtol=1e-10)
+
+
+def variance(x):
+    """Two passes written out: the mean, then the mean squared deviation."""
+    mu = np.mean(x, axis=1, keepdims=True)
+    return np.mean((x - mu) * (x - mu), axis=1) * 2 + 1
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_variance_in_one_pass_over_the_chunks(layout):
+    """Each chunk's count, sum and squared deviations from its own mean, combined as the
+    parallel variance: one task per chunk plus the tree, and stable on data far from 0."""
+    a = np.random.default_rng(4).normal(size=(9, 12)) * 1e-3 + 1e6
+    x = da.from_array(a, chunks=LAYOUTS[layout])
+    ours = et.jit(variance, backend="dask")(x)
+    n_in = len(x.dask)
+    if len(x.chunks[1]) > 1:
+        assert len(ours.dask) == n_in + x.npartitions + x.numblocks[0]
+    else:
+        assert len(ours.dask) == n_in + x.npartitions
+    want = np.var(a, axis=1) * 2 + 1
+    np.testing.assert_allclose(ours.compute(scheduler="sync"), want, rtol=1e-12)
+    np.testing.assert_allclose((ours.compute(scheduler="sync") - 1) / 2, np.var(a, axis=1),
+                               rtol=1e-6)
+
+
+def test_whole_rows_run_the_kernel_once_per_block():
+    x = da.random.default_rng(1).normal(size=(400, 50), chunks=(50, 50))
+    ours = et.jit(pipeline, backend="dask")(x)
+    assert len(ours.dask) == 2 * x.npartitions
+    np.testing.assert_allclose(ours.compute(scheduler="sync"), pipeline(x.compute()),
+                               rtol=1e-12)
+
+
+def test_error_in_a_chunk_names_the_op_and_the_chunk():
+    """max over an empty axis: NumPy's error, raised by the final step of the tree."""
+    x = et.tensor("x", (4, 0), "float64")
+    g = Graph([(et.max(et.exp(x), axis=1) + 1).node], [x.node])
+    exe = dask_backend.compile(g)
+    for chunks in [(2, 0), (2, (0, 0))]:  # whole (empty) rows; rows cut in two chunks
+        out = exe.lazy([da.zeros((4, 0), chunks=chunks)])[0]
+        with pytest.raises(BackendError, match=r"max.*chunk.*zero-size array"):
+            out.compute(scheduler="sync")
