@@ -21,8 +21,22 @@ from . import scalar_helpers
 _OPTS = {"inline": "always", "error_model": "numpy"}
 
 
+# Numba has no math.fmod (CUDA has): the helpers see a math module whose fmod is NumPy's
+_MATH = types.ModuleType("math_with_fmod")
+_MATH.__dict__.update({k: v for k, v in vars(math).items() if not k.startswith("__")})
+_MATH.fmod = np.fmod
+
+
+def _with_fmod(fn: Callable) -> Callable:
+    if "fmod" not in fn.__code__.co_names:
+        return fn
+    return types.FunctionType(fn.__code__, {**fn.__globals__, "math": _MATH}, fn.__name__,
+                              fn.__defaults__, fn.__closure__)
+
+
 def _make(dtype: type) -> dict[str, Any]:
-    helpers = {name: numba.njit(**_OPTS)(fn) for name, fn in scalar_helpers.make(dtype).items()}
+    helpers = {name: numba.njit(**_OPTS)(_with_fmod(fn))
+               for name, fn in scalar_helpers.make(dtype).items()}
     third = 1.0 / 3.0
 
     @numba.njit(**_OPTS)

@@ -328,6 +328,10 @@ FUNCTIONS: dict[Any, Callable] = {
     np.full_like: _like(F.full_like, "full_like"),
     np.ndim: lambda a: F.to_node(a).ndim, np.shape: lambda a: F.to_node(a).shape,
     np.size: _size, np.result_type: _result_type,
+    np.round: _doc(S.round_, lambda a, decimals=0, out=None: S.round_(a, decimals)
+                   if out is None else _no({"out": out}, "round")),
+    np.around: _doc(S.round_, lambda a, decimals=0, out=None: S.round_(a, decimals)
+                    if out is None else _no({"out": out}, "around")),
     np.isrealobj: lambda x: True, np.iscomplexobj: lambda x: False,
     np.polyval: L.polyval, np.triu: L.triu, np.tril: L.tril, np.isclose: S.isclose,
     np.allclose: S.allclose, np.diagonal: L.diagonal,

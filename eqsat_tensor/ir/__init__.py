@@ -32,6 +32,7 @@ from .ops import (
 from .shapes import (
     DTYPES,
     FLOAT_DTYPES,
+    INT_DTYPES,
     Dim,
     Shape,
     broadcast_shapes,
@@ -51,6 +52,7 @@ from .spec import (
 from .values import ArrayValue
 
 __all__ = ["DTYPES", "ELEMENTWISE_BINARY", "ELEMENTWISE_UNARY", "FLOAT_DTYPES",
+           "INT_DTYPES",
            "GRADIENT_RULES", "LIBRARIES", "NOT_DIFFERENTIABLE", "NO_FACTS", "OPS", "REDUCTIONS",
            "STRUCTURAL", "ArrayValue", "Dim", "Graph", "Node", "OpFacts", "OpSpec", "Shape",
            "apply", "broadcast_shapes", "constant_node", "fmt_shape", "input_node",

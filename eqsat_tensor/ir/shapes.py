@@ -18,7 +18,10 @@ Dim = int | str  # a concrete extent or a symbolic dimension name such as "n"
 Shape = tuple[Dim, ...]
 
 FLOAT_DTYPES = ("float32", "float64")
-DTYPES = FLOAT_DTYPES + ("bool",)
+# Integers enter and leave graphs (inputs, results: ``cast``, layout ops); in between the
+# tracer carries integer values exactly in float64 (up to 2**53), see frontend/functions.
+INT_DTYPES = ("int32", "int64")
+DTYPES = FLOAT_DTYPES + ("bool",) + INT_DTYPES
 
 # ---------------------------------------------------------------------------------------
 # Where in the user's code: used by errors raised while building graphs.
