@@ -106,5 +106,94 @@ def raise_empty_reduction(op: str) -> None:
     raise ValueError(f"zero-size array to reduction operation {name} which has no identity")
 
 
-__all__ = ["HELPERS", "column_chunks", "njit_kernel", "raise_empty_reduction",
+# -- scans and selections along one axis (scans) ---------------------------------------------
+# Row kernels over a C-contiguous (rows, n) array; ``scan`` moves the axis last, runs one and
+# moves it back. Sequential like NumPy's (cumsum is not pairwise), so results are bitwise
+# NumPy's; argmax/argmin return the first NaN, else the first extreme (NumPy's rule);
+# sort puts NaN last (Numba's np.sort is NumPy's order).
+_SCAN_OPTS = {"cache": True, "nogil": True, "error_model": "numpy"}
+_SCAN_PARALLEL_MIN = 1 << 15  # elements: below this the threads cost more than the work
+
+
+def _row_kernels(parallel: bool) -> dict[str, Any]:
+    jit = numba.njit(parallel=parallel, **_SCAN_OPTS)
+    rng = numba.prange if parallel else range
+
+    def cumsum(x, out):
+        for i in rng(x.shape[0]):
+            if x.shape[1]:
+                out[i, 0] = x[i, 0]
+            for j in range(1, x.shape[1]):
+                out[i, j] = out[i, j - 1] + x[i, j]
+
+    def cumprod(x, out):
+        for i in rng(x.shape[0]):
+            if x.shape[1]:
+                out[i, 0] = x[i, 0]
+            for j in range(1, x.shape[1]):
+                out[i, j] = out[i, j - 1] * x[i, j]
+
+    def sort(x, out):
+        for i in rng(x.shape[0]):
+            out[i, :] = np.sort(x[i, :])
+
+    def argmax(x, out):
+        for i in rng(x.shape[0]):
+            best = x[i, 0]
+            k = 0
+            if best == best:
+                for j in range(1, x.shape[1]):
+                    v = x[i, j]
+                    if v != v:
+                        k = j
+                        break
+                    if v > best:
+                        best = v
+                        k = j
+            out[i] = k
+
+    def argmin(x, out):
+        for i in rng(x.shape[0]):
+            best = x[i, 0]
+            k = 0
+            if best == best:
+                for j in range(1, x.shape[1]):
+                    v = x[i, j]
+                    if v != v:
+                        k = j
+                        break
+                    if v < best:
+                        best = v
+                        k = j
+            out[i] = k
+
+    suffix = "_parallel" if parallel else "_serial"
+    return {fn.__name__: jit(_renamed(fn, f"scan_{fn.__name__}{suffix}"))
+            for fn in (cumsum, cumprod, sort, argmax, argmin)}
+
+
+_ROWS = {True: _row_kernels(True), False: _row_kernels(False)}
+
+
+def scan(op: str, x: np.ndarray, axis: int, keepdims: bool = False) -> np.ndarray:
+    """``op`` (cumsum, cumprod, sort, argmax, argmin) of ``x`` along ``axis``, as NumPy;
+    an index result is float64 (the IR carries integers in float64)."""
+    x = np.asarray(x)
+    last = np.moveaxis(x, axis, -1)
+    n = last.shape[-1] if last.ndim else 1
+    rows = np.ascontiguousarray(last).reshape(-1, n)
+    kernel = _ROWS[rows.size >= _SCAN_PARALLEL_MIN][op]
+    if op in ("argmax", "argmin"):
+        if n == 0:
+            raise ValueError(f"attempt to get {op} of an empty sequence")
+        out = np.empty(rows.shape[0], np.float64)
+        kernel(rows, out)
+        out = out.reshape(last.shape[:-1])
+        return np.expand_dims(out, axis) if keepdims else out
+    out = np.empty_like(rows)
+    kernel(rows, out)
+    return np.moveaxis(out.reshape(last.shape), -1, axis)
+
+
+__all__ = ["HELPERS", "column_chunks", "scan", "njit_kernel", "raise_empty_reduction",
            "reduction_chunks"]

@@ -106,6 +106,13 @@ class MatmulStep(_NodeStep):
 
 
 @dataclass(frozen=True)
+class ScanStep(_NodeStep):
+    """A scan or selection along one axis (``cumsum``, ``cumprod``, ``sort``, ``argmax``,
+    ``argmin``: ops of kind ``scan``) on a materialized buffer; backends call a row
+    kernel of their own over the other axes."""
+
+
+@dataclass(frozen=True)
 class Kernel:
     """One fused loop nest (see the module docstring for the meaning of each field)."""
 
@@ -191,7 +198,7 @@ class Kernel:
                 f"[{ops}] reads {len(self.reads)} writes {len(self.writes)}")
 
 
-Step = ViewStep | MatmulStep | Kernel
+Step = ViewStep | MatmulStep | ScanStep | Kernel
 
 
 @dataclass(frozen=True)
@@ -225,6 +232,8 @@ class Plan:
                 lines.append(s.describe())
             elif isinstance(s, MatmulStep):
                 lines.append(f"matmul #{s.node.uid} -> {fmt_shape(s.node.shape)} (BLAS)")
+            elif isinstance(s, ScanStep):
+                lines.append(f"scan {s.node.op} #{s.node.uid} -> {fmt_shape(s.node.shape)}")
             else:
                 lines.append(f"view {s.node.op} #{s.node.uid} -> {fmt_shape(s.node.shape)}")
         return "\n".join(lines)
@@ -369,6 +378,9 @@ def plan_graph(graph: Graph) -> Plan:
         kind = _kind(node)
         if kind == "layout":
             singles.append(ViewStep(node))
+            continue
+        if kind == "scan":
+            singles.append(ScanStep(node))
             continue
         cons = consumers[node.uid]
         targets = {id(group_of.get(c.uid)): group_of.get(c.uid) for c in cons}
@@ -567,4 +579,4 @@ def _merge_siblings(groups: list[_Group], group_of: dict[int, _Group],
 
 
 __all__ = ["FULL", "MAX_KERNEL_NODES", "ROW_DROP", "ROW_KEEP", "Kernel", "MatmulStep", "Plan",
-           "Step", "ViewStep", "is_identity_reduction", "is_inline_scalar", "is_leaf", "plan_graph"]
+           "ScanStep", "Step", "ViewStep", "is_identity_reduction", "is_inline_scalar", "is_leaf", "plan_graph"]

@@ -103,7 +103,7 @@ class CostModel:
         cost = self.accuracy_ns * self.risk.get(op, 0.0) * n
         if spec.kind == "elementwise":
             return cost + self.ns[op] * n
-        if spec.kind == "reduction":
+        if spec.kind in ("reduction", "scan"):
             cost += self.ns[op] * self.numel(in_shapes[0])
         else:  # matmul: 2*M*N*K flops, K the contracted dim of the left operand
             k = in_shapes[0][-1]
@@ -162,7 +162,7 @@ def measure(n: int = 1 << 20, repeat: int = 5) -> dict[str, Any]:
         for op, spec in OPS.items():
             if spec.reference is None or spec.kind in ("leaf", "layout", "matmul"):
                 continue
-            if spec.kind == "reduction":
+            if spec.kind in ("reduction", "scan"):
                 t = _time(lambda ref=spec.reference: ref(a, axis=(0,), keepdims=False), repeat)
                 ns[op] = max(t / n * 1e9 - copy / 2, 0.05)
                 continue

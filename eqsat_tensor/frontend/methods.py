@@ -121,6 +121,8 @@ _METHODS: dict[str, Callable] = {
     "prod": _via(np.prod), "std": _via(np.std), "var": _via(np.var), "any": _via(np.any),
     "all": _via(np.all), "diagonal": _via(np.diagonal), "clip": _via(np.clip),
     "dot": _via(np.dot), "trace": _via(np.trace), "round": _via(np.round),
+    "cumsum": _via(np.cumsum), "cumprod": _via(np.cumprod), "argmax": _via(np.argmax),
+    "argmin": _via(np.argmin),
     "ravel": _via(np.ravel), "squeeze": _via(np.squeeze), "swapaxes": _via(np.swapaxes),
     "reshape": _reshape, "transpose": _transpose, "astype": _astype, "flatten": _flatten,
     "copy": lambda self, order="C": self, "conj": lambda self: self,
@@ -134,10 +136,10 @@ _PROPERTIES: dict[str, Callable] = {
 # ndarray members that stay unsupported, with the reason a user can act on.
 _NEEDS_OP = "it needs an op the IR does not have yet"
 _REFUSED: dict[str, str] = {
-    **{m: _NEEDS_OP for m in ("argmax", "argmin", "argsort", "argpartition", "cumsum",
-                              "cumprod", "sort", "partition", "take",
+    **{m: _NEEDS_OP for m in ("argsort", "argpartition", "partition", "take",
                               "repeat", "choose", "compress", "searchsorted", "nonzero")},
-    **{m: "in-place changes cannot be traced" for m in ("fill", "put", "resize", "sort_inplace",
+    "sort": "x.sort() sorts in place, which cannot be traced; use np.sort(x)",
+    **{m: "in-place changes cannot be traced" for m in ("fill", "put", "resize",
                                                         "setfield", "setflags", "byteswap")},
     **{m: "the value is not known while tracing" for m in (
         "item", "tolist", "tobytes", "tofile", "dump", "dumps", "data", "ctypes", "flat",

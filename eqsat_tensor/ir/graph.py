@@ -19,7 +19,16 @@ import numpy as np
 
 from ..errors import DTypeError, ShapeError
 from .ops import OPS
-from .shapes import DTYPES, FLOAT_DTYPES, INT_DTYPES, Dim, Shape, _ShapeMismatch, fmt_shape, user_location
+from .shapes import (
+    DTYPES,
+    FLOAT_DTYPES,
+    INT_DTYPES,
+    Dim,
+    Shape,
+    _ShapeMismatch,
+    fmt_shape,
+    user_location,
+)
 from .spec import OpSpec
 from .text import graph_to_dot, graph_to_text
 from .values import ArrayValue, _attr_key

@@ -25,11 +25,14 @@ from .shapes import (
     _elementwise_shape,
     _expand_dims_shape,
     _float_dtype,
+    _index_dtype,
     _leaf_shape,
     _matmul_shape,
     _reduce_shape,
     _reshape_shape,
     _same_dtype,
+    _scan_shape,
+    _select_shape,
     _transpose_shape,
     _where_dtype,
 )
@@ -496,6 +499,28 @@ _op("log_ndtr", 1, "elementwise", refs.scalar_ufunc(refs.log_ndtr_scalar), cost=
     deriv=lambda a, v: np.exp(-0.5 * a * a - v) / math.sqrt(2 * math.pi), grad=_D,
     facts=OpFacts(range=(None, 0.0), sign=(((None,), NP),), domain="total"),
     names=names(None, "log_ndtr", None, None, None, None))
+
+# -- scans and selections along one axis (scans) ---------------------------------------------
+# kind "scan": planned as a step of its own (backends/plan.ScanStep), like BLAS matmuls.
+# ``axis`` is a 1-tuple (the reductions' encoding); the tracer flattens for axis=None.
+# cumsum's VJP is the reverse cumsum; cumprod (zeros), sort (needs the permutation) and
+# the index-valued argmax/argmin are not differentiable.
+_op("cumsum", 1, "scan", refs.scan(np.cumsum), shape=_scan_shape, dtype=_same_dtype,
+    attrs=("axis",), cost=1, ns=1.0, mp=STRUCTURAL, grad=_D,
+    facts=OpFacts(sign=_SUMLIKE, domain="total"),
+    names=names("cumsum", None, None, None, None, None))
+_op("cumprod", 1, "scan", refs.scan(np.cumprod), shape=_scan_shape, dtype=_same_dtype,
+    attrs=("axis",), cost=1, ns=1.0, mp=STRUCTURAL, grad=_ND,
+    facts=OpFacts(sign=(((P,), P), ((NN,), NN)), domain="total"),
+    names=names("cumprod", None, None, None, None, None))
+_op("sort", 1, "scan", refs.scan(np.sort), shape=_scan_shape, dtype=_same_dtype,
+    attrs=("axis",), cost=20, ns=20.0, mp=STRUCTURAL, grad=_ND, facts=_KEEP_RED,
+    names=names("sort", None, None, None, None, None))
+for _name in ("argmax", "argmin"):
+    _op(_name, 1, "scan", refs.scan(getattr(np, _name)), shape=_select_shape,
+        dtype=_index_dtype, attrs=("axis", "keepdims"), cost=1, ns=0.5, mp=STRUCTURAL,
+        grad=_ND, facts=OpFacts(range=(0.0, None), sign=(((None,), NN),), domain="total"),
+        names=names(_name, None, None, None, None, None))
 
 ELEMENTWISE_UNARY = tuple(n for n, s in OPS.items() if s.kind == "elementwise" and s.arity == 1
                           and not s.attrs)

@@ -39,6 +39,20 @@ def reduction(fn: Callable) -> Callable:
 
 
 
+def scan(fn: Callable) -> Callable:
+    """A scan or selection along one axis (``axis`` a 1-tuple): ``np.cumsum``,
+    ``np.cumprod``, ``np.sort``, ``np.argmax``, ``np.argmin``."""
+
+    def ref(x: np.ndarray, axis: tuple[int, ...], keepdims: bool = False) -> np.ndarray:
+        (ax,) = axis
+        if fn in (np.argmax, np.argmin):
+            return fn(x, axis=ax, keepdims=keepdims).astype(np.float64)
+        return fn(x, axis=ax)
+
+    ref.__name__ = fn.__name__
+    return ref
+
+
 def libm(fn: Callable[[float], float]) -> Callable[[np.ndarray], np.ndarray]:
     """Elementwise ``fn`` (a ``math`` function of one float, such as ``math.erf``) over an
     array, keeping its dtype: for functions NumPy lacks."""

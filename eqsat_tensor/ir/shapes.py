@@ -144,6 +144,19 @@ def _expand_dims_shape(shapes: Sequence[Shape], attrs: dict) -> Shape:
     return tuple(out)
 
 
+def _scan_shape(shapes: Sequence[Shape], attrs: dict) -> Shape:
+    (shape,) = shapes
+    (axis,) = attrs["axis"]  # one axis, as a 1-tuple (the reductions' encoding)
+    if not 0 <= axis < len(shape):
+        raise _ShapeMismatch(f"axis {axis} is out of range for rank {len(shape)}")
+    return tuple(shape)
+
+
+def _select_shape(shapes: Sequence[Shape], attrs: dict) -> Shape:
+    _scan_shape(shapes, attrs)
+    return _reduce_shape(shapes, attrs)
+
+
 def _leaf_shape(shapes: Sequence[Shape], attrs: dict) -> Shape:
     raise AssertionError("leaf shapes are given, not inferred")
 
@@ -175,5 +188,11 @@ def _cast_dtype(dtypes: Sequence[str], attrs: dict) -> str:
 
 def _same_dtype(dtypes: Sequence[str], attrs: dict) -> str:
     return dtypes[0]
+
+
+def _index_dtype(dtypes: Sequence[str], attrs: dict) -> str:
+    """argmax/argmin: an index, carried exactly in float64 like every integer value in a
+    graph (the tracer casts a returned index to int64)."""
+    return "float64"
 
 
