@@ -181,7 +181,7 @@ def scan(op: str, x: np.ndarray, axis: int, keepdims: bool = False) -> np.ndarra
     x = np.asarray(x)
     last = np.moveaxis(x, axis, -1)
     n = last.shape[-1] if last.ndim else 1
-    rows = np.ascontiguousarray(last).reshape(-1, n)
+    rows = np.ascontiguousarray(last).reshape(math.prod(last.shape[:-1]), n)
     kernel = _ROWS[rows.size >= _SCAN_PARALLEL_MIN][op]
     if op in ("argmax", "argmin"):
         if n == 0:

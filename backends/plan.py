@@ -579,4 +579,5 @@ def _merge_siblings(groups: list[_Group], group_of: dict[int, _Group],
 
 
 __all__ = ["FULL", "MAX_KERNEL_NODES", "ROW_DROP", "ROW_KEEP", "Kernel", "MatmulStep", "Plan",
-           "ScanStep", "Step", "ViewStep", "is_identity_reduction", "is_inline_scalar", "is_leaf", "plan_graph"]
+           "ScanStep", "Step", "ViewStep", "is_identity_reduction", "is_inline_scalar",
+           "is_leaf", "plan_graph"]

@@ -796,6 +796,9 @@ def _int_scan_operand(node: Node, t: Tensor | None, what: str) -> tuple[Node, st
 def _scan(op: str):
     def fn(x: Any, axis: Any = None) -> Tensor:
         node, ax, t = _along(x, axis, f"np.{op}")
+        if op == "sort" and node.dtype == "bool":  # sorted bools stay bool
+            return not_equal(apply("sort", apply("cast", node, dtype="float64"),
+                                   axis=(ax,)), 0.0)
         node, int_op = _int_scan_operand(node, t, f"np.{op}")
         out = _wrap(apply(op, node, axis=(ax,)))
         # NumPy 2: cumsum/cumprod of int32 is int64; sort keeps the dtype
