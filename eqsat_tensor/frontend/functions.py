@@ -145,7 +145,11 @@ def tensor(name: str, shape: Sequence[int | str] = (), dtype: Any = "float64") -
     """A named symbolic input; dims may be ints or names (``shape=("n", 3)``)."""
     if not isinstance(name, str) or not name.isidentifier():
         raise ValueError(f"tensor name must be an identifier, got {name!r}")
-    return _wrap(input_node(name, tuple(shape), np.dtype(dtype).name))
+    node = input_node(name, tuple(shape), np.dtype(dtype).name)
+    if node.dtype in ("int32", "int64"):  # carried exactly in float64 (see Tensor.int_op)
+        return _as_int(_wrap(apply("cast", node, dtype="float64")),
+                       f"the {node.dtype} input {name!r}", node.dtype)
+    return _wrap(node)
 
 
 def constant(value: Any, dtype: Any = None) -> Tensor:

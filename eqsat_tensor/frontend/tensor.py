@@ -139,6 +139,13 @@ def as_graph(obj: Any, inputs: Sequence[Any] | None = None) -> Graph:
 
 def _as_node(obj: Any) -> Node:
     if isinstance(obj, Tensor):
+        if obj.int_op:  # an integer value: the graph's result has its integer dtype
+            from ..ir import apply
+
+            node = obj.node
+            if node.op == "cast" and node.inputs[0].dtype == obj.idt:
+                return node.inputs[0]
+            return apply("cast", node, dtype=obj.idt)
         return obj.node
     if isinstance(obj, Node):
         return obj
