@@ -458,6 +458,18 @@ def _row_invariant(g: _Group, members: list[Node]) -> dict[int, str]:
     return frames
 
 
+def refuse_scans(plan: Plan, backend: str) -> None:
+    """Raise ``UnsupportedOp`` naming the first scan step, for backends without scan
+    kernels (CUDA, Dask)."""
+    from ..errors import UnsupportedOp
+
+    for s in plan.steps:
+        if isinstance(s, ScanStep):
+            raise UnsupportedOp(f"the {backend} backend cannot compile op {s.node.op!r} "
+                                f"(node #{s.node.uid}, shape {fmt_shape(s.node.shape)}); "
+                                "use the numba or numpy backend")
+
+
 def _step_inputs(step: Step) -> list[Node]:
     if isinstance(step, Kernel):
         return [i for m in step.matmuls for i in m.inputs] + list(step.reads)
@@ -580,4 +592,4 @@ def _merge_siblings(groups: list[_Group], group_of: dict[int, _Group],
 
 __all__ = ["FULL", "MAX_KERNEL_NODES", "ROW_DROP", "ROW_KEEP", "Kernel", "MatmulStep", "Plan",
            "ScanStep", "Step", "ViewStep", "is_identity_reduction", "is_inline_scalar",
-           "is_leaf", "plan_graph"]
+           "is_leaf", "plan_graph", "refuse_scans"]
