@@ -503,8 +503,8 @@ _op("log_ndtr", 1, "elementwise", refs.scalar_ufunc(refs.log_ndtr_scalar), cost=
 # -- scans and selections along one axis (scans) ---------------------------------------------
 # kind "scan": planned as a step of its own (backends/plan.ScanStep), like BLAS matmuls.
 # ``axis`` is a 1-tuple (the reductions' encoding); the tracer flattens for axis=None.
-# cumsum's VJP is the reverse cumsum; cumprod (zeros), sort (needs the permutation) and
-# the index-valued argmax/argmin are not differentiable.
+# cumsum's VJP is the reverse cumsum; argmax/argmin are piecewise constant (a zero VJP);
+# cumprod (zeros) and sort (it needs the permutation) are not differentiable.
 _op("cumsum", 1, "scan", refs.scan(np.cumsum), shape=_scan_shape, dtype=_same_dtype,
     attrs=("axis",), cost=1, ns=1.0, mp=STRUCTURAL, grad=_D,
     facts=OpFacts(sign=_SUMLIKE, domain="total"),
@@ -519,7 +519,7 @@ _op("sort", 1, "scan", refs.scan(np.sort), shape=_scan_shape, dtype=_same_dtype,
 for _name in ("argmax", "argmin"):
     _op(_name, 1, "scan", refs.scan(getattr(np, _name)), shape=_select_shape,
         dtype=_index_dtype, attrs=("axis", "keepdims"), cost=1, ns=0.5, mp=STRUCTURAL,
-        grad=_ND, facts=OpFacts(range=(0.0, None), sign=(((None,), NN),), domain="total"),
+        grad=_D, facts=OpFacts(range=(0.0, None), sign=(((None,), NN),), domain="total"),
         names=names(_name, None, None, None, None, None))
 
 ELEMENTWISE_UNARY = tuple(n for n, s in OPS.items() if s.kind == "elementwise" and s.arity == 1
