@@ -126,6 +126,14 @@ def _row_kernels(parallel: bool) -> dict[str, Any]:
             for j in range(1, x.shape[1]):
                 out[i, j] = out[i, j - 1] + x[i, j]
 
+    def cumsum_reverse(x, out):
+        for i in rng(x.shape[0]):
+            n = x.shape[1]
+            if n:
+                out[i, n - 1] = x[i, n - 1]
+            for j in range(n - 2, -1, -1):
+                out[i, j] = out[i, j + 1] + x[i, j]
+
     def cumprod(x, out):
         for i in rng(x.shape[0]):
             if x.shape[1]:
@@ -169,7 +177,7 @@ def _row_kernels(parallel: bool) -> dict[str, Any]:
 
     suffix = "_parallel" if parallel else "_serial"
     return {fn.__name__: jit(_renamed(fn, f"scan_{fn.__name__}{suffix}"))
-            for fn in (cumsum, cumprod, sort, argmax, argmin)}
+            for fn in (cumsum, cumsum_reverse, cumprod, sort, argmax, argmin)}
 
 
 _ROWS = {True: _row_kernels(True), False: _row_kernels(False)}

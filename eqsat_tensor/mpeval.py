@@ -220,12 +220,12 @@ def _scan(op: str, x: np.ndarray, axis: int, keepdims: bool) -> np.ndarray:
     add, mul = _bind_ctx(mpdefs.add), _bind_ctx(mpdefs.mul)
 
     def row(vals: list) -> list:
-        if op in ("cumsum", "cumprod"):
+        if op in ("cumsum", "cumprod", "cumsum_reverse"):
             out, acc = [], None
-            for v in vals:
-                acc = v if acc is None else (add if op == "cumsum" else mul)(acc, v)
+            for v in (vals[::-1] if op == "cumsum_reverse" else vals):
+                acc = v if acc is None else (mul if op == "cumprod" else add)(acc, v)
                 out.append(acc)
-            return out
+            return out[::-1] if op == "cumsum_reverse" else out
         nan = [mpdefs.isnan(v) for v in vals]
         if op == "sort":
             return sorted(v for v, n in zip(vals, nan) if not n) + [v for v, n in

@@ -190,3 +190,19 @@ def test_not_differentiable_scans_say_so(name):
     fn = {"cumprod": lambda x: np.sum(np.cumprod(x)), "sort": lambda x: np.sum(np.sort(x))}[name]
     with pytest.raises(Exception, match=name):
         et.grad(fn)(np.arange(1.0, 4.0))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("axis", [None, 0, 2, -2])
+def test_cumsum_gradient_is_the_reverse_cumsum(backend, axis):
+    w = np.random.default_rng(2).normal(size=(2, 3, 4))
+
+    def loss(x):
+        return np.sum(np.cumsum(x, axis=axis) * (w if axis is not None else w.ravel()))
+
+    got = et.grad(loss, backend=backend)(np.ones((2, 3, 4)))
+    if axis is None:
+        want = np.cumsum(w.ravel()[::-1])[::-1].reshape(w.shape)
+    else:
+        want = np.flip(np.cumsum(np.flip(w, axis), axis=axis), axis)
+    np.testing.assert_allclose(got, want, rtol=1e-14, atol=1e-15)

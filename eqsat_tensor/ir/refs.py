@@ -53,6 +53,13 @@ def scan(fn: Callable) -> Callable:
     return ref
 
 
+def cumsum_reverse(x: np.ndarray, axis: tuple[int, ...], keepdims: bool = False
+                   ) -> np.ndarray:
+    """The cumulative sum from the end along ``axis`` (the VJP of ``cumsum``)."""
+    (ax,) = axis
+    return np.flip(np.cumsum(np.flip(x, ax), axis=ax), ax)
+
+
 def libm(fn: Callable[[float], float]) -> Callable[[np.ndarray], np.ndarray]:
     """Elementwise ``fn`` (a ``math`` function of one float, such as ``math.erf``) over an
     array, keeping its dtype: for functions NumPy lacks."""
