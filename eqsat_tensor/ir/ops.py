@@ -503,8 +503,9 @@ _op("log_ndtr", 1, "elementwise", refs.scalar_ufunc(refs.log_ndtr_scalar), cost=
 # -- scans and selections along one axis (scans) ---------------------------------------------
 # kind "scan": planned as a step of its own (backends/plan.ScanStep), like BLAS matmuls.
 # ``axis`` is a 1-tuple (the reductions' encoding); the tracer flattens for axis=None.
-# cumsum's VJP is the reverse cumsum (``cumsum_reverse``: sums from the end), and back; argmax/argmin are piecewise constant (a zero VJP);
-# cumprod (zeros) and sort (it needs the permutation) are not differentiable.
+# cumsum's VJP is the reverse cumsum (``cumsum_reverse``: sums from the end), and back;
+# argmax/argmin are piecewise constant (a zero VJP); cumprod (zeros) and sort (it needs
+# the permutation) are not differentiable.
 _op("cumsum", 1, "scan", refs.scan(np.cumsum), shape=_scan_shape, dtype=_same_dtype,
     attrs=("axis",), cost=1, ns=1.0, mp=STRUCTURAL, grad=_D,
     facts=OpFacts(sign=_SUMLIKE, domain="total"),
