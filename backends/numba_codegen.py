@@ -841,8 +841,8 @@ def _scan(node: Node, names: _Names) -> str:
     """A scan or selection: ``numba_helpers.scan`` (row kernels along the axis)."""
     src = _operand_buffer(node.inputs[0], names)
     (axis,) = node.attr("axis")
-    keep = ", True" if node.attr("keepdims") else ""
-    return f"scan({node.op!r}, {src}, {axis}{keep})"
+    keep = bool(node.attr("keepdims"))
+    return f"scan({node.op!r}, {src}, {axis}, {keep}, parallel_min)"
 
 
 def _kernel_call(k: Kernel, names: _Names, order: str) -> list[str]:

@@ -107,12 +107,14 @@ def raise_empty_reduction(op: str) -> None:
 
 
 # -- scans and selections along one axis (scans) ---------------------------------------------
-# Row kernels over a C-contiguous (rows, n) array; ``scan`` moves the axis last, runs one and
-# moves it back. Sequential like NumPy's (cumsum is not pairwise), so results are bitwise
-# NumPy's; argmax/argmin return the first NaN, else the first extreme (NumPy's rule);
-# sort puts NaN last (Numba's np.sort is NumPy's order).
+# Cumulative sums and products: row kernels over a C-contiguous (rows, n) array; ``scan``
+# moves the axis last, runs one (threads from ``parallel_min`` elements, as the fused
+# kernels) and moves it back. Sequential like NumPy's (cumsum is not pairwise), so the
+# results are bitwise NumPy's, and 4-6x faster (measured 1000x1000 float64, one thread).
+# sort, argmax and argmin call NumPy: its SIMD sort and argmax were 3x and 4.5x faster than
+# Numba row loops (np.sort per row; a NaN-checking argmax loop does not vectorize), and its
+# NaN rules (NaN last; the first NaN wins) are the definition.
 _SCAN_OPTS = {"cache": True, "nogil": True, "error_model": "numpy"}
-_SCAN_PARALLEL_MIN = 1 << 15  # elements: below this the threads cost more than the work
 
 
 def _row_kernels(parallel: bool) -> dict[str, Any]:
@@ -141,63 +143,28 @@ def _row_kernels(parallel: bool) -> dict[str, Any]:
             for j in range(1, x.shape[1]):
                 out[i, j] = out[i, j - 1] * x[i, j]
 
-    def sort(x, out):
-        for i in rng(x.shape[0]):
-            out[i, :] = np.sort(x[i, :])
-
-    def argmax(x, out):
-        for i in rng(x.shape[0]):
-            best = x[i, 0]
-            k = 0
-            if best == best:
-                for j in range(1, x.shape[1]):
-                    v = x[i, j]
-                    if v != v:
-                        k = j
-                        break
-                    if v > best:
-                        best = v
-                        k = j
-            out[i] = k
-
-    def argmin(x, out):
-        for i in rng(x.shape[0]):
-            best = x[i, 0]
-            k = 0
-            if best == best:
-                for j in range(1, x.shape[1]):
-                    v = x[i, j]
-                    if v != v:
-                        k = j
-                        break
-                    if v < best:
-                        best = v
-                        k = j
-            out[i] = k
-
     suffix = "_parallel" if parallel else "_serial"
     return {fn.__name__: jit(_renamed(fn, f"scan_{fn.__name__}{suffix}"))
-            for fn in (cumsum, cumsum_reverse, cumprod, sort, argmax, argmin)}
+            for fn in (cumsum, cumsum_reverse, cumprod)}
 
 
 _ROWS = {True: _row_kernels(True), False: _row_kernels(False)}
 
 
-def scan(op: str, x: np.ndarray, axis: int, keepdims: bool = False) -> np.ndarray:
-    """``op`` (cumsum, cumprod, sort, argmax, argmin) of ``x`` along ``axis``, as NumPy;
-    an index result is float64 (the IR carries integers in float64)."""
+def scan(op: str, x: np.ndarray, axis: int, keepdims: bool = False,
+         parallel_min: int = 1 << 15) -> np.ndarray:
+    """``op`` (cumsum, cumsum_reverse, cumprod, sort, argmax, argmin) of ``x`` along
+    ``axis``, as NumPy; an index result is float64 (the IR carries integers in float64)."""
     x = np.asarray(x)
-    last = np.moveaxis(x, axis, -1)
-    n = last.shape[-1] if last.ndim else 1
-    rows = np.ascontiguousarray(last).reshape(math.prod(last.shape[:-1]), n)
-    kernel = _ROWS[rows.size >= _SCAN_PARALLEL_MIN][op]
+    if op == "sort":
+        return np.sort(x, axis=axis)
     if op in ("argmax", "argmin"):
-        if n == 0:
-            raise ValueError(f"attempt to get {op} of an empty sequence")
-        out = np.empty(rows.shape[0], np.float64)
-        kernel(rows, out)
-        out = out.reshape(last.shape[:-1])
-        return np.expand_dims(out, axis) if keepdims else out
+        fn = np.argmax if op == "argmax" else np.argmin
+        return np.asarray(fn(x, axis=axis, keepdims=keepdims), dtype=np.float64)
+    last = np.moveaxis(x, axis, -1)
+    n = last.shape[-1]
+    rows = np.ascontiguousarray(last).reshape(math.prod(last.shape[:-1]), n)
+    kernel = _ROWS[rows.size >= parallel_min][op]
     out = np.empty_like(rows)
     kernel(rows, out)
     return np.moveaxis(out.reshape(last.shape), -1, axis)

@@ -62,10 +62,11 @@ LOWERING: dict[str, str] = {
     "not_equal": "({0} != {1})",
     "where": "({1} if {0} else {2})",
     # -- rounding, remainders, normal cdf (scans) --
-    "floor": "floor_{dt}({0})",
-    "ceil": "ceil_{dt}({0})",
-    "trunc": "trunc_{dt}({0})",
-    "rint": "rint_{dt}({0})",
+    # (LLVM's rounding intrinsics, vectorized; exact integers, so the cast back is exact)
+    "floor": "np.{dt}(np.floor({0}))",
+    "ceil": "np.{dt}(np.ceil({0}))",
+    "trunc": "np.{dt}(np.trunc({0}))",
+    "rint": "np.{dt}(np.rint({0}))",
     "fmod": "np.fmod({0}, {1})",
     "remainder": "remainder_{dt}({0}, {1})",
     "floor_divide": "floor_divide_{dt}({0}, {1})",
