@@ -206,3 +206,14 @@ def test_cumsum_gradient_is_the_reverse_cumsum(backend, axis):
     else:
         want = np.flip(np.cumsum(np.flip(w, axis), axis=axis), axis)
     np.testing.assert_allclose(got, want, rtol=1e-14, atol=1e-15)
+
+
+def test_the_log_ndtr_rule_is_sound_and_never_less_accurate(tmp_path, monkeypatch):
+    from eqsat_tensor.rulelang import default_rules
+    from eqsat_tensor.testing.check import check_rules
+
+    monkeypatch.setenv("EQSAT_TENSOR_CACHE_DIR", str(tmp_path / "cache"))
+    rule = next(r for r in default_rules().rules if r.name == "log-ndtr")
+    with np.errstate(all="ignore"):
+        res = check_rules(rule).results[0]
+    assert res.verdict == "sound", res
