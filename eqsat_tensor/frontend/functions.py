@@ -21,6 +21,7 @@ import numpy as np
 from ..errors import DTypeError, ShapeError
 from ..ir import (
     ELEMENTWISE_UNARY,
+    OPS,
     FLOAT_DTYPES,
     Node,
     apply,
@@ -165,7 +166,15 @@ def _unary(op: str):
         if isinstance(x, Tensor) and x.int_op:  # np.exp(int64) is float64; these stay int
             out = _wrap(apply(op, x.node))
             return _as_int(out, x.int_op, x.idt) if op in _INT_UNARY else out
-        return _wrap(apply(op, *_operands(x)))
+        (node,) = _operands(x)
+        if node.dtype == "bool":
+            if op in ("floor", "ceil", "trunc", "abs"):
+                return _wrap(node)  # NumPy 2: a bool array stays bool
+            if OPS[op].name_in("numpy"):
+                raise unsupported(f"np.{OPS[op].name_in('numpy')[0]} of a bool array",
+                                  "NumPy computes it in float16; convert with .astype(float)")
+            node = apply("cast", node, dtype="float64")  # SciPy's ufuncs: float64
+        return _wrap(apply(op, node))
 
     fn.__name__ = op
     fn.__doc__ = f"Elementwise ``{op}``."
@@ -779,10 +788,13 @@ def full_like(x: Any, fill_value: Any, dtype: Any = None) -> Tensor:
 # -- scans and selections (scans) ------------------------------------------------------------
 
 
-def _along(x: Any, axis: Any, what: str) -> tuple[Node, int, Tensor | None]:
+def _along(x: Any, axis: Any, what: str, scalar_ok: bool = True
+           ) -> tuple[Node, int, Tensor | None]:
     """The operand node and the one axis of a scan; ``axis=None`` flattens (NumPy)."""
     t = x if isinstance(x, Tensor) else None
     node = to_node(x)
+    if node.ndim == 0 and (scalar_ok or axis is None):  # NumPy: one element
+        node = reshape(node, (1,)).node
     if axis is None:
         node = ravel(node).node if node.ndim != 1 else node
         return node, 0, t
@@ -799,7 +811,7 @@ def _int_scan_operand(node: Node, t: Tensor | None, what: str) -> tuple[Node, st
 
 def _scan(op: str):
     def fn(x: Any, axis: Any = None) -> Tensor:
-        node, ax, t = _along(x, axis, f"np.{op}")
+        node, ax, t = _along(x, axis, f"np.{op}", scalar_ok=op != "sort")
         if op == "sort" and node.dtype == "bool":  # sorted bools stay bool
             return not_equal(apply("sort", apply("cast", node, dtype="float64"),
                                    axis=(ax,)), 0.0)
@@ -827,6 +839,8 @@ def _select(op: str):
         out = _wrap(apply(op, node, axis=(ax,), keepdims=bool(keepdims) and axis is not None))
         if keepdims and axis is None:  # NumPy: shape (1, ..., 1) of the operand's rank
             out = reshape(out, (1,) * src.ndim)
+        elif src.ndim == 0 and out.node.ndim:  # argmax of a 0-d value along axis 0
+            out = reshape(out, ())
         return _as_int(out, f"np.{op}")
 
     fn.__name__ = op

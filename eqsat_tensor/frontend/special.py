@@ -66,6 +66,8 @@ def fmin(x: Any, y: Any) -> Tensor:
 def sign(x: Any) -> Tensor:
     """``np.sign``: 1, -1, 0 for +-0 (NumPy returns +0.0) and NaN for NaN."""
     node = to_node(x)
+    if node.dtype == "bool":
+        raise unsupported("np.sign of a bool array", "NumPy has no bool loop for it")
     out = where(greater(node, 0.0), 1.0,
                 where(less(node, 0.0), -1.0, where(equal(node, 0.0), 0.0, node)))
     if isinstance(x, Tensor) and x.int_op:
