@@ -170,10 +170,8 @@ def _unary(op: str):
         if node.dtype == "bool":
             if op in ("floor", "ceil", "trunc", "abs"):
                 return _wrap(node)  # NumPy 2: a bool array stays bool
-            if OPS[op].name_in("numpy"):
-                raise unsupported(f"np.{OPS[op].name_in('numpy')[0]} of a bool array",
-                                  "NumPy computes it in float16; convert with .astype(float)")
-            node = apply("cast", node, dtype="float64")  # SciPy's ufuncs: float64
+            if not OPS[op].name_in("numpy"):  # SciPy's ufuncs compute bools in float64
+                node = apply("cast", node, dtype="float64")  # (NumPy's: float16, refused)
         return _wrap(apply(op, node))
 
     fn.__name__ = op
