@@ -21,8 +21,8 @@ import numpy as np
 from ..errors import DTypeError, ShapeError
 from ..ir import (
     ELEMENTWISE_UNARY,
-    OPS,
     FLOAT_DTYPES,
+    OPS,
     Node,
     apply,
     constant_node,
