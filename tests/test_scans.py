@@ -217,3 +217,21 @@ def test_the_log_ndtr_rule_is_sound_and_never_less_accurate(tmp_path, monkeypatc
     with np.errstate(all="ignore"):
         res = check_rules(rule).results[0]
     assert res.verdict == "sound", res
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_bool_operands_of_rounding_and_ndtr(backend):
+    special = pytest.importorskip("scipy.special")
+    m = np.array([[True, False], [False, True]])
+    for fn in (lambda a: np.floor(a), lambda a: np.trunc(a), lambda a: special.ndtr(a),
+               lambda a: special.log_ndtr(a), lambda a: np.cumsum(a, axis=0),
+               lambda a: np.argmax(a, axis=1), lambda a: np.sort(a, axis=0)):
+        _same(et.jit(fn, backend=backend)(m), fn(m), exact=False)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_scans_of_a_scalar_like_numpy(backend):
+    s = np.float64(2.5)
+    for fn in (lambda a: np.cumsum(a), lambda a: np.cumprod(a, axis=0),
+               lambda a: np.argmax(a), lambda a: np.argmin(a, axis=0)):
+        _same(et.jit(fn, backend=backend)(s), fn(s))
