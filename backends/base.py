@@ -58,6 +58,11 @@ def check_input(node: Node, value: Any, dims: dict[str, int]) -> Any:
     if node.dtype == "bool":
         if kind != "b":
             raise DTypeError(f"input {node.name!r} expects bool, got {arr.dtype}")
+    elif node.dtype in ("int32", "int64"):  # any integer that fits the declared width
+        if kind not in "biu" or (kind in "iu" and not np.can_cast(arr.dtype, node.dtype)):
+            raise DTypeError(f"input {node.name!r} expects {node.dtype}, got {arr.dtype}"
+                             + (" (would lose range; cast it explicitly)" if kind in "iu"
+                                else ""))
     elif kind not in "biuf":
         raise DTypeError(f"input {node.name!r} expects {node.dtype}, got {arr.dtype}")
     elif kind == "f" and np.dtype(arr.dtype).name != node.dtype:
