@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from . import forksafe
+from .backends.base import check_exact_ints
 from .errors import DTypeError, UnsupportedOperation
 from .frontend.functions import to_node
 from .frontend.masked import Masked
@@ -175,13 +176,15 @@ class _Inline(Exception):
 
 
 class _Compiled:
-    __slots__ = ("graph", "optimized", "executable", "report", "multi", "sources")
+    __slots__ = ("graph", "optimized", "executable", "report", "multi", "sources", "int64_args")
 
     def __init__(self, graph: Graph, optimized: Graph, executable: Any, report: Any,
                  multi: bool, sources: tuple = ()) -> None:
         self.graph, self.optimized, self.executable = graph, optimized, executable
         self.report, self.multi = report, multi
         self.sources = sources  # (symbol, argument, axis) of each symbolic dim
+        # int64 arguments: checked on every call to fit float64 exactly (check_exact_ints)
+        self.int64_args = tuple(n.name for n in graph.inputs if n.dtype == "int64")
 
     def dims(self, arrays: list[Any]) -> dict[str, int]:
         """Values of the symbolic dims for one call."""
@@ -305,6 +308,8 @@ class JitFunction:
                         f"static with et.jit(..., static_argnames=({name!r},)))")
             if isinstance(arr, np.ndarray) and not arr.dtype.isnative:
                 arr = arr.astype(arr.dtype.newbyteorder("="))
+            if isinstance(arr, np.ndarray) and arr.dtype.kind in "iu":
+                check_exact_ints(name, arr)
             arrays.append(arr)
         return arrays, tuple(statics), frozenset(weak)
 
@@ -349,6 +354,8 @@ class JitFunction:
             if entry is not None:
                 self.last_report = entry.report
                 arrays = list(args)
+                for name in entry.int64_args:
+                    check_exact_ints(name, arrays[self._names.index(name)])
                 outs = entry.executable.run(arrays, entry.dims(arrays) if entry.sources else {})
                 outs = numpy_results(outs, entry.optimized)
                 return tuple(outs) if entry.multi else outs[0]

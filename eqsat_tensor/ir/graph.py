@@ -192,7 +192,8 @@ def apply(op: str, *inputs: Node, **attrs: Any) -> Node:
             and "comparison" not in spec.tags):
         raise DTypeError(f"{op}: operand dtypes {tuple(dtypes)}: {op} needs float32/float64 "
                          f"operands, not bool (at {user_location()}); use where() or cast()")
-    if op != "cast" and spec.kind != "layout" and any(d in INT_DTYPES for d in dtypes):
+    if op != "cast" and spec.kind not in ("layout", "gather") and any(
+            d in INT_DTYPES for d in dtypes):
         raise DTypeError(f"{op}: operand dtypes {tuple(dtypes)}: integer values enter a graph "
                          f"through cast() to float64 (at {user_location()})")
     try:
