@@ -16,6 +16,8 @@ import numpy as np
 from ..errors import DTypeError, ShapeError
 from ..ir import Dim, Graph, Node, fmt_shape
 
+_EXACT_INT = 2**53  # the largest integer range float64 holds exactly
+
 
 def bind_arguments(graph: Graph, args: Sequence[Any], kwargs: dict[str, Any]
                    ) -> tuple[list[Any], dict[str, int]]:
@@ -39,6 +41,16 @@ def bind_arguments(graph: Graph, args: Sequence[Any], kwargs: dict[str, Any]
     return arrays, dims
 
 
+def check_exact_ints(name: str, arr: np.ndarray) -> None:
+    """Integers are computed in float64: an int64 array holding values beyond +-2**53 would
+    be rounded silently, so it is refused (``DTypeError`` naming the input)."""
+    if arr.dtype.kind in "iu" and arr.dtype.itemsize == 8 and arr.size and (
+            arr.max() > _EXACT_INT or arr.min() < -_EXACT_INT):
+        raise DTypeError(f"input {name!r} holds integers beyond +-2**53, which eqsat-tensor "
+                         "cannot carry exactly (it computes integer values in float64); "
+                         "pass them as float64 if rounding is acceptable")
+
+
 def check_input(node: Node, value: Any, dims: dict[str, int]) -> Any:
     """Check one argument against its input node; returns it as an array of its dtype.
 
@@ -58,6 +70,13 @@ def check_input(node: Node, value: Any, dims: dict[str, int]) -> Any:
     if node.dtype == "bool":
         if kind != "b":
             raise DTypeError(f"input {node.name!r} expects bool, got {arr.dtype}")
+    elif node.dtype in ("int32", "int64"):  # any integer that fits the declared width
+        if kind not in "biu" or (kind in "iu" and not np.can_cast(arr.dtype, node.dtype)):
+            raise DTypeError(f"input {node.name!r} expects {node.dtype}, got {arr.dtype}"
+                             + (" (would lose range; cast it explicitly)" if kind in "iu"
+                                else ""))
+        if not foreign:
+            check_exact_ints(node.name, arr)
     elif kind not in "biuf":
         raise DTypeError(f"input {node.name!r} expects {node.dtype}, got {arr.dtype}")
     elif kind == "f" and np.dtype(arr.dtype).name != node.dtype:

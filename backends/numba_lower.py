@@ -61,6 +61,17 @@ LOWERING: dict[str, str] = {
     "equal": "({0} == {1})",
     "not_equal": "({0} != {1})",
     "where": "({1} if {0} else {2})",
+    # -- rounding, remainders, normal cdf (scans) --
+    # (LLVM's rounding intrinsics, vectorized; exact integers, so the cast back is exact)
+    "floor": "np.{dt}(np.floor({0}))",
+    "ceil": "np.{dt}(np.ceil({0}))",
+    "trunc": "np.{dt}(np.trunc({0}))",
+    "rint": "np.{dt}(np.rint({0}))",
+    "fmod": "np.fmod({0}, {1})",
+    "remainder": "remainder_{dt}({0}, {1})",
+    "floor_divide": "floor_divide_{dt}({0}, {1})",
+    "ndtr": "ndtr_{dt}({0})",
+    "log_ndtr": "log_ndtr_{dt}({0})",
 }
 
 # Ops whose fast vectorizable versions may replace libm (see backends/fastmath.py).
@@ -68,7 +79,10 @@ FAST_OPS = ("exp", "log", "log1p", "expm1", "tanh", "sigmoid", "softplus")
 
 # Helper names a template may use, by prefix (imported by the generated module).
 HELPER_NAMES = ("nan_maximum", "nan_minimum", "logaddexp", "sigmoid", "softplus",
-                "finite_or_zero", "cbrt", "gammaln", "digamma")
+                "finite_or_zero", "cbrt", "gammaln", "digamma",
+                # -- scans --
+                "floor", "ceil", "trunc", "rint", "remainder", "floor_divide", "ndtr",
+                "log_ndtr")
 
 
 def lower(node: Node, args: list[str], one: str, table: dict[str, str],

@@ -109,6 +109,13 @@ class MatmulStep(_NodeStep):
 
 
 @dataclass(frozen=True)
+class ScanStep(_NodeStep):
+    """A scan or selection along one axis (``cumsum``, ``cumprod``, ``sort``, ``argmax``,
+    ``argmin``: ops of kind ``scan``) on a materialized buffer; backends call a row
+    kernel of their own over the other axes."""
+
+
+@dataclass(frozen=True)
 class Kernel:
     """One fused loop nest (see the module docstring for the meaning of each field)."""
 
@@ -194,7 +201,7 @@ class Kernel:
                 f"[{ops}] reads {len(self.reads)} writes {len(self.writes)}")
 
 
-Step = ViewStep | MatmulStep | Kernel
+Step = ViewStep | MatmulStep | ScanStep | Kernel
 
 
 @dataclass(frozen=True)
@@ -228,6 +235,8 @@ class Plan:
                 lines.append(s.describe())
             elif isinstance(s, MatmulStep):
                 lines.append(f"matmul #{s.node.uid} -> {fmt_shape(s.node.shape)} (BLAS)")
+            elif isinstance(s, ScanStep):
+                lines.append(f"scan {s.node.op} #{s.node.uid} -> {fmt_shape(s.node.shape)}")
             else:
                 lines.append(f"view {s.node.op} #{s.node.uid} -> {fmt_shape(s.node.shape)}")
         return "\n".join(lines)
@@ -373,6 +382,9 @@ def plan_graph(graph: Graph) -> Plan:
         if kind in ("layout", "gather"):  # gathers and joins: one array call each
             singles.append(ViewStep(node))
             continue
+        if kind == "scan":
+            singles.append(ScanStep(node))
+            continue
         cons = consumers[node.uid]
         targets = {id(group_of.get(c.uid)): group_of.get(c.uid) for c in cons}
         target = next(iter(targets.values())) if len(targets) == 1 else None
@@ -447,6 +459,18 @@ def _row_invariant(g: _Group, members: list[Node]) -> dict[int, str]:
                 all(frames.get(i.uid, ROW_KEEP) == ROW_KEEP for i in n.inputs):
             frames[n.uid] = ROW_KEEP
     return frames
+
+
+def refuse_scans(plan: Plan, backend: str) -> None:
+    """Raise ``UnsupportedOp`` naming the first scan step, for backends without scan
+    kernels (CUDA, Dask)."""
+    from ..errors import UnsupportedOp
+
+    for s in plan.steps:
+        if isinstance(s, ScanStep):
+            raise UnsupportedOp(f"the {backend} backend cannot compile op {s.node.op!r} "
+                                f"(node #{s.node.uid}, shape {fmt_shape(s.node.shape)}); "
+                                "use the numba or numpy backend")
 
 
 def _step_inputs(step: Step) -> list[Node]:
@@ -570,4 +594,5 @@ def _merge_siblings(groups: list[_Group], group_of: dict[int, _Group],
 
 
 __all__ = ["FULL", "MAX_KERNEL_NODES", "ROW_DROP", "ROW_KEEP", "Kernel", "MatmulStep", "Plan",
-           "Step", "ViewStep", "is_identity_reduction", "is_inline_scalar", "is_leaf", "plan_graph"]
+           "ScanStep", "Step", "ViewStep", "is_identity_reduction", "is_inline_scalar",
+           "is_leaf", "plan_graph", "refuse_scans"]

@@ -97,9 +97,136 @@ def make(dtype: type) -> dict[str, Callable]:
             acc = acc * d + c
         return dtype(result + acc * d)
 
-    return {"nan_maximum": nan_maximum, "nan_minimum": nan_minimum, "sigmoid": sigmoid,
-            "softplus": softplus, "logaddexp": logaddexp, "finite_or_zero": finite_or_zero,
-            "gammaln": gammaln, "digamma": digamma}
+    out = {"nan_maximum": nan_maximum, "nan_minimum": nan_minimum, "sigmoid": sigmoid,
+           "softplus": softplus, "logaddexp": logaddexp, "finite_or_zero": finite_or_zero,
+           "gammaln": gammaln, "digamma": digamma}
+    out.update(_rounding(dtype))
+    return out
+
+
+# -- rounding, remainders and the normal cdf (scans) ----------------------------------------
+_BIG = 4503599627370496.0  # 2**52: every float of at least this magnitude is an integer
+_SQRT1_2_HI, _SQRT1_2_LO = refs._SQRT1_2_HI, refs._SQRT1_2_LO
+_TWO_OVER_SQRT_PI, _HALF_LOG_2PI = refs._TWO_OVER_SQRT_PI, refs._HALF_LOG_2PI
+_S_HI, _S_LO = refs._split(_SQRT1_2_HI)  # Dekker halves of sqrt(1/2)
+
+
+def _rounding(dtype: type) -> dict[str, Callable]:
+    """``floor``/``ceil``/``trunc``/``rint`` without ``math.floor`` (an int in Numba,
+    undefined at NaN), NumPy's ``remainder``/``floor_divide`` (``npy_divmod``), and
+    ``ndtr``/``log_ndtr`` (the algorithms of ``ir.refs``, in float64)."""
+    zero, one, half, two = dtype(0.0), dtype(1.0), dtype(0.5), dtype(2.0)
+    big = dtype(_BIG)
+
+    def trunc(x):
+        if not abs(x) < big:  # NaN, +-inf, already an integer
+            return x
+        t = dtype(int(x))
+        return t if t != zero else dtype(math.copysign(zero, x))
+
+    def floor(x):
+        if not abs(x) < big:
+            return x
+        t = dtype(int(x))
+        if t > x:
+            t -= one
+        return t if t != zero else dtype(math.copysign(zero, x))
+
+    def ceil(x):
+        if not abs(x) < big:
+            return x
+        t = dtype(int(x))
+        if t < x:
+            t += one
+        return t if t != zero else dtype(math.copysign(zero, x))
+
+    def rint(x):
+        if not abs(x) < big:
+            return x
+        f = dtype(int(x))
+        if f > x:
+            f -= one
+        d = x - f  # exact
+        if d > half or (d == half and f - two * dtype(int(f * half)) != zero):
+            f += one
+        return f if f != zero else dtype(math.copysign(zero, x))
+
+    def remainder(a, b):
+        mod = dtype(math.fmod(a, b))
+        if b == zero:
+            return mod  # NaN
+        if mod != zero:
+            if (b < zero) != (mod < zero):
+                mod += b
+        else:
+            mod = dtype(math.copysign(zero, b))
+        return mod
+
+    def floor_divide(a, b):
+        if b == zero:
+            return a / b
+        mod = dtype(math.fmod(a, b))
+        div = (a - mod) / b
+        if mod != zero and (b < zero) != (mod < zero):
+            div -= one
+        if div != zero:
+            fl = div
+            if abs(div) < big:
+                fl = dtype(int(div))
+                if fl > div:
+                    fl -= one
+            if div - fl > half:
+                fl += one
+            return fl
+        return dtype(math.copysign(zero, a / b))
+
+    def ndtr(x):
+        v = float(x)
+        if v != v:
+            return x
+        if v >= -1.0:
+            return dtype(0.5 * math.erfc(-v * _SQRT1_2_HI))
+        if v < -40.0:
+            return zero
+        a = -v  # the argument -v / sqrt(2) as two doubles (refs.ndtr_scalar)
+        z = a * _SQRT1_2_HI
+        c = 134217729.0 * a
+        ah = c - (c - a)
+        al = a - ah
+        err = ((ah * _S_HI - z) + ah * _S_LO + al * _S_HI) + al * _S_LO
+        d = err + a * _SQRT1_2_LO
+        return dtype(0.5 * (math.erfc(z) - d * _TWO_OVER_SQRT_PI * math.exp(-z * z)))
+
+    def log_ndtr(x):
+        v = float(x)
+        if v != v or v == -_INF:
+            return x
+        if v < -20.0:  # the asymptotic series of refs.log_ndtr_scalar
+            t = 1.0 / (v * v)
+            term, r = 1.0, 0.0
+            for k in range(1, 13):
+                term *= -(2.0 * k - 1.0) * t
+                r += term
+            return dtype(-(0.5 * v) * v - math.log(-v) - _HALF_LOG_2PI + math.log1p(r))
+        u = -v if v > 0.0 else v  # Phi(u), u <= 0, as in ndtr
+        if u >= -1.0:
+            p = 0.5 * math.erfc(-u * _SQRT1_2_HI)
+        elif u < -40.0:
+            p = 0.0
+        else:
+            a = -u
+            z = a * _SQRT1_2_HI
+            c = 134217729.0 * a
+            ah = c - (c - a)
+            al = a - ah
+            err = ((ah * _S_HI - z) + ah * _S_LO + al * _S_HI) + al * _S_LO
+            d = err + a * _SQRT1_2_LO
+            p = 0.5 * (math.erfc(z) - d * _TWO_OVER_SQRT_PI * math.exp(-z * z))
+        return dtype(math.log1p(-p) if v > 0.0 else math.log(p))
+
+    return {"trunc": trunc, "floor": floor, "ceil": ceil, "rint": rint,
+            "remainder": remainder, "floor_divide": floor_divide, "ndtr": ndtr,
+            "log_ndtr": log_ndtr}
 
 
 __all__ = ["make"]

@@ -100,6 +100,11 @@ from .ir import OPS, Graph, Node
 
 # the builder of every elementwise op the explicit list above does not name (``et.erf``)
 globals().update({op: getattr(_functions, op) for op in _UNARY if op not in globals()})
+# -- scans, selections, remainders, rounding (scans) --
+cumsum, cumprod, sort = _functions.cumsum, _functions.cumprod, _functions.sort
+argmax, argmin = _functions.argmax, _functions.argmin
+remainder, mod, fmod = _functions.remainder, _functions.remainder, _functions.fmod
+floor_divide = _functions.floor_divide
 
 __version__ = "0.1.0"
 

@@ -107,7 +107,7 @@ class CostModel:
             traffic = self.nbytes(shape, dtype) + sum(
                 self.nbytes(s, d) for s, d in zip(in_shapes, in_dtypes))
             return cost + self.ns[op] * n + self.byte_ns * traffic
-        if spec.kind == "reduction":
+        if spec.kind in ("reduction", "scan"):
             cost += self.ns[op] * self.numel(in_shapes[0])
         else:  # matmul: 2*M*N*K flops, K the contracted dim of the left operand
             k = in_shapes[0][-1]
@@ -166,7 +166,7 @@ def measure(n: int = 1 << 20, repeat: int = 5) -> dict[str, Any]:
         for op, spec in OPS.items():
             if spec.reference is None or spec.kind in ("leaf", "layout", "matmul", "gather"):
                 continue
-            if spec.kind == "reduction":
+            if spec.kind in ("reduction", "scan"):
                 t = _time(lambda ref=spec.reference: ref(a, axis=(0,), keepdims=False), repeat)
                 ns[op] = max(t / n * 1e9 - copy / 2, 0.05)
                 continue

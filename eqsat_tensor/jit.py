@@ -23,12 +23,13 @@ from typing import Any
 import numpy as np
 
 from . import forksafe
+from .backends.base import check_exact_ints
 from .errors import DTypeError, UnsupportedOperation
 from .frontend.functions import to_node
 from .frontend.masked import Masked
 from .frontend.rebind import rebind
 from .frontend.tensor import Tensor
-from .ir import Graph, input_node
+from .ir import INT_DTYPES, Graph, apply, input_node
 from .jit_shapes import dim_sources, only_known_symbols, shape_class, tracing
 
 DEFAULT_BACKEND = "numba"
@@ -94,7 +95,7 @@ def trace(fn: Callable, names: list[str], arrays: list[np.ndarray],
     dynamic = [n for n in names if n not in static]
     shapes = shapes if shapes is not None else [a.shape for a in arrays]
     inputs = [input_node(n, s, a.dtype.name) for n, s, a in zip(dynamic, shapes, arrays)]
-    by_name = {n: Tensor(i, weak=n in weak) for n, i in zip(dynamic, inputs)}
+    by_name = {n: _input_tensor(n, i, n in weak) for n, i in zip(dynamic, inputs)}
     values = {n: by_name[n] if n in by_name else static[n] for n in names}
     keyword_only = {p.name for p in inspect.signature(fn).parameters.values()
                     if p.kind is p.KEYWORD_ONLY}
@@ -109,9 +110,28 @@ def trace(fn: Callable, names: list[str], arrays: list[np.ndarray],
         raise UnsupportedOperation(f"{fn.__name__} returned None; return the result array(s)")
     for o in outs:
         _check_output(fn, o)
-    like = next((i for i in inputs if i.dtype != "bool"), inputs[0] if inputs else None)
-    nodes = [to_node(o, like) for o in outs]
+    like = next((i for i in inputs if i.dtype in ("float32", "float64")),
+                inputs[0] if inputs else None)
+    nodes = [_output_node(o, like) for o in outs]
     return Graph(nodes, inputs), multi
+
+
+def _input_tensor(name: str, node: Any, weak: bool) -> Tensor:
+    """The traced value of an input: an integer input is carried exactly in float64."""
+    if node.dtype in INT_DTYPES:
+        return Tensor(apply("cast", node, dtype="float64"), int_op=f"the {node.dtype} "
+                      f"argument {name!r}", idt=node.dtype)
+    return Tensor(node, weak=weak)
+
+
+def _output_node(out: Any, like: Any) -> Any:
+    """The graph node of a result: an integer value is cast to NumPy's integer dtype."""
+    if isinstance(out, Tensor) and out.int_op:
+        node = out.node
+        if node.op == "cast" and node.inputs[0].dtype == out.idt:
+            return node.inputs[0]  # an integer argument returned as it is
+        return apply("cast", node, dtype=out.idt)
+    return to_node(out, like)
 
 
 def _check_output(fn: Callable, out: Any) -> None:
@@ -119,9 +139,6 @@ def _check_output(fn: Callable, out: Any) -> None:
     what = why = None
     if isinstance(out, Masked):
         what, why = "a boolean-mask indexing (x[mask]) result", "its length depends on the data"
-    elif isinstance(out, Tensor) and out.int_op:
-        what, why = out.int_op, ("NumPy's result is int64 and the IR has no integer dtype yet; "
-                                 "return it .astype(float)")
     elif not isinstance(out, Tensor) and np.asarray(out).dtype.kind in "iu":
         what, why = f"the integer constant {out!r}", "the IR has no integer dtype yet"
     if what is not None:
@@ -159,13 +176,15 @@ class _Inline(Exception):
 
 
 class _Compiled:
-    __slots__ = ("graph", "optimized", "executable", "report", "multi", "sources")
+    __slots__ = ("graph", "optimized", "executable", "report", "multi", "sources", "int64_args")
 
     def __init__(self, graph: Graph, optimized: Graph, executable: Any, report: Any,
                  multi: bool, sources: tuple = ()) -> None:
         self.graph, self.optimized, self.executable = graph, optimized, executable
         self.report, self.multi = report, multi
         self.sources = sources  # (symbol, argument, axis) of each symbolic dim
+        # int64 arguments: checked on every call to fit float64 exactly (check_exact_ints)
+        self.int64_args = tuple(n.name for n in graph.inputs if n.dtype == "int64")
 
     def dims(self, arrays: list[Any]) -> dict[str, int]:
         """Values of the symbolic dims for one call."""
@@ -276,16 +295,21 @@ class JitFunction:
                 keep = lazy or _is_device_array(a)
                 arr = a if keep else np.asarray(a)
             if (arr.dtype.kind != "f" or arr.dtype.itemsize not in (4, 8)) and (
-                    arr.dtype != np.bool_ or not isinstance(a, np.ndarray)):  # bool masks pass
+                    arr.dtype != np.bool_ or not isinstance(a, np.ndarray)) and (
+                    arr.dtype.name not in INT_DTYPES or not isinstance(a, np.ndarray)):
+                # float32/64, bool and int32/int64 arrays are inputs of their own dtype
                 if arr.dtype.kind in "biu" and not isinstance(a, np.ndarray):
                     arr = arr.astype(np.float64)  # Python ints and lists of ints
                 else:
                     raise DTypeError(
                         f"{self.__name__}: argument {name!r} has dtype {arr.dtype}; eqsat-tensor "
-                        f"computes in float32/float64 (pass {name}.astype(np.float64), or mark it "
+                        f"takes float32/float64, bool, int32 and int64 arrays (pass "
+                        f"{name}.astype(np.int64) or .astype(np.float64), or mark it "
                         f"static with et.jit(..., static_argnames=({name!r},)))")
             if isinstance(arr, np.ndarray) and not arr.dtype.isnative:
                 arr = arr.astype(arr.dtype.newbyteorder("="))
+            if isinstance(arr, np.ndarray) and arr.dtype.kind in "iu":
+                check_exact_ints(name, arr)
             arrays.append(arr)
         return arrays, tuple(statics), frozenset(weak)
 
@@ -330,6 +354,8 @@ class JitFunction:
             if entry is not None:
                 self.last_report = entry.report
                 arrays = list(args)
+                for name in entry.int64_args:
+                    check_exact_ints(name, arrays[self._names.index(name)])
                 outs = entry.executable.run(arrays, entry.dims(arrays) if entry.sources else {})
                 outs = numpy_results(outs, entry.optimized)
                 return tuple(outs) if entry.multi else outs[0]

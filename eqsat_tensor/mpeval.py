@@ -201,6 +201,8 @@ def _eval_node(node: Node, args: list[np.ndarray], dims: Mapping[str, int]) -> A
         return _reduce(args[0], tuple(attrs["axis"]), bool(attrs["keepdims"]), _REDUCERS[op])
     if op == "matmul":
         return _matmul(*args)
+    if OPS[op].kind == "scan":
+        return _scan(op, args[0], attrs["axis"][0], bool(attrs.get("keepdims", False)))
     if op == "transpose":
         return np.transpose(args[0], attrs["axes"])
     if op == "reshape":
@@ -217,6 +219,41 @@ def _eval_node(node: Node, args: list[np.ndarray], dims: Mapping[str, int]) -> A
                 if i.dtype == "int64" else a for a, i in zip(args, node.inputs)]
         return spec.reference(*args, **attrs)
     raise NotImplementedError(f"mpeval: op {op!r} has no exact evaluation")
+
+
+def _scan(op: str, x: np.ndarray, axis: int, keepdims: bool) -> np.ndarray:
+    """Scans and selections of exact values along ``axis`` (NumPy's NaN rules: sort puts
+    NaN last, argmax/argmin return the first NaN)."""
+    add, mul = _bind_ctx(mpdefs.add), _bind_ctx(mpdefs.mul)
+
+    def row(vals: list) -> list:
+        if op in ("cumsum", "cumprod", "cumsum_reverse"):
+            out, acc = [], None
+            for v in (vals[::-1] if op == "cumsum_reverse" else vals):
+                acc = v if acc is None else (mul if op == "cumprod" else add)(acc, v)
+                out.append(acc)
+            return out[::-1] if op == "cumsum_reverse" else out
+        nan = [mpdefs.isnan(v) for v in vals]
+        if op == "sort":
+            return sorted(v for v, n in zip(vals, nan) if not n) + [v for v, n in
+                                                                    zip(vals, nan) if n]
+        if any(nan):
+            return [_ctx.mpf(nan.index(True))]
+        pick = max if op == "argmax" else min
+        best = pick(vals)
+        return [_ctx.mpf(vals.index(best))]
+
+    x = np.moveaxis(np.asarray(x, dtype=object), axis, -1)
+    rows = x.reshape(-1, x.shape[-1]) if x.ndim else x.reshape(1, 1)
+    outs = [row(list(r)) for r in rows]
+    if op in ("argmax", "argmin"):
+        out = np.empty(x.shape[:-1], dtype=object)
+        out.reshape(-1)[:] = [o[0] for o in outs] if outs else []
+        return np.expand_dims(out, axis) if keepdims else out
+    out = np.empty(rows.shape, dtype=object)
+    for i, o in enumerate(outs):
+        out[i, :] = o
+    return np.moveaxis(out.reshape(x.shape), -1, axis)
 
 
 def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:

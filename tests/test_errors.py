@@ -55,8 +55,8 @@ def test_other_shape_errors(make, pattern):
 
 
 def test_wrong_dtype_errors():
-    with pytest.raises(DTypeError, match="dtype int32 is not supported"):
-        et.tensor("i", (2,), "int32")
+    with pytest.raises(DTypeError, match="dtype int16 is not supported"):
+        et.tensor("i", (2,), "int16")
     x = et.tensor("x", (2,))
     with pytest.raises(DTypeError, match=r"exp: .*bool"):
         et.exp(x > 0)
@@ -67,8 +67,8 @@ def test_wrong_dtype_errors():
     def f(a):
         return a * 2
 
-    with pytest.raises(DTypeError, match=r"argument 'a' has dtype int32.*astype"):
-        f(np.arange(3, dtype=np.int32))
+    with pytest.raises(DTypeError, match=r"argument 'a' has dtype int16.*astype"):
+        f(np.arange(3, dtype=np.int16))
     with pytest.raises(DTypeError, match="complex"):
         f(np.ones(2, complex))
 
@@ -77,11 +77,11 @@ def test_wrong_dtype_errors():
 
 
 @pytest.mark.parametrize("body, name", [
-    (lambda x: np.sort(x), "np.sort"),
+    (lambda x: np.argsort(x), "np.argsort"),
     (lambda x: np.linalg.inv(x), "np.linalg.inv"),
-    (lambda x: np.cumsum(x), "np.cumsum"),
+    (lambda x: np.nancumsum(x), "np.nancumsum"),
     (lambda x: np.add.accumulate(x), "np.add.accumulate"),
-    (lambda x: np.floor(x), "np.floor"),
+    (lambda x: np.frexp(x), "np.frexp"),
     (lambda x: x[x > 0], "boolean-mask indexing"),  # x[0] is traced (issue 18)
     (lambda x: x if x.sum() > 0 else -x, "bool() of a traced value"),
     (lambda x: float(x.sum()), "float() of a traced value"),
@@ -97,7 +97,7 @@ def test_unsupported_numpy_functions_name_the_function(body, name):
 
 def test_unsupported_function_error_names_user_line():
     def f(x):
-        return np.sort(x)
+        return np.argsort(x)
 
     with pytest.raises(UnsupportedOperation, match=HERE):
         et.jit(f, backend="numpy")(np.ones(3))

@@ -116,7 +116,8 @@ def test_apply_checks_arity_and_attrs():
 def test_ops_table_is_complete():
     for name, spec in OPS.items():
         assert spec.name == name
-        assert spec.kind in ("leaf", "elementwise", "reduction", "matmul", "layout", "gather")
+        assert spec.kind in ("leaf", "elementwise", "reduction", "matmul", "layout", "gather",
+                             "scan")
         if spec.kind != "leaf":
             assert callable(spec.reference), name
     required = {"add", "sub", "mul", "div", "neg", "pow", "exp", "log", "log1p", "expm1", "sqrt",

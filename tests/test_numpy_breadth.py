@@ -228,11 +228,20 @@ def test_gradient_matches_finite_differences(name, fn, make, diff, edge):
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("fn", [
+    lambda x: np.sum(x > 0), lambda x: np.count_nonzero(x), lambda x: (x > 0) + 1,
+    lambda x: np.sum(x > 0, axis=0)[None], lambda x: np.argmax(x, axis=1),
+    lambda x: x.astype(np.int32) * 2,
+])
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_integer_results_have_numpy_integer_dtypes(fn, backend):
+    x = np.array([[1.5, -2.0, 0.0], [3.0, 0.5, -0.25]])
+    got, want = et.jit(fn, backend=backend)(x), fn(x)
+    assert type(got) is type(want) and np.asarray(got).dtype == np.asarray(want).dtype
+    np.testing.assert_array_equal(got, want)
+
+
 @pytest.mark.parametrize("fn, name", [
-    (lambda x: np.sum(x > 0), "returning np.sum of a bool array"),
-    (lambda x: np.count_nonzero(x), "returning np.count_nonzero"),
-    (lambda x: (x > 0) + 1, "returning np.add of integer values"),
-    (lambda x: np.sum(x > 0, axis=0)[None], "returning np.sum of a bool array"),
     (lambda x: (x > 0).sum() ** 2, "np.power of bool and integer values"),
     (lambda x: np.polyval(np.ravel(x), x), "np.polyval with traced coefficients"),
 ])

@@ -158,11 +158,11 @@ def _int_index(x):  # integer indexing is traced; a float index is not
 
 
 def _method(x):
-    return x.argmax()
+    return x.argsort()
 
 
 def _cumsum(x):
-    return np.cumsum(x, axis=0)
+    return np.nancumsum(x, axis=0)
 
 
 def _lse_weights(x):
@@ -179,16 +179,16 @@ def _concat(x):  # np.concatenate is traced (issue 18); np.delete is not
 
 
 def _floor_div(x):
-    return x // 2
+    return x << 2
 
 
 @pytest.mark.parametrize("fn, name", [
     (_mask, "boolean-mask indexing"),
     (_slice, "integer-array indexing with several index arrays (x[array, None, array])"),
     (_int_index, "indexing with a traced float64 value (x[index])"),
-    (_method, "ndarray.argmax"),
-    (_cumsum, "np.cumsum"), (_lse_weights, "scipy.special.logsumexp(..., return_sign=True)"),
-    (_concat, "np.delete"), (_floor_div, "np.floor_divide"),
+    (_method, "ndarray.argsort"),
+    (_cumsum, "np.nancumsum"), (_lse_weights, "scipy.special.logsumexp(..., return_sign=True)"),
+    (_concat, "np.delete"), (_floor_div, "np.left_shift"),
 ], ids=lambda v: getattr(v, "__name__", None))
 def test_unsupported_names_the_function_and_the_user_line(fn, name):
     with pytest.raises(UnsupportedOperation) as info:
@@ -227,8 +227,8 @@ def test_every_ndarray_member_is_supported_or_refused_by_name():
 
 
 def test_int_array_argument_error_is_clear():
-    with pytest.raises(et.DTypeError, match=r"argument 'x' has dtype int64.*static_argnames"):
-        et.jit(lambda x: x * 2, backend="numpy")(np.arange(3))
+    with pytest.raises(et.DTypeError, match=r"argument 'x' has dtype int16.*static_argnames"):
+        et.jit(lambda x: x * 2, backend="numpy")(np.arange(3, dtype=np.int16))
 
 
 @pytest.mark.parametrize("backend", ["numpy", "numba"])

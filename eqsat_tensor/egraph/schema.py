@@ -110,7 +110,7 @@ def encode_attr(name: str, value: Any) -> Any:
 
 
 # String attribute values as i64 codes, for the bulk-loaded insertion tables.
-DTYPE_CODES = {"float32": 0, "float64": 1, "bool": 2}
+DTYPE_CODES = {"float32": 0, "float64": 1, "bool": 2, "int32": 3, "int64": 4}
 
 
 def decode_attr(name: str, value: Any) -> Any:

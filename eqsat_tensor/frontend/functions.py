@@ -22,6 +22,7 @@ from ..errors import DTypeError, ShapeError
 from ..ir import (
     ELEMENTWISE_UNARY,
     FLOAT_DTYPES,
+    OPS,
     Node,
     apply,
     constant_node,
@@ -145,7 +146,11 @@ def tensor(name: str, shape: Sequence[int | str] = (), dtype: Any = "float64") -
     """A named symbolic input; dims may be ints or names (``shape=("n", 3)``)."""
     if not isinstance(name, str) or not name.isidentifier():
         raise ValueError(f"tensor name must be an identifier, got {name!r}")
-    return _wrap(input_node(name, tuple(shape), np.dtype(dtype).name))
+    node = input_node(name, tuple(shape), np.dtype(dtype).name)
+    if node.dtype in ("int32", "int64"):  # carried exactly in float64 (see Tensor.int_op)
+        return _as_int(_wrap(apply("cast", node, dtype="float64")),
+                       f"the {node.dtype} input {name!r}", node.dtype)
+    return _wrap(node)
 
 
 def constant(value: Any, dtype: Any = None) -> Tensor:
@@ -158,10 +163,16 @@ def constant(value: Any, dtype: Any = None) -> Tensor:
 
 def _unary(op: str):
     def fn(x: Any) -> Tensor:
-        if isinstance(x, Tensor) and x.int_op:  # np.exp(int64) is float64: only abs/neg stay
+        if isinstance(x, Tensor) and x.int_op:  # np.exp(int64) is float64; these stay int
             out = _wrap(apply(op, x.node))
-            return _as_int(out, x.int_op) if op in ("neg", "abs", "square") else out
-        return _wrap(apply(op, *_operands(x)))
+            return _as_int(out, x.int_op, x.idt) if op in _INT_UNARY else out
+        (node,) = _operands(x)
+        if node.dtype == "bool":
+            if op in ("floor", "ceil", "trunc", "abs"):
+                return _wrap(node)  # NumPy 2: a bool array stays bool
+            if not OPS[op].name_in("numpy"):  # SciPy's ufuncs compute bools in float64
+                node = apply("cast", node, dtype="float64")  # (NumPy's: float16, refused)
+        return _wrap(apply(op, node))
 
     fn.__name__ = op
     fn.__doc__ = f"Elementwise ``{op}``."
@@ -191,12 +202,31 @@ def _is_float_value(v: Any) -> bool:
     return np.asarray(v).dtype.kind == "f"
 
 
-_INT_EXACT = ("add", "sub", "mul", "maximum", "minimum")  # int in, int out, exact in float64
+# int in, int out, exact in float64 (below 2**53)
+_INT_EXACT = ("add", "sub", "mul", "maximum", "minimum", "remainder", "fmod", "floor_divide")
+_INT_BY_ZERO = ("remainder", "fmod", "floor_divide")  # NumPy: integer x // 0 == x % 0 == 0
+# NumPy 2 keeps these integer (floor/ceil/trunc of an int64 array is int64)
+_INT_UNARY = ("neg", "abs", "square", "floor", "ceil", "trunc")
 
 
-def _as_int(t: Tensor, what: str) -> Tensor:
-    """``t`` marked as standing for NumPy's int64 result of ``what``."""
-    return Tensor(t.node, int_op=what)
+def _as_int(t: Tensor, what: str, idt: str = "int64") -> Tensor:
+    """``t`` marked as standing for NumPy's integer result (``idt``) of ``what``."""
+    return Tensor(t.node, int_op=what, idt=idt)
+
+
+def int_dtype(*values: Any) -> str:
+    """NumPy 2's integer result dtype of integer and bool operands (Python ints are weak):
+    int64 if any operand is int64 (or nothing says otherwise), else int32."""
+    names = []
+    for v in values:
+        if isinstance(v, Tensor):
+            if v.int_op:
+                names.append(v.idt)
+        elif not isinstance(v, Node) and type(v) not in (int, bool):
+            dt = np.asarray(v).dtype
+            if dt.kind in "iu":
+                names.append("int32" if dt.itemsize <= 4 and dt.kind == "i" else "int64")
+    return "int32" if names and builtins.all(n == "int32" for n in names) else "int64"
 
 
 def _int_operand(v: Any) -> bool:
@@ -214,7 +244,11 @@ def _binary(op: str):
                 _is_bool_value(x) and _is_bool_value(y)):
             if op in _INT_EXACT and _int_operand(x) and _int_operand(y):
                 a, b = (_as_float(n) for n in _operands(x, y))
-                return _as_int(_wrap(apply(op, a, b)), f"{name} of integer values")
+                out = apply(op, a, b)
+                if op in _INT_BY_ZERO:
+                    zero = constant_node(0.0, "float64")
+                    out = apply("where", apply("equal", b, zero), zero, out)
+                return _as_int(_wrap(out), f"{name} of integer values", int_dtype(x, y))
             if op != "div":
                 raise unsupported(f"{name} of bool and integer values", "NumPy gives an "
                                   "integer result and the IR has no integer dtype yet; "
@@ -245,6 +279,8 @@ sigmoid, softplus = _unary("sigmoid"), _unary("softplus")
 neg = negative
 
 add, subtract, multiply = _binary("add"), _binary("sub"), _binary("mul")
+remainder, fmod, floor_divide = _binary("remainder"), _binary("fmod"), _binary("floor_divide")
+mod = remainder
 divide, power = _binary("div"), _binary("pow")
 maximum, minimum = _binary("maximum"), _binary("minimum")
 hypot, logaddexp, arctan2 = _binary("hypot"), _binary("logaddexp"), _binary("arctan2")
@@ -293,7 +329,8 @@ def where(cond: Any, x: Any, y: Any) -> Tensor:
         a, b = (_as_float(n) for n in _operands(x, y))
         if c.dtype != "bool":
             c = apply("not_equal", c, to_node(0.0, c))
-        return _as_int(_wrap(apply("where", c, a, b)), "np.where with integer branches")
+        return _as_int(_wrap(apply("where", c, a, b)), "np.where with integer branches",
+                       int_dtype(x, y))
     a, b = _operands(x, y)
     if c.dtype != "bool":
         c = apply("not_equal", c, to_node(0.0, c))
@@ -303,14 +340,23 @@ def where(cond: Any, x: Any, y: Any) -> Tensor:
 
 
 def cast(x: Any, dtype: Any) -> Tensor:
-    """Convert to ``float32``, ``float64`` or ``bool``."""
+    """Convert to ``float32``, ``float64``, ``bool``, ``int32`` or ``int64`` (floats to
+    integers truncate toward zero, as NumPy; integers are carried exactly in float64)."""
     name = np.dtype(dtype).name
-    if name not in ("float32", "float64", "bool"):
-        raise unsupported(f"astype({name})", "eqsat-tensor computes in float32, float64 and "
-                                             "bool")
+    if name not in ("float32", "float64", "bool", "int32", "int64"):
+        raise unsupported(f"astype({name})", "eqsat-tensor computes in float32, float64, "
+                                             "bool, int32 and int64")
     node = to_node(x)
     if isinstance(x, Tensor) and x.int_op and name == "bool":
         return not_equal(node, 0.0)
+    if name in ("int32", "int64"):
+        if isinstance(x, Tensor) and x.int_op:
+            return _as_int(_wrap(node), x.int_op, name)
+        if node.dtype == "bool":
+            return _as_int(_wrap(apply("cast", node, dtype="float64")), f"astype({name})", name)
+        if node.dtype == "float32":
+            node = apply("cast", node, dtype="float64")
+        return _as_int(_wrap(apply("trunc", node)), f"astype({name})", name)
     return _wrap(node if node.dtype == name else apply("cast", node, dtype=name))
 
 
@@ -394,6 +440,7 @@ def _reduction(op: str):
     def fn(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
         node = to_node(x)
         int_op = x.int_op if isinstance(x, Tensor) else None
+        idt = x.idt if int_op and op in ("max", "min") else "int64"  # sum(int32) is int64
         if node.dtype == "bool":
             if op in ("sum", "prod"):
                 int_op = f"np.{op} of a bool array"
@@ -401,7 +448,7 @@ def _reduction(op: str):
                 raise unsupported(f"np.{op} of a bool array", "use np.any / np.all")
             node = apply("cast", node, dtype="float64")
         out = _wrap(apply(op, node, axis=_axis(axis, node.ndim, op), keepdims=bool(keepdims)))
-        return _as_int(out, int_op) if int_op and op != "mean" else out
+        return _as_int(out, int_op, idt) if int_op and op not in ("mean", "logsumexp") else out
 
     fn.__name__ = op
     fn.__doc__ = f"``{op}`` over ``axis`` (an int, a tuple, or None for all) with ``keepdims``."
@@ -498,7 +545,8 @@ def matmul(a: Any, b: Any) -> Tensor:
     """Matrix product with NumPy ``matmul`` semantics (1-D operands, batch broadcasting)."""
     if not _is_float_value(a) and not _is_float_value(b):
         x, y = (_as_float(n) for n in _operands(a, b))
-        return _as_int(_wrap(apply("matmul", x, y)), "np.matmul of integer values")
+        return _as_int(_wrap(apply("matmul", x, y)), "np.matmul of integer values",
+                       int_dtype(a, b))
     return _wrap(apply("matmul", *_operands(a, b)))
 
 
@@ -511,7 +559,7 @@ def _keeps_int(fn: Any) -> Any:
     def wrapper(x: Any, *args: Any, **kwargs: Any) -> Tensor:
         out = fn(x, *args, **kwargs)
         if isinstance(x, Tensor) and x.int_op and isinstance(out, Tensor):
-            return _as_int(out, x.int_op)
+            return _as_int(out, x.int_op, x.idt)
         return out
 
     wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
@@ -657,8 +705,80 @@ def full_like(x: Any, fill_value: Any, dtype: Any = None) -> Tensor:
     """A constant ``fill_value`` broadcast to the shape of ``x``."""
     node = to_node(x)
     dt = node.dtype if dtype is None else np.dtype(dtype).name
+    if dtype is None and isinstance(x, Tensor) and x.int_op:
+        dt = x.idt
+    if dt in ("int32", "int64"):
+        return _as_int(broadcast_to(constant_node(float(int(fill_value)), "float64"),
+                                    node.shape), f"np.full_like(dtype={dt})", dt)
     if dt not in FLOAT_DTYPES + ("bool",):
         raise unsupported(f"an array of dtype {dt}", "eqsat-tensor computes in float32, "
                                                      "float64 and bool")
     value = bool(fill_value) if dt == "bool" else float(fill_value)
     return broadcast_to(constant_node(value, dt), node.shape)
+
+
+# -- scans and selections (scans) ------------------------------------------------------------
+
+
+def _along(x: Any, axis: Any, what: str, scalar_ok: bool = True
+           ) -> tuple[Node, int, Tensor | None]:
+    """The operand node and the one axis of a scan; ``axis=None`` flattens (NumPy)."""
+    t = x if isinstance(x, Tensor) else None
+    node = to_node(x)
+    if node.ndim == 0 and (scalar_ok or axis is None):  # NumPy: one element
+        node = reshape(node, (1,)).node
+    if axis is None:
+        node = ravel(node).node if node.ndim != 1 else node
+        return node, 0, t
+    (ax,) = _axis(static_int(axis, f"{what}(axis=...)"), node.ndim, what)
+    return node, ax, t
+
+
+def _int_scan_operand(node: Node, t: Tensor | None, what: str) -> tuple[Node, str | None]:
+    """A bool operand is counted as integers (NumPy: cumsum of bool is int64)."""
+    if node.dtype == "bool":
+        return apply("cast", node, dtype="float64"), f"{what} of a bool array"
+    return node, (t.int_op if t is not None and t.int_op else None)
+
+
+def _scan(op: str):
+    def fn(x: Any, axis: Any = None) -> Tensor:
+        node, ax, t = _along(x, axis, f"np.{op}", scalar_ok=op != "sort")
+        if op == "sort" and node.dtype == "bool":  # sorted bools stay bool
+            return not_equal(apply("sort", apply("cast", node, dtype="float64"),
+                                   axis=(ax,)), 0.0)
+        node, int_op = _int_scan_operand(node, t, f"np.{op}")
+        out = _wrap(apply(op, node, axis=(ax,)))
+        # NumPy 2: cumsum/cumprod of int32 is int64; sort keeps the dtype
+        idt = t.idt if (op == "sort" and t is not None and t.int_op) else "int64"
+        return _as_int(out, int_op, idt) if int_op else out
+
+    fn.__name__ = op
+    fn.__doc__ = (f"``np.{op}`` along ``axis`` (``None``: of the flattened array)"
+                  + (", NaN last." if op == "sort" else "."))
+    return fn
+
+
+cumsum, cumprod, sort = _scan("cumsum"), _scan("cumprod"), _scan("sort")
+
+
+def _select(op: str):
+    def fn(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+        src = to_node(x)
+        node, ax, t = _along(x, axis, f"np.{op}")
+        if node.dtype == "bool":
+            node = apply("cast", node, dtype="float64")
+        out = _wrap(apply(op, node, axis=(ax,), keepdims=bool(keepdims) and axis is not None))
+        if keepdims and axis is None:  # NumPy: shape (1, ..., 1) of the operand's rank
+            out = reshape(out, (1,) * src.ndim)
+        elif src.ndim == 0 and out.node.ndim:  # argmax of a 0-d value along axis 0
+            out = reshape(out, ())
+        return _as_int(out, f"np.{op}")
+
+    fn.__name__ = op
+    fn.__doc__ = (f"``np.{op}``: the index (int64) of the first {op[3:]}imum along ``axis`` "
+                  "(``None``: of the flattened array); a NaN wins, the first one, like NumPy.")
+    return fn
+
+
+argmax, argmin = _select("argmax"), _select("argmin")

@@ -91,6 +91,8 @@ def index_operand(k: Any, n: Any, axis: int, what: str) -> Node:
     if isinstance(k, Tensor):
         if k.node.dtype in INT_DTYPES:
             return k.node
+        if k.int_op:  # an integer value the tracer carries exactly in float64 (an int
+            return apply("cast", k.node, dtype="int64")  # argument, np.argmax, ...)
         if k.node.dtype == "bool":
             raise unsupported(f"boolean-mask indexing ({what})", "the result has a "
                               "data-dependent shape; reduce it (np.sum(x[m])) or use "
@@ -169,7 +171,7 @@ def _index(node: Node, key: Any) -> Tensor:
             raise unsupported(f"boolean-mask indexing ({what})", "the result has a data-"
                               "dependent shape; reduce it (np.sum(x[m]), x[m].mean()) or use "
                               "np.where(m, x, 0)")
-        if isinstance(k, Tensor) and k.node.dtype not in INT_DTYPES:
+        if isinstance(k, Tensor) and k.node.dtype not in INT_DTYPES and not k.int_op:
             raise unsupported(f"indexing with a traced {k.node.dtype} value ({what})",
                               "indices must be integers")
     n_real = builtins.sum(1 for k in key if k is not None and k is not Ellipsis)
@@ -211,9 +213,6 @@ def _index(node: Node, key: Any) -> Tensor:
             slices.append((i, i + 1, 1) if (i, n) != (0, 1) else FULL_SLICE)
             ints.append(axis)
             adv_positions.append(pos)
-        elif isinstance(k, Tensor) and k.int_op:
-            raise unsupported(f"indexing with an integer result computed in the graph ({what})",
-                              "the IR holds it as float64; pass the index as an int64 array")
         elif isinstance(k, (Tensor, list, np.ndarray)) or np.ndim(k) > 0:
             slices.append(FULL_SLICE)
             arrays.append((axis, index_operand(k, n, axis, what)))

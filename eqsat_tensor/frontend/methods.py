@@ -18,6 +18,7 @@ from ..errors import UnsupportedOperation
 from . import functions as F
 from . import indexing as X
 from . import masked
+from . import special as S
 from .location import unsupported
 from .numpy_dispatch import FUNCTIONS, dispatch_function, dispatch_ufunc
 from .tensor import Tensor
@@ -73,13 +74,13 @@ _OPERATORS: dict[str, Callable] = {
     "__invert__": lambda self: F.invert(self),
     "__neg__": _weak_unary(F.negative), "__pos__": lambda self: self,
     "__abs__": _weak_unary(F.abs),
-    "__mod__": _refuse_operator("%", "remainder"), "__rmod__": _refuse_operator("%", "remainder"),
-    "__floordiv__": _refuse_operator("//", "floor_divide"),
-    "__rfloordiv__": _refuse_operator("//", "floor_divide"),
-    "__divmod__": _refuse_operator("divmod", "divmod"),
+    "__mod__": _binary(F.remainder), "__rmod__": _binary(F.remainder, True),
+    "__floordiv__": _binary(F.floor_divide), "__rfloordiv__": _binary(F.floor_divide, True),
+    "__divmod__": lambda self, other: (F.floor_divide(self, other), F.remainder(self, other)),
+    "__rdivmod__": lambda self, other: (F.floor_divide(other, self), F.remainder(other, self)),
     "__lshift__": _refuse_operator("<<", "left_shift"),
     "__rshift__": _refuse_operator(">>", "right_shift"),
-    "__round__": _refuse_operator("round()", "round"),
+    "__round__": lambda self, ndigits=None: S.round_(self, 0 if ndigits is None else ndigits),
 }
 
 
@@ -120,7 +121,9 @@ _METHODS: dict[str, Callable] = {
     "sum": _via(np.sum), "mean": _via(np.mean), "max": _via(np.max), "min": _via(np.min),
     "prod": _via(np.prod), "std": _via(np.std), "var": _via(np.var), "any": _via(np.any),
     "all": _via(np.all), "diagonal": _via(np.diagonal), "clip": _via(np.clip),
-    "dot": _via(np.dot), "trace": _via(np.trace),
+    "dot": _via(np.dot), "trace": _via(np.trace), "round": _via(np.round),
+    "cumsum": _via(np.cumsum), "cumprod": _via(np.cumprod), "argmax": _via(np.argmax),
+    "argmin": _via(np.argmin),
     "ravel": _via(np.ravel), "squeeze": _via(np.squeeze), "swapaxes": _via(np.swapaxes),
     "reshape": _reshape, "transpose": _transpose, "astype": _astype, "flatten": _flatten,
     "copy": lambda self, order="C": self, "conj": lambda self: self,
@@ -138,10 +141,10 @@ _PROPERTIES: dict[str, Callable] = {
 # ndarray members that stay unsupported, with the reason a user can act on.
 _NEEDS_OP = "it needs an op the IR does not have yet"
 _REFUSED: dict[str, str] = {
-    **{m: _NEEDS_OP for m in ("argmax", "argmin", "argsort", "argpartition", "cumsum",
-                              "cumprod", "sort", "partition", "round",
+    **{m: _NEEDS_OP for m in ("argsort", "argpartition", "partition",
                               "repeat", "choose", "compress", "searchsorted", "nonzero")},
-    **{m: "in-place changes cannot be traced" for m in ("fill", "put", "resize", "sort_inplace",
+    "sort": "x.sort() sorts in place, which cannot be traced; use np.sort(x)",
+    **{m: "in-place changes cannot be traced" for m in ("fill", "put", "resize",
                                                         "setfield", "setflags", "byteswap")},
     **{m: "the value is not known while tracing" for m in (
         "item", "tolist", "tobytes", "tofile", "dump", "dumps", "data", "ctypes", "flat",

@@ -280,6 +280,11 @@ def _einsum(*operands: Any, out: Any = None, optimize: Any = False, **kw: Any) -
     return L.einsum(operands[0], *operands[1:])
 
 
+def _cumulative(fn: Callable, fname: str, a: Any, axis: Any, dtype: Any, out: Any) -> Any:
+    _no({"out": out}, fname)
+    return fn(a if dtype is None else F.cast(a, dtype), axis)
+
+
 def _like(fn: Callable, fname: str) -> Callable:
     def handler(a: Any, *args: Any, dtype: Any = None, order: Any = "K", subok: Any = True,
                 shape: Any = None, **kw: Any) -> Any:
@@ -329,6 +334,20 @@ FUNCTIONS: dict[Any, Callable] = {
     np.full_like: _like(F.full_like, "full_like"),
     np.ndim: lambda a: F.to_node(a).ndim, np.shape: lambda a: F.to_node(a).shape,
     np.size: _size, np.result_type: _result_type,
+    np.round: _doc(S.round_, lambda a, decimals=0, out=None: S.round_(a, decimals)
+                   if out is None else _no({"out": out}, "round")),
+    np.around: _doc(S.round_, lambda a, decimals=0, out=None: S.round_(a, decimals)
+                    if out is None else _no({"out": out}, "around")),
+    np.cumsum: _doc(F.cumsum, lambda a, axis=None, dtype=None, out=None: _cumulative(
+        F.cumsum, "cumsum", a, axis, dtype, out)),
+    np.cumprod: _doc(F.cumprod, lambda a, axis=None, dtype=None, out=None: _cumulative(
+        F.cumprod, "cumprod", a, axis, dtype, out)),
+    np.sort: _doc(F.sort, lambda a, axis=-1, kind=None, order=None, *, stable=None: (
+        F.sort(a, axis) if order is None else _no({"order": order}, "sort"))),
+    np.argmax: _doc(F.argmax, lambda a, axis=None, out=None, *, keepdims=np._NoValue: (
+        F.argmax(a, axis, _keepdims(keepdims)) if out is None else _no({"out": out}, "argmax"))),
+    np.argmin: _doc(F.argmin, lambda a, axis=None, out=None, *, keepdims=np._NoValue: (
+        F.argmin(a, axis, _keepdims(keepdims)) if out is None else _no({"out": out}, "argmin"))),
     np.isrealobj: lambda x: True, np.iscomplexobj: lambda x: False,
     np.polyval: L.polyval, np.triu: L.triu, np.tril: L.tril, np.isclose: S.isclose,
     np.allclose: S.allclose, np.diagonal: L.diagonal,

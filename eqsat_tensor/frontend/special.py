@@ -47,6 +47,7 @@ from .functions import (  # noqa: A004  (sum, max, ... shadow builtins on purpos
     to_node,
     where,
 )
+from .location import unsupported
 from .tensor import Tensor
 
 
@@ -65,8 +66,35 @@ def fmin(x: Any, y: Any) -> Tensor:
 def sign(x: Any) -> Tensor:
     """``np.sign``: 1, -1, 0 for +-0 (NumPy returns +0.0) and NaN for NaN."""
     node = to_node(x)
-    return where(greater(node, 0.0), 1.0,
-                 where(less(node, 0.0), -1.0, where(equal(node, 0.0), 0.0, node)))
+    if node.dtype == "bool":
+        raise unsupported("np.sign of a bool array", "NumPy has no bool loop for it")
+    out = where(greater(node, 0.0), 1.0,
+                where(less(node, 0.0), -1.0, where(equal(node, 0.0), 0.0, node)))
+    if isinstance(x, Tensor) and x.int_op:
+        return Tensor(out.node, int_op=x.int_op, idt=x.idt)
+    return out
+
+
+def round_(x: Any, decimals: Any = 0) -> Tensor:
+    """``np.round``: NumPy's own steps, ``rint(x * 10**d) / 10**d`` (``rint(x / 10**-d) *
+    10**-d`` for ``d < 0``), so halves go to the even neighbour; integers stay integers."""
+    from .functions import _as_int, rint, static_int
+
+    d = static_int(decimals, "np.round(decimals=...)")
+    if isinstance(x, Tensor) and x.int_op:
+        if d >= 0:
+            return x
+        f = float(10 ** -d)
+        return _as_int(multiply(rint(divide(x.node, f)), f), x.int_op, x.idt)
+    if to_node(x).dtype == "bool":
+        raise unsupported("np.round of a bool array", "NumPy returns float16")
+    if d == 0:
+        return rint(x)
+    if d > 0:
+        f = float(10.0 ** d)
+        return divide(rint(multiply(x, f)), f)
+    f = float(10.0 ** -d)
+    return multiply(rint(divide(x, f)), f)
 
 
 def heaviside(x: Any, h0: Any) -> Tensor:

@@ -27,20 +27,23 @@ class Tensor:
     arrays as a gather), and NumPy / SciPy functions applied to it (traced).
     """
 
-    __slots__ = ("node", "weak", "int_op")
+    __slots__ = ("node", "weak", "int_op", "idt")
     __array_priority__ = 1000  # NumPy defers binary operators to us
 
-    def __init__(self, node: Node, weak: bool = False, int_op: str | None = None) -> None:
+    def __init__(self, node: Node, weak: bool = False, int_op: str | None = None,
+                 idt: str = "int64") -> None:
         """``weak``: the value stands for a Python float (a float64 input): beside a float32
         array it is rounded to float32 first, like NumPy 2's weak scalars. ``int_op``: the
         value is what NumPy computes as int64 (``np.sum`` of a bool array, ...), held exactly
-        in a float64 node; it names the operation, for the error raised if such a value is
-        returned (the IR has no integer dtype yet)."""
+        in a float64 node (exact up to 2**53); it names the operation. ``idt``: NumPy's
+        integer dtype of such a value (``int32``/``int64``); a returned integer value
+        becomes a ``cast`` to it, so the graph's result has NumPy's dtype."""
         if not isinstance(node, Node):
             raise TypeError(f"Tensor wraps a Node, got {type(node).__name__}")
         self.node = node
         self.weak = weak
         self.int_op = int_op
+        self.idt = idt
 
     # -- introspection -----------------------------------------------------------------
     @property
@@ -49,7 +52,7 @@ class Tensor:
 
     @property
     def dtype(self) -> np.dtype:
-        return np.dtype(np.int64) if self.int_op else np.dtype(self.node.dtype)
+        return np.dtype(self.idt) if self.int_op else np.dtype(self.node.dtype)
 
     @property
     def ndim(self) -> int:
@@ -136,6 +139,13 @@ def as_graph(obj: Any, inputs: Sequence[Any] | None = None) -> Graph:
 
 def _as_node(obj: Any) -> Node:
     if isinstance(obj, Tensor):
+        if obj.int_op:  # an integer value: the graph's result has its integer dtype
+            from ..ir import apply
+
+            node = obj.node
+            if node.op == "cast" and node.inputs[0].dtype == obj.idt:
+                return node.inputs[0]
+            return apply("cast", node, dtype=obj.idt)
         return obj.node
     if isinstance(obj, Node):
         return obj

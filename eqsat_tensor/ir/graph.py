@@ -19,7 +19,16 @@ import numpy as np
 
 from ..errors import DTypeError, ShapeError
 from .ops import OPS
-from .shapes import DTYPES, FLOAT_DTYPES, Dim, Shape, _ShapeMismatch, fmt_shape, user_location
+from .shapes import (
+    DTYPES,
+    FLOAT_DTYPES,
+    INT_DTYPES,
+    Dim,
+    Shape,
+    _ShapeMismatch,
+    fmt_shape,
+    user_location,
+)
 from .spec import OpSpec
 from .text import graph_to_dot, graph_to_text
 from .values import ArrayValue, _attr_key
@@ -120,8 +129,8 @@ def input_node(name: str, shape: Sequence[Dim] = (), dtype: str = "float64") -> 
     """An input placeholder with a name, a shape (ints or symbolic names) and a dtype."""
     dtype = np.dtype(dtype).name if dtype != "bool" else "bool"
     if dtype not in DTYPES:
-        raise DTypeError(f"input {name!r}: dtype {dtype} is not supported; use float32 or "
-                         "float64 (cast integer data with .astype(np.float64))")
+        raise DTypeError(f"input {name!r}: dtype {dtype} is not supported; use float32, "
+                         "float64, bool, int32 or int64")
     for d in shape:
         if not (isinstance(d, str) and d.isidentifier()) and not (isinstance(d, int) and d >= 0):
             raise ShapeError(f"input {name!r}: bad dimension {d!r} in shape {tuple(shape)}; "
@@ -183,6 +192,10 @@ def apply(op: str, *inputs: Node, **attrs: Any) -> Node:
             and "comparison" not in spec.tags):
         raise DTypeError(f"{op}: operand dtypes {tuple(dtypes)}: {op} needs float32/float64 "
                          f"operands, not bool (at {user_location()}); use where() or cast()")
+    if op != "cast" and spec.kind not in ("layout", "gather") and any(
+            d in INT_DTYPES for d in dtypes):
+        raise DTypeError(f"{op}: operand dtypes {tuple(dtypes)}: integer values enter a graph "
+                         f"through cast() to float64 (at {user_location()})")
     try:
         shape = spec.shape_rule([i.shape for i in inputs], attrs)
     except _ShapeMismatch as exc:

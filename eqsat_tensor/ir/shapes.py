@@ -18,7 +18,9 @@ Dim = int | str  # a concrete extent or a symbolic dimension name such as "n"
 Shape = tuple[Dim, ...]
 
 FLOAT_DTYPES = ("float32", "float64")
-INT_DTYPES = ("int64",)  # index arrays of gathers (take, take_along_axis, scatter_add)
+# Integers enter and leave graphs (inputs, results: ``cast``, layout ops); in between the
+# tracer carries integer values exactly in float64 (up to 2**53), see frontend/functions.
+INT_DTYPES = ("int32", "int64")
 DTYPES = FLOAT_DTYPES + ("bool",) + INT_DTYPES
 
 # ---------------------------------------------------------------------------------------
@@ -316,6 +318,17 @@ def _join_dtype(dtypes: Sequence[str], attrs: dict) -> str:
     return dtypes[0] if len(set(dtypes)) == 1 else promote(*dtypes)
 
 
+def _scan_shape(shapes: Sequence[Shape], attrs: dict) -> Shape:
+    (shape,) = shapes
+    (axis,) = attrs["axis"]  # one axis, as a 1-tuple (the reductions' encoding)
+    if not 0 <= axis < len(shape):
+        raise _ShapeMismatch(f"axis {axis} is out of range for rank {len(shape)}")
+    return tuple(shape)
+
+
+def _select_shape(shapes: Sequence[Shape], attrs: dict) -> Shape:
+    _scan_shape(shapes, attrs)
+    return _reduce_shape(shapes, attrs)
 
 
 def _leaf_shape(shapes: Sequence[Shape], attrs: dict) -> Shape:
@@ -349,5 +362,11 @@ def _cast_dtype(dtypes: Sequence[str], attrs: dict) -> str:
 
 def _same_dtype(dtypes: Sequence[str], attrs: dict) -> str:
     return dtypes[0]
+
+
+def _index_dtype(dtypes: Sequence[str], attrs: dict) -> str:
+    """argmax/argmin: an index, carried exactly in float64 like every integer value in a
+    graph (the tracer casts a returned index to int64)."""
+    return "float64"
 
 

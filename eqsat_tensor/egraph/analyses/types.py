@@ -133,7 +133,7 @@ def result_type(op: str, in_types: tuple[int, ...], enc_attrs: tuple) -> int | N
     attrs = {a: decode_attr(a, v) for a, v in zip(spec.attrs, enc_attrs)}
     if spec.kind == "elementwise" and op not in ("cast",) and "comparison" not in spec.tags:
         floats = dtypes[1:] if op == "where" else dtypes
-        if "bool" in floats:
+        if "bool" in floats or "int32" in dtypes or "int64" in dtypes:
             return None
     # ``where``'s condition may have any dtype (NumPy tests truthiness), as ``ir.apply``
     # accepts it: an e-node the IR built must type here too (a stricter check here made
