@@ -131,7 +131,7 @@ _op("add", 2, "elementwise", np.add, symbol="+", precedence=10,
                   sign=(((P, NN), P), ((NN, P), P), ((NN, NN), NN), ((N, NP), N),
                         ((NP, N), N), ((NP, NP), NP))),
     names=names("add", None, "Add", "add", "Add", "+"))
-_op("sub", 2, "elementwise", np.subtract, symbol="-", precedence=10, cost=1, ns=0.278, risk=0.5,
+_op("sub", 2, "elementwise", np.subtract, symbol="-", precedence=10, cost=1, ns=0.278, risk=0.25,
     ulps=1, mp=M.sub, deriv=lambda a, b, v: (1.0, 1.0), grad=_D,
     facts=OpFacts(interval=(1, -1), domain="total",
                   sign=(((P, NP), P), ((NN, N), P), ((NN, NP), NN), ((N, NN), N),

@@ -9,13 +9,20 @@ Transfer functions, from the ops table (``OpFacts.range`` and ``.interval``): co
 the fixed ranges of bounded functions (``RANGES``), interval arithmetic for signed sums
 (``LINEAR``: ``add``, ``sub``, ``neg``) and the ops that keep their operand's bounds
 (layout ops, ``max``/``min``/``mean`` reductions).
+
+Relational facts for max-shifted values (``shift_rules``): ``x - max(x)`` over the same
+axes (kept, or all reduced) is at most 0, since rounding is monotone; ``x - where(m > t,
+m, z)`` with ``m = max(x)`` and ``z`` either 0 or ``where(m < l, m, 0)`` is at most
+``max(t, 0)`` (shifted by ``m`` it is at most 0, else ``x <= m <= t``). These are what
+the accuracy cost reads to know that the exps of a shifted softmax cannot overflow.
 """
 
 from __future__ import annotations
 
 import math
 
-from ...ir import OPS
+from ...ir import OPS, Graph, Node
+from ..schema import ctor
 from ._pattern import op_pattern
 
 # op -> (lower bound or None, upper bound or None) over the op's whole domain.
@@ -70,6 +77,7 @@ def rules(ruleset: str) -> str:
            f"(rule ((= h (hi e)) (<= h 0.0)) ((nonpositive e)) {rs} :name \"iv-nonpos\")",
            ]
     out += _linear_rules(rs)
+    out += shift_rules(rs)
     for op, (lo, hi) in RANGES.items():
         acts = []
         if lo is not None:
@@ -87,7 +95,65 @@ def rules(ruleset: str) -> str:
     return "\n".join(out)
 
 
+def shift_rules(rs: str) -> list[str]:
+    """Upper bounds of max-shifted values (see the module docstring)."""
+    sub, mx, wh, gt, lt = (ctor(o) for o in ("sub", "max", "where", "greater", "less"))
+    same_axes = (f"(= m ({mx} x a 1))", f"(= m ({mx} x a 0)) (= (tyrank (ty m)) 0)")
+    out = []
+    for k, m in enumerate(same_axes):
+        out.append(f"(rule ((= e ({sub} x m)) {m}) ((set (hi e) 0.0)) {rs} "
+                   f":name \"iv-shift-max-{k}\")")
+        for j, z in enumerate(("(= z (Const 0.0 dz))",
+                               f"(= z ({wh} g2 m (Const 0.0 dz))) (= g2 ({lt} m l))")):
+            out.append(f"(rule ((= e ({sub} x c)) (= c ({wh} g m z)) (= g ({gt} m t)) "
+                       f"(= t (Const tv dt)) {m} {z}) ((set (hi e) (max tv 0.0))) {rs} "
+                       f":name \"iv-shift-where-{k}{j}\")")
+    return out
+
+
 Bounds = tuple[float | None, float | None]
+
+
+def _shift_max(x: Node, m: Node) -> bool:
+    return (m.op == "max" and m.inputs[0] is x
+            and (bool(dict(m.attrs).get("keepdims")) or m.ndim == 0))
+
+
+def _const(node: Node, value: float | None = None) -> bool:
+    return node.op == "constant" and node.ndim == 0 and (
+        value is None or float(node.value) == value)
+
+
+def shifted_bound(node: Node) -> float | None:
+    """Python mirror of ``shift_rules``: the upper bound of a max-shifted ``node``."""
+    if node.op != "sub":
+        return None
+    x, c = node.inputs
+    if _shift_max(x, c):
+        return 0.0
+    if c.op != "where":
+        return None
+    g, m, z = c.inputs
+    if not (_shift_max(x, m) and g.op == "greater" and g.inputs[0] is m
+            and _const(g.inputs[1])):
+        return None
+    zero = _const(z, 0.0) or (z.op == "where" and z.inputs[1] is m and _const(z.inputs[2], 0.0)
+                              and z.inputs[0].op == "less" and z.inputs[0].inputs[0] is m)
+    return max(float(g.inputs[1].value), 0.0) if zero else None
+
+
+def graph_bounds(graph: Graph) -> dict[int, Bounds]:
+    """``(lo, hi)`` of every node of ``graph`` (by uid), as the e-graph's interval rules
+    would find them on the graph alone."""
+    out: dict[int, Bounds] = {}
+    for node in graph.nodes():
+        value = float(node.value) if _const(node) else None
+        lo, hi = transfer(node.op, value, [out[i.uid] for i in node.inputs])
+        shift = shifted_bound(node)
+        if shift is not None:
+            hi = shift if hi is None else min(hi, shift)
+        out[node.uid] = (lo, hi)
+    return out
 
 
 def transfer(op: str, value: float | None, operands: list[Bounds]) -> Bounds:

@@ -190,6 +190,18 @@ def tables(nodes: Iterable[Node], extra_attrs: dict[str, set] | None = None,
     return rows + extra
 
 
+# Up to this many types, where(c, a, b) gets type rows for every boolean condition and
+# pair of same-dtype branches (rules such as the softmax shift and the guard-free
+# alternatives build where() nodes the graph did not have).
+WHERE_UNIVERSE = 40
+
+
+def _plausible_where(ins: tuple[int, ...]) -> bool:
+    (cs, cd), (as_, ad), (bs, bd) = (type_value(t) for t in ins)
+    return cd == "bool" and ad == bd != "bool" and (
+        bs == () or bs == as_ or as_ == ()) and len(cs) <= max(len(as_), len(bs))
+
+
 def _closure(universe: set[int], cands: dict[str, set], rounds: int) -> list[Row]:
     universe = set(universe)
     cands = {k: set(v) for k, v in cands.items()}
@@ -206,10 +218,13 @@ def _closure(universe: set[int], cands: dict[str, set], rounds: int) -> list[Row
         for name, ops in _GROUPS.items():
             spec = OPS[ops[0]]
             attr_choices = [sorted(cands.get(a, ()), key=str) for a in spec.attrs]
-            if spec.arity >= 3 and len(universe) > 8:
+            restricted = spec.arity >= 3 and len(universe) > 8
+            if restricted and len(universe) > WHERE_UNIVERSE:
                 continue  # where(): only the graph's own combinations (see tables)
             for ins in itertools.product(sorted(universe), repeat=spec.arity):
                 if not any(t in fresh for t in ins):
+                    continue
+                if restricted and not _plausible_where(ins):
                     continue
                 for enc in itertools.product(*attr_choices):
                     key = (name, ins, enc)
