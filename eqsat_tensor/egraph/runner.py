@@ -115,7 +115,7 @@ class Runner:
                 bounded = size > EXPLODE_MIN and (growth > 1.5 or size * growth * growth
                                                   > cap / 2)
                 step = self._iteration(phase.name, size, cap, phase_end, bounded,
-                                       done < budget.expansive_iters)
+                                       phase.expansive and done < budget.expansive_iters)
                 done += 1
                 log.iterations += 1
                 log.steps.append(step)
@@ -128,14 +128,16 @@ class Runner:
                     reason = step.interrupted
                     size = new_size
                     break
-                if new_size == size and done >= budget.expansive_iters:
+                if new_size == size and (done >= budget.expansive_iters
+                                         or not phase.expansive):
                     if step.bounded:  # rules were held back by match limits, not done
                         reason = StopReason.NODE_LIMIT
                     break
                 growth = new_size / max(size, 1)
                 size = new_size
-            log.phase_seconds[phase.name] = time.perf_counter() - t0
-            log.phase_iterations[phase.name] = done
+            log.phase_seconds[phase.name] = (log.phase_seconds.get(phase.name, 0.0)
+                                             + time.perf_counter() - t0)
+            log.phase_iterations[phase.name] = log.phase_iterations.get(phase.name, 0) + done
             if reason != StopReason.SATURATED and log.stop_reason == StopReason.SATURATED:
                 log.stop_reason = reason  # the first limit that cut a phase short
             if reason == StopReason.NODE_LIMIT or (
