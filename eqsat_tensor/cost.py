@@ -16,8 +16,12 @@ For a node with output shape ``s`` (symbolic dims count ``symbolic_dim`` element
   an op that overflows (``exp``, ``cosh``, ...: found from its NumPy reference, see
   ``overflow_limits``) carries no risk where its operand's bounds keep it finite, and an
   ``add``/``sub`` whose operands cannot cancel (same sign for ``add``, opposite signs for
-  ``sub``) carries none either. So an unshifted ``exp`` in a softmax costs more than the
-  max-shifted one, and ``y - x`` costs what ``-x + y`` does less the negation.
+  ``sub``) carries none either; any other op with a risk carries none where its relative
+  condition number ``|a f'(a) / f(a)|`` (from the op's ``deriv`` and reference) stays small
+  over the operand's bounds (``log1p`` away from -1, ``log`` away from 1: see
+  ``well_conditioned``). So an unshifted ``exp`` in a softmax costs more than the
+  max-shifted one, ``log1p(-exp(x))`` more than ``log1mexp(x)``, and ``y - x`` what
+  ``-x + y`` does less the negation.
 
 The cost of a graph is the sum over its nodes, each counted once however many users it
 has (DAG cost). Costs are monotone (a node costs at least 0 on top of its operands).
@@ -127,11 +131,44 @@ def risk_given(op: str, dtype: str, base: float, bounds: Sequence[Bounds | None]
     if op == "sub" and len(bounds) == 2:
         a, b = bounds
         return 0.0 if (_nonneg(a) and _nonpos(b)) or (_nonpos(a) and _nonneg(b)) else base
-    if len(bounds) == 1:
+    if len(bounds) == 1 and bounds[0] is not None:
         limits = overflow_limits(op, dtype)
-        if limits is not None and _inside(bounds[0], *limits):
+        if limits is not None:
+            return 0.0 if _inside(bounds[0], *limits) else base
+        if OPS[op].kind == "elementwise" and well_conditioned(op, *bounds[0]):
             return 0.0
     return base
+
+
+# Relative condition number below which an op's risk is lifted (a few ulps at most).
+WELL_CONDITIONED = 4.0
+
+
+@functools.lru_cache(maxsize=4096)
+def well_conditioned(op: str, lo: float | None, hi: float | None) -> bool:
+    """True if unary ``op``'s relative condition number ``|a f'(a) / f(a)|`` is at most
+    ``WELL_CONDITIONED`` at sample points spanning ``[lo, hi]`` (None: the float range's
+    end): the endpoints, points just inside them, and every power of ten between."""
+    spec = OPS[op]
+    if spec.arity != 1 or spec.reference is None or not callable(spec.deriv):
+        return False
+    big = 1.7e308
+    a_lo = -big if lo is None else lo
+    a_hi = big if hi is None else hi
+    if not a_lo <= a_hi:
+        return False
+    pts = {a_lo, a_hi, a_lo + abs(a_lo) * 1e-12 + 1e-300, a_hi - abs(a_hi) * 1e-12 - 1e-300}
+    for k in range(-300, 309, 3):
+        for v in (10.0 ** k, -(10.0 ** k)):
+            if a_lo <= v <= a_hi:
+                pts.add(v)
+    a = np.array(sorted(p for p in pts if a_lo <= p <= a_hi))
+    with np.errstate(all="ignore"):
+        v = np.asarray(spec.reference(a), dtype=float)
+        d = np.broadcast_to(np.asarray(spec.deriv(a, v), dtype=float), a.shape)
+        cond = np.abs(a * d / v)
+    cond = np.where(a == 0, 0.0, cond)  # the limit at 0 of the ops concerned is finite
+    return bool(np.all(np.isfinite(cond)) and np.all(cond <= WELL_CONDITIONED))
 
 
 def _default_ns(op: str) -> float:

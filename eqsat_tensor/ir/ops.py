@@ -198,7 +198,9 @@ _op("exp", 1, "elementwise", np.exp, cost=10, ns=0.14, risk=2.0, mp=M.plain("exp
 _op("log", 1, "elementwise", np.log, cost=10, ns=0.272, risk=1.0, mp=M.log_base(None),
     deriv=lambda a, v: 1 / np.abs(a), grad=_D, facts=OpFacts(domain=(0, P)),
     names=names("log", None, "log", "log", "Log", "log"))
-_op("log1p", 1, "elementwise", np.log1p, cost=12, ns=0.477, mp=_mp_log1p,
+# log1p: risk for its cancellation near -1 (log1p(-exp(x)) at x near 0); cost.py lifts
+# it where the operand's bounds keep it well conditioned (log1p(exp(x)), log1p(x * x))
+_op("log1p", 1, "elementwise", np.log1p, cost=12, ns=0.477, risk=1.0, mp=_mp_log1p,
     deriv=lambda a, v: 1 / np.abs(1 + a), grad=_D,
     facts=OpFacts(domain=(0, NN), sign=(((P,), P), ((NN,), NN))),
     names=names("log1p", None, "codegen.cfunctions.log1p", "log1p", "Log1p", "log1p"))
