@@ -423,11 +423,13 @@ _op("arcsinh", 1, "elementwise", np.arcsinh, cost=20, ns=1.0, ulps=2, mp=M.plain
     deriv=lambda a, v: 1 / np.hypot(1.0, a), grad=_D,
     facts=OpFacts(same_sign=True, finite_if=(0,), domain="total"),
     names=names("arcsinh", None, "asinh", "asinh", "ArcSinh", "asinh"))
-_op("arccosh", 1, "elementwise", np.arccosh, cost=20, ns=1.0, ulps=2, mp=_mp_arccosh,
+# arccosh and arctanh carry a risk for their ill-conditioning near 1 (and -1): lifted by
+# cost.py where the operand's bounds keep them away
+_op("arccosh", 1, "elementwise", np.arccosh, cost=20, ns=1.0, ulps=2, risk=1.0, mp=_mp_arccosh,
     deriv=lambda a, v: 1 / np.sqrt(np.abs((a - 1) * (a + 1))), grad=_D,
     facts=OpFacts(range=(0.0, None), sign=(((None,), NN),)),
     names=names("arccosh", None, "acosh", "acosh", "ArcCosh", "acosh"))
-_op("arctanh", 1, "elementwise", np.arctanh, cost=20, ns=1.0, ulps=2, mp=_mp_arctanh,
+_op("arctanh", 1, "elementwise", np.arctanh, cost=20, ns=1.0, ulps=2, risk=1.0, mp=_mp_arctanh,
     deriv=lambda a, v: 1 / np.abs((1 - a) * (1 + a)), grad=_D,
     facts=OpFacts(same_sign=True),
     names=names("arctanh", None, "atanh", "atanh", "ArcTanh", "atanh"))
