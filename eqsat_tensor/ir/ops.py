@@ -50,9 +50,11 @@ SIGN_FACTS = (P, NN, NZ, N, NP)
 _D = GRADIENT_RULES
 _ND = NOT_DIFFERENTIABLE
 EXP_LIMIT, TRIG_LIMIT = 1100, 20000  # mpmath.mag of an argument the oracle still computes
-# Ops whose value is 1 (or -1) plus exp(-|x|): beyond |x| ~ 1500 the oracle's 2,200 bits
-# hold only the 1 (expm1(-3000) is -1 there), so a later log1p/arctanh of it is wrong
-SATURATING_LIMIT = 10
+# Ops whose value is 1 (or -1) plus a tiny exp(-|x|) or exp(-2|x|) (expm1, tanh, sigmoid):
+# beyond |x| ~ 760 the rule checker's 2,200-bit oracle holds only the 1 (tanh(800) is 1
+# there), so a later log1p / arctanh of it is wrong. Below 2^9 = 512 the tiny part is
+# at most 2^-1477 and kept.
+SATURATING_LIMIT = 9
 
 
 def names(numpy: str | None, scipy: str | None, sympy: str | tuple | None, jax: str | None,
