@@ -42,10 +42,10 @@ def power_rules(max_power: int = MAX_POWER) -> str:
     lines = [BEGIN]
     for n in range(4, max_power + 1):
         tag = "" if n <= FINITE_POWER else " [fast]"
-        lines.append(f"rule pow-int-{n}{tag}: x ** {n} => {chain(n)}")
+        lines.append(f"rule pow-int-{n}{tag}: x ** {n} => {chain(n)}  # x^{n} by squaring")
     for n in range(2, max_power + 1):
         tag = "" if n <= FINITE_NEG_POWER else " [fast]"
         lines.append(f"rule pow-int-neg-{n}{tag}: x ** -{n} => "
-                     f"{chain(n, 'reciprocal(x)')}")
+                     f"{chain(n, 'reciprocal(x)')}  # (1/x)^{n} by squaring")
     lines.append(END)
     return "\n".join(lines)
