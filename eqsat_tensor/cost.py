@@ -66,7 +66,7 @@ DEFAULT_ACCURACY_NS = 20.0
 Bounds = tuple[float | None, float | None]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def overflow_limits(op: str, dtype: str = "float64") -> tuple[float | None, float | None] | None:
     """``(lo, hi)``: the operand range inside which a unary elementwise op with a risk
     does not overflow to +-inf (None: no limit on that side), found by bisection on its

@@ -206,7 +206,8 @@ _op("log1p", 1, "elementwise", np.log1p, cost=12, ns=0.477, risk=1.0, mp=_mp_log
     deriv=lambda a, v: 1 / np.abs(1 + a), grad=_D,
     facts=OpFacts(domain=(0, NN), sign=(((P,), P), ((NN,), NN))),
     names=names("log1p", None, "codegen.cfunctions.log1p", "log1p", "Log1p", "log1p"))
-_op("expm1", 1, "elementwise", np.expm1, cost=12, ns=0.436, mp=M.plain("expm1"), mp_limit=SATURATING_LIMIT,
+_op("expm1", 1, "elementwise", np.expm1, cost=12, ns=0.436, mp=M.plain("expm1"),
+    mp_limit=SATURATING_LIMIT,
     deriv=lambda a, v: np.abs(v + 1), grad=_D, facts=OpFacts(same_sign=True, domain="total"),
     names=names("expm1", None, "codegen.cfunctions.expm1", "expm1", "Expm1", "expm1"))
 _op("sqrt", 1, "elementwise", np.sqrt, cost=4, ns=0.207, risk=0.5, ulps=1, mp=M.sqrt,
@@ -234,7 +235,8 @@ for _name, _ns, _ulps, _deriv in [("sin", 7.856, 3, _one), ("cos", 7.228, 3, _on
         facts=NO_FACTS if _name == "tan" else OpFacts(range=(-1.0, 1.0), finite_if=(0,),
                                                       domain="total"),
         names=names(_name, None, _name, _name, _name.capitalize(), _name))
-_op("tanh", 1, "elementwise", np.tanh, cost=15, ns=0.773, mp=M.plain("tanh"), mp_limit=SATURATING_LIMIT,
+_op("tanh", 1, "elementwise", np.tanh, cost=15, ns=0.773, mp=M.plain("tanh"),
+    mp_limit=SATURATING_LIMIT,
     deriv=_one, grad=_D,
     facts=OpFacts(range=(-1.0, 1.0), same_sign=True, finite_if=(0,), domain="total"),
     names=names("tanh", None, "tanh", "tanh", "Tanh", "tanh"))

@@ -11,10 +11,10 @@ the fixed ranges of bounded functions (``RANGES``), interval arithmetic for sign
 (layout ops, ``max``/``min``/``mean`` reductions).
 
 Relational facts for max-shifted values (``shift_rules``): ``x - max(x)`` over the same
-axes (kept, or all reduced) is at most 0, since rounding is monotone; ``x - where(m > t,
-m, z)`` with ``m = max(x)`` and ``z`` either 0 or ``where(m < l, m, 0)`` is at most
-``max(t, 0)`` (shifted by ``m`` it is at most 0, else ``x <= m <= t``). These are what
-the accuracy cost reads to know that the exps of a shifted softmax cannot overflow.
+axes (kept, or all reduced) is at most 0, since rounding is monotone; ``x - where(m - t
+> 0, m, 0)`` with ``m = max(x)`` is at most ``max(t, 0)`` (shifted by ``m`` it is at most
+0, else ``x <= m <= t``). These are what the accuracy cost reads to know that the exps of
+a shifted softmax cannot overflow.
 """
 
 from __future__ import annotations
@@ -97,17 +97,15 @@ def rules(ruleset: str) -> str:
 
 def shift_rules(rs: str) -> list[str]:
     """Upper bounds of max-shifted values (see the module docstring)."""
-    sub, mx, wh, gt, lt = (ctor(o) for o in ("sub", "max", "where", "greater", "less"))
+    sub, mx, wh, gt = (ctor(o) for o in ("sub", "max", "where", "greater"))
     same_axes = (f"(= m ({mx} x a 1))", f"(= m ({mx} x a 0)) (= (tyrank (ty m)) 0)")
     out = []
     for k, m in enumerate(same_axes):
         out.append(f"(rule ((= e ({sub} x m)) {m}) ((set (hi e) 0.0)) {rs} "
                    f":name \"iv-shift-max-{k}\")")
-        for j, z in enumerate(("(= z (Const 0.0 dz))",
-                               f"(= z ({wh} g2 m (Const 0.0 dz))) (= g2 ({lt} m l))")):
-            out.append(f"(rule ((= e ({sub} x c)) (= c ({wh} g m z)) (= g ({gt} m t)) "
-                       f"(= t (Const tv dt)) {m} {z}) ((set (hi e) (max tv 0.0))) {rs} "
-                       f":name \"iv-shift-where-{k}{j}\")")
+        out.append(f"(rule ((= e ({sub} x c)) (= c ({wh} g m (Const 0.0 dz))) "
+                   f"(= g ({gt} dm (Const 0.0 dg))) (= dm ({sub} m (Const tv dt))) {m}) "
+                   f"((set (hi e) (max tv 0.0))) {rs} :name \"iv-shift-where-{k}\")")
     return out
 
 
@@ -131,15 +129,15 @@ def shifted_bound(node: Node) -> float | None:
     x, c = node.inputs
     if _shift_max(x, c):
         return 0.0
-    if c.op != "where":
+    if c.op != "where" or not _const(c.inputs[2], 0.0):
         return None
-    g, m, z = c.inputs
-    if not (_shift_max(x, m) and g.op == "greater" and g.inputs[0] is m
-            and _const(g.inputs[1])):
+    g, m = c.inputs[0], c.inputs[1]
+    if not (_shift_max(x, m) and g.op == "greater" and _const(g.inputs[1], 0.0)):
         return None
-    zero = _const(z, 0.0) or (z.op == "where" and z.inputs[1] is m and _const(z.inputs[2], 0.0)
-                              and z.inputs[0].op == "less" and z.inputs[0].inputs[0] is m)
-    return max(float(g.inputs[1].value), 0.0) if zero else None
+    d = g.inputs[0]
+    if d.op == "sub" and d.inputs[0] is m and _const(d.inputs[1]):
+        return max(float(d.inputs[1].value), 0.0)
+    return None
 
 
 def graph_bounds(graph: Graph) -> dict[int, Bounds]:
