@@ -315,8 +315,8 @@ NEW_RULES = [
     "tanh-arctanh-where", "log2-exp2", "exp2-log2-where", "div-recip", "sign-sign",
     "sign-abs", "abs-sign", "sign-neg", "where-gt-false", "where-gt-true", "max-neg", "min-neg", "abs-mul", "where-merge-add",
     "where-merge-sub", "where-merge-mul", "where-merge-div", "sum-sum", "sum-div-scalar",
-    "div-const-fold", "sumsq-dot", "pow-int-4", "pow-int-15", "pow-int-24", "pow-int-25",
-    "pow-int-64", "pow-int-neg-2", "pow-int-neg-12", "pow-int-neg-13", "pow-int-neg-64",
+    "div-const-fold", "sumsq-dot", "pow-int-4", "pow-int-15", "pow-int-16", "pow-int-17",
+    "pow-int-64", "pow-int-neg-2", "pow-int-neg-8", "pow-int-neg-9", "pow-int-neg-64",
 ]
 
 

@@ -93,7 +93,10 @@ class Runner:
         log.sizes.append(size)
         cap = budget.node_cap(size)
         growth = 1.0
+        last_size: dict[str, int] = {}  # e-graph size when each phase last finished
         for phase in self.schedule.phases:
+            if not phase.expansive and last_size.get(phase.name) == size:
+                continue  # a settle pass over an e-graph its phase has already seen
             t0 = time.perf_counter()
             left_iters = budget.iters - log.iterations
             left_time = budget.seconds - (t0 - self.started) - size * self.per_node
@@ -138,6 +141,7 @@ class Runner:
             log.phase_seconds[phase.name] = (log.phase_seconds.get(phase.name, 0.0)
                                              + time.perf_counter() - t0)
             log.phase_iterations[phase.name] = log.phase_iterations.get(phase.name, 0) + done
+            last_size[phase.name] = size
             if reason != StopReason.SATURATED and log.stop_reason == StopReason.SATURATED:
                 log.stop_reason = reason  # the first limit that cut a phase short
             if reason == StopReason.NODE_LIMIT or (

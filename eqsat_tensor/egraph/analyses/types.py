@@ -197,9 +197,11 @@ WHERE_UNIVERSE = 40
 
 
 def _plausible_where(ins: tuple[int, ...]) -> bool:
+    """A where() that rules build: a boolean condition shaped like the first branch, a
+    second branch of the same type or a scalar of its dtype (``where(x >= 0, x, nan)``,
+    the softmax shift's ``where(m - t > 0, m, 0)``)."""
     (cs, cd), (as_, ad), (bs, bd) = (type_value(t) for t in ins)
-    return cd == "bool" and ad == bd != "bool" and (
-        bs == () or bs == as_ or as_ == ()) and len(cs) <= max(len(as_), len(bs))
+    return cd == "bool" and ad == bd != "bool" and cs == as_ and bs in ((), as_)
 
 
 def _closure(universe: set[int], cands: dict[str, set], rounds: int) -> list[Row]:
