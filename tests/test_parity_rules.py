@@ -325,3 +325,12 @@ def test_new_rule_is_sound_in_its_tier(name):
     rule = next(r for r in default_rules().rules if r.name == name)
     res = check_rules(rule, examples=100, cache=False).results[0]
     assert res.verdict == "sound", str(res)
+
+
+def test_new_ops_lower_to_numba_like_numpy():
+    x = np.array([-2.0, -0.0, 0.0, 0.5, 1.0, 3.0, np.nan])
+    f = et.jit(lambda x: np.arcsinh(x) + np.arccosh(np.abs(x) + 1) + np.arctanh(x / 4)
+               + np.sign(x))
+    with np.errstate(all="ignore"):
+        want = np.arcsinh(x) + np.arccosh(np.abs(x) + 1) + np.arctanh(x / 4) + np.sign(x)
+    np.testing.assert_allclose(f(x), want, rtol=1e-15, equal_nan=True)
