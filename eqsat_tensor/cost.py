@@ -261,7 +261,8 @@ class CostModel:
                 f"ns/elem x elements (matmul {self.matmul_flop_ns:g} ns/flop); memory = "
                 f"{self.byte_ns:g} ns/byte for inputs, reduction/matmul results and operands "
                 f"they force to materialize (elementwise chains fuse); accuracy = "
-                f"{self.accuracy_ns:g} ns x risk x elements; symbolic dims = "
+                f"{self.accuracy_ns:g} ns x risk x elements (no risk where the operands' "
+                f"bounds rule out overflow, cancellation or ill-conditioning); symbolic dims = "
                 f"{self.symbolic_dim}; DAG cost (shared nodes once).")
 
 
