@@ -72,6 +72,13 @@ LOWERING: dict[str, str] = {
     "floor_divide": "floor_divide_{dt}({0}, {1})",
     "ndtr": "ndtr_{dt}({0})",
     "log_ndtr": "log_ndtr_{dt}({0})",
+    # -- inverse hyperbolics, sign, log1mexp (parity) --
+    "arcsinh": "math.asinh({0})",
+    "arccosh": "math.acosh({0})",
+    "arctanh": "math.atanh({0})",
+    "sign": "({one} if {0} > 0 else (-{one} if {0} < 0 else ({0} - {0})))",
+    "log1mexp": ("(math.log1p(-math.exp({0})) if {0} < -0.6931471805599453 "
+                 "else math.log(-math.expm1({0})))"),
 }
 
 # Ops whose fast vectorizable versions may replace libm (see backends/fastmath.py).

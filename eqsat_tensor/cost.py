@@ -9,9 +9,19 @@ For a node with output shape ``s`` (symbolic dims count ``symbolic_dim`` element
   (``byte_ns * bytes``), the result of a reduction or matmul, and each computed
   elementwise operand that a reduction or matmul consumes (written then read again);
 * **accuracy**: ``accuracy_ns * risk[op] * numel(s)``: ops that lose accuracy (``log``
-  near 1, ``exp`` overflow, cancelling ``sub``) carry a risk, their stable replacements
-  (``logsumexp``, ``softplus``, ``hypot``, ...) carry none, so
-  equal-speed forms are ranked by accuracy.
+  near 1, ``exp`` overflow, cancelling ``add``/``sub``) carry a risk, their stable
+  replacements (``logsumexp``, ``softplus``, ``hypot``, ...) carry none, so equal-speed
+  forms are ranked by accuracy. The risk reads the analyses where the caller passes the
+  operands' bounds (``(lo, hi)``, None where unknown: an unknown range is assumed unsafe):
+  an op that overflows (``exp``, ``cosh``, ...: found from its NumPy reference, see
+  ``overflow_limits``) carries no risk where its operand's bounds keep it finite, and an
+  ``add``/``sub`` whose operands cannot cancel (same sign for ``add``, opposite signs for
+  ``sub``) carries none either; any other op with a risk carries none where its relative
+  condition number ``|a f'(a) / f(a)|`` (from the op's ``deriv`` and reference) stays small
+  over the operand's bounds (``log1p`` away from -1, ``log`` away from 1: see
+  ``well_conditioned``). So an unshifted ``exp`` in a softmax costs more than the
+  max-shifted one, ``log1p(-exp(x))`` more than ``log1mexp(x)``, and ``y - x`` what
+  ``-x + y`` does less the negation.
 
 The cost of a graph is the sum over its nodes, each counted once however many users it
 has (DAG cost). Costs are monotone (a node costs at least 0 on top of its operands).
@@ -26,6 +36,7 @@ reads it when present.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -50,6 +61,114 @@ CALIBRATED_ON = "2026-11-25"
 # overflow where a stable form exists (``OpSpec.risk``; 0 for most ops).
 RISK: dict[str, float] = {op: spec.risk for op, spec in OPS.items() if spec.risk}
 DEFAULT_ACCURACY_NS = 20.0
+
+
+Bounds = tuple[float | None, float | None]
+
+
+@functools.cache
+def overflow_limits(op: str, dtype: str = "float64") -> tuple[float | None, float | None] | None:
+    """``(lo, hi)``: the operand range inside which a unary elementwise op with a risk
+    does not overflow to +-inf (None: no limit on that side), found by bisection on its
+    NumPy reference; None if the op does not overflow for finite operands (then its risk
+    is not about overflow)."""
+    spec = OPS[op]
+    if spec.kind != "elementwise" or spec.arity != 1 or spec.attrs or not spec.risk \
+            or spec.reference is None or dtype not in ("float32", "float64"):
+        return None
+    ft = np.dtype(dtype).type
+    big = float(np.finfo(dtype).max)
+
+    def finite(v: float) -> bool:
+        with np.errstate(all="ignore"):
+            return not bool(np.isinf(spec.reference(np.asarray(ft(v)))))
+
+    ends = []
+    for sign in (1.0, -1.0):
+        if finite(sign * big):
+            ends.append(sign * big)
+            continue
+        ok, bad = 0.0, big
+        for _ in range(2000):
+            mid = ok + (bad - ok) / 2 if bad - ok > 1.0 else (ok + bad) / 2
+            if mid in (ok, bad) or bad - ok <= 1e-9 * max(1.0, ok):
+                break
+            if finite(sign * mid):
+                ok = mid
+            else:
+                bad = mid
+        ends.append(sign * ok)
+    if ends == [big, -big]:
+        return None
+    return (ends[1] if ends[1] != -big else None, ends[0] if ends[0] != big else None)
+
+
+def _inside(b: Bounds | None, lo: float | None, hi: float | None) -> bool:
+    """``b`` lies in ``[lo, hi]`` (a None limit needs no bound)."""
+    if b is None:
+        return False
+    lo_ok = lo is None or (b[0] is not None and lo <= b[0])
+    hi_ok = hi is None or (b[1] is not None and b[1] <= hi)
+    return lo_ok and hi_ok
+
+
+def _nonneg(b: Bounds | None) -> bool:
+    return b is not None and b[0] is not None and b[0] >= 0
+
+
+def _nonpos(b: Bounds | None) -> bool:
+    return b is not None and b[1] is not None and b[1] <= 0
+
+
+def risk_given(op: str, dtype: str, base: float, bounds: Sequence[Bounds | None]) -> float:
+    """The accuracy risk of one ``op`` node whose operands have ``bounds`` (see the module
+    docstring): ``base`` unless the bounds rule the hazard out."""
+    if not base or not bounds:
+        return base
+    if op == "add" and len(bounds) == 2:
+        a, b = bounds
+        return 0.0 if (_nonneg(a) and _nonneg(b)) or (_nonpos(a) and _nonpos(b)) else base
+    if op == "sub" and len(bounds) == 2:
+        a, b = bounds
+        return 0.0 if (_nonneg(a) and _nonpos(b)) or (_nonpos(a) and _nonneg(b)) else base
+    if len(bounds) == 1 and bounds[0] is not None:
+        limits = overflow_limits(op, dtype)
+        if limits is not None:
+            return 0.0 if _inside(bounds[0], *limits) else base
+        if OPS[op].kind == "elementwise" and well_conditioned(op, *bounds[0]):
+            return 0.0
+    return base
+
+
+# Relative condition number below which an op's risk is lifted (a few ulps at most).
+WELL_CONDITIONED = 4.0
+
+
+@functools.lru_cache(maxsize=4096)
+def well_conditioned(op: str, lo: float | None, hi: float | None) -> bool:
+    """True if unary ``op``'s relative condition number ``|a f'(a) / f(a)|`` is at most
+    ``WELL_CONDITIONED`` at sample points spanning ``[lo, hi]`` (None: the float range's
+    end): the endpoints, points just inside them, and every power of ten between."""
+    spec = OPS[op]
+    if spec.arity != 1 or spec.reference is None or not callable(spec.deriv):
+        return False
+    big = 1.7e308
+    a_lo = -big if lo is None else lo
+    a_hi = big if hi is None else hi
+    if not a_lo <= a_hi:
+        return False
+    pts = {a_lo, a_hi, a_lo + abs(a_lo) * 1e-12 + 1e-300, a_hi - abs(a_hi) * 1e-12 - 1e-300}
+    for k in range(-300, 309, 3):
+        for v in (10.0 ** k, -(10.0 ** k)):
+            if a_lo <= v <= a_hi:
+                pts.add(v)
+    a = np.array(sorted(p for p in pts if a_lo <= p <= a_hi))
+    with np.errstate(all="ignore"):
+        v = np.asarray(spec.reference(a), dtype=float)
+        d = np.broadcast_to(np.asarray(spec.deriv(a, v), dtype=float), a.shape)
+        cond = np.abs(a * d / v)
+    cond = np.where(a == 0, 0.0, cond)  # the limit at 0 of the ops concerned is finite
+    return bool(np.all(np.isfinite(cond)) and np.all(cond <= WELL_CONDITIONED))
 
 
 def _default_ns(op: str) -> float:
@@ -81,26 +200,34 @@ class CostModel:
         return self.numel(shape) * (1 if dtype == "bool" else np.dtype(dtype).itemsize)
 
     def node_cost(self, op: str, shape: Shape, dtype: str, in_shapes: Sequence[Shape],
-                  in_dtypes: Sequence[str], materialized: Sequence[bool] = ()) -> float:
+                  in_dtypes: Sequence[str], materialized: Sequence[bool] = (),
+                  bounds: Sequence[Bounds | None] = ()) -> float:
         """Cost of one node. ``materialized[i]`` says operand ``i`` is a computed
-        elementwise result (it must be written out if this op cannot fuse it)."""
-        key = (op, shape, dtype, tuple(in_shapes), tuple(in_dtypes), tuple(materialized))
+        elementwise result (it must be written out if this op cannot fuse it);
+        ``bounds[i]`` is operand ``i``'s ``(lo, hi)`` from the analyses (``None`` or
+        missing: unknown, assumed unsafe)."""
+        bounds = tuple(bounds)
+        key = (op, shape, dtype, tuple(in_shapes), tuple(in_dtypes), tuple(materialized),
+               bounds)
         memo = self._memo  # type: ignore[attr-defined]
         got = memo.get(key)
         if got is None:
             got = memo[key] = self._node_cost(op, shape, dtype, in_shapes, in_dtypes,
-                                              materialized)
+                                              materialized, bounds)
         return got
 
     def _node_cost(self, op: str, shape: Shape, dtype: str, in_shapes: Sequence[Shape],
-                   in_dtypes: Sequence[str], materialized: Sequence[bool]) -> float:
+                   in_dtypes: Sequence[str], materialized: Sequence[bool],
+                   bounds: Sequence[Bounds | None] = ()) -> float:
         spec = OPS[op]
         n = self.numel(shape)
         if op == "input":
             return self.byte_ns * self.nbytes(shape, dtype)
         if spec.kind == "leaf" or spec.kind == "layout":
             return 50.0 if op == "slice" else 0.0  # (index) making a view costs ~50 ns
-        cost = self.accuracy_ns * self.risk.get(op, 0.0) * n
+        risk = risk_given(op, in_dtypes[0] if in_dtypes else dtype, self.risk.get(op, 0.0),
+                          bounds)
+        cost = self.accuracy_ns * risk * n
         if spec.kind == "elementwise":
             return cost + self.ns[op] * n
         if spec.kind == "gather":  # (index) one pass writing the result, reading operands
@@ -119,14 +246,17 @@ class CostModel:
                 traffic += 2 * self.nbytes(s, d)
         return cost + self.byte_ns * traffic
 
-    def graph_cost(self, graph: Graph) -> float:
-        """DAG cost of a graph: each node once."""
+    def graph_cost(self, graph: Graph,
+                   bounds: Mapping[int, Bounds] | None = None) -> float:
+        """DAG cost of a graph: each node once. ``bounds`` (node uid -> ``(lo, hi)``, from
+        the interval analysis) lets the accuracy term see safe ranges."""
         total = 0.0
         for node in graph.nodes():
             mat = [OPS[i.op].kind == "elementwise" for i in node.inputs]
+            bnd = [bounds.get(i.uid) for i in node.inputs] if bounds is not None else []
             total += self.node_cost(node.op, node.shape, node.dtype,
                                     [i.shape for i in node.inputs],
-                                    [i.dtype for i in node.inputs], mat)
+                                    [i.dtype for i in node.inputs], mat, bnd)
         return total
 
     def describe(self) -> str:
@@ -135,7 +265,8 @@ class CostModel:
                 f"ns/elem x elements (matmul {self.matmul_flop_ns:g} ns/flop); memory = "
                 f"{self.byte_ns:g} ns/byte for inputs, reduction/matmul results and operands "
                 f"they force to materialize (elementwise chains fuse); accuracy = "
-                f"{self.accuracy_ns:g} ns x risk x elements; symbolic dims = "
+                f"{self.accuracy_ns:g} ns x risk x elements (no risk where the operands' "
+                f"bounds rule out overflow, cancellation or ill-conditioning); symbolic dims = "
                 f"{self.symbolic_dim}; DAG cost (shared nodes once).")
 
 

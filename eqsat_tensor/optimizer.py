@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from . import graph_cache
 from .cost import CostModel, load_cost_model
 from .egraph import schedule as schedule_mod
+from .egraph.analyses.interval import graph_bounds
 from .egraph.budget import (
     EXTRACTION_FAILED,
     EXTRACTION_TIME_LIMIT,
@@ -141,16 +142,21 @@ def optimize(graph_or_tensor: Any, rules: Any = None, budget: Budget | None = No
         out, alts = graph, []
     report.seconds = time.perf_counter() - t0
     report.nodes_after = len(out)
-    report.cost_before = report.cost_before or model.graph_cost(graph)
+    report.cost_before = report.cost_before or _graph_cost(model, graph)
     if out is graph:
         report.cost_after = report.cost_before
     elif not report.cost_after:
-        report.cost_after = model.graph_cost(out)
+        report.cost_after = _graph_cost(model, out)
     report.before, report.after = _text(graph), _text(out)
     report.graphs = (graph, out)
     if cache_key and hit is None and not report.fallback:
         graph_cache.store(cache_key, out, graph_cache.report_fields(report))
     return OptimizeResult(out, report, graph, rules, ieee, alts)
+
+
+def _graph_cost(model: CostModel, graph: Graph) -> float:
+    """The graph's DAG cost with the interval analysis's bounds (what extraction saw)."""
+    return model.graph_cost(graph, graph_bounds(graph))
 
 
 def _optimize(graph: Graph, rules: RuleSet, budget: Budget, ieee: str,
@@ -203,9 +209,9 @@ def _optimize(graph: Graph, rules: RuleSet, budget: Budget, ieee: str,
     timings["extract"] = time.perf_counter() - t
     progress_phase("extracting the cheapest graph", done=True)
     best = graphs[0]
-    cost_in = model.graph_cost(folded)
-    report.cost_before = cost_in if folded is graph else model.graph_cost(graph)
-    report.cost_after = model.graph_cost(best)
+    cost_in = _graph_cost(model, folded)
+    report.cost_before = cost_in if folded is graph else _graph_cost(model, graph)
+    report.cost_after = _graph_cost(model, best)
     if report.cost_after > cost_in:
         report.notes.append("the extracted graph cost more than the input; kept the input")
         best, report.cost_after = folded, cost_in

@@ -58,6 +58,7 @@ UNARY_DOMAIN = {
     "log": (0.3, 3.0), "sqrt": (0.3, 3.0), "log2": (0.3, 3.0), "log10": (0.3, 3.0),
     "log1p": (-0.5, 3.0), "arcsin": (-0.8, 0.8), "arccos": (-0.8, 0.8), "tan": (-1.2, 1.2),
     "cbrt": (0.3, 3.0), "reciprocal": (0.3, 3.0),
+    "arccosh": (1.2, 3.0), "arctanh": (-0.8, 0.8), "log1mexp": (-3.0, -0.3),
 }
 UNARY_OPS = [n for n, s in OPS.items() if s.kind == "elementwise" and s.arity == 1
              and "differentiable" in s.tags and not s.attrs]

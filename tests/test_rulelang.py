@@ -228,7 +228,8 @@ def test_shipped_files_load():
     assert len(rs.select(ruleset="specialize").rules) >= 4
     assert all(r.tags <= set(RULE_TAGS) for r in rs.rules)
     untagged = {r.name for r in rs.select(ruleset="stability").rules if "stability" not in r.tags}
-    assert untagged == {"softmax-max", "softmax-max-all", "log-softmax"}
+    assert untagged == {"softmax-max", "softmax-max-all", "log-softmax", "logdiffexp",
+                        "log1p-expm1", "logit"}
     assert default_rules("algebra").rules == rs.select(ruleset="algebra").rules
     with pytest.raises(ValueError, match="no shipped rule file 'nope'"):
         default_rules("nope")

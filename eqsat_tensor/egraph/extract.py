@@ -66,6 +66,8 @@ class Snapshot:
     nodes: list[ENode] = field(default_factory=list)
     class_type: dict[int, int] = field(default_factory=dict)
     index_class: dict[int, int] = field(default_factory=dict)  # (Ref i): IR node i's class
+    # interval analysis: class -> (lo, hi), None where unbounded (the accuracy cost)
+    class_bounds: dict[int, tuple[float | None, float | None]] = field(default_factory=dict)
 
     @property
     def n_classes(self) -> int:
@@ -90,6 +92,13 @@ def snapshot(egraph: Any) -> Snapshot:
         snap.index_class[i64(row.inputs[0])] = cid(row.output)
     for row in funcs["ty"].rows:
         snap.class_type[cid(row.inputs[0])] = i64(row.output)
+    for k, fname in enumerate(("lo", "hi")):
+        fn = funcs.get(fname)
+        for row in (fn.rows if fn is not None else ()):
+            c = cid(row.inputs[0])
+            b = list(snap.class_bounds.get(c, (None, None)))
+            b[k] = f64(row.output)
+            snap.class_bounds[c] = (b[0], b[1])
     for row in funcs["Input"].rows:
         snap.nodes.append(ENode(cid(row.output), "input", (), {"name": string(row.inputs[0])}))
     for row in funcs["Const"].rows:
@@ -185,13 +194,15 @@ class Extractor:
         for c in n.children:
             j = self.best.get(c)
             mat.append(j is not None and OPS[nodes[j].op].kind == "elementwise")
-        key = (n.op, types[n.cls], tuple(types[c] for c in n.children), tuple(mat))
+        bounds = self.snap.class_bounds
+        bnd = tuple(bounds.get(c) for c in n.children)
+        key = (n.op, types[n.cls], tuple(types[c] for c in n.children), tuple(mat), bnd)
         got = self._memo.get(key)
         if got is None:
             shape, dtype = type_value(types[n.cls])
             ins = [type_value(types[c]) for c in n.children]
             got = self._memo[key] = self.model.node_cost(
-                n.op, shape, dtype, [s for s, _ in ins], [d for _, d in ins], mat)
+                n.op, shape, dtype, [s for s, _ in ins], [d for _, d in ins], mat, bnd)
         return got
 
     def _run(self) -> None:

@@ -93,7 +93,10 @@ class Runner:
         log.sizes.append(size)
         cap = budget.node_cap(size)
         growth = 1.0
+        last_size: dict[str, int] = {}  # e-graph size when each phase last finished
         for phase in self.schedule.phases:
+            if not phase.expansive and last_size.get(phase.name) == size:
+                continue  # a settle pass over an e-graph its phase has already seen
             t0 = time.perf_counter()
             left_iters = budget.iters - log.iterations
             left_time = budget.seconds - (t0 - self.started) - size * self.per_node
@@ -115,7 +118,7 @@ class Runner:
                 bounded = size > EXPLODE_MIN and (growth > 1.5 or size * growth * growth
                                                   > cap / 2)
                 step = self._iteration(phase.name, size, cap, phase_end, bounded,
-                                       done < budget.expansive_iters)
+                                       phase.expansive and done < budget.expansive_iters)
                 done += 1
                 log.iterations += 1
                 log.steps.append(step)
@@ -128,14 +131,17 @@ class Runner:
                     reason = step.interrupted
                     size = new_size
                     break
-                if new_size == size and done >= budget.expansive_iters:
+                if new_size == size and (done >= budget.expansive_iters
+                                         or not phase.expansive):
                     if step.bounded:  # rules were held back by match limits, not done
                         reason = StopReason.NODE_LIMIT
                     break
                 growth = new_size / max(size, 1)
                 size = new_size
-            log.phase_seconds[phase.name] = time.perf_counter() - t0
-            log.phase_iterations[phase.name] = done
+            log.phase_seconds[phase.name] = (log.phase_seconds.get(phase.name, 0.0)
+                                             + time.perf_counter() - t0)
+            log.phase_iterations[phase.name] = log.phase_iterations.get(phase.name, 0) + done
+            last_size[phase.name] = size
             if reason != StopReason.SATURATED and log.stop_reason == StopReason.SATURATED:
                 log.stop_reason = reason  # the first limit that cut a phase short
             if reason == StopReason.NODE_LIMIT or (

@@ -24,6 +24,7 @@ class Phase:
 
     name: str
     share: float = 1.0  # fraction of the remaining budget this phase may use
+    expansive: bool = True  # also run the phase's [expansive] rules (early iterations)
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,11 @@ class Schedule:
 
 
 def default_schedule() -> Schedule:
-    """canonicalize (algebra) -> stability -> specialize; earlier phases leave budget for
-    later ones."""
-    return Schedule((Phase(PHASES[0], 0.5), Phase(PHASES[1], 0.6), Phase(PHASES[2], 1.0)))
+    """canonicalize (algebra) -> stability -> specialize, then canonicalize and stability
+    again without their expansive rules (a settle pass): a rule of an early phase still
+    applies to a form that a later phase made (``1 / (1 / x)`` is ``reciprocal(reciprocal
+    (x))`` only after specialize; ``sqrt(square(x))`` meets ``sqrt(x * x)`` there).
+    Earlier phases leave budget for later ones."""
+    return Schedule((Phase(PHASES[0], 0.5), Phase(PHASES[1], 0.6), Phase(PHASES[2], 0.7),
+                     Phase(PHASES[0], 0.5, expansive=False),
+                     Phase(PHASES[1], 1.0, expansive=False)))

@@ -61,6 +61,11 @@ SIGN_FACTS = (P, NN, NZ, N, NP)
 _D = GRADIENT_RULES
 _ND = NOT_DIFFERENTIABLE
 EXP_LIMIT, TRIG_LIMIT = 1100, 20000  # mpmath.mag of an argument the oracle still computes
+# Ops whose value is 1 (or -1) plus a tiny exp(-|x|) or exp(-2|x|) (expm1, tanh, sigmoid):
+# beyond |x| ~ 760 the rule checker's 2,200-bit oracle holds only the 1 (tanh(800) is 1
+# there), so a later log1p / arctanh of it is wrong. Below 2^9 = 512 the tiny part is
+# at most 2^-1477 and kept.
+SATURATING_LIMIT = 9
 
 
 def names(numpy: str | None, scipy: str | None, sympy: str | tuple | None, jax: str | None,
@@ -135,14 +140,18 @@ _op("constant", 0, "leaf", None, attrs=("value",), cost=0, ns=0.0, mp=STRUCTURAL
     grad=_ND, names=_NONE)
 
 # -- binary arithmetic (cost: relative work, add = 1; ns: calibrated ns per element) -------
+# add and sub are one IEEE operation each, of the same speed: both take the mean of their
+# calibrated 0.362 and 0.278 ns (the difference was noise, and made x - (-y) look cheaper
+# than x + y), and the same accuracy risk (cancellation; cost.py lifts it where the
+# operands' signs rule cancellation out)
 _op("add", 2, "elementwise", np.add, symbol="+", precedence=10,
-    tags=("commutative", "associative"), cost=1, ns=0.362, risk=0.25, ulps=1, mp=M.add,
+    tags=("commutative", "associative"), cost=1, ns=0.32, risk=0.25, ulps=1, mp=M.add,
     deriv=lambda a, b, v: (1.0, 1.0), grad=_D,
     facts=OpFacts(interval=(1, 1), domain="total",
                   sign=(((P, NN), P), ((NN, P), P), ((NN, NN), NN), ((N, NP), N),
                         ((NP, N), N), ((NP, NP), NP))),
     names=names("add", None, "Add", "add", "Add", "+"))
-_op("sub", 2, "elementwise", np.subtract, symbol="-", precedence=10, cost=1, ns=0.278, risk=0.5,
+_op("sub", 2, "elementwise", np.subtract, symbol="-", precedence=10, cost=1, ns=0.32, risk=0.25,
     ulps=1, mp=M.sub, deriv=lambda a, b, v: (1.0, 1.0), grad=_D,
     facts=OpFacts(interval=(1, -1), domain="total",
                   sign=(((P, NP), P), ((NN, N), P), ((NN, NP), NN), ((N, NN), N),
@@ -202,11 +211,14 @@ _op("exp", 1, "elementwise", np.exp, cost=10, ns=0.14, risk=2.0, mp=M.plain("exp
 _op("log", 1, "elementwise", np.log, cost=10, ns=0.272, risk=1.0, mp=M.log_base(None),
     deriv=lambda a, v: 1 / np.abs(a), grad=_D, facts=OpFacts(domain=(0, P)),
     names=names("log", None, "log", "log", "Log", "log"))
-_op("log1p", 1, "elementwise", np.log1p, cost=12, ns=0.477, mp=_mp_log1p,
+# log1p: risk for its cancellation near -1 (log1p(-exp(x)) at x near 0); cost.py lifts
+# it where the operand's bounds keep it well conditioned (log1p(exp(x)), log1p(x * x))
+_op("log1p", 1, "elementwise", np.log1p, cost=12, ns=0.477, risk=1.0, mp=_mp_log1p,
     deriv=lambda a, v: 1 / np.abs(1 + a), grad=_D,
     facts=OpFacts(domain=(0, NN), sign=(((P,), P), ((NN,), NN))),
     names=names("log1p", None, "codegen.cfunctions.log1p", "log1p", "Log1p", "log1p"))
-_op("expm1", 1, "elementwise", np.expm1, cost=12, ns=0.436, mp=M.plain("expm1"), mp_limit=EXP_LIMIT,
+_op("expm1", 1, "elementwise", np.expm1, cost=12, ns=0.436, mp=M.plain("expm1"),
+    mp_limit=SATURATING_LIMIT,
     deriv=lambda a, v: np.abs(v + 1), grad=_D, facts=OpFacts(same_sign=True, domain="total"),
     names=names("expm1", None, "codegen.cfunctions.expm1", "expm1", "Expm1", "expm1"))
 _op("sqrt", 1, "elementwise", np.sqrt, cost=4, ns=0.207, risk=0.5, ulps=1, mp=M.sqrt,
@@ -234,7 +246,8 @@ for _name, _ns, _ulps, _deriv in [("sin", 7.856, 3, _one), ("cos", 7.228, 3, _on
         facts=NO_FACTS if _name == "tan" else OpFacts(range=(-1.0, 1.0), finite_if=(0,),
                                                       domain="total"),
         names=names(_name, None, _name, _name, _name.capitalize(), _name))
-_op("tanh", 1, "elementwise", np.tanh, cost=15, ns=0.773, mp=M.plain("tanh"), mp_limit=EXP_LIMIT,
+_op("tanh", 1, "elementwise", np.tanh, cost=15, ns=0.773, mp=M.plain("tanh"),
+    mp_limit=SATURATING_LIMIT,
     deriv=_one, grad=_D,
     facts=OpFacts(range=(-1.0, 1.0), same_sign=True, finite_if=(0,), domain="total"),
     names=names("tanh", None, "tanh", "tanh", "Tanh", "tanh"))
@@ -274,7 +287,7 @@ _op("exp2", 1, "elementwise", np.exp2, cost=10, ns=0.106, risk=2.0,
     facts=OpFacts(range=(0.0, None), sign=(((None,), P),), domain="total"),
     names=names("exp2", None, "codegen.cfunctions.exp2", "exp2", "Exp2", "exp2"))
 _op("sigmoid", 1, "elementwise", refs.sigmoid, cost=12, ns=22.71, mp=_mp_sigmoid,
-    mp_limit=EXP_LIMIT, deriv=_one, grad=_D,
+    mp_limit=SATURATING_LIMIT, deriv=_one, grad=_D,
     facts=OpFacts(range=(0.0, 1.0), sign=(((None,), P),), finite_if=(0,), domain="total"),
     names=names(None, "expit", None, "logistic", "Sigmoid", None))
 _op("softplus", 1, "elementwise", refs.softplus, cost=22, ns=22.104, mp=_mp_softplus,
@@ -569,6 +582,70 @@ for _name in ("argmax", "argmin"):
         dtype=_index_dtype, attrs=("axis", "keepdims"), cost=1, ns=0.5, mp=STRUCTURAL,
         grad=_D, facts=OpFacts(range=(0.0, None), sign=(((None,), NN),), domain="total"),
         names=names(_name, None, None, None, None, None))
+# -- inverse hyperbolics, sign, log1mexp (parity) ----------------------------------------
+
+
+def _mp_arccosh(ctx: Any, x: Any) -> Any:
+    return ctx.nan if M.isnan(x) or x < 1 else ctx.acosh(x)
+
+
+def _mp_arctanh(ctx: Any, x: Any) -> Any:
+    if M.isnan(x) or abs(x) > 1:
+        return ctx.nan
+    if abs(x) == 1:
+        return ctx.inf * x
+    return ctx.atanh(x)
+
+
+def _mp_sign(ctx: Any, x: Any) -> Any:
+    return x if M.isnan(x) else ctx.mpf(ctx.sign(x))
+
+
+_LN2 = math.log(2.0)
+
+
+def _log1mexp(x: np.ndarray) -> np.ndarray:
+    """``log(1 - exp(x))`` for ``x <= 0``: ``log1p(-exp(x))`` below ``-log 2``,
+    ``log(-expm1(x))`` above (Maechler's split); -inf at 0, NaN above."""
+    x = np.asarray(x)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(x < -_LN2, np.log1p(-np.exp(x)), np.log(-np.expm1(x)))[()]
+
+
+def _mp_log1mexp(ctx: Any, x: Any) -> Any:
+    if M.isnan(x) or x > 0:
+        return ctx.nan
+    if x == 0:
+        return -ctx.inf
+    if x == -ctx.inf:
+        return ctx.zero
+    return ctx.log1p(-ctx.exp(x)) if x < -1 else ctx.log(-ctx.expm1(x))
+
+
+_op("arcsinh", 1, "elementwise", np.arcsinh, cost=20, ns=1.0, ulps=2, mp=M.plain("asinh"),
+    deriv=lambda a, v: 1 / np.hypot(1.0, a), grad=_D,
+    facts=OpFacts(same_sign=True, finite_if=(0,), domain="total"),
+    names=names("arcsinh", None, "asinh", "asinh", "ArcSinh", "asinh"))
+# arccosh and arctanh carry a risk for their ill-conditioning near 1 (and -1): lifted by
+# cost.py where the operand's bounds keep them away
+_op("arccosh", 1, "elementwise", np.arccosh, cost=20, ns=1.0, ulps=2, risk=1.0, mp=_mp_arccosh,
+    deriv=lambda a, v: 1 / np.sqrt(np.abs((a - 1) * (a + 1))), grad=_D,
+    facts=OpFacts(range=(0.0, None), sign=(((None,), NN),)),
+    names=names("arccosh", None, "acosh", "acosh", "ArcCosh", "acosh"))
+_op("arctanh", 1, "elementwise", np.arctanh, cost=20, ns=1.0, ulps=2, risk=1.0, mp=_mp_arctanh,
+    deriv=lambda a, v: 1 / np.abs((1 - a) * (1 + a)), grad=_D,
+    facts=OpFacts(same_sign=True),
+    names=names("arctanh", None, "atanh", "atanh", "ArcTanh", "atanh"))
+_op("sign", 1, "elementwise", np.sign, cost=1, ns=0.3, ulps=0, mp=_mp_sign,
+    deriv=lambda a, v: np.zeros_like(a), grad=_D,
+    facts=OpFacts(range=(-1.0, 1.0), same_sign=True, finite_if=(0,), domain="total"),
+    names=names("sign", None, "sign", "sign", "Sign", None))
+# log1mexp(x) = log(1 - exp(x)), x <= 0 (PyTensor's Log1mexp): accurate at both ends,
+# where log(-expm1(x)) loses everything below -37 and log1p(-exp(x)) near 0
+_op("log1mexp", 1, "elementwise", _log1mexp, cost=14, ns=1.0, mp=_mp_log1mexp,
+    mp_limit=EXP_LIMIT, deriv=lambda a, v: 1 / np.abs(np.expm1(-a)), grad=_D,
+    facts=OpFacts(range=(None, 0.0), domain=(0, NP), sign=(((None,), NP),)),
+    names=names(None, None, None, None, "Log1mexp", None))
 
 ELEMENTWISE_UNARY = tuple(n for n, s in OPS.items() if s.kind == "elementwise" and s.arity == 1
                           and not s.attrs)

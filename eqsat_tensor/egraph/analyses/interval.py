@@ -9,13 +9,20 @@ Transfer functions, from the ops table (``OpFacts.range`` and ``.interval``): co
 the fixed ranges of bounded functions (``RANGES``), interval arithmetic for signed sums
 (``LINEAR``: ``add``, ``sub``, ``neg``) and the ops that keep their operand's bounds
 (layout ops, ``max``/``min``/``mean`` reductions).
+
+Relational facts for max-shifted values (``shift_rules``): ``x - max(x)`` over the same
+axes (kept, or all reduced) is at most 0, since rounding is monotone; ``x - where(m - t
+> 0, m, 0)`` with ``m = max(x)`` is at most ``max(t, 0)`` (shifted by ``m`` it is at most
+0, else ``x <= m <= t``). These are what the accuracy cost reads to know that the exps of
+a shifted softmax cannot overflow.
 """
 
 from __future__ import annotations
 
 import math
 
-from ...ir import OPS
+from ...ir import OPS, Graph, Node
+from ..schema import ctor
 from ._pattern import op_pattern
 
 # op -> (lower bound or None, upper bound or None) over the op's whole domain.
@@ -70,6 +77,7 @@ def rules(ruleset: str) -> str:
            f"(rule ((= h (hi e)) (<= h 0.0)) ((nonpositive e)) {rs} :name \"iv-nonpos\")",
            ]
     out += _linear_rules(rs)
+    out += shift_rules(rs)
     for op, (lo, hi) in RANGES.items():
         acts = []
         if lo is not None:
@@ -87,7 +95,63 @@ def rules(ruleset: str) -> str:
     return "\n".join(out)
 
 
+def shift_rules(rs: str) -> list[str]:
+    """Upper bounds of max-shifted values (see the module docstring)."""
+    sub, mx, wh, gt = (ctor(o) for o in ("sub", "max", "where", "greater"))
+    same_axes = (f"(= m ({mx} x a 1))", f"(= m ({mx} x a 0)) (= (tyrank (ty m)) 0)")
+    out = []
+    for k, m in enumerate(same_axes):
+        out.append(f"(rule ((= e ({sub} x m)) {m}) ((set (hi e) 0.0)) {rs} "
+                   f":name \"iv-shift-max-{k}\")")
+        out.append(f"(rule ((= e ({sub} x c)) (= c ({wh} g m (Const 0.0 dz))) "
+                   f"(= g ({gt} dm (Const 0.0 dg))) (= dm ({sub} m (Const tv dt))) {m}) "
+                   f"((set (hi e) (max tv 0.0))) {rs} :name \"iv-shift-where-{k}\")")
+    return out
+
+
 Bounds = tuple[float | None, float | None]
+
+
+def _shift_max(x: Node, m: Node) -> bool:
+    return (m.op == "max" and m.inputs[0] is x
+            and (bool(dict(m.attrs).get("keepdims")) or m.ndim == 0))
+
+
+def _const(node: Node, value: float | None = None) -> bool:
+    return node.op == "constant" and node.ndim == 0 and (
+        value is None or float(node.value) == value)
+
+
+def shifted_bound(node: Node) -> float | None:
+    """Python mirror of ``shift_rules``: the upper bound of a max-shifted ``node``."""
+    if node.op != "sub":
+        return None
+    x, c = node.inputs
+    if _shift_max(x, c):
+        return 0.0
+    if c.op != "where" or not _const(c.inputs[2], 0.0):
+        return None
+    g, m = c.inputs[0], c.inputs[1]
+    if not (_shift_max(x, m) and g.op == "greater" and _const(g.inputs[1], 0.0)):
+        return None
+    d = g.inputs[0]
+    if d.op == "sub" and d.inputs[0] is m and _const(d.inputs[1]):
+        return max(float(d.inputs[1].value), 0.0)
+    return None
+
+
+def graph_bounds(graph: Graph) -> dict[int, Bounds]:
+    """``(lo, hi)`` of every node of ``graph`` (by uid), as the e-graph's interval rules
+    would find them on the graph alone."""
+    out: dict[int, Bounds] = {}
+    for node in graph.nodes():
+        value = float(node.value) if _const(node) else None
+        lo, hi = transfer(node.op, value, [out[i.uid] for i in node.inputs])
+        shift = shifted_bound(node)
+        if shift is not None:
+            hi = shift if hi is None else min(hi, shift)
+        out[node.uid] = (lo, hi)
+    return out
 
 
 def transfer(op: str, value: float | None, operands: list[Bounds]) -> Bounds:

@@ -221,6 +221,18 @@ def _slice_compositions(cands: dict[str, set], rounds: int = 2) -> list[Row]:
             break
         ids |= new
     return rows
+# Up to this many types, where(c, a, b) gets type rows for every boolean condition and
+# pair of same-dtype branches (rules such as the softmax shift and the guard-free
+# alternatives build where() nodes the graph did not have).
+WHERE_UNIVERSE = 40
+
+
+def _plausible_where(ins: tuple[int, ...]) -> bool:
+    """A where() that rules build: a boolean condition shaped like the first branch, a
+    second branch of the same type or a scalar of its dtype (``where(x >= 0, x, nan)``,
+    the softmax shift's ``where(m - t > 0, m, 0)``)."""
+    (cs, cd), (as_, ad), (bs, bd) = (type_value(t) for t in ins)
+    return cd == "bool" and ad == bd != "bool" and cs == as_ and bs in ((), as_)
 
 
 def _closure(universe: set[int], cands: dict[str, set], rounds: int) -> list[Row]:
@@ -239,12 +251,15 @@ def _closure(universe: set[int], cands: dict[str, set], rounds: int) -> list[Row
         for name, ops in _GROUPS.items():
             spec = OPS[ops[0]]
             attr_choices = [sorted(cands.get(a, ()), key=str) for a in spec.attrs]
-            if spec.arity >= 3 and len(universe) > 8:
+            restricted = spec.arity >= 3 and len(universe) > 8
+            if restricted and len(universe) > WHERE_UNIVERSE:
                 continue  # where(): only the graph's own combinations (see tables)
             if spec.kind == "gather" and ops[0] != "concatenate":
                 continue  # gathers, scatters, pads: no rule builds them; the graph's own rows
             for ins in itertools.product(sorted(universe), repeat=spec.arity):
                 if not any(t in fresh for t in ins):
+                    continue
+                if restricted and not _plausible_where(ins):
                     continue
                 for enc in itertools.product(*attr_choices):
                     key = (name, ins, enc)
