@@ -276,7 +276,7 @@ class _KernelWriter:
         along the contiguous axis: each node fills one row of a per-dtype scratch block
         (a short loop LLVM vectorizes), and each transcendental is one call of its
         separately compiled block function (``fastmath.BLOCKS``), so the kernel holds no
-        inlined copy of exp/log/tanh: its size and compile time grow linearly with the
+        inlined copy of each transcendental: its size and compile time grow linearly with the
         number of ops (which ``plan.MAX_KERNEL_NODES`` bounds), and the transcendentals
         still run as SIMD loops."""
         inner, outer = axes[-1], axes[:-1]
@@ -520,7 +520,7 @@ class _KernelWriter:
 
     def _tileable(self, roots: list[Node], loaded: set[int], scratch: dict,
                   stores: list[Node], accs: list) -> bool:
-        """A pass whose operands are costly (exp, log, tanh, ...) and that stores nothing:
+        """A pass whose operands are costly (transcendentals) and that stores nothing:
         computing them tile by tile into a buffer lets LLVM vectorize that loop (a loop
         that also accumulates cannot be vectorized without reassociating the adds)."""
         if stores or loaded:

@@ -10,8 +10,8 @@ Options
 fastmath : bool (False)
     Numba/LLVM ``fastmath`` (reassociation, no NaN/inf guarantees). Off unless asked.
 fast_transcendentals : bool (True)
-    Use the vectorizable ``exp``/``log``/``log1p``/``expm1``/``tanh``/``sigmoid`` of
-    ``eqsat_tensor.backends.fastmath`` when that module is importable; libm otherwise.
+    Use the vectorizable transcendental functions of ``eqsat_tensor.backends.fastmath``
+    (the ops in ``fastmath.FUNCS``) when that module is importable; libm otherwise.
 parallel_min : int (32768)
     Kernels over fewer points run their serial build (waking threads costs ~20 µs).
 disk_cache : bool (True); cache_dir : str | Path | None

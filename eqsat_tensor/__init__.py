@@ -25,26 +25,16 @@ from .errors import (
 )
 from .frontend import functions as _functions
 from .frontend.functions import (
-    abs,
     add,
-    arccos,
-    arcsin,
-    arctan,
     arctan2,
     broadcast_to,
     cast,
-    cbrt,
     clip,
     constant,
-    cos,
-    cosh,
     div,
     divide,
     equal,
-    exp,
-    exp2,
     expand_dims,
-    expm1,
     greater,
     greater_equal,
     hypot,
@@ -53,10 +43,6 @@ from .frontend.functions import (
     isnan,
     less,
     less_equal,
-    log,
-    log1p,
-    log2,
-    log10,
     logaddexp,
     logsumexp,
     matmul,
@@ -67,26 +53,16 @@ from .frontend.functions import (
     minimum,
     mul,
     multiply,
-    neg,
     negative,
     not_equal,
     power,
     prod,
-    reciprocal,
     reshape,
-    sigmoid,
-    sin,
-    sinh,
-    softplus,
-    sqrt,
-    square,
     squeeze,
     std,
     sub,
     subtract,
     sum,
-    tan,
-    tanh,
     tensor,
     transpose,
     var,
@@ -98,8 +74,8 @@ from .frontend.tensor import Tensor, as_graph
 from .ir import ELEMENTWISE_UNARY as _UNARY
 from .ir import OPS, Graph, Node
 
-# the builder of every elementwise op the explicit list above does not name (``et.erf``)
-globals().update({op: getattr(_functions, op) for op in _UNARY if op not in globals()})
+# the builder of every elementwise op of one operand, by its op name (``et.exp``, ``et.erf``)
+globals().update(_functions.UNARY_BUILDERS)
 # -- scans, selections, remainders, rounding (scans) --
 cumsum, cumprod, sort = _functions.cumsum, _functions.cumprod, _functions.sort
 argmax, argmin = _functions.argmax, _functions.argmin

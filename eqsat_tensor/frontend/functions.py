@@ -268,15 +268,12 @@ def _binary(op: str):
     return fn
 
 
-exp, log, log1p, expm1 = _unary("exp"), _unary("log"), _unary("log1p"), _unary("expm1")
-sqrt, abs, square = _unary("sqrt"), _unary("abs"), _unary("square")
-reciprocal, negative = _unary("reciprocal"), _unary("neg")
-sin, cos, tan, tanh = _unary("sin"), _unary("cos"), _unary("tan"), _unary("tanh")
-sinh, cosh = _unary("sinh"), _unary("cosh")
-arcsin, arccos, arctan = _unary("arcsin"), _unary("arccos"), _unary("arctan")
-cbrt, log2, log10, exp2 = _unary("cbrt"), _unary("log2"), _unary("log10"), _unary("exp2")
-sigmoid, softplus = _unary("sigmoid"), _unary("softplus")
-neg = negative
+# one builder per elementwise op of one operand in the ops table, named as the op
+# (``et.exp``, ``et.erf``, ...): the table is the list, nothing here names them again
+UNARY_BUILDERS: dict[str, Any] = {op: _unary(op) for op in ELEMENTWISE_UNARY}
+globals().update(UNARY_BUILDERS)
+abs, sqrt, square = (UNARY_BUILDERS[op] for op in ("abs", "sqrt", "square"))  # used below
+negative = neg = UNARY_BUILDERS["neg"]  # NumPy's name and the op's
 
 add, subtract, multiply = _binary("add"), _binary("sub"), _binary("mul")
 remainder, fmod, floor_divide = _binary("remainder"), _binary("fmod"), _binary("floor_divide")
@@ -285,8 +282,6 @@ divide, power = _binary("div"), _binary("pow")
 maximum, minimum = _binary("maximum"), _binary("minimum")
 hypot, logaddexp, arctan2 = _binary("hypot"), _binary("logaddexp"), _binary("arctan2")
 sub, mul, div = subtract, multiply, divide
-# every other elementwise op of the ops table (``erf``...) gets its builder by its op name
-globals().update({op: _unary(op) for op in ELEMENTWISE_UNARY if op not in globals()})
 
 
 def _compare(op: str):

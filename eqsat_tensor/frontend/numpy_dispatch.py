@@ -37,19 +37,12 @@ def _identity(a: Any, *args: Any, **kwargs: Any) -> Any:
     return a
 
 
+# NumPy ufuncs that are not one op of the ops table under their own name (those come from
+# the table below): aliases, and compositions chosen to match NumPy.
 UFUNCS: dict[Any, Callable] = {
-    np.add: F.add, np.subtract: F.subtract, np.multiply: F.multiply, np.divide: F.divide,
-    np.power: F.power, np.float_power: F.power, np.negative: F.negative,
-    np.positive: _identity, np.absolute: F.abs, np.fabs: F.abs, np.exp: F.exp, np.log: F.log,
-    np.log1p: F.log1p, np.expm1: F.expm1, np.sqrt: F.sqrt, np.square: F.square,
-    np.reciprocal: F.reciprocal, np.sin: F.sin, np.cos: F.cos, np.tan: F.tan, np.tanh: F.tanh,
-    np.sinh: F.sinh, np.cosh: F.cosh, np.arcsin: F.arcsin, np.arccos: F.arccos,
-    np.arctan: F.arctan, np.arctan2: F.arctan2, np.cbrt: F.cbrt, np.log2: F.log2,
-    np.log10: F.log10, np.exp2: F.exp2, np.maximum: F.maximum, np.minimum: F.minimum,
-    np.fmax: S.fmax, np.fmin: S.fmin, np.hypot: F.hypot, np.logaddexp: F.logaddexp,
-    np.less: F.less, np.less_equal: F.less_equal, np.greater: F.greater,
-    np.greater_equal: F.greater_equal, np.equal: F.equal, np.not_equal: F.not_equal,
-    np.matmul: F.matmul, np.isnan: F.isnan, np.isinf: F.isinf, np.isfinite: F.isfinite,
+    np.float_power: F.power, np.positive: _identity, np.fabs: F.abs,
+    np.fmax: S.fmax, np.fmin: S.fmin,
+    np.isnan: F.isnan, np.isinf: F.isinf, np.isfinite: F.isfinite,
     np.heaviside: S.heaviside, np.deg2rad: S.deg2rad,
     np.rad2deg: S.rad2deg, np.radians: S.deg2rad, np.degrees: S.rad2deg,
     np.logical_and: F.logical_and, np.logical_or: F.logical_or,
@@ -63,14 +56,15 @@ UFUNCS: dict[Any, Callable] = {
 
 
 def _table_builder(op: str) -> Callable | None:
-    """The builder of an elementwise op of the ops table with one or two operands."""
+    """The builder function of an op of the ops table (``functions.<op>``, which every
+    elementwise op and ``matmul`` have), or None."""
     spec = OPS[op]
-    if spec.kind != "elementwise" or spec.arity not in (1, 2) or spec.attrs:
+    if spec.kind not in ("elementwise", "matmul") or spec.arity not in (1, 2) or spec.attrs:
         return None
-    return (F._unary if spec.arity == 1 else F._binary)(op)
+    return getattr(F, op, None) or (F._unary if spec.arity == 1 else F._binary)(op)
 
 
-# Any other elementwise op's NumPy ufunc, by its NumPy name in the ops table.
+# Every op's NumPy ufunc, by its NumPy name in the ops table.
 UFUNCS.update({u: b for n, op in ops_named_in("numpy").items()
                if isinstance(u := getattr(np, n, None), np.ufunc) and u not in UFUNCS
                and (b := _table_builder(op)) is not None})
@@ -96,8 +90,8 @@ def _log_expit(x: Any) -> Any:
 # scipy.special ufuncs by name (resolved to the ufunc objects when SciPy is imported).
 SCIPY_UFUNCS: dict[str, Callable] = {
     "expit": S.expit, "logit": S.logit, "xlogy": S.xlogy, "xlog1py": S.xlog1py,
-    "log_expit": _log_expit, "log1p": F.log1p, "expm1": F.expm1, "cbrt": F.cbrt,
-    "exp2": F.exp2, "exp10": _doc(F.power, lambda x: F.power(10.0, x)), "entr": _entr,
+    "log_expit": _log_expit,
+    "exp10": _doc(F.power, lambda x: F.power(10.0, x)), "entr": _entr,
     "rel_entr": S.rel_entr, "kl_div": S.kl_div,
 }
 # ... and every elementwise op with a SciPy name in the ops table (``scipy.special.erf``).

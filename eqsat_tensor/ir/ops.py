@@ -216,11 +216,11 @@ _op("log", 1, "elementwise", np.log, cost=10, ns=0.272, risk=1.0, mp=M.log_base(
 _op("log1p", 1, "elementwise", np.log1p, cost=12, ns=0.477, risk=1.0, mp=_mp_log1p,
     deriv=lambda a, v: 1 / np.abs(1 + a), grad=_D,
     facts=OpFacts(domain=(0, NN), sign=(((P,), P), ((NN,), NN))),
-    names=names("log1p", None, "codegen.cfunctions.log1p", "log1p", "Log1p", "log1p"))
+    names=names("log1p", "log1p", "codegen.cfunctions.log1p", "log1p", "Log1p", "log1p"))
 _op("expm1", 1, "elementwise", np.expm1, cost=12, ns=0.436, mp=M.plain("expm1"),
     mp_limit=SATURATING_LIMIT,
     deriv=lambda a, v: np.abs(v + 1), grad=_D, facts=OpFacts(same_sign=True, domain="total"),
-    names=names("expm1", None, "codegen.cfunctions.expm1", "expm1", "Expm1", "expm1"))
+    names=names("expm1", "expm1", "codegen.cfunctions.expm1", "expm1", "Expm1", "expm1"))
 _op("sqrt", 1, "elementwise", np.sqrt, cost=4, ns=0.207, risk=0.5, ulps=1, mp=M.sqrt,
     deriv=lambda a, v: 0.5 / np.abs(v), grad=_D,
     facts=OpFacts(range=(0.0, None), domain=(0, NN), sign=(((None,), NN), ((P,), P))),
@@ -274,7 +274,7 @@ _op("arctan", 1, "elementwise", np.arctan, cost=20, ns=0.633, mp=M.plain("atan")
     names=names("arctan", None, "atan", "atan", "ArcTan", "atan"))
 _op("cbrt", 1, "elementwise", np.cbrt, cost=15, ns=0.337, mp=M.cbrt,
     deriv=lambda a, v: 1 / (3 * v * v), grad=_D, facts=OpFacts(same_sign=True, domain="total"),
-    names=names("cbrt", None, ("codegen.cfunctions.Cbrt", "cbrt"), "cbrt", None, "cbrt"))
+    names=names("cbrt", "cbrt", ("codegen.cfunctions.Cbrt", "cbrt"), "cbrt", None, "cbrt"))
 _op("log2", 1, "elementwise", np.log2, cost=10, ns=0.247, risk=1.0, mp=M.log_base(2),
     deriv=lambda a, v: 1 / (np.abs(a) * math.log(2)), grad=_D, facts=OpFacts(domain=(0, P)),
     names=names("log2", None, "codegen.cfunctions.log2", None, "Log2", "log2"))
@@ -285,7 +285,7 @@ _op("exp2", 1, "elementwise", np.exp2, cost=10, ns=0.106, risk=2.0,
     mp=lambda ctx, x: ctx.power(2, x), mp_limit=EXP_LIMIT,
     deriv=lambda a, v: np.abs(v) * math.log(2), grad=_D,
     facts=OpFacts(range=(0.0, None), sign=(((None,), P),), domain="total"),
-    names=names("exp2", None, "codegen.cfunctions.exp2", "exp2", "Exp2", "exp2"))
+    names=names("exp2", "exp2", "codegen.cfunctions.exp2", "exp2", "Exp2", "exp2"))
 _op("sigmoid", 1, "elementwise", refs.sigmoid, cost=12, ns=22.71, mp=_mp_sigmoid,
     mp_limit=SATURATING_LIMIT, deriv=_one, grad=_D,
     facts=OpFacts(range=(0.0, 1.0), sign=(((None,), P),), finite_if=(0,), domain="total"),
