@@ -206,7 +206,7 @@ def _is_float_value(v: Any) -> bool:
 _INT_EXACT = ("add", "sub", "mul", "maximum", "minimum", "remainder", "fmod", "floor_divide")
 _INT_BY_ZERO = ("remainder", "fmod", "floor_divide")  # NumPy: integer x // 0 == x % 0 == 0
 # NumPy 2 keeps these integer (floor/ceil/trunc of an int64 array is int64)
-_INT_UNARY = ("neg", "abs", "square", "floor", "ceil", "trunc")
+_INT_UNARY = ("neg", "abs", "square", "floor", "ceil", "trunc", "sign")
 
 
 def _as_int(t: Tensor, what: str, idt: str = "int64") -> Tensor:
