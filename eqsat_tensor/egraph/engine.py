@@ -31,6 +31,11 @@ LEAF_CTORS = {"Input", "Const", "ArrayConst"}
 # and the runner checks time and e-graph size between them, so one iteration cannot
 # overshoot the budget by more than one batch's work.
 BATCH_RULES = 24
+# The analyses run this many iterations per egglog command (the clock is checked between
+# commands), and at most MAX_ANALYSIS_ITERS in all: a deep graph needs one iteration per
+# level of new e-nodes; a lattice that never settles must not hang the optimizer.
+ANALYSIS_CHUNK = 8
+MAX_ANALYSIS_ITERS = 20_000
 
 
 def _rulesets() -> list[str]:
@@ -207,10 +212,24 @@ class Session:
             cmds, self.index = bridge.insertion(graph, analyses.seed_facts(graph, ieee), tmp)
             _run_chunked(self.egraph, cmds, deadline=deadline)
 
-    def run_analysis(self) -> None:
-        """Saturate the analyses."""
-        text = f"(run-schedule (saturate (run {ANALYSIS})))"
-        self.egraph.run_program(*self.egraph.parse_program(text))
+    def run_analysis(self, deadline: float | None = None) -> bool:
+        """Saturate the analyses, ``ANALYSIS_CHUNK`` iterations per egglog command, checking
+        the clock (``time.perf_counter()``) against ``deadline`` between commands and
+        stopping after ``MAX_ANALYSIS_ITERS`` iterations. Returns True if they saturated
+        (False: cut short; e-nodes added since may lack facts, so guards do not fire on
+        them and extraction skips the untyped ones)."""
+        cmd = self._steps.get("analysis")
+        if cmd is None:
+            text = f"(run-schedule (repeat {ANALYSIS_CHUNK} (run {ANALYSIS})))"
+            (cmd,) = self.egraph.parse_program(text)
+            self._steps["analysis"] = cmd
+        for _ in range(0, MAX_ANALYSIS_ITERS, ANALYSIS_CHUNK):
+            (out,) = self.egraph.run_program(cmd)
+            if not out.report.updated:
+                return True
+            if deadline is not None and time.perf_counter() >= deadline:
+                return False
+        return False
 
     def batches(self, phase: str, expansive: bool = True) -> list[str]:
         """The egglog rulesets one iteration of ``phase`` runs, in order: its plain rule

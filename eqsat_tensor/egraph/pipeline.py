@@ -78,7 +78,7 @@ def saturate(graph: Graph, rules: RuleSet, budget: Budget, ieee: str = "finite",
                        deadline=started + budget.seconds)
         if seed is not None:
             seed(session, folded)
-        session.run_analysis()
+        session.run_analysis(deadline=started + budget.seconds)
         timings["insert"] = time.perf_counter() - t
         # Extraction (snapshot, type check, selection, rebuilding the graph) costs about
         # EXTRACT_VS_INSERT times what insertion did per node: keep that much time back.
