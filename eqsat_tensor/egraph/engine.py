@@ -80,9 +80,29 @@ def new_egraph(chunks: list[str]) -> Any:
     forksafe.check_egglog()  # would hang in a child forked after egglog ran
     forksafe.note_egglog_used()
     eg = b.EGraph()
+    if forksafe.egglog_pinned():  # a forked child: dropping it would hang (forksafe)
+        forksafe.pin(eg)
     for chunk in chunks:
         eg.run_program(*eg.parse_program(chunk))
     return eg
+
+
+class _NeverFree:
+    """A lock that is always taken (the stand-in entry of a pinned-e-graph process)."""
+
+    def acquire(self, blocking: bool = True) -> bool:
+        return False
+
+    def release(self) -> None:  # pragma: no cover - never acquired
+        pass
+
+
+class _UnownedEntry:
+    lock = _NeverFree()
+    rows: set = set()
+
+
+_Unowned = _UnownedEntry()
 
 
 class _Cached:
@@ -159,7 +179,9 @@ class Session:
     def __init__(self, key: Any, compiled: CompiledRules) -> None:
         self.compiled = compiled
         self._key = key
-        self._entry = _cached(key, compiled)
+        # In a child forked after egglog ran, the cached program cannot be popped: each
+        # optimization gets a private (pinned) e-graph instead.
+        self._entry = _cached(key, compiled) if not forksafe.egglog_pinned() else _Unowned
         self._owned = self._entry.lock.acquire(blocking=False)
         if self._owned:
             self.egraph = self._entry.egraph
