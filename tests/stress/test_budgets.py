@@ -154,3 +154,25 @@ def test_fast_reassociation_of_constants_stays_bounded(seconds):
     assert row["enodes"] <= 3 * Budget(seconds=seconds).node_cap(9)  # one batch past it
     np.testing.assert_allclose(row["got"][1], row["want"][1], rtol=1e-12)
     assert row["got"][0] == row["want"][0] == 0.0
+
+
+def test_windows_split_and_splice_back_to_the_same_graph():
+    from eqsat_tensor.egraph import windows
+    g = random_dag(900, seed=11)
+    parts = windows.split(g, 100)
+    assert len(parts) >= 8 and sum(len(w) for w in parts) <= len(g)
+    same = windows.splice(g, [(w, w.build()) for w in parts])
+    assert same.fingerprint() == g.fingerprint()
+
+
+def test_a_graph_too_big_for_its_budget_is_optimized_in_windows():
+    """Issue #22: a graph too big to insert, saturate and extract whole within the budget
+    is optimized window by window (from the outputs back) instead of only constant-folded."""
+    et.optimize(random_dag(60, seed=1))  # builds egglog's static program (once a process)
+    g = random_dag(1_500, seed=5)
+    res = et.optimize(g, budget=Budget(seconds=0.5), fallback=False)
+    assert any("windows" in n for n in res.report.notes), res.report.notes
+    assert res.report.iterations > 0 and res.report.rules_fired
+    assert res.report.cost_after <= res.report.cost_before
+    assert res.graph.fingerprint() != g.fingerprint()
+    _same(g, res.graph)
