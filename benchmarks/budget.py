@@ -44,6 +44,10 @@ rule u-dist: x * (y + z) <=> x * y + x * z
 """
 
 
+# ... plus a rule whose constants grow: every product becomes a bigger sum of itself
+HALVING_RULES = EXPLOSIVE_RULES + "rule u-half: x * y => 0.5 * (x * y + x * y)\n"
+
+
 def mixture_gradient(k: int = 3) -> Graph:
     """Value and gradients (w.r.t. every mean and scale) of a k-component Gaussian
     mixture log-likelihood over a data vector ``x``."""
@@ -71,9 +75,9 @@ def long_sum(terms: int = 1000) -> Graph:
     return Graph(apply("sum", acc, axis=(0,), keepdims=False), [x])
 
 
-def explosive_rules():
+def explosive_rules(text: str = EXPLOSIVE_RULES):
     base = et.default_rules()
-    user = et.load_rules(EXPLOSIVE_RULES)
+    user = et.load_rules(text)
     return et.RuleSet("explosive", base.rules + user.rules, base.vjps, base.files)
 
 
@@ -84,6 +88,7 @@ WORKLOADS = {
     "mixture-grad": lambda: (mixture_gradient(), None),
     "sum-1000": lambda: (long_sum(1000), None),
     "assoc-comm-600": lambda: (random_graph(600, seed=4), explosive_rules()),
+    "halving-600": lambda: (random_graph(600, seed=4), explosive_rules(HALVING_RULES)),
 }
 
 
