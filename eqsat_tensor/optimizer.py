@@ -155,9 +155,12 @@ def optimize(graph_or_tensor: Any, rules: Any = None, budget: Budget | None = No
 
 def _optimize_windows(folded: Graph, rules: RuleSet, budget: Budget, ieee: str,
                       sched: schedule_mod.Schedule | None, model: CostModel, report: Report,
-                      started: float) -> tuple[Graph, list[Graph]]:
+                      started: float, fold_seconds: float = 0.0
+                      ) -> tuple[Graph, list[Graph]]:
     """A graph too big to optimize whole within the budget, optimized window by window
-    (``egraph.windows``) until the time is spent; the rest stays as it is."""
+    (``egraph.windows``) until the time is spent; the rest stays as it is. The time kept
+    back for splicing and costing the whole graph scales with what folding it took (a
+    loaded machine is slower at both)."""
     try:
         parts = windows.split(folded, windows.window_size(budget.seconds))
     except (ShapeError, DTypeError) as exc:  # a shape an input cannot take: whole graph
@@ -167,7 +170,9 @@ def _optimize_windows(folded: Graph, rules: RuleSet, budget: Budget, ieee: str,
     done: list[tuple[windows.Window, Graph]] = []
     # keep back what splicing and the report's two costings of the whole graph take
     # (windows may use a fifth past the budget: the contract is 1.5 s + 0.5)
-    end = started + 1.2 * budget.seconds - len(folded) * windows.SPLICE_SECONDS_PER_NODE
+    reserve = max(len(folded) * windows.SPLICE_SECONDS_PER_NODE,
+                  windows.SPLICE_VS_FOLD * fold_seconds)
+    end = started + 1.2 * budget.seconds - reserve
     report.stop_reason = SATURATED
     # From the outputs backwards: splicing rebuilds every node downstream of a changed
     # window (hash-consed nodes are immutable), which is few for the last windows.
@@ -213,7 +218,8 @@ def _optimize(graph: Graph, rules: RuleSet, budget: Budget, ieee: str,
     fold_seconds = time.perf_counter() - t
     left = budget.seconds - (time.perf_counter() - started)
     if windows.too_big(len(folded), left) and not windowed:
-        return _optimize_windows(folded, rules, budget, ieee, sched, model, report, started)
+        return _optimize_windows(folded, rules, budget, ieee, sched, model, report, started,
+                                 fold_seconds)
     if fold_seconds * PIPELINE_FOLD_RATIO > left:
         report.stop_reason = TIME_LIMIT
         report.notes.append(f"a {len(graph)}-node graph cannot be inserted and extracted "
