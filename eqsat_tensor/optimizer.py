@@ -184,7 +184,7 @@ def _optimize_windows(folded: Graph, rules: RuleSet, budget: Budget, ieee: str,
             break
         t = time.perf_counter()
         graph = win.build()
-        seconds = min(end - time.perf_counter(), max(2 * need, 0.2))
+        seconds = min(end - time.perf_counter(), max(3 * need, 0.3))
         if seconds < 0.05:
             report.stop_reason = TIME_LIMIT
             break

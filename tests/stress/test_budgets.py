@@ -165,12 +165,16 @@ def test_windows_split_and_splice_back_to_the_same_graph():
     assert same.fingerprint() == g.fingerprint()
 
 
-def test_a_graph_too_big_for_its_budget_is_optimized_in_windows():
+def test_a_graph_too_big_for_its_budget_is_optimized_in_windows(monkeypatch):
     """Issue #22: a graph too big to insert, saturate and extract whole within the budget
-    is optimized window by window (from the outputs back) instead of only constant-folded."""
+    is optimized window by window (from the outputs back) instead of only constant-folded.
+    (Which graphs are too big depends on the machine's speed: the test declares this one
+    too big, so that the windows get time enough on a loaded machine.)"""
+    from eqsat_tensor.egraph import windows
+    monkeypatch.setattr(windows, "too_big", lambda n, left: n > 300)
     et.optimize(random_dag(60, seed=1))  # builds egglog's static program (once a process)
     g = random_dag(1_500, seed=5)
-    res = et.optimize(g, budget=Budget(seconds=0.5), fallback=False)
+    res = et.optimize(g, budget=Budget(seconds=3.0), fallback=False)
     assert any("windows" in n for n in res.report.notes), res.report.notes
     assert res.report.iterations > 0 and res.report.rules_fired
     assert res.report.cost_after <= res.report.cost_before
