@@ -216,6 +216,9 @@ class _KernelWriter:
         frame = self.k.frame(node)
         args = [self.operand(i, frame) for i in node.inputs]
         if node.op in ("sum", "mean", "max", "min", "prod", "logsumexp"):  # identity (axis=())
+            if node.op in ("sum", "mean") and node.dtype.startswith("float"):
+                # NumPy adds to its +0.0 identity: a -0.0 operand gives +0.0 (robust)
+                return f"({args[0]} + {self.names.scalar(0.0, node.dtype)})"
             return args[0]
         one = self.names.scalar(1.0, node.dtype if node.dtype != "bool" else "float64")
         if node.op == "pow" and is_inline_scalar(node.inputs[1]) and \

@@ -23,6 +23,8 @@ import numpy as np
 from .workloads import WORKLOADS, Workload, bind, min_bytes
 
 PEERS = ("numpy", "numexpr", "eqsat", "jax", "pytensor")
+# opt-in peers (--peers): eqsat-tensor under the other IEEE contracts (docs/soundness.md)
+EXTRA_PEERS = ("eqsat-strict", "eqsat-fast")
 
 
 @dataclass
@@ -85,6 +87,10 @@ def _peer(peer: str, w: Workload, backend: str) -> Callable[..., Any] | str:
         import eqsat_tensor as et
 
         return et.jit(bind(w.fn, np), backend=backend)
+    if peer in ("eqsat-strict", "eqsat-fast"):  # the other IEEE contracts (opt-in peers)
+        import eqsat_tensor as et
+
+        return et.jit(bind(w.fn, np), backend=backend, ieee=peer.split("-")[1])
     if peer == "jax":
         try:
             import jax

@@ -6,11 +6,14 @@
 * locks held by another thread at the time of the fork stay held forever: modules
   register a ``reset`` hook (``on_fork_child``) that replaces their locks and drops
   per-thread caches in the child;
-* egglog runs rules on a Rust thread pool (rayon) that is created once per process and
-  whose threads do not exist in a child: once the parent has used egglog, any e-graph in
-  the child would wait forever. In such a child ``check_egglog`` raises
-  ``ForkedEgglogError``, and the optimizer falls back to the unoptimized graph with a
-  warning (the graph still compiles and runs);
+* egglog uses a Rust thread pool (rayon) that is created once per process and whose
+  threads do not exist in a child: once the parent has used egglog, whatever egglog hands
+  to that pool in the child waits forever. Measured (egglog 13.2): building and running
+  a fresh e-graph in such a child works; dropping an e-graph and ``(pop)`` hang. So in
+  such a child (``egglog_pinned()``) the engine builds a private e-graph per
+  optimization, never pops it and never drops it (``pin``): the child optimizes
+  properly, at the price of rebuilding egglog's static program per optimization and
+  keeping each e-graph's memory until the process exits;
 * Numba's OpenMP threading layer aborts the child on its first parallel kernel when the
   parent had started it: in such a child the Numba backend runs its serial builds.
 
@@ -51,12 +54,28 @@ def note_egglog_used() -> None:
 
 
 def check_egglog() -> None:
-    """Raise ``ForkedEgglogError`` where egglog would hang (see the module docstring)."""
-    if _EGGLOG_BROKEN:
+    """Raise ``ForkedEgglogError`` where egglog would hang even with pinned e-graphs
+    (``EQSAT_TENSOR_FORK_EGGLOG=0`` turns egglog off in forked children)."""
+    if _EGGLOG_BROKEN and os.environ.get("EQSAT_TENSOR_FORK_EGGLOG", "1") == "0":
         raise ForkedEgglogError(
-            "egglog cannot run in a process forked (os.fork / multiprocessing 'fork') after "
-            "the parent used it: its thread pool does not survive fork. The graph is not "
-            "optimized; use multiprocessing.get_context('spawn') or 'forkserver' workers")
+            "egglog is turned off in processes forked after the parent used it "
+            "(EQSAT_TENSOR_FORK_EGGLOG=0): the graph is not optimized; use "
+            "multiprocessing.get_context('spawn') or 'forkserver' workers")
+
+
+def egglog_pinned() -> bool:
+    """Whether this process was forked after its parent used egglog: e-graphs must then be
+    private to one optimization, never popped and never dropped (``pin`` them)."""
+    return _EGGLOG_BROKEN
+
+
+_PINNED: list[object] = []
+
+
+def pin(obj: object) -> None:
+    """Keep ``obj`` (an egglog e-graph) alive until the process exits: dropping it would
+    hand work to egglog's thread pool, which a forked child does not have."""
+    _PINNED.append(obj)
 
 
 def serial_only() -> bool:
@@ -96,5 +115,5 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
-__all__ = ["ForkedEgglogError", "check_egglog", "note_egglog_used", "on_fork_child",
-           "serial_only"]
+__all__ = ["ForkedEgglogError", "check_egglog", "egglog_pinned", "note_egglog_used",
+           "on_fork_child", "pin", "serial_only"]

@@ -16,6 +16,7 @@ If anything inside fails, the input graph is returned unchanged and the report s
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import warnings
 from typing import TYPE_CHECKING, Any
@@ -23,10 +24,12 @@ from typing import TYPE_CHECKING, Any
 from . import graph_cache
 from .cost import CostModel, load_cost_model
 from .egraph import schedule as schedule_mod
+from .egraph import windows
 from .egraph.analyses.interval import graph_bounds
 from .egraph.budget import (
     EXTRACTION_FAILED,
     EXTRACTION_TIME_LIMIT,
+    SATURATED,
     TIME_LIMIT,
     Budget,
     OutOfTime,
@@ -34,7 +37,7 @@ from .egraph.budget import (
 from .egraph.extract import EXTRACTOR_NAME, ExtractionError, Extractor, Selection
 from .egraph.fold import fold_constants
 from .egraph.result import OptimizationError, OptimizeResult, graph_of
-from .errors import RuleError
+from .errors import DTypeError, RuleError, ShapeError
 from .ir import Graph
 from .progress import phase as progress_phase
 from .progress import saturation_done
@@ -157,24 +160,79 @@ def optimize(graph_or_tensor: Any, rules: Any = None, budget: Budget | None = No
 def _graph_cost(model: CostModel, graph: Graph) -> float:
     """The graph's DAG cost with the interval analysis's bounds (what extraction saw)."""
     return model.graph_cost(graph, graph_bounds(graph))
+def _optimize_windows(folded: Graph, rules: RuleSet, budget: Budget, ieee: str,
+                      sched: schedule_mod.Schedule | None, model: CostModel, report: Report,
+                      started: float, fold_seconds: float = 0.0
+                      ) -> tuple[Graph, list[Graph]]:
+    """A graph too big to optimize whole within the budget, optimized window by window
+    (``egraph.windows``) until the time is spent; the rest stays as it is. The time kept
+    back for splicing and costing the whole graph scales with what folding it took (a
+    loaded machine is slower at both)."""
+    try:
+        parts = windows.split(folded, windows.window_size(budget.seconds))
+    except (ShapeError, DTypeError) as exc:  # a shape an input cannot take: whole graph
+        report.notes.append(f"windows not built ({exc})")
+        return _optimize(folded, rules, budget, ieee, sched, model, report, 1, started,
+                         windowed=True)
+    done: list[tuple[windows.Window, Graph]] = []
+    # keep back what splicing and the report's two costings of the whole graph take
+    # (windows may use a fifth past the budget: the contract is 1.5 s + 0.5)
+    reserve = max(len(folded) * windows.SPLICE_SECONDS_PER_NODE,
+                  windows.SPLICE_VS_FOLD * fold_seconds)
+    end = started + 1.2 * budget.seconds - reserve
+    report.stop_reason = SATURATED
+    # From the outputs backwards: splicing rebuilds every node downstream of a changed
+    # window (hash-consed nodes are immutable), which is few for the last windows.
+    for win in reversed(parts):
+        need = len(win) * windows.PER_NODE_SECONDS
+        left = end - time.perf_counter()
+        if left < need + 0.05:
+            report.stop_reason = TIME_LIMIT
+            break
+        t = time.perf_counter()
+        graph = win.build()
+        seconds = min(end - time.perf_counter(), max(3 * need, 0.3))
+        if seconds < 0.05:
+            report.stop_reason = TIME_LIMIT
+            break
+        sub = Report(nodes_before=len(graph))
+        wb = dataclasses.replace(budget, seconds=seconds)
+        out, _ = _optimize(graph, rules, wb, ieee, sched, model, sub, 1, t, windowed=True)
+        report.iterations += sub.iterations
+        report.egraph_nodes = max(report.egraph_nodes, sub.egraph_nodes)
+        for name, c in sub.rules_fired.items():
+            report.rules_fired[name] = report.rules_fired.get(name, 0) + c
+        if sub.stop_reason != SATURATED and report.stop_reason == SATURATED:
+            report.stop_reason = sub.stop_reason
+        if out is not graph:
+            done.append((win, out))
+    report.notes.append(f"a {len(folded)}-node graph optimized in windows: {len(done)} of "
+                        f"{len(parts)} windows changed within {budget.seconds:g} s")
+    best = windows.splice(folded, done) if done else folded
+    if _signature_mismatch(folded, best) is not None:  # never: windows keep signatures
+        report.notes.append("windows changed an output's shape or dtype: kept the input")
+        best = folded
+    return best, [best]
 
 
 def _optimize(graph: Graph, rules: RuleSet, budget: Budget, ieee: str,
               sched: schedule_mod.Schedule | None, model: CostModel, report: Report,
-              n_candidates: int, started: float) -> tuple[Graph, list[Graph]]:
+              n_candidates: int, started: float, windowed: bool = False
+              ) -> tuple[Graph, list[Graph]]:
     timings = report.timings
     t = time.perf_counter()
     folded = fold_constants(graph)
     fold_seconds = time.perf_counter() - t
     left = budget.seconds - (time.perf_counter() - started)
+    if windows.too_big(len(folded), left) and not windowed:
+        return _optimize_windows(folded, rules, budget, ieee, sched, model, report, started,
+                                 fold_seconds)
     if fold_seconds * PIPELINE_FOLD_RATIO > left:
         report.stop_reason = TIME_LIMIT
         report.notes.append(f"a {len(graph)}-node graph cannot be inserted and extracted "
                             f"within {budget.seconds:g} s: returned it with constants folded")
         return folded, [folded]
-    t = time.perf_counter()
     from .egraph.pipeline import saturate  # (egglog: imported on the first saturation)
-    started += time.perf_counter() - t  # a one-time import is not this graph's budget
 
     try:
         sat = saturate(folded, rules, budget, ieee, schedule=sched, started=started,
@@ -184,7 +242,6 @@ def _optimize(graph: Graph, rules: RuleSet, budget: Budget, ieee: str,
         report.notes.append(f"{exc}: returned the input graph with constants folded")
         return folded, [folded]
     saturation_done()
-    started += sat.setup_seconds  # as the runner counted it
     timings.update(sat.timings)
     sat.fill_report(report)
     report.extractor = EXTRACTOR_NAME

@@ -69,3 +69,22 @@ def test_vector_dot_then_elementwise(backend):
     f = et.jit(lambda u, v: np.exp(u @ v) + u * 2.0, backend=backend)
     u, v = np.linspace(0, 1, 4), np.linspace(1, 0, 4)
     np.testing.assert_allclose(f(u, v), np.exp(u @ v) + u * 2.0)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_np_dot_of_vectors_matches_numpy(backend, dtype):
+    """``np.dot`` of two 1-D arrays is a 0-d result of the operands' dtype, as in NumPy,
+    alone and feeding arithmetic (a scalar times a vector, a division, a sqrt)."""
+    u = np.array([0.5, -2.0, 3.0, 1e-3], dtype=dtype)
+    v = np.array([4.0, 0.25, -1.0, 2.0], dtype=dtype)
+    fns = [lambda a, b: np.dot(a, b),
+           lambda a, b: np.dot(a, b) * a - b,
+           lambda a, b: np.dot(a, b) / np.sqrt(np.dot(a, a) * np.dot(b, b)),
+           lambda a, b: a.dot(b) + 1.0]
+    for fn in fns:
+        want = fn(u, v)
+        got = np.asarray(et.jit(fn, backend=backend)(u, v))
+        assert got.shape == np.shape(want)
+        assert got.dtype == np.asarray(want).dtype
+        np.testing.assert_allclose(got, want, rtol=1e-6 if dtype == "float32" else 1e-13)

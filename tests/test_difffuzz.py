@@ -174,3 +174,17 @@ def test_division_by_a_subnormal_constant_is_kept():
     with np.errstate(all="ignore"):
         assert np.array_equal(_jit(f)(x), f(x))
         assert np.array_equal(_jit(lambda x: x / 4.0, ieee="strict")(x), x / 4.0)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_zero_d_sum_and_mean_add_to_numpys_positive_zero(backend, dtype):
+    """Found by the long run: a sum or mean over a 0-d array (no axes to reduce) is
+    NumPy's ``-0.0 + 0.0``, so a -0.0 operand gives +0.0; the Numba kernel passed the
+    operand through (float32 ``x * 1e-300`` at x = -1 is -0.0)."""
+    a = np.array(-1.0, dtype=dtype)
+    for fn in (lambda x: (x * 1e-300).mean(), lambda x: np.sum(x * 0.0),
+               lambda x: np.mean(-x * 0.0) + np.max(x * 0.0)):
+        want = fn(a)
+        got = et.jit(fn, backend=backend, ieee="strict")(a)
+        assert np.signbit(got) == np.signbit(want) and got == want, (got, want)

@@ -15,9 +15,9 @@ import eqsat_tensor as et
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="fork start method")
 
 
-def _work(k: int) -> tuple[float, float, float]:
+def _work(k: int) -> tuple[float, float, float, object, dict]:
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # optimization may be skipped
+        warnings.simplefilter("error", RuntimeWarning)  # a fallback warns: must not happen
         x = et.tensor("x", (5,))
         res = et.optimize(et.log(1 + et.exp(x)) * float(k))
         exe = et.compile(res.graph, backend="numba", parallel_min=0)
@@ -27,7 +27,7 @@ def _work(k: int) -> tuple[float, float, float]:
         b = np.linspace(0.0, 2.0, 64)
         return (float(np.max(np.abs(exe(a) - np.log1p(np.exp(a)) * k))),
                 float(np.max(np.abs(f(b) - (np.tanh(b) * k + b.sum())))),
-                float(k))
+                float(k), res.report.fallback, res.report.rules_fired)
 
 
 def test_fork_pool_after_the_parent_optimized_and_ran_parallel_kernels():
@@ -39,8 +39,10 @@ def test_fork_pool_after_the_parent_optimized_and_ran_parallel_kernels():
     ctx = multiprocessing.get_context("fork")
     with ctx.Pool(2) as pool:
         results = pool.map_async(_work, [1, 2, 3]).get(timeout=600)
-    for err_compile, err_jit, k in results:
+    for err_compile, err_jit, k, fallback, fired in results:
         assert err_compile < 1e-12 * 10 * k and err_jit < 1e-12 * 10 * k
+        # the child optimized for real (it used to fall back to the input graph)
+        assert not fallback and fired
     # and the parent is unaffected
     assert et.optimize(et.log(1 + et.exp(x))).graph is not None
     np.testing.assert_allclose(g(v), np.exp(v) * 2.0)

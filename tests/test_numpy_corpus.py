@@ -314,18 +314,8 @@ def outcome(fn, backend: str, dtype=np.float64) -> str:
     return "pass"
 
 
-# The Numba backend's kernel for a 1-D @ 1-D product feeding more arithmetic indexes a
-# Python float (a TypingError); the backend is another issue's (the `latency` work), so
-# these cases are expected to fail there until it lands.
-_NUMBA_VECTOR_DOT = {"cosine_similarity", "pearson"}
-
-
 def _case(fn, backend):
-    marks = []
-    if backend == "numba" and fn.__name__ in _NUMBA_VECTOR_DOT:
-        marks.append(pytest.mark.xfail(reason="numba backend: 1-D @ 1-D feeding arithmetic",
-                                       strict=False))
-    return pytest.param(fn, backend, marks=marks, id=f"{backend}-{fn.__name__}")
+    return pytest.param(fn, backend, id=f"{backend}-{fn.__name__}")
 
 
 @pytest.mark.parametrize("fn, backend", [_case(f, b) for b in ("numpy", "numba")

@@ -180,3 +180,20 @@ def test_negative_zero_constant_survives():
     res = optimize(g, rules=RULES.select(names=set()), fallback=False, ieee="strict")
     consts = [n.value for n in res.graph.nodes() if n.op == "constant"]
     assert any(np.signbit(v) for v in consts) and any(not np.signbit(v) for v in consts)
+
+
+def test_fast_rules_fire_in_finite_mode_only_where_magnitudes_are_proven_safe():
+    """[fast] rules run under ieee="finite" only where the interval analysis proves every
+    operand one-signed and moderate (egraph.fast_guard): 1 + sigmoid(x) lies in [1, 2]."""
+    x = et.tensor("x", (5,))
+    safe = et.optimize(et.sum((1 + et.sigmoid(x)) * 3.0))
+    assert safe.report.rules_fired.get("sum-mul-scalar", 0) > 0
+    unknown = et.optimize(et.sum(x * 3.0))  # x may be 1e308: 3 * sum(x) could overflow
+    assert "sum-mul-scalar" not in unknown.report.rules_fired
+    assert "sum-mul-scalar" in et.optimize(et.sum(x * 3.0), ieee="fast").report.rules_fired
+    regroup = et.optimize(((1 + et.sigmoid(x)) * 2.0) * 3.0)
+    assert regroup.report.rules_fired.get("mul-assoc", 0) > 0
+    a = np.array([-3.0, -0.5, 0.0, 0.5, 40.0])
+    for res, want in ((safe, np.sum((1 + 1 / (1 + np.exp(-a))) * 3.0)),
+                      (regroup, ((1 + 1 / (1 + np.exp(-a))) * 2.0) * 3.0)):
+        np.testing.assert_allclose(evaluate(res.graph, [a])[0], want, rtol=1e-14)

@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the benchmarks with a progress bar and print the table."""
     from rich.console import Console
 
-    from ..bench_runner import PEERS, plot, render, run_all, save_json
+    from ..bench_runner import EXTRA_PEERS, PEERS, plot, render, run_all, save_json
     from ..progress import progress, task
     from ..workloads import WORKLOADS
 
@@ -53,9 +53,9 @@ def run(args: argparse.Namespace) -> int:
     if unknown:
         raise UsageError(f"unknown workload(s) {unknown}; choose from {sorted(known)}")
     peers = [p for p in args.peers.split(",") if p]
-    bad = [p for p in peers if p not in PEERS]
+    bad = [p for p in peers if p not in PEERS + EXTRA_PEERS]
     if bad:
-        raise UsageError(f"unknown peer(s) {bad}; choose from {list(PEERS)}")
+        raise UsageError(f"unknown peer(s) {bad}; choose from {list(PEERS + EXTRA_PEERS)}")
     if args.repeats < 1:
         raise UsageError("--repeats must be at least 1")
     console = Console()

@@ -34,6 +34,7 @@ from typing import Any
 from ..errors import RuleError
 from ..ir import OPS
 from ..rulelang.ast import App, Const, Guard, Rule, RuleSet, Var
+from .fast_guard import finite_variants
 from .schema import ctor, tuple_id
 
 # Rule-file stem -> saturation phase. Other stems (user files) join canonicalization.
@@ -249,6 +250,8 @@ class _Direction:
         if g.kind == "finite":
             # under ieee="finite", finite(x) means "mathematically defined" (finite.py)
             return [f"(defined {args[0]})" if self.ieee != "strict" else f"(finite {args[0]})"]
+        if g.kind == "moderate":
+            return [f"(moderate {args[0]})"]
         if g.kind == "scalar":
             return [f"(= 0 (tyrank (ty {args[0]})))"]
         if g.kind == "unbatched":
@@ -374,39 +377,48 @@ def compile_rules(rules: RuleSet, ieee: str = "finite") -> CompiledRules:
 
     Rules that cannot be expressed raise ``RuleError`` naming the rule's file and line.
     Under ``ieee="strict"`` only rules tagged ``strict`` are compiled; rules tagged
-    ``fast`` only under ``ieee="fast"`` (docs/soundness.md).
+    ``fast`` as they are under ``ieee="fast"``, and under ``ieee="finite"`` as the
+    magnitude-guarded variants of ``fast_guard`` (docs/soundness.md).
     """
     if ieee not in ("finite", "strict", "fast"):
         raise ValueError(f"ieee must be 'finite', 'strict' or 'fast', got {ieee!r}")
     out = CompiledRules()
-    for rule in rules.rules:
-        if ieee == "strict" and "strict" not in rule.tags:
+    for source in rules.rules:
+        if ieee == "strict" and "strict" not in source.tags:
             continue
-        if ieee != "fast" and "fast" in rule.tags:
-            continue
-        phase = PHASE_OF.get(rule.ruleset, "canonicalize")
-        directions = [(rule.name, rule.lhs, rule.rhs)]
-        if rule.bidirectional:
-            if isinstance(rule.rhs, App) and _vars(rule.lhs) <= _vars(rule.rhs):
-                directions.append((f"{rule.name}<=", rule.rhs, rule.lhs))
-            else:
-                out.notes.append(f"{rule.name}: reverse direction skipped (its left side would "
-                                 "be a bare variable/constant or leave variables unbound)")
-        for name, lhs, rhs in directions:
-            expansive = "expansive" in rule.tags or (rule.ruleset not in CURATED
-                                                     and grows(lhs, rhs))
-            ruleset = f"{phase}-x" if expansive else phase
-            try:
-                parts = _Direction(rule, lhs, rhs, ieee, out.attr_literals).compile(name, ruleset)
-            except Unsupported as exc:
-                out.notes.append(f"{rule.source}:{rule.line}: rule {name} skipped: {exc}")
-                continue
-            except (ValueError, KeyError) as exc:
-                raise RuleError(f"rule {rule.name}: {exc}", source=rule.source, line=rule.line,
-                                col=1, text=rule.text) from None
-            for egg_name, text in parts:
-                out.rules.append(CompiledRule(egg_name, rule, phase, ruleset, text))
+        variants = [("", source)]
+        if ieee != "fast" and "fast" in source.tags:
+            # under ieee="finite": only where the analyses prove the magnitudes safe
+            variants = finite_variants(source) if ieee == "finite" else []
+        for suffix, rule in variants:
+            _compile_rule(rule, suffix, ieee, out)
     return out
+
+
+def _compile_rule(rule: Rule, suffix: str, ieee: str, out: CompiledRules) -> None:
+    """Compile both directions of ``rule`` into ``out`` (egglog names get ``suffix``)."""
+    phase = PHASE_OF.get(rule.ruleset, "canonicalize")
+    directions = [(rule.name + suffix, rule.lhs, rule.rhs)]
+    if rule.bidirectional:
+        if isinstance(rule.rhs, App) and _vars(rule.lhs) <= _vars(rule.rhs):
+            directions.append((f"{rule.name}<={suffix}", rule.rhs, rule.lhs))
+        else:
+            out.notes.append(f"{rule.name}: reverse direction skipped (its left side would "
+                             "be a bare variable/constant or leave variables unbound)")
+    for name, lhs, rhs in directions:
+        expansive = "expansive" in rule.tags or (rule.ruleset not in CURATED
+                                                 and grows(lhs, rhs))
+        ruleset = f"{phase}-x" if expansive else phase
+        try:
+            parts = _Direction(rule, lhs, rhs, ieee, out.attr_literals).compile(name, ruleset)
+        except Unsupported as exc:
+            out.notes.append(f"{rule.source}:{rule.line}: rule {name} skipped: {exc}")
+            continue
+        except (ValueError, KeyError) as exc:
+            raise RuleError(f"rule {rule.name}: {exc}", source=rule.source, line=rule.line,
+                            col=1, text=rule.text) from None
+        for egg_name, text in parts:
+            out.rules.append(CompiledRule(egg_name, rule, phase, ruleset, text))
 
 
 _CACHE: dict[Any, CompiledRules] = {}

@@ -31,6 +31,11 @@ LEAF_CTORS = {"Input", "Const", "ArrayConst"}
 # and the runner checks time and e-graph size between them, so one iteration cannot
 # overshoot the budget by more than one batch's work.
 BATCH_RULES = 24
+# The analyses run this many iterations per egglog command (the clock is checked between
+# commands), and at most MAX_ANALYSIS_ITERS in all: a deep graph needs one iteration per
+# level of new e-nodes; a lattice that never settles must not hang the optimizer.
+ANALYSIS_CHUNK = 8
+MAX_ANALYSIS_ITERS = 20_000
 
 
 def _rulesets() -> list[str]:
@@ -75,9 +80,29 @@ def new_egraph(chunks: list[str]) -> Any:
     forksafe.check_egglog()  # would hang in a child forked after egglog ran
     forksafe.note_egglog_used()
     eg = b.EGraph()
+    if forksafe.egglog_pinned():  # a forked child: dropping it would hang (forksafe)
+        forksafe.pin(eg)
     for chunk in chunks:
         eg.run_program(*eg.parse_program(chunk))
     return eg
+
+
+class _NeverFree:
+    """A lock that is always taken (the stand-in entry of a pinned-e-graph process)."""
+
+    def acquire(self, blocking: bool = True) -> bool:
+        return False
+
+    def release(self) -> None:  # pragma: no cover - never acquired
+        pass
+
+
+class _UnownedEntry:
+    lock = _NeverFree()
+    rows: set = set()
+
+
+_Unowned = _UnownedEntry()
 
 
 class _Cached:
@@ -154,7 +179,9 @@ class Session:
     def __init__(self, key: Any, compiled: CompiledRules) -> None:
         self.compiled = compiled
         self._key = key
-        self._entry = _cached(key, compiled)
+        # In a child forked after egglog ran, the cached program cannot be popped: each
+        # optimization gets a private (pinned) e-graph instead.
+        self._entry = _cached(key, compiled) if not forksafe.egglog_pinned() else _Unowned
         self._owned = self._entry.lock.acquire(blocking=False)
         if self._owned:
             self.egraph = self._entry.egraph
@@ -207,10 +234,24 @@ class Session:
             cmds, self.index = bridge.insertion(graph, analyses.seed_facts(graph, ieee), tmp)
             _run_chunked(self.egraph, cmds, deadline=deadline)
 
-    def run_analysis(self) -> None:
-        """Saturate the analyses."""
-        text = f"(run-schedule (saturate (run {ANALYSIS})))"
-        self.egraph.run_program(*self.egraph.parse_program(text))
+    def run_analysis(self, deadline: float | None = None) -> bool:
+        """Saturate the analyses, ``ANALYSIS_CHUNK`` iterations per egglog command, checking
+        the clock (``time.perf_counter()``) against ``deadline`` between commands and
+        stopping after ``MAX_ANALYSIS_ITERS`` iterations. Returns True if they saturated
+        (False: cut short; e-nodes added since may lack facts, so guards do not fire on
+        them and extraction skips the untyped ones)."""
+        cmd = self._steps.get("analysis")
+        if cmd is None:
+            text = f"(run-schedule (repeat {ANALYSIS_CHUNK} (run {ANALYSIS})))"
+            (cmd,) = self.egraph.parse_program(text)
+            self._steps["analysis"] = cmd
+        for _ in range(0, MAX_ANALYSIS_ITERS, ANALYSIS_CHUNK):
+            (out,) = self.egraph.run_program(cmd)
+            if not out.report.updated:
+                return True
+            if deadline is not None and time.perf_counter() >= deadline:
+                return False
+        return False
 
     def batches(self, phase: str, expansive: bool = True) -> list[str]:
         """The egglog rulesets one iteration of ``phase`` runs, in order: its plain rule

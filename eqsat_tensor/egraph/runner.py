@@ -115,8 +115,10 @@ class Runner:
                     reason = StopReason.NODE_LIMIT
                     break
                 # Exploding, or predicted to pass half the cap: every rule under back-off.
-                bounded = size > EXPLODE_MIN and (growth > 1.5 or size * growth * growth
-                                                  > cap / 2)
+                # (A small e-graph growing 5x an iteration can jump past a small cap in
+                # one unbounded batch: 168 -> 9,446 e-nodes under a cap of 1,450.)
+                bounded = ((size > EXPLODE_MIN and growth > 1.5)
+                           or size * growth * growth > cap / 2)
                 step = self._iteration(phase.name, size, cap, phase_end, bounded,
                                        phase.expansive and done < budget.expansive_iters)
                 done += 1
@@ -136,7 +138,10 @@ class Runner:
                     if step.bounded:  # rules were held back by match limits, not done
                         reason = StopReason.NODE_LIMIT
                     break
-                growth = new_size / max(size, 1)
+                # a bounded iteration held the growth back: it says nothing about what an
+                # unbounded one would do, so the last unbounded growth stays
+                growth = new_size / max(size, 1) if not step.bounded else max(
+                    growth, new_size / max(size, 1))
                 size = new_size
             log.phase_seconds[phase.name] = (log.phase_seconds.get(phase.name, 0.0)
                                              + time.perf_counter() - t0)
@@ -183,8 +188,12 @@ class Runner:
                 interrupted = StopReason.TIME_LIMIT
                 break
         if interrupted is None or new_size < cap:
-            session.run_analysis()  # types of the new e-nodes, for guards and extraction
+            # types of the new e-nodes, for guards and extraction; cut short at the time
+            # extraction needs (a lattice that keeps changing must not pass the budget)
+            done = session.run_analysis(deadline=self._deadline(float("inf"), new_size))
             new_size = session.size()
+            if not done and interrupted is None:
+                interrupted = StopReason.TIME_LIMIT
         return Iteration(phase, size, new_size, time.perf_counter() - t0, counts, interrupted,
                          bounded)
 

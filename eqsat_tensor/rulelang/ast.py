@@ -26,8 +26,13 @@ from typing import Any
 #   same_shape(x, y)      scalar(x) (shape ())   const(x) (a constant)
 #   unbatched(x) (rank <= 2: no batch axes for matmul)      matrix(x) (rank 2)
 #   exact_recip(c) (a constant whose reciprocal is exact and normal: +-2^k, |k| <= 126)
+#   moderate(x) (every element's magnitude is within MODERATE[dtype]: no product or sum
+#                of a few such values overflows or underflows)
 GUARD_KINDS = ("nonzero", "positive", "nonnegative", "negative", "nonpositive", "finite",
-               "same_shape", "scalar", "const", "unbatched", "matrix", "exact_recip")
+               "same_shape", "scalar", "const", "unbatched", "matrix", "exact_recip",
+               "moderate")
+# dtype -> (smallest, largest) magnitude that ``moderate(x)`` allows
+MODERATE = {"float64": (2.0 ** -100, 2.0 ** 100), "float32": (2.0 ** -20, 2.0 ** 20)}
 
 # Tags a rule may carry, written ``rule NAME [tag, tag]: ...``:
 #   expansive  - assoc/comm-like rules that grow the e-graph; run under back-off

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 
 from ...ir import OPS, Graph, Node
+from ...rulelang.ast import MODERATE
 from ..schema import ctor
 from ._pattern import op_pattern
 
@@ -39,7 +40,32 @@ LINEAR = {op: spec.facts.interval for op, spec in OPS.items()
 def declarations() -> str:
     """egglog functions of the interval analysis."""
     return ("(function lo (T) f64 :merge (max old new))\n"
-            "(function hi (T) f64 :merge (min old new))")
+            "(function hi (T) f64 :merge (min old new))\n"
+            "(relation moderate (T))")
+
+
+def _moderate_rules(rs: str) -> list[str]:
+    """``(moderate e)``: the bounds put every value of ``e`` within ``MODERATE`` of its
+    dtype in magnitude, on one side of zero (the guard of [fast] rules in finite mode)."""
+    out = []
+    for dtype, (small, big) in MODERATE.items():
+        for side, (lo_min, hi_max) in (("pos", (small, big)), ("neg", (-big, -small))):
+            out.append(f"(rule ((= l (lo e)) (= h (hi e)) (= \"{dtype}\" (tydtype (ty e))) "
+                       f"(>= l {_f(lo_min)}) (<= h {_f(hi_max)})) ((moderate e)) {rs} "
+                       f":name \"iv-moderate-{dtype}-{side}\")")
+    return out
+
+
+def _mul_rules(rs: str) -> list[str]:
+    """Interval product: the bounds of ``x * y`` are the extreme products of the operands'
+    bounds, set only where all four products are finite."""
+    corners = ["(* lx ly)", "(* lx hy)", "(* hx ly)", "(* hx hy)"]
+    binds = "(= lx (lo x)) (= hx (hi x)) (= ly (lo y)) (= hy (hi y))"
+    fin = " ".join(f"(< (abs {c}) 1e300)" for c in corners)
+    lo = f"(min (min {corners[0]} {corners[1]}) (min {corners[2]} {corners[3]}))"
+    hi = f"(max (max {corners[0]} {corners[1]}) (max {corners[2]} {corners[3]}))"
+    return [f"(rule ((= e (Mul x y)) {binds} {fin}) ((set (lo e) {lo}) (set (hi e) {hi})) "
+            f"{rs} :name \"iv-mul\")"]
 
 
 def _f(v: float) -> str:
@@ -76,7 +102,7 @@ def rules(ruleset: str) -> str:
            f"(rule ((= h (hi e)) (< h 0.0)) ((negative e)) {rs} :name \"iv-neg\")",
            f"(rule ((= h (hi e)) (<= h 0.0)) ((nonpositive e)) {rs} :name \"iv-nonpos\")",
            ]
-    out += _linear_rules(rs)
+    out += _linear_rules(rs) + _mul_rules(rs) + _moderate_rules(rs)
     out += shift_rules(rs)
     for op, (lo, hi) in RANGES.items():
         acts = []
@@ -173,6 +199,11 @@ def transfer(op: str, value: float | None, operands: list[Bounds]) -> Bounds:
             hi = hi + hi_t if hi is not None and hi_t is not None else None
     elif op in KEEPS_BOUNDS:
         lo, hi = operands[0]
+    elif op == "mul" and all(b is not None for bd in operands for b in bd):
+        (lx, hx), (ly, hy) = operands
+        corners = [lx * ly, lx * hy, hx * ly, hx * hy]
+        if all(abs(c) < 1e300 for c in corners):
+            lo, hi = min(corners), max(corners)
     return (lo, hi)
 
 

@@ -12,7 +12,7 @@ import numpy as np
 from ...backends.numpy_ref import evaluate
 from ...errors import DTypeError, ShapeError
 from ...ir import Graph, Node, constant_node, input_node
-from ...rulelang.ast import App, Guard, instantiate
+from ...rulelang.ast import MODERATE, App, Guard, instantiate
 from .plan import SIGN_KINDS, Plan
 
 BUILD_ERRORS = (ShapeError, DTypeError, TypeError, ValueError, KeyError, IndexError)
@@ -116,6 +116,9 @@ def _guard_mask(g: Guard, env: dict[str, Any], inputs: list[Node], arrays: list[
                         "negative": val < 0, "nonpositive": val <= 0}[g.kind]
             elif g.kind == "finite":
                 test = np.isfinite(val)
+            elif g.kind == "moderate":
+                small, big = MODERATE.get(str(val.dtype), MODERATE["float64"])
+                test = (np.abs(val) >= small) & (np.abs(val) <= big)
             elif g.kind == "exact_recip":
                 mant, _ = np.frexp(np.abs(val.astype(np.float64)))
                 test = (mant == 0.5) & (np.abs(val) <= 2.0 ** 126) & (np.abs(val) >= 2.0 ** -126)
