@@ -181,6 +181,7 @@ def _optimize_windows(folded: Graph, rules: RuleSet, budget: Budget, ieee: str,
                   windows.SPLICE_VS_FOLD * fold_seconds)
     end = started + 1.2 * budget.seconds - reserve
     report.stop_reason = SATURATED
+    total_iterations = 0
     # From the outputs backwards: splicing rebuilds every node downstream of a changed
     # window (hash-consed nodes are immutable), which is few for the last windows.
     for win in reversed(parts):
@@ -198,7 +199,10 @@ def _optimize_windows(folded: Graph, rules: RuleSet, budget: Budget, ieee: str,
         sub = Report(nodes_before=len(graph))
         wb = dataclasses.replace(budget, seconds=seconds)
         out, _ = _optimize(graph, rules, wb, ieee, sched, model, sub, 1, t, windowed=True)
-        report.iterations += sub.iterations
+        # iterations: the most any one window ran (each window's run has the budget's
+        # iteration cap); the total over windows goes into the note below
+        report.iterations = max(report.iterations, sub.iterations)
+        total_iterations += sub.iterations
         report.egraph_nodes = max(report.egraph_nodes, sub.egraph_nodes)
         for name, c in sub.rules_fired.items():
             report.rules_fired[name] = report.rules_fired.get(name, 0) + c
@@ -207,7 +211,8 @@ def _optimize_windows(folded: Graph, rules: RuleSet, budget: Budget, ieee: str,
         if out is not graph:
             done.append((win, out))
     report.notes.append(f"a {len(folded)}-node graph optimized in windows: {len(done)} of "
-                        f"{len(parts)} windows changed within {budget.seconds:g} s")
+                        f"{len(parts)} windows changed within {budget.seconds:g} s "
+                        f"({total_iterations} iterations in all)")
     best = windows.splice(folded, done) if done else folded
     if _signature_mismatch(folded, best) is not None:  # never: windows keep signatures
         report.notes.append("windows changed an output's shape or dtype: kept the input")

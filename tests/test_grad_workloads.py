@@ -32,7 +32,10 @@ def _scalar(w, xp, c):
 
 
 def _small(arrays: list[np.ndarray]) -> list[np.ndarray]:
-    """The workload's quick inputs cut down to a few elements per axis."""
+    """The workload's quick inputs cut down to a few elements per axis (kept as they are
+    when already small: their shapes may depend on each other, as attention's do)."""
+    if sum(a.size for a in arrays) <= 5_000:
+        return [np.ascontiguousarray(a) for a in arrays]
     out = []
     for a in arrays:
         if a.ndim == 2 and a.shape[0] == a.shape[1]:  # matmul operands

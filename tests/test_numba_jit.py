@@ -15,7 +15,9 @@ from benchmarks.workloads import WORKLOADS, bind
 @pytest.mark.parametrize("workload", WORKLOADS, ids=lambda w: w.name)
 def test_jit_equals_numpy_on_every_workload(workload):
     full = workload.inputs(True)
-    if workload.name == "matmul_chain":
+    if sum(a.size for a in full) <= 5_000:  # small already (shapes may depend on each other)
+        arrays = full
+    elif workload.name == "matmul_chain":
         arrays = [a[:8, :8] if a.ndim == 2 else a[:8] for a in full]
     elif full[0].ndim == 2:  # row-wise workloads: a (6, 40) block, vectors of 40
         arrays = [full[0][:6, :40]] + [a[:40] for a in full[1:]]

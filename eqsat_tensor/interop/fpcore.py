@@ -162,6 +162,9 @@ def _from_fpcore(text: str | list, source: str,
     while i < len(rest) - 1 and isinstance(rest[i], Sym) and rest[i].name.startswith(":"):
         props[rest[i].name[1:]] = rest[i + 1]
         i += 2
+    if i >= len(rest):  # properties all the way: (FPCore (x) :pre p :name n)
+        raise GraphFormatError(f"{source}:{where(form)}: FPCore has no body after its "
+                               "properties")
     if i != len(rest) - 1:
         raise GraphFormatError(f"{source}:{where(rest[i])}: unexpected {to_text(rest[i])[:40]}")
     body = rest[-1]
