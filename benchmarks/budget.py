@@ -36,7 +36,6 @@ from bench_optimize import random_graph  # noqa: E402
 from eqsat_tensor.ir import Graph, apply, constant_node, input_node  # noqa: E402
 from eqsat_tensor.testing.graphs import EXPLOSIVE_RULES  # noqa: E402
 
-
 # ... plus a rule whose constants grow: every product becomes a bigger sum of itself
 HALVING_RULES = EXPLOSIVE_RULES + "rule u-half: x * y => 0.5 * (x * y + x * y)\n"
 

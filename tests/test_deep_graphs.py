@@ -1,5 +1,5 @@
-"""Deep graphs (long chains) pickle, copy, print, fingerprint, plan, lower and evaluate
-without recursing per node."""
+"""Deep graphs (long chains) pickle, copy, print, fingerprint, round-trip through JSON,
+differentiate, plan, lower and evaluate without recursing per node."""
 
 from __future__ import annotations
 
@@ -40,6 +40,11 @@ def _check(n: int) -> None:
     assert f"def k{len(plan.kernels()) - 1}(" in source
     out = numpy_ref.compile(g)(np.ones(3), np.ones(2))
     np.testing.assert_allclose(out, np.full(3, value), rtol=1e-9)
+    assert et.loads(et.dumps(g)) == g
+    x = et.Tensor(g.inputs[0])
+    (gx,) = et.gradients(et.sum(et.Tensor(g.outputs[0])), [x])
+    slope = numpy_ref.compile(Graph([gx.node], [g.inputs[0]]))(np.ones(3))
+    np.testing.assert_allclose(slope, np.full(3, 1.0001 ** (n // 2)), rtol=1e-9)
 
 
 def test_deep_chain_small():
