@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _numeric import finite_difference
 
 import eqsat_tensor as et
 from eqsat_tensor.ir import Graph, apply, constant_node, input_node
@@ -102,16 +103,6 @@ def test_matches_numpy_on_nan_inf_and_signed_zero(name, fn, shapes, diff, backen
     _same(et.jit(fn, backend=backend, ieee="strict")(*args), _ref(fn, args))
 
 
-def _finite_difference(loss, args, eps=1e-6):
-    g = np.zeros_like(args[0])
-    for idx in np.ndindex(args[0].shape):
-        hi, lo = args[0].copy(), args[0].copy()
-        hi[idx] += eps
-        lo[idx] -= eps
-        g[idx] = (loss(hi, *args[1:]) - loss(lo, *args[1:])) / (2 * eps)
-    return g
-
-
 @pytest.mark.parametrize("name, fn, shapes, diff", [c for c in CASES if c[3]],
                          ids=[c[0] for c in CASES if c[3]])
 def test_gradient_matches_finite_differences(name, fn, shapes, diff):
@@ -126,7 +117,7 @@ def test_gradient_matches_finite_differences(name, fn, shapes, diff):
             return np.sum(fn(a, b) * w)
 
     got = et.grad(loss, argnums=0, backend="numpy")(*args)
-    np.testing.assert_allclose(got, _finite_difference(loss, args), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(got, finite_difference(loss, args), rtol=1e-5, atol=1e-6)
 
 
 def test_gradient_on_the_numba_backend_accumulates_repeated_indices():
@@ -136,7 +127,7 @@ def test_gradient_on_the_numba_backend_accumulates_repeated_indices():
         return np.sum(np.exp(x[IDX])) + np.sum(x[:, 1:] ** 2)
 
     got = et.grad(loss, backend="numba")(x)
-    np.testing.assert_allclose(got, _finite_difference(loss, (x,)), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(got, finite_difference(loss, (x,)), rtol=1e-5, atol=1e-6)
 
 
 def test_slice_of_an_elementwise_op_computes_only_the_slice():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _numeric import finite_difference
 
 import eqsat_tensor as et
 
@@ -93,17 +94,6 @@ def test_matches_numpy_on_nan_inf_and_signed_zero(name, fn, shapes, diff, backen
     np.testing.assert_array_equal(np.signbit(got)[keep], np.signbit(want)[keep])
 
 
-def _finite_difference(loss, args, i, eps=1e-6):
-    g = np.zeros_like(args[i])
-    for idx in np.ndindex(args[i].shape):
-        hi = [a.copy() for a in args]
-        lo = [a.copy() for a in args]
-        hi[i][idx] += eps
-        lo[i][idx] -= eps
-        g[idx] = (loss(*hi) - loss(*lo)) / (2 * eps)
-    return g
-
-
 @pytest.mark.parametrize("name, fn, shapes, diff", [c for c in CASES if c[3]],
                          ids=[c[0] for c in CASES if c[3]])
 def test_gradient_matches_finite_differences(name, fn, shapes, diff):
@@ -117,7 +107,7 @@ def test_gradient_matches_finite_differences(name, fn, shapes, diff):
             return np.sum(fn(a, b) * w)
     for i in range(len(args)):
         got = et.grad(loss, argnums=i, backend="numpy")(*args)
-        np.testing.assert_allclose(got, _finite_difference(loss, args, i), rtol=1e-5,
+        np.testing.assert_allclose(got, finite_difference(loss, args, i), rtol=1e-5,
                                    atol=1e-6)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.special as sp
+from _numeric import finite_difference
 
 import eqsat_tensor as et
 
@@ -196,17 +197,6 @@ def test_reductions_over_an_empty_axis(fn):
     _check(et.jit(fn, backend="numpy", ieee="strict")(x), _ref(fn, (x,)))
 
 
-def _finite_difference(fn, args, i, eps=1e-6):
-    g = np.zeros_like(args[i])
-    for idx in np.ndindex(args[i].shape):
-        hi = [a.copy() for a in args]
-        lo = [a.copy() for a in args]
-        hi[i][idx] += eps
-        lo[i][idx] -= eps
-        g[idx] = (fn(*hi) - fn(*lo)) / (2 * eps)
-    return g
-
-
 @pytest.mark.parametrize("name, fn, make, diff, edge",
                          [c for c in CASES if c[3]], ids=[c[0] for c in CASES if c[3]])
 def test_gradient_matches_finite_differences(name, fn, make, diff, edge):
@@ -224,7 +214,7 @@ def test_gradient_matches_finite_differences(name, fn, make, diff, edge):
             return np.sum(fn(a, b, c) * w)
 
     got = et.grad(loss, argnums=0, backend="numpy")(*args)
-    want = _finite_difference(loss, args, 0)
+    want = finite_difference(loss, args, 0)
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
 
 
