@@ -55,8 +55,8 @@ class SeriesCandidate:
         return f"series:{self.variable}@{self.point}/{self.terms}"
 
 
-class _Timeout(Exception):
-    pass
+class _Timeout(BaseException):
+    """Not an ``Exception``: SymPy's own ``except Exception`` clauses must not swallow it."""
 
 
 @contextmanager
@@ -71,7 +71,9 @@ def _deadline(seconds: float) -> Iterator[None]:
         raise _Timeout
 
     old = signal.signal(signal.SIGALRM, fire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    # and again every 50 ms until cleared: a raise that lands where it is ignored (a gc
+    # callback) must not leave the expansion unbounded
+    signal.setitimer(signal.ITIMER_REAL, seconds, 0.05)
     try:
         yield
     finally:
