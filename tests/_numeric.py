@@ -18,3 +18,15 @@ def finite_difference(fn: Callable[..., float], args: Sequence[np.ndarray], i: i
         lo[i][idx] -= eps
         g[idx] = (fn(*hi) - fn(*lo)) / (2 * eps)
     return g
+
+
+def weighted_loss(fn: Callable[..., np.ndarray], w: np.ndarray, arity: int) -> Callable:
+    """``sum(fn(*args) * w)`` as a function of ``arity`` positional arrays (one or two: the
+    NumPy tracer takes it as written)."""
+    if arity == 1:
+        def loss(a):
+            return np.sum(fn(a) * w)
+    else:
+        def loss(a, b):
+            return np.sum(fn(a, b) * w)
+    return loss

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _numeric import finite_difference
+from _numeric import finite_difference, weighted_loss
 
 import eqsat_tensor as et
 from eqsat_tensor.ir import Graph, apply, constant_node, input_node
@@ -108,13 +108,7 @@ def test_matches_numpy_on_nan_inf_and_signed_zero(name, fn, shapes, diff, backen
 def test_gradient_matches_finite_differences(name, fn, shapes, diff):
     args = _inputs(shapes)
     w = np.random.default_rng(1).standard_normal(np.shape(_ref(fn, args)))
-
-    if len(args) == 1:
-        def loss(a):
-            return np.sum(fn(a) * w)
-    else:
-        def loss(a, b):
-            return np.sum(fn(a, b) * w)
+    loss = weighted_loss(fn, w, len(args))
 
     got = et.grad(loss, argnums=0, backend="numpy")(*args)
     np.testing.assert_allclose(got, finite_difference(loss, args), rtol=1e-5, atol=1e-6)

@@ -297,17 +297,17 @@ def _scatter_add_shape(shapes: Sequence[Shape], attrs: dict) -> Shape:
     target = tuple(attrs["shape"])
     if not target:
         raise _ShapeMismatch("scatter_add needs a target of rank >= 1")
-    want = _take_shape([target, idx], attrs)
-    if not _same_dims(tuple(g), want):
-        raise _ShapeMismatch(f"the update has shape {fmt_shape(tuple(g))}, the gather of "
-                             f"{fmt_shape(target)} has {fmt_shape(want)}")
-    return target
+    return _scatter_target(g, target, _take_shape([target, idx], attrs))
 
 
 def _scatter_add_along_shape(shapes: Sequence[Shape], attrs: dict) -> Shape:
     g, idx = shapes
     target = tuple(attrs["shape"])
-    want = _take_along_shape([target, idx], attrs)
+    return _scatter_target(g, target, _take_along_shape([target, idx], attrs))
+
+
+def _scatter_target(g: Shape, target: Shape, want: Shape) -> Shape:
+    """``target``, once the update ``g`` has the shape ``want`` of the matching gather."""
     if not _same_dims(tuple(g), want):
         raise _ShapeMismatch(f"the update has shape {fmt_shape(tuple(g))}, the gather of "
                              f"{fmt_shape(target)} has {fmt_shape(want)}")
