@@ -26,12 +26,24 @@ For a node with output shape ``s`` (symbolic dims count ``symbolic_dim`` element
 The cost of a graph is the sum over its nodes, each counted once however many users it
 has (DAG cost). Costs are monotone (a node costs at least 0 on top of its operands).
 
+* **passes**: ``pass_ns`` per kernel pass or plan step (a reduction, a matmul, an
+  elementwise result written out for one), the fixed cost of a launch.
+
+A backend that does not fuse (``fuses=False``: the NumPy reference runs one array pass
+per op) pays the memory traffic and a pass for every elementwise node too.
+
+The cost splits into a **time** part (compute, memory, passes: ``graph_time``) and the
+**accuracy** part (``graph_accuracy``); extraction minimises their sum, and the optimizer
+checks the time part of what it returns against the input's (see ``optimizer``).
+
 ``DEFAULT_NS`` and the other defaults were measured with ``calibrate()`` on the
 development machine (2 cores, NumPy 2.4) on 2026-11-25: per-element time of each op's
 NumPy reference on 2**20 float64 elements, minus the time of a plain copy (the memory
-part, which a fusing backend pays once per chain). ``calibrate()`` repeats this on the
-current machine and saves a JSON file in the user cache directory; ``load_cost_model()``
-reads it when present.
+part, which a fusing backend pays once per chain). Per-backend tables (``backend="numba"``
+or ``"numpy"``) are shipped as JSON in ``eqsat_tensor/data/costs-<backend>.json``
+(measured by ``eqsat_tensor.calibration``); ``calibrate()`` repeats the measurement on the
+current machine and saves it in the user cache directory, where ``load_cost_model()``
+finds it first.
 """
 
 from __future__ import annotations
@@ -40,7 +52,6 @@ import functools
 import json
 import math
 import os
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -131,6 +142,15 @@ def risk_given(op: str, dtype: str, base: float, bounds: Sequence[Bounds | None]
     if op == "sub" and len(bounds) == 2:
         a, b = bounds
         return 0.0 if (_nonneg(a) and _nonpos(b)) or (_nonpos(a) and _nonneg(b)) else base
+    if op == "div" and len(bounds) == 2:
+        # a quotient whose operands are bounded, the divisor away from zero, cannot
+        # overflow or lose its digits to underflow (it is correctly rounded)
+        a, b = bounds
+        if a is not None and b is not None and None not in a and None not in b and (
+                b[0] > 0 or b[1] < 0):
+            q = [a[0] / b[0], a[0] / b[1], a[1] / b[0], a[1] / b[1]]
+            big = max(abs(v) for v in q)
+            return 0.0 if big < 1e300 else base
     if len(bounds) == 1 and bounds[0] is not None:
         limits = overflow_limits(op, dtype)
         if limits is not None:
@@ -187,6 +207,9 @@ class CostModel:
     risk: Mapping[str, float] = field(default_factory=lambda: dict(RISK))
     symbolic_dim: int = 1000
     source: str = f"built-in defaults calibrated {CALIBRATED_ON}"
+    pass_ns: float = 0.0
+    fuses: bool = True
+    backend: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_memo", {})
@@ -206,58 +229,87 @@ class CostModel:
         elementwise result (it must be written out if this op cannot fuse it);
         ``bounds[i]`` is operand ``i``'s ``(lo, hi)`` from the analyses (``None`` or
         missing: unknown, assumed unsafe)."""
+        t, a = self.node_parts(op, shape, dtype, in_shapes, in_dtypes, materialized, bounds)
+        return t + a
+
+    def node_parts(self, op: str, shape: Shape, dtype: str, in_shapes: Sequence[Shape],
+                   in_dtypes: Sequence[str], materialized: Sequence[bool] = (),
+                   bounds: Sequence[Bounds | None] = ()) -> tuple[float, float]:
+        """``(time, accuracy)`` parts of ``node_cost``."""
         bounds = tuple(bounds)
         key = (op, shape, dtype, tuple(in_shapes), tuple(in_dtypes), tuple(materialized),
                bounds)
         memo = self._memo  # type: ignore[attr-defined]
         got = memo.get(key)
         if got is None:
-            got = memo[key] = self._node_cost(op, shape, dtype, in_shapes, in_dtypes,
-                                              materialized, bounds)
+            got = memo[key] = self._node_parts(op, shape, dtype, in_shapes, in_dtypes,
+                                               materialized, bounds)
         return got
 
-    def _node_cost(self, op: str, shape: Shape, dtype: str, in_shapes: Sequence[Shape],
-                   in_dtypes: Sequence[str], materialized: Sequence[bool],
-                   bounds: Sequence[Bounds | None] = ()) -> float:
+    def _node_parts(self, op: str, shape: Shape, dtype: str, in_shapes: Sequence[Shape],
+                    in_dtypes: Sequence[str], materialized: Sequence[bool],
+                    bounds: Sequence[Bounds | None] = ()) -> tuple[float, float]:
         spec = OPS[op]
         n = self.numel(shape)
         if op == "input":
-            return self.byte_ns * self.nbytes(shape, dtype)
+            return self.byte_ns * self.nbytes(shape, dtype), 0.0
         if spec.kind == "leaf" or spec.kind == "layout":
-            return 50.0 if op == "slice" else 0.0  # (index) making a view costs ~50 ns
+            return (50.0 if op == "slice" else 0.0), 0.0  # (index) a view costs ~50 ns
         risk = risk_given(op, in_dtypes[0] if in_dtypes else dtype, self.risk.get(op, 0.0),
                           bounds)
-        cost = self.accuracy_ns * risk * n
+        acc = self.accuracy_ns * risk * n
         if spec.kind == "elementwise":
-            return cost + self.ns[op] * n
+            t = self.ns[op] * n
+            if not self.fuses:  # one array pass per op: read the operands, write the result
+                t += self.pass_ns + self.byte_ns * (self.nbytes(shape, dtype) + sum(
+                    self.nbytes(s, d) for s, d, m in zip(in_shapes, in_dtypes, materialized)
+                    if m))
+            return t, acc
         if spec.kind == "gather":  # (index) one pass writing the result, reading operands
             traffic = self.nbytes(shape, dtype) + sum(
                 self.nbytes(s, d) for s, d in zip(in_shapes, in_dtypes))
-            return cost + self.ns[op] * n + self.byte_ns * traffic
+            return self.ns[op] * n + self.byte_ns * traffic + self.pass_ns, acc
         if spec.kind in ("reduction", "scan"):
-            cost += self.ns[op] * self.numel(in_shapes[0])
+            t = self.ns[op] * self.numel(in_shapes[0])
         else:  # matmul: 2*M*N*K flops, K the contracted dim of the left operand
             k = in_shapes[0][-1]
             k = k if isinstance(k, int) else self.symbolic_dim
-            cost += self.matmul_flop_ns * 2.0 * max(n, 1) * k
+            t = self.matmul_flop_ns * 2.0 * max(n, 1) * k
         traffic = self.nbytes(shape, dtype)
+        passes = 1
         for s, d, m in zip(in_shapes, in_dtypes, materialized):
             if m:
-                traffic += 2 * self.nbytes(s, d)
-        return cost + self.byte_ns * traffic
+                # a fusing backend writes the operand in a pass of its own and reads it
+                # back; a non-fusing one has paid for the write at the operand
+                traffic += (2 if self.fuses else 1) * self.nbytes(s, d)
+                passes += 1 if self.fuses else 0
+        return t + self.byte_ns * traffic + self.pass_ns * passes, acc
+
+    def graph_parts(self, graph: Graph,
+                    bounds: Mapping[int, Bounds] | None = None) -> tuple[float, float]:
+        """``(time, accuracy)`` parts of ``graph_cost``."""
+        t_total = a_total = 0.0
+        for node in graph.nodes():
+            mat = [OPS[i.op].kind == "elementwise" for i in node.inputs]
+            bnd = [bounds.get(i.uid) for i in node.inputs] if bounds is not None else []
+            t, a = self.node_parts(node.op, node.shape, node.dtype,
+                                   [i.shape for i in node.inputs],
+                                   [i.dtype for i in node.inputs], mat, bnd)
+            t_total += t
+            a_total += a
+        return t_total, a_total
 
     def graph_cost(self, graph: Graph,
                    bounds: Mapping[int, Bounds] | None = None) -> float:
         """DAG cost of a graph: each node once. ``bounds`` (node uid -> ``(lo, hi)``, from
         the interval analysis) lets the accuracy term see safe ranges."""
-        total = 0.0
-        for node in graph.nodes():
-            mat = [OPS[i.op].kind == "elementwise" for i in node.inputs]
-            bnd = [bounds.get(i.uid) for i in node.inputs] if bounds is not None else []
-            total += self.node_cost(node.op, node.shape, node.dtype,
-                                    [i.shape for i in node.inputs],
-                                    [i.dtype for i in node.inputs], mat, bnd)
-        return total
+        t, a = self.graph_parts(graph, bounds)
+        return t + a
+
+    def graph_time(self, graph: Graph) -> float:
+        """The time part of ``graph_cost`` (compute, memory traffic and passes, in ns): what
+        the model predicts one run of the graph takes on its backend."""
+        return self.graph_parts(graph)[0]
 
     def describe(self) -> str:
         """One paragraph stating the model (printed in reports)."""
@@ -266,96 +318,110 @@ class CostModel:
                 f"{self.byte_ns:g} ns/byte for inputs, reduction/matmul results and operands "
                 f"they force to materialize (elementwise chains fuse); accuracy = "
                 f"{self.accuracy_ns:g} ns x risk x elements (no risk where the operands' "
-                f"bounds rule out overflow, cancellation or ill-conditioning); symbolic dims = "
+                f"bounds rule out overflow, cancellation or ill-conditioning); "
+                f"{self.pass_ns:g} ns per kernel pass"
+                f"{'' if self.fuses else ', one pass per op (no fusion)'}; symbolic dims = "
                 f"{self.symbolic_dim}; DAG cost (shared nodes once).")
 
 
-def cache_path() -> Path:
-    """Where ``calibrate`` stores its measurements."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "eqsat-tensor" / "costs.json"
+SHIPPED_DIR = Path(__file__).parent / "data"
 
 
-def _time(fn: Any, repeat: int) -> float:
-    best = math.inf
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
+def cache_path(backend: str | None = None) -> Path:
+    """Where ``calibrate`` stores its measurements for ``backend`` (None: the table of the
+    backend-neutral default model, ``costs.json``) in the user cache directory."""
+    try:
+        import platformdirs
+
+        base = Path(platformdirs.user_cache_dir("eqsat-tensor"))
+    except ImportError:  # platformdirs is optional: the XDG location
+        base = Path(os.environ.get("XDG_CACHE_HOME")
+                    or os.path.join(os.path.expanduser("~"), ".cache")) / "eqsat-tensor"
+    return base / ("costs.json" if backend is None else f"costs-{backend}.json")
+
+
+def shipped_path(backend: str) -> Path:
+    """The table shipped with eqsat-tensor for ``backend`` (committed JSON)."""
+    return SHIPPED_DIR / f"costs-{backend}.json"
 
 
 def measure(n: int = 1 << 20, repeat: int = 5) -> dict[str, Any]:
     """Measure per-element NumPy times of every op on this machine (see module doc)."""
-    rng = np.random.default_rng(0)
-    a = rng.uniform(0.1, 0.9, n)
-    b = rng.uniform(0.1, 0.9, n)
-    out = np.empty(n)
-    copy = _time(lambda: np.copyto(out, a), repeat) / n * 1e9
-    ns: dict[str, float] = {}
-    with np.errstate(all="ignore"):
-        for op, spec in OPS.items():
-            if spec.reference is None or spec.kind in ("leaf", "layout", "matmul", "gather"):
-                continue
-            if spec.kind in ("reduction", "scan"):
-                t = _time(lambda ref=spec.reference: ref(a, axis=(0,), keepdims=False), repeat)
-                ns[op] = max(t / n * 1e9 - copy / 2, 0.05)
-                continue
-            if op == "cast":
-                args: list[Any] = [a]
-                t = _time(lambda: a.astype(np.float32), repeat)
-            else:
-                args = [a, b, b][:spec.arity]
-                if op == "where":
-                    args = [a > 0.5, a, b]
-                t = _time(lambda ref=spec.reference, args=args: ref(*args), repeat)
-            ns[op] = max(t / n * 1e9 - copy, 0.05)
-    m = 256
-    x, y = rng.standard_normal((m, m)), rng.standard_normal((m, m))
-    flop = _time(lambda: x @ y, repeat) / (2 * m ** 3) * 1e9
-    return {"ns": ns, "matmul_flop_ns": flop, "byte_ns": copy / 16, "elements": n,
-            "date": time.strftime("%Y-%m-%d")}
+    from .calibration import measure as measure_backend
+
+    return measure_backend("numpy", n, repeat)
 
 
-def calibrate(path: str | os.PathLike | None = None, *, elements: int = 1 << 20,
-              repeat: int = 5) -> CostModel:
-    """Measure op costs on this machine with NumPy, save them as JSON (default: the user
-    cache dir, see ``cache_path``) and return the resulting ``CostModel``."""
-    data = measure(elements, repeat)
-    target = Path(path) if path is not None else cache_path()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(data, indent=1, sort_keys=True))
+def calibrate(path: str | os.PathLike | None = None, *, backend: str | None = None,
+              elements: int = 1 << 20, repeat: int = 5,
+              ops: Sequence[str] | None = None) -> CostModel:
+    """Measure op costs on this machine on ``backend`` (``"numba"`` when Numba is
+    installed, else ``"numpy"``; see ``eqsat_tensor.calibrate``), save them as JSON
+    (default: the user cache dir, see ``cache_path``) and return the resulting
+    ``CostModel``. ``ops`` limits the per-op measurements to those ops."""
+    from . import calibration as cal
+
+    if backend is None:
+        import importlib.util
+
+        backend = "numba" if importlib.util.find_spec("numba") is not None else "numpy"
+    data = cal.measure(backend, elements, repeat, ops)
+    target = Path(path) if path is not None else cache_path(backend)
+    cal.save(data, target)
+    _LOADED.clear()
     return _from_data(data, str(target))
 
 
-def _from_data(data: dict[str, Any], where: str) -> CostModel:
-    base = CostModel()
+def _from_data(data: dict[str, Any], where: str, base: CostModel | None = None) -> CostModel:
+    fmt = data.get("format", 1)
+    if not isinstance(fmt, int) or fmt > 1:
+        raise ValueError(f"cost table {where}: unknown format {fmt!r}")
+    base = base or CostModel()
     ns = dict(base.ns)
     ns.update({k: float(v) for k, v in data.get("ns", {}).items() if k in OPS})
+    backend = data.get("backend")
     return replace(base, ns=ns, matmul_flop_ns=float(data.get("matmul_flop_ns",
                                                                base.matmul_flop_ns)),
                    byte_ns=float(data.get("byte_ns", base.byte_ns)),
-                   source=f"calibrated {data.get('date', '?')} ({where})")
+                   pass_ns=float(data.get("pass_ns", base.pass_ns)),
+                   fuses=bool(data.get("fuses", base.fuses)),
+                   backend=backend if isinstance(backend, str) else base.backend,
+                   source=f"{backend or 'default'} table measured {data.get('date', '?')} "
+                          f"({where})")
 
 
 _LOADED: dict[tuple, CostModel] = {}
 
 
-def load_cost_model(path: str | os.PathLike | None = None) -> CostModel:
-    """The calibrated model saved by ``calibrate`` if present (and readable), else the
-    built-in defaults. Models are kept per file and modification time."""
-    target = Path(path) if path is not None else cache_path()
-    try:
-        key: tuple = (str(target), target.stat().st_mtime_ns)
-    except OSError:
-        key = ("<defaults>",)
-    model = _LOADED.get(key)
-    if model is None:
+def load_cost_model(path: str | os.PathLike | None = None, *,
+                    backend: str | None = None) -> CostModel:
+    """The cost model for ``backend``: the table ``calibrate`` saved in the user cache if
+    present and readable, else the table shipped for that backend, else the built-in
+    defaults. ``backend=None`` is the backend-neutral model (the built-in per-op defaults,
+    or a ``costs.json`` written by an older ``calibrate``). ``path`` names the table
+    explicitly. Models are kept per file and modification time."""
+    targets = [Path(path)] if path is not None else [cache_path(backend)]
+    if path is None and backend is not None:
+        targets.append(shipped_path(backend))
+    key: tuple = (backend,)
+    for target in targets:
         try:
-            model = _from_data(json.loads(target.read_text()), str(target))
-        except (OSError, ValueError, TypeError):
-            model = CostModel()
-        _LOADED[key] = model
+            key += (str(target), target.stat().st_mtime_ns)
+        except OSError:
+            continue
+    model = _LOADED.get(key)
+    if model is not None:
+        return model
+    model = None
+    base = None
+    for target in reversed(targets):  # the shipped table first, the user's on top
+        try:
+            model = base = _from_data(json.loads(target.read_text()), str(target), base)
+        except (OSError, ValueError, TypeError, AttributeError):
+            continue
+    if model is None:
+        model = CostModel() if backend is None else replace(CostModel(), backend=backend)
+    _LOADED[key] = model
     return model
 
 

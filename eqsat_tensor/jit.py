@@ -417,7 +417,7 @@ class JitFunction:
     def _optimize(self, graph: Graph) -> tuple[Graph, Any]:
         from .optimizer import optimize
 
-        kwargs: dict[str, Any] = {"ieee": self.ieee}
+        kwargs: dict[str, Any] = {"ieee": self.ieee, "backend": self.backend}
         if self.rules is not None:
             kwargs["rules"] = self.rules
         if self.budget is not None:

@@ -64,7 +64,7 @@ def optimize(graph_or_tensor: Any, rules: Any = None, budget: Budget | None = No
              cost_model: CostModel | None = None, fallback: bool = True,
              candidates: int = 1, precondition: dict[str, tuple[float, float]] | None = None,
              objective: str | None = None, progress: bool = False,
-             check_rules: bool = True) -> OptimizeResult:
+             check_rules: bool = True, backend: str | None = None) -> OptimizeResult:
     """Optimize a graph (a ``Graph``, ``Node`` or ``Tensor``) by equality saturation.
 
     ``rules`` (a ``RuleSet``, or paths/text for ``et.load_rules``) defaults to
@@ -83,6 +83,11 @@ def optimize(graph_or_tensor: Any, rules: Any = None, budget: Budget | None = No
     ``progress=True`` shows a progress display (saturation iterations and e-graph size,
     extraction) when the call takes more than half a second (see ``et.progress``).
 
+    ``backend`` (``"numba"``, ``"numpy"``, ...) is where the graph will run: its cost
+    table is used (``et.load_cost_model(backend=...)``; None: the backend-neutral model)
+    unless ``cost_model`` is given. The result is never a graph the model rates slower
+    than the input unless it is more accurate (see ``_never_slower``).
+
     ``check_rules`` (default True): rules not shipped with eqsat-tensor get a quick
     soundness check the first time they are used (at most ~2 s, cached by rule text; a
     warning names each unsound or accuracy-losing rule). ``EQSAT_TENSOR_CHECK_RULES=0``
@@ -95,7 +100,7 @@ def optimize(graph_or_tensor: Any, rules: Any = None, budget: Budget | None = No
             return optimize(graph_or_tensor, rules, budget, ieee, schedule=schedule,
                             cost_model=cost_model, fallback=fallback, candidates=candidates,
                             precondition=precondition, objective=objective,
-                            check_rules=check_rules)
+                            check_rules=check_rules, backend=backend)
     t0 = time.perf_counter()
     if ieee not in ("finite", "strict", "fast"):
         raise ValueError(f"ieee must be 'finite', 'strict' or 'fast', got {ieee!r}")
@@ -117,7 +122,7 @@ def optimize(graph_or_tensor: Any, rules: Any = None, budget: Budget | None = No
 
         notes += warn_unchecked(rules)
     budget = budget or Budget()
-    model = cost_model or load_cost_model()
+    model = cost_model or load_cost_model(backend=backend)
     report = Report(nodes_before=len(graph), cost_model=model.describe(), notes=notes)
     cache_key = graph_cache.request_key(graph, rules, budget, ieee, model, schedule is None
                                         and cost_model is None and candidates == 1)
@@ -160,6 +165,33 @@ def optimize(graph_or_tensor: Any, rules: Any = None, budget: Budget | None = No
 def _graph_cost(model: CostModel, graph: Graph) -> float:
     """The graph's DAG cost with the interval analysis's bounds (what extraction saw)."""
     return model.graph_cost(graph, graph_bounds(graph))
+
+
+def _never_slower(model: CostModel, given: Graph, best: Graph, report: Report) -> Graph:
+    """``best``, or ``given`` (the input with its constants folded) where the model says
+    ``best`` is not better: it costs more in all (time + accuracy), or its time part is
+    higher although it removes no accuracy risk. A graph that is slower by the model but
+    more accurate (a stable form replacing an overflowing one) is kept, and the report
+    says by how much it is slower. Sets ``report.cost_after`` and the modelled times."""
+    t_in, a_in = model.graph_parts(given, graph_bounds(given))
+    t_out, a_out = model.graph_parts(best, graph_bounds(best))
+    report.time_before, report.time_after = t_in, t_out
+    slack = 1e-9 * max(abs(t_in), 1.0)  # float noise between equal graphs
+    if t_out + a_out > t_in + a_in + slack:
+        report.notes.append("the extracted graph cost more than the input; kept the input")
+    elif t_out > t_in + slack and not a_out < a_in:
+        report.notes.append(f"the extracted graph is slower by the cost model ({t_out:.4g} "
+                            f"vs {t_in:.4g} ns) and no more accurate; kept the input")
+    else:
+        if t_out > t_in + slack:
+            report.notes.append(f"the optimized graph is {t_out / t_in - 1:.0%} slower by the "
+                                f"cost model ({t_out:.4g} vs {t_in:.4g} ns): kept because it "
+                                "removes an accuracy risk (overflow, cancellation)")
+        report.cost_after = t_out + a_out
+        return best
+    report.cost_after = t_in + a_in
+    report.time_after = t_in
+    return given
 def _optimize_windows(folded: Graph, rules: RuleSet, budget: Budget, ieee: str,
                       sched: schedule_mod.Schedule | None, model: CostModel, report: Report,
                       started: float, fold_seconds: float = 0.0
@@ -273,10 +305,7 @@ def _optimize(graph: Graph, rules: RuleSet, budget: Budget, ieee: str,
     best = graphs[0]
     cost_in = _graph_cost(model, folded)
     report.cost_before = cost_in if folded is graph else _graph_cost(model, graph)
-    report.cost_after = _graph_cost(model, best)
-    if report.cost_after > cost_in:
-        report.notes.append("the extracted graph cost more than the input; kept the input")
-        best, report.cost_after = folded, cost_in
+    best = _never_slower(model, folded, best, report)
     return best, graphs
 
 

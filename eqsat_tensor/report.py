@@ -32,6 +32,8 @@ class Report:
     rules_fired: dict[str, int] = field(default_factory=dict)
     cost_before: float = 0.0
     cost_after: float = 0.0
+    time_before: float = 0.0  # the time part of the costs (ns by the model; 0: not known)
+    time_after: float = 0.0
     stop_reason: str = "saturated"
     extractor: str = ""
     cost_model: str = ""

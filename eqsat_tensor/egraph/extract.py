@@ -16,6 +16,11 @@ it, so a shared sub-graph is amortised rather than counted once per use (no expo
 blow-up on 10,000-node DAGs). The reported cost of a selection is its exact DAG cost: each
 chosen e-node counted once.
 
+``Extractor.refine`` then improves the selection by local search on the exact DAG cost:
+one class at a time takes another ready e-node where that lowers the total (a shared
+sub-graph counted once, which the amortised order can misjudge either way), within
+``REFINE_TRIALS`` trials and the deadline.
+
 ``Extractor.candidates(k)`` returns up to ``k`` different selections (one per distinct
 root e-node choice, best first), for callers that rank extractions by another measure,
 such as measured accuracy.
@@ -38,6 +43,10 @@ from .schema import CTOR_TO_OP, INTERN, decode_attr, type_id, type_value
 EXTRACTOR_NAME = "eqsat-tensor DAG extractor (Knuth order, amortised sharing, exact DAG cost)"
 # E-nodes handled between two looks at the clock.
 CLOCK_EVERY = 2048
+# Local-search trials of ``Extractor.refine`` (each costs one exact DAG costing), and the
+# largest selection it is tried on.
+REFINE_TRIALS = 400
+REFINE_MAX_NODES = 2000
 
 
 class ExtractionError(LookupError):
@@ -287,10 +296,55 @@ class Extractor:
             self.best = saved
         return Selection(order, list(roots), total)
 
+    def refine(self, roots: list[int], trials: int = REFINE_TRIALS) -> Selection:
+        """The selection for ``roots`` after local search on its exact DAG cost: for each
+        chosen class, each other well-typed e-node whose child classes all have a choice is
+        tried in its place; a change that lowers the total cost is kept (first
+        improvement), until a pass changes nothing or ``trials`` are spent. Updates the
+        per-class choice (``best``) so later selections start from it."""
+        sel = self.select(roots)
+        if len(sel.order) > REFINE_MAX_NODES:
+            return sel
+        alts: dict[int, list[int]] = {}
+        for i, n in enumerate(self.snap.nodes):
+            if self._valid[i] and all(c in self.best for c in n.children):
+                alts.setdefault(n.cls, []).append(i)
+        choice = dict(self.best)
+        spent = 0
+        changed = True
+        while changed and spent < trials:
+            changed = False
+            for node in list(sel.order):
+                cls = node.cls
+                for j in alts.get(cls, ()):
+                    if j == choice[cls] or spent >= trials:
+                        continue
+                    spent += 1
+                    self._clock()
+                    trial = dict(choice)
+                    trial[cls] = j
+                    try:
+                        got = self._select_from(roots, trial)
+                    except ExtractionError:
+                        continue
+                    if got.cost < sel.cost * (1 - 1e-9):
+                        sel, choice, changed = got, trial, True
+                        break
+        self.best = choice
+        return sel
+
+    def _select_from(self, roots: list[int], choice: dict[int, int]) -> Selection:
+        saved = self.best
+        self.best = choice
+        try:
+            return self.select(roots)
+        finally:
+            self.best = saved
+
     def candidates(self, roots: list[int], k: int = 3) -> list[Selection]:
-        """Up to ``k`` distinct acyclic selections: the best, then each alternative ready
-        e-node of the first root class (ranked by cost)."""
-        out = [self.select(roots)]
+        """Up to ``k`` distinct acyclic selections: the refined best (``refine``), then each
+        alternative ready e-node of the first root class (ranked by cost)."""
+        out = [self.refine(roots)]
         if not roots:
             return out
         r0 = roots[0]

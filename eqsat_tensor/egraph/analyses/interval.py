@@ -104,6 +104,7 @@ def rules(ruleset: str) -> str:
            ]
     out += _linear_rules(rs) + _mul_rules(rs) + _moderate_rules(rs)
     out += shift_rules(rs)
+    out += _order_rules(rs)
     for op, (lo, hi) in RANGES.items():
         acts = []
         if lo is not None:
@@ -119,6 +120,79 @@ def rules(ruleset: str) -> str:
         out.append(f"(rule ({op_pattern(op, ['a'])} (= h (hi a))) ((set (hi e) h)) {rs} "
                    f":name \"iv-{op}-hi\")")
     return "\n".join(out)
+
+
+# -- order statistics, selection, monotone bounds (costs) --
+# maximum/minimum/where bound their result by their operands'; exp of a non-positive
+# value is at most 1 and log1p of a non-negative one at least 0 (the shared-exp forms of
+# softplus and sigmoid: max(x, 0) + log1p(exp(-|x|)) adds two non-negative terms); a
+# quotient by an operand bounded away from zero is bounded by its corners.
+def _order_rules(rs: str) -> list[str]:
+    mx, mn, wh, ex, l1p, dv = (ctor(o) for o in ("maximum", "minimum", "where", "exp",
+                                                 "log1p", "div"))
+    corners = ["(/ lx ly)", "(/ lx hy)", "(/ hx ly)", "(/ hx hy)"]
+    fin = " ".join(f"(< (abs {c}) 1e300)" for c in corners)
+    binds = "(= lx (lo x)) (= hx (hi x)) (= ly (lo y)) (= hy (hi y))"
+    lo = f"(min (min {corners[0]} {corners[1]}) (min {corners[2]} {corners[3]}))"
+    hi = f"(max (max {corners[0]} {corners[1]}) (max {corners[2]} {corners[3]}))"
+    return [
+        f"(rule ((= e ({mx} x y)) (= l (lo x))) ((set (lo e) l)) {rs} :name \"iv-maximum-lo0\")",
+        f"(rule ((= e ({mx} x y)) (= l (lo y))) ((set (lo e) l)) {rs} :name \"iv-maximum-lo1\")",
+        f"(rule ((= e ({mx} x y)) (= a (hi x)) (= b (hi y))) ((set (hi e) (max a b))) {rs} "
+        f":name \"iv-maximum-hi\")",
+        f"(rule ((= e ({mn} x y)) (= h (hi x))) ((set (hi e) h)) {rs} :name \"iv-minimum-hi0\")",
+        f"(rule ((= e ({mn} x y)) (= h (hi y))) ((set (hi e) h)) {rs} :name \"iv-minimum-hi1\")",
+        f"(rule ((= e ({mn} x y)) (= a (lo x)) (= b (lo y))) ((set (lo e) (min a b))) {rs} "
+        f":name \"iv-minimum-lo\")",
+        f"(rule ((= e ({wh} c x y)) (= a (lo x)) (= b (lo y))) ((set (lo e) (min a b))) {rs} "
+        f":name \"iv-where-lo\")",
+        f"(rule ((= e ({wh} c x y)) (= a (hi x)) (= b (hi y))) ((set (hi e) (max a b))) {rs} "
+        f":name \"iv-where-hi\")",
+        f"(rule ((= e ({ex} x)) (= h (hi x)) (<= h 0.0)) ((set (hi e) 1.0)) {rs} "
+        f":name \"iv-exp-nonpos\")",
+        f"(rule ((= e ({l1p} x)) (= l (lo x)) (>= l 0.0)) ((set (lo e) 0.0)) {rs} "
+        f":name \"iv-log1p-nonneg\")",
+    ] + [f"(rule ((= e ({dv} x y)) {binds} {away} {fin}) "
+         f"((set (lo e) {lo}) (set (hi e) {hi})) {rs} :name \"iv-div-{k}\")"
+         for k, away in enumerate(("(> ly 0.0)", "(< hy 0.0)"))]
+
+
+def _order_transfer(op: str, operands: list[Bounds]) -> Bounds:
+    """Python mirror of ``_order_rules`` (None: no bound from these rules)."""
+    def known(*v: float | None) -> bool:
+        return all(x is not None for x in v)
+
+    if op == "maximum":
+        (la, ha), (lb, hb) = operands
+        lows = [v for v in (la, lb) if v is not None]
+        return (max(lows) if lows else None, max(ha, hb) if known(ha, hb) else None)
+    if op == "minimum":
+        (la, ha), (lb, hb) = operands
+        highs = [v for v in (ha, hb) if v is not None]
+        return (min(la, lb) if known(la, lb) else None, min(highs) if highs else None)
+    if op == "where":
+        _, (la, ha), (lb, hb) = operands
+        return (min(la, lb) if known(la, lb) else None, max(ha, hb) if known(ha, hb) else None)
+    if op == "exp":
+        h = operands[0][1]
+        return (None, 1.0 if h is not None and h <= 0 else None)
+    if op == "log1p":
+        lo = operands[0][0]
+        return (0.0 if lo is not None and lo >= 0 else None, None)
+    if op == "div":
+        (lx, hx), (ly, hy) = operands
+        if known(lx, hx, ly, hy) and (ly > 0 or hy < 0):
+            c = [lx / ly, lx / hy, hx / ly, hx / hy]
+            if all(abs(v) < 1e300 for v in c):
+                return (min(c), max(c))
+    return (None, None)
+
+
+def _tighter(a: Bounds, b: Bounds) -> Bounds:
+    """The intersection of two bounds (the e-graph's merge: max of lows, min of highs)."""
+    lo = a[0] if b[0] is None else b[0] if a[0] is None else max(a[0], b[0])
+    hi = a[1] if b[1] is None else b[1] if a[1] is None else min(a[1], b[1])
+    return (lo, hi)
 
 
 def shift_rules(rs: str) -> list[str]:
@@ -176,6 +250,9 @@ def graph_bounds(graph: Graph) -> dict[int, Bounds]:
         shift = shifted_bound(node)
         if shift is not None:
             hi = shift if hi is None else min(hi, shift)
+        if node.op in ("maximum", "minimum", "where", "exp", "log1p", "div"):
+            lo, hi = _tighter((lo, hi), _order_transfer(node.op,
+                                                        [out[i.uid] for i in node.inputs]))
         out[node.uid] = (lo, hi)
     return out
 
