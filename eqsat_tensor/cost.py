@@ -195,6 +195,29 @@ def _default_ns(op: str) -> float:
     return DEFAULT_NS.get(op, 0.3 * OPS[op].cost)
 
 
+# -- shared forms (costs) --
+# Ops that the rules may also write with a primitive other stable forms share (the
+# "shared primitives" block of specialize.rules): op -> the ops of that expansion, each
+# once (a test checks them against the rules' right sides). A fusing backend can compute
+# the op as cheaply as its expansion, so its cost is capped there, less ``PREFER_OP_NS``
+# per element: alone, the op wins (one node, a readable graph); next to a partner that
+# shares the primitive, the expansion wins by what the shared nodes save.
+SHARED_FORMS: dict[str, tuple[str, ...]] = {
+    "softplus": ("maximum", "add", "log1p", "exp", "neg", "abs"),
+    "sigmoid": ("where", "less", "div", "add", "exp", "neg", "abs"),
+}
+PREFER_OP_NS = 0.01
+
+
+def cap_shared_forms(ns: Mapping[str, float]) -> dict[str, float]:
+    """``ns`` with each ``SHARED_FORMS`` op costing at most its expansion (see there)."""
+    out = dict(ns)
+    for op, parts in SHARED_FORMS.items():
+        if op in out and all(p in out for p in parts):
+            out[op] = min(out[op], max(sum(out[p] for p in parts) - PREFER_OP_NS, 0.0))
+    return out
+
+
 @dataclass(frozen=True)
 class CostModel:
     """Per-op costs (ns per element), matmul ns per flop, memory ns per byte, the accuracy
@@ -213,6 +236,8 @@ class CostModel:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_memo", {})
+        if self.fuses:
+            object.__setattr__(self, "ns", cap_shared_forms(self.ns))
 
     def numel(self, shape: Shape) -> int:
         """Element count, symbolic dims counted as ``symbolic_dim``."""
@@ -386,7 +411,7 @@ def _from_data(data: dict[str, Any], where: str, base: CostModel | None = None) 
                    pass_ns=float(data.get("pass_ns", base.pass_ns)),
                    fuses=bool(data.get("fuses", base.fuses)),
                    backend=backend if isinstance(backend, str) else base.backend,
-                   source=f"{backend or 'default'} table measured {data.get('date', '?')} "
+                   source=f"calibrated {data.get('date', '?')} on {backend or 'NumPy'} "
                           f"({where})")
 
 

@@ -59,7 +59,7 @@ def test_symbolic_dims_use_the_default_size():
 
 def test_calibrate_writes_json_and_loads(tmp_path):
     path = tmp_path / "costs.json"
-    m = calibrate(path, elements=1 << 12, repeat=1)
+    m = calibrate(path, backend="numpy", elements=1 << 12, repeat=1)
     data = json.loads(path.read_text())
     assert "exp" in data["ns"] and data["matmul_flop_ns"] > 0
     loaded = load_cost_model(path)
