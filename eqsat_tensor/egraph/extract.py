@@ -47,6 +47,7 @@ CLOCK_EVERY = 2048
 # largest selection it is tried on.
 REFINE_TRIALS = 400
 REFINE_MAX_NODES = 2000
+REFINE_SECONDS = 0.1
 
 
 class ExtractionError(LookupError):
@@ -257,8 +258,14 @@ class Extractor:
     def select(self, roots: list[int], root_choice: dict[int, int] | None = None) -> Selection:
         """The selection for ``roots`` (optionally forcing e-node choices for some classes),
         with its exact DAG cost. Raises ``LookupError`` if a root has no valid e-node."""
-        choice = dict(self.best)
-        choice.update(root_choice or {})
+        if root_choice:
+            choice = dict(self.best)
+            choice.update(root_choice)
+        else:
+            choice = self.best
+        return self._select(roots, choice)
+
+    def _select(self, roots: list[int], choice: dict[int, int]) -> Selection:
         order: list[ENode] = []
         state: dict[int, int] = {}  # 1 = on stack, 2 = done
         total = 0.0
@@ -300,11 +307,13 @@ class Extractor:
         """The selection for ``roots`` after local search on its exact DAG cost: for each
         chosen class, each other well-typed e-node whose child classes all have a choice is
         tried in its place; a change that lowers the total cost is kept (first
-        improvement), until a pass changes nothing or ``trials`` are spent. Updates the
-        per-class choice (``best``) so later selections start from it."""
+        improvement), until a pass changes nothing, ``trials`` are spent or
+        ``REFINE_SECONDS`` have passed. Updates the per-class choice (``best``) so later
+        selections start from it."""
         sel = self.select(roots)
         if len(sel.order) > REFINE_MAX_NODES:
             return sel
+        stop = time.perf_counter() + REFINE_SECONDS
         alts: dict[int, list[int]] = {}
         for i, n in enumerate(self.snap.nodes):
             if self._valid[i] and all(c in self.best for c in n.children):
@@ -316,30 +325,29 @@ class Extractor:
             changed = False
             for node in list(sel.order):
                 cls = node.cls
+                current = choice[cls]
                 for j in alts.get(cls, ()):
-                    if j == choice[cls] or spent >= trials:
+                    if j == current or spent >= trials:
                         continue
                     spent += 1
+                    if time.perf_counter() > stop:
+                        spent = trials
+                        break
                     self._clock()
-                    trial = dict(choice)
-                    trial[cls] = j
+                    choice[cls] = j
                     try:
-                        got = self._select_from(roots, trial)
+                        got = self._select(roots, choice)
                     except ExtractionError:
+                        choice[cls] = current
                         continue
                     if got.cost < sel.cost * (1 - 1e-9):
-                        sel, choice, changed = got, trial, True
+                        sel, changed = got, True
                         break
+                    choice[cls] = current
+                if changed:
+                    break
         self.best = choice
         return sel
-
-    def _select_from(self, roots: list[int], choice: dict[int, int]) -> Selection:
-        saved = self.best
-        self.best = choice
-        try:
-            return self.select(roots)
-        finally:
-            self.best = saved
 
     def candidates(self, roots: list[int], k: int = 3) -> list[Selection]:
         """Up to ``k`` distinct acyclic selections: the refined best (``refine``), then each
