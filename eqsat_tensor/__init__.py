@@ -96,6 +96,7 @@ _LAZY = {
     "default_rules": "eqsat_tensor.rulelang",
     "RuleSet": "eqsat_tensor.rulelang",
     "calibrate": "eqsat_tensor.cost",
+    "load_cost_model": "eqsat_tensor.cost",
     "check_rules": "eqsat_tensor.testing",
     "grad": "eqsat_tensor.grad",
     "value_and_grad": "eqsat_tensor.grad",
