@@ -198,10 +198,13 @@ def _default_ns(op: str) -> float:
 # -- shared forms (costs) --
 # Ops that the rules may also write with a primitive other stable forms share (the
 # "shared primitives" block of specialize.rules): op -> the ops of that expansion, each
-# once (a test checks them against the rules' right sides). A fusing backend can compute
-# the op as cheaply as its expansion, so its cost is capped there, less ``PREFER_OP_NS``
-# per element: alone, the op wins (one node, a readable graph); next to a partner that
-# shares the primitive, the expansion wins by what the shared nodes save.
+# once (a test checks them against the rules' right sides). The backend-neutral model
+# (its per-op numbers are NumPy's, which run these ops in several array passes) assumes a
+# fusing backend computes the op as cheaply as its expansion: its cost is capped there,
+# less ``PREFER_OP_NS`` per element, so alone the op wins (one node, a readable graph)
+# and next to a partner that shares the primitive the expansion wins by what the shared
+# nodes save. A measured backend table keeps what was measured (on Numba today the
+# expansion of softplus runs faster than its one-call helper, so it is chosen even alone).
 SHARED_FORMS: dict[str, tuple[str, ...]] = {
     "softplus": ("maximum", "add", "log1p", "exp", "neg", "abs"),
     "sigmoid": ("where", "less", "div", "add", "exp", "neg", "abs"),
@@ -236,7 +239,7 @@ class CostModel:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_memo", {})
-        if self.fuses:
+        if self.fuses and self.backend is None:
             object.__setattr__(self, "ns", cap_shared_forms(self.ns))
 
     def numel(self, shape: Shape) -> int:

@@ -89,7 +89,10 @@ def test_jit_optimizes():
     y = np.ones(6)
     got = f(x, y)
     np.testing.assert_allclose(got, np.logaddexp(0, x) * y - x * y / x, rtol=1e-12)
-    assert "softplus" in str(f.optimized_graph(x, y))
+    # softplus, or its expansion max(x, 0) + log1p(exp(-|x|)) where the backend's cost
+    # table measured that faster
+    text = str(f.optimized_graph(x, y))
+    assert "softplus" in text or "log1p(exp(-abs(x)))" in text, text
     assert f.report(x, y).rules_fired
 
 
