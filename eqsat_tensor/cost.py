@@ -27,7 +27,10 @@ The cost of a graph is the sum over its nodes, each counted once however many us
 has (DAG cost). Costs are monotone (a node costs at least 0 on top of its operands).
 
 * **passes**: ``pass_ns`` per kernel pass or plan step (a reduction, a matmul, an
-  elementwise result written out for one), the fixed cost of a launch.
+  elementwise result written out for one), the fixed cost of a launch;
+* **outputs** (whole graphs only): an elementwise output is written once by a pass of its
+  own (the same for every equivalent graph, so it does not change which one is chosen,
+  only the predicted ratio between them).
 
 A backend that does not fuse (``fuses=False``: the NumPy reference runs one array pass
 per op) pays the memory traffic and a pass for every elementwise node too.
@@ -325,6 +328,11 @@ class CostModel:
                                    [i.dtype for i in node.inputs], mat, bnd)
             t_total += t
             a_total += a
+        # the outputs an elementwise chain (or an input returned as it is) leaves: written
+        # once, by a pass of their own (reductions and matmuls paid for theirs)
+        for node in {o.uid: o for o in graph.outputs}.values():
+            if OPS[node.op].kind in ("elementwise", "leaf", "layout"):
+                t_total += self.byte_ns * self.nbytes(node.shape, node.dtype) + self.pass_ns
         return t_total, a_total
 
     def graph_cost(self, graph: Graph,

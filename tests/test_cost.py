@@ -23,8 +23,8 @@ def test_shared_subterm_counts_once():
     x = et.tensor("x", (4,))
     s = x * x
     g = et.as_graph(s + s)
-    # input x: 32 bytes * 0.5; x*x: 4 elements * 1.0 once; add: 4 * 2.0
-    assert model().graph_cost(g) == pytest.approx(16 + 4 + 8)
+    # input x: 32 bytes * 0.5; x*x: 4 elements * 1.0 once; add: 4 * 2.0; output written
+    assert model().graph_cost(g) == pytest.approx(16 + 4 + 8 + 16)
     assert len(g) == 3
 
 
@@ -32,7 +32,7 @@ def test_accuracy_term():
     x = et.tensor("x", (4,))
     g = et.as_graph(x + x)
     m = model(accuracy_ns=10.0, risk={"add": 0.25})
-    assert m.graph_cost(g) == pytest.approx(16 + 8 + 10 * 0.25 * 4)
+    assert m.graph_cost(g) == pytest.approx(16 + 8 + 10 * 0.25 * 4 + 16)
 
 
 def test_matmul_costs_flops_and_traffic():
@@ -54,7 +54,7 @@ def test_reduction_materializes_its_elementwise_operand():
 def test_symbolic_dims_use_the_default_size():
     x = et.tensor("x", ("n", 2))
     g = et.as_graph(x * x)
-    assert model(symbolic_dim=10).graph_cost(g) == pytest.approx(0.5 * 160 + 20)
+    assert model(symbolic_dim=10).graph_cost(g) == pytest.approx(0.5 * 160 + 20 + 0.5 * 160)
 
 
 def test_calibrate_writes_json_and_loads(tmp_path):
