@@ -184,3 +184,16 @@ def test_an_op_alone_stays_one_node_in_the_neutral_model():
     e = apply("exp", apply("neg", apply("abs", x)))
     lowered = Graph([apply("add", apply("maximum", x, constant_node(0.0)), apply("log1p", e))])
     assert m.graph_time(Graph([apply("softplus", x)])) < m.graph_time(lowered)
+
+
+def test_calibrate_saves_in_the_user_cache_and_overrides_the_shipped_table(tmp_path,
+                                                                          monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    calibrate(backend="numpy", elements=1 << 12, repeat=1, ops=["exp"])
+    saved = tmp_path / "eqsat-tensor" / "costs-numpy.json"
+    data = json.loads(saved.read_text())
+    m = load_cost_model(backend="numpy")
+    shipped = json.loads(shipped_path("numpy").read_text())
+    assert m.ns["exp"] == pytest.approx(data["ns"]["exp"])  # the user's measurement
+    assert m.ns["log"] == pytest.approx(shipped["ns"]["log"])  # the rest as shipped
+    assert str(saved) in m.source
