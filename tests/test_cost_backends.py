@@ -197,3 +197,25 @@ def test_calibrate_saves_in_the_user_cache_and_overrides_the_shipped_table(tmp_p
     assert m.ns["exp"] == pytest.approx(data["ns"]["exp"])  # the user's measurement
     assert m.ns["log"] == pytest.approx(shipped["ns"]["log"])  # the rest as shipped
     assert str(saved) in m.source
+
+
+@pytest.mark.parametrize("ieee", ["finite", "fast"])
+def test_softmax_and_logsumexp_of_the_same_rows_share_max_exp_and_sum(ieee):
+    def fn(x):  # a max-shifted softmax and the rows' log-sum-exp, written separately
+        m = np.max(x, axis=1, keepdims=True)
+        e = np.exp(x - m)
+        return e / np.sum(e, axis=1, keepdims=True), np.log(np.sum(np.exp(x), axis=1,
+                                                                   keepdims=True))
+
+    x = np.random.default_rng(0).uniform(-5, 800, (16, 8))
+    graph = JitFunction(fn, backend="numpy", optimize=False).trace(x)
+    res = et.optimize(graph, ieee=ieee, backend="numba", budget=et.Budget(seconds=30))
+    out = res.graph
+    assert _count(out, "exp") == 1 and _count(out, "max") == 1 and _count(out, "sum") == 1
+    assert _count(out, "logsumexp") == 0, str(out)
+    sm, lse = et.compile(out, backend="numpy")(x)
+    m = x.max(axis=1, keepdims=True)
+    np.testing.assert_allclose(lse, m + np.log(np.exp(x - m).sum(axis=1, keepdims=True)),
+                               rtol=1e-15)
+    assert np.all(np.isfinite(lse))
+    np.testing.assert_allclose(sm.sum(axis=1), 1.0, rtol=1e-14)
