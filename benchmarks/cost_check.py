@@ -11,7 +11,8 @@ the input over that of the output). Columns:
   CPU time, all threads, resists the load of other processes better than the wall
   clock, which is printed too);
 * ``model``: the cost model's predicted before / after;
-* ``flag``: ``SLOWER`` where the optimized graph measured slower than the input by more than
+* ``flag``: ``same`` where the optimizer returned the input graph itself (any difference
+  is noise); ``SLOWER`` where the optimized graph measured slower than the input by more than
   the noise allowance (5 %), ``MODEL`` where the model's ratio and the measured one disagree
   by more than 20 % (either way).
 
@@ -80,7 +81,7 @@ def measure(name: str, fn: Callable[..., Any], arrays: list[np.ndarray], ieee: s
             w, c = _timed(lambda e=e: e(*arrays))
             wall[k], cpu[k] = min(wall[k], w), min(cpu[k], c)
     measured = cpu[0] / max(cpu[1], 1e-9)
-    flags = []
+    flags = ["same"] if res.graph.fingerprint() == graph.fingerprint() else []
     if measured < 1 - NOISE:
         flags.append("SLOWER")
     if abs(predicted / measured - 1) > DISAGREE:
