@@ -25,7 +25,7 @@ from egglog import bindings as b
 from ..cost import CostModel
 from ..egraph.bridge import SPAN, build_node, lit, ref
 from ..egraph.budget import Budget
-from ..egraph.compiler import compile_rules
+from ..egraph.compiler import compile_rules, compiled_rules
 from ..egraph.engine import Session
 from ..egraph.extract import EXTRACTOR_NAME, Extractor, Selection
 from ..egraph.fold import fold_constants
@@ -74,6 +74,15 @@ def compilable(rules: RuleSet, ieee: str) -> tuple[RuleSet, list[str]]:
     return kept, [r.name for r in rules.rules if r not in kept.rules]
 
 
+def warm_up(rules: RuleSet, ieee: str) -> None:
+    """Compile ``rules`` and build the engine's egglog program for them (both cached) before
+    the budget's clock starts: on a first call, or a loaded machine, the set-up alone can
+    take longer than the saturation's whole time budget, leaving no iteration at all."""
+    key, compiled = compiled_rules(rules, ieee)
+    with Session(key, compiled):
+        pass
+
+
 def _seed_bounds(session: Session, graph: Graph, index: dict[int, int],
                  precondition: dict[str, tuple[float, float]]) -> None:
     """Give the input boxes to the interval analysis (``lo``/``hi`` of the input classes)."""
@@ -115,6 +124,7 @@ def enumerate_candidates(graph: Graph, rules: RuleSet, budget: Budget, ieee: str
     """Candidate graphs equivalent to ``graph`` (see the module docstring), with their
     origins. Fills the e-graph fields of ``report`` when given."""
     rules, dropped = compilable(rules, ieee)
+    warm_up(rules, ieee)
 
     def seed(session: Session, folded: Graph) -> None:
         _seed_bounds(session, folded, session.index, samples.precondition)

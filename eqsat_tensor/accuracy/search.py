@@ -81,7 +81,7 @@ def optimize_accuracy(graph: Any, precondition: Precondition | None = None,
         raise ValueError(f"ieee must be 'finite', 'strict' or 'fast', got {ieee!r}")
     t0 = time.perf_counter()
     rules = rules if rules is not None else accuracy_rules()
-    budget = budget or Budget(iters=12, seconds=1.0, nodes=10_000)
+    budget = budget or Budget(iters=12, seconds=2.0, nodes=10_000)
     model = cost_model or load_cost_model()
     speed_model = _speed_model(model)
     acc = AccuracyReport(objective=objective)
