@@ -109,8 +109,10 @@ def _terms(sp: Any, expr: Any, var: Any, point: str, n: int) -> list[Any] | None
     of ``var`` around 0, descending around infinity); None where there is none."""
     x0 = {"0": 0, "oo": sp.oo, "-oo": -sp.oo}[point]
     got = sp.series(expr, var, x0, n=ORDER)
-    if not got.has(sp.Order):
-        return None  # not expanded (or already a polynomial: nothing to gain)
+    if not got.has(sp.Order) and (point != "0" or not expr.is_polynomial()):
+        return None  # not expanded
+    # a polynomial in var expands exactly: its expanded terms ((1 + x)**8 - 1 is
+    # 8 x + 28 x**2 + ..., no cancellation near 0) and their truncations are candidates
     poly = got.removeO()
     if poly == 0 or poly.has(sp.nan, sp.zoo, sp.oo, sp.AccumBounds, sp.Subs, sp.Order):
         return None
@@ -123,7 +125,7 @@ def _terms(sp: Any, expr: Any, var: Any, point: str, n: int) -> list[Any] | None
         return e if e.is_number else 0
 
     terms.sort(key=power, reverse=point != "0")
-    return terms[:n + 1]
+    return terms if not got.has(sp.Order) else terms[:n + 1]  # an exact expansion: all
 
 
 def series_terms(expr: Any, var: Any, point: str = "0", n: int = 3) -> list[Any] | None:
@@ -159,7 +161,7 @@ def _expansions(sp: Any, expr: Any, names: list[str], deadline: float
                 continue
             if not terms or (len(terms) == 1 and terms[0] == expr):
                 continue
-            for k in ORDERS:
+            for k in ORDERS + ((len(terms),) if len(terms) > top + 1 else ()):
                 kept = sp.Add(*terms[:k])
                 omitted = terms[k] if k < len(terms) else None
                 yield str(v), point, min(k, len(terms)), kept, omitted
