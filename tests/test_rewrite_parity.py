@@ -65,7 +65,7 @@ def test_fast_only_rewrites_change_values():
     """Where PyTensor's real-arithmetic rewrites change the value: a flat sum of terms that
     cancel, and the dot product whose squares over- and underflow; the nested forms kept
     under ieee="finite" give the exact value."""
-    x = np.array([[1e16, 1.0, 3.0], [-1e16, 1.0, -3.0]])
+    x = np.array([[1.0, 1e16], [1.0, -1e16]])
     assert np.sum(np.sum(x, 0)) == 2.0  # exact
     assert np.sum(x) != 2.0  # PyTensor's sum_sum form
     f = et.jit(lambda x: np.sum(np.sum(x, 0)))
