@@ -13,8 +13,9 @@ the most accurate candidate.
 
 Expansion is bounded: expressions over ``MAX_OPS`` ops are not expanded, and each
 expansion gets ``SECONDS`` of this process's CPU time (a SIGPROF timer, so that a loaded
-machine does not cut expansions short, where the caller is the main thread that has no
-CPU timer of its own running; elsewhere only the size bound and the total deadline,
+machine does not cut expansions short; and a SIGALRM timer at ``WALL_SLACK`` times that
+of wall time, so that it stays bounded), where the caller is the main thread that has no
+timer of its own running; elsewhere only the size bound and the total deadline,
 checked between expansions, apply). The total deadline counts CPU time too, and wall time
 over ``WALL_SLACK``.
 """
@@ -64,24 +65,29 @@ class _Timeout(BaseException):
 
 @contextmanager
 def _deadline(seconds: float) -> Iterator[None]:
-    """Raise ``_Timeout`` after ``seconds`` (main thread only; a no-op elsewhere)."""
+    """Raise ``_Timeout`` after ``seconds`` of CPU time, or ``WALL_SLACK`` times that of
+    wall time, whichever comes first (main thread only; a no-op elsewhere)."""
+    timers = ((signal.ITIMER_PROF, signal.SIGPROF, seconds),
+              (signal.ITIMER_REAL, signal.SIGALRM, WALL_SLACK * seconds))
     if (threading.current_thread() is not threading.main_thread() or seconds <= 0
-            or signal.getitimer(signal.ITIMER_PROF)[0] > 0):
+            or any(signal.getitimer(t)[0] > 0 for t, _, _ in timers)):
         yield  # not ours to take: another thread, or the caller's own timer is running
         return
 
     def fire(signum: int, frame: Any) -> None:
         raise _Timeout
 
-    old = signal.signal(signal.SIGPROF, fire)
+    old = [signal.signal(sig, fire) for _, sig, _ in timers]
     # and again every 50 ms until cleared: a raise that lands where it is ignored (a gc
     # callback) must not leave the expansion unbounded
-    signal.setitimer(signal.ITIMER_PROF, seconds, 0.05)
+    for timer, _, after in timers:
+        signal.setitimer(timer, after, 0.05)
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_PROF, 0)
-        signal.signal(signal.SIGPROF, old)
+        for (timer, sig, _), handler in zip(timers, old):
+            signal.setitimer(timer, 0)
+            signal.signal(sig, handler)
 
 
 def _sympy() -> Any:
