@@ -47,7 +47,7 @@ SERIES_BEFORE_S = 6.0  # the series step ends by then (from the start of the cal
 # The time limits above count this process's CPU time, so that a loaded machine (other
 # processes on the same cores) does not change which candidates are found; the wall time
 # counts too, divided by WALL_SLACK, so that the call stays bounded however loaded.
-WALL_SLACK = 2.0
+WALL_SLACK = 3.0
 
 
 class _Spent:
