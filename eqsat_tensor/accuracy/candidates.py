@@ -156,6 +156,51 @@ def enumerate_candidates(graph: Graph, rules: RuleSet, budget: Budget, ieee: str
                     out.append((g, f"{label}:{ex.snap.nodes[i].op}"))
     for ex, label in ((extractors[0], "local"), (extractors[2], "local-stable")):
         out += _local_alternatives(ex, roots, folded, graph, samples, label)
+    out += _self_referencing(extractors[0], roots, folded, graph)
+    return out
+
+
+SELF_REFERENCING = 4  # at most this many e-nodes that take their own class as an operand
+
+
+def _self_referencing(ex: Extractor, roots: list[int], folded: Graph, graph: Graph
+                      ) -> list[tuple[Graph, str]]:
+    """Candidates with an e-node that takes its own class as an operand: ``where(c, new,
+    lhs)`` from a rule that keeps its left side outside the region where the new form is
+    accurate (``rules/accuracy.rules``: ``pow-diff-pos``). No extraction can choose such an
+    e-node (it is a cycle), but it is a well-defined graph when the operand that is the
+    class itself is computed by the class's own best choice: the best selection, with
+    that e-node put in at its class."""
+    snap = ex.snap
+    try:
+        base = ex.select(roots)
+    except Exception:  # noqa: BLE001 - nothing to add to
+        return []
+    in_base = {e.cls for e in base.order}
+    by_name = {n.name: n for n in folded.inputs}
+    out: list[tuple[Graph, str]] = []
+    for cls in in_base:
+        for i in _members(snap).get(cls, []):
+            n = snap.nodes[i]
+            if cls not in n.children or not ex._valid[i] or len(out) >= SELF_REFERENCING:
+                continue
+            others = list(dict.fromkeys(c for c in n.children if c != cls))
+            try:
+                sel = ex.select(list(dict.fromkeys(roots + others)))
+            except Exception:  # noqa: BLE001 - an operand with no acyclic choice
+                continue
+            built: dict[int, Node] = {}
+            for e in sel.order:
+                built[e.cls] = build_node(e.op, [built[c] for c in e.children], e.attrs,
+                                          by_name)
+            new = build_node(n.op, [built[c] for c in n.children], n.attrs, by_name)
+            swapped: dict[int, Node] = {}
+            for e in sel.order:
+                swapped[e.cls] = new if e.cls == cls else build_node(
+                    e.op, [swapped[c] for c in e.children], e.attrs, by_name)
+            g = _finish(Graph([swapped[r] for r in roots], folded.inputs), graph)
+            if g is not None:
+                out.append((g, f"self:{n.op}"))
     return out
 
 
