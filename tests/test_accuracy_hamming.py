@@ -42,6 +42,23 @@ def test_hamming_case_is_accurate_and_never_worse(text, pre):
     assert after < 3.0, (text, before, after, str(res.graph))
 
 
+# families added after the set was first measured (each exercises one mechanism)
+EXTRA = [
+    # atan2 of the difference's sine and cosine (asin-sub-pos / acos-sub-pos)
+    ("arccos(x) - arccos(x + d)", {"x": (1e-3, 0.99), "d": (1e-14, 1e-4)}),
+    # pow-diff-pos: a where that keeps the left side, taken as a self-referencing e-node
+    ("(x + 1) ** (1 / n) - x ** (1 / n)", {"x": (1.0, 1e9), "n": (2.0, 10.0)}),
+    # two sub-expressions expanded at 0 and substituted together
+    ("(x - sin(x)) / (x - tan(x))", {"x": (1e-8, 1.0)}),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("text, pre", EXTRA, ids=[e[0] for e in EXTRA])
+def test_extra_family_is_accurate(text, pre):
+    test_hamming_case_is_accurate_and_never_worse(text, pre)
+
+
 def test_the_set_is_large_and_holds_cases_back():
     assert len(HAMMING.CASES) >= 30
     assert len({c[0] for c in HAMMING.CASES}) == len(HAMMING.CASES)
