@@ -285,7 +285,9 @@ class CostModel:
         if op == "input":
             return self.byte_ns * self.nbytes(shape, dtype), 0.0
         if spec.kind == "leaf" or spec.kind == "layout":
-            return (50.0 if op == "slice" else 0.0), 0.0  # (index) a view costs ~50 ns
+            # (index) making a view costs ~50 ns; other layout ops 1 ns (a tie-breaker: of two
+            # graphs otherwise equal, the one with fewer views)
+            return (50.0 if op == "slice" else (1.0 if spec.kind == "layout" else 0.0)), 0.0
         risk = risk_given(op, in_dtypes[0] if in_dtypes else dtype, self.risk.get(op, 0.0),
                           bounds)
         acc = self.accuracy_ns * risk * n

@@ -439,7 +439,9 @@ def _sample(rule: Rule, variant: int, rng: np.random.Generator):
         k = kinds.get(name, set())
         shape = () if "scalar" in k or "const" in k else (3, 3)
         mag = rng.uniform(0.5, 2.0, size=shape)
-        if "positive" in k:
+        if "nonnegative" in k and "nonpositive" in k:  # x >= 0 and x <= 0: zero
+            val = 0.0 * mag
+        elif "positive" in k:
             val = mag
         elif "nonnegative" in k:
             val = mag - 0.5

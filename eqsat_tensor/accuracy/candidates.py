@@ -25,7 +25,7 @@ from egglog import bindings as b
 from ..cost import CostModel
 from ..egraph.bridge import SPAN, build_node, lit, ref
 from ..egraph.budget import Budget
-from ..egraph.compiler import compile_rules
+from ..egraph.compiler import compile_rules, compiled_rules
 from ..egraph.engine import Session
 from ..egraph.extract import EXTRACTOR_NAME, Extractor, Selection
 from ..egraph.fold import fold_constants
@@ -74,6 +74,15 @@ def compilable(rules: RuleSet, ieee: str) -> tuple[RuleSet, list[str]]:
     return kept, [r.name for r in rules.rules if r not in kept.rules]
 
 
+def warm_up(rules: RuleSet, ieee: str) -> None:
+    """Compile ``rules`` and build the engine's egglog program for them (both cached) before
+    the budget's clock starts: on a first call, or a loaded machine, the set-up alone can
+    take longer than the saturation's whole time budget, leaving no iteration at all."""
+    key, compiled = compiled_rules(rules, ieee)
+    with Session(key, compiled):
+        pass
+
+
 def _seed_bounds(session: Session, graph: Graph, index: dict[int, int],
                  precondition: dict[str, tuple[float, float]]) -> None:
     """Give the input boxes to the interval analysis (``lo``/``hi`` of the input classes)."""
@@ -115,6 +124,7 @@ def enumerate_candidates(graph: Graph, rules: RuleSet, budget: Budget, ieee: str
     """Candidate graphs equivalent to ``graph`` (see the module docstring), with their
     origins. Fills the e-graph fields of ``report`` when given."""
     rules, dropped = compilable(rules, ieee)
+    warm_up(rules, ieee)
 
     def seed(session: Session, folded: Graph) -> None:
         _seed_bounds(session, folded, session.index, samples.precondition)
@@ -146,6 +156,51 @@ def enumerate_candidates(graph: Graph, rules: RuleSet, budget: Budget, ieee: str
                     out.append((g, f"{label}:{ex.snap.nodes[i].op}"))
     for ex, label in ((extractors[0], "local"), (extractors[2], "local-stable")):
         out += _local_alternatives(ex, roots, folded, graph, samples, label)
+    out += _self_referencing(extractors[0], roots, folded, graph)
+    return out
+
+
+SELF_REFERENCING = 4  # at most this many e-nodes that take their own class as an operand
+
+
+def _self_referencing(ex: Extractor, roots: list[int], folded: Graph, graph: Graph
+                      ) -> list[tuple[Graph, str]]:
+    """Candidates with an e-node that takes its own class as an operand: ``where(c, new,
+    lhs)`` from a rule that keeps its left side outside the region where the new form is
+    accurate (``rules/accuracy.rules``: ``pow-diff-pos``). No extraction can choose such an
+    e-node (it is a cycle), but it is a well-defined graph when the operand that is the
+    class itself is computed by the class's own best choice: the best selection, with
+    that e-node put in at its class."""
+    snap = ex.snap
+    try:
+        base = ex.select(roots)
+    except Exception:  # noqa: BLE001 - nothing to add to
+        return []
+    in_base = {e.cls for e in base.order}
+    by_name = {n.name: n for n in folded.inputs}
+    out: list[tuple[Graph, str]] = []
+    for cls in in_base:
+        for i in _members(snap).get(cls, []):
+            n = snap.nodes[i]
+            if cls not in n.children or not ex._valid[i] or len(out) >= SELF_REFERENCING:
+                continue
+            others = list(dict.fromkeys(c for c in n.children if c != cls))
+            try:
+                sel = ex.select(list(dict.fromkeys(roots + others)))
+            except Exception:  # noqa: BLE001 - an operand with no acyclic choice
+                continue
+            built: dict[int, Node] = {}
+            for e in sel.order:
+                built[e.cls] = build_node(e.op, [built[c] for c in e.children], e.attrs,
+                                          by_name)
+            new = build_node(n.op, [built[c] for c in n.children], n.attrs, by_name)
+            swapped: dict[int, Node] = {}
+            for e in sel.order:
+                swapped[e.cls] = new if e.cls == cls else build_node(
+                    e.op, [swapped[c] for c in e.children], e.attrs, by_name)
+            g = _finish(Graph([swapped[r] for r in roots], folded.inputs), graph)
+            if g is not None:
+                out.append((g, f"self:{n.op}"))
     return out
 
 

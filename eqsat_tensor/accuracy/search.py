@@ -39,11 +39,27 @@ from .regimes import infer_regimes
 __all__ = ["optimize_accuracy", "accuracy_rules"]
 
 SERIES_LOCAL_SAMPLES = 64  # samples for the local error that picks sub-expressions to expand
-SPLIT_BEFORE_S = 5.0  # no sign split when the steps before took this long already
+SPLIT_BEFORE_S = 4.0  # no sign split when the steps before (but the series) took this long
 SPLIT_INPUTS = 2  # inputs whose range is split at 0 for extra saturations
 SPLIT_BUDGET = 0.4  # each split saturation's share of the budget's seconds
 SERIES_SECONDS = 2.5  # the series step's share of the time (local error and expansions)
 SERIES_BEFORE_S = 6.0  # the series step ends by then (from the start of the call)
+# The time limits above count this process's CPU time, so that a loaded machine (other
+# processes on the same cores) does not change which candidates are found; the wall time
+# counts too, divided by WALL_SLACK, so that the call stays bounded however loaded.
+WALL_SLACK = 3.0
+
+
+class _Spent:
+    """Seconds of work since creation: CPU time of this process, or the wall time over
+    ``WALL_SLACK`` where that is more."""
+
+    def __init__(self) -> None:
+        self.cpu, self.wall = time.process_time(), time.perf_counter()
+
+    def __call__(self) -> float:
+        return max(time.process_time() - self.cpu,
+                   (time.perf_counter() - self.wall) / WALL_SLACK)
 
 
 def accuracy_rules() -> Any:
@@ -80,8 +96,9 @@ def optimize_accuracy(graph: Any, precondition: Precondition | None = None,
     if ieee not in ("finite", "strict", "fast"):
         raise ValueError(f"ieee must be 'finite', 'strict' or 'fast', got {ieee!r}")
     t0 = time.perf_counter()
+    spent = _Spent()
     rules = rules if rules is not None else accuracy_rules()
-    budget = budget or Budget(iters=12, seconds=1.0, nodes=10_000)
+    budget = budget or Budget(iters=12, seconds=2.0, nodes=10_000)
     model = cost_model or load_cost_model()
     speed_model = _speed_model(model)
     acc = AccuracyReport(objective=objective)
@@ -113,15 +130,20 @@ def optimize_accuracy(graph: Any, precondition: Precondition | None = None,
         report.fallback = True
         report.notes.append(f"e-graph candidates failed ({type(exc).__name__}: {exc}); "
                             "measured the input only")
+    in_series = 0.0
     if series and len(graph.outputs) == 1:
         t = time.perf_counter()
-        left = SERIES_BEFORE_S - (time.perf_counter() - t0)
+        left = SERIES_BEFORE_S - spent()
         if left > 0.5:
+            step = _Spent()
             graphs += _series(graph, samples, report, min(SERIES_SECONDS, left))
+            in_series = step()
         else:
             report.notes.append("series skipped: the time went to sampling and saturation")
         timings["series"] = time.perf_counter() - t
-    if sign_split and not report.fallback and time.perf_counter() - t0 < SPLIT_BEFORE_S:
+    # the series step's own (bounded) time does not count against the sign split: each
+    # finds candidates the other cannot (the quadratic formula's conjugates need the split)
+    if sign_split and not report.fallback and spent() - in_series < SPLIT_BEFORE_S:
         t = time.perf_counter()
         graphs += _sign_split(graph, rules, budget, ieee, model, samples)
         timings["sign split"] = time.perf_counter() - t
@@ -199,13 +221,13 @@ def _series(graph: Graph, samples: Any, report: AccuracyOptReport,
     from .series import SUBEXPRESSIONS, series_candidates
 
     try:
-        t = time.perf_counter()
+        t = _Spent()
         n = min(samples.n, SERIES_LOCAL_SAMPLES)
         sub = samples.subset(np.arange(samples.n) < n)
         worst = [node for node, bits in local_error(graph, sub).items()
                  if bits >= LOCAL_MIN_BITS][:SUBEXPRESSIONS]
         found = series_candidates(graph, worst,
-                                  seconds=max(0.3, seconds - (time.perf_counter() - t)))
+                                  seconds=max(0.3, seconds - t()))
     except Exception as exc:  # noqa: BLE001 - series are optional candidates
         report.notes.append(f"series candidates failed ({type(exc).__name__}: {exc})")
         return []

@@ -12,9 +12,12 @@ and ``accuracy.regimes`` uses a series only on the part of the input range where
 the most accurate candidate.
 
 Expansion is bounded: expressions over ``MAX_OPS`` ops are not expanded, and each
-expansion gets ``SECONDS`` of wall time (a SIGALRM timer where the caller is the main
-thread that has no timer of its own running; elsewhere only the size bound and the
-total deadline, checked between expansions, apply).
+expansion gets ``SECONDS`` of this process's CPU time (a SIGPROF timer, so that a loaded
+machine does not cut expansions short; and a SIGALRM timer at ``WALL_SLACK`` times that
+of wall time, so that it stays bounded), where the caller is the main thread that has no
+timer of its own running; elsewhere only the size bound and the total deadline,
+checked between expansions, apply). The total deadline counts CPU time too, and wall time
+over ``WALL_SLACK``.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +39,7 @@ SECONDS = 0.8  # per expansion
 ORDER = 12  # expansions are to O(x**ORDER) (O(x**-ORDER) around infinity)
 TOTAL_SECONDS = 3.0  # all expansions of one call
 SUBEXPRESSIONS = 2  # local-error nodes expanded besides the root
+WALL_SLACK = 3.0  # the total deadline also passes after WALL_SLACK x its seconds of wall time
 
 
 @dataclass
@@ -61,24 +65,29 @@ class _Timeout(BaseException):
 
 @contextmanager
 def _deadline(seconds: float) -> Iterator[None]:
-    """Raise ``_Timeout`` after ``seconds`` (main thread only; a no-op elsewhere)."""
+    """Raise ``_Timeout`` after ``seconds`` of CPU time, or ``WALL_SLACK`` times that of
+    wall time, whichever comes first (main thread only; a no-op elsewhere)."""
+    timers = ((signal.ITIMER_PROF, signal.SIGPROF, seconds),
+              (signal.ITIMER_REAL, signal.SIGALRM, WALL_SLACK * seconds))
     if (threading.current_thread() is not threading.main_thread() or seconds <= 0
-            or signal.getitimer(signal.ITIMER_REAL)[0] > 0):
+            or any(signal.getitimer(t)[0] > 0 for t, _, _ in timers)):
         yield  # not ours to take: another thread, or the caller's own timer is running
         return
 
     def fire(signum: int, frame: Any) -> None:
         raise _Timeout
 
-    old = signal.signal(signal.SIGALRM, fire)
+    old = [signal.signal(sig, fire) for _, sig, _ in timers]
     # and again every 50 ms until cleared: a raise that lands where it is ignored (a gc
     # callback) must not leave the expansion unbounded
-    signal.setitimer(signal.ITIMER_REAL, seconds, 0.05)
+    for timer, _, after in timers:
+        signal.setitimer(timer, after, 0.05)
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
+        for (timer, sig, _), handler in zip(timers, old):
+            signal.setitimer(timer, 0)
+            signal.signal(sig, handler)
 
 
 def _sympy() -> Any:
@@ -109,8 +118,10 @@ def _terms(sp: Any, expr: Any, var: Any, point: str, n: int) -> list[Any] | None
     of ``var`` around 0, descending around infinity); None where there is none."""
     x0 = {"0": 0, "oo": sp.oo, "-oo": -sp.oo}[point]
     got = sp.series(expr, var, x0, n=ORDER)
-    if not got.has(sp.Order):
-        return None  # not expanded (or already a polynomial: nothing to gain)
+    if not got.has(sp.Order) and (point != "0" or not expr.is_polynomial()):
+        return None  # not expanded
+    # a polynomial in var expands exactly: its expanded terms ((1 + x)**8 - 1 is
+    # 8 x + 28 x**2 + ..., no cancellation near 0) and their truncations are candidates
     poly = got.removeO()
     if poly == 0 or poly.has(sp.nan, sp.zoo, sp.oo, sp.AccumBounds, sp.Subs, sp.Order):
         return None
@@ -123,7 +134,7 @@ def _terms(sp: Any, expr: Any, var: Any, point: str, n: int) -> list[Any] | None
         return e if e.is_number else 0
 
     terms.sort(key=power, reverse=point != "0")
-    return terms[:n + 1]
+    return terms if not got.has(sp.Order) else terms[:n + 1]  # an exact expansion: all
 
 
 def series_terms(expr: Any, var: Any, point: str = "0", n: int = 3) -> list[Any] | None:
@@ -139,15 +150,15 @@ def series_terms(expr: Any, var: Any, point: str = "0", n: int = 3) -> list[Any]
         return None
 
 
-def _expansions(sp: Any, expr: Any, names: list[str], deadline: float
-                ) -> Iterator[tuple[str, str, int, Any, Any]]:
+def _expansions(sp: Any, expr: Any, names: list[str], deadline: Callable[[], float],
+                points: tuple[str, ...] = POINTS) -> Iterator[tuple[str, str, int, Any, Any]]:
     """(variable, point, terms kept, truncated expression, first omitted term)."""
     top = max(ORDERS)
     for v in sorted(expr.free_symbols, key=str):
         if str(v) not in names:
             continue
-        for point in POINTS:
-            left = deadline - time.perf_counter()
+        for point in points:
+            left = deadline()
             if left <= 0:
                 return
             try:
@@ -159,7 +170,7 @@ def _expansions(sp: Any, expr: Any, names: list[str], deadline: float
                 continue
             if not terms or (len(terms) == 1 and terms[0] == expr):
                 continue
-            for k in ORDERS:
+            for k in ORDERS + ((len(terms),) if len(terms) > top + 1 else ()):
                 kept = sp.Add(*terms[:k])
                 omitted = terms[k] if k < len(terms) else None
                 yield str(v), point, min(k, len(terms)), kept, omitted
@@ -177,43 +188,66 @@ def series_candidates(graph: Graph, roots: list[Node] | None = None,
         return []
     from ..interop.sympy_io import from_sympy, to_sympy
 
-    deadline = time.perf_counter() + seconds
+    cpu, wall = time.process_time() + seconds, time.perf_counter() + WALL_SLACK * seconds
+
+    def deadline() -> float:
+        """Seconds left: of CPU time, or of the wall-time allowance if that is less."""
+        return min(cpu - time.process_time(), (wall - time.perf_counter()) / WALL_SLACK)
+
     names = list(graph.input_names)
     out: list[SeriesCandidate] = []
     seen: set[str] = set()
-    targets = [graph.outputs[0]] + [r for r in (roots or []) if r is not graph.outputs[0]]
+    root = graph.outputs[0]
+    targets = [root] + [r for r in (roots or []) if r is not root]
+    exprs: dict[int, Any] = {}
     for target in targets:
         sub = Graph(target, graph.inputs)
         if sum(1 for n in sub.nodes() if n.op not in ("input", "constant")) > MAX_OPS:
             continue
         try:
-            expr = sp.nsimplify(to_sympy(sub), rational=True)
+            exprs[target.uid] = sp.nsimplify(to_sympy(sub), rational=True)
         except Exception:  # noqa: BLE001 - ops without a SymPy form
             continue
-        for var, point, k, kept, omitted in _expansions(sp, expr, names, deadline):
-            key = f"{target.uid}:{kept}"
-            if key in seen:
+    # sub-expressions expanded at the same point with the same terms, substituted together:
+    # (x - sin x) / (x - tan x) cancels in both, and one substitution leaves the other
+    together: dict[tuple[str, str, int], dict[int, Node]] = {}
+    # point by point (0 first, where most cancellations are), every target at each point:
+    # a slow expansion of the whole expression does not starve its sub-expressions
+    for point in POINTS:
+        for target in targets:
+            if target.uid not in exprs:
                 continue
-            seen.add(key)
-            try:
-                piece = _rebind(from_sympy(kept, inputs=names, dtype=target.dtype),
-                                graph.inputs)
-            except Exception:  # noqa: BLE001 - a term with no op (e.g. a special function)
-                continue
-            g = piece if target is graph.outputs[0] else _substitute(graph, target,
-                                                                       piece.outputs[0])
-            if g.outputs[0].shape != graph.outputs[0].shape:
-                continue
-            out.append(SeriesCandidate(g, var, point, k, omitted))
+            for var, pt, k, kept, omitted in _expansions(sp, exprs[target.uid], names,
+                                                         deadline, (point,)):
+                key = f"{target.uid}:{kept}"
+                if key in seen:
+                    continue
+                seen.add(key)
+                try:
+                    piece = _rebind(from_sympy(kept, inputs=names, dtype=target.dtype),
+                                    graph.inputs)
+                except Exception:  # noqa: BLE001 - a term with no op (a special function)
+                    continue
+                if piece.outputs[0].shape != target.shape:
+                    continue
+                if target is root:
+                    out.append(SeriesCandidate(piece, var, pt, k, omitted))
+                    continue
+                out.append(SeriesCandidate(_substitute(graph, {target.uid: piece.outputs[0]}),
+                                           var, pt, k, omitted))
+                together.setdefault((var, pt, k), {})[target.uid] = piece.outputs[0]
+    for (var, pt, k), subs in together.items():
+        if len(subs) > 1:
+            out.append(SeriesCandidate(_substitute(graph, subs), var, pt, k, None))
     return out
 
 
-def _substitute(graph: Graph, target: Node, value: Node) -> Graph:
-    """``graph`` with the node ``target`` replaced by ``value``."""
+def _substitute(graph: Graph, values: dict[int, Node]) -> Graph:
+    """``graph`` with each node whose uid is a key of ``values`` replaced by its value."""
     new: dict[int, Node] = {}
     for node in graph.nodes():
-        if node.uid == target.uid:
-            new[node.uid] = value
+        if node.uid in values:
+            new[node.uid] = values[node.uid]
         elif node.inputs:
             new[node.uid] = apply(node.op, *[new[i.uid] for i in node.inputs],
                                   **dict(node.attrs))

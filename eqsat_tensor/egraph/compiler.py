@@ -247,6 +247,11 @@ class _Direction:
             return [f"(= {v} (cval {args[0]}))", f"(= {a} (abs {v}))",
                     f"(<= {a} 8.507059173023462e+37)", f"(>= {a} 1.1754943508222875e-38)",
                     f"(= 9007199254740992.0 (/ {a} (- {a} (* {a} 0.9999999999999999))))"]
+        if g.kind == "abs_le":
+            # two constants with 1 <= |c| <= |d|
+            u, w = self._new("cv"), self._new("cv")
+            return [f"(= {u} (cval {args[0]}))", f"(= {w} (cval {args[1]}))",
+                    f"(>= (abs {u}) 1.0)", f"(<= (abs {u}) (abs {w}))"]
         if g.kind == "finite":
             # under ieee="finite", finite(x) means "mathematically defined" (finite.py)
             return [f"(defined {args[0]})" if self.ieee != "strict" else f"(finite {args[0]})"]

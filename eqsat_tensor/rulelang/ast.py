@@ -28,9 +28,12 @@ from typing import Any
 #   exact_recip(c) (a constant whose reciprocal is exact and normal: +-2^k, |k| <= 126)
 #   moderate(x) (every element's magnitude is within MODERATE[dtype]: no product or sum
 #                of a few such values overflows or underflows)
+#   abs_le(c, d) (constants with 1 <= |c| <= |d|: with exact_recip on both, d / c is a
+#                 power of two in [1, |d|], so scaling by it is exact unless it overflows,
+#                 and it overflows only where scaling by d does)
 GUARD_KINDS = ("nonzero", "positive", "nonnegative", "negative", "nonpositive", "finite",
                "same_shape", "scalar", "const", "unbatched", "matrix", "exact_recip",
-               "moderate")
+               "moderate", "abs_le")
 # dtype -> (smallest, largest) magnitude that ``moderate(x)`` allows
 MODERATE = {"float64": (2.0 ** -100, 2.0 ** 100), "float32": (2.0 ** -20, 2.0 ** 20)}
 

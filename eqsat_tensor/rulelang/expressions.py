@@ -36,7 +36,7 @@ REQUIRED_ATTRS: dict[str, tuple[str, ...]] = {
 NONDIFF_PARAMS: dict[str, tuple[int, ...]] = {"where": (0,), "take": (1,), "take_along_axis": (1,),
                                             "scatter_add": (1,), "scatter_add_along": (1,)}
 
-_GUARD_ARITY = {kind: (2 if kind == "same_shape" else 1) for kind in GUARD_KINDS}
+_GUARD_ARITY = {kind: (2 if kind in ("same_shape", "abs_le") else 1) for kind in GUARD_KINDS}
 _COMPARE_GUARD = {ast.NotEq: "nonzero", ast.Gt: "positive", ast.GtE: "nonnegative",
                   ast.Lt: "negative", ast.LtE: "nonpositive"}
 # ``0 < x`` reads as ``x > 0``.

@@ -108,6 +108,11 @@ def _guard_mask(g: Guard, env: dict[str, Any], inputs: list[Node], arrays: list[
         ok = len(nodes[0].shape) == 2
     elif g.kind == "const":
         ok = all(m.op != "input" for n in nodes for m in Graph(n).nodes())
+    elif g.kind == "abs_le":
+        a, b = (evaluate(Graph(n, inputs=inputs), arrays)[0] for n in nodes)
+        with np.errstate(invalid="ignore"):
+            test = (np.abs(a) >= 1) & (np.abs(a) <= np.abs(b))
+        return np.broadcast_to(test, np.broadcast_shapes(np.shape(test), shape))
     else:
         (val,) = evaluate(Graph(nodes[0], inputs=inputs), arrays)
         with np.errstate(invalid="ignore"):
