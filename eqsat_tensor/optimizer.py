@@ -157,7 +157,11 @@ def optimize(graph_or_tensor: Any, rules: Any = None, budget: Budget | None = No
         report.cost_after = _graph_cost(model, out)
     report.before, report.after = _text(graph), _text(out)
     report.graphs = (graph, out)
-    if cache_key and hit is None and not report.fallback:
+    # a result cut short by the clock depends on the machine's load at the time: caching it
+    # would serve an under-optimized graph to every later process, so only results that any
+    # run with this budget reproduces are stored
+    if (cache_key and hit is None and not report.fallback
+            and report.stop_reason not in (TIME_LIMIT, EXTRACTION_TIME_LIMIT)):
         graph_cache.store(cache_key, out, graph_cache.report_fields(report))
     return OptimizeResult(out, report, graph, rules, ieee, alts)
 

@@ -89,3 +89,16 @@ def test_unwritable_directory_falls_back_to_memory(private_cache):
         res = _optimize_and_check()
     assert any("persistent graph cache" in n for n in res.report.notes)  # served by memory
     assert sum("graph cache" in str(w.message) for w in caught) == 1
+
+
+def test_a_result_cut_short_by_the_clock_is_not_stored(private_cache):
+    """A time-limited result depends on the load at the time: a later process with the same
+    budget must optimize again instead of being served the cut-short graph."""
+    x = et.tensor("x", (5,))
+    g = et.log(1 + et.exp(x)) * 3.0
+    cut = et.optimize(g, budget=et.Budget(seconds=1e-6))
+    assert cut.report.stop_reason == "time limit"
+    assert not list(private_cache.glob("*.json"))
+    full = _optimize_and_check()  # a generous default budget: stored
+    assert full.report.stop_reason != "time limit"
+    assert len(list(private_cache.glob("*.json"))) == 1
