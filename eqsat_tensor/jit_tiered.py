@@ -129,7 +129,7 @@ class TieredExecutable:
             thread.join(timeout)
         return self.compiled is not None
 
-    def _settled(self) -> Any:
+    def settle(self) -> Any:
         """The compiled executable, built in the foreground when nothing has run yet (its
         kernels compile on their first run), or the reference after a failed compile."""
         with self._lock:
@@ -140,12 +140,12 @@ class TieredExecutable:
 
     def source(self) -> str:
         """The compiled executable's source (waits for the compilation)."""
-        return self._settled().source()
+        return self.settle().source()
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_") or name in ("compiled", "reference", "error"):
             raise AttributeError(name)
-        return getattr(self._settled(), name)
+        return getattr(self.settle(), name)
 
 
 __all__ = ["TieredExecutable", "wait_all"]
