@@ -54,7 +54,8 @@ def _env(cwd: Path) -> dict[str, str]:
     """The environment of the subprocess: the package this test imported, on PYTHONPATH;
     with ``EQSAT_TENSOR_TEST_INSTALLED=1`` (set by .ci/run) the installed, non-editable
     package instead, as a user has it."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTHONPATH", "EQSAT_TENSOR_TIERED")}  # et.jit's own default
     env["COLUMNS"] = "120"
     if os.environ.get("EQSAT_TENSOR_TEST_INSTALLED") != "1":
         env["PYTHONPATH"] = PKG_PARENT
