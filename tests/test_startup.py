@@ -15,10 +15,19 @@ def test_digamma_series_constants_match_their_mpmath_definition():
     assert coeffs == refs.DIGAMMA_COEFFS
 
 
+def test_mpmath_zero_and_nan_constants_match_mpmath():
+    from mpmath import libmp, mpf
+
+    from eqsat_tensor.ir import mpdefs
+
+    assert mpdefs.fzero == libmp.fzero and mpdefs.fnan == libmp.fnan
+    assert mpdefs.isnan(mpf("nan")) and not mpdefs.isnan(mpf(0))
+
+
 def test_import_leaves_the_optimizer_and_the_compilers_for_later():
     code = ("import sys, eqsat_tensor as et\n"
             "x = et.tensor('x', (3,)); y = et.exp(x) + 1\n"
-            "print(sorted(m for m in ('egglog', 'numba', 'llvmlite', 'jax', 'pytensor')"
+            "print(sorted(m for m in ('egglog', 'numba', 'llvmlite', 'jax', 'pytensor', 'mpmath')"
             " if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=120, check=True).stdout
