@@ -198,6 +198,11 @@ class _Compiled:
         return {d: arrays[i].shape[ax] for d, i, ax in self.sources}
 
 
+def _swap_in(entry: _Compiled, executable: Any) -> None:
+    """A tiered entry's compiled executable replaces it (warm calls skip the tier)."""
+    entry.executable = executable
+
+
 class _LRU(OrderedDict):
     """A dict that keeps at most ``size`` entries, dropping the least recently used."""
 
@@ -416,8 +421,10 @@ class JitFunction:
             executable: Any = TieredExecutable(  # compiles in the background thread)
                 get_backend("numpy").compile(optimized),
                 lambda: get_backend(name).compile(optimized, **options))
-        else:
-            executable = get_backend(self.backend).compile(optimized, **self.backend_options)
+            entry = _Compiled(graph, optimized, executable, report, multi, sources)
+            executable.on_ready = functools.partial(_swap_in, entry)
+            return entry
+        executable = get_backend(self.backend).compile(optimized, **self.backend_options)
         return _Compiled(graph, optimized, executable, report, multi, sources)
 
     def _optimize(self, graph: Graph) -> tuple[Graph, Any]:

@@ -58,6 +58,9 @@ class TieredExecutable:
         self.reference, self._build = reference, build
         self.compiled: Any = None
         self.error: BaseException | None = None
+        # called with the compiled executable once it is ready (et.jit swaps it in, so a
+        # warm call goes straight to the kernels)
+        self.on_ready: Callable[[Any], None] | None = None
         self._thread: threading.Thread | None = None
         self._pid = os.getpid()
         self._lock = threading.Lock()
@@ -114,7 +117,12 @@ class TieredExecutable:
         except BaseException as exc:  # noqa: BLE001
             self._failed(exc)
             return
+        self._ready(exe)
+
+    def _ready(self, exe: Any) -> None:
         self.compiled = exe
+        if self.on_ready is not None:
+            self.on_ready(exe)
 
     def _failed(self, exc: BaseException) -> None:
         self.error = exc
@@ -134,7 +142,7 @@ class TieredExecutable:
         kernels compile on their first run), or the reference after a failed compile."""
         with self._lock:
             if self._thread is None and self.compiled is None and self.error is None:
-                self.compiled = self._build()
+                self._ready(self._build())
         self.wait()
         return self.compiled or self.reference
 

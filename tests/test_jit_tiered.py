@@ -70,10 +70,8 @@ def test_tiered_jit_switches_to_numba_and_a_new_size_does_not_recompile():
     x, y = np.linspace(-3, 3, 50), np.linspace(0, 1, 50)
     want = np.log1p(np.exp(x)) * y - x
     np.testing.assert_allclose(f(x, y), want, rtol=1e-13)
-    entry = f.lower(x, y)
-    assert isinstance(entry.executable, TieredExecutable)
-    assert entry.executable.wait(300)
-    assert isinstance(entry.executable.compiled, numba_cpu.NumbaExecutable)
+    assert f.wait(300)  # the compiled executable replaced the tiered one in the cache
+    assert isinstance(f.lower(x, y).executable, numba_cpu.NumbaExecutable)
     np.testing.assert_allclose(f(x, y), want, rtol=1e-13)
     before = numba_cpu.compiled_specializations()
     x2, y2 = np.linspace(-3, 3, 77), np.linspace(0, 1, 77)
@@ -130,29 +128,54 @@ def _same_contract(got, want):
                                else 1e-5, atol=1e-300)
 
 
+@pytest.fixture()
+def held_compiles(monkeypatch):
+    """Background compiles wait for the returned event: the first calls surely run on the
+    reference, whatever the machine's speed."""
+    gate = threading.Event()
+    run = TieredExecutable._compile_in_thread
+
+    def held(self, sample, dims):
+        gate.wait(300)
+        run(self, sample, dims)
+
+    monkeypatch.setattr(TieredExecutable, "_compile_in_thread", held)
+    yield gate
+    gate.set()
+
+
 @pytest.mark.parametrize("name", sorted(CORPUS))
-def test_the_first_call_keeps_the_compiled_backends_contract(name):
+def test_the_first_call_keeps_the_compiled_backends_contract(name, held_compiles):
     fn, make = CORPUS[name]
     args = make(np.random.default_rng(len(name)))
     untiered = et.jit(fn, tiered=False, disk_cache=False)(*args)
     f = et.jit(fn, tiered=True, disk_cache=False)
-    first = f(*args)  # the NumPy reference
-    assert isinstance(f.lower(*args).executable, TieredExecutable)
+    first = f(*args)  # the NumPy reference (the compile is held back)
+    exe = f.lower(*args).executable
+    assert isinstance(exe, TieredExecutable) and exe.compiled is None
+    again = f(*args)
+    held_compiles.set()
     assert f.wait(300)
     later = f(*args)  # the compiled kernels
-    assert isinstance(f.lower(*args).executable.compiled, numba_cpu.NumbaExecutable)
+    assert isinstance(f.lower(*args).executable, numba_cpu.NumbaExecutable)
+    assert exe.compiled is f.lower(*args).executable
+    _same_contract(again, untiered)
     _same_contract(first, untiered)
     _same_contract(later, untiered)
 
 
-def test_errors_are_the_same_before_and_after_the_compile():
+def test_errors_are_the_same_before_and_after_the_compile(held_compiles):
     f = et.jit(_gather, tiered=True, disk_cache=False)
     x = np.random.default_rng(1).standard_normal((4, 3))
     with pytest.raises(IndexError):  # on the reference; no compile starts from it
         f(x, np.array([0, 4]))
     assert f.lower(x, np.array([0, 1])).executable._thread is None
     np.testing.assert_allclose(f(x, np.array([1, 2])), np.exp(x[[1, 2]]) * 2.0)
+    with pytest.raises(IndexError):  # still the reference (the compile is held back)
+        f(x, np.array([-5, 0]))
+    held_compiles.set()
     assert f.wait(300)
+    assert isinstance(f.lower(x, np.array([0, 1])).executable, numba_cpu.NumbaExecutable)
     with pytest.raises(IndexError):  # on the compiled kernels
         f(x, np.array([0, 4]))
     for tiered in (True, False):  # a shape error comes from tracing: the same either way
