@@ -45,6 +45,13 @@ def _new_locks_after_fork() -> None:
         f._lock = threading.Lock()
 
 
+def tiered_default() -> bool:
+    """Whether ``et.jit`` runs tiered first calls unless told (``tiered=``): on, unless the
+    environment variable ``EQSAT_TENSOR_TIERED`` is ``0``/``false``/``no``/``off``."""
+    flag = os.environ.get("EQSAT_TENSOR_TIERED", "1").strip().lower()
+    return flag not in ("0", "false", "no", "off")
+
+
 def _is_device_array(a: Any) -> bool:
     """A GPU array (numba-cuda, or anything with ``__cuda_array_interface__``)."""
     return getattr(a, "__cuda_ndarray__", False) is True or hasattr(a, "__cuda_array_interface__")
@@ -191,6 +198,11 @@ class _Compiled:
         return {d: arrays[i].shape[ax] for d, i, ax in self.sources}
 
 
+def _swap_in(entry: _Compiled, executable: Any) -> None:
+    """A tiered entry's compiled executable replaces it (warm calls skip the tier)."""
+    entry.executable = executable
+
+
 class _LRU(OrderedDict):
     """A dict that keeps at most ``size`` entries, dropping the least recently used."""
 
@@ -227,8 +239,7 @@ class JitFunction:
         self.backend = backend or DEFAULT_BACKEND
         self.do_optimize = optimize
         # tiered first calls (jit_tiered): the NumPy reference answers while Numba compiles
-        self.tiered = (os.environ.get("EQSAT_TENSOR_TIERED", "0") not in ("0", "", "false", "no")
-                       if tiered is None else bool(tiered))
+        self.tiered = tiered_default() if tiered is None else bool(tiered)
         self.rules, self.budget, self.ieee = rules, budget, ieee
         self.backend_options = dict(backend_options)
         if fastmath:
@@ -410,8 +421,10 @@ class JitFunction:
             executable: Any = TieredExecutable(  # compiles in the background thread)
                 get_backend("numpy").compile(optimized),
                 lambda: get_backend(name).compile(optimized, **options))
-        else:
-            executable = get_backend(self.backend).compile(optimized, **self.backend_options)
+            entry = _Compiled(graph, optimized, executable, report, multi, sources)
+            executable.on_ready = functools.partial(_swap_in, entry)
+            return entry
+        executable = get_backend(self.backend).compile(optimized, **self.backend_options)
         return _Compiled(graph, optimized, executable, report, multi, sources)
 
     def _optimize(self, graph: Graph) -> tuple[Graph, Any]:
@@ -456,6 +469,19 @@ class JitFunction:
             return list(self._cache.values())[-1].executable.source()
         return self.lower(*args, **kwargs).executable.source()
 
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for the background compilations of tiered first calls (a no-op otherwise);
+        True when every signature called so far runs its compiled executable (or was never
+        tiered), False after ``timeout`` seconds or when a compilation failed."""
+        entries = {id(e): e for e in self._cache.values()}
+        entries.update({id(e): e for e in self._classes.values() if e})
+        ready = True
+        for entry in entries.values():
+            waiter = getattr(type(entry.executable), "wait", None)
+            if waiter is not None:
+                ready = waiter(entry.executable, timeout) and ready
+        return ready
+
     def cache_info(self) -> dict[str, int]:
         """Sizes of the caches: concrete signatures, shape classes, distinct compiled
         executables, and the bound (``cache_size``)."""
@@ -487,7 +513,7 @@ def _static_names(fn: Callable, names: list[str], argnums: Any, argnames: Any) -
 def jit(fn: Callable | None = None, **options: Any) -> Any:
     """Compile a NumPy function: ``@et.jit`` or ``@et.jit(backend="numba", fastmath=False,
     rules=..., budget=..., ieee="finite", optimize=True, static_argnums=(),
-    static_argnames=(), cache_size=64, tiered=False)``.
+    static_argnames=(), cache_size=64, tiered=None)``.
 
     Array arguments are traced per shape class (rank, dtype, layout, which sizes are 0, 1
     or equal): a new batch size reuses the compiled function. Python floats are weak inputs
@@ -497,9 +523,12 @@ def jit(fn: Callable | None = None, **options: Any) -> Any:
     values (inside another ``jit`` or ``grad``) the function is inlined into the caller's
     graph. A 0-d result is returned as a NumPy scalar, like NumPy's full reductions.
     ``cache_size`` bounds how many signatures and shape classes the function keeps.
-    ``tiered=True`` (or ``EQSAT_TENSOR_TIERED=1``; Numba backend): the first calls of a new
-    signature run the NumPy reference backend on the optimized graph while Numba compiles
-    in a background thread (see ``eqsat_tensor.jit_tiered``)."""
+    ``tiered`` (default on for the Numba backend; ``tiered=False`` or the environment
+    variable ``EQSAT_TENSOR_TIERED=0`` turns it off): the first calls of a new signature
+    run the NumPy reference backend on the optimized graph while Numba compiles in a
+    background thread, then the compiled kernels take over (same dtypes, shapes and
+    result types; values may differ in the last bits). ``f.wait()`` waits for those
+    compilations (see ``eqsat_tensor.jit_tiered``)."""
     if fn is None:
         return lambda f: JitFunction(f, **options)
     return JitFunction(fn, **options)

@@ -132,10 +132,12 @@ def profile(f: Any, *args: Any, repeats: int = 10, show: bool = True, **kwargs: 
     from .backends.plan import Kernel, MatmulStep
     from .jit import JitFunction
 
-    jf = f if isinstance(f, JitFunction) else JitFunction(f, backend="numba")
+    jf = f if isinstance(f, JitFunction) else JitFunction(f, backend="numba", tiered=False)
     entry = jf.lower(*args, **kwargs)
     arrays = jf._arrays(args, kwargs)
     exe = entry.executable
+    if hasattr(type(exe), "settle"):  # tiered (jit_tiered): profile the compiled kernels
+        exe = exe.settle()
     name = getattr(jf, "__name__", "function")
     cost_fn, cost_name, unit = _cost_function()
     result = Profile(name, bandwidth=copy_bandwidth(), cost_model=cost_name, cost_unit=unit)

@@ -27,6 +27,21 @@ def workdir(tmp_path_factory):
     (d / "my.rules").write_text("rule my-log1p: log(1 + x) => log1p(x)\n")
     (d / "bad.rules").write_text("rule ok: x * 1 => x\nrule bad: frob(x) => x\n")
     (d / "broken.json").write_text('{"format": "eqsat-tensor-graph", "version": 1,')
+    (d / "syntax.rules").write_text("rule ok: x * 1 => x\nrule broken: log(1 + x => log1p(x)\n")
+    (d / "wrong.rules").write_text("rule wrong: log(x * y) => log(x) * log(y)\n")
+    node = '{{"op": "{op}", "inputs": {inputs}, "attrs": {{}}, "shape": {shape}, ' \
+           '"dtype": "float64"}}'
+    x = '{"op": "input", "inputs": [], "attrs": {"name": "x"}, "shape": [3], "dtype": "float64"}'
+    y = '{"op": "input", "inputs": [], "attrs": {"name": "y"}, "shape": [4], "dtype": "float64"}'
+    for name, nodes in (("unknown_op.json", [x, node.format(op="frobnicate", inputs=[0],
+                                                                 shape=[3])]),
+                        ("bad_shapes.json", [x, y, node.format(op="add", inputs=[0, 1],
+                                                                shape=[3])])):
+        k = len(nodes) - 1
+        (d / name).write_text('{"format": "eqsat-tensor-graph", "version": 1, "nodes": ['
+                              + ", ".join(nodes) + f'], "inputs": {list(range(k))}, '
+                              f'"outputs": [{k}]}}')
+    (d / "not_a_graph.json").write_text('{"hello": "world"}')
     (d / "f.fpcore").write_text(
         '(FPCore (x) :name "sqrt diff" :pre (and (<= 1 x) (<= x 1e15))\n'
         '  (- (sqrt (+ x 1)) (sqrt x)))\n')
@@ -39,7 +54,8 @@ def _env(cwd: Path) -> dict[str, str]:
     """The environment of the subprocess: the package this test imported, on PYTHONPATH;
     with ``EQSAT_TENSOR_TEST_INSTALLED=1`` (set by .ci/run) the installed, non-editable
     package instead, as a user has it."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTHONPATH", "EQSAT_TENSOR_TIERED")}  # et.jit's own default
     env["COLUMNS"] = "120"
     if os.environ.get("EQSAT_TENSOR_TEST_INSTALLED") != "1":
         env["PYTHONPATH"] = PKG_PARENT
@@ -47,7 +63,12 @@ def _env(cwd: Path) -> dict[str, str]:
 
 
 def cli(cwd: Path, *args: str, timeout: int = 240) -> subprocess.CompletedProcess:
-    """Run ``eqsat-tensor ARGS`` (as ``python -m eqsat_tensor.cli``) in ``cwd``."""
+    """Run ``eqsat-tensor ARGS`` (as ``python -m eqsat_tensor.cli``) in ``cwd``. An
+    ``optimize`` gets a generous time budget: the default 2 s of wall clock includes the
+    process's one-time e-graph set-up, which a loaded CI machine can use up (the tests
+    check what the command does with the graph, not how fast)."""
+    if args[:1] == ("optimize",) and "--seconds" not in args:
+        args = (*args, "--seconds", "60")
     return subprocess.run([sys.executable, "-m", "eqsat_tensor.cli", *args], cwd=cwd,
                           env=_env(cwd), capture_output=True, text=True, timeout=timeout)
 
@@ -170,6 +191,17 @@ def test_bench_and_profile_quick_from_outside_the_repo(workdir):
     (("optimize", "x", "--shape", "3=n"), ("--shape",)),
     (("optimize", "x", "--iters", "abc"), ("--iters",)),
     (("optimize", "broken.json"), ("broken.json",)),
+    (("optimize", "unknown_op.json"), ("frobnicate",)),
+    (("optimize", "bad_shapes.json"), ("(3,)", "(4,)")),
+    (("optimize", "not_a_graph.json"), ("not_a_graph.json",)),
+    (("optimize", "--rules", "syntax.rules", "x"), ("syntax.rules:2:17:", "never closed")),
+    (("check-rules", "syntax.rules"), ("syntax.rules:2:17:",)),
+    (("check-rules", "missing.rules"), ("file not found", "missing.rules")),
+    (("optimize", "x + 1", "--pre", "x in [2, 1]"), ("--pre",)),
+    (("optimize", "x + 1", "--pre", "z in [0, 1]"), ("--pre", "z")),
+    (("optimize", "log1p(x, y)"), ("log1p",)),
+    (("optimize", "x +* 1"), ("<expression>:1:4:", "syntax error")),
+    (("demo", "--rows", "0"), ("--rows",)),
     (("optimize", "frob(x) + 1"), ("unknown op", "frob")),
     (("optimize", "--rules", "bad.rules", "x"), ("bad.rules:2:", "frob")),
     (("optimize", "--rules", "no_such_rules", "x"), ("file not found", "no_such_rules")),
@@ -211,3 +243,11 @@ def test_bench_caption_groups_peers_skipped_everywhere():
                                     "b/numexpr: not expressible")
     assert skipped_text({"settings": {"peers": ["numpy"]},
                          "results": [{"workload": "a", "skipped": {}}]}) == ""
+
+
+def test_check_rules_catches_a_wrong_rule_with_a_counterexample(workdir):
+    proc = cli(workdir, "check-rules", "wrong.rules", timeout=400)
+    assert proc.returncode == 1, proc.stderr
+    assert "unsound wrong (wrong.rules:1)" in proc.stdout
+    assert "x = " in proc.stdout and "y = " in proc.stdout  # the counterexample
+    assert "samples 0" not in proc.stdout and "Traceback" not in proc.stderr

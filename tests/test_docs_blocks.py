@@ -107,7 +107,9 @@ def test_markdown_python_blocks_run_in_order(path, tmp_path):
         (tmp_path / name).write_text(text)
     script = tmp_path / f"{path.stem}_blocks.py"
     script.write_text(source)
-    env = dict(os.environ, PYTHONPATH=PKG_PARENT, MPLBACKEND="Agg")
+    # the blocks run as a reader runs them: et.jit's defaults (conftest turns tiering off)
+    env = {k: v for k, v in os.environ.items() if k != "EQSAT_TENSOR_TIERED"}
+    env.update(PYTHONPATH=PKG_PARENT, MPLBACKEND="Agg")
     proc = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=900)
     if proc.returncode != 0:

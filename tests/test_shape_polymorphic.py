@@ -19,22 +19,25 @@ from eqsat_tensor.backends import numba_cpu
 from eqsat_tensor.ir import Graph
 
 
-def test_new_batch_size_does_not_trace_or_compile():
+@pytest.mark.parametrize("tiered", [False, True])
+def test_new_batch_size_does_not_trace_or_compile(tiered):
     traces = []
 
     def fn(x, y):
         traces.append(1)
         return np.exp(x) * y + np.sum(x * y, axis=-1, keepdims=True)
 
-    f = et.jit(fn, backend="numba")
+    f = et.jit(fn, backend="numba", tiered=tiered)
     rng = np.random.default_rng(0)
     x, y = rng.random((50, 3)), rng.random((50, 3))
     np.testing.assert_allclose(f(x, y), fn(x, y))
+    assert f.wait(300)  # tiered: the background compile is done (timing-independent count)
     compiled, traced = numba_cpu.compiled_specializations(), len(traces)
     for n in (51, 1000, 7, 333):  # below parallel_min: the serial build serves them all
         x, y = rng.random((n, 3)), rng.random((n, 3))
         np.testing.assert_allclose(f(x, y), np.exp(x) * y + np.sum(x * y, axis=-1,
                                                                    keepdims=True))
+    assert f.wait(300)
     assert numba_cpu.compiled_specializations() == compiled
     assert len(traces) == traced  # and no new trace (or optimization) either
     assert f.cache_info()["executables"] == 1

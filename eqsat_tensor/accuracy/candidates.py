@@ -20,9 +20,8 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from egglog import bindings as b
-
 from ..cost import CostModel
+from ..egglog_bindings import bindings as b
 from ..egraph.bridge import SPAN, build_node, lit, ref
 from ..egraph.budget import Budget
 from ..egraph.compiler import compile_rules, compiled_rules

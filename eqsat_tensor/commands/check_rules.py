@@ -14,7 +14,6 @@ is unsound or accuracy-losing, 2 on a malformed rule file (``RuleError``, report
 from __future__ import annotations
 
 import argparse
-import sys
 
 HELP = "property-test rule files for soundness"
 
@@ -62,18 +61,12 @@ def run(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
     from rich.table import Table
 
-    from ..errors import RuleError
     from ..testing.check import check_rules, count_checks, default_jobs
 
     console = Console()
-    try:
-        ruleset = _load(list(args.files))
-    except RuleError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    # a malformed or missing rule file (RuleError, OSError) goes to the CLI's handler: one
+    # line with file:line:col, exit status 2
+    ruleset = _load(list(args.files))
     if args.rule:
         ruleset = ruleset.select(names=set(args.rule))
     rules, total = count_checks(ruleset, args.ieee)

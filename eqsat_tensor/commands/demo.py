@@ -66,6 +66,15 @@ def _version(dist: str) -> str | None:
         return None
 
 
+def _cuda_driver_present() -> bool:
+    """Whether an NVIDIA driver is visible (device nodes or the CUDA driver library):
+    without one there is no GPU to find, and numba-cuda need not be imported."""
+    import ctypes.util
+    import glob
+
+    return bool(glob.glob("/dev/nvidia[0-9]*")) or ctypes.util.find_library("cuda") is not None
+
+
 def backend_status() -> list[tuple[str, bool, str]]:
     """``(backend, usable here, note)`` for each backend, from what is really installed
     (package metadata and importable modules), never from the backend list alone."""
@@ -78,12 +87,13 @@ def backend_status() -> list[tuple[str, bool, str]]:
         rows.append(("cuda", False, "not installed (pip install 'eqsat-tensor[cuda]')"))
     else:
         gpu = False
-        try:
-            from numba import cuda
+        if _cuda_driver_present():  # importing numba-cuda costs seconds: only with a driver
+            try:
+                from numba import cuda
 
-            gpu = bool(cuda.is_available())
-        except Exception:  # a broken driver is "no GPU" here
-            gpu = False
+                gpu = bool(cuda.is_available())
+            except Exception:  # a broken driver is "no GPU" here
+                gpu = False
         rows.append(("cuda", gpu, f"numba-cuda {cuda_v}, "
                      + ("GPU found" if gpu else "no GPU found (simulator only)")))
     dask_v = _version("dask")

@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"unknown workload {args.workload!r}; choose from {sorted(BY_NAME)}")
     if args.repeats < 1:
         raise UsageError("--repeats must be at least 1")
-    f = et.jit(bind(w.fn, np), backend=args.backend)
+    f = et.jit(bind(w.fn, np), backend=args.backend, tiered=False)
     with progress():
         et.profile(f, *w.inputs(args.quick), repeats=args.repeats)
     return 0

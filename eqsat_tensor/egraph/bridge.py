@@ -23,8 +23,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from egglog import bindings as b
-
+from ..egglog_bindings import bindings as b
 from ..ir import OPS, ArrayValue, Graph, Node, apply, constant_node
 from .analyses.types import Row, node_type
 from .schema import ATTR_SORTS, DTYPE_CODES, INTERN, ctor, encode_attr

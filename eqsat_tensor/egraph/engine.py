@@ -14,9 +14,8 @@ import threading
 import time
 from typing import Any
 
-from egglog import bindings as b
-
 from .. import forksafe
+from ..egglog_bindings import bindings as b
 from ..ir import Graph
 from . import analyses, bridge
 from .analyses import types as types_analysis

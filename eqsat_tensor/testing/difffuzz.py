@@ -299,7 +299,8 @@ def run_one(program: Program, arrays: list[np.ndarray], backend: str, ieee: str,
         warnings.simplefilter("error", RuntimeWarning)  # optimizer fallbacks are failures
         try:
             with np.errstate(all="ignore"):
-                got = et.jit(program.numpy_function(), backend=backend, ieee=ieee)(*arrays)
+                got = et.jit(program.numpy_function(), backend=backend, ieee=ieee,
+                             tiered=False)(*arrays)
         except RuntimeWarning as w:
             if "optimizer failed" not in str(w):
                 raise
