@@ -134,6 +134,7 @@ from .scans import (  # noqa: F401, A004  (re-exported; sum, max, ... shadow bui
     _select,
     argmax,
     argmin,
+    argsort,
     cumprod,
     cumsum,
     sort,

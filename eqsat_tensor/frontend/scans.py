@@ -9,6 +9,7 @@ from typing import Any
 from ..ir import Node, apply
 from .elementwise import not_equal
 from .layout import ravel, reshape
+from .location import unsupported
 from .operands import _as_int, _axis, _wrap, static_int, to_node
 from .tensor import Tensor
 
@@ -77,3 +78,17 @@ def _select(op: str):
 
 
 argmax, argmin = _select("argmax"), _select("argmin")
+
+
+def argsort(x: Any, axis: Any = -1, kind: Any = None, order: Any = None, *,
+            stable: Any = None) -> Tensor:
+    """``np.argsort`` along ``axis`` (``None``: of the flattened array): the stable
+    permutation (NaN last) as int64; NumPy's default sort kind is not stable, so tied
+    values may be ordered differently from NumPy's ``quicksort``."""
+    if order is not None:
+        raise unsupported("np.argsort(order=...)", "structured arrays are not traced")
+    node, ax, _ = _along(x, axis, "np.argsort", scalar_ok=False)
+    if node.dtype == "bool":
+        node = apply("cast", node, dtype="float64")
+    out = apply("cast", apply("argsort", node, axis=(ax,)), dtype="float64")
+    return _as_int(_wrap(out), "np.argsort")
