@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ..ir import Node, constant_node
+from ..ir import Node
 from . import functions as F
 from . import indexing as X
 from .location import unsupported
@@ -102,7 +102,7 @@ def repeat(a: Any, repeats: Any, axis: Any = None) -> Tensor:
                              shape[:ax + 1] + (k,) + shape[ax + 1:])
         return _keep_int(a, F.reshape(out, shape[:ax] + (n * k,) + shape[ax + 1:]))
     idx = np.repeat(np.arange(n), counts)  # raises like NumPy on a length mismatch
-    return _keep_int(a, Tensor(F.to_node(X.take(node, constant_node(idx, "int64"), ax))))
+    return _keep_int(a, X.take(node, idx.astype(np.int64), ax))
 
 
 def meshgrid(*xi: Any, copy: bool = True, sparse: bool = False,

@@ -48,32 +48,56 @@ def _lerp(a: Any, b: Any, t: Any) -> Tensor:
                    F.add(a, F.multiply(d, t)))
 
 
-def _quantile_last(s: Node, q: float, count: Any | None) -> Tensor:
-    """The ``q`` quantile along the last axis of the sorted ``s`` (``count``: the traced
-    number of non-NaN values per row, or None for all ``n``)."""
-    n = s.shape[-1]
-    if count is None:  # static positions: slices
+def _positions(n: int, q: float, count: Any | None, median: bool) -> tuple[Any, Any, Any]:
+    """The two order statistics around the ``q`` quantile of ``count`` (traced, per row)
+    or ``n`` (static) values, and the interpolation weight (None: their midpoint, as
+    ``np.median`` takes the mean of the middle two)."""
+    if count is None:
         pos = q * (n - 1)
         lo = int(np.floor(pos))
         hi = builtins.min(lo + 1, n - 1)
-        t = pos - lo
-        a = X.index(s, (Ellipsis, lo))
-        b = X.index(s, (Ellipsis, hi))
-        if t == 0.0:
-            return a if isinstance(a, Tensor) else Tensor(a)
-        return _lerp(a, b, constant_node(t, s.dtype))
+        if median:
+            return lo, (lo if n % 2 else hi), None
+        return lo, hi, pos - lo
     pos = F.multiply(F.subtract(count, 1.0), q)  # float64 position, traced
     lo = F.maximum(F.floor(pos), 0.0)
-    hi = F.minimum(F.add(lo, 1.0), F.maximum(F.subtract(count, 1.0), 0.0))
-    t = F.cast(F.subtract(pos, lo), s.dtype)
-    a = X.take_along_axis(s, F._as_int(F.expand_dims(lo, -1), "a position"), axis=-1)
-    b = X.take_along_axis(s, F._as_int(F.expand_dims(hi, -1), "a position"), axis=-1)
-    out = _lerp(F.squeeze(a, -1), F.squeeze(b, -1), t)
+    top = F.maximum(F.subtract(count, 1.0), 0.0)
+    hi = F.minimum(F.ceil(pos) if median else F.add(lo, 1.0), top)
+    return lo, hi, None if median else F.subtract(pos, lo)
+
+
+def _gather_last(s: Node, i: Any) -> Tensor:
+    if isinstance(i, int):
+        out = X.index(s, (Ellipsis, i))
+        return out if isinstance(out, Tensor) else Tensor(out)
+    idx = F._as_int(F.expand_dims(i, -1), "a position")
+    return F.squeeze(X.take_along_axis(s, idx, axis=-1), -1)
+
+
+def _quantile_last(s: Node, q: float, count: Any | None, median: bool) -> Tensor:
+    """The ``q`` quantile along the last axis of the sorted ``s`` (``count``: the traced
+    number of non-NaN values per row, or None for all ``n``): NumPy's ``_lerp`` of the
+    order statistics around ``q (n - 1)`` (so ``t = 0`` next to an inf gives NaN, as in
+    NumPy), or for a median the mean of the middle one or two."""
+    lo, hi, t = _positions(s.shape[-1], q, count, median)
+    a, b = _gather_last(s, lo), _gather_last(s, hi)
+    if median:
+        mid = F.divide(F.add(a, b), 2.0)
+        if count is None:
+            out = a if lo == hi else mid
+        else:
+            out = F.where(F.equal(lo, hi), a, mid)
+    else:
+        weight = constant_node(t, s.dtype) if count is None else F.cast(t, s.dtype)
+        out = _lerp(a, b, weight)
+    if count is None:
+        return out
     return F.where(F.equal(count, 0.0), np.nan, out)  # all NaN: NaN, like NumPy
 
 
 def quantile(a: Any, q: Any, axis: Any = None, keepdims: bool = False,
-             skip_nan: bool = False, fname: str = "np.quantile") -> Tensor:
+             skip_nan: bool = False, fname: str = "np.quantile",
+             median: bool = False) -> Tensor:
     """``np.quantile(a, q, axis, keepdims)`` with the ``linear`` method (``q`` a constant
     in [0, 1], scalar or 1-D); ``skip_nan`` gives ``np.nanquantile``."""
     if isinstance(q, Tensor):
@@ -93,10 +117,10 @@ def quantile(a: Any, q: Any, axis: Any = None, keepdims: bool = False,
         s = F.sort(flat, axis=-1).node
         if skip_nan:
             count = F.sum(F.cast(F.logical_not(F.isnan(flat)), "float64"), axis=-1)
-            outs = [_quantile_last(s, float(v), count) for v in qs.reshape(-1)]
+            outs = [_quantile_last(s, float(v), count, median) for v in qs.reshape(-1)]
         else:
             has_nan = F.isnan(X.index(s, (Ellipsis, n - 1)))  # NaN sorts last
-            outs = [F.where(has_nan, np.nan, _quantile_last(s, float(v), None))
+            outs = [F.where(has_nan, np.nan, _quantile_last(s, float(v), None, median))
                     for v in qs.reshape(-1)]
     if keepdims:
         shape = tuple(1 if i in axes else d for i, d in enumerate(node.shape))
@@ -106,7 +130,8 @@ def quantile(a: Any, q: Any, axis: Any = None, keepdims: bool = False,
     return X.stack(outs, axis=0)
 
 
-def _quantile_handler(fname: str, scale: float, skip_nan: bool, fixed_q: Any = None):
+def _quantile_handler(fname: str, scale: float, skip_nan: bool, fixed_q: Any = None,
+                      median: bool = False):
     def handler(a: Any, q: Any = None, axis: Any = None, out: Any = None,
                 overwrite_input: bool = False, method: str = "linear",
                 keepdims: bool = False, *, weights: Any = None,
@@ -122,8 +147,10 @@ def _quantile_handler(fname: str, scale: float, skip_nan: bool, fixed_q: Any = N
         qv = np.asarray(qv, dtype=np.float64) / scale
         if scale != 1.0 and (np.any(qv < 0) or np.any(qv > 1)):
             raise ValueError("Percentiles must be in the range [0, 100]")
+        if fixed_q is None and type(q) not in (int, float) and isinstance(a, Tensor):
+            a = F.cast(a, np.result_type(a.dtype, np.asarray(q).dtype))  # a strong q
         return quantile(a, qv, axis=axis, keepdims=bool(keepdims), skip_nan=skip_nan,
-                        fname=fname)
+                        fname=fname, median=median)
 
     handler.__doc__ = (f"``{fname}`` (NumPy's ``linear`` method): sort along the axis, NaN "
                        "last, and interpolate between the two order statistics around "
@@ -133,7 +160,7 @@ def _quantile_handler(fname: str, scale: float, skip_nan: bool, fixed_q: Any = N
 
 
 def _median_handler(fname: str, skip_nan: bool):
-    inner = _quantile_handler(fname, 1.0, skip_nan, fixed_q=0.5)
+    inner = _quantile_handler(fname, 1.0, skip_nan, fixed_q=0.5, median=True)
 
     def median(a: Any, axis: Any = None, out: Any = None, overwrite_input: bool = False,
                keepdims: bool = False) -> Tensor:
