@@ -23,7 +23,9 @@ from .operands import (
     _operands,
     _wrap,
     constant,
+    fixed_width,
     int_dtype,
+    mul_int32,
     to_node,
 )
 from .tensor import Tensor
@@ -34,8 +36,13 @@ from .tensor import Tensor
 def _unary(op: str):
     def fn(x: Any) -> Tensor:
         if isinstance(x, Tensor) and x.int_op:  # np.exp(int64) is float64; these stay int
-            out = _wrap(apply(op, x.node))
-            return _as_int(out, x.int_op, x.idt) if op in _INT_UNARY else out
+            if op not in _INT_UNARY:
+                return _wrap(apply(op, x.node))
+            if op == "square" and x.idt == "int32":
+                out = mul_int32(x.node, x.node)
+            else:
+                out = fixed_width(apply(op, x.node), x.idt, grows=op in ("square", "neg", "abs"))
+            return _as_int(_wrap(out), x.int_op, x.idt)
         (node,) = _operands(x)
         if node.dtype == "bool":
             if op in ("floor", "ceil", "trunc", "abs"):
@@ -69,11 +76,13 @@ def _binary(op: str):
                 _is_bool_value(x) and _is_bool_value(y)):
             if op in _INT_EXACT and _int_operand(x) and _int_operand(y):
                 a, b = (_as_float(n) for n in _operands(x, y))
-                out = apply(op, a, b)
+                idt = int_dtype(x, y)
+                out = mul_int32(a, b) if (op, idt) == ("mul", "int32") else apply(op, a, b)
                 if op in _INT_BY_ZERO:
                     zero = constant_node(0.0, "float64")
                     out = apply("where", apply("equal", b, zero), zero, out)
-                return _as_int(_wrap(out), f"{name} of integer values", int_dtype(x, y))
+                out = fixed_width(out, idt, grows=op in ("add", "sub", "mul"))
+                return _as_int(_wrap(out), f"{name} of integer values", idt)
             if op != "div":
                 raise unsupported(f"{name} of bool and integer values", "NumPy gives an "
                                   "integer result and the IR has no integer dtype yet; "

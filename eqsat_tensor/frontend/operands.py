@@ -209,3 +209,54 @@ def constant(value: Any, dtype: Any = None) -> Tensor:
     """A constant scalar or array (float64 unless ``dtype`` or the array says otherwise)."""
     return _wrap(constant_node(value, None if dtype is None else np.dtype(dtype).name))
 
+
+
+# -- fixed-width integer results ----------------------------------------------------------------
+# Integers are carried in float64, exact up to 2**53. NumPy's int32 arithmetic wraps modulo
+# 2**32: ``wrap_int32`` reduces an exact value the same way (a product of two int32 values,
+# up to 2**62, is formed from 16-bit halves so it stays exact). int64 results beyond
+# +-2**53 cannot be held exactly: ``beyond_exact`` makes them NaN, and the jit refuses such
+# a result with ``OverflowError`` instead of returning a rounded integer (see docs/dtypes.md).
+
+EXACT_INT = float(2 ** 53)
+
+
+def _f(value: float) -> Node:
+    return constant_node(value, "float64")
+
+
+def wrap_int32(v: Node) -> Node:
+    """``v`` reduced into int32's range like NumPy's wrapping arithmetic (exact for
+    ``|v| < 2**53``)."""
+    q = apply("floor", apply("mul", apply("add", v, _f(2.0 ** 31)), _f(2.0 ** -32)))
+    return apply("sub", v, apply("mul", q, _f(2.0 ** 32)))
+
+
+def _mod16(v: Node) -> Node:
+    return apply("sub", v, apply("mul", apply("floor", apply("mul", v, _f(2.0 ** -16))),
+                                 _f(65536.0)))
+
+
+def mul_int32(a: Node, b: Node) -> Node:
+    """``a * b`` of int32 values wrapped like NumPy's, exactly: ``a * lo(b) + (a * hi(b)
+    mod 2**16) * 2**16`` (every partial product below 2**48)."""
+    hi = apply("floor", apply("mul", b, _f(2.0 ** -16)))
+    lo = apply("sub", b, apply("mul", hi, _f(65536.0)))
+    high = apply("mul", _mod16(apply("mul", a, hi)), _f(65536.0))
+    return wrap_int32(apply("add", apply("mul", a, lo), high))
+
+
+def beyond_exact(v: Node) -> Node:
+    """NaN where ``|v| > 2**53``: an int64 result float64 cannot hold exactly (the jit
+    raises ``OverflowError`` for it at the output)."""
+    return apply("where", apply("greater", apply("abs", v), _f(EXACT_INT)), _f(float("nan")),
+                 v)
+
+
+def fixed_width(v: Node, idt: str, grows: bool = True) -> Node:
+    """The float64-carried result ``v`` of integer arithmetic as NumPy's ``idt`` result:
+    wrapped into int32, or NaN beyond the exact range for int64 (``grows``: the operation
+    can leave the operands' range)."""
+    if idt == "int32":
+        return wrap_int32(beyond_exact(v) if grows else v)
+    return beyond_exact(v) if grows else v

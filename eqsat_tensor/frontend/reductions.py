@@ -35,6 +35,7 @@ from .operands import (
     _is_float_value,
     _operands,
     _wrap,
+    fixed_width,
     int_dtype,
     static_int,
     to_node,
@@ -56,7 +57,10 @@ def _reduction(op: str):
                 raise unsupported(f"np.{op} of a bool array", "use np.any / np.all")
             node = apply("cast", node, dtype="float64")
         out = _wrap(apply(op, node, axis=_axis(axis, node.ndim, op), keepdims=bool(keepdims)))
-        return _as_int(out, int_op, idt) if int_op and op not in ("mean", "logsumexp") else out
+        if not int_op or op in ("mean", "logsumexp"):
+            return out
+        return _as_int(_wrap(fixed_width(out.node, idt, grows=op in ("sum", "prod"))), int_op,
+                       idt)
 
     fn.__name__ = op
     fn.__doc__ = f"``{op}`` over ``axis`` (an int, a tuple, or None for all) with ``keepdims``."
@@ -153,6 +157,7 @@ def matmul(a: Any, b: Any) -> Tensor:
     """Matrix product with NumPy ``matmul`` semantics (1-D operands, batch broadcasting)."""
     if not _is_float_value(a) and not _is_float_value(b):
         x, y = (_as_float(n) for n in _operands(a, b))
-        return _as_int(_wrap(apply("matmul", x, y)), "np.matmul of integer values",
-                       int_dtype(a, b))
+        idt = int_dtype(a, b)
+        return _as_int(_wrap(fixed_width(apply("matmul", x, y), idt)),
+                       "np.matmul of integer values", idt)
     return _wrap(apply("matmul", *_operands(a, b)))

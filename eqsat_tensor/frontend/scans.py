@@ -10,7 +10,7 @@ from ..ir import Node, apply
 from .elementwise import not_equal
 from .layout import ravel, reshape
 from .location import unsupported
-from .operands import _as_int, _axis, _wrap, static_int, to_node
+from .operands import _as_int, _axis, _wrap, fixed_width, static_int, to_node
 from .tensor import Tensor
 
 # -- scans and selections (scans) ------------------------------------------------------------
@@ -47,7 +47,9 @@ def _scan(op: str):
         out = _wrap(apply(op, node, axis=(ax,)))
         # NumPy 2: cumsum/cumprod of int32 is int64; sort keeps the dtype
         idt = t.idt if (op == "sort" and t is not None and t.int_op) else "int64"
-        return _as_int(out, int_op, idt) if int_op else out
+        if not int_op:
+            return out
+        return _as_int(_wrap(fixed_width(out.node, idt, grows=op != "sort")), int_op, idt)
 
     fn.__name__ = op
     fn.__doc__ = (f"``np.{op}`` along ``axis`` (``None``: of the flattened array)"
