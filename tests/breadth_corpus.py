@@ -34,12 +34,14 @@ from eqsat_tensor.errors import UnsupportedOperation
 CORPUS: list[Callable] = []
 
 
-def case(*specs: str, f32: bool = True) -> Callable:
-    """Register a corpus function with the specs of its array arguments."""
+def case(*specs: str, f32: bool = True, quadratic: bool = False) -> Callable:
+    """Register a corpus function with the specs of its array arguments (``quadratic``:
+    it builds an (n, n) intermediate, so the large speed run keeps n small)."""
 
     def register(fn: Callable) -> Callable:
         fn.specs = specs
         fn.f32 = f32
+        fn.quadratic = quadratic
         CORPUS.append(fn)
         return fn
 
@@ -265,13 +267,13 @@ def gated_unit(x, Wz, Wh):
     return (1 - z) * np.tanh(x @ Wh)
 
 
-@case("f:n,4", "f:n,4", "f:n,4")
+@case("f:n,4", "f:n,4", "f:n,4", quadratic=True)
 def attention(Q, K, V):
     s = Q @ K.T / np.sqrt(K.shape[-1])
     return sp.softmax(s, axis=-1) @ V
 
 
-@case("f:n,3")
+@case("f:n,3", quadratic=True)
 def rbf_gram(X):
     d = np.linalg.norm(X[:, None, :] - X[None, :, :], axis=-1)
     return np.exp(-d ** 2)
@@ -638,7 +640,7 @@ def fmax_nan(x):
     return np.fmax(x, np.nan) + np.fmin(x, 0.0)
 
 
-@case("f:n,4")
+@case("f:n,4", quadratic=True)
 def triu_sum(x):
     return np.triu(x @ x.T).sum()
 
@@ -715,6 +717,7 @@ def names_a_user_line(fn: Callable, message: str) -> bool:
                and start <= int(n) < start + len(lines) for f, n in where)
 
 
+SPEED_N = 2000  # the batch size of the speed runs (--n=...)
 VARIANTS = (("random", 6, False), ("edge", 6, True), ("empty", 0, False))
 
 
@@ -750,7 +753,7 @@ def speed_ratio(fn: Callable, n: int = 2000, dtype=np.float64, repeat: int = 5
                 ) -> float | None:
     """Warm-call CPU time of the Numba backend over plain NumPy (best of ``repeat``
     interleaved rounds), or None when the jitted result differs from NumPy's."""
-    args = args_for(fn, n, dtype)
+    args = args_for(fn, min(n, 2000) if fn.quadratic else n, dtype)
     jitted = et.jit(fn, backend="numba")
     with np.errstate(all="ignore"):
         try:
@@ -800,13 +803,15 @@ def main(argv: list[str]) -> None:
             for name, r in results.items():
                 if r != "pass":
                     print(f"    {name}: {r[:400]}", flush=True)
+    global SPEED_N
+    SPEED_N = next((int(a.split("=")[1]) for a in argv if a.startswith("--n=")), SPEED_N)
     if "--speed" in argv or "--speed-only" in argv:
         ratios = {}
         for dtype in (np.float64, np.float32):
             for f in part:
                 if dtype == np.float32 and not f.f32:
                     continue
-                r = speed_ratio(f, dtype=dtype)
+                r = speed_ratio(f, n=SPEED_N, dtype=dtype)
                 if r is None:
                     continue
                 ratios[f"{f.__name__}[{np.dtype(dtype).name}]"] = r

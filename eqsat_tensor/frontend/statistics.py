@@ -166,7 +166,10 @@ def _median_handler(fname: str, skip_nan: bool):
                keepdims: bool = False) -> Tensor:
         return inner(a, axis=axis, out=out, keepdims=keepdims)
 
-    median.__doc__ = inner.__doc__
+    median.__doc__ = (f"``{fname}``: sort along the axis (NaN last) and take the middle "
+                      "value, or the mean of the middle two" + (
+                          " of the non-NaN values (NaN where all are NaN)." if skip_nan
+                          else "; NaN if the slice holds a NaN."))
     return median
 
 
