@@ -222,3 +222,36 @@ def test_cumprod_gradient_at_zeros(zeros, backend):
 
     got = et.grad(loss, backend=backend)(x)
     np.testing.assert_allclose(got, finite_difference(loss, (x,)), rtol=1e-6, atol=1e-8)
+
+
+# -- integer overflow ---------------------------------------------------------------------------
+
+INT32_CASES = [
+    ("mul", lambda a, b: a * b), ("add_sub", lambda a, b: a + b - b * 3),
+    ("neg_abs", lambda a, b: -a + np.abs(b)), ("square", lambda a, b: np.square(a)),
+    ("wrapped_then_divided", lambda a, b: (a * b) // 7 + (a * b) % 5),
+    ("matmul", lambda a, b: a @ b), ("cumsum_int64", lambda a, b: np.cumsum(a * b)),
+]
+
+
+@pytest.mark.parametrize("name, fn", INT32_CASES, ids=[c[0] for c in INT32_CASES])
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_int32_arithmetic_wraps_like_numpy(name, fn, backend):
+    a = np.array([2**31 - 1, -2**31, 123456789, -98765, 7, 46341], dtype=np.int32)
+    b = np.array([2, -1, 987654321, 12345, -3, 46341], dtype=np.int32)
+    with np.errstate(all="ignore"):
+        want = fn(a, b)
+    got = et.jit(fn, backend=backend)(a, b)
+    assert np.asarray(got).dtype == np.asarray(want).dtype
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_int64_beyond_exact_range_raises_instead_of_rounding(backend):
+    f = et.jit(lambda a: a * a + 1, backend=backend)
+    small = np.array([2**26, -3], dtype=np.int64)
+    np.testing.assert_array_equal(f(small), small * small + 1)  # 2**52 + 1: exact
+    with pytest.raises(OverflowError, match="2\\*\\*53"):
+        f(np.array([2**27, 3], dtype=np.int64))  # 2**54 + 1 would round
+    with pytest.raises(OverflowError):
+        et.jit(lambda a: np.sum(a * 2**40), backend=backend)(np.full(16384, 2**13))

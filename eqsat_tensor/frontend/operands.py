@@ -260,3 +260,25 @@ def fixed_width(v: Node, idt: str, grows: bool = True) -> Node:
     if idt == "int32":
         return wrap_int32(beyond_exact(v) if grows else v)
     return beyond_exact(v) if grows else v
+
+
+def _halves(v: Node) -> tuple[Node, Node]:
+    """``v = hi * 2**16 + lo`` with ``lo`` in [0, 2**16)."""
+    hi = apply("floor", apply("mul", v, _f(2.0 ** -16)))
+    return hi, apply("sub", v, apply("mul", hi, _f(65536.0)))
+
+
+def matmul_int32(a: Node, b: Node) -> Node:
+    """``a @ b`` of int32 values wrapped like NumPy's, exactly: from 16-bit halves,
+    ``lo(a) @ lo(b) + ((hi(a) @ lo(b) + lo(a) @ hi(b)) mod 2**16) * 2**16`` (the
+    ``hi @ hi`` term is a multiple of 2**32); every partial sum stays below 2**53 for
+    contractions up to 2**20 long, longer ones are refused."""
+    k = a.shape[-1]
+    if not isinstance(k, int) or k >= 2 ** 20:
+        raise unsupported(f"an int32 matmul over {k} terms", "its partial sums would pass "
+                          "2**53; cast to float64 or int64 first")
+    ah, al = _halves(a)
+    bh, bl = _halves(b)
+    cross = apply("add", apply("matmul", ah, bl), apply("matmul", al, bh))
+    high = apply("mul", _mod16(cross), _f(65536.0))
+    return wrap_int32(apply("add", apply("matmul", al, bl), high))

@@ -37,6 +37,7 @@ from .operands import (
     _wrap,
     fixed_width,
     int_dtype,
+    matmul_int32,
     static_int,
     to_node,
 )
@@ -158,6 +159,6 @@ def matmul(a: Any, b: Any) -> Tensor:
     if not _is_float_value(a) and not _is_float_value(b):
         x, y = (_as_float(n) for n in _operands(a, b))
         idt = int_dtype(a, b)
-        return _as_int(_wrap(fixed_width(apply("matmul", x, y), idt)),
-                       "np.matmul of integer values", idt)
+        out = matmul_int32(x, y) if idt == "int32" else fixed_width(apply("matmul", x, y), idt)
+        return _as_int(_wrap(out), "np.matmul of integer values", idt)
     return _wrap(apply("matmul", *_operands(a, b)))
