@@ -66,6 +66,9 @@ CASES = [
     ("cross2", lambda a, b: np.cross(a, b), lambda r: (_mat(r, (4, 2)), _mat(r, (4, 2)))),
     ("cross_axis0", lambda a, b: np.cross(a, b, axis=0),
      lambda r: (_mat(r, (3, 4)), _mat(r, (3, 4)))),
+    ("corrcoef_xy", lambda x, y: np.corrcoef(x, y), lambda r: (_mat(r, (6,)), _mat(r, (6,)))),
+    ("cov_y_columns", lambda x, y: np.cov(x, y, rowvar=False),
+     lambda r: (_mat(r, (5, 3)), _mat(r, (5, 2)))),
 ]
 IDS = [c[0] for c in CASES]
 NUMBA_SAMPLE = {"median_axis_keepdims", "nanmedian", "nanvar_nanstd", "searchsorted_left",

@@ -348,12 +348,14 @@ FUNCTIONS: dict[Any, Callable] = {
     np.polyval: L.polyval, np.triu: L.triu, np.tril: L.tril, np.isclose: S.isclose,
     np.allclose: S.allclose, np.diagonal: L.diagonal,
     np.cov: _doc(L.cov, lambda m, y=None, rowvar=True, bias=False, ddof=None, fweights=None,
-                 aweights=None, *, dtype=None: L.cov(m, rowvar, bias, ddof) if (
-        y is None and fweights is None and aweights is None and dtype is None)
-        else _no({"y": y, "fweights": fweights, "aweights": aweights, "dtype": dtype}, "cov")),
-    np.corrcoef: _doc(L.corrcoef, lambda x, y=None, rowvar=True, *, dtype=None:
-                      L.corrcoef(x, rowvar) if y is None and dtype is None
-                      else _no({"y": y, "dtype": dtype}, "corrcoef")),
+                 aweights=None, *, dtype=None: (
+        L.cov(m, rowvar, bias, ddof) if y is None else L.cov(L.with_y(m, y, rowvar), True,
+                                                                bias, ddof)) if (
+        fweights is None and aweights is None and dtype is None)
+        else _no({"fweights": fweights, "aweights": aweights, "dtype": dtype}, "cov")),
+    np.corrcoef: _doc(L.corrcoef, lambda x, y=None, rowvar=True, *, dtype=None: (
+        L.corrcoef(x, rowvar) if y is None else L.corrcoef(L.with_y(x, y, rowvar), True))
+        if dtype is None else _no({"dtype": dtype}, "corrcoef")),
 }
 
 # -- indexing and joins (index) --
