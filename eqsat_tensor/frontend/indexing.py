@@ -302,6 +302,13 @@ def _multi_take(node: Node, sliced: Node, arrays: list, ints: list, labels: list
     merged = sliced.shape[:a0] + (int(np.prod(dims)),) + sliced.shape[axes[-1] + 1:]
     out = apply("take", F.reshape(sliced, merged).node, constant_node(flat, "int64"),
                 axis=(a0,))
+    return _finish(out, _gathered_shape(out, labels, a0, len(axes), flat.shape))
+
+
+def _gathered_shape(out: Node, labels: list, a0: int, n_axes: int, idx_shape: tuple
+                    ) -> tuple:
+    """NumPy's result shape of several index arrays on ``n_axes`` adjacent axes from
+    ``a0``, gathered as one ``take`` of index shape ``idx_shape`` into ``out``."""
     shape: list[Any] = []
     seen = False
     for lab in labels:
@@ -309,12 +316,12 @@ def _multi_take(node: Node, sliced: Node, arrays: list, ints: list, labels: list
             shape.append(1)
         elif lab[0] == "adv":
             if not seen:
-                shape += list(flat.shape)
+                shape += list(idx_shape)
                 seen = True
         else:
             k = lab[1]
-            shape.append(out.shape[k if k < a0 else k - len(axes) + flat.ndim])
-    return _finish(out, tuple(shape))
+            shape.append(out.shape[k if k < a0 else k - n_axes + len(idx_shape)])
+    return tuple(shape)
 
 
 def _traced_multi_take(sliced: Node, arrays: list, dims: list, labels: list) -> Tensor:
@@ -339,19 +346,7 @@ def _traced_multi_take(sliced: Node, arrays: list, dims: list, labels: list) -> 
     a0, a1 = arrays[0][0], arrays[-1][0]
     merged = sliced.shape[:a0] + (total,) + sliced.shape[a1 + 1:]
     out = apply("take", F.reshape(sliced, merged).node, idx, axis=(a0,))
-    shape: list[Any] = []
-    seen = False
-    for lab in labels:
-        if lab[0] == "new":
-            shape.append(1)
-        elif lab[0] == "adv":
-            if not seen:
-                shape += list(idx.shape)
-                seen = True
-        else:
-            k = lab[1]
-            shape.append(out.shape[k if k < a0 else k - len(arrays) + idx.ndim])
-    return _finish(out, tuple(shape))
+    return _finish(out, _gathered_shape(out, labels, a0, len(arrays), idx.shape))
 
 
 # -- gathers -------------------------------------------------------------------------------------
