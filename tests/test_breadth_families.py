@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _numeric import finite_difference
+from _numeric import assert_like_numpy, finite_difference, numpy_reference
 
 import eqsat_tensor as et
 
@@ -75,18 +75,7 @@ NUMBA_SAMPLE = {"median_axis_keepdims", "nanmedian", "nanvar_nanstd", "searchsor
                 "interp", "argsort", "pad_constant", "tile", "kron", "cross3"}
 
 
-def _ref(fn, args):
-    with np.errstate(all="ignore"):
-        return fn(*args)
-
-
-def _check(got, want, rtol=1e-9, atol=1e-12):
-    assert type(got) is type(want) or (isinstance(got, np.ndarray)
-                                       and isinstance(want, np.ndarray)), (type(got), type(want))
-    got, want = np.asarray(got), np.asarray(want)
-    assert got.shape == want.shape
-    assert got.dtype == want.dtype
-    np.testing.assert_allclose(got, want, rtol=rtol, atol=atol, equal_nan=True)
+_ref, _check = numpy_reference, assert_like_numpy
 
 
 def _edge_inputs(make):
