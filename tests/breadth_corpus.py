@@ -749,12 +749,12 @@ def outcome(fn: Callable, backend: str, dtype=np.float64) -> str:
     return "pass"
 
 
-def speed_ratio(fn: Callable, n: int = 2000, dtype=np.float64, repeat: int = 5
-                ) -> float | None:
+def speed_ratio(fn: Callable, n: int = 2000, dtype=np.float64, repeat: int = 5,
+                **options) -> float | None:
     """Warm-call CPU time of the Numba backend over plain NumPy (best of ``repeat``
     interleaved rounds), or None when the jitted result differs from NumPy's."""
     args = args_for(fn, min(n, 2000) if fn.quadratic else n, dtype)
-    jitted = et.jit(fn, backend="numba")
+    jitted = et.jit(fn, backend="numba", **options)
     with np.errstate(all="ignore"):
         try:
             got = jitted(*args)
@@ -805,13 +805,15 @@ def main(argv: list[str]) -> None:
                     print(f"    {name}: {r[:400]}", flush=True)
     global SPEED_N
     SPEED_N = next((int(a.split("=")[1]) for a in argv if a.startswith("--n=")), SPEED_N)
+    # --serial: Numba's single-threaded kernels (on a loaded box the parallel ones spin)
+    options = {"parallel_min": 1 << 62} if "--serial" in argv else {}
     if "--speed" in argv or "--speed-only" in argv:
         ratios = {}
-        for dtype in (np.float64, np.float32):
+        for dtype in (np.float64,) if "--f64" in argv else (np.float64, np.float32):
             for f in part:
                 if dtype == np.float32 and not f.f32:
                     continue
-                r = speed_ratio(f, n=SPEED_N, dtype=dtype)
+                r = speed_ratio(f, n=SPEED_N, dtype=dtype, **options)
                 if r is None:
                     continue
                 ratios[f"{f.__name__}[{np.dtype(dtype).name}]"] = r
