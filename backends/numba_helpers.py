@@ -158,6 +158,8 @@ def scan(op: str, x: np.ndarray, axis: int, keepdims: bool = False,
     x = np.asarray(x)
     if op == "sort":
         return np.sort(x, axis=axis)
+    if op == "argsort":  # stable, NaN last; an int64 index
+        return np.argsort(x, axis=axis, kind="stable").astype(np.int64)
     if op in ("argmax", "argmin"):
         fn = np.argmax if op == "argmax" else np.argmin
         return np.asarray(fn(x, axis=axis, keepdims=keepdims), dtype=np.float64)

@@ -155,10 +155,23 @@ def _check_output(fn: Callable, out: Any) -> None:
                                    f"the eqsat-tensor tracer: {why} (at {where})")
 
 
+def check_int64_result(out: Any) -> None:
+    """Refuse an int64 result the graph could not hold exactly: integers are carried in
+    float64, a value beyond +-2**53 becomes NaN there (``frontend.operands.beyond_exact``)
+    and NaN casts to the smallest int64, which no exact value can be."""
+    if np.any(np.asarray(out) == np.iinfo(np.int64).min):
+        raise OverflowError("an int64 result exceeds +-2**53, beyond what eqsat-tensor holds "
+                            "exactly (integers are carried in float64); NumPy would give "
+                            "the exact or wrapped int64 value: compute it in float64 or "
+                            "with NumPy")
+
+
 def numpy_results(outs: list[Any], graph: Graph) -> list[Any]:
     """Results as NumPy returns them: a 0-d result (a full reduction, ``x @ x`` of vectors)
     becomes a NumPy scalar of the output's dtype, whatever the backend handed back."""
     for i, o in enumerate(outs):
+        if graph.outputs[i].dtype == "int64":
+            check_int64_result(o)
         if type(o) is np.ndarray:
             if o.ndim == 0:
                 outs[i] = o[()]

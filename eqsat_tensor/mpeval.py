@@ -237,6 +237,9 @@ def _scan(op: str, x: np.ndarray, axis: int, keepdims: bool) -> np.ndarray:
         if op == "sort":
             return sorted(v for v, n in zip(vals, nan) if not n) + [v for v, n in
                                                                     zip(vals, nan) if n]
+        if op == "argsort":  # stable, NaN last
+            order = sorted((i for i in range(len(vals)) if not nan[i]), key=lambda i: vals[i])
+            return [_ctx.mpf(i) for i in order + [i for i in range(len(vals)) if nan[i]]]
         if any(nan):
             return [_ctx.mpf(nan.index(True))]
         pick = max if op == "argmax" else min

@@ -30,3 +30,21 @@ def weighted_loss(fn: Callable[..., np.ndarray], w: np.ndarray, arity: int) -> C
         def loss(a, b):
             return np.sum(fn(a, b) * w)
     return loss
+
+
+def numpy_reference(fn: Callable, args: Sequence) -> object:
+    """``fn(*args)`` run by NumPy with floating-point warnings silenced."""
+    with np.errstate(all="ignore"):
+        return fn(*args)
+
+
+def assert_like_numpy(got: object, want: object, rtol: float = 1e-9,
+                      atol: float = 1e-12) -> None:
+    """``got`` is NumPy's ``want``: the same kind (array or NumPy scalar), shape, dtype
+    and values (NaN equal to NaN)."""
+    assert type(got) is type(want) or (isinstance(got, np.ndarray)
+                                       and isinstance(want, np.ndarray)), (type(got), type(want))
+    got, want = np.asarray(got), np.asarray(want)
+    assert got.shape == want.shape
+    assert got.dtype == want.dtype
+    np.testing.assert_allclose(got, want, rtol=rtol, atol=atol, equal_nan=True)

@@ -77,7 +77,7 @@ def test_wrong_dtype_errors():
 
 
 @pytest.mark.parametrize("body, name", [
-    (lambda x: np.argsort(x), "np.argsort"),
+    (lambda x: np.argpartition(x, 1), "np.argpartition"),
     (lambda x: np.linalg.inv(x), "np.linalg.inv"),
     (lambda x: np.nancumsum(x), "np.nancumsum"),
     (lambda x: np.add.accumulate(x), "np.add.accumulate"),
@@ -97,7 +97,7 @@ def test_unsupported_numpy_functions_name_the_function(body, name):
 
 def test_unsupported_function_error_names_user_line():
     def f(x):
-        return np.argsort(x)
+        return np.argpartition(x, 1)
 
     with pytest.raises(UnsupportedOperation, match=HERE):
         et.jit(f, backend="numpy")(np.ones(3))

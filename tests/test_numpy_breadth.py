@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.special as sp
-from _numeric import finite_difference
+from _numeric import assert_like_numpy, finite_difference, numpy_reference
 
 import eqsat_tensor as et
 
@@ -133,18 +133,7 @@ CASES = [
 IDS = [c[0] for c in CASES]
 
 
-def _ref(fn, args):
-    with np.errstate(all="ignore"):
-        return fn(*args)
-
-
-def _check(got, want, rtol=1e-9, atol=1e-12):
-    assert type(got) is type(want) or (isinstance(got, np.ndarray)
-                                       and isinstance(want, np.ndarray)), (type(got), type(want))
-    got, want = np.asarray(got), np.asarray(want)
-    assert got.shape == want.shape
-    assert got.dtype == want.dtype
-    np.testing.assert_allclose(got, want, rtol=rtol, atol=atol, equal_nan=True)
+_ref, _check = numpy_reference, assert_like_numpy
 
 
 @pytest.mark.parametrize("name, fn, make, diff, edge", CASES, ids=IDS)

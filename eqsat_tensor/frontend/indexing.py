@@ -284,13 +284,14 @@ def _multi_take(node: Node, sliced: Node, arrays: list, ints: list, labels: list
     """Several integer-array indices: constant ones on adjacent axes are one ``take`` over
     those axes flattened (``np.ravel_multi_index``)."""
     axes = [a for a, _ in arrays]
-    if (not builtins.all(i.op == "constant" for _, i in arrays) or ints
-            or axes != list(range(axes[0], axes[-1] + 1))
+    if (ints or axes != list(range(axes[0], axes[-1] + 1))
             or adv_positions != list(range(adv_positions[0], adv_positions[-1] + 1))):
         raise unsupported(f"integer-array indexing with several index arrays ({what})",
                           "only constant index arrays on adjacent axes, without integer "
                           "indices or None beside them, are traced")
     dims = [node.shape[a] for a in axes]
+    if not builtins.all(i.op == "constant" for _, i in arrays):
+        return _traced_multi_take(sliced, arrays, dims, labels)
     try:
         idx = np.broadcast_arrays(*[np.asarray(i.value) for _, i in arrays])
     except ValueError:
@@ -301,6 +302,13 @@ def _multi_take(node: Node, sliced: Node, arrays: list, ints: list, labels: list
     merged = sliced.shape[:a0] + (int(np.prod(dims)),) + sliced.shape[axes[-1] + 1:]
     out = apply("take", F.reshape(sliced, merged).node, constant_node(flat, "int64"),
                 axis=(a0,))
+    return _finish(out, _gathered_shape(out, labels, a0, len(axes), flat.shape))
+
+
+def _gathered_shape(out: Node, labels: list, a0: int, n_axes: int, idx_shape: tuple
+                    ) -> tuple:
+    """NumPy's result shape of several index arrays on ``n_axes`` adjacent axes from
+    ``a0``, gathered as one ``take`` of index shape ``idx_shape`` into ``out``."""
     shape: list[Any] = []
     seen = False
     for lab in labels:
@@ -308,12 +316,37 @@ def _multi_take(node: Node, sliced: Node, arrays: list, ints: list, labels: list
             shape.append(1)
         elif lab[0] == "adv":
             if not seen:
-                shape += list(flat.shape)
+                shape += list(idx_shape)
                 seen = True
         else:
             k = lab[1]
-            shape.append(out.shape[k if k < a0 else k - len(axes) + flat.ndim])
-    return _finish(out, tuple(shape))
+            shape.append(out.shape[k if k < a0 else k - n_axes + len(idx_shape)])
+    return tuple(shape)
+
+
+def _traced_multi_take(sliced: Node, arrays: list, dims: list, labels: list) -> Tensor:
+    """Several index arrays on adjacent axes, some traced: one ``take`` over those axes
+    flattened, at ``sum(i_k * stride_k)`` computed in the graph (negative indices wrap;
+    an index out of its own axis's range makes the flat index out of range, so ``take``
+    raises ``IndexError`` like NumPy instead of reading another element)."""
+    if not builtins.all(isinstance(d, int) for d in dims):
+        raise unsupported("integer-array indexing of symbolic dims", "it needs concrete sizes")
+    total = int(np.prod(dims))
+    flat: Any = None
+    ok: Any = None
+    for k, ((_, i), n) in enumerate(zip(arrays, dims)):
+        stride = int(np.prod(dims[k + 1:]))
+        f = apply("cast", i, dtype="float64")
+        f = F.where(F.less(f, 0.0), F.add(f, float(n)), f)
+        inside = F.logical_and(F.greater_equal(f, 0.0), F.less(f, float(n)))
+        term = F.multiply(f, float(stride))
+        flat = term if flat is None else F.add(flat, term)
+        ok = inside if ok is None else F.logical_and(ok, inside)
+    idx = apply("cast", F.where(ok, flat, float(total)).node, dtype="int64")
+    a0, a1 = arrays[0][0], arrays[-1][0]
+    merged = sliced.shape[:a0] + (total,) + sliced.shape[a1 + 1:]
+    out = apply("take", F.reshape(sliced, merged).node, idx, axis=(a0,))
+    return _finish(out, _gathered_shape(out, labels, a0, len(arrays), idx.shape))
 
 
 # -- gathers -------------------------------------------------------------------------------------

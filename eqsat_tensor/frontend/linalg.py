@@ -85,6 +85,19 @@ def cov(m: Any, rowvar: bool = True, bias: bool = False, ddof: Any = None) -> Te
     return reshape(c, ()) if x.shape[0] == 1 else c
 
 
+def with_y(m: Any, y: Any, rowvar: bool) -> Tensor:
+    """``np.cov(m, y)`` / ``np.corrcoef(x, y)``: the variables of ``y`` as further rows
+    of ``m`` (each made 2-D and, without ``rowvar``, transposed unless it is one row), as
+    NumPy joins them."""
+    from .indexing import concatenate
+
+    rows = []
+    for v in (m, y):
+        t = atleast_2d(cast(v, "float64"))
+        rows.append(transpose(t) if not rowvar and t.node.shape[0] != 1 else t)
+    return concatenate(rows, axis=0)
+
+
 def corrcoef(x: Any, rowvar: bool = True) -> Tensor:
     """``np.corrcoef`` of one array: the covariance over ``sqrt(outer(var, var))``, clipped
     to [-1, 1] like NumPy."""

@@ -132,6 +132,10 @@ _METHODS: dict[str, Callable] = {
     "take": lambda self, indices, axis=None, out=None, mode="raise": np.take(
         self, indices, axis=axis, out=out, mode=mode),
     "__iter__": lambda self: (X.index(self, i) for i in range(len(self))),
+    # -- sorting, lookup and construction (breadth) --
+    "argsort": _via(np.argsort), "repeat": _via(np.repeat),
+    "searchsorted": lambda self, v, side="left", sorter=None: np.searchsorted(
+        self, v, side=side, sorter=sorter),
 }
 _PROPERTIES: dict[str, Callable] = {
     "T": lambda self: F.transpose(self), "mT": lambda self: F.matrix_transpose(self),
@@ -141,8 +145,8 @@ _PROPERTIES: dict[str, Callable] = {
 # ndarray members that stay unsupported, with the reason a user can act on.
 _NEEDS_OP = "it needs an op the IR does not have yet"
 _REFUSED: dict[str, str] = {
-    **{m: _NEEDS_OP for m in ("argsort", "argpartition", "partition",
-                              "repeat", "choose", "compress", "searchsorted", "nonzero")},
+    **{m: _NEEDS_OP for m in ("argpartition", "partition", "choose", "compress",
+                              "nonzero")},
     "sort": "x.sort() sorts in place, which cannot be traced; use np.sort(x)",
     **{m: "in-place changes cannot be traced" for m in ("fill", "put", "resize",
                                                         "setfield", "setflags", "byteswap")},

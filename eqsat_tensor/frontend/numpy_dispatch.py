@@ -17,10 +17,12 @@ from typing import Any
 import numpy as np
 
 from ..ir import OPS, ops_named_in
+from . import construct as C
 from . import functions as F
 from . import indexing as X
 from . import linalg as L
 from . import special as S
+from . import statistics as Q
 from .functions import unsupported
 from .location import public_name
 from .tensor import Tensor
@@ -346,12 +348,14 @@ FUNCTIONS: dict[Any, Callable] = {
     np.polyval: L.polyval, np.triu: L.triu, np.tril: L.tril, np.isclose: S.isclose,
     np.allclose: S.allclose, np.diagonal: L.diagonal,
     np.cov: _doc(L.cov, lambda m, y=None, rowvar=True, bias=False, ddof=None, fweights=None,
-                 aweights=None, *, dtype=None: L.cov(m, rowvar, bias, ddof) if (
-        y is None and fweights is None and aweights is None and dtype is None)
-        else _no({"y": y, "fweights": fweights, "aweights": aweights, "dtype": dtype}, "cov")),
-    np.corrcoef: _doc(L.corrcoef, lambda x, y=None, rowvar=True, *, dtype=None:
-                      L.corrcoef(x, rowvar) if y is None and dtype is None
-                      else _no({"y": y, "dtype": dtype}, "corrcoef")),
+                 aweights=None, *, dtype=None: (
+        L.cov(m, rowvar, bias, ddof) if y is None else L.cov(L.with_y(m, y, rowvar), True,
+                                                                bias, ddof)) if (
+        fweights is None and aweights is None and dtype is None)
+        else _no({"fweights": fweights, "aweights": aweights, "dtype": dtype}, "cov")),
+    np.corrcoef: _doc(L.corrcoef, lambda x, y=None, rowvar=True, *, dtype=None: (
+        L.corrcoef(x, rowvar) if y is None else L.corrcoef(L.with_y(x, y, rowvar), True))
+        if dtype is None else _no({"dtype": dtype}, "corrcoef")),
 }
 
 # -- indexing and joins (index) --
@@ -378,6 +382,17 @@ FUNCTIONS.update({
     np.vsplit: X.vsplit,
     np.diff: X.diff, np.flip: X.flip, np.fliplr: X.fliplr, np.flipud: X.flipud,
     np.roll: X.roll,
+})
+
+# -- order statistics, nan-reductions, lookup and construction (breadth) --
+FUNCTIONS.update({
+    np.median: Q.median, np.nanmedian: Q.nanmedian, np.quantile: Q.quantile_fn,
+    np.nanquantile: Q.nanquantile, np.percentile: Q.percentile,
+    np.nanpercentile: Q.nanpercentile, np.nanvar: Q.nanvar, np.nanstd: Q.nanstd,
+    np.nanmax: Q.nanmax, np.nanmin: Q.nanmin, np.nanprod: Q.nanprod,
+    np.searchsorted: Q.searchsorted, np.interp: Q.interp,
+    np.pad: C.pad, np.tile: C.tile, np.repeat: C.repeat, np.meshgrid: C.meshgrid,
+    np.kron: C.kron, np.cross: C.cross, np.argsort: F.argsort,
 })
 
 

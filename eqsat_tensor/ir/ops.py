@@ -560,8 +560,8 @@ _op("log_ndtr", 1, "elementwise", refs.scalar_ufunc(refs.log_ndtr_scalar), cost=
 # kind "scan": planned as a step of its own (backends/plan.ScanStep), like BLAS matmuls.
 # ``axis`` is a 1-tuple (the reductions' encoding); the tracer flattens for axis=None.
 # cumsum's VJP is the reverse cumsum (``cumsum_reverse``: sums from the end), and back;
-# argmax/argmin are piecewise constant (a zero VJP); cumprod (zeros) and sort (it needs
-# the permutation) are not differentiable.
+# argmax/argmin are piecewise constant (a zero VJP); cumprod's VJP handles zeros, sort's
+# scatters g back through the permutation (``argsort``, below).
 _op("cumsum", 1, "scan", refs.scan(np.cumsum), shape=_scan_shape, dtype=_same_dtype,
     attrs=("axis",), cost=1, ns=1.0, mp=STRUCTURAL, grad=_D,
     facts=OpFacts(sign=_SUMLIKE, domain="total"),
@@ -571,17 +571,26 @@ _op("cumsum_reverse", 1, "scan", refs.cumsum_reverse, shape=_scan_shape, dtype=_
     facts=OpFacts(sign=_SUMLIKE, domain="total"),
     names=names(None, None, None, None, None, None))
 _op("cumprod", 1, "scan", refs.scan(np.cumprod), shape=_scan_shape, dtype=_same_dtype,
-    attrs=("axis",), cost=1, ns=1.0, mp=STRUCTURAL, grad=_ND,
+    attrs=("axis",), cost=1, ns=1.0, mp=STRUCTURAL, grad=_D,
     facts=OpFacts(sign=(((P,), P), ((NN,), NN)), domain="total"),
     names=names("cumprod", None, None, None, None, None))
 _op("sort", 1, "scan", refs.scan(np.sort), shape=_scan_shape, dtype=_same_dtype,
-    attrs=("axis",), cost=20, ns=20.0, mp=STRUCTURAL, grad=_ND, facts=_KEEP_RED,
+    attrs=("axis",), cost=20, ns=20.0, mp=STRUCTURAL, grad=_D, facts=_KEEP_RED,
     names=names("sort", None, None, None, None, None))
 for _name in ("argmax", "argmin"):
     _op(_name, 1, "scan", refs.scan(getattr(np, _name)), shape=_select_shape,
         dtype=_index_dtype, attrs=("axis", "keepdims"), cost=1, ns=0.5, mp=STRUCTURAL,
         grad=_D, facts=OpFacts(range=(0.0, None), sign=(((None,), NN),), domain="total"),
         names=names(_name, None, None, None, None, None))
+# -- argsort (breadth) --
+# The permutation that sorts along one axis (stable, NaN last, like np.argsort(kind=
+# "stable")); an int64 index, so it feeds the gathers and scatters directly. Piecewise
+# constant: a zero VJP. It is also the VJP of sort: g scattered back through the
+# permutation.
+_op("argsort", 1, "scan", refs.argsort, shape=_scan_shape, dtype=lambda dtypes, attrs: "int64",
+    attrs=("axis",), cost=20, ns=20.0, mp=STRUCTURAL, grad=_D,
+    facts=OpFacts(range=(0.0, None), sign=(((None,), NN),), domain="total"),
+    names=names("argsort", None, None, None, None, None))
 # -- inverse hyperbolics, sign, log1mexp (parity) ----------------------------------------
 
 

@@ -53,6 +53,12 @@ def scan(fn: Callable) -> Callable:
     return ref
 
 
+def argsort(x: np.ndarray, axis: tuple[int, ...], keepdims: bool = False) -> np.ndarray:
+    """``np.argsort(x, axis, kind="stable")`` (int64, NaN last)."""
+    (ax,) = axis
+    return np.argsort(x, axis=ax, kind="stable").astype(np.int64)
+
+
 def cumsum_reverse(x: np.ndarray, axis: tuple[int, ...], keepdims: bool = False
                    ) -> np.ndarray:
     """The cumulative sum from the end along ``axis`` (the VJP of ``cumsum``)."""

@@ -19,7 +19,7 @@ Shape = tuple[Dim, ...]
 
 FLOAT_DTYPES = ("float32", "float64")
 # Integers enter and leave graphs (inputs, results: ``cast``, layout ops); in between the
-# tracer carries integer values exactly in float64 (up to 2**53), see frontend/functions.
+# tracer carries integer values exactly in float64 (up to 2**53), see frontend/operands.
 INT_DTYPES = ("int32", "int64")
 DTYPES = FLOAT_DTYPES + ("bool",) + INT_DTYPES
 
