@@ -155,12 +155,41 @@ def risk_given(op: str, dtype: str, base: float, bounds: Sequence[Bounds | None]
             big = max(abs(v) for v in q)
             return 0.0 if big < 1e300 else base
     if len(bounds) == 1 and bounds[0] is not None:
+        if _reaches_zero(bounds[0]) and pole_at_zero(op):
+            # the operand is computed (its bounds are known) and may have underflowed to
+            # 0 where its exact value is not: the op turns that into +-inf (log(ndtr(x)),
+            # log(sigmoid(x)) in the tails), a total loss, not a few digits
+            return POLE_RISK * base
         limits = overflow_limits(op, dtype)
         if limits is not None:
             return 0.0 if _inside(bounds[0], *limits) else base
         if OPS[op].kind == "elementwise" and well_conditioned(op, *bounds[0]):
             return 0.0
     return base
+
+
+# How much more an op with a pole at 0 risks when its computed operand may be 0.
+POLE_RISK = 8.0
+
+
+def _reaches_zero(b: Bounds) -> bool:
+    lo, hi = b
+    return (lo is None or lo <= 0.0) and (hi is None or hi >= 0.0) and not (
+        lo is None and hi is None)
+
+
+@functools.lru_cache(maxsize=512)
+def pole_at_zero(op: str) -> bool:
+    """True if unary elementwise ``op`` is infinite at 0 (``log``, ``log2``, ``log10``,
+    ``gammaln``, ...), read from its NumPy reference."""
+    spec = OPS[op]
+    if spec.kind != "elementwise" or spec.arity != 1 or spec.attrs or spec.reference is None:
+        return False
+    with np.errstate(all="ignore"):
+        try:
+            return bool(np.isinf(spec.reference(np.asarray(0.0))))
+        except Exception:  # noqa: BLE001 - an op without a float reference has no pole
+            return False
 
 
 # Relative condition number below which an op's risk is lifted (a few ulps at most).
