@@ -211,7 +211,10 @@ def check_order(out: Any, checks: list, applies: list) -> list:
     checks fail, the first one's message is the error, as in PyTensor."""
     if len({m for _, m in checks}) < 2 or len(applies) != len(checks):
         return checks
-    from pytensor.graph.basic import ancestors
+    try:
+        from pytensor.graph.traversal import ancestors
+    except ImportError:  # pragma: no cover - PyTensor before 2.32
+        from pytensor.graph.basic import ancestors
 
     rank: dict[int, int] = {}
     for i, term in enumerate(_terms(out)):
