@@ -39,7 +39,7 @@ import numpy as np
 from ..errors import BackendError
 from ..ir import Graph, Node
 from . import numba_cache
-from .plan import Kernel, MatmulStep, ViewStep, is_inline_scalar
+from .plan import Kernel, MatmulStep, ScanStep, ViewStep, is_inline_scalar
 from .plan import Plan as _Plan
 
 
@@ -79,6 +79,7 @@ class _Writer:
         self.const_lines: list[str] = []
         self.lines: list[str] = []
         self.kernels: set[str] = set()
+        self.kernels_extra: set[str] = set()  # numba_packed_steps functions used
         self.sizes: dict[int, tuple[int, ...]] = {}
         self.bound: dict[str, int] = {}  # symbolic dims' sizes
 
@@ -166,6 +167,71 @@ class _Writer:
             expr = _view(node, _SourceNames(self))
         self.emit(f"{self.buf(node)} = {expr}")
 
+    # -- gather and scan steps (as (A, n, B) blocks: backends/numba_packed_steps.py) -------
+    def block(self, node: Node, ax: int) -> str:
+        """``node``'s buffer as a C-contiguous (A, n, B) block around axis ``ax``."""
+        shape = self.shape(node)
+        src = self.buf(node)
+        if is_inline_scalar(node) or not shape:
+            raise PackedUnsupported("a gather or scan of a 0-d operand")
+        if node.uid not in self.contiguous:
+            src = f"np.ascontiguousarray({src})"
+        a, b = math.prod(shape[:ax]), math.prod(shape[ax + 1:])
+        return f"{src}.reshape(({a}, {shape[ax]}, {b}))"
+
+    def flat_index(self, node: Node) -> str:
+        if node.dtype != "int64" or is_inline_scalar(node):
+            raise PackedUnsupported("an index operand that is not an int64 array")
+        src = self.buf(node)
+        if node.uid not in self.contiguous:
+            src = f"np.ascontiguousarray({src})"
+        return f"{src}.reshape(({math.prod(self.shape(node))},))"
+
+    def gather(self, node: Node) -> None:
+        out = self.buf(node)
+        shape = self.shape(node)
+        if node.op == "concatenate":
+            a, b = (self.buf(i) for i in node.inputs)
+            self.emit(f"{out} = np.concatenate(({a}, {b}), axis={node.attr('axis')[0]})")
+        elif node.op == "pad_slice":
+            dt = f"np.{node.dtype}"
+            key = ", ".join(f"{a}:{'' if b is None else b}:{c}" if (a, b, c) != (0, None, 1)
+                            else ":" for a, b, c in node.attr("slices"))
+            self.emit(f"{out} = np.zeros({_tuple(shape)}, {dt})")
+            self.emit(f"{out}[{key}{',' if len(shape) == 1 else ''}] = {self.buf(node.inputs[0])}")
+        elif node.op == "take":
+            ax = node.attr("axis")[0]
+            x, idx = node.inputs
+            self.emit(f"{out} = take3({self.block(x, ax)}, {self.flat_index(idx)})"
+                      f".reshape({_tuple(shape)})")
+            self.kernels_extra.add("take3")
+        elif node.op == "scatter_add":
+            ax = node.attr("axis")[0]
+            g, idx = node.inputs
+            gshape = self.shape(g)
+            nidx = math.prod(self.shape(idx))
+            a, b = math.prod(shape[:ax]), math.prod(shape[ax + 1:])
+            src = self.buf(g) if g.uid in self.contiguous else \
+                f"np.ascontiguousarray({self.buf(g)})"
+            if math.prod(gshape) != a * nidx * b:
+                raise PackedUnsupported("scatter_add with a broadcast update")
+            self.emit(f"{out} = scatter_add3({src}.reshape(({a}, {nidx}, {b})), "
+                      f"{self.flat_index(idx)}, {shape[ax]}).reshape({_tuple(shape)})")
+            self.kernels_extra.add("scatter_add3")
+        else:
+            raise PackedUnsupported(f"gather op {node.op}")
+        self.contiguous.add(node.uid)
+
+    def scan(self, node: Node) -> None:
+        if node.op not in ("cumsum", "cumsum_reverse", "cumprod"):
+            raise PackedUnsupported(f"scan op {node.op}")
+        (ax,) = node.attr("axis")
+        fn = f"{node.op}3"
+        self.kernels_extra.add(fn)
+        self.emit(f"{self.buf(node)} = {fn}({self.block(node.inputs[0], ax)})"
+                  f".reshape({_tuple(self.shape(node))})")
+        self.contiguous.add(node.uid)
+
     def matmul(self, node: Node) -> None:
         a, b = node.inputs
         if len(a.shape) > 2 or len(b.shape) > 2 or not (a.dtype == b.dtype == node.dtype) \
@@ -243,7 +309,11 @@ class _Writer:
         self.emit("    wrong = False")
         self.inputs()
         for step in self.plan.steps:
-            if isinstance(step, ViewStep):
+            if isinstance(step, ViewStep) and step.node.spec.kind == "gather":
+                self.gather(step.node)
+            elif isinstance(step, ScanStep):
+                self.scan(step.node)
+            elif isinstance(step, ViewStep):
                 self.view(step.node)
             elif isinstance(step, MatmulStep):
                 self.matmul(step.node)
@@ -311,6 +381,9 @@ def entry_source(plan: _Plan, packing: Packing, kernel_module: str | None, *,
         if kernel_module is None:  # pragma: no cover - kernels imply a module
             raise BackendError("packed entry: no kernel module")
         lines.append(f"from {kernel_module} import {', '.join(sorted(writer.kernels))}")
+    if writer.kernels_extra:
+        lines.append("from eqsat_tensor.backends.numba_packed_steps import "
+                     + ", ".join(sorted(writer.kernels_extra)))
     lines += ["", f"CACHE = {bool(cache)}", "", "",
               "@numba.njit(cache=CACHE, nogil=True, error_model='numpy')"]
     lines += body

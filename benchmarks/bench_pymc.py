@@ -83,6 +83,13 @@ def bench_model(name: str, number: int, repeat: int) -> dict:
     return row
 
 
+def _row(r: dict) -> None:
+    print(f"{r['model']:22s} {r['logp_C']:8.2f} {r['logp_NUMBA']:8.2f} {r['logp_et']:8.2f} "
+          f"{r['ratio_logp']:6.2f} | {r['grad_C']:9.2f} {r['grad_NUMBA']:8.2f} "
+          f"{r['grad_et']:8.2f} {r['ratio_grad']:6.2f} {r['max_rel_err']:11.1e} "
+          f"{r['compile_s']:7.1f}", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print the table."""
     from _pymc_models import LARGE, MODELS
@@ -107,18 +114,14 @@ def main(argv: list[str] | None = None) -> int:
         except Exception as exc:  # noqa: BLE001 - report the model and go on
             print(f"{m}: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}", flush=True)
             continue
-        r = rows[-1]
-        print(f"{m}: done (compile {r['compile_s']:.1f} s)", flush=True)
-    head = (f"{'model':14s} {'logp C':>8s} {'NUMBA':>8s} {'et':>8s} {'ratio':>6s} | "
+        _row(rows[-1])
+    head = (f"{'model':22s} {'logp C':>8s} {'NUMBA':>8s} {'et':>8s} {'ratio':>6s} | "
             f"{'lp+grad C':>9s} {'NUMBA':>8s} {'et':>8s} {'ratio':>6s} {'max rel err':>11s} "
             f"{'compile':>7s}")
     print("microseconds per call; ratio = eqsat-tensor / faster of PyTensor C and NUMBA")
     print(head)
     for r in rows:
-        print(f"{r['model']:14s} {r['logp_C']:8.2f} {r['logp_NUMBA']:8.2f} {r['logp_et']:8.2f} "
-              f"{r['ratio_logp']:6.2f} | {r['grad_C']:9.2f} {r['grad_NUMBA']:8.2f} "
-              f"{r['grad_et']:8.2f} {r['ratio_grad']:6.2f} {r['max_rel_err']:11.1e} "
-              f"{r['compile_s']:7.1f}")
+        _row(r)
     for key in ("ratio_logp", "ratio_grad"):
         geo = math.exp(sum(math.log(r[key]) for r in rows) / len(rows))
         print(f"geomean {key}: {geo:.2f}")
