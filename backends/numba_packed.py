@@ -80,6 +80,7 @@ class _Writer:
         self.lines: list[str] = []
         self.kernels: set[str] = set()
         self.kernels_extra: set[str] = set()  # numba_packed_steps functions used
+        self.ws: dict[str, int] = {}  # workspace elements by dtype
         self.sizes: dict[int, tuple[int, ...]] = {}
         self.bound: dict[str, int] = {}  # symbolic dims' sizes
 
@@ -121,6 +122,17 @@ class _Writer:
             self.names[node.uid] = name
         return name
 
+    def alloc(self, shape: tuple[int, ...], dtype: str) -> str:
+        """A new buffer: a slice of the entry's workspace for its dtype (one allocation per
+        call and per dtype, and one compiled ``np.empty``), else ``np.empty``."""
+        size = math.prod(shape)
+        if dtype not in ("float64", "bool"):
+            dt = "np.bool_" if dtype == "bool" else f"np.{dtype}"
+            return f"np.empty({_tuple(shape) if shape else '()'}, {dt})"
+        start = self.ws.get(dtype, 0)
+        self.ws[dtype] = start + max(size, 1)
+        return f"ws_{dtype}[{start}:{start + size}].reshape({_tuple(shape) if shape else '()'})"
+
     def emit(self, line: str) -> None:
         self.lines.append("    " + line)
 
@@ -159,6 +171,13 @@ class _Writer:
             self.contiguous.add(node.uid)
         elif node.op == "transpose":
             expr = f"np.transpose({src}, {tuple(node.attr('axes'))!r})"
+        elif node.op == "broadcast_to" and src_node.op == "constant" and \
+                math.prod(shape) <= 1 << 16:  # a constant: broadcast now, into the pool
+            from ..ir import constant_node
+
+            full = np.broadcast_to(np.asarray(src_node.value, dtype=src_node.dtype), shape)
+            expr = self.buf(constant_node(np.ascontiguousarray(full), src_node.dtype))
+            self.contiguous.add(node.uid)
         elif node.op == "broadcast_to":
             expr = f"np.broadcast_to({src}, {_tuple(shape)})"
         else:  # another view op: the Numba backend's own spelling (NumPy indexing)
@@ -194,10 +213,10 @@ class _Writer:
             a, b = (self.buf(i) for i in node.inputs)
             self.emit(f"{out} = np.concatenate(({a}, {b}), axis={node.attr('axis')[0]})")
         elif node.op == "pad_slice":
-            dt = f"np.{node.dtype}"
             key = ", ".join(f"{a}:{'' if b is None else b}:{c}" if (a, b, c) != (0, None, 1)
                             else ":" for a, b, c in node.attr("slices"))
-            self.emit(f"{out} = np.zeros({_tuple(shape)}, {dt})")
+            self.emit(f"{out} = {self.alloc(shape, node.dtype)}")
+            self.emit(f"{out}[...] = 0")
             self.emit(f"{out}[{key}{',' if len(shape) == 1 else ''}] = {self.buf(node.inputs[0])}")
         elif node.op == "take":
             ax = node.attr("axis")[0]
@@ -254,8 +273,7 @@ class _Writer:
         if count == 0 and any(r.op in ("max", "min") for r in k.reductions()):
             raise PackedUnsupported("max/min over an empty axis")
         for w in k.writes:
-            dt = "np.bool_" if w.dtype == "bool" else f"np.{w.dtype}"
-            self.emit(f"{self.buf(w)} = np.empty({_tuple(self.shape(w))}, {dt})")
+            self.emit(f"{self.buf(w)} = {self.alloc(self.shape(w), w.dtype)}")
             self.contiguous.add(w.uid)
         args += [self.buf(r) for r in k.reads] + [self.buf(w) for w in k.writes]
         build = "parallel" if math.prod(extents) >= self.parallel_min else "serial"
@@ -289,7 +307,7 @@ class _Writer:
             dtype = np.result_type(*[n.dtype for n in nodes]).name
             total = sum(math.prod(self.shape(n)) for n in nodes)
             name = f"out{r}"
-            self.emit(f"{name} = np.empty({total}, np.{dtype})")
+            self.emit(f"{name} = np.empty(n_any + {total}, np.{dtype})")
             start = 0
             for n in nodes:
                 size = math.prod(self.shape(n))
@@ -303,7 +321,8 @@ class _Writer:
 
     def write(self) -> list[str]:
         self.emit(f"if x.shape[0] != {self.packing.size}:")
-        self.emit("    x = np.zeros(" + str(self.packing.size) + ")")
+        self.emit(f"    x = np.empty(n_any + {self.packing.size}, np.float64)")
+        self.emit("    x[:] = 0.0")
         self.emit("    wrong = True")
         self.emit("else:")
         self.emit("    wrong = False")
@@ -325,7 +344,11 @@ class _Writer:
         self.emit("if wrong:")
         self.emit("    bad = -2")
         params = ", ".join([f"pool_{dt}" for dt in sorted(self.pools)] + ["x"])
-        body = self.lines[:5] + self.const_lines + self.lines[5:]
+        # n_any: 0, but not a compile-time constant, so every np.empty has one signature
+        # (a literal size would compile NumPy's allocation once per size: cold compile)
+        ws = ["    n_any = x.shape[0] * 0"] + [
+            f"    ws_{dt} = np.empty(n_any + {n}, np.{dt})" for dt, n in self.ws.items()]
+        body = ws + self.lines[:6] + self.const_lines + self.lines[6:]
         return [f"def entry({params}):",
                 '    """The whole graph over the flat vector x: results, then the first '
                 'failed check (-1: none, -2: wrong length)."""'] + body + [

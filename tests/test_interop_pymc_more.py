@@ -16,7 +16,7 @@ import pytest
 pm = pytest.importorskip("pymc")
 pytensor = pytest.importorskip("pytensor")
 
-from _pymc_models2 import MODELS2  # noqa: E402
+from _pymc_models2 import HELD, MODELS2  # noqa: E402
 from pytensor.compile.mode import Mode  # noqa: E402
 
 import eqsat_tensor as et  # noqa: E402
@@ -24,13 +24,13 @@ from eqsat_tensor.errors import UnsupportedOperation  # noqa: E402
 from eqsat_tensor.interop.pymc import compile_logp_dlogp  # noqa: E402
 
 warnings.filterwarnings("ignore", category=UserWarning)
-SUPPORTED = [n for n in MODELS2 if n != "mvnormal_lkj"]
+SUPPORTED = [n for n in MODELS2 if n != "mvnormal_lkj"] + list(HELD)
 _CACHE: dict[str, tuple] = {}
 
 
 def _model(name: str) -> tuple:
     if name not in _CACHE:
-        model = MODELS2[name]()
+        model = (MODELS2 | HELD)[name]()
         logp, dlogp = model.logp(), model.dlogp()
         fn = pytensor.function(model.value_vars, [logp, dlogp],
                                mode=Mode(linker="py", optimizer="fast_run"))

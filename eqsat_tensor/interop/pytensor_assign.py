@@ -151,6 +151,22 @@ class AssignOps:
                                                                             "float64")
                                                    else fdtype), shape=shape)
 
+    def _specify_shape(self, apply_node: Any, v: Any, fdtype: str) -> Node:
+        """``SpecifyShape``: the value; a symbolic dim it fixes becomes that size."""
+        x = self.node_of(apply_node.inputs[0], fdtype)  # type: ignore[attr-defined]
+        for d, var in zip(x.shape, apply_node.inputs[1:]):
+            if id(var) not in self.consts or type(var.type).__name__ == "NoneTypeT":
+                continue
+            size = int(self.consts[id(var)])
+            if isinstance(d, str):
+                self.aliases[d] = size  # type: ignore[attr-defined]
+                from .pytensor_io import _SameDims
+
+                raise _SameDims
+            if d != size:
+                raise ValueError(f"SpecifyShape: shape {x.shape} is not the specified one")
+        return x
+
     def _cumop(self, apply_node: Any, v: Any, fdtype: str) -> Node:
         op = apply_node.op
         x = self.node_of(apply_node.inputs[0], fdtype)  # type: ignore[attr-defined]
@@ -181,7 +197,7 @@ def _zeros(x: Node) -> bool:
 
 
 CLIENT_KINDS = {"IncSubtensor": "_inc_subtensor", "AllocEmpty": "_alloc_empty",
-                "CumOp": "_cumop", "ARange": "_arange"}
+                "CumOp": "_cumop", "ARange": "_arange", "SpecifyShape": "_specify_shape"}
 
 
 def _terms(out: Any) -> list[Any]:

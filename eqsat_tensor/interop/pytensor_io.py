@@ -87,7 +87,7 @@ _KNOWN_KINDS = ("Shape", "Shape_i", "Elemwise", "DimShuffle", "Dot", "Dot22", "M
                 "SoftmaxGrad", "Subtensor",
                 *("AdvancedSubtensor1", "AdvancedSubtensor", "Split",  # (index)
                   "AdvancedIncSubtensor1", "AdvancedIncSubtensor"),
-                *("IncSubtensor", "AllocEmpty", "CumOp", "ARange"))  # (clients)
+                *("IncSubtensor", "AllocEmpty", "CumOp", "ARange", "SpecifyShape"))  # (clients)
 
 
 def _infer_minus_one(shape: tuple, new: tuple) -> tuple:
@@ -276,6 +276,13 @@ class _Converter(AssignOps):
         for pos in range(1, ndim + 1):
             names = {a.shape[-pos] for a in args
                      if a.ndim >= pos and isinstance(a.shape[-pos], str)}
+            sizes = {a.shape[-pos] for a in args
+                     if a.ndim >= pos and isinstance(a.shape[-pos], int)} - {1}
+            if names and len(sizes) == 1:  # (clients) a symbolic dim meets a size: it is one
+                (size,) = sizes
+                for name in names:
+                    self.aliases[name] = size  # type: ignore[assignment]
+                raise _SameDims
             if len(names) > 1:
                 first, *rest = sorted(names)
                 for other in rest:
@@ -327,8 +334,8 @@ class _Converter(AssignOps):
         fdtype = out_dtype if out_dtype in ("float32", "float64") else "float64"
         if kind in ("Shape", "Shape_i"):
             return self._fold_shape(apply_node, v)
-        if kind not in ("Alloc", "Reshape", "AllocEmpty", "ARange") and any(id(i) in self.dims
-                                                    for i in apply_node.inputs):
+        if kind not in ("Alloc", "Reshape", "AllocEmpty", "ARange", "SpecifyShape") and any(
+                id(i) in self.dims for i in apply_node.inputs):
             return self._dim_op(apply_node, v)
         if kind == "CheckParameterValue" or getattr(op, "exc_type", None) is not None and \
                 kind.startswith("Check"):
