@@ -20,6 +20,11 @@ from ..ir import Node, apply, constant_node
 from ..ir.shapes import normalize_slice
 
 
+class SameDims(Exception):
+    """Two symbolic dims (or one and a size) were found to be one; the import restarts
+    with the alias."""
+
+
 def _is_shared(v: Any) -> bool:
     """A PyTensor shared variable (``pm.Data``, ``pytensor.shared``)."""
     from pytensor.compile.sharedvalue import SharedVariable
@@ -160,9 +165,7 @@ class AssignOps:
             size = int(self.consts[id(var)])
             if isinstance(d, str):
                 self.aliases[d] = size  # type: ignore[attr-defined]
-                from .pytensor_io import _SameDims
-
-                raise _SameDims
+                raise SameDims
             if d != size:
                 raise ValueError(f"SpecifyShape: shape {x.shape} is not the specified one")
         return x

@@ -55,6 +55,7 @@ from ..ir import (
 from ._optional import require
 from .pytensor_assign import CLIENT_KINDS as _CLIENT_KINDS
 from .pytensor_assign import AssignOps, _is_shared, check_order
+from .pytensor_assign import SameDims as _SameDims
 from .pytensor_graph import ImportedGraph, Piece
 
 # PyTensor scalar Op class -> op, from the ops table's PyTensor names.
@@ -173,10 +174,6 @@ def from_pytensor(outputs: Any, inputs: Sequence[Any] | None = None) -> Graph:
 
 _INDEX_KINDS = ("Subtensor", "AdvancedSubtensor1", "AdvancedSubtensor", "Split",
                 "AdvancedIncSubtensor1", "AdvancedIncSubtensor")
-
-
-class _SameDims(Exception):
-    """Two symbolic dims were found to be one; the import restarts with the alias."""
 
 
 class _Converter(AssignOps):
