@@ -23,7 +23,9 @@ HELPER_NAMES = ("nan_maximum", "nan_minimum", "logaddexp", "sigmoid", "softplus"
                 "finite_or_zero", "cbrt", "exp2", "gammaln", "digamma",
                 # -- scans --
                 "floor", "ceil", "trunc", "rint", "remainder", "floor_divide", "ndtr",
-                "log_ndtr")
+                "log_ndtr",
+                # -- PyMC's special functions (clients) --
+                "erfcx")
 
 
 def _cuda_only(dtype: type) -> dict[str, Any]:

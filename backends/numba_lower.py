@@ -131,3 +131,8 @@ def _const_power(node: Node) -> str | None:
 
 
 __all__ = ["FAST_OPS", "HELPER_NAMES", "LOWERING", "lower"]
+
+
+# -- PyMC's special functions (clients) --
+LOWERING["erfcx"] = "erfcx_{dt}({0})"
+HELPER_NAMES = (*HELPER_NAMES, "erfcx")

@@ -39,7 +39,7 @@ import numpy as np
 from ..errors import BackendError
 from ..ir import Graph, Node
 from . import numba_cache
-from .plan import Kernel, MatmulStep, ViewStep, is_inline_scalar
+from .plan import Kernel, MatmulStep, ScanStep, ViewStep, is_inline_scalar
 from .plan import Plan as _Plan
 
 
@@ -79,6 +79,8 @@ class _Writer:
         self.const_lines: list[str] = []
         self.lines: list[str] = []
         self.kernels: set[str] = set()
+        self.kernels_extra: set[str] = set()  # numba_packed_steps functions used
+        self.ws: dict[str, int] = {}  # workspace elements by dtype
         self.sizes: dict[int, tuple[int, ...]] = {}
         self.bound: dict[str, int] = {}  # symbolic dims' sizes
 
@@ -120,6 +122,17 @@ class _Writer:
             self.names[node.uid] = name
         return name
 
+    def alloc(self, shape: tuple[int, ...], dtype: str) -> str:
+        """A new buffer: a slice of the entry's workspace for its dtype (one allocation per
+        call and per dtype, and one compiled ``np.empty``), else ``np.empty``."""
+        size = math.prod(shape)
+        if dtype not in ("float64", "bool"):
+            dt = "np.bool_" if dtype == "bool" else f"np.{dtype}"
+            return f"np.empty({_tuple(shape) if shape else '()'}, {dt})"
+        start = self.ws.get(dtype, 0)
+        self.ws[dtype] = start + max(size, 1)
+        return f"ws_{dtype}[{start}:{start + size}].reshape({_tuple(shape) if shape else '()'})"
+
     def emit(self, line: str) -> None:
         self.lines.append("    " + line)
 
@@ -158,6 +171,13 @@ class _Writer:
             self.contiguous.add(node.uid)
         elif node.op == "transpose":
             expr = f"np.transpose({src}, {tuple(node.attr('axes'))!r})"
+        elif node.op == "broadcast_to" and src_node.op == "constant" and \
+                math.prod(shape) <= 1 << 16:  # a constant: broadcast now, into the pool
+            from ..ir import constant_node
+
+            full = np.broadcast_to(np.asarray(src_node.value, dtype=src_node.dtype), shape)
+            expr = self.buf(constant_node(np.ascontiguousarray(full), src_node.dtype))
+            self.contiguous.add(node.uid)
         elif node.op == "broadcast_to":
             expr = f"np.broadcast_to({src}, {_tuple(shape)})"
         else:  # another view op: the Numba backend's own spelling (NumPy indexing)
@@ -165,6 +185,71 @@ class _Writer:
 
             expr = _view(node, _SourceNames(self))
         self.emit(f"{self.buf(node)} = {expr}")
+
+    # -- gather and scan steps (as (A, n, B) blocks: backends/numba_packed_steps.py) -------
+    def block(self, node: Node, ax: int) -> str:
+        """``node``'s buffer as a C-contiguous (A, n, B) block around axis ``ax``."""
+        shape = self.shape(node)
+        src = self.buf(node)
+        if is_inline_scalar(node) or not shape:
+            raise PackedUnsupported("a gather or scan of a 0-d operand")
+        if node.uid not in self.contiguous:
+            src = f"np.ascontiguousarray({src})"
+        a, b = math.prod(shape[:ax]), math.prod(shape[ax + 1:])
+        return f"{src}.reshape(({a}, {shape[ax]}, {b}))"
+
+    def flat_index(self, node: Node) -> str:
+        if node.dtype != "int64" or is_inline_scalar(node):
+            raise PackedUnsupported("an index operand that is not an int64 array")
+        src = self.buf(node)
+        if node.uid not in self.contiguous:
+            src = f"np.ascontiguousarray({src})"
+        return f"{src}.reshape(({math.prod(self.shape(node))},))"
+
+    def gather(self, node: Node) -> None:
+        out = self.buf(node)
+        shape = self.shape(node)
+        if node.op == "concatenate":
+            a, b = (self.buf(i) for i in node.inputs)
+            self.emit(f"{out} = np.concatenate(({a}, {b}), axis={node.attr('axis')[0]})")
+        elif node.op == "pad_slice":
+            key = ", ".join(f"{a}:{'' if b is None else b}:{c}" if (a, b, c) != (0, None, 1)
+                            else ":" for a, b, c in node.attr("slices"))
+            self.emit(f"{out} = {self.alloc(shape, node.dtype)}")
+            self.emit(f"{out}[...] = 0")
+            self.emit(f"{out}[{key}{',' if len(shape) == 1 else ''}] = {self.buf(node.inputs[0])}")
+        elif node.op == "take":
+            ax = node.attr("axis")[0]
+            x, idx = node.inputs
+            self.emit(f"{out} = take3({self.block(x, ax)}, {self.flat_index(idx)})"
+                      f".reshape({_tuple(shape)})")
+            self.kernels_extra.add("take3")
+        elif node.op == "scatter_add":
+            ax = node.attr("axis")[0]
+            g, idx = node.inputs
+            gshape = self.shape(g)
+            nidx = math.prod(self.shape(idx))
+            a, b = math.prod(shape[:ax]), math.prod(shape[ax + 1:])
+            src = self.buf(g) if g.uid in self.contiguous else \
+                f"np.ascontiguousarray({self.buf(g)})"
+            if math.prod(gshape) != a * nidx * b:
+                raise PackedUnsupported("scatter_add with a broadcast update")
+            self.emit(f"{out} = scatter_add3({src}.reshape(({a}, {nidx}, {b})), "
+                      f"{self.flat_index(idx)}, {shape[ax]}).reshape({_tuple(shape)})")
+            self.kernels_extra.add("scatter_add3")
+        else:
+            raise PackedUnsupported(f"gather op {node.op}")
+        self.contiguous.add(node.uid)
+
+    def scan(self, node: Node) -> None:
+        if node.op not in ("cumsum", "cumsum_reverse", "cumprod"):
+            raise PackedUnsupported(f"scan op {node.op}")
+        (ax,) = node.attr("axis")
+        fn = f"{node.op}3"
+        self.kernels_extra.add(fn)
+        self.emit(f"{self.buf(node)} = {fn}({self.block(node.inputs[0], ax)})"
+                  f".reshape({_tuple(self.shape(node))})")
+        self.contiguous.add(node.uid)
 
     def matmul(self, node: Node) -> None:
         a, b = node.inputs
@@ -188,8 +273,7 @@ class _Writer:
         if count == 0 and any(r.op in ("max", "min") for r in k.reductions()):
             raise PackedUnsupported("max/min over an empty axis")
         for w in k.writes:
-            dt = "np.bool_" if w.dtype == "bool" else f"np.{w.dtype}"
-            self.emit(f"{self.buf(w)} = np.empty({_tuple(self.shape(w))}, {dt})")
+            self.emit(f"{self.buf(w)} = {self.alloc(self.shape(w), w.dtype)}")
             self.contiguous.add(w.uid)
         args += [self.buf(r) for r in k.reads] + [self.buf(w) for w in k.writes]
         build = "parallel" if math.prod(extents) >= self.parallel_min else "serial"
@@ -223,7 +307,7 @@ class _Writer:
             dtype = np.result_type(*[n.dtype for n in nodes]).name
             total = sum(math.prod(self.shape(n)) for n in nodes)
             name = f"out{r}"
-            self.emit(f"{name} = np.empty({total}, np.{dtype})")
+            self.emit(f"{name} = np.empty(n_any + {total}, np.{dtype})")
             start = 0
             for n in nodes:
                 size = math.prod(self.shape(n))
@@ -237,13 +321,18 @@ class _Writer:
 
     def write(self) -> list[str]:
         self.emit(f"if x.shape[0] != {self.packing.size}:")
-        self.emit("    x = np.zeros(" + str(self.packing.size) + ")")
+        self.emit(f"    x = np.empty(n_any + {self.packing.size}, np.float64)")
+        self.emit("    x[:] = 0.0")
         self.emit("    wrong = True")
         self.emit("else:")
         self.emit("    wrong = False")
         self.inputs()
         for step in self.plan.steps:
-            if isinstance(step, ViewStep):
+            if isinstance(step, ViewStep) and step.node.spec.kind == "gather":
+                self.gather(step.node)
+            elif isinstance(step, ScanStep):
+                self.scan(step.node)
+            elif isinstance(step, ViewStep):
                 self.view(step.node)
             elif isinstance(step, MatmulStep):
                 self.matmul(step.node)
@@ -255,7 +344,11 @@ class _Writer:
         self.emit("if wrong:")
         self.emit("    bad = -2")
         params = ", ".join([f"pool_{dt}" for dt in sorted(self.pools)] + ["x"])
-        body = self.lines[:5] + self.const_lines + self.lines[5:]
+        # n_any: 0, but not a compile-time constant, so every np.empty has one signature
+        # (a literal size would compile NumPy's allocation once per size: cold compile)
+        ws = ["    n_any = x.shape[0] * 0"] + [
+            f"    ws_{dt} = np.empty(n_any + {n}, np.{dt})" for dt, n in self.ws.items()]
+        body = ws + self.lines[:6] + self.const_lines + self.lines[6:]
         return [f"def entry({params}):",
                 '    """The whole graph over the flat vector x: results, then the first '
                 'failed check (-1: none, -2: wrong length)."""'] + body + [
@@ -311,6 +404,9 @@ def entry_source(plan: _Plan, packing: Packing, kernel_module: str | None, *,
         if kernel_module is None:  # pragma: no cover - kernels imply a module
             raise BackendError("packed entry: no kernel module")
         lines.append(f"from {kernel_module} import {', '.join(sorted(writer.kernels))}")
+    if writer.kernels_extra:
+        lines.append("from eqsat_tensor.backends.numba_packed_steps import "
+                     + ", ".join(sorted(writer.kernels_extra)))
     lines += ["", f"CACHE = {bool(cache)}", "", "",
               "@numba.njit(cache=CACHE, nogil=True, error_model='numpy')"]
     lines += body

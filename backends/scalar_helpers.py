@@ -101,6 +101,7 @@ def make(dtype: type) -> dict[str, Callable]:
            "softplus": softplus, "logaddexp": logaddexp, "finite_or_zero": finite_or_zero,
            "gammaln": gammaln, "digamma": digamma}
     out.update(_rounding(dtype))
+    out.update(_clients(dtype))
     return out
 
 
@@ -227,6 +228,35 @@ def _rounding(dtype: type) -> dict[str, Callable]:
     return {"trunc": trunc, "floor": floor, "ceil": ceil, "rint": rint,
             "remainder": remainder, "floor_divide": floor_divide, "ndtr": ndtr,
             "log_ndtr": log_ndtr}
+
+
+# -- PyMC's special functions (clients) -------------------------------------------------------
+def _clients(dtype: type) -> dict[str, Callable]:
+    """``erfcx`` (the algorithm of ``ir.refs.erfcx_scalar``, in float64)."""
+
+    def erfcx(x):
+        v = float(x)
+        if v != v:
+            return x
+        if v < 25.0:
+            c = 134217729.0 * v
+            vh = c - (c - v)
+            vl = v - vh
+            hi = v * v
+            lo = ((vh * vh - hi) + 2.0 * vh * vl) + vl * vl
+            if hi >= 709.7:
+                return dtype(_INF) if v < 0.0 else dtype(0.0)
+            return dtype(math.exp(hi) * (1.0 + lo) * math.erfc(v))
+        if v == _INF:
+            return dtype(0.0)
+        t = 0.5 / (v * v)
+        term, s = 1.0, 1.0
+        for k in range(1, 12):
+            term *= -(2.0 * k - 1.0) * t
+            s += term
+        return dtype((s / 1.7724538509055160273) / v)
+
+    return {"erfcx": erfcx}
 
 
 __all__ = ["make"]

@@ -19,6 +19,7 @@ import json
 import math
 import os
 import sys
+import time
 import timeit
 import warnings
 
@@ -42,18 +43,22 @@ def bench_model(name: str, number: int, repeat: int) -> dict:
     import numpy as np
     import pytensor
     from _pymc_models import LARGE, MODELS
+    from _pymc_models2 import HELD, MODELS2
 
     from eqsat_tensor.interop.pymc import compile_logp_dlogp
 
-    model = (MODELS | LARGE)[name]()
+    model = (MODELS | LARGE | MODELS2 | HELD)[name]()
+    row: dict = {"model": name}
+    t0 = time.perf_counter()
     compiled = compile_logp_dlogp(model, backend="numba")
+    compiled.logp_dlogp(compiled.initial_point(model))
+    row["compile_s"] = time.perf_counter() - t0
     x = compiled.initial_point(model) + 0.1
     args, start = [], 0
     for shape in compiled.shapes:
         size = int(np.prod(shape))
         args.append(x[start:start + size].reshape(shape))
         start += size
-    row: dict = {"model": name}
     logp, dlogp = model.logp(), model.dlogp()
     fns = {}
     for mode, pt_mode in (("C", "FAST_RUN"), ("NUMBA", "NUMBA")):
@@ -78,27 +83,45 @@ def bench_model(name: str, number: int, repeat: int) -> dict:
     return row
 
 
+def _row(r: dict) -> None:
+    print(f"{r['model']:22s} {r['logp_C']:8.2f} {r['logp_NUMBA']:8.2f} {r['logp_et']:8.2f} "
+          f"{r['ratio_logp']:6.2f} | {r['grad_C']:9.2f} {r['grad_NUMBA']:8.2f} "
+          f"{r['grad_et']:8.2f} {r['ratio_grad']:6.2f} {r['max_rel_err']:11.1e} "
+          f"{r['compile_s']:7.1f}", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print the table."""
     from _pymc_models import LARGE, MODELS
+    from _pymc_models2 import HELD, MODELS2
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--models", default=",".join(MODELS),
-                    help="comma-separated; also " + ", ".join(LARGE) + " (larger data)")
+                    help="comma-separated; also " + ", ".join(LARGE) + " (larger data), "
+                    + ", ".join(n for n in MODELS2 if n != "mvnormal_lkj") + ", "
+                    + ", ".join(HELD) + " (tests/_pymc_models2.py); 'all': every model")
     ap.add_argument("--number", type=int, default=200)
     ap.add_argument("--repeat", type=int, default=40)
     ap.add_argument("--json", default=None)
     opts = ap.parse_args(argv)
     warnings.filterwarnings("ignore")
-    rows = [bench_model(m, opts.number, opts.repeat) for m in opts.models.split(",")]
-    head = (f"{'model':14s} {'logp C':>8s} {'NUMBA':>8s} {'et':>8s} {'ratio':>6s} | "
-            f"{'lp+grad C':>9s} {'NUMBA':>8s} {'et':>8s} {'ratio':>6s} {'max rel err':>11s}")
+    names = opts.models.split(",") if opts.models != "all" else [
+        *MODELS, *(n for n in MODELS2 if n != "mvnormal_lkj"), *HELD]
+    rows = []
+    for m in names:
+        try:
+            rows.append(bench_model(m, opts.number, opts.repeat))
+        except Exception as exc:  # noqa: BLE001 - report the model and go on
+            print(f"{m}: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}", flush=True)
+            continue
+        _row(rows[-1])
+    head = (f"{'model':22s} {'logp C':>8s} {'NUMBA':>8s} {'et':>8s} {'ratio':>6s} | "
+            f"{'lp+grad C':>9s} {'NUMBA':>8s} {'et':>8s} {'ratio':>6s} {'max rel err':>11s} "
+            f"{'compile':>7s}")
     print("microseconds per call; ratio = eqsat-tensor / faster of PyTensor C and NUMBA")
     print(head)
     for r in rows:
-        print(f"{r['model']:14s} {r['logp_C']:8.2f} {r['logp_NUMBA']:8.2f} {r['logp_et']:8.2f} "
-              f"{r['ratio_logp']:6.2f} | {r['grad_C']:9.2f} {r['grad_NUMBA']:8.2f} "
-              f"{r['grad_et']:8.2f} {r['ratio_grad']:6.2f} {r['max_rel_err']:11.1e}")
+        _row(r)
     for key in ("ratio_logp", "ratio_grad"):
         geo = math.exp(sum(math.log(r[key]) for r in rows) / len(rows))
         print(f"geomean {key}: {geo:.2f}")

@@ -143,3 +143,18 @@ def test_special_functions_and_relations_import_and_match(expr, ref):
     got = np.array([run(**{n: np.float64(v) for n, v in zip(("x", "y"), (a, b)) if n in names})
                     for a, b in zip(xs, ys)])
     np.testing.assert_allclose(got, ref(xs, ys, special), rtol=1e-13)
+
+
+# -- more SymPy functions users write (clients) -------------------------------------------
+def test_beta_factorial_heaviside_mod_sinc_import_and_match():
+    x, y = sp.symbols("x y", real=True)
+    xv = np.array([-1.3, 0.0, 0.7, 2.5, -0.0])
+    yv = np.array([0.5, 1.7, 3.2, 4.1, 2.0])
+    exprs = [sp.beta(y, 2) + sp.factorial(y), sp.Heaviside(x) * y + sp.Heaviside(x, 1),
+             sp.Mod(x, 2) - sp.Mod(x, -1.5), sp.sinc(x) + sp.Mod(y, x + 3)]
+    for e in exprs:
+        g = et.from_sympy(e, inputs=[x, y], shapes={"x": (5,), "y": (5,)})
+        want = np.asarray(sp.lambdify([x, y], e, modules=["scipy", "numpy"])(xv, yv),
+                          dtype=float)
+        got = evaluate(g, [xv, yv])[0]
+        np.testing.assert_allclose(got, want, rtol=1e-13, equal_nan=True)

@@ -75,3 +75,30 @@ def test_symbolic_dims_take_their_size_from_the_packing():
     assert bad == -1
     np.testing.assert_allclose(lp, np.sum(x[1:] ** 2) * x[0], rtol=1e-14)
     np.testing.assert_allclose(grad, x[1:] * x[0], rtol=1e-14)
+
+
+def test_gather_and_scan_steps_run_in_the_packed_entry():
+    """take / scatter_add (a gather and its VJP), pad_slice, concatenate and the
+    cumulative scans along inner and outer axes, in the one compiled call."""
+    from eqsat_tensor.ir import apply, constant_node
+
+    m = et.tensor("m", shape=(4, 3))
+    v = et.tensor("v", shape=(5,))
+    idx = constant_node(np.array([2, 0, 3, 3, -1]), "int64")
+    t = apply("take", m.node, idx, axis=(0,))                          # (5, 3)
+    s = apply("scatter_add", apply("mul", t, t), idx, axis=(0,), shape=(4, 3))
+    c0 = apply("cumsum", m.node, axis=(0,))
+    c1 = apply("cumsum_reverse", m.node, axis=(1,))
+    cp = apply("cumprod", v.node, axis=(0,))
+    pad = apply("pad_slice", v.node, slices=((1, 6, 1),), shape=(7,))
+    cat = apply("concatenate", pad, cp, axis=(0,))
+    lp = apply("sum", apply("mul", c0, c1), axis=(0, 1), keepdims=False)
+    g = Graph([lp, s, cat], [m.node, v.node])
+    fn = compile_packed(g, Packing(((4, 3), (5,)), ((0,), (1, 2))))
+    x = np.random.default_rng(1).normal(size=17)
+    ref = evaluate(g, [x[:12].reshape(4, 3), x[12:]])
+    got_lp, got_rest, bad = fn(x)
+    assert bad == -1
+    np.testing.assert_allclose(got_lp, ref[0], rtol=1e-14)
+    np.testing.assert_allclose(got_rest, np.concatenate([np.ravel(ref[1]), ref[2]]),
+                               rtol=1e-14)

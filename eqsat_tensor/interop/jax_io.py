@@ -99,6 +99,16 @@ class _Converter:
         return self.values.get(v)
 
     def fold(self, eqn: Any, env: dict) -> bool:
+        if eqn.primitive.name == "iota" and np.dtype(eqn.outvars[0].aval.dtype).kind in "iu":
+            p = eqn.params  # (clients) an integer range: a value like folded constants
+            shape = tuple(int(d) for d in p["shape"])
+            d = int(p["dimension"])
+            ar = np.arange(shape[d]).reshape((1,) * d + (shape[d],) + (1,) * (len(shape) - d - 1))
+            self.values[eqn.outvars[0]] = np.broadcast_to(ar, shape).astype(np.int64)
+            return True
+        return self._fold(eqn, env)
+
+    def _fold(self, eqn: Any, env: dict) -> bool:
         """Compute an equation on integer constants with JAX itself (the index arithmetic
         ``jnp`` emits around a gather: negative-index wrapping, broadcasts); the integer
         results stay values for ``gather``, never graph nodes."""
@@ -338,6 +348,8 @@ class _Converter:
             return [self.dot_general(ins[0], ins[1], p["dimension_numbers"])]
         if name in ("slice", "rev", "concatenate", "dynamic_slice", "gather"):  # (index)
             return [self.index_eqn(name, eqn, ins)]
+        if name in _CLIENT_PRIMS:  # (clients)
+            return [self.client_eqn(name, eqn, ins)]
         if name in ("split", "stack"):  # (index)
             from ..frontend import indexing as X
 
@@ -346,6 +358,62 @@ class _Converter:
             sizes = [int(n) for n in p["sizes"]]
             cuts = np.cumsum(sizes)[:-1].tolist()
             return [t.node for t in X.split(x, cuts, axis=int(p["axis"]))]
+        raise UnsupportedOperation(name)
+
+    # -- scans, logic, rounding, padding (clients) ---------------------------------------
+    def client_eqn(self, name: str, eqn: Any, ins: list[Node]) -> Node:
+        """``cumsum``/``cumprod``/``cummax`` (``reverse``), ``argmax``/``argmin``, one-operand
+        ``sort``, ``and``/``or``/``xor``/``not`` of bools, ``round`` (half to even), ``pad``
+        with no interior padding."""
+        from ..frontend import functions as F
+
+        p = eqn.params
+        x = ins[0]
+        if name in ("cumsum", "cumprod"):
+            ax = int(p["axis"])
+            if p.get("reverse"):
+                if name == "cumprod":
+                    raise UnsupportedOperation("cumprod (reverse)")
+                return apply("cumsum_reverse", x, axis=(ax,))
+            return apply(name, x, axis=(ax,))
+        if name in ("argmax", "argmin"):
+            (ax,) = (int(a) for a in p["axes"])
+            out = apply(name, x, axis=(ax,), keepdims=False)
+            return out if out.dtype == "int64" else apply("cast", out, dtype="int64")
+        if name == "sort":
+            if len(ins) != 1:
+                raise UnsupportedOperation("sort (of several operands)")
+            return apply("sort", x, axis=(int(p["dimension"]),))
+        if name in ("and", "or", "xor", "not"):
+            if any(i.dtype != "bool" for i in ins):
+                raise UnsupportedOperation(f"{name} (of integers: bitwise)")
+            fn = {"and": F.logical_and, "or": F.logical_or, "xor": F.logical_xor,
+                  "not": F.logical_not}[name]
+            return fn(*ins).node
+        if name == "round":
+            if int(p.get("rounding_method", 0)) != 1:  # away from zero
+                t = apply("trunc", x)
+                half = constant_node(0.5, x.dtype)
+                frac = apply("abs", apply("sub", x, t))
+                step = apply("where", apply("less", x, constant_node(0.0, x.dtype)),
+                             constant_node(-1.0, x.dtype), constant_node(1.0, x.dtype))
+                return apply("where", apply("greater_equal", frac, half), apply("add", t, step),
+                             t)
+            return apply("rint", x)
+        if name == "pad":
+            config = [tuple(int(v) for v in c) for c in p["padding_config"]]
+            if any(i != 0 or lo < 0 or hi < 0 for lo, hi, i in config):
+                raise UnsupportedOperation("pad (with interior or negative padding)")
+            shape = tuple(n + lo + hi for n, (lo, hi, _) in zip(x.shape, config))
+            slices = tuple((lo, lo + n, 1) for n, (lo, _, _) in zip(x.shape, config))
+            out = apply("pad_slice", x, slices=slices, shape=shape)
+            fill = ins[1]
+            if fill.op == "constant" and not np.any(fill.value):
+                return out
+            mask = np.ones(shape, dtype=bool)
+            mask[tuple(slice(a, b) for a, b, _ in slices)] = False
+            return apply("where", constant_node(mask, "bool"),
+                         apply("broadcast_to", fill, shape=shape), out)
         raise UnsupportedOperation(name)
 
     def broadcast(self, x: Node, shape: tuple, dims: tuple) -> Node:
@@ -461,4 +529,45 @@ def _jnp_table(jax: Any) -> dict[str, Callable[..., Any]]:
         "reshape": lambda x, shape: jnp.reshape(x, shape),
         "broadcast_to": lambda x, shape: jnp.broadcast_to(x, shape),
         "expand_dims": lambda x, axis: jnp.expand_dims(x, axis),
+    } | _jnp_gather_scan(jax)
+
+
+# -- indexing, joins and scans (clients) ------------------------------------------------------
+_CLIENT_PRIMS = ("cumsum", "cumprod", "argmax", "argmin", "sort", "and", "or", "xor", "not",
+                 "round", "pad")
+
+
+def _jnp_gather_scan(jax: Any) -> dict[str, Callable[..., Any]]:
+    """``to_jax`` forms of the ops of kind ``gather`` and ``scan``."""
+    jnp = jax.numpy
+
+    def sl(slices: tuple) -> tuple:
+        return tuple(slice(a, b, c) for a, b, c in slices)
+
+    def scatter_add_along(g: Any, idx: Any, axis: tuple, shape: tuple) -> Any:
+        ax, where = axis[0], []
+        for d, (n, m) in enumerate(zip(shape, g.shape)):
+            if d == ax:
+                where.append(jnp.broadcast_to(idx, g.shape))
+            else:
+                ar = jnp.arange(m) if n == m else jnp.zeros(m, dtype=jnp.int32)
+                where.append(ar.reshape((1,) * d + (m,) + (1,) * (g.ndim - d - 1)))
+        return jnp.zeros(shape, g.dtype).at[tuple(where)].add(g)
+
+    return {
+        "slice": lambda x, slices: x[sl(slices)],
+        "pad_slice": lambda g, slices, shape: jnp.zeros(shape, g.dtype).at[sl(slices)].set(g),
+        "concatenate": lambda a, b, axis: jnp.concatenate([a, b], axis=axis[0]),
+        "take": lambda x, idx, axis: jnp.take(x, idx, axis=axis[0]),
+        "take_along_axis": lambda x, idx, axis: jnp.take_along_axis(x, idx, axis=axis[0]),
+        "scatter_add": lambda g, idx, axis, shape: jnp.zeros(shape, g.dtype).at[
+            (slice(None),) * axis[0] + (idx,)].add(g),
+        "scatter_add_along": scatter_add_along,
+        "cumsum": lambda x, axis: jnp.cumsum(x, axis=axis[0]),
+        "cumprod": lambda x, axis: jnp.cumprod(x, axis=axis[0]),
+        "cumsum_reverse": lambda x, axis: jnp.flip(jnp.cumsum(jnp.flip(x, axis[0]),
+                                                              axis=axis[0]), axis[0]),
+        "sort": lambda x, axis: jnp.sort(x, axis=axis[0]),
+        "argmax": lambda x, axis, keepdims: jnp.argmax(x, axis=axis[0], keepdims=keepdims),
+        "argmin": lambda x, axis, keepdims: jnp.argmin(x, axis=axis[0], keepdims=keepdims),
     }

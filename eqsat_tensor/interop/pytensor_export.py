@@ -82,6 +82,8 @@ def _emit(pt: Any, node: Node, args: list[Any], dims: dict[str, Any]) -> Any:
         return pt.broadcast_to(args[0], _shape(node.attr("shape"), dims))
     if op == "expand_dims":
         return pt.expand_dims(args[0], tuple(node.attr("axis")))
+    if op in _GATHER_SCAN:  # (clients)
+        return _gather_scan(pt, node, args, dims)
     if op == "hypot":
         return pt.sqrt(args[0] * args[0] + args[1] * args[1])
     if op == "cbrt":
@@ -121,3 +123,54 @@ def _assemble(pt: Any, graph: ImportedGraph, outs: list[Any]) -> Any:
         for cond, msg, ninf in zip(conds, graph.messages, ninfs):
             results = [check(r, cond, msg, ninf) for r in results]
     return results[0] if len(results) == 1 else results
+
+
+# -- indexing, joins and scans (clients) ------------------------------------------------------
+_GATHER_SCAN = ("slice", "pad_slice", "concatenate", "take", "take_along_axis", "scatter_add",
+                "scatter_add_along", "cumsum", "cumsum_reverse", "cumprod", "argmax",
+                "argmin", "sort")
+
+
+def _slices(node: Node) -> tuple:
+    return tuple(slice(a, b, c) for a, b, c in node.attr("slices"))
+
+
+def _gather_scan(pt: Any, node: Node, args: list[Any], dims: dict[str, Any]) -> Any:
+    """The ops of kind ``gather``/``scan`` as PyTensor indexing, joins and cumulative ops."""
+    op = node.op
+    x = args[0]
+    if op == "slice":
+        return x[_slices(node)]
+    if op in ("pad_slice", "scatter_add", "scatter_add_along"):
+        zeros = pt.zeros(_shape(node.attr("shape"), dims), dtype=node.dtype)
+        if op == "pad_slice":
+            return pt.set_subtensor(zeros[_slices(node)], x)
+        ax = node.attr("axis")[0]
+        idx = args[1]
+        if op == "scatter_add":
+            return pt.inc_subtensor(zeros[(slice(None),) * ax + (idx,)], x)
+        where = []  # as refs.scatter_add_along_ref: broadcast index arrays per axis
+        for d, (n, m) in enumerate(zip(node.shape, node.inputs[0].shape)):
+            if d == ax:
+                where.append(pt.broadcast_to(idx, _shape(node.inputs[0].shape, dims)))
+            else:
+                ar = pt.arange(_shape((m,), dims)[0]) if n == m else \
+                    pt.zeros(_shape((m,), dims), dtype="int64")
+                shape = (1,) * d + (-1,) + (1,) * (x.ndim - d - 1)
+                where.append(ar.reshape(shape))
+        return pt.inc_subtensor(zeros[tuple(where)], x)
+    if op == "concatenate":
+        return pt.concatenate([args[0], args[1]], axis=node.attr("axis")[0])
+    if op == "take":
+        return pt.take(x, args[1], axis=node.attr("axis")[0])
+    if op == "take_along_axis":
+        return pt.take_along_axis(x, args[1], axis=node.attr("axis")[0])
+    ax = node.attr("axis")[0]
+    if op in ("cumsum", "cumprod"):
+        return getattr(pt, op)(x, axis=ax)
+    if op == "cumsum_reverse":
+        flip = (slice(None),) * ax + (slice(None, None, -1),)
+        return pt.cumsum(x[flip], axis=ax)[flip]
+    if op == "sort":
+        return pt.sort(x, axis=ax)
+    return getattr(pt, op)(x, axis=ax, keepdims=bool(node.attr("keepdims")))

@@ -53,6 +53,9 @@ from ..ir import (
     ops_named_in,
 )
 from ._optional import require
+from .pytensor_assign import CLIENT_KINDS as _CLIENT_KINDS
+from .pytensor_assign import AssignOps, _is_shared, check_order
+from .pytensor_assign import SameDims as _SameDims
 from .pytensor_graph import ImportedGraph, Piece
 
 # PyTensor scalar Op class -> op, from the ops table's PyTensor names.
@@ -84,7 +87,8 @@ _KNOWN_KINDS = ("Shape", "Shape_i", "Elemwise", "DimShuffle", "Dot", "Dot22", "M
                 "MakeVector", "Join", "All", "Any", "Alloc", "Softmax", "LogSoftmax",
                 "SoftmaxGrad", "Subtensor",
                 *("AdvancedSubtensor1", "AdvancedSubtensor", "Split",  # (index)
-                  "AdvancedIncSubtensor1", "AdvancedIncSubtensor"))
+                  "AdvancedIncSubtensor1", "AdvancedIncSubtensor"),
+                *("IncSubtensor", "AllocEmpty", "CumOp", "ARange", "SpecifyShape"))  # (clients)
 
 
 def _infer_minus_one(shape: tuple, new: tuple) -> tuple:
@@ -164,18 +168,15 @@ def from_pytensor(outputs: Any, inputs: Sequence[Any] | None = None) -> Graph:
             + ", ".join(f"{k} (x{n})" if n > 1 else k
                         for k, n in sorted(conv.unsupported.items())))
     order = [conv.inputs[id(v)] for v in inputs] if inputs is not None else None
-    return ImportedGraph.build(layout, conv.checks, order, frozenset(conv.ninf_messages))
+    checks = check_order(outs[0], conv.checks, conv.check_applies)  # (clients)
+    return ImportedGraph.build(layout, checks, order, frozenset(conv.ninf_messages))
 
 
 _INDEX_KINDS = ("Subtensor", "AdvancedSubtensor1", "AdvancedSubtensor", "Split",
                 "AdvancedIncSubtensor1", "AdvancedIncSubtensor")
 
 
-class _SameDims(Exception):
-    """Two symbolic dims were found to be one; the import restarts with the alias."""
-
-
-class _Converter:
+class _Converter(AssignOps):
     def __init__(self, aliases: dict[str, str] | None = None) -> None:
         self.aliases = aliases if aliases is not None else {}
         self.nodes: dict[int, Node | None] = {}
@@ -185,6 +186,7 @@ class _Converter:
         self.parts: dict[int, list[Piece]] = {}  # MakeVector / Join: pieces along axis 0
         self.dims: dict[int, Any] = {}  # shape values with symbolic dims (tuple or one dim)
         self.checks: list[tuple[Node, str]] = []
+        self.check_applies: list[Any] = []  # (clients) the Check apply node of each check
         self.ninf_messages: set[str] = set()  # checks PyMC may replace by -inf
         self.count = 0
 
@@ -215,6 +217,9 @@ class _Converter:
 
         if isinstance(v, Constant):
             self.consts[id(v)] = np.asarray(v.data)
+            return None
+        if v.owner is None and _is_shared(v):  # pm.Data / pytensor.shared: its value now
+            self.consts[id(v)] = np.array(v.get_value(borrow=True))
             return None
         if v.owner is None:
             return self._input(v)
@@ -268,6 +273,13 @@ class _Converter:
         for pos in range(1, ndim + 1):
             names = {a.shape[-pos] for a in args
                      if a.ndim >= pos and isinstance(a.shape[-pos], str)}
+            sizes = {a.shape[-pos] for a in args
+                     if a.ndim >= pos and isinstance(a.shape[-pos], int)} - {1}
+            if names and len(sizes) == 1:  # (clients) a symbolic dim meets a size: it is one
+                (size,) = sizes
+                for name in names:
+                    self.aliases[name] = size  # type: ignore[assignment]
+                raise _SameDims
             if len(names) > 1:
                 first, *rest = sorted(names)
                 for other in rest:
@@ -319,8 +331,8 @@ class _Converter:
         fdtype = out_dtype if out_dtype in ("float32", "float64") else "float64"
         if kind in ("Shape", "Shape_i"):
             return self._fold_shape(apply_node, v)
-        if kind not in ("Alloc", "Reshape") and any(id(i) in self.dims
-                                                    for i in apply_node.inputs):
+        if kind not in ("Alloc", "Reshape", "AllocEmpty", "ARange", "SpecifyShape") and any(
+                id(i) in self.dims for i in apply_node.inputs):
             return self._dim_op(apply_node, v)
         if kind == "CheckParameterValue" or getattr(op, "exc_type", None) is not None and \
                 kind.startswith("Check"):
@@ -349,6 +361,8 @@ class _Converter:
             self._join_parts(apply_node)  # (index) a joined value feeding another op
         if kind in _INDEX_KINDS:
             return self._index_op(apply_node, v, kind, fdtype)
+        if kind in _CLIENT_KINDS:  # (clients)
+            return getattr(self, _CLIENT_KINDS[kind])(apply_node, v, fdtype)
         if kind == "Elemwise":
             args = [self.node_of(i, fdtype) for i in apply_node.inputs]
             self._unify(args)
@@ -455,6 +469,7 @@ class _Converter:
             if id(c) in self.consts:
                 if not np.all(self.consts[id(c)]):
                     self.checks.append((constant_node(False, "bool"), msg))
+                    self.check_applies.append(apply_node)
                 continue
             if id(c) in self.parts:
                 node = self._reduce_parts(self.parts[id(c)], "All")
@@ -465,6 +480,7 @@ class _Converter:
                 if node.dtype != "bool" or node.ndim:
                     node = F.all(node).node
             self.checks.append((node, msg))
+            self.check_applies.append(apply_node)
         out = str(apply_node.outputs[0].type.dtype)
         return self._value(value, apply_node.outputs[0],
                            out if out in ("float32", "float64") else "float64")
@@ -564,11 +580,12 @@ class _Converter:
             k = apply_node.outputs.index(v)
             start = sum(sizes[:k])
             return X.index(x, (slice(None),) * axis + (slice(start, start + sizes[k]),)).node
-        if getattr(op, "set_instead_of_inc", False):
-            raise UnsupportedOperation(f"{kind} (set_subtensor: in-place assignment)")
         y = self.node_of(ins[1], fdtype)
         key = tuple(self._index_entry(e) for e in ins[2:])
         arrays = [a for a, k in enumerate(key) if not isinstance(k, slice)]
+        if getattr(op, "set_instead_of_inc", False) or len(arrays) > 1:  # (clients)
+            return self._adv_inc_set(x, y, key, kind, bool(getattr(op, "set_instead_of_inc",
+                                                                    False)))
         if len(arrays) != 1 or any(k != slice(None) for k in key if isinstance(k, slice)):
             raise UnsupportedOperation(f"{kind} (other than adding along one integer array)")
         ax = arrays[0]

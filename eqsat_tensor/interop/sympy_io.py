@@ -174,12 +174,41 @@ class _FromSympy:
             return apply("digamma", self.node(e.args[1]))  # SymPy writes digamma(x) so
         if func is sp.gamma:
             return self.gamma(self.node(e.args[0]))
+        if func in (sp.beta, sp.Heaviside, sp.Mod, sp.sinc, sp.factorial):  # (clients)
+            return self.more(func, e)
         if isinstance(e, sp.Piecewise):
             out = self.const(float("nan"))
             for value, cond in reversed(e.args):
                 out = self.select(cond, self.node(value), out)
             return out
         return self.matrix(e)
+
+    def more(self, func: Any, e: Any) -> Node:
+        """(clients) ``beta(a, b)`` = exp(gammaln a + gammaln b - gammaln(a + b)) (positive
+        arguments), ``factorial(x)`` = gamma(x + 1), ``Heaviside(x, h0)`` (h0 = 1/2 by
+        default), ``Mod`` (the sign of the divisor: NumPy's remainder), ``sinc(x)`` =
+        sin(x)/x (1 at 0, unnormalized as in SymPy)."""
+        sp = self.sp
+        args = [self.node(a) for a in e.args]
+        if func is sp.beta:
+            a, b = args if len(args) == 2 else (args[0], args[0])
+            lg = [apply("gammaln", t) for t in (a, b, apply("add", a, b))]
+            return apply("exp", apply("sub", apply("add", lg[0], lg[1]), lg[2]))
+        if func is sp.factorial:
+            return self.gamma(apply("add", args[0], self.const(1)))
+        if func is sp.Heaviside:
+            x = args[0]
+            h0 = args[1] if len(args) > 1 else self.const(0.5)
+            zero = self.const(0)
+            return apply("where", apply("greater", x, zero), self.const(1),
+                         apply("where", apply("less", x, zero), zero,
+                               apply("add", apply("mul", x, zero), h0)))
+        if func is sp.Mod:
+            return apply("remainder", args[0], args[1])
+        x = args[0]
+        zero = self.const(0)
+        return apply("where", apply("equal", x, zero), self.const(1),
+                     apply("div", apply("sin", x), x))
 
     def gamma(self, x: Node) -> Node:
         """Gamma from ``gammaln``: ``exp(gammaln(x))`` for ``x > 0``, else the reflection

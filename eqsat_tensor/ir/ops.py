@@ -672,3 +672,30 @@ def ufunc_ops() -> dict[str, str]:
     ufunc (``scipy.special.erf`` is the ufunc ``erf``): what the NumPy tracer registers."""
     return {n: op for lib in ("numpy", "scipy") for n, op in ops_named_in(lib).items()
             if OPS[op].kind == "elementwise" and OPS[op].arity in (1, 2) and not OPS[op].attrs}
+# -- PyMC's special functions (clients) ------------------------------------------------------
+# erfcx(x) = exp(x^2) erfc(x) (PyTensor's Erfcx, SciPy's erfcx): PyMC's normal logcdf uses
+# log(erfcx(-z / sqrt 2) / 2) - z^2 / 2 in the lower tail, where erfc alone underflows.
+
+
+def _mp_erfcx(ctx: Any, x: Any) -> Any:
+    if M.isnan(x):
+        return ctx.nan
+    if x == ctx.inf:
+        return ctx.zero
+    if x < -2**30:
+        return ctx.inf
+    if x > 2**30:  # the asymptotic series (mpmath's erfc overflows there)
+        t, term, s = 1 / (2 * x * x), ctx.one, ctx.one
+        for k in range(1, 40):
+            term = -term * (2 * k - 1) * t
+            s += term
+        return s / (x * ctx.sqrt(ctx.pi))
+    return ctx.exp(x * x) * ctx.erfc(x)
+
+
+_op("erfcx", 1, "elementwise", refs.scalar_ufunc(refs.erfcx_scalar), cost=25, ns=12.0,
+    mp=_mp_erfcx, mp_limit=EXP_LIMIT, ulps=4,
+    deriv=lambda a, v: np.abs(2 * a * v - _SQRT_PI), grad=_D,
+    facts=OpFacts(sign=(((None,), P),), domain="total"),
+    names=names(None, "erfcx", None, None, "Erfcx", None))
+ELEMENTWISE_UNARY = (*ELEMENTWISE_UNARY, "erfcx")

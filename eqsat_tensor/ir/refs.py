@@ -297,3 +297,30 @@ def scatter_add_along_ref(g: np.ndarray, idx: np.ndarray, axis: tuple, shape: tu
             where.append(ar.reshape((1,) * d + (m,) + (1,) * (g.ndim - d - 1)))
     np.add.at(out, tuple(where), g)
     return out
+
+
+# -- erfcx (clients) --------------------------------------------------------------------------
+def erfcx_scalar(x: float) -> float:
+    """The scaled complementary error function ``exp(x^2) erfc(x)`` of one float.
+    Below 25: ``x^2`` carried as two doubles (Dekker), so ``exp`` loses no ``x^2`` ulps;
+    above: the asymptotic series ``1/(x sqrt(pi)) sum (-1)^k (2k-1)!! / (2x^2)^k`` (erfc
+    underflows there). Overflows to inf below about -26.6, as its true value does."""
+    if x != x:
+        return x
+    if x < 25.0:
+        c = 134217729.0 * x
+        xh = c - (c - x)
+        xl = x - xh
+        hi = x * x
+        lo = ((xh * xh - hi) + 2.0 * xh * xl) + xl * xl
+        e = math.exp(hi) if hi < 709.7 else math.inf
+        return e * (1.0 + lo) * math.erfc(x) if e != math.inf else (
+            math.inf if x < 0 else 0.0)
+    if x == math.inf:
+        return 0.0
+    t = 0.5 / (x * x)
+    term, s = 1.0, 1.0
+    for k in range(1, 12):
+        term *= -(2.0 * k - 1.0) * t
+        s += term
+    return (s / 1.7724538509055160273) / x

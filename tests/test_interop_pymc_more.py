@@ -1,0 +1,159 @@
+"""Eight more PyMC models (``tests/_pymc_models2.py``: random walks, index gathers, ordinal
+and categorical likelihoods, censoring, zero inflation, ``pm.Data``, LKJ): ``model.logp()``
+and ``model.dlogp()`` import raw and match PyTensor at several points and at a point that
+fails a parameter check (same error, same message); the sampler entry and the
+``to_pytensor`` round trip keep the values. The reference is PyTensor's Python linker
+(SciPy's special functions: PyTensor's C ``Psi`` is a short series, about 1e-10
+relative)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+pm = pytest.importorskip("pymc")
+pytensor = pytest.importorskip("pytensor")
+
+from _pymc_models2 import HELD, MODELS2  # noqa: E402
+from pytensor.compile.mode import Mode  # noqa: E402
+
+import eqsat_tensor as et  # noqa: E402
+from eqsat_tensor.errors import UnsupportedOperation  # noqa: E402
+from eqsat_tensor.interop.pymc import compile_logp_dlogp  # noqa: E402
+
+warnings.filterwarnings("ignore", category=UserWarning)
+SUPPORTED = [n for n in MODELS2 if n != "mvnormal_lkj"] + list(HELD)
+_CACHE: dict[str, tuple] = {}
+
+
+def _model(name: str) -> tuple:
+    if name not in _CACHE:
+        model = (MODELS2 | HELD)[name]()
+        logp, dlogp = model.logp(), model.dlogp()
+        fn = pytensor.function(model.value_vars, [logp, dlogp],
+                               mode=Mode(linker="py", optimizer="fast_run"))
+        _CACHE[name] = (model, logp, dlogp, fn)
+    return _CACHE[name]
+
+
+def _points(model, n: int = 3, seed: int = 0) -> list[list[np.ndarray]]:
+    rng = np.random.default_rng(seed)
+    ip = model.initial_point()
+    return [[np.asarray(ip[v.name] + 0.7 * rng.normal(size=np.shape(ip[v.name])))
+             for v in model.value_vars] for _ in range(n)]
+
+
+def _bad_point(model) -> list[np.ndarray]:
+    """Log-transformed scales at -800 (the scale underflows to 0: every ``sigma > 0``
+    check of a free scale fails at once), else NaN in the first parameter."""
+    ip = model.initial_point()
+    args = [np.asarray(ip[v.name], dtype=float) for v in model.value_vars]
+    logs = [i for i, v in enumerate(model.value_vars) if v.name.endswith("_log__")]
+    for i in logs:
+        args[i] = np.full_like(args[i], -800.0)
+    if not logs:
+        args[0] = np.full_like(args[0], np.nan)
+    return args
+
+
+def _close(got, ref) -> None:
+    ref = np.asarray(ref)
+    scale = float(np.max(np.abs(ref))) if ref.size else 1.0
+    np.testing.assert_allclose(got, ref, rtol=1e-10, atol=1e-12 * scale)
+
+
+def _same_outcome(call, ref_call, args) -> None:
+    try:
+        expected = ref_call(*args)
+    except Exception as exc:  # noqa: BLE001 - whatever PyMC raises, we must raise
+        with pytest.raises(type(exc)) as info:
+            call(*args)
+        assert str(exc).splitlines()[0] == str(info.value).splitlines()[0]
+        return
+    got = call(*args)
+    for g, e in zip(got if isinstance(got, (tuple, list)) else (got,), expected):
+        np.testing.assert_array_equal(np.isnan(g), np.isnan(e))
+        finite = np.isfinite(e)
+        _close(np.asarray(g)[finite], np.asarray(e)[finite])
+
+
+@pytest.mark.parametrize("name", SUPPORTED)
+def test_logp_dlogp_import_raw_and_match(name):
+    model, logp, dlogp, fn = _model(name)
+    graph = et.from_pytensor([logp, dlogp], model.value_vars)
+    run = graph.compile("numpy")
+    for args in _points(model):
+        lp, g = run(*args)
+        ref_lp, ref_g = fn(*args)
+        _close(lp, ref_lp)
+        _close(g, ref_g)
+    _same_outcome(run, fn, _bad_point(model))
+
+
+def test_unsupported_ops_are_listed_at_once():
+    """LKJ + MvNormal needs linear algebra the IR lacks: every missing op is named."""
+    model = MODELS2["mvnormal_lkj"]()
+    with pytest.raises(UnsupportedOperation) as info:
+        et.from_pytensor([model.logp(), model.dlogp()], model.value_vars)
+    text = str(info.value)
+    for op in ("Cholesky", "SolveTriangular", "ExtractDiag"):
+        assert op in text
+
+
+@pytest.mark.parametrize("name", ["stoch_vol", "censored_normal"])
+def test_sampler_entry_matches(name):
+    """compile_logp_dlogp (optimized, Numba, one call over the flat vector)."""
+    model, logp, dlogp, fn = _model(name)
+    c = compile_logp_dlogp(model)
+    x0 = c.initial_point(model)
+    rng = np.random.default_rng(2)
+    for _ in range(2):
+        x = x0 + 0.5 * rng.normal(size=x0.shape)
+        args, start = [], 0
+        for shape in c.shapes:
+            size = int(np.prod(shape))
+            args.append(x[start:start + size].reshape(shape))
+            start += size
+        ref_lp, ref_g = fn(*args)
+        lp, g = c.logp_dlogp(x)
+        _close(lp, ref_lp)
+        _close(c.logp(x), ref_lp)
+        _close(g, ref_g)
+    bad = np.concatenate([np.ravel(a) for a in _bad_point(model)])
+    _same_outcome(lambda *a: c.logp_dlogp(bad), fn, _bad_point(model))
+
+
+@pytest.mark.parametrize("name", ["stoch_vol", "hier_logistic_nc", "ordered_logistic",
+                                  "dirichlet_categorical", "censored_normal"])
+def test_to_pytensor_round_trip_after_optimize(name):
+    model, logp, dlogp, fn = _model(name)
+    graph = et.from_pytensor([logp, dlogp], model.value_vars)
+    optimized = graph.with_graph(et.optimize(graph.plain()).graph)
+    outs = et.to_pytensor(optimized, {v.name: v for v in model.value_vars})
+    # the Python linker, as the reference (PyTensor's C Psi is about 1e-10 relative)
+    back = pytensor.function(model.value_vars, outs, mode=Mode(linker="py",
+                                                               optimizer="fast_run"))
+    for args in _points(model, n=2, seed=3):
+        lp, g = back(*args)
+        ref_lp, ref_g = fn(*args)
+        _close(lp, ref_lp)
+        _close(g, ref_g)
+
+
+def test_pm_data_is_read_when_imported():
+    """``pm.Data`` containers import as constants holding their value at import time."""
+    model, logp, dlogp, fn = _model("studentt_data")
+    args = _points(model, n=1, seed=7)[0]
+    before = et.from_pytensor(logp, model.value_vars).compile("numpy")(*args)
+    with model:
+        pm.set_data({"y_obs": model["y_obs"].get_value() + 1.0})
+    try:
+        after = et.from_pytensor(logp, model.value_vars).compile("numpy")(*args)
+        ref = pytensor.function(model.value_vars, logp)(*args)
+        _close(after, ref)
+        assert abs(after - before) > 1e-3
+    finally:
+        with model:
+            pm.set_data({"y_obs": model["y_obs"].get_value() - 1.0})
