@@ -50,6 +50,10 @@ fast_transcendentals : bool (False)
     by default here: every worker process compiles the kernels, and inlining them makes a
     compile take ~10x longer (33 s instead of 1.9 s for ``mean(softplus(...))`` on a busy
     2-core machine), more than they save on most workloads.
+inline_inputs : bool (True)
+    Compute the blocks of inputs that depend on nothing (``da.random``, ``da.ones``,
+    ``da.from_array`` of a NumPy array) inside the kernel tasks that read them, once per
+    pass that reads them, instead of as tasks of their own (``dask_fuse``).
 cache_dir : str | None
     Where workers keep the generated modules with Numba's on-disk cache; None (default)
     compiles once per process into a private temporary directory.
@@ -68,7 +72,8 @@ required_rules: tuple[str, ...] = ()
 
 DEFAULTS: dict[str, Any] = {"chunks": "auto", "compute": False, "scheduler": None,
                             "split_every": None, "fastmath": False,
-                            "fast_transcendentals": False, "cache_dir": None}
+                            "fast_transcendentals": False, "cache_dir": None,
+                            "inline_inputs": True}
 
 _REDUCTIONS = ("sum", "mean", "max", "min", "prod", "logsumexp")
 

@@ -289,6 +289,24 @@ def combine_parts(ops: tuple[str, ...], x: np.ndarray, axis: tuple[int, ...],
     return pack(parts, parts[0].shape)
 
 
+def _join(blocks: Any, axis: int) -> np.ndarray:
+    """The blocks Dask passes for contracted (reduced) axes, nested lists of partials of
+    size 1 along those axes, as one array: concatenated along ``axis``, every other reduced
+    axis left at size 1. The combines reduce over all reduced axes at once and do not
+    depend on the order of the partials, so the nesting order does not matter."""
+    if not isinstance(blocks, list):
+        return blocks
+    flat: list[Any] = []
+    stack = [blocks]
+    while stack:
+        b = stack.pop()
+        if isinstance(b, list):
+            stack.extend(reversed(b))
+        else:
+            flat.append(b)
+    return flat[0] if len(flat) == 1 else np.concatenate(flat, axis=axis)
+
+
 class TreeFinal:
     """The last level of a fused tree reduction: one task per output block combines the
     partials of its rows (``aggregate``), then runs the kernel's elementwise epilogue on
@@ -333,9 +351,9 @@ class TreeFinal:
                 what += f" + kernel {self.epilogue.name} [{self.epilogue.label}]"
             raise _fail(what, (parts, *extra), exc) from exc
 
-    def _run(self, parts: Any, extra: tuple[np.ndarray, ...]) -> Any:
-        while isinstance(parts, list):  # a single block per output: Dask passes a list
-            parts = parts[0]
+    def _run(self, parts: Any, extra: tuple[Any, ...]) -> Any:
+        parts = _join(parts, self.reduce_axes[0] if self.reduce_axes else 0)
+        extra = tuple(_join(x, 0) for x in extra)
         if self.count == 0:
             empty_max_min(self.ops)
         slots = []

@@ -18,6 +18,7 @@ import numpy as np
 from ..errors import BackendError
 from ..ir import OPS, Graph, Node
 from .base import Executable, concrete_shape
+from .dask_fuse import fuse_outputs
 from .dask_kernels import BlockKernel, TreeFinal, combine_parts, parts_dtype, pick
 from .dask_plan import Step, dask_plan, read_axes
 from .numba_codegen import generate
@@ -100,7 +101,8 @@ class DaskExecutable(Executable):
                     self._block(step.full, env)
                 for w in step.kernel.writes:  # broadcast writes left out of the kernel
                     self._reference(w, env)
-        return [self._value(o, env) for o in self.plan.graph.outputs]
+        outs = [self._value(o, env) for o in self.plan.graph.outputs]
+        return fuse_outputs(outs, self.options["inline_inputs"])
 
     def run(self, arrays: list[Any], dims: dict[str, int]) -> list[Any]:
         """Lazy Dask arrays for the outputs, or NumPy arrays with ``compute=True``."""
@@ -268,7 +270,9 @@ class DaskExecutable(Executable):
                            meta=np.empty((0,) * ndim, pdt), align_arrays=True)
         red = kernel.reduce_axes
         tmp._chunks = tuple((1,) * len(c) if a in red else c for a, c in enumerate(tmp.chunks))
-        split = _split_every(self.options["split_every"], red)
+        rows = int(np.prod([max(c) if c else 0 for a, c in enumerate(tmp.chunks)
+                            if a not in red]))
+        split = _split_every(self.options["split_every"], red, rows * pdt.itemsize)
         depth = 1
         for a in red:
             if split[a] > 1 and tmp.numblocks[a] > 1:
@@ -316,13 +320,8 @@ class DaskExecutable(Executable):
         for r in reds:
             if r.uid in written or rows_left:
                 outputs.append((r, ("slot", slot[r.uid])))
-        fn = TreeFinal(ops, count, red,
-                       tuple(bool(r.attr("keepdims")) for r in reds) + (True,) * (
-                           len(ops) - len(reds)), epi_fn,
-                       tuple(epi_reads), tuple(o for _, o in outputs))
-        keep = any(len(n.shape) == ndim for n, _ in outputs)
-        out_ind = tuple(range(ndim)) if keep else kernel.kept_axes
-        new_axes = {a: 1 for a in red} if keep else None
+        keeps = tuple(bool(r.attr("keepdims")) for r in reds) + (True,) * (
+            len(ops) - len(reds))
         argind: list[Any] = [parts, tuple(100 + a if a in red else a for a in range(ndim))]
         epi_ind = (tuple(range(ndim)) if epi is not None and len(epi.domain) == ndim
                    else kernel.kept_axes)
@@ -330,23 +329,17 @@ class DaskExecutable(Executable):
             ix = epi_ind[len(epi_ind) - x.ndim:] if x.ndim else ()
             argind += [x, tuple(200 + a if a in red else a for a in ix)]
         name = f"eqsat-{kernel.name}-final-{self._tag}"
-        if len(outputs) == 1:
-            node = outputs[0][0]
+        # one layer per output (no tuple and picks): a final read by one kernel layer
+        # fuses into it (``dask_fuse``), each task aggregating its rows' partials itself
+        for j, (node, where) in enumerate(outputs):
+            fn = TreeFinal(ops, count, red, keeps, epi_fn, tuple(epi_reads), (where,))
+            keep = len(node.shape) == ndim
+            ind = tuple(range(ndim)) if keep else kernel.kept_axes
             dt = _np_dtype(node.dtype)
-            env[node.uid] = da.blockwise(fn, out_ind, *argind, dtype=dt, new_axes=new_axes,
-                                         name=_token(name, argind), concatenate=True,
-                                         meta=np.empty((0,) * len(out_ind), dt),
-                                         align_arrays=True)
-            return
-        tuples = da.blockwise(fn, out_ind, *argind, dtype=object, new_axes=new_axes,
-                              name=_token(name, argind), concatenate=True,
-                              meta=np.empty((0,) * len(out_ind), object), align_arrays=True)
-        for j, (node, _) in enumerate(outputs):
-            ind = tuple(range(ndim)) if len(node.shape) == ndim else kernel.kept_axes
-            dt = _np_dtype(node.dtype)
-            env[node.uid] = da.blockwise(functools.partial(pick, j), ind, tuples, out_ind,
-                                         dtype=dt, name=_token(f"{name}-out{j}", [tuples]),
-                                         meta=np.empty((0,) * len(ind), dt))
+            env[node.uid] = da.blockwise(
+                fn, ind, *argind, dtype=dt, new_axes={a: 1 for a in red} if keep else None,
+                name=_token(f"{name}-out{j}" if j else name, argind),
+                meta=np.empty((0,) * len(ind), dt), align_arrays=True)
 
     def _reference(self, node: Node, env: dict[int, Any]) -> Any:
         """``node`` evaluated with its NumPy reference on Dask arrays (memoized)."""
@@ -363,11 +356,22 @@ class DaskExecutable(Executable):
         return out
 
 
-def _split_every(split_every: Any, axes: tuple[int, ...]) -> dict[int, int]:
-    """Dask's fan-in per reduced axis (``split_every`` as for ``dask.array`` reductions)."""
+FAN_IN_BYTES = 4 * 2**20  # at most this much of partials into one combine task ...
+FAN_IN = (16, 256)  # ... within these fan-ins
+
+
+def _split_every(split_every: Any, axes: tuple[int, ...], part_bytes: int = 0
+                 ) -> dict[int, int]:
+    """The fan-in per reduced axis (``split_every`` as for ``dask.array`` reductions).
+    By default as many partial blocks of ``part_bytes`` as fit in ``FAN_IN_BYTES``,
+    within ``FAN_IN``: a partial is one value per row and field, so small partials (a
+    full reduction: one value per chunk) combine in one step instead of a tree."""
     from dask import config
 
-    split_every = split_every or config.get("split_every", 16)
+    split_every = split_every or config.get("split_every", None)
+    if split_every is None:
+        lo, hi = FAN_IN
+        split_every = int(min(hi, max(lo, FAN_IN_BYTES // max(part_bytes, 1))))
     if isinstance(split_every, dict):
         return {a: split_every.get(a, 2) for a in axes}
     n = max(int(split_every ** (1 / (len(axes) or 1))), 2)
