@@ -272,7 +272,8 @@ class DaskExecutable(Executable):
         tmp._chunks = tuple((1,) * len(c) if a in red else c for a, c in enumerate(tmp.chunks))
         rows = int(np.prod([max(c) if c else 0 for a, c in enumerate(tmp.chunks)
                             if a not in red]))
-        split = _split_every(self.options["split_every"], red, rows * pdt.itemsize)
+        split = _split_every(self.options["split_every"], red, rows * pdt.itemsize,
+                             tmp.numblocks)
         depth = 1
         for a in red:
             if split[a] > 1 and tmp.numblocks[a] > 1:
@@ -360,12 +361,13 @@ FAN_IN_BYTES = 4 * 2**20  # at most this much of partials into one combine task 
 FAN_IN = (16, 256)  # ... within these fan-ins
 
 
-def _split_every(split_every: Any, axes: tuple[int, ...], part_bytes: int = 0
-                 ) -> dict[int, int]:
+def _split_every(split_every: Any, axes: tuple[int, ...], part_bytes: int = 0,
+                 numblocks: tuple[int, ...] | None = None) -> dict[int, int]:
     """The fan-in per reduced axis (``split_every`` as for ``dask.array`` reductions).
     By default as many partial blocks of ``part_bytes`` as fit in ``FAN_IN_BYTES``,
     within ``FAN_IN``: a partial is one value per row and field, so small partials (a
-    full reduction: one value per chunk) combine in one step instead of a tree."""
+    full reduction: one value per chunk) combine in one step instead of a tree. When all
+    ``numblocks`` of the reduced axes fit in that fan-in, they combine in one step."""
     from dask import config
 
     split_every = split_every or config.get("split_every", None)
@@ -374,6 +376,8 @@ def _split_every(split_every: Any, axes: tuple[int, ...], part_bytes: int = 0
         split_every = int(min(hi, max(lo, FAN_IN_BYTES // max(part_bytes, 1))))
     if isinstance(split_every, dict):
         return {a: split_every.get(a, 2) for a in axes}
+    if numblocks is not None and math.prod(numblocks[a] for a in axes) <= split_every:
+        return {a: max(numblocks[a], 2) for a in axes}
     n = max(int(split_every ** (1 / (len(axes) or 1))), 2)
     return dict.fromkeys(axes, n)
 
