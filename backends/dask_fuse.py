@@ -154,7 +154,8 @@ def _share_producers(hlg: Any, outputs: set[str]) -> Any:
             continue  # it contracts (a final step fused in): not elementwise
         if not 1 < len(users) <= SHARE_MAX or not all(
                 ours(u) and layers[u].concatenate == layer.concatenate
-                and sum(k == name for k, ind in layers[u].indices if ind is not None) == 1
+                and [set(ind) <= set(layers[u].output_indices) for k, ind in
+                     layers[u].indices if k == name and ind is not None] == [True]
                 and not any(k == name for k, ind in layers[u].indices if ind is None)
                 for u in users):
             continue

@@ -302,6 +302,7 @@ def out_of_core(n: int, memory_limit: str, chunk: float = 2.5e6) -> dict[str, An
     x = da.random.default_rng(3).normal(size=(rows, cols),
                                         chunks=(max(1, int(chunk) // cols), cols))
     ours = et.jit(pipeline, backend="dask")(x)
+    load0 = os.getloadavg()[0]
     with _cluster(memory_limit) as cluster, Client(cluster) as client, PeakRSS() as peak:
         t0 = time.perf_counter()
         value = client.compute(ours, sync=True)
@@ -310,7 +311,8 @@ def out_of_core(n: int, memory_limit: str, chunk: float = 2.5e6) -> dict[str, An
     np.testing.assert_allclose(value[:200], pipeline(small), rtol=1e-9, atol=1e-12)
     return {"n": n, "data_gb": round(n * 8 / 1e9, 2), "workers": 2,
             "memory_limit": memory_limit, "chunks": x.npartitions, "tasks": len(ours.dask),
-            "seconds": round(seconds, 1), "peak_rss_gb": round(peak.peak / 1e9, 2)}
+            "seconds": round(seconds, 1), "peak_rss_gb": round(peak.peak / 1e9, 2),
+            "load": (round(load0, 2), round(os.getloadavg()[0], 2))}
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -350,7 +352,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         result["out_of_core"] = r
         print(f"out-of-core pipeline: {r['n']:.0e} elements ({r['data_gb']} GB) on 2 workers "
               f"x {r['memory_limit']}: {r['seconds']} s, peak RSS {r['peak_rss_gb']} GB "
-              f"(all cluster processes), {r['tasks']} tasks")
+              f"(all cluster processes), {r['tasks']} tasks, load average {r['load'][0]}"
+              f"-{r['load'][1]}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(result, f, indent=1)
