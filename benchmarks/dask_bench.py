@@ -5,24 +5,30 @@ Workloads (float64; a matrix of ``rows x n/rows``, chunked along both axes):
 * ``pipeline``: elementwise ops, two row reductions (mean, max), elementwise ops after;
 * ``stable_lse``: a hand-written max-shifted logsumexp of each row (plus ``2 * max``);
 * ``softmax``: softmax of each row (rows cut into several chunks);
-* ``chain``: 15 elementwise ops; ``softplus_mean``: ``mean(log1p(exp(x)))`` of everything.
+* ``chain``: 15 elementwise ops; ``softplus_mean``: ``mean(log1p(exp(x)))`` of everything;
+* (task counts only) ``layernorm`` of each row; ``column_stats``: reductions over columns.
 
 Three parts, each optional:
 
 1. ``--tasks``: tasks of the graph as built, for plain ``dask.array``, ``dask.optimize`` of
-   it, and ``@et.jit(backend="dask")`` (input tasks included everywhere).
+   it, and ``@et.jit(backend="dask")`` (and ``dask.optimize`` of ours; input tasks
+   included everywhere).
 2. ``--n 1e8``: wall time of ``.compute()`` on a ``LocalCluster`` (2 worker processes, 1
-   thread each) for plain ``dask.array``, a numexpr-style ``map_blocks`` version (the
-   elementwise parts as one ``numexpr.evaluate`` per chunk) and ours (best of
-   ``--repeat`` after a warm-up that compiles the kernels on the workers). The input is
-   persisted in the workers' memory first (``--generate``: generated in every run, which
-   then dominates the time). Results are checked against each other.
+   thread each) for plain ``dask.array``, ``dask.optimize(plain)``, a numexpr-style
+   ``map_blocks`` version (the elementwise parts as one ``numexpr.evaluate`` per chunk)
+   and ours (``--variants``), interleaved: best of ``--repeat`` rounds after a warm-up
+   that compiles the kernels on the workers (``--repeat 0``: the warm-up is timed), with
+   the workers' CPU seconds and the load average. The input is persisted in the workers'
+   memory first (``--generate``: generated in every run). Results are checked against
+   each other. (``python -m benchmarks.bench_dask``, the old name, runs ``--tasks --n
+   2e7``.)
 3. ``--out-of-core 2e8``: ``pipeline`` over that many elements generated chunk by chunk on
    workers with ``--memory-limit`` each (spilling on), peak resident memory of all cluster
    processes sampled every 0.1 s (psutil), against the size of the data.
 
-Usage: ``python -m benchmarks.dask_bench [--tasks] [--n 1e8] [--out-of-core 2e8]
-[--memory-limit 1GB] [--json out.json]``
+Usage: ``python -m benchmarks.dask_bench [--tasks] [--n 1e8] [--repeat 2] [--generate]
+[--workloads a,b] [--variants plain,ours] [--out-of-core 2e8] [--memory-limit 1GB]
+[--json out.json]``
 """
 
 from __future__ import annotations
@@ -191,13 +197,30 @@ def _worker_cpu() -> float:
     return t.user + t.system
 
 
+BIG = 64 * 2**20  # results above this stay on the workers
+
+
 def _run(client: Any, arr: Any) -> tuple[float, float, Any]:
-    """Wall seconds, summed worker CPU seconds and the value of one ``compute``."""
+    """Wall seconds, summed worker CPU seconds and the value of one run. A result over
+    ``BIG`` bytes is persisted on the workers, not gathered (the time of moving it to the
+    client would be the same for every variant); its value is then a sample of it (the
+    first rows and the sum)."""
+    import distributed
+
     cpu0 = sum(client.run(_worker_cpu).values())
     t0 = time.perf_counter()
-    value = client.compute(arr, sync=True)
+    if arr.nbytes > BIG:
+        kept = client.persist(arr)
+        distributed.wait(kept)
+    else:
+        value = client.compute(arr, sync=True)
     wall = time.perf_counter() - t0
-    return wall, sum(client.run(_worker_cpu).values()) - cpu0, value
+    cpu = sum(client.run(_worker_cpu).values()) - cpu0
+    if arr.nbytes > BIG:
+        head, total = client.compute([kept[:4], kept.sum()], sync=True)
+        value = np.append(np.ravel(head), total)
+        del kept
+    return wall, cpu, value
 
 
 def _variant(variant: str, name: str, x: Any, plain: Any) -> Any:
@@ -226,7 +249,9 @@ def wall_times(n: int, repeat: int, workloads: list[str], persist: bool = True,
     with _cluster() as cluster, Client(cluster) as client:
         for name in workloads:
             fn = WORKLOADS[name]
-            x = make_input(n, rows, 8, 5 if name in ("stable_lse", "softmax") else 1)
+            # 8 row chunks up to 1e8 elements (100 MB chunks), more beyond
+            x = make_input(n, rows, max(8, round(n / 1.25e7)),
+                           5 if name in ("stable_lse", "softmax") else 1)
             if persist:  # the input in the workers' memory: time the computation only
                 x = client.persist(x)
                 distributed.wait(x)
