@@ -14,7 +14,6 @@ small per-chunk partial results).
 
 from __future__ import annotations
 
-import hashlib
 import tempfile
 import threading
 from pathlib import Path
@@ -35,13 +34,12 @@ def load_source(source: str, cache_dir: str | None = None) -> ModuleType:
 
     ``cache_dir`` None writes the module file to a private temporary directory (the
     source is generated with Numba's ``cache=False`` then); otherwise to ``cache_dir``."""
-    key = hashlib.sha256(source.encode()).hexdigest()
-    module = _MODULES.get(key)
+    module = _MODULES.get(source)  # keyed by the text itself: no hash of it per task
     if module is not None:
         return module
     global _TEMP_DIR
     with _LOCK:
-        module = _MODULES.get(key)
+        module = _MODULES.get(source)
         if module is None:
             if cache_dir is None:
                 if _TEMP_DIR is None:
@@ -50,7 +48,7 @@ def load_source(source: str, cache_dir: str | None = None) -> ModuleType:
             else:
                 directory = Path(cache_dir)
             module = numba_cache.load(source, directory)
-            _MODULES[key] = module
+            _MODULES[source] = module
     return module
 
 
@@ -153,7 +151,7 @@ class BlockKernel:
         args = list(ext)
         if self.reduce_axes and len(kept) == 0:
             args.append(1)  # nc: one chunk, the block itself
-        arrays = [np.asarray(b) for b in blocks]
+        arrays = [_contiguous(b) for b in blocks]
         count = int(np.prod([ext[a] for a in self.reduce_axes]))
         if self.mode == "block" and self.reduce_axes and count == 0:
             empty_max_min(self.label.split())  # whole rows in the block: none at all
@@ -172,6 +170,14 @@ class BlockKernel:
                 parts.append(np.full(tuple(keep), float(count)))
             return pack(parts, tuple(keep))
         return outs[0] if len(outs) == 1 else tuple(outs)
+
+
+def _contiguous(block: Any) -> np.ndarray:
+    """``block`` in C order: a view of a column chunk (``da.from_array`` slices) would
+    make Numba compile and run the any-layout build, which does not vectorize (3x slower
+    on ``mean(log1p(exp(x)))``); one copy costs less. 0-d blocks stay 0-d."""
+    a = np.asarray(block)
+    return a if a.flags.c_contiguous else np.ascontiguousarray(a)
 
 
 def empty_max_min(ops: Any) -> None:
@@ -289,6 +295,24 @@ def combine_parts(ops: tuple[str, ...], x: np.ndarray, axis: tuple[int, ...],
     return pack(parts, parts[0].shape)
 
 
+def _join(blocks: Any, axis: int) -> np.ndarray:
+    """The blocks Dask passes for contracted (reduced) axes, nested lists of partials of
+    size 1 along those axes, as one array: concatenated along ``axis``, every other reduced
+    axis left at size 1. The combines reduce over all reduced axes at once and do not
+    depend on the order of the partials, so the nesting order does not matter."""
+    if not isinstance(blocks, list):
+        return blocks
+    flat: list[Any] = []
+    stack = [blocks]
+    while stack:
+        b = stack.pop()
+        if isinstance(b, list):
+            stack.extend(reversed(b))
+        else:
+            flat.append(b)
+    return flat[0] if len(flat) == 1 else np.concatenate(flat, axis=axis)
+
+
 class TreeFinal:
     """The last level of a fused tree reduction: one task per output block combines the
     partials of its rows (``aggregate``), then runs the kernel's elementwise epilogue on
@@ -333,9 +357,9 @@ class TreeFinal:
                 what += f" + kernel {self.epilogue.name} [{self.epilogue.label}]"
             raise _fail(what, (parts, *extra), exc) from exc
 
-    def _run(self, parts: Any, extra: tuple[np.ndarray, ...]) -> Any:
-        while isinstance(parts, list):  # a single block per output: Dask passes a list
-            parts = parts[0]
+    def _run(self, parts: Any, extra: tuple[Any, ...]) -> Any:
+        parts = _join(parts, self.reduce_axes[0] if self.reduce_axes else 0)
+        extra = tuple(_join(x, 0) for x in extra)
         if self.count == 0:
             empty_max_min(self.ops)
         slots = []

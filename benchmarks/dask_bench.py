@@ -5,24 +5,30 @@ Workloads (float64; a matrix of ``rows x n/rows``, chunked along both axes):
 * ``pipeline``: elementwise ops, two row reductions (mean, max), elementwise ops after;
 * ``stable_lse``: a hand-written max-shifted logsumexp of each row (plus ``2 * max``);
 * ``softmax``: softmax of each row (rows cut into several chunks);
-* ``chain``: 15 elementwise ops; ``softplus_mean``: ``mean(log1p(exp(x)))`` of everything.
+* ``chain``: 15 elementwise ops; ``softplus_mean``: ``mean(log1p(exp(x)))`` of everything;
+* (task counts only) ``layernorm`` of each row; ``column_stats``: reductions over columns.
 
 Three parts, each optional:
 
 1. ``--tasks``: tasks of the graph as built, for plain ``dask.array``, ``dask.optimize`` of
-   it, and ``@et.jit(backend="dask")`` (input tasks included everywhere).
+   it, and ``@et.jit(backend="dask")`` (and ``dask.optimize`` of ours; input tasks
+   included everywhere).
 2. ``--n 1e8``: wall time of ``.compute()`` on a ``LocalCluster`` (2 worker processes, 1
-   thread each) for plain ``dask.array``, a numexpr-style ``map_blocks`` version (the
-   elementwise parts as one ``numexpr.evaluate`` per chunk) and ours (best of
-   ``--repeat`` after a warm-up that compiles the kernels on the workers). The input is
-   persisted in the workers' memory first (``--generate``: generated in every run, which
-   then dominates the time). Results are checked against each other.
+   thread each) for plain ``dask.array``, ``dask.optimize(plain)``, a numexpr-style
+   ``map_blocks`` version (the elementwise parts as one ``numexpr.evaluate`` per chunk)
+   and ours (``--variants``), interleaved: best of ``--repeat`` rounds after a warm-up
+   that compiles the kernels on the workers (``--repeat 0``: the warm-up is timed), with
+   the workers' CPU seconds and the load average. The input is persisted in the workers'
+   memory first (``--generate``: generated in every run). Results are checked against
+   each other. (``python -m benchmarks.bench_dask``, the old name, runs ``--tasks --n
+   2e7``.)
 3. ``--out-of-core 2e8``: ``pipeline`` over that many elements generated chunk by chunk on
    workers with ``--memory-limit`` each (spilling on), peak resident memory of all cluster
    processes sampled every 0.1 s (psutil), against the size of the data.
 
-Usage: ``python -m benchmarks.dask_bench [--tasks] [--n 1e8] [--out-of-core 2e8]
-[--memory-limit 1GB] [--json out.json]``
+Usage: ``python -m benchmarks.dask_bench [--tasks] [--n 1e8] [--repeat 2] [--generate]
+[--workloads a,b] [--variants plain,ours] [--out-of-core 2e8] [--memory-limit 1GB]
+[--json out.json]``
 """
 
 from __future__ import annotations
@@ -75,8 +81,22 @@ def softplus_mean(x: Any) -> Any:
     return np.mean(np.log1p(np.exp(x)))
 
 
+def layernorm(x: Any) -> Any:
+    """Layer norm of each row (two-pass statistics written out)."""
+    mu = np.mean(x, axis=1, keepdims=True)
+    return (x - mu) / np.sqrt(np.mean((x - mu) ** 2, axis=1, keepdims=True) + 1e-5)
+
+
+def column_stats(x: Any) -> Any:
+    """Reductions along the other axis (columns), elementwise ops before and after."""
+    y = np.sin(x) + x * x
+    return np.sum(y, axis=0) / (np.max(y, axis=0) + 2.0)
+
+
 WORKLOADS = {"pipeline": pipeline, "stable_lse": stable_lse, "softmax": softmax,
-             "chain": chain, "softplus_mean": softplus_mean}
+             "chain": chain, "softplus_mean": softplus_mean, "layernorm": layernorm,
+             "column_stats": column_stats}
+WALL_WORKLOADS = "pipeline,stable_lse,softmax,chain,softplus_mean"
 
 
 # numexpr-style versions: each elementwise stretch one numexpr.evaluate per chunk
@@ -117,7 +137,9 @@ def numexpr_version(name: str, x: Any) -> Any:
         return e / e.sum(axis=1, keepdims=True)
     if name == "chain":
         return x.map_blocks(_ne_chain)
-    return x.map_blocks(_ne_softplus).mean()
+    if name == "softplus_mean":
+        return x.map_blocks(_ne_softplus).mean()
+    raise KeyError(f"no numexpr version of {name}")
 
 
 def make_input(n: int, rows: int, row_chunks: int, col_chunks: int, seed: int = 0) -> Any:
@@ -137,8 +159,10 @@ def task_counts(rows: int = 1000, cols: int = 800) -> list[dict[str, Any]]:
         ours = et.jit(fn, backend="dask")(x)
         got, want = dask.compute(ours, plain, scheduler="threads")
         np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+        (ours_opt,) = dask.optimize(ours)
         row = {"workload": name, "chunks": x.npartitions, "plain": len(plain.dask),
-               "plain_optimized": len(opt.__dask_graph__()), "ours": len(ours.dask)}
+               "plain_optimized": len(opt.__dask_graph__()), "ours": len(ours.dask),
+               "ours_optimized": len(ours_opt.__dask_graph__())}
         row["vs_optimized"] = round(row["ours"] / row["plain_optimized"], 2)
         row["fewer_than_plain"] = round(row["plain"] / row["ours"], 2)
         out.append(row)
@@ -156,25 +180,67 @@ def _cluster(memory_limit: str | None = None) -> Any:
                         dashboard_address=":0", **kw)
 
 
+VARIANTS = ("plain", "optimized", "numexpr", "ours")
+
+
 def _wall_line(r: dict[str, Any]) -> str:
-    return (f"{r['workload']:15s} {r['n']:.0e} {r['plain_s']:8.2f} {r['numexpr_s']:10.2f} "
-            f"{r['ours_s']:7.2f} {r['ours_vs_plain']:11.2f} {r['ours_vs_numexpr']:13.2f}")
+    return (f"{r['workload']:15s} {r['n']:.0e} "
+            + " ".join(f"{r[v + '_s']:8.2f}" for v in VARIANTS)
+            + f" {r['ours_vs_plain']:10.2f} {r['ours_vs_numexpr']:12.2f}"
+            + f"   cpu {r['ours_cpu_s']:.1f}/{r['plain_cpu_s']:.1f} s"
+            + f"   load {r['load'][0]:.1f}-{r['load'][1]:.1f}")
 
 
-def _best(client: Any, arr: Any, repeat: int) -> tuple[float, Any]:
-    value = client.compute(arr, sync=True)  # warm-up (compiles our kernels on workers)
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        client.compute(arr, sync=True)
-        best = min(best, time.perf_counter() - t0)
-    return best, value
+def _worker_cpu() -> float:
+    """User + system CPU seconds of this (worker) process so far."""
+    t = os.times()
+    return t.user + t.system
 
 
-def wall_times(n: int, repeat: int, workloads: list[str], persist: bool = True
-               ) -> list[dict[str, Any]]:
-    """Plain dask.array, numexpr map_blocks and ours on a 2-worker LocalCluster (the input
-    persisted on the workers first, or generated inside every run)."""
+BIG = 64 * 2**20  # results above this stay on the workers
+
+
+def _run(client: Any, arr: Any) -> tuple[float, float, Any]:
+    """Wall seconds, summed worker CPU seconds and the value of one run. A result over
+    ``BIG`` bytes is persisted on the workers, not gathered (the time of moving it to the
+    client would be the same for every variant); its value is then a sample of it (the
+    first rows and the sum)."""
+    import distributed
+
+    cpu0 = sum(client.run(_worker_cpu).values())
+    t0 = time.perf_counter()
+    if arr.nbytes > BIG:
+        kept = client.persist(arr)
+        distributed.wait(kept)
+    else:
+        value = client.compute(arr, sync=True)
+    wall = time.perf_counter() - t0
+    cpu = sum(client.run(_worker_cpu).values()) - cpu0
+    if arr.nbytes > BIG:
+        head, total = client.compute([kept[:4], kept.sum()], sync=True)
+        value = np.append(np.ravel(head), total)
+        del kept
+    return wall, cpu, value
+
+
+def _variant(variant: str, name: str, x: Any, plain: Any) -> Any:
+    """The lazy array of one variant of workload ``name`` on ``x``."""
+    if variant == "plain":
+        return plain
+    if variant == "optimized":
+        return dask.optimize(plain)[0]
+    if variant == "numexpr":
+        return numexpr_version(name, x)
+    return et.jit(WORKLOADS[name], backend="dask")(x)
+
+
+def wall_times(n: int, repeat: int, workloads: list[str], persist: bool = True,
+               variants: tuple[str, ...] = VARIANTS) -> list[dict[str, Any]]:
+    """Plain dask.array, ``dask.optimize`` of it, numexpr map_blocks and ours on a
+    2-worker LocalCluster (the input persisted on the workers first, or generated inside
+    every run). Every variant runs once as a warm-up (our kernels compile on the workers),
+    then ``repeat`` rounds run them in turn; the best wall and CPU time of each count
+    (``repeat`` 0: the warm-up run is the timed one, our kernels' compile included)."""
     import distributed
     from dask.distributed import Client
 
@@ -183,24 +249,39 @@ def wall_times(n: int, repeat: int, workloads: list[str], persist: bool = True
     with _cluster() as cluster, Client(cluster) as client:
         for name in workloads:
             fn = WORKLOADS[name]
-            x = make_input(n, rows, 8, 5 if name in ("stable_lse", "softmax") else 1)
+            # 8 row chunks up to 1e8 elements (100 MB chunks), more beyond
+            x = make_input(n, rows, max(8, round(n / 1.25e7)),
+                           5 if name in ("stable_lse", "softmax") else 1)
             if persist:  # the input in the workers' memory: time the computation only
                 x = client.persist(x)
                 distributed.wait(x)
             row: dict[str, Any] = {"workload": name, "n": n, "chunks": x.npartitions,
                                    "input": "persisted" if persist else "generated"}
-            row["plain_s"], want = _best(client, fn(x), repeat)
-            row["numexpr_s"], ne = _best(client, numexpr_version(name, x), repeat)
-            row["ours_s"], got = _best(client, et.jit(fn, backend="dask")(x), repeat)
-            np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
-            np.testing.assert_allclose(ne, want, rtol=1e-9, atol=1e-12)
-            row["ours_vs_plain"] = round(row["ours_s"] / row["plain_s"], 3)
-            row["ours_vs_numexpr"] = round(row["ours_s"] / row["numexpr_s"], 3)
-            for k in ("plain_s", "numexpr_s", "ours_s"):
-                row[k] = round(row[k], 3)
+            load0 = os.getloadavg()[0]
+            plain = fn(x)
+            arrays = {v: _variant(v, name, x, plain) for v in variants}
+            best = {v: (float("inf"), float("inf")) for v in VARIANTS}
+            values = {}
+            for v in variants:  # warm-up
+                wall, cpu, values[v] = _run(client, arrays[v])
+                if repeat == 0:
+                    best[v] = (wall, cpu)
+            for _ in range(repeat):
+                for v in variants:
+                    wall, cpu, _ = _run(client, arrays[v])
+                    best[v] = (min(best[v][0], wall), min(best[v][1], cpu))
+            for v in VARIANTS:
+                if v in values:
+                    np.testing.assert_allclose(values[v], values[variants[0]], rtol=1e-9,
+                                               atol=1e-12)
+                row[f"{v}_s"], row[f"{v}_cpu_s"] = round(best[v][0], 3), round(best[v][1], 2)
+            row["ours_vs_plain"] = round(best["ours"][0] / best["plain"][0], 3)
+            row["ours_vs_numexpr"] = round(best["ours"][0] / best["numexpr"][0], 3)
+            row["ours_cpu_vs_plain"] = round(best["ours"][1] / best["plain"][1], 3)
+            row["load"] = (round(load0, 2), round(os.getloadavg()[0], 2))
             out.append(row)
             print(_wall_line(row), flush=True)
-            del x
+            del x, arrays
     return out
 
 
@@ -246,6 +327,7 @@ def out_of_core(n: int, memory_limit: str, chunk: float = 2.5e6) -> dict[str, An
     x = da.random.default_rng(3).normal(size=(rows, cols),
                                         chunks=(max(1, int(chunk) // cols), cols))
     ours = et.jit(pipeline, backend="dask")(x)
+    load0 = os.getloadavg()[0]
     with _cluster(memory_limit) as cluster, Client(cluster) as client, PeakRSS() as peak:
         t0 = time.perf_counter()
         value = client.compute(ours, sync=True)
@@ -254,7 +336,8 @@ def out_of_core(n: int, memory_limit: str, chunk: float = 2.5e6) -> dict[str, An
     np.testing.assert_allclose(value[:200], pipeline(small), rtol=1e-9, atol=1e-12)
     return {"n": n, "data_gb": round(n * 8 / 1e9, 2), "workers": 2,
             "memory_limit": memory_limit, "chunks": x.npartitions, "tasks": len(ours.dask),
-            "seconds": round(seconds, 1), "peak_rss_gb": round(peak.peak / 1e9, 2)}
+            "seconds": round(seconds, 1), "peak_rss_gb": round(peak.peak / 1e9, 2),
+            "load": (round(load0, 2), round(os.getloadavg()[0], 2))}
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -263,7 +346,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--tasks", action="store_true")
     p.add_argument("--n", type=float, default=None)
     p.add_argument("--repeat", type=int, default=2)
-    p.add_argument("--workloads", default="pipeline,stable_lse,softmax,chain,softplus_mean")
+    p.add_argument("--workloads", default=WALL_WORKLOADS)
+    p.add_argument("--variants", default=",".join(VARIANTS),
+                   help="of plain,optimized,numexpr,ours (dask.optimize(plain) times like "
+                        "plain: compute optimizes the plain graph the same way)")
     p.add_argument("--generate", action="store_true",
                    help="generate the input inside every timed run instead of persisting it")
     p.add_argument("--out-of-core", type=float, default=None)
@@ -274,22 +360,25 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if args.tasks:
         result["tasks"] = task_counts()
         print("(task counts include the input-generating tasks of da.random)")
-        print("workload        chunks  plain  optimize(plain)  ours  ours/optimized  "
-              "plain/ours")
+        print("workload        chunks  plain  optimize(plain)  ours  optimize(ours)  "
+              "ours/optimized  plain/ours")
         for r in result["tasks"]:
             print(f"{r['workload']:15s} {r['chunks']:6d} {r['plain']:6d} "
-                  f"{r['plain_optimized']:16d} {r['ours']:5d} {r['vs_optimized']:15.2f} "
-                  f"{r['fewer_than_plain']:11.2f}")
+                  f"{r['plain_optimized']:16d} {r['ours']:5d} {r['ours_optimized']:15d} "
+                  f"{r['vs_optimized']:15.2f} {r['fewer_than_plain']:11.2f}")
     if args.n:
-        print("workload        n       plain s  numexpr s  ours s  ours/plain  ours/numexpr")
+        print(f"{'workload':15s} {'n':5s} " + " ".join(f"{v[:7] + ' s':>8s}" for v in VARIANTS)
+              + "  ours/plain  ours/numexpr   (worker CPU ours/plain; load average)")
         result["wall"] = wall_times(int(args.n), args.repeat, args.workloads.split(","),
-                                    persist=not args.generate)
+                                    persist=not args.generate,
+                                    variants=tuple(args.variants.split(",")))
     if args.out_of_core:
         r = out_of_core(int(args.out_of_core), args.memory_limit)
         result["out_of_core"] = r
         print(f"out-of-core pipeline: {r['n']:.0e} elements ({r['data_gb']} GB) on 2 workers "
               f"x {r['memory_limit']}: {r['seconds']} s, peak RSS {r['peak_rss_gb']} GB "
-              f"(all cluster processes), {r['tasks']} tasks")
+              f"(all cluster processes), {r['tasks']} tasks, load average {r['load'][0]}"
+              f"-{r['load'][1]}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(result, f, indent=1)

@@ -106,3 +106,13 @@ def test_worker_error_names_the_op_and_the_chunk(client):
     out = dask_backend.compile(g).lazy([da.zeros((4, 0), chunks=(2, 0))])[0]
     with pytest.raises(BackendError, match=r"max.*chunk in task .*eqsat-.*zero-size"):
         client.compute(out, sync=True)
+
+
+def test_persisted_input_stays_on_the_workers(client):
+    """A persisted input (futures) is read, not inlined: the graph holds no data."""
+    x = client.persist(da.random.default_rng(6).normal(size=(400, 60), chunks=(100, 30)))
+    distributed.wait(x)
+    ours = et.jit(pipeline, backend="dask")(x)
+    assert len(pickle.dumps(dict(ours.__dask_graph__()))) < 200_000
+    got = client.compute(ours, sync=True)
+    np.testing.assert_allclose(got, pipeline(client.compute(x, sync=True)), rtol=1e-10)
