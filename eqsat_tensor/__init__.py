@@ -69,7 +69,7 @@ from .frontend.functions import (
     where,
 )
 from .frontend.linalg import dot, einsum, norm, outer, tensordot, trace
-from .frontend.special import fmax, fmin, log_softmax, sign, softmax
+from .frontend.special import fmax, fmin, log_softmax, softmax
 from .frontend.tensor import Tensor, as_graph
 from .ir import ELEMENTWISE_UNARY as _UNARY
 from .ir import OPS, Graph, Node

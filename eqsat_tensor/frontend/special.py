@@ -11,7 +11,6 @@ from typing import Any
 
 import numpy as np
 
-from ..ir import Node
 from .functions import (  # noqa: A004  (sum, max, ... shadow builtins on purpose)
     _operands,
     abs,
@@ -39,8 +38,6 @@ from .functions import (  # noqa: A004  (sum, max, ... shadow builtins on purpos
     negative,
     not_equal,
     sigmoid,
-    sqrt,
-    square,
     squeeze,
     subtract,
     sum,
@@ -63,16 +60,6 @@ def fmin(x: Any, y: Any) -> Tensor:
     return where(isnan(a), b, where(isnan(b), a, minimum(a, b)))
 
 
-def sign(x: Any) -> Tensor:
-    """``np.sign``: 1, -1, 0 for +-0 (NumPy returns +0.0) and NaN for NaN."""
-    node = to_node(x)
-    if node.dtype == "bool":
-        raise unsupported("np.sign of a bool array", "NumPy has no bool loop for it")
-    out = where(greater(node, 0.0), 1.0,
-                where(less(node, 0.0), -1.0, where(equal(node, 0.0), 0.0, node)))
-    if isinstance(x, Tensor) and x.int_op:
-        return Tensor(out.node, int_op=x.int_op, idt=x.idt)
-    return out
 
 
 def round_(x: Any, decimals: Any = 0) -> Tensor:
@@ -119,35 +106,12 @@ def logaddexp2(x: Any, y: Any) -> Tensor:
                   math.log(2.0))
 
 
-def arctanh(x: Any) -> Tensor:
-    """``0.5 log1p(2x / (1 - x))`` (accurate near 0, +-inf at +-1, NaN beyond)."""
-    node = to_node(x)
-    return multiply(0.5, log1p(divide(multiply(node, 2.0), subtract(1.0, node))))
 
 
-def _huge(node: Node) -> float:
-    """Above this ``x*x`` overflows, and ``asinh(x) = acosh(x) = log(x) + log(2)`` to the
-    dtype's precision."""
-    return 1e18 if node.dtype == "float32" else 1e150
 
 
-def arcsinh(x: Any) -> Tensor:
-    """``sign(x) log1p(|x| + x^2 / (1 + sqrt(1 + x^2)))``, ``log|x| + log 2`` for huge ``|x|``
-    (keeps -0.0 and NaN)."""
-    node = to_node(x)
-    a = abs(node)
-    small = log1p(add(a, divide(square(a), add(1.0, sqrt(add(1.0, square(a)))))))
-    r = where(greater(a, _huge(node)), add(log(a), math.log(2.0)), small)
-    return where(less(node, 0.0), negative(r), where(equal(node, 0.0), node, r))
 
 
-def arccosh(x: Any) -> Tensor:
-    """``log1p((x - 1) + sqrt((x - 1)(x + 1)))``, ``log x + log 2`` for huge ``x``; NaN below
-    1."""
-    node = to_node(x)
-    t = subtract(node, 1.0)
-    small = log1p(add(t, sqrt(multiply(t, add(node, 1.0)))))
-    return where(greater(node, _huge(node)), add(log(node), math.log(2.0)), small)
 
 
 # -- scipy.special compositions ------------------------------------------------------------------
