@@ -84,3 +84,41 @@ def test_seeded_facts_match_the_rules():
 def test_each_analysis_documents_its_lattice(kind):
     module = getattr(analyses, kind)
     assert "merge" in module.__doc__ and "Lattice" in module.__doc__
+
+
+def test_increasing_ops_are_anchored_at_zero_on_their_reference():
+    """``interval="increasing"`` in the op table: f(a) >= f(0) for a >= 0 and f(a) <= f(0)
+    for a <= 0, on the reference, at signed zeros, subnormals, huge values and inf."""
+    import numpy as np
+
+    from eqsat_tensor.egraph.analyses.interval import INCREASING
+    from eqsat_tensor.ir import OPS
+
+    assert {"exp", "log1p", "tanh"} <= set(INCREASING)
+    pos = np.array([0.0, 5e-324, 1e-300, 1e-8, 0.5, 1.0, 3.0, 20.0, 700.0, 1e300, np.inf])
+    with np.errstate(all="ignore"):
+        for op, f0 in INCREASING.items():
+            ref = OPS[op].reference
+            up, down = ref(pos), ref(-pos)
+            domain = ~np.isnan(down)  # log1p is NaN below -1: no bound is claimed there
+            assert np.all(up >= f0), op
+            assert np.all(down[domain] <= f0), op
+            d = down[domain]
+            assert np.all(up[1:] >= up[:-1]) and np.all(d[1:] <= d[:-1]), op
+
+
+def test_increasing_bounds_in_the_egraph_match_the_mirror():
+    from eqsat_tensor.egraph.analyses.interval import graph_bounds
+
+    x = et.tensor("x", (3,))
+    e = et.exp(-et.abs(x))          # operand <= 0: exp <= 1
+    l1 = et.log1p(et.abs(x))        # operand >= 0: log1p >= 0
+    t = et.tanh(et.square(x)) - 2.0  # tanh >= 0 on top of its range: the difference < 0
+    bounds = graph_bounds(Graph((e + l1 + t).node))
+    assert bounds[e.node.uid] == (0.0, 1.0)
+    assert bounds[l1.node.uid][0] == 0.0
+    s, holds = facts(e * l1 + t - e)
+    with s:
+        assert holds("nonnegative", l1) and holds("nonnegative", e)
+        assert holds("negative", t)
+        assert not holds("positive", l1)  # log1p(|x|) is 0 at x = 0

@@ -206,7 +206,7 @@ _op("neg", 1, "elementwise", np.negative, symbol="-", precedence=30, cost=1, ns=
     names=names("negative", None, None, "neg", "Neg", None))
 _op("exp", 1, "elementwise", np.exp, cost=10, ns=0.14, risk=2.0, mp=M.plain("exp"),
     mp_limit=EXP_LIMIT, deriv=lambda a, v: np.abs(v), grad=_D,
-    facts=OpFacts(range=(0.0, None), sign=(((None,), P),), domain="total"),
+    facts=OpFacts(interval="increasing", range=(0.0, None), sign=(((None,), P),), domain="total"),
     names=names("exp", None, "exp", "exp", "Exp", "exp"))
 _op("log", 1, "elementwise", np.log, cost=10, ns=0.272, risk=1.0, mp=M.log_base(None),
     deriv=lambda a, v: 1 / np.abs(a), grad=_D, facts=OpFacts(domain=(0, P)),
@@ -215,11 +215,12 @@ _op("log", 1, "elementwise", np.log, cost=10, ns=0.272, risk=1.0, mp=M.log_base(
 # it where the operand's bounds keep it well conditioned (log1p(exp(x)), log1p(x * x))
 _op("log1p", 1, "elementwise", np.log1p, cost=12, ns=0.477, risk=1.0, mp=_mp_log1p,
     deriv=lambda a, v: 1 / np.abs(1 + a), grad=_D,
-    facts=OpFacts(domain=(0, NN), sign=(((P,), P), ((NN,), NN))),
+    facts=OpFacts(interval="increasing", domain=(0, NN), sign=(((P,), P), ((NN,), NN))),
     names=names("log1p", "log1p", "codegen.cfunctions.log1p", "log1p", "Log1p", "log1p"))
 _op("expm1", 1, "elementwise", np.expm1, cost=12, ns=0.436, mp=M.plain("expm1"),
     mp_limit=SATURATING_LIMIT,
-    deriv=lambda a, v: np.abs(v + 1), grad=_D, facts=OpFacts(same_sign=True, domain="total"),
+    deriv=lambda a, v: np.abs(v + 1), grad=_D, facts=OpFacts(interval="increasing",
+        same_sign=True, domain="total"),
     names=names("expm1", "expm1", "codegen.cfunctions.expm1", "expm1", "Expm1", "expm1"))
 _op("sqrt", 1, "elementwise", np.sqrt, cost=4, ns=0.207, risk=0.5, ulps=1, mp=M.sqrt,
     deriv=lambda a, v: 0.5 / np.abs(v), grad=_D,
@@ -249,11 +250,12 @@ for _name, _ns, _ulps, _deriv in [("sin", 7.856, 3, _one), ("cos", 7.228, 3, _on
 _op("tanh", 1, "elementwise", np.tanh, cost=15, ns=0.773, mp=M.plain("tanh"),
     mp_limit=SATURATING_LIMIT,
     deriv=_one, grad=_D,
-    facts=OpFacts(range=(-1.0, 1.0), same_sign=True, finite_if=(0,), domain="total"),
+    facts=OpFacts(interval="increasing",
+        range=(-1.0, 1.0), same_sign=True, finite_if=(0,), domain="total"),
     names=names("tanh", None, "tanh", "tanh", "Tanh", "tanh"))
 _op("sinh", 1, "elementwise", np.sinh, cost=15, ns=0.51, risk=0.5, mp=M.plain("sinh"),
     mp_limit=EXP_LIMIT, deriv=lambda a, v: np.sqrt(1 + v * v), grad=_D,
-    facts=OpFacts(same_sign=True, domain="total"),
+    facts=OpFacts(interval="increasing", same_sign=True, domain="total"),
     names=names("sinh", None, "sinh", "sinh", "Sinh", "sinh"))
 _op("cosh", 1, "elementwise", np.cosh, cost=15, ns=0.195, risk=0.5, mp=M.plain("cosh"),
     mp_limit=EXP_LIMIT, deriv=lambda a, v: np.abs(v), grad=_D,
@@ -269,11 +271,13 @@ _op("arccos", 1, "elementwise", np.arccos, cost=20, ns=0.67, mp=M.arc("acos"),
     names=names("arccos", None, "acos", "acos", "ArcCos", "acos"))
 _op("arctan", 1, "elementwise", np.arctan, cost=20, ns=0.633, mp=M.plain("atan"),
     deriv=lambda a, v: 1 / (1 + a * a), grad=_D,
-    facts=OpFacts(range=(-math.pi / 2, math.pi / 2), same_sign=True, finite_if=(0,),
+    facts=OpFacts(interval="increasing",
+        range=(-math.pi / 2, math.pi / 2), same_sign=True, finite_if=(0,),
                   domain="total"),
     names=names("arctan", None, "atan", "atan", "ArcTan", "atan"))
 _op("cbrt", 1, "elementwise", np.cbrt, cost=15, ns=0.337, mp=M.cbrt,
-    deriv=lambda a, v: 1 / (3 * v * v), grad=_D, facts=OpFacts(same_sign=True, domain="total"),
+    deriv=lambda a, v: 1 / (3 * v * v), grad=_D, facts=OpFacts(interval="increasing",
+        same_sign=True, domain="total"),
     names=names("cbrt", "cbrt", ("codegen.cfunctions.Cbrt", "cbrt"), "cbrt", None, "cbrt"))
 _op("log2", 1, "elementwise", np.log2, cost=10, ns=0.247, risk=1.0, mp=M.log_base(2),
     deriv=lambda a, v: 1 / (np.abs(a) * math.log(2)), grad=_D, facts=OpFacts(domain=(0, P)),
@@ -284,7 +288,7 @@ _op("log10", 1, "elementwise", np.log10, cost=10, ns=0.278, risk=1.0, mp=M.log_b
 _op("exp2", 1, "elementwise", np.exp2, cost=10, ns=0.106, risk=2.0,
     mp=lambda ctx, x: ctx.power(2, x), mp_limit=EXP_LIMIT,
     deriv=lambda a, v: np.abs(v) * math.log(2), grad=_D,
-    facts=OpFacts(range=(0.0, None), sign=(((None,), P),), domain="total"),
+    facts=OpFacts(interval="increasing", range=(0.0, None), sign=(((None,), P),), domain="total"),
     names=names("exp2", "exp2", "codegen.cfunctions.exp2", "exp2", "Exp2", "exp2"))
 _op("sigmoid", 1, "elementwise", refs.sigmoid, cost=12, ns=22.71, mp=_mp_sigmoid,
     mp_limit=SATURATING_LIMIT, deriv=_one, grad=_D,
@@ -299,7 +303,8 @@ _op("softplus", 1, "elementwise", refs.softplus, cost=22, ns=22.104, mp=_mp_soft
 # to tanh's calibration.
 _op("erf", 1, "elementwise", refs.libm(math.erf), cost=20, ns=9.9, mp=M.plain("erf"),
     deriv=lambda a, v: _SQRT_PI * np.exp(-a * a), grad=_D,
-    facts=OpFacts(range=(-1.0, 1.0), same_sign=True, finite_if=(0,), domain="total"),
+    facts=OpFacts(interval="increasing",
+        range=(-1.0, 1.0), same_sign=True, finite_if=(0,), domain="total"),
     names=names(None, "erf", "erf", "erf", "Erf", "erf"))
 _op("erfc", 1, "elementwise", refs.libm(math.erfc), cost=20, ns=9.1, mp=M.erfc,
     mp_limit=EXP_LIMIT, deriv=lambda a, v: _SQRT_PI * np.exp(-a * a), grad=_D,
@@ -633,7 +638,7 @@ def _mp_log1mexp(ctx: Any, x: Any) -> Any:
 
 _op("arcsinh", 1, "elementwise", np.arcsinh, cost=20, ns=1.0, ulps=2, mp=M.plain("asinh"),
     deriv=lambda a, v: 1 / np.hypot(1.0, a), grad=_D,
-    facts=OpFacts(same_sign=True, finite_if=(0,), domain="total"),
+    facts=OpFacts(interval="increasing", same_sign=True, finite_if=(0,), domain="total"),
     names=names("arcsinh", None, "asinh", "asinh", "ArcSinh", "asinh"))
 # arccosh and arctanh carry a risk for their ill-conditioning near 1 (and -1): lifted by
 # cost.py where the operand's bounds keep them away

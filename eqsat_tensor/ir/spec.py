@@ -35,7 +35,9 @@ class OpFacts:
     ``range``: bounds ``(lo, hi)`` of the result over the whole domain (None: open side).
     ``interval``: how operand bounds give result bounds: ``"keep"`` (the operand's bounds),
     or a tuple of ``+1``/``-1``, one per operand (the result is that signed sum: ``add``
-    is ``(1, 1)``, ``sub`` ``(1, -1)``, ``neg`` ``(-1,)``).
+    is ``(1, 1)``, ``sub`` ``(1, -1)``, ``neg`` ``(-1,)``), or ``"increasing"`` (a
+    non-decreasing unary op: the result is ``>= f(0)`` where the operand is ``>= 0`` and
+    ``<= f(0)`` where it is ``<= 0``, ``f(0)`` read from the reference).
     ``sign``: rows ``(needs, fact)``: when operand ``i`` has sign fact ``needs[i]`` (None:
     anything), the result has ``fact``.
     ``same_sign``: the result has every sign fact of its (first) operand.

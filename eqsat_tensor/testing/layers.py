@@ -4,7 +4,8 @@ Layers, lowest first; a module imports only from its own layer or below:
 
 0. ``errors``, ``egglog_bindings``
 1. ``ir``
-2. ``rulelang``, ``cost`` (and ``calibration``, which measures it), ``mpeval``, ``sampling``, ``printing``, ``report``
+2. ``rulelang``, ``cost`` (and ``calibration``, which measures it), ``mpeval``,
+   ``sampling``, ``printing``, ``report``
 3. ``egraph``
 4. ``optimizer``, ``grad``, ``accuracy`` (and their modules)
 5. front doors: ``frontend``, ``interop``, ``jit``, ``profile``, ``viz``, ``commands``,
@@ -30,7 +31,8 @@ PACKAGE = "eqsat_tensor"
 LAYERS: dict[str, int] = {
     "errors": 0, "progress": 0, "forksafe": 0, "egglog_bindings": 0,
     "ir": 1,
-    "rulelang": 2, "cost": 2, "calibration": 2, "mpeval": 2, "sampling": 2, "printing": 2, "report": 2,
+    "rulelang": 2, "cost": 2, "calibration": 2, "mpeval": 2, "sampling": 2, "printing": 2,
+    "report": 2,
     "egraph": 3,
     "optimizer": 4, "accuracy": 4,
     "frontend": 5, "interop": 5, "jit": 5, "profile": 5, "viz": 5, "commands": 5, "cli": 5,

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from ...ir import OPS, Graph, Node
 from ...rulelang.ast import MODERATE
 from ..schema import ctor
@@ -35,6 +37,18 @@ KEEPS_BOUNDS = tuple(op for op, spec in OPS.items()
 # ops whose result is a signed sum of their operands: op -> (+1 or -1 per operand)
 LINEAR = {op: spec.facts.interval for op, spec in OPS.items()
           if spec.facts is not None and isinstance(spec.facts.interval, tuple)}
+
+
+def _value_at_zero(op: str) -> float:
+    with np.errstate(all="ignore"):
+        return float(OPS[op].reference(np.asarray(0.0)))
+
+
+# non-decreasing unary ops -> f(0): the result is >= f(0) where the operand is >= 0 and
+# <= f(0) where it is <= 0 (exp of a non-positive value is at most 1, log1p of a
+# non-negative one at least 0: the shared-exp forms of softplus and sigmoid)
+INCREASING = {op: _value_at_zero(op) for op, spec in OPS.items()
+              if spec.facts is not None and spec.facts.interval == "increasing"}
 
 
 def declarations() -> str:
@@ -114,6 +128,12 @@ def rules(ruleset: str) -> str:
         args = [f"a{i}" for i in range(OPS[op].arity)]
         out.append(f"(rule ({op_pattern(op, args)}) ({' '.join(acts)}) {rs} "
                    f":name \"iv-{op}\")")
+    for op, f0 in INCREASING.items():
+        pat = op_pattern(op, ["a"])
+        out.append(f"(rule ({pat} (= l (lo a)) (>= l 0.0)) ((set (lo e) {_f(f0)})) {rs} "
+                   f":name \"iv-{op}-nonneg\")")
+        out.append(f"(rule ({pat} (= h (hi a)) (<= h 0.0)) ((set (hi e) {_f(f0)})) {rs} "
+                   f":name \"iv-{op}-nonpos\")")
     for op in KEEPS_BOUNDS:
         out.append(f"(rule ({op_pattern(op, ['a'])} (= l (lo a))) ((set (lo e) l)) {rs} "
                    f":name \"iv-{op}-lo\")")
@@ -123,13 +143,10 @@ def rules(ruleset: str) -> str:
 
 
 # -- order statistics, selection, monotone bounds (costs) --
-# maximum/minimum/where bound their result by their operands'; exp of a non-positive
-# value is at most 1 and log1p of a non-negative one at least 0 (the shared-exp forms of
-# softplus and sigmoid: max(x, 0) + log1p(exp(-|x|)) adds two non-negative terms); a
-# quotient by an operand bounded away from zero is bounded by its corners.
+# maximum/minimum/where bound their result by their operands'; a quotient by an operand
+# bounded away from zero is bounded by its corners.
 def _order_rules(rs: str) -> list[str]:
-    mx, mn, wh, ex, l1p, dv = (ctor(o) for o in ("maximum", "minimum", "where", "exp",
-                                                 "log1p", "div"))
+    mx, mn, wh, dv = (ctor(o) for o in ("maximum", "minimum", "where", "div"))
     corners = ["(/ lx ly)", "(/ lx hy)", "(/ hx ly)", "(/ hx hy)"]
     fin = " ".join(f"(< (abs {c}) 1e300)" for c in corners)
     binds = "(= lx (lo x)) (= hx (hi x)) (= ly (lo y)) (= hy (hi y))"
@@ -148,10 +165,6 @@ def _order_rules(rs: str) -> list[str]:
         f":name \"iv-where-lo\")",
         f"(rule ((= e ({wh} c x y)) (= a (hi x)) (= b (hi y))) ((set (hi e) (max a b))) {rs} "
         f":name \"iv-where-hi\")",
-        f"(rule ((= e ({ex} x)) (= h (hi x)) (<= h 0.0)) ((set (hi e) 1.0)) {rs} "
-        f":name \"iv-exp-nonpos\")",
-        f"(rule ((= e ({l1p} x)) (= l (lo x)) (>= l 0.0)) ((set (lo e) 0.0)) {rs} "
-        f":name \"iv-log1p-nonneg\")",
     ] + [f"(rule ((= e ({dv} x y)) {binds} {away} {fin}) "
          f"((set (lo e) {lo}) (set (hi e) {hi})) {rs} :name \"iv-div-{k}\")"
          for k, away in enumerate(("(> ly 0.0)", "(< hy 0.0)"))]
@@ -173,12 +186,6 @@ def _order_transfer(op: str, operands: list[Bounds]) -> Bounds:
     if op == "where":
         _, (la, ha), (lb, hb) = operands
         return (min(la, lb) if known(la, lb) else None, max(ha, hb) if known(ha, hb) else None)
-    if op == "exp":
-        h = operands[0][1]
-        return (None, 1.0 if h is not None and h <= 0 else None)
-    if op == "log1p":
-        lo = operands[0][0]
-        return (0.0 if lo is not None and lo >= 0 else None, None)
     if op == "div":
         (lx, hx), (ly, hy) = operands
         if known(lx, hx, ly, hy) and (ly > 0 or hy < 0):
@@ -250,7 +257,7 @@ def graph_bounds(graph: Graph) -> dict[int, Bounds]:
         shift = shifted_bound(node)
         if shift is not None:
             hi = shift if hi is None else min(hi, shift)
-        if node.op in ("maximum", "minimum", "where", "exp", "log1p", "div"):
+        if node.op in ("maximum", "minimum", "where", "div"):
             lo, hi = _tighter((lo, hi), _order_transfer(node.op,
                                                         [out[i.uid] for i in node.inputs]))
         out[node.uid] = (lo, hi)
@@ -276,6 +283,12 @@ def transfer(op: str, value: float | None, operands: list[Bounds]) -> Bounds:
             hi = hi + hi_t if hi is not None and hi_t is not None else None
     elif op in KEEPS_BOUNDS:
         lo, hi = operands[0]
+    elif op in INCREASING:
+        (la, ha), f0 = operands[0], INCREASING[op]
+        if la is not None and la >= 0:
+            lo = f0 if lo is None else max(lo, f0)
+        if ha is not None and ha <= 0:
+            hi = f0 if hi is None else min(hi, f0)
     elif op == "mul" and all(b is not None for bd in operands for b in bd):
         (lx, hx), (ly, hy) = operands
         corners = [lx * ly, lx * hy, hx * ly, hx * hy]
