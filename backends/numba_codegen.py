@@ -15,16 +15,18 @@ The pieces: ``numba_names`` (names and literals), ``numba_kernel`` with its mixi
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from ..ir import Dim
 from .numba_driver import _describe, _driver, _view
 from .numba_elementwise import TILE_MIN_FAST, TILED_TRANSCENDENTALS
 from .numba_kernel import _KernelWriter
-from .numba_lower import HELPER_NAMES, LOWERING
+from .numba_lower import FAST_BINARY_OPS, HELPER_NAMES, LOWERING
 from .numba_names import _Names
 from .numba_reduce import _INIT, _columnar
-from .plan import Plan
+from .plan import Kernel, Plan
 
 
 def generate(plan: Plan, order: str = "C", *, fast: dict | None = None,
@@ -42,7 +44,7 @@ def generate(plan: Plan, order: str = "C", *, fast: dict | None = None,
     names = _Names(plan, canonical=True)
     kernel_src: list[str] = []
     for kernel in plan.kernels():
-        writer = _KernelWriter(kernel, names, order, fast, table)
+        writer = _KernelWriter(_for_cpu(kernel), names, order, fast, table)
         kernel_src += writer.write()
         kernel_src += ["", f"{kernel.name}_parallel = njit_kernel({kernel.name}, True, CACHE, "
                        "FASTMATH)",
@@ -59,16 +61,18 @@ def generate(plan: Plan, order: str = "C", *, fast: dict | None = None,
               "import math", "from time import perf_counter", "", "import numpy as np",
               "from numba import prange", "",
               "from eqsat_tensor.backends.numba_helpers import (njit_kernel, reduction_chunks, "
-              "column_chunks, raise_empty_reduction, scan,",
+              "column_chunks, raise_empty_reduction, scan, row_chunks,",
               "    pad_slice_ref, scatter_add_ref, scatter_add_along_ref,",
               f"    {helpers})"])
     if fast:
-        lines.append("from eqsat_tensor.backends.fastmath import BLOCKS, FUNCS, "
+        lines.append("from eqsat_tensor.backends.fastmath import BINARY_FUNCS, BLOCKS, FUNCS, "
                      "SAFE_FASTMATH_FLAGS")
         used = {n.op for n in plan.graph.nodes()} | {"exp"}  # (logsumexp uses exp)
         for op, per_dtype in sorted(fast.items()):
             for dt in sorted(per_dtype):
-                if op in used:
+                if op in used and op in FAST_BINARY_OPS:
+                    lines.append(f"fm_{op}_{dt} = BINARY_FUNCS[{op!r}][{dt!r}]")
+                elif op in used:
                     lines.append(f"fm_{op}_{dt} = FUNCS[{op!r}][{dt!r}]")
                     lines.append(f"fb_{op}_{dt} = BLOCKS[{op!r}][{dt!r}]")
     # fast transcendentals are inlined and take the kernel's flags: full fastmath (nnan,
@@ -79,6 +83,16 @@ def generate(plan: Plan, order: str = "C", *, fast: dict | None = None,
     if dim_slots is not None:
         dim_slots[:] = sorted(names.dim_slots, key=names.dim_slots.__getitem__)
     return "\n".join(lines) + "\n", names.consts
+
+
+
+def _for_cpu(kernel: Kernel) -> Kernel:
+    """The kernel as the CPU writer runs it: row reductions take ``logsumexp`` in one pass
+    (``Kernel.online_logsumexp``), so ``x - logsumexp(x)`` reads ``x`` twice, not three
+    times. Whole-array reductions combine per-chunk partials and keep two passes."""
+    if kernel.kept_axes and any(r.op == "logsumexp" for r in kernel.reductions()):
+        return dataclasses.replace(kernel, online_logsumexp=True)
+    return kernel
 
 
 __all__ = ["TILED_TRANSCENDENTALS", "TILE_MIN_FAST", "_INIT", "_KernelWriter", "_Names",

@@ -43,7 +43,7 @@ from ..ir import Graph
 from . import numba_cache
 from .base import Executable, infer_dims
 from .numba_codegen import generate
-from .numba_lower import FAST_OPS
+from .numba_lower import FAST_BINARY_OPS, FAST_OPS
 from .plan import Plan, plan_graph
 
 unsupported_ops: frozenset[str] = frozenset()
@@ -97,7 +97,9 @@ def fast_functions() -> dict[str, dict[str, Any]] | None:
     funcs = getattr(fm, "FUNCS", None)
     if not isinstance(funcs, dict):
         return None
-    return {op: dict(funcs[op]) for op in FAST_OPS if op in funcs}
+    binary = getattr(fm, "BINARY_FUNCS", {})
+    return ({op: dict(funcs[op]) for op in FAST_OPS if op in funcs}
+            | {op: dict(binary[op]) for op in FAST_BINARY_OPS if op in binary})
 
 
 def _cache_dir(options: dict[str, Any]) -> Path | None:

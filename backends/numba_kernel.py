@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..ir import Node
 from .numba_elementwise import _ElementwiseWriter
-from .numba_lower import LOWERING, lower
+from .numba_lower import FAST_OPS, LOWERING, lower
 from .numba_names import _Names, _small_power
 from .numba_reduce import _ReductionWriter
 from .plan import FULL, ROW_DROP, ROW_KEEP, Kernel, is_inline_scalar
@@ -108,7 +108,8 @@ class _KernelWriter(_ElementwiseWriter, _ReductionWriter):
         return [n for n in self.k.nodes if n.uid in want]
 
     def _is_fast(self, node: Node) -> bool:
-        return bool(self.fast) and node.op in self.fast and node.dtype in self.fast[node.op]
+        return (bool(self.fast) and node.op in FAST_OPS and node.op in self.fast
+                and node.dtype in self.fast[node.op])
 
     # -- the function -------------------------------------------------------------------
     def params(self) -> list[str]:

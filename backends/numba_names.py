@@ -18,7 +18,7 @@ from .plan import Plan, is_inline_scalar
 
 _RESERVED = re.compile(r"^([a-z]{1,3}\d+|run|run_profiled|times|kernel|math|np|numba|prange|"
                        r"arrays|dims|consts|[wsm]_\w*|f[bm]_\w*|scan|"
-                       r"parallel_min|nc|c|lo|hi|k)$")
+                       r"parallel_min|nc|c|lo|hi|k|row_chunks|column_chunks|reduction_chunks)$")
 
 
 class _Names:
@@ -94,10 +94,6 @@ class _Names:
             else:
                 self.scalar_lines.append(f"{name} = np.{dtype}({_float_literal(value)})")
         return self.scalars[key]
-
-
-def _sfx(u: int) -> str:
-    return "" if u == 0 else f"_{u}"
 
 
 def _small_power(x: str, exponent: float, one: str) -> str | None:

@@ -11,11 +11,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..ir import OPS, Node
-from .numba_elementwise import _TILE
-from .numba_names import _sfx
 from .plan import FULL, Kernel
 
-_UNROLL = 4  # independent accumulators per reduction in the innermost loop
+_BLOCK = 2048  # points per block of a one-pass logsumexp (L1-sized; see _lane_pass)
+_LANES = 16  # lane accumulators per reduction (a power of two; see _lane_pass)
 _COSTLY = 8.0  # ops at least this costly (exp, log, ...) are kept rather than recomputed
 _INIT = {"sum": 0.0, "mean": 0.0, "prod": 1.0, "max": -np.inf, "min": np.inf}
 
@@ -28,7 +27,7 @@ def _columnar(k: Kernel, order: str) -> bool:
         return False
     if tuple(k.reduce_axes) != tuple(range(len(k.reduce_axes))):
         return False
-    if k.passes() != 1 or k.full_writes():
+    if k.passes() != 1 or k.full_writes() or k.online_logsumexp:
         return False
     after = k.available_after()
     return all(after[n.uid] >= 1 for n in k.row_nodes())
@@ -49,8 +48,6 @@ class _ReductionWriter:
         full_writes, row_nodes, npasses = k.full_writes(), k.row_nodes(), k.passes()
         kept, red = list(k.kept_axes), list(k.reduce_axes)
         whole = not kept
-        indent = "    " if whole else self._open_loops(kept, "    ", True)
-        self._row_values(row_nodes, after, 0, indent)
         plans = []
         for p in range(1, npasses + 1):
             active = [r for r in reds if self.phases[r.uid][0] <= p <= self.phases[r.uid][1]]
@@ -58,53 +55,57 @@ class _ReductionWriter:
             roots = [r.inputs[0] for r in active] + stores
             plans.append((p, active, stores, self._needed(roots)))
         scratch = self._scratch(plans, full_writes, after)
+        accs_of = {p: [self._acc(r, p) for r in active] for p, active, _, _ in plans}
+        if whole:
+            indent = "    "
+        else:  # chunks of rows in parallel; each chunk allocates its lane arrays once
+            indent = self._open_row_chunks(kept, [
+                (f"_{row}{acc}", r.dtype) for p, active, _, _ in plans
+                for (acc, _, _), r in zip(accs_of[p], active)
+                for row in (("l", "lx") if self._online(r) else ("l",))])
+        self._row_values(row_nodes, after, 0, indent)
         for p, active, stores, _ in plans:
             self.lines.append(f"{indent}# pass {p} over the reduced axes")
-            accs = [self._acc(r, p) for r in active]
-            unroll = _UNROLL if 0 < len(accs) <= 2 else 1  # bounded code size
+            accs = accs_of[p]
             inner = indent + "    "
             if whole:  # parallel over chunks of the outer reduced axis, then combine
                 for (acc, _, _), r in zip(accs, active):
                     self.lines.append(f"{indent}p{acc} = np.empty(nc, np.{r.dtype})")
                 self.lines.append(f"{indent}for c in prange(nc):")
                 names, level = [f"q{acc}" for acc, _, _ in accs], inner
+                for name, r in zip(names, active):
+                    for row in (("l", "lx") if self._online(r) else ("l",)):
+                        self.lines.append(f"{level}_{row}{name} = np.empty({_LANES}, "
+                                          f"np.{r.dtype})")
             else:
                 names, level = [acc for acc, _, _ in accs], indent
-            for name, (_, init, _) in zip(names, accs):
-                for u in range(unroll):
-                    self.lines.append(f"{level}{name}{_sfx(u)} = {init}")
             chunk = (f"c * n{red[0]} // nc", f"(c + 1) * n{red[0]} // nc")
+            if whole and len(red) > 1:
+                lo, hi = "0", f"n{red[-1]}"
+            elif whole:
+                lo, hi = chunk
+            else:
+                lo, hi = "0", f"n{red[-1]}"
+            if accs:
+                self._lanes_open(level, p, names, accs, active)
             if whole and len(red) > 1:
                 self.lines.append(f"{inner}for i{red[0]} in range({chunk[0]}, {chunk[1]}):")
                 outer = self._open_loops(red[1:-1], inner + "    ", False)
-                lo, hi = "0", f"n{red[-1]}"
             elif whole:
-                outer, (lo, hi) = inner, chunk
+                outer = inner
             else:
                 outer = self._open_loops(red[:-1], indent, False)
-                lo, hi = "0", f"n{red[-1]}"
             loaded = {uid for uid, (first, _) in scratch.items() if p > first}
             roots = [r.inputs[0] for r in active] + stores
             last = red[-1]
-            tiled = unroll > 1 and self._tileable(roots, loaded, scratch, stores, accs)
-            if tiled:
-                self._tiled_pass(outer, lo, hi, roots, accs, active, names, unroll)
-            elif unroll > 1:  # independent accumulators: no serial dependency between adds
-                self.lines.append(f"{outer}for j{last} in range({lo}, {hi} - ({hi} - {lo}) % "
-                                  f"{unroll}, {unroll}):")
-                for u in range(unroll):
-                    self.lines.append(f"{outer}    i{last} = j{last} + {u}")
-                    self._pass_body(outer + "    ", roots, loaded, scratch, stores, accs,
-                                    active, [f"{n}{_sfx(u)}" for n in names])
-                lo = f"{hi} - ({hi} - {lo}) % {unroll}"
-            if not tiled:
+            if accs:
+                self._lane_pass(outer, p, lo, hi, roots, loaded, scratch, stores, accs,
+                                active, names)
+                self._lanes_close(level, p, names, accs)
+            else:  # stores only: a plain loop vectorizes
                 self.lines.append(f"{outer}for i{last} in range({lo}, {hi}):")
                 self._pass_body(outer + "    ", roots, loaded, scratch, stores, accs, active,
                                 names)
-            if unroll > 1:
-                for name, (acc, _, update) in zip(names, accs):
-                    parts = [f"{name}{_sfx(u)}" for u in range(unroll)]
-                    self.lines.append(f"{level}{name} = {self._combine(acc, update, parts)}")
             if whole:
                 for acc, _, _ in accs:
                     self.lines.append(f"{inner}p{acc}[c] = q{acc}")
@@ -116,6 +117,111 @@ class _ReductionWriter:
             for r in active:
                 self._finish(r, p, indent)
             self._row_values(row_nodes, after, p, indent)
+
+    def _open_row_chunks(self, kept: list[int], lanes: list[tuple[str, str]]) -> str:
+        """Loops over the kept axes: ``prange`` over chunks of the first (``row_chunks``),
+        the lane arrays of every pass allocated once per chunk, then the rows of the chunk
+        and the other kept axes. Returns the indentation of the loop body."""
+        a0 = kept[0]
+        self.lines.append(f"    _nk = row_chunks(n{a0})")
+        self.lines.append("    for _ck in prange(_nk):")
+        for name, dt in lanes:
+            self.lines.append(f"        {name} = np.empty({_LANES}, np.{dt})")
+        self.lines.append(f"        for i{a0} in range(_ck * n{a0} // _nk, "
+                          f"(_ck + 1) * n{a0} // _nk):")
+        return self._open_loops(kept[1:], "            ", False)
+
+    def _lanes_open(self, level: str, p: int, names: list[str], accs: list,
+                    active: list[Node]) -> None:
+        """The lane accumulators of pass ``p`` set to the identity."""
+        self.lines.append(f"{level}for _j{p} in range({_LANES}):")
+        for name, (_, init, _) in zip(names, accs):
+            self.lines.append(f"{level}    _l{name}[_j{p}] = {init}")
+        for r in active:
+            if self._online(r):
+                rid = self.names.id(r)
+                self.lines.append(f"{level}mx{rid} = {self.names.scalar(-np.inf, r.dtype)}")
+                self.lines.append(f"{level}ms{rid} = {self.names.scalar(0.0, r.dtype)}")
+
+    def _lane_pass(self, outer: str, p: int, lo: str, hi: str, roots: list[Node],
+                   loaded: set[int], scratch: dict, stores: list[Node], accs: list,
+                   active: list[Node], names: list[str]) -> None:
+        """The innermost loop of pass ``p`` (see ``_lane_loop``). With a one-pass
+        logsumexp the reduced axis runs in blocks of ``_BLOCK`` points (they stay in the
+        L1 cache): the block's max first, then the sums rescaled to the new shift by one
+        exponential where the max grew, then the block's points as usual."""
+        online = [(name, r) for name, r in zip(names, active) if self._online(r)]
+        if not online:
+            self._lane_loop(outer, p, lo, hi, roots, loaded, scratch, stores, accs, active,
+                            names)
+            return
+        blo, bhi, j = f"_B{p}", f"_E{p}", f"_j{p}"
+        self.lines.append(f"{outer}for {blo} in range({lo}, {hi}, {_BLOCK}):")
+        ind = outer + "    "
+        self.lines.append(f"{ind}{bhi} = min({blo} + {_BLOCK}, {hi})")
+        maxes = []
+        for name, r in online:
+            init = self.names.scalar(-np.inf, r.dtype)
+            maxes.append((f"m{name}", init, f"nan_maximum_{r.dtype}({{a}}, {{v}})"))
+            self.lines.append(f"{ind}for {j} in range({_LANES}):")
+            self.lines.append(f"{ind}    _lx{name}[{j}] = {init}")
+        self._lane_loop(ind, p, blo, bhi, [r.inputs[0] for _, r in online], loaded, scratch,
+                        [], maxes, [r for _, r in online], [f"x{name}" for name, _ in online])
+        self._lanes_close(ind, p, [f"x{name}" for name, _ in online], maxes)
+        for name, r in online:
+            dt, rid = r.dtype, self.names.id(r)
+            exp = f"fm_exp_{dt}" if self.fast and dt in self.fast.get("exp", {}) else "math.exp"
+            self.lines.append(f"{ind}x{name} = nan_maximum_{dt}(mx{rid}, x{name})")
+            self.lines.append(f"{ind}if x{name} != mx{rid}:")
+            self.lines.append(f"{ind}    mx{rid} = x{name}")
+            self.lines.append(f"{ind}    _sh{rid} = finite_or_zero_{dt}(x{name})")
+            self.lines.append(f"{ind}    _f{rid} = {exp}(ms{rid} - _sh{rid})")
+            self.lines.append(f"{ind}    ms{rid} = _sh{rid}")
+            self.lines.append(f"{ind}    for {j} in range({_LANES}):")
+            self.lines.append(f"{ind}        if _l{name}[{j}] != 0:  # (0 * inf would be NaN)")
+            self.lines.append(f"{ind}            _l{name}[{j}] = _l{name}[{j}] * _f{rid}")
+        self._lane_loop(ind, p, blo, bhi, roots, loaded, scratch, stores, accs, active, names)
+
+    def _lane_loop(self, outer: str, p: int, lo: str, hi: str, roots: list[Node],
+                   loaded: set[int], scratch: dict, stores: list[Node], accs: list,
+                   active: list[Node], names: list[str]) -> None:
+        """Points ``lo..hi`` of the reduced axis in tiles of ``_LANES``: point ``j`` of a
+        tile updates lane ``j`` of each accumulator array ``_l{name}``. No lane depends on
+        another, so the loop (transcendentals included) vectorizes without reassociating
+        an addition, and its constant trip count keeps the lanes in registers. The last
+        partial tile runs the same body over fewer lanes."""
+        last = self.k.reduce_axes[-1]
+        b, j, e = f"_b{p}", f"_j{p}", f"_e{p}"
+        lane_names = [f"_l{n}[{j}]" for n in names]
+        self.lines.append(f"{outer}{e} = {lo} + ({hi} - {lo}) // {_LANES} * {_LANES}")
+        self.lines.append(f"{outer}for {b} in range({lo}, {e}, {_LANES}):")
+        self.lines.append(f"{outer}    for {j} in range({_LANES}):")
+        # an unsigned index: Numba then skips the negative-index wraparound, which LLVM
+        # cannot drop when the tile start's sign is unknown (a gather instead of a load)
+        self.lines.append(f"{outer}        i{last} = np.uintp({b} + {j})")
+        self._pass_body(outer + "        ", roots, loaded, scratch, stores, accs, active,
+                        lane_names)
+        self.lines.append(f"{outer}for {j} in range({hi} - {e}):")
+        self.lines.append(f"{outer}    i{last} = np.uintp({e} + {j})")
+        self._pass_body(outer + "    ", roots, loaded, scratch, stores, accs, active,
+                        lane_names)
+
+    def _online(self, r: Node) -> bool:
+        """Whether ``r`` is a logsumexp computed in one pass (``Kernel.online_logsumexp``)."""
+        return r.op == "logsumexp" and self.k.online_logsumexp
+
+    def _lanes_close(self, level: str, p: int, names: list[str], accs: list) -> None:
+        """Each accumulator from its lanes, combined pairwise (a tree of halvings)."""
+        j = f"_j{p}"
+        h = _LANES
+        while h > 1:
+            h //= 2
+            self.lines.append(f"{level}for {j} in range({h}):")
+            for name, (acc, _, update) in zip(names, accs):
+                merged = self._combine(acc, update, [f"_l{name}[{j}]", f"_l{name}[{j} + {h}]"])
+                self.lines.append(f"{level}    _l{name}[{j}] = {merged}")
+        for name in names:
+            self.lines.append(f"{level}{name} = _l{name}[0]")
 
     def _column_reduction(self) -> None:
         """Reduced axes before the kept ones (``sum(x, axis=0)`` of a C-ordered matrix):
@@ -160,56 +266,6 @@ class _ReductionWriter:
         for r in reds:
             self._finish(r, 1, row)
         self._row_values(row_nodes, after, 1, row)
-
-    def _tileable(self, roots: list[Node], loaded: set[int], scratch: dict,
-                  stores: list[Node], accs: list) -> bool:
-        """A pass whose operands are costly (transcendentals) and that stores nothing:
-        computing them tile by tile into a buffer lets LLVM vectorize that loop (a loop
-        that also accumulates cannot be vectorized without reassociating the adds)."""
-        if stores or loaded:
-            return False
-        needed = self._needed(roots, cut=loaded)
-        if any(n.uid in scratch for n in needed):
-            return False
-        return (any(acc.startswith("s") for acc, _, _ in accs)
-                or any(OPS[n.op].cost >= _COSTLY for n in needed))
-
-    def _tiled_pass(self, outer: str, lo: str, hi: str, roots: list[Node], accs: list,
-                    active: list[Node], names: list[str], unroll: int) -> None:
-        """The innermost loop of a pass in tiles of ``_TILE``: one loop computes each
-        reduction's contribution into a tile buffer, a second adds the tile up with
-        ``unroll`` independent accumulators (the same order of additions per accumulator
-        as the untiled loop)."""
-        last = self.k.reduce_axes[-1]
-        i, b, e = f"i{last}", f"_b{last}", f"_e{last}"  # (never a buffer or value name)
-        tiles = [f"t{acc}" for acc, _, _ in accs]
-        for t, r in zip(tiles, active):
-            self.lines.append(f"{outer}{t} = np.empty({_TILE}, np.{r.dtype})")
-        self.lines.append(f"{outer}for {b} in range({lo}, {hi}, {_TILE}):")
-        body = outer + "    "
-        self.lines.append(f"{body}{e} = min({b} + {_TILE}, {hi})")
-        self.lines.append(f"{body}for {i} in range({b}, {e}):")
-        for n in self._needed(roots):
-            self.lines.append(f"{body}    v{self.names.id(n)} = {self.expr(n)}")
-        for t, (acc, _, update), r in zip(tiles, accs, active):
-            v = self.operand(r.inputs[0], FULL)
-            if acc.startswith("s"):  # logsumexp's exp(v - max) is the costly part
-                v = update.format(a="", v=v).lstrip(" +")
-            self.lines.append(f"{body}    {t}[{i} - {b}] = {v}")
-        w, m = f"_w{last}", f"_m{last}"
-        self.lines.append(f"{body}{m} = {e} - {b}")
-        self.lines.append(f"{body}for {w} in range(0, {m} - {m} % {unroll}, {unroll}):")
-        for u in range(unroll):
-            for t, name, (acc, _, update) in zip(tiles, names, accs):
-                a = f"{name}{_sfx(u)}"
-                tv = f"{t}[{w} + {u}]"
-                step = f"{a} + {tv}" if acc.startswith("s") else update.format(a=a, v=tv)
-                self.lines.append(f"{body}    {a} = {step}")
-        self.lines.append(f"{body}for {w} in range({m} - {m} % {unroll}, {m}):")
-        for t, name, (acc, _, update) in zip(tiles, names, accs):
-            tv = f"{t}[{w}]"
-            step = f"{name} + {tv}" if acc.startswith("s") else update.format(a=name, v=tv)
-            self.lines.append(f"{body}    {name} = {step}")
 
     def _pass_body(self, body: str, roots: list[Node], loaded: set[int], scratch: dict,
                    stores: list[Node], accs: list, active: list[Node], names: list[str]) -> None:
@@ -281,7 +337,7 @@ class _ReductionWriter:
         """(accumulator name, initial value, update template over ``{v}``)."""
         dt = r.dtype
         if r.op == "logsumexp":
-            if p == self.phases[r.uid][0]:
+            if p == self.phases[r.uid][0] and not self._online(r):
                 init = self.names.scalar(-np.inf, dt)
                 return (f"m{self.names.id(r)}", init, f"nan_maximum_{dt}({{a}}, {{v}})")
             zero = self.names.scalar(0.0, dt)
@@ -297,7 +353,7 @@ class _ReductionWriter:
     def _finish(self, r: Node, p: int, indent: str) -> None:
         first, last = self.phases[r.uid]
         dt = r.dtype
-        if r.op == "logsumexp" and p == first:
+        if r.op == "logsumexp" and p == first and not self._online(r):
             rid = self.names.id(r)
             self.lines.append(f"{indent}ms{rid} = finite_or_zero_{dt}(m{rid})")
             return
