@@ -46,8 +46,8 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
-__all__ = ["BLOCKS", "FUNCS", "MAX_ULP", "MAX_ULP_BY_DTYPE", "OPS", "SAFE_FASTMATH_FLAGS",
-           "TESTED_RANGE"]
+__all__ = ["BINARY_FUNCS", "BLOCKS", "FUNCS", "MAX_ULP", "MAX_ULP_BY_DTYPE", "OPS",
+           "SAFE_FASTMATH_FLAGS", "TESTED_RANGE"]
 
 _inline = numba.njit(inline="always", cache=False)
 
@@ -318,10 +318,26 @@ def sigmoid_f64(x):
 
 
 @_inline
+def _log1p_unit(e):
+    """log1p(e) for e in [0, 1]: ``log1p_f64`` on that interval (same operations, so the
+    same bits) without the selects for special values, negative and large arguments."""
+    u = 1.0 + e
+    bits = _as_i64(u) + (_ONE_BITS - _SQRT_HALF_HI)
+    k = (bits >> 52) - 1023
+    c = _div(e - (u - 1.0), u)
+    f = _as_f64((bits & _MANT_MASK) + _SQRT_HALF_HI) - 1.0
+    small = e < 0.41421356237309503
+    f = e if small else f
+    c = 0.0 if small else c
+    dk = 0.0 if small else float(k)
+    return _log_reduced(f, dk, c)
+
+
+@_inline
 def softplus_f64(x):
     """log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)), float64."""
     ax = -x if x < 0.0 else x
-    lp = log1p_f64(exp_f64(-ax))
+    lp = _log1p_unit(exp_f64(-ax))
     res = x + lp if x > 0.0 else lp
     return x if x != x else res
 
@@ -445,6 +461,32 @@ def softplus_f32(x):
     return numba.float32(xd if xd != xd else res)
 
 
+# --------------------------------------------------------------------------- binary
+@_inline
+def _logaddexp(a, b, d):
+    """logaddexp(a, b) given their difference ``d`` (rounded as the caller's dtype)."""
+    ad = -d if d < 0.0 else d
+    m = a if d > 0.0 else b
+    res = m + _log1p_unit(exp_f64(-(0.0 if ad != ad else ad)))
+    res = d if d != d else res
+    return a + _LN2 if a == b else res
+
+
+@_inline
+def logaddexp_f64(a, b):
+    """log(exp(a) + exp(b)) = max(a, b) + log1p(exp(-|a - b|)), float64; ``a == b``
+    (infinities included) gives ``a + ln 2`` and a NaN difference gives NaN, as NumPy."""
+    return _logaddexp(a, b, a - b)
+
+
+@_inline
+def logaddexp_f32(a, b):
+    """logaddexp(a, b), float32: the difference rounded to float32 (as NumPy's), the rest
+    in float64, rounded once."""
+    ad, bd = numba.float64(a), numba.float64(b)
+    return numba.float32(_logaddexp(ad, bd, numba.float64(numba.float32(ad - bd))))
+
+
 # --------------------------------------------------------------------------- tables
 SAFE_FASTMATH_FLAGS: frozenset[str] = frozenset({"contract", "nsz", "afn"})
 """Fast-math flags under which every function keeps its documented bound and specials."""
@@ -459,6 +501,11 @@ FUNCS: dict[str, dict[str, Callable]] = {
     "softplus": {"float64": softplus_f64, "float32": softplus_f32},
 }
 """op name -> dtype name -> ``njit(inline="always")`` scalar function."""
+
+BINARY_FUNCS: dict[str, dict[str, Callable]] = {
+    "logaddexp": {"float64": logaddexp_f64, "float32": logaddexp_f32},
+}
+"""Two-argument functions (no block functions): op -> dtype -> scalar function."""
 
 
 

@@ -42,8 +42,10 @@ import numba
 
 _LOCK = threading.RLock()
 _HERE = Path(__file__).resolve().parent
-_VERSION_FILES = ("numba_codegen.py", "numba_helpers.py", "numba_lower.py", "plan.py",
-                  "fastmath.py", "numba_cache.py")
+_VERSION_FILES = ("numba_codegen.py", "numba_names.py", "numba_kernel.py",
+                  "numba_elementwise.py", "numba_reduce.py", "numba_driver.py",
+                  "numba_helpers.py", "numba_lower.py", "plan.py", "fastmath.py",
+                  "numba_cache.py")
 
 
 def default_cache_dir() -> Path:

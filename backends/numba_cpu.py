@@ -19,6 +19,13 @@ disk_cache : bool (True); cache_dir : str | Path | None
 lowering : dict[str, str] | None
     Per-op overrides of the lowering table (``numba_lower.LOWERING``).
 
+Threads: unless ``OMP_WAIT_POLICY`` is set (or ``EQSAT_TENSOR_OMP_PASSIVE=0``), importing
+this backend sets it to ``PASSIVE`` for Numba's OpenMP threading layer: idle kernel threads
+sleep instead of spinning, so they do not take the cores from BLAS (the matmuls of a plan),
+from each other's next kernel or from other processes (measured on a loaded 2-core box:
+a BLAS call right after a parallel kernel 30-50 ms instead of 0.03 ms; see
+``benchmarks/kernels.py``). It must be set before the first parallel kernel of the process.
+
 Declarations for the optimizer: ``unsupported_ops`` (none of the IR ops today) and
 ``required_rules`` (none). An op without a lowering raises ``UnsupportedOp`` at compile
 time; there is no object-mode fallback.
@@ -28,6 +35,7 @@ from __future__ import annotations
 
 import atexit
 import importlib
+import os
 import sys
 import threading
 import weakref
@@ -43,8 +51,11 @@ from ..ir import Graph
 from . import numba_cache
 from .base import Executable, infer_dims
 from .numba_codegen import generate
-from .numba_lower import FAST_OPS
+from .numba_lower import FAST_BINARY_OPS, FAST_OPS
 from .plan import Plan, plan_graph
+
+if os.environ.get("EQSAT_TENSOR_OMP_PASSIVE", "1") != "0":
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # (see the module docstring)
 
 unsupported_ops: frozenset[str] = frozenset()
 required_rules: tuple[str, ...] = ()
@@ -97,7 +108,9 @@ def fast_functions() -> dict[str, dict[str, Any]] | None:
     funcs = getattr(fm, "FUNCS", None)
     if not isinstance(funcs, dict):
         return None
-    return {op: dict(funcs[op]) for op in FAST_OPS if op in funcs}
+    binary = getattr(fm, "BINARY_FUNCS", {})
+    return ({op: dict(funcs[op]) for op in FAST_OPS if op in funcs}
+            | {op: dict(binary[op]) for op in FAST_BINARY_OPS if op in binary})
 
 
 def _cache_dir(options: dict[str, Any]) -> Path | None:

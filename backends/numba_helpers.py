@@ -85,6 +85,16 @@ def reduction_chunks(n: int) -> int:
     return max(1, min(n, 4 * numba.get_num_threads()))
 
 
+# Row reductions run chunks of rows in parallel (a constant count: see _COLUMN_CHUNKS).
+_ROW_CHUNKS = 64
+
+
+@numba.njit(**_OPTS)
+def row_chunks(n_rows: int) -> int:
+    """How many chunks of rows a row reduction runs in parallel."""
+    return max(1, min(n_rows, _ROW_CHUNKS))
+
+
 # Chunks of a column reduction: enough for the threads of a large machine, and partial
 # rows together kept below _COLUMN_PARTIALS elements. (A constant, not the thread count:
 # numba.get_num_threads() inside a kernel would stop Numba from caching it on disk.)

@@ -83,6 +83,8 @@ LOWERING: dict[str, str] = {
 
 # Ops whose fast vectorizable versions may replace libm (see backends/fastmath.py).
 FAST_OPS = ("exp", "log", "log1p", "expm1", "tanh", "sigmoid", "softplus")
+# ... and the two-argument ones (``fastmath.BINARY_FUNCS``; no block functions)
+FAST_BINARY_OPS = ("logaddexp",)
 
 # Helper names a template may use, by prefix (imported by the generated module).
 HELPER_NAMES = ("nan_maximum", "nan_minimum", "logaddexp", "sigmoid", "softplus",
@@ -101,7 +103,7 @@ def lower(node: Node, args: list[str], one: str, table: dict[str, str],
             return f"({args[0]} != 0)"
         return f"np.{target}({args[0]})"
     if fast and node.op in fast and node.dtype in fast[node.op]:
-        return f"fm_{node.op}_{node.dtype}({args[0]})"
+        return f"fm_{node.op}_{node.dtype}({', '.join(args)})"
     template = table.get(node.op)
     if node.op == "pow" and table.get("pow") == LOWERING["pow"]:
         template = _const_power(node) or template
@@ -130,7 +132,7 @@ def _const_power(node: Node) -> str | None:
     return template
 
 
-__all__ = ["FAST_OPS", "HELPER_NAMES", "LOWERING", "lower"]
+__all__ = ["FAST_BINARY_OPS", "FAST_OPS", "HELPER_NAMES", "LOWERING", "lower"]
 
 
 # -- PyMC's special functions (clients) --

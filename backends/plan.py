@@ -127,6 +127,9 @@ class Kernel:
     writes: tuple[Node, ...]
     frames: Mapping[int, str]
     matmuls: tuple[Node, ...] = ()
+    # logsumexp in one pass (running max and rescaled sum; the Numba CPU writer's row
+    # reductions) instead of two (max, then the sum of exponentials)
+    online_logsumexp: bool = False
 
     @property
     def kind(self) -> str:
@@ -149,14 +152,16 @@ class Kernel:
     def reduction_phases(self) -> dict[int, tuple[int, int]]:
         """uid -> (first pass, last pass) over each row for every reduction (passes count
         from 1). A reduction runs in the pass after the last reduction it depends on;
-        ``logsumexp`` takes two passes (max, then sum of exponentials)."""
+        ``logsumexp`` takes two passes (max, then sum of exponentials), one with
+        ``online_logsumexp``."""
         done: dict[int, int] = {}  # uid -> pass after which the value is available
         phases: dict[int, tuple[int, int]] = {}
         inside = {n.uid for n in self.nodes}
         for n in self.nodes:
             dep = max((done.get(i.uid, 0) for i in n.inputs if i.uid in inside), default=0)
             if _kind(n) == "reduction":
-                last = dep + (2 if n.op == "logsumexp" else 1)
+                two = n.op == "logsumexp" and not self.online_logsumexp
+                last = dep + (2 if two else 1)
                 phases[n.uid] = (dep + 1, last)
                 done[n.uid] = last
             else:

@@ -200,16 +200,16 @@ def test_broadcast_output_of_an_empty_domain_is_written():
 @pytest.mark.parametrize("op", ["sum", "mean", "max", "min", "prod", "logsumexp"])
 @pytest.mark.parametrize("axis", [None, 1, (0, 1)], ids=str)  # axis 0: a column reduction
 def test_tiled_reductions_of_costly_operands(op, axis):
-    """Reductions of exp/log/tanh values compute their operands tile by tile into a buffer
-    (a loop LLVM can vectorize) and then add the tile up; lengths that are multiples of
-    neither the tile (256) nor the unroll (4) check the remainders."""
+    """Reductions of exp/log/tanh values accumulate tile by tile into lane arrays (a loop
+    LLVM can vectorize: no lane depends on another); lengths that are not multiples of
+    the lane count (16) check the last partial tile."""
     x = et.tensor("x", (7, 1031))
     red = getattr(et, op)
     operand = et.tanh(x) * 0.5 if op == "prod" else et.exp(et.tanh(x)) + et.log1p(x * x)
     g = Graph([red(operand, axis=axis).node], [x.node])
     exe = numba_cpu.compile(g)
     src = exe.source()
-    assert "np.empty(256," in src, src
+    assert "np.empty(16," in src, src
     xv = np.random.default_rng(0).standard_normal((7, 1031))
     want = et.compile(g, backend="numpy")(xv)
     np.testing.assert_allclose(exe(xv), want, rtol=1e-12)
