@@ -45,7 +45,8 @@ _HERE = Path(__file__).resolve().parent
 _VERSION_FILES = ("numba_codegen.py", "numba_names.py", "numba_kernel.py",
                   "numba_elementwise.py", "numba_reduce.py", "numba_driver.py",
                   "numba_helpers.py", "numba_lower.py", "plan.py", "fastmath.py",
-                  "numba_cache.py")
+                  "numba_cache.py", "scalar_helpers.py", "numba_packed.py",
+                  "numba_packed_steps.py")
 
 
 def default_cache_dir() -> Path:
