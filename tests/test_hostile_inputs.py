@@ -177,3 +177,54 @@ def test_budget_limits_that_are_valid():
     assert Budget(iters=np.int64(2)).iters == 2 and type(Budget(iters=np.int64(2)).iters) is int
     with pytest.raises(ArgumentError, match="Budget or a number"):
         et.optimize(expr, budget="2")
+
+
+_ENV_PROBE = """
+import warnings
+import numpy as np
+import eqsat_tensor as et
+warnings.simplefilter("ignore", RuntimeWarning)  # cache fallbacks warn once
+x = np.linspace(-1.0, 1.0, 7)
+for backend in {backends!r}:
+    got = et.jit(lambda v: np.exp(v) * 2.0 - v, backend=backend)(x)
+    assert np.allclose(got, np.exp(x) * 2.0 - x, rtol=1e-13), got
+t = et.tensor("x", (3,))
+assert str(et.optimize(et.log(et.exp(t)), budget=et.Budget(seconds=30)).graph) == "x"
+print("ok")
+"""
+
+
+@pytest.mark.parametrize("case, backends", [
+    ("cache dir is a file", ("numpy", "numba")),
+    ("every cache location unusable", ("numpy", "numba")),
+    ("garbage in every EQSAT_TENSOR_ variable", ("numpy",)),
+    ("unicode and very long cache paths", ("numpy",)),
+])
+def test_hostile_environments_still_give_answers(tmp_path, case, backends):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    afile = tmp_path / "afile"
+    afile.write_text("not a directory")
+    env = {
+        "cache dir is a file": {"EQSAT_TENSOR_CACHE_DIR": str(afile),
+                                "EQSAT_TENSOR_GRAPH_CACHE": "1"},
+        "every cache location unusable": {
+            "EQSAT_TENSOR_CACHE_DIR": str(afile / "sub"), "XDG_CACHE_HOME": str(afile),
+            "HOME": str(afile), "TMPDIR": str(afile), "EQSAT_TENSOR_GRAPH_CACHE": "1"},
+        "garbage in every EQSAT_TENSOR_ variable": {
+            "EQSAT_TENSOR_GRAPH_CACHE": "maybe", "EQSAT_TENSOR_TIERED": "\u2603",
+            "EQSAT_TENSOR_FORK_EGGLOG": "-1", "EQSAT_TENSOR_CHECK_RULES": "nan",
+            "EQSAT_TENSOR_FORK_PIN_MB": "lots", "EQSAT_TENSOR_FORK_PIN_COUNT": "-3",
+            "EQSAT_TENSOR_CACHE_DIR": str(tmp_path / "c")},
+        "unicode and very long cache paths": {
+            "EQSAT_TENSOR_CACHE_DIR": str(tmp_path / ("\u00fcn\u00efc\u00f8d\u00e9" + "a" * 300)),
+            "EQSAT_TENSOR_GRAPH_CACHE": "1"},
+    }[case]
+    root = Path(__file__).resolve().parents[1]
+    full = dict(__import__("os").environ, PYTHONPATH=str(root), **env)
+    done = subprocess.run([sys.executable, "-c", _ENV_PROBE.format(backends=backends)],
+                          env=full, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-3000:]
+    assert "Traceback" not in done.stderr
