@@ -36,11 +36,14 @@ reads it when present.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import math
 import os
+import tempfile
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -323,8 +326,23 @@ def calibrate(path: str | os.PathLike | None = None, *, elements: int = 1 << 20,
     cache dir, see ``cache_path``) and return the resulting ``CostModel``."""
     data = measure(elements, repeat)
     target = Path(path) if path is not None else cache_path()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(data, indent=1, sort_keys=True))
+    tmp = None
+    try:  # atomic (temp file + rename); a failed write warns and keeps the measurements
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".costs", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(json.dumps(data, indent=1, sort_keys=True))
+        os.replace(tmp, target)
+        tmp = None
+    except OSError as exc:
+        warnings.warn(f"eqsat-tensor: cannot save the calibration to {target} "
+                      f"({exc.strerror or exc}); using it for this process only",
+                      RuntimeWarning, stacklevel=2)
+        return _from_data(data, "this process only")
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
     return _from_data(data, str(target))
 
 

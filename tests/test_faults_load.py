@@ -243,3 +243,17 @@ def test_spawn_and_forkserver_pools_optimize_and_jit(method):
     with ctx.Pool(2) as pool:
         errs = pool.map_async(_pool_work, [1, 2, 3]).get(timeout=600)
     assert max(errs) < 1e-12
+
+
+# -- calibration writes --------------------------------------------------------------------------
+
+def test_calibration_that_cannot_be_saved_still_returns_its_model(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the directory should be")
+    with pytest.warns(RuntimeWarning, match="cannot save the calibration"):
+        model = et.cost.calibrate(blocker / "costs.json", elements=256, repeat=1)
+    assert "this process only" in model.source and model.ns["exp"] > 0
+    assert not list(tmp_path.glob("**/.costs*.tmp"))
+    saved = et.cost.calibrate(tmp_path / "ok" / "costs.json", elements=256, repeat=1)
+    assert json.loads((tmp_path / "ok" / "costs.json").read_text())["ns"]["exp"] > 0
+    assert str(tmp_path / "ok") in saved.source
