@@ -228,3 +228,13 @@ def test_hostile_environments_still_give_answers(tmp_path, case, backends):
                           env=full, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-3000:]
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("flag, value", [("--seconds", "-1"), ("--seconds", "nan"),
+                                         ("--nodes", "0"), ("--iters", "-3")])
+def test_bad_budget_flags_exit_2_with_one_line(flag, value, capsys):
+    from eqsat_tensor.cli import main
+
+    assert main(["optimize", "x + 1", flag, value]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: Budget(") and len(err.splitlines()) == 1, err
