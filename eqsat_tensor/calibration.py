@@ -201,8 +201,11 @@ def save(data: dict[str, Any], path: str | os.PathLike) -> Path:
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(target.name + f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
-    os.replace(tmp, target)
+    try:
+        tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)  # after a failed write (gone after the rename)
     return target
 
 

@@ -55,6 +55,7 @@ import functools
 import json
 import math
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -434,7 +435,13 @@ def calibrate(path: str | os.PathLike | None = None, *, backend: str | None = No
         backend = "numba" if importlib.util.find_spec("numba") is not None else "numpy"
     data = cal.measure(backend, elements, repeat, ops)
     target = Path(path) if path is not None else cache_path(backend)
-    cal.save(data, target)
+    try:  # atomic (temp file + rename); a failed write warns and keeps the measurements
+        cal.save(data, target)
+    except OSError as exc:
+        warnings.warn(f"eqsat-tensor: cannot save the calibration to {target} "
+                      f"({exc.strerror or exc}); using it for this process only",
+                      RuntimeWarning, stacklevel=2)
+        return _from_data(data, "this process only")
     _LOADED.clear()
     return _from_data(data, str(target))
 

@@ -53,6 +53,13 @@ class RuleFileNotFound(RuleError, FileNotFoundError):
         return f"rule file not found: {self.filename}"
 
 
+class ArgumentError(EqsatError, ValueError, TypeError):
+    """A bad argument to a public API (a ``Budget`` limit, the arguments of a call to a
+    jitted function): names the parameter, the value and what is accepted. It is both a
+    ``ValueError`` and a ``TypeError``, so code written against Python's conventions
+    still catches it."""
+
+
 class BackendError(EqsatError, RuntimeError):
     """A backend cannot run on this machine or cannot run this graph."""
 

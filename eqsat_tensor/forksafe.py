@@ -13,7 +13,12 @@
   such a child (``egglog_pinned()``) the engine builds a private e-graph per
   optimization, never pops it and never drops it (``pin``): the child optimizes
   properly, at the price of rebuilding egglog's static program per optimization and
-  keeping each e-graph's memory until the process exits;
+  keeping each e-graph's memory until the process exits. That memory is bounded: once
+  the process has grown by ``EQSAT_TENSOR_FORK_PIN_MB`` (default 512) MB since the fork,
+  or pinned ``EQSAT_TENSOR_FORK_PIN_COUNT`` (default 256) e-graphs, the child stops
+  using egglog (one warning; optimizations return the input graph with constants
+  folded), so a long-lived fork worker cannot grow without bound (recycle workers with
+  ``maxtasksperchild``, or use ``spawn``);
 * Numba's OpenMP threading layer aborts the child on its first parallel kernel when the
   parent had started it: in such a child the Numba backend runs its serial builds.
 
@@ -34,6 +39,7 @@ _EGGLOG_USED = False  # this process has run egglog (its thread pool exists)
 _EGGLOG_BROKEN = False  # forked after egglog ran: no egglog in this process
 _SERIAL_ONLY = False  # forked after Numba started a non-fork-safe threading layer
 _LOCK = threading.Lock()
+_RSS_AT_FORK = 0
 
 
 class ForkedEgglogError(RuntimeError):
@@ -55,12 +61,49 @@ def note_egglog_used() -> None:
 
 def check_egglog() -> None:
     """Raise ``ForkedEgglogError`` where egglog would hang even with pinned e-graphs
-    (``EQSAT_TENSOR_FORK_EGGLOG=0`` turns egglog off in forked children)."""
-    if _EGGLOG_BROKEN and os.environ.get("EQSAT_TENSOR_FORK_EGGLOG", "1") == "0":
+    (``EQSAT_TENSOR_FORK_EGGLOG=0`` turns egglog off in forked children), or where the
+    pinned e-graphs have reached their memory bound (see the module docstring)."""
+    if not _EGGLOG_BROKEN:
+        return
+    if os.environ.get("EQSAT_TENSOR_FORK_EGGLOG", "1") == "0":
         raise ForkedEgglogError(
             "egglog is turned off in processes forked after the parent used it "
             "(EQSAT_TENSOR_FORK_EGGLOG=0): the graph is not optimized; use "
             "multiprocessing.get_context('spawn') or 'forkserver' workers")
+    grown = (_rss_bytes() - _RSS_AT_FORK) / 2**20
+    limit_mb = _env_number("EQSAT_TENSOR_FORK_PIN_MB", 512.0)
+    limit_count = _env_number("EQSAT_TENSOR_FORK_PIN_COUNT", 256.0)
+    if _PINNED and (grown > limit_mb or len(_PINNED) >= limit_count):
+        raise ForkedEgglogError(
+            f"this process was forked after its parent used egglog and now keeps "
+            f"{len(_PINNED)} e-graphs it cannot free ({grown:.0f} MB grown since the fork; "
+            f"limits EQSAT_TENSOR_FORK_PIN_MB={limit_mb:g}, "
+            f"EQSAT_TENSOR_FORK_PIN_COUNT={limit_count:g}): the graph is not optimized; "
+            "recycle workers (maxtasksperchild) or use multiprocessing.get_context('spawn') "
+            "or 'forkserver' workers")
+
+
+def _env_number(name: str, default: float) -> float:
+    """A positive number from the environment; ``default`` for a missing or bad value."""
+    try:
+        value = float(os.environ.get(name, default))
+    except ValueError:
+        return default
+    return value if value > 0 else default  # NaN, zero and negatives: the default
+
+
+def _rss_bytes() -> int:
+    """This process's resident set size (0 where it cannot be read)."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError, AttributeError):
+        try:
+            import resource
+
+            return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        except Exception:  # noqa: BLE001 - no measure: the count limit still holds
+            return 0
 
 
 def egglog_pinned() -> bool:
@@ -100,8 +143,9 @@ def _numba_layer_unsafe() -> bool:
 
 
 def _after_fork_in_child() -> None:
-    global _EGGLOG_BROKEN, _SERIAL_ONLY, _LOCK
+    global _EGGLOG_BROKEN, _SERIAL_ONLY, _LOCK, _RSS_AT_FORK
     _LOCK = threading.Lock()
+    _RSS_AT_FORK = _rss_bytes()
     _EGGLOG_BROKEN = _EGGLOG_BROKEN or _EGGLOG_USED
     _SERIAL_ONLY = _SERIAL_ONLY or _numba_layer_unsafe()
     for hook in list(_HOOKS):

@@ -24,7 +24,7 @@ import numpy as np
 
 from . import forksafe
 from .backends.base import check_exact_ints
-from .errors import DTypeError, UnsupportedOperation
+from .errors import ArgumentError, DTypeError, UnsupportedOperation
 from .frontend.functions import to_node
 from .frontend.masked import Masked
 from .frontend.rebind import rebind
@@ -289,7 +289,10 @@ class JitFunction:
             else:
                 return list(args), (), _NO_WEAK
         if kwargs or len(args) != self._nargs:
-            bound = self._signature.bind(*args, **kwargs)
+            try:
+                bound = self._signature.bind(*args, **kwargs)
+            except TypeError as exc:
+                raise ArgumentError(f"{self.__name__}{self._signature}: {exc}") from None
             bound.apply_defaults()
             args = tuple(bound.arguments[n] for n in self._names)
         arrays = []
@@ -299,13 +302,16 @@ class JitFunction:
             if isinstance(a, np.ma.MaskedArray):
                 raise DTypeError(f"{self.__name__}: argument {name!r} is a masked array "
                                  "(numpy.ma); masks are not applied: pass x.filled(value)")
+            if isinstance(a, np.matrix):  # ``*`` and ``**`` mean matrix products there
+                raise DTypeError(f"{self.__name__}: argument {name!r} is a numpy.matrix, whose "
+                                 "operators are matrix products; pass np.asarray(x)")
             if type(a) is np.ndarray and name not in self._static:
                 arr = a
             elif name in self._static or (self._auto_static and _is_static_value(a)):
                 try:
                     hash(a)
                 except TypeError:
-                    raise TypeError(f"{self.__name__}: static argument {name!r} must be "
+                    raise ArgumentError(f"{self.__name__}: static argument {name!r} must be "
                                     f"hashable, got {type(a).__name__}") from None
                 statics.append((name, a))
                 continue
@@ -317,7 +323,11 @@ class JitFunction:
             else:
                 lazy = hasattr(a, "dask") and hasattr(a, "dtype")  # dask arrays stay lazy
                 keep = lazy or _is_device_array(a)
-                arr = a if keep else np.asarray(a)
+                try:
+                    arr = a if keep else np.asarray(a)
+                except (ValueError, TypeError) as exc:  # ragged lists, odd objects
+                    raise ArgumentError(f"{self.__name__}: argument {name!r} "
+                                        f"({type(a).__name__}) is not an array: {exc}") from None
             if (arr.dtype.kind != "f" or arr.dtype.itemsize not in (4, 8)) and (
                     arr.dtype != np.bool_ or not isinstance(a, np.ndarray)) and (
                     arr.dtype.name not in INT_DTYPES or not isinstance(a, np.ndarray)):

@@ -121,7 +121,7 @@ def optimize(graph_or_tensor: Any, rules: Any = None, budget: Budget | None = No
         from .testing.check import warn_unchecked
 
         notes += warn_unchecked(rules)
-    budget = budget or Budget()
+    budget = Budget.coerce(budget)
     model = cost_model or load_cost_model(backend=backend)
     report = Report(nodes_before=len(graph), cost_model=model.describe(), notes=notes)
     cache_key = graph_cache.request_key(graph, rules, budget, ieee, model, schedule is None

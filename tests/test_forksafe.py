@@ -46,3 +46,39 @@ def test_fork_pool_after_the_parent_optimized_and_ran_parallel_kernels():
     # and the parent is unaffected
     assert et.optimize(et.log(1 + et.exp(x))).graph is not None
     np.testing.assert_allclose(g(v), np.exp(v) * 2.0)
+
+
+def _pinned_rounds(args: tuple[str, str, int]) -> list[tuple[bool, bool, str]]:
+    """In a forked worker: ``rounds`` optimizations with a pin limit set; for each, whether
+    it fell back, whether the answer is right, and the note."""
+    name, value, rounds = args
+    import os
+
+    os.environ[name] = value
+    out = []
+    x = et.tensor("x", (3,))
+    a = np.array([0.5, -1.0, 2.0])
+    for k in range(rounds):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            res = et.optimize(et.log(1 + et.exp(x)) * float(k + 1))
+        got = et.compile(res.graph, backend="numpy")(a)
+        got = got[0] if isinstance(got, (list, tuple)) else got
+        ok = bool(np.allclose(got, np.log1p(np.exp(a)) * (k + 1), rtol=1e-12))
+        out.append((res.report.fallback, ok, " ".join(res.report.notes)))
+    return out
+
+
+@pytest.mark.parametrize("name, value, kept", [("EQSAT_TENSOR_FORK_PIN_COUNT", "2", 2),
+                                               ("EQSAT_TENSOR_FORK_PIN_MB", "1e-9", 1)])
+def test_pinned_egraphs_in_a_fork_worker_are_bounded(name, value, kept):
+    """A fork worker keeps every e-graph it builds (freeing one would hang egglog); past
+    the bound it stops optimizing (correct answers, the note says why) instead of growing."""
+    x = et.tensor("x", (3,))
+    et.optimize(et.log(1 + et.exp(x)))  # the parent has used egglog
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(1) as pool:
+        rounds = pool.map_async(_pinned_rounds, [(name, value, kept + 2)]).get(timeout=600)[0]
+    assert all(ok for _, ok, _ in rounds)
+    assert [fb for fb, _, _ in rounds] == [False] * kept + [True] * 2
+    assert all(name in note and "maxtasksperchild" in note for _, _, note in rounds[kept:])

@@ -7,7 +7,12 @@ iteration, and insertion and extraction check the clock too.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+import numbers
+from dataclasses import dataclass, fields
+from typing import Any
+
+from ..errors import ArgumentError
 
 SATURATED = "saturated"
 ITERATION_LIMIT = "iteration limit"
@@ -63,5 +68,45 @@ class Budget:
         return int(min(self.nodes, 1000 + self.growth * input_nodes))
 
     def __post_init__(self) -> None:
-        if self.iters < 0 or self.nodes <= 0 or self.seconds < 0:
-            raise ValueError(f"Budget limits must be non-negative, got {self}")
+        for f in fields(self):
+            value = getattr(self, f.name)
+            object.__setattr__(self, f.name, _limit(f.name, value, f.type in (int, "int")))
+        if self.nodes == 0:
+            raise ArgumentError("Budget(nodes=0): the e-graph needs room for the input; "
+                                "nodes must be at least 1")
+
+    @classmethod
+    def coerce(cls, budget: Any) -> Budget:
+        """``budget`` as a ``Budget``: None is the default, a number is ``seconds``."""
+        if budget is None:
+            return cls()
+        if isinstance(budget, Budget):
+            return budget
+        if isinstance(budget, numbers.Real) and not isinstance(budget, bool):
+            return cls(seconds=budget)
+        raise ArgumentError(f"budget must be an eqsat_tensor.Budget or a number of seconds, "
+                            f"not {type(budget).__name__} {budget!r:.80}")
+
+
+def _limit(name: str, value: Any, integral: bool) -> Any:
+    """``value`` checked as a ``Budget`` limit: a real number (an integer for counts), not
+    NaN, not negative; ``inf`` is allowed for ``seconds`` and ``growth`` (no limit)."""
+    what = "a non-negative integer" if integral else "a non-negative number (inf: no limit)"
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ArgumentError(f"Budget({name}={value!r:.80}): {name} must be {what}, not "
+                            f"{type(value).__name__}")
+    if integral:
+        if not isinstance(value, numbers.Integral):
+            if not (math.isfinite(value) and float(value).is_integer()):
+                raise ArgumentError(f"Budget({name}={value!r}): {name} must be {what}")
+        value = int(value)
+    else:
+        try:
+            value = float(value)
+        except OverflowError:  # an integer beyond float range: no limit
+            value = math.inf
+        if math.isnan(value):
+            raise ArgumentError(f"Budget({name}=nan): {name} must be {what}")
+    if value < 0:
+        raise ArgumentError(f"Budget({name}={value!r}): {name} must be {what}")
+    return value

@@ -74,16 +74,35 @@ def program_chunks(compiled: CompiledRules, extra_rulesets: dict[str, list[str]]
     return chunks
 
 
-def new_egraph(chunks: list[str]) -> Any:
-    """A bindings EGraph with ``chunks`` run one at a time."""
+def new_egraph(chunks: list[str], deadline: float | None = None) -> Any:
+    """A bindings EGraph with ``chunks`` run one at a time; raises ``OutOfTime`` when the
+    clock (``time.perf_counter()``) passes ``deadline`` first."""
+    eg = _empty_egraph()
+    _run_chunks(eg, chunks, 0, deadline)
+    return eg
+
+
+def _empty_egraph() -> Any:
     forksafe.check_egglog()  # would hang in a child forked after egglog ran
     forksafe.note_egglog_used()
     eg = b.EGraph()
     if forksafe.egglog_pinned():  # a forked child: dropping it would hang (forksafe)
         forksafe.pin(eg)
-    for chunk in chunks:
-        eg.run_program(*eg.parse_program(chunk))
     return eg
+
+
+def _run_chunks(eg: Any, chunks: list[str], start: int, deadline: float | None,
+                progress: Any = None) -> None:
+    """Run ``chunks[start:]`` on ``eg``, checking ``deadline`` every few chunks (building
+    the static program is the one big step of a first optimization); ``progress.done``
+    counts the chunks run, so a later call resumes where this one stopped."""
+    for i in range(start, len(chunks)):
+        if deadline is not None and time.perf_counter() > deadline:
+            raise OutOfTime("building egglog's program took the whole time budget (the "
+                            "next optimization in this thread goes on where it stopped)")
+        eg.run_program(*eg.parse_program(chunks[i]))
+        if progress is not None:
+            progress.done = i + 1
 
 
 class _NeverFree:
@@ -105,10 +124,21 @@ _Unowned = _UnownedEntry()
 
 
 class _Cached:
+    """A thread's cached e-graph holding the static program, built lazily and resumably
+    (``build``): a first optimization with a small budget builds what its time allows,
+    the next ones go on from there."""
+
     def __init__(self, chunks: list[str]) -> None:
-        self.egraph = new_egraph(chunks)
+        self.egraph = _empty_egraph()
+        self.chunks = chunks
+        self.done = 0  # chunks run so far
         self.lock = threading.Lock()
         self.rows: set = set()  # type-table rows already in the base program
+
+    def build(self, deadline: float | None) -> None:
+        """Run the program chunks not run yet (``OutOfTime`` past ``deadline``)."""
+        if self.done < len(self.chunks):
+            _run_chunks(self.egraph, self.chunks, self.done, deadline, self)
 
 
 # egglog's EGraph is "unsendable": only the thread that created it may use or drop it
@@ -175,7 +205,10 @@ def _run_chunked(egraph: Any, cmds: list[Any], chunk: int = 64,
 class Session:
     """The e-graph of one optimization (use as a context manager)."""
 
-    def __init__(self, key: Any, compiled: CompiledRules) -> None:
+    def __init__(self, key: Any, compiled: CompiledRules, deadline: float | None = None
+                 ) -> None:
+        """``deadline``: building the static program (a thread's first optimization)
+        stops with ``OutOfTime`` there; a cached program resumes on the next call."""
         self.compiled = compiled
         self._key = key
         # In a child forked after egglog ran, the cached program cannot be popped: each
@@ -183,9 +216,17 @@ class Session:
         self._entry = _cached(key, compiled) if not forksafe.egglog_pinned() else _Unowned
         self._owned = self._entry.lock.acquire(blocking=False)
         if self._owned:
+            try:
+                self._entry.build(deadline)
+            except BaseException as exc:
+                self._entry.lock.release()
+                self._owned = False
+                if not isinstance(exc, OutOfTime):  # maybe mid-chunk: rebuild next time
+                    _drop(self._key, self._entry)
+                raise
             self.egraph = self._entry.egraph
         else:  # a nested optimization in this thread holds it: a private e-graph
-            self.egraph = new_egraph(program_chunks(compiled))
+            self.egraph = new_egraph(program_chunks(compiled), deadline)
         self._steps: dict[Any, Any] = {}
         self._batches = batched(compiled)[1]
         self.index: dict[int, int] = {}

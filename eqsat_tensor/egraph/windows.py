@@ -67,7 +67,7 @@ class Window:
 
 def window_size(seconds: float) -> int:
     """Operation nodes per window for a budget of ``seconds``: about a sixth of it each."""
-    return max(MIN_WINDOW, int(0.15 * seconds / PER_NODE_SECONDS))
+    return max(MIN_WINDOW, int(min(0.15 * seconds / PER_NODE_SECONDS, 1e12)))
 
 
 def too_big(n_nodes: int, seconds_left: float) -> bool:

@@ -27,6 +27,7 @@ from .functions import (  # noqa: A004  (sum, max, ... shadow builtins on purpos
     cast,
     clip,
     divide,
+    equal,
     matmul,
     max,
     mean,
@@ -114,15 +115,49 @@ def corrcoef(x: Any, rowvar: bool = True) -> Tensor:
     return clip(r, -1.0, 1.0)
 
 
-def dot(a: Any, b: Any) -> Tensor:
-    """``np.dot``: a product with a scalar, ``matmul`` for 1-D/2-D, else the sum over the last
-    axis of ``a`` and the second-to-last of ``b``."""
-    na, nb = _operands(a, b)
-    if na.ndim == 0 or nb.ndim == 0:
-        return multiply(na, nb)
-    if na.ndim <= 2 and nb.ndim <= 2:
+def _blas_product(na: Node, nb: Node) -> Tensor:
+    """The product of two operands of at most 2 dims as NumPy's ``dot`` computes it for
+    float32/float64 (``cblas_matrixproduct``). An operand with one element (0-d, ``(1,)``,
+    ``(1, 1)``) is a scalar ``s`` there: when both are, the result is their plain product
+    (``-0.0 * 1.0`` keeps its sign, where ``matmul`` adds it to +0.0); when only one is, the
+    result is BLAS ``axpy`` into a zeroed array: ``+0.0 + s * x``, and all zeros when
+    ``s == 0`` (``axpy`` skips a zero scale, so ``0 * inf`` gives 0 there, not NaN).
+    Every other product (``dot``/``gemv``/``gemm`` into a zeroed result) is ``matmul``."""
+    size_a, size_b = _static_size(na.shape), _static_size(nb.shape)
+    floats = na.dtype in ("float32", "float64") and nb.dtype in ("float32", "float64")
+    if not floats or (size_a != 1 and size_b != 1):
+        if na.ndim == 0 or nb.ndim == 0:
+            return multiply(na, nb)
         return _wrap(apply("matmul", na, nb))
-    return tensordot(na, nb, axes=([na.ndim - 1], [builtins.max(nb.ndim - 2, 0)]))
+    if na.ndim == 0 or nb.ndim == 0:
+        shape = nb.shape if na.ndim == 0 else na.shape
+    else:
+        shape = apply("matmul", na, nb).shape  # checks that the operands align
+    xa = reshape(na, ()) if size_a == 1 else _wrap(na)
+    xb = reshape(nb, ()) if size_b == 1 else _wrap(nb)
+    prod = multiply(xa, xb)
+    if size_a != 1 or size_b != 1:
+        scale = xa if size_a == 1 else xb
+        prod = where(equal(scale, 0.0), 0.0, add(prod, 0.0))
+    return reshape(prod, shape) if tuple(prod.shape) != tuple(shape) else prod
+
+
+def _static_size(shape: Sequence[Any]) -> int | None:
+    if all(isinstance(d, (int, np.integer)) for d in shape):
+        return math.prod(int(d) for d in shape)
+    return None
+
+
+def dot(a: Any, b: Any) -> Tensor:
+    """``np.dot``: a product with a scalar, NumPy's BLAS product for 1-D/2-D (see
+    ``_blas_product``), else the sum over the last axis of ``a`` and the second-to-last of
+    ``b`` (NumPy's own loop there: a zero plus the products, like ``matmul``)."""
+    na, nb = _operands(a, b)
+    if na.ndim <= 2 and nb.ndim <= 2:
+        return _blas_product(na, nb)
+    if na.ndim == 0 or nb.ndim == 0:  # NumPy's N-D path: a product with the scalar
+        return multiply(na, nb)
+    return _tensordot(na, nb, ([na.ndim - 1], [builtins.max(nb.ndim - 2, 0)]), blas=False)
 
 
 def vdot(a: Any, b: Any) -> Tensor:
@@ -134,9 +169,12 @@ def vdot(a: Any, b: Any) -> Tensor:
 def inner(a: Any, b: Any) -> Tensor:
     """``np.inner``: the sum over the last axes of both operands."""
     na, nb = _operands(a, b)
+    if na.ndim <= 2 and nb.ndim <= 2:  # NumPy: dot(a, b.T), its BLAS product
+        flip = nb.ndim == 2 and na.ndim > 0
+        return _blas_product(na, transpose(nb).node if flip else nb)
     if na.ndim == 0 or nb.ndim == 0:
         return multiply(na, nb)
-    return tensordot(na, nb, axes=([na.ndim - 1], [nb.ndim - 1]))
+    return _tensordot(na, nb, ([na.ndim - 1], [nb.ndim - 1]), blas=False)
 
 
 def outer(a: Any, b: Any) -> Tensor:
@@ -146,9 +184,15 @@ def outer(a: Any, b: Any) -> Tensor:
 
 
 def tensordot(a: Any, b: Any, axes: Any = 2) -> Tensor:
-    """``np.tensordot``: contract ``axes`` of ``a`` with those of ``b`` as one matmul of the
-    operands transposed and reshaped to 2-D."""
+    """``np.tensordot``: contract ``axes`` of ``a`` with those of ``b`` as one product of the
+    operands transposed and reshaped to 2-D (NumPy's ``dot`` of them: ``_blas_product``)."""
     na, nb = _operands(a, b)
+    return _tensordot(na, nb, axes, blas=True)
+
+
+def _tensordot(na: Node, nb: Node, axes: Any, blas: bool) -> Tensor:
+    """``tensordot`` of two nodes; ``blas``: the 2-D product is NumPy's ``dot`` (else
+    ``matmul``, NumPy's N-D loop)."""
     if isinstance(axes, (int, np.integer)):
         k = int(axes)
         ax_a, ax_b = list(range(na.ndim - k, na.ndim)), list(range(k))
@@ -169,7 +213,7 @@ def tensordot(a: Any, b: Any, axes: Any = 2) -> Tensor:
     k = math.prod(sa[i] for i in ax_a)
     lhs = reshape(transpose(na, free_a + ax_a), (math.prod(sa[i] for i in free_a), k))
     rhs = reshape(transpose(nb, ax_b + free_b), (k, math.prod(sb[i] for i in free_b)))
-    out = matmul(lhs, rhs)
+    out = _blas_product(lhs.node, rhs.node) if blas else matmul(lhs, rhs)
     return reshape(out, tuple(sa[i] for i in free_a) + tuple(sb[i] for i in free_b))
 
 

@@ -218,7 +218,7 @@ def _random_step(g: _Gen) -> None:
                 not g.vector_dot and len(sa) == len(sb) == 1):
             return
         shape = sa[:-1] + sb[1:]
-        g.add(Step("matmul", (a, b), style=style % 2), shape)
+        g.add(Step("matmul", (a, b), style=style % 3), shape)  # @, np.matmul, np.dot
     else:
         b, x, y = g.pick(), g.pick(), g.pick()
         cond = _broadcast(sa, g.shapes[b])
