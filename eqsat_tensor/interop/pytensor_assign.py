@@ -1,4 +1,8 @@
-"""PyTensor assignments, scans and ranges for ``from_pytensor`` (a mixin of its converter).
+"""PyTensor indexing, assignments, scans and ranges for ``from_pytensor`` (a mixin of its
+converter).
+
+- ``Subtensor`` / ``AdvancedSubtensor(1)`` / ``Split`` -> the tracer's indexing, and
+  ``AdvancedIncSubtensor(1)`` adding along one integer array -> ``x + scatter_add(y, idx)``;
 
 - ``IncSubtensor`` / ``SetSubtensor`` (basic indices: ints and slices) -> ``x + pad_slice(y)``
   and ``where(mask, pad_slice(y), x)`` (the mask a constant of the static shape);
@@ -43,6 +47,77 @@ class AssignOps:
 
     consts: dict
     dims: dict
+
+    def _index_entry(self, e: Any) -> Any:
+        """One entry of a PyTensor index as a Python index (slice, int, array, None) or a
+        traced int64 value."""
+        from ..frontend.tensor import Tensor
+
+        if isinstance(e, slice):
+            return slice(*(None if b is None else self._index_entry(b)
+                           for b in (e.start, e.stop, e.step)))
+        if isinstance(e, np.ndarray) and e.ndim == 0:  # a folded MakeSlice's bound
+            e = e.item()
+        if isinstance(e, (int, np.integer)) or e is None:
+            return e
+        if id(e) in self.consts:
+            value = self.consts[id(e)]
+            if value.dtype == object:
+                return self._index_entry(value.item())
+            return int(value) if value.ndim == 0 else value
+        if type(e.type).__name__ == "NoneTypeT":
+            return None
+        node = self.nodes.get(id(e))
+        if node is None or node.dtype != "int64":
+            raise UnsupportedOperation("Subtensor (with an index that is not a constant or "
+                                       "an int64 array)")
+        return Tensor(node)
+
+    def _index_op(self, apply_node: Any, v: Any, kind: str, fdtype: str) -> Node:
+        """``Subtensor`` (basic indexing), ``AdvancedSubtensor(1)`` (integer arrays),
+        ``Split`` (static splits), ``AdvancedIncSubtensor(1)`` adding into an array (a
+        gather's gradient: ``x + scatter_add(y, idx)``)."""
+        from ..frontend import indexing as X
+
+        ins = apply_node.inputs
+        op = apply_node.op
+        x = self.node_of(ins[0], fdtype)
+        if kind == "Subtensor":
+            from pytensor.tensor.subtensor import get_idx_list
+
+            key = tuple(self._index_entry(e) for e in get_idx_list(ins, op.idx_list))
+            return X.index(x, key).node
+        if kind in ("AdvancedSubtensor1", "AdvancedSubtensor"):
+            return X.index(x, tuple(self._index_entry(e) for e in ins[1:])).node
+        if kind == "Split":
+            if id(ins[1]) not in self.consts or id(ins[2]) not in self.consts:
+                raise UnsupportedOperation("Split (with splits that are not constants)")
+            axis = int(self.consts[id(ins[1])]) % x.ndim
+            sizes = [int(s) for s in self.consts[id(ins[2])]]
+            k = apply_node.outputs.index(v)
+            start = sum(sizes[:k])
+            return X.index(x, (slice(None),) * axis + (slice(start, start + sizes[k]),)).node
+        y = self.node_of(ins[1], fdtype)
+        key = tuple(self._index_entry(e) for e in ins[2:])
+        arrays = [a for a, k in enumerate(key) if not isinstance(k, slice)]
+        if getattr(op, "set_instead_of_inc", False) or len(arrays) > 1:  # (clients)
+            return self._adv_inc_set(x, y, key, kind, bool(getattr(op, "set_instead_of_inc",
+                                                                    False)))
+        if len(arrays) != 1 or any(k != slice(None) for k in key if isinstance(k, slice)):
+            raise UnsupportedOperation(f"{kind} (other than adding along one integer array)")
+        ax = arrays[0]
+        idx = X.index_operand(key[ax], x.shape[ax], ax, kind)
+        part = x.shape[:ax] + idx.shape + x.shape[ax + 1:]
+        g = y if y.shape == part else apply("broadcast_to", y, shape=part)
+        if g.dtype != x.dtype:
+            g = apply("cast", g, dtype=x.dtype)
+        out = apply("scatter_add", g, idx, axis=(ax,), shape=x.shape)
+        if x.op == "constant" and not np.any(x.value):
+            return out
+        if x.op == "broadcast_to" and x.inputs[0].op == "constant" and not np.any(
+                x.inputs[0].value):
+            return out
+        return apply("add", x, out)
 
     def _inc_subtensor(self, apply_node: Any, v: Any, fdtype: str) -> Node:
         from pytensor.tensor.subtensor import get_idx_list

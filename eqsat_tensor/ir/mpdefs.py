@@ -142,6 +142,28 @@ def erfc(ctx: Any, x: Any) -> Any:
     return ctx.erfc(x)
 
 
+
+def logaddexp(ctx: Any, a: Any, b: Any) -> Any:
+    """``log(exp(a) + exp(b))``, exact; infinities as NumPy's (NaN in, NaN out)."""
+    if isnan(a) or isnan(b):
+        return ctx.nan
+    hi, lo = (a, b) if a >= b else (b, a)
+    if hi == -ctx.inf:
+        return -ctx.inf
+    if hi == ctx.inf:
+        return ctx.inf
+    return add(ctx, hi, ctx.log1p(ctx.exp(sub(ctx, lo, hi))))
+
+
+def sigmoid(ctx: Any, x: Any) -> Any:
+    """``1 / (1 + exp(-x))``, exact."""
+    return div(ctx, ctx.one, add(ctx, ctx.one, ctx.exp(-x)))
+
+
+def softplus(ctx: Any, x: Any) -> Any:
+    """``log(1 + exp(x))`` = ``logaddexp(0, x)``, exact."""
+    return logaddexp(ctx, ctx.zero, x)
+
 def maximum(ctx: Any, a: Any, b: Any) -> Any:
     return ctx.nan if isnan(a) or isnan(b) else (a if a >= b else b)
 

@@ -110,25 +110,6 @@ def _mp_log1p(ctx: Any, x: Any) -> Any:
     return ctx.log1p(x)
 
 
-def _mp_logaddexp(ctx: Any, a: Any, b: Any) -> Any:
-    if M.isnan(a) or M.isnan(b):
-        return ctx.nan
-    hi, lo = (a, b) if a >= b else (b, a)
-    if hi == -ctx.inf:
-        return -ctx.inf
-    if hi == ctx.inf:
-        return ctx.inf
-    return M.add(ctx, hi, ctx.log1p(ctx.exp(M.sub(ctx, lo, hi))))
-
-
-def _mp_sigmoid(ctx: Any, x: Any) -> Any:
-    return M.div(ctx, ctx.one, M.add(ctx, ctx.one, ctx.exp(-x)))
-
-
-def _mp_softplus(ctx: Any, x: Any) -> Any:
-    return _mp_logaddexp(ctx, ctx.zero, x)
-
-
 _TOTAL = OpFacts(domain="total")
 _KEEP = OpFacts(interval="keep", same_sign=True, finite_if=(0,), domain="total")
 _SQRT_PI = 2 / math.sqrt(math.pi)
@@ -192,7 +173,7 @@ _op("hypot", 2, "elementwise", np.hypot, tags=("commutative",), cost=8, ns=30.25
                   sign=(((None, None), NN), ((NZ, None), P), ((None, NZ), P))),
     names=names("hypot", None, "codegen.cfunctions.hypot", None, None, "hypot"))
 _op("logaddexp", 2, "elementwise", np.logaddexp, tags=("commutative",), cost=30, ns=25.801,
-    mp=_mp_logaddexp, mp_limit=EXP_LIMIT, deriv=lambda a, b, v: (1.0, 1.0), grad=_D,
+    mp=M.logaddexp, mp_limit=EXP_LIMIT, deriv=lambda a, b, v: (1.0, 1.0), grad=_D,
     facts=_TOTAL, names=names("logaddexp", None, None, None, None, None))
 _op("arctan2", 2, "elementwise", np.arctan2, cost=25, ns=1.413, ulps=4, mp=M.arctan2,
     deriv=lambda a, b, v: (b / (a * a + b * b), a / (a * a + b * b)), grad=_D, facts=_TOTAL,
@@ -290,11 +271,11 @@ _op("exp2", 1, "elementwise", np.exp2, cost=10, ns=0.106, risk=2.0,
     deriv=lambda a, v: np.abs(v) * math.log(2), grad=_D,
     facts=OpFacts(interval="increasing", range=(0.0, None), sign=(((None,), P),), domain="total"),
     names=names("exp2", "exp2", "codegen.cfunctions.exp2", "exp2", "Exp2", "exp2"))
-_op("sigmoid", 1, "elementwise", refs.sigmoid, cost=12, ns=22.71, mp=_mp_sigmoid,
+_op("sigmoid", 1, "elementwise", refs.sigmoid, cost=12, ns=22.71, mp=M.sigmoid,
     mp_limit=SATURATING_LIMIT, deriv=_one, grad=_D,
     facts=OpFacts(range=(0.0, 1.0), sign=(((None,), P),), finite_if=(0,), domain="total"),
     names=names(None, "expit", None, "logistic", "Sigmoid", None))
-_op("softplus", 1, "elementwise", refs.softplus, cost=22, ns=22.104, mp=_mp_softplus,
+_op("softplus", 1, "elementwise", refs.softplus, cost=22, ns=22.104, mp=M.softplus,
     mp_limit=EXP_LIMIT, deriv=_one, grad=_D,
     facts=OpFacts(range=(0.0, None), sign=(((None,), P),), domain="total"),
     names=names(None, None, None, None, "Softplus", None))
