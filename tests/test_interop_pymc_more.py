@@ -16,6 +16,10 @@ import pytest
 pm = pytest.importorskip("pymc")
 pytensor = pytest.importorskip("pytensor")
 
+from _pymc_checks import bad_point as _bad_point  # noqa: E402
+from _pymc_checks import close as _close  # noqa: E402
+from _pymc_checks import points as _points  # noqa: E402
+from _pymc_checks import same_outcome as _same_outcome  # noqa: E402
 from _pymc_models2 import HELD, MODELS2  # noqa: E402
 from pytensor.compile.mode import Mode  # noqa: E402
 
@@ -36,47 +40,6 @@ def _model(name: str) -> tuple:
                                mode=Mode(linker="py", optimizer="fast_run"))
         _CACHE[name] = (model, logp, dlogp, fn)
     return _CACHE[name]
-
-
-def _points(model, n: int = 3, seed: int = 0) -> list[list[np.ndarray]]:
-    rng = np.random.default_rng(seed)
-    ip = model.initial_point()
-    return [[np.asarray(ip[v.name] + 0.7 * rng.normal(size=np.shape(ip[v.name])))
-             for v in model.value_vars] for _ in range(n)]
-
-
-def _bad_point(model) -> list[np.ndarray]:
-    """Log-transformed scales at -800 (the scale underflows to 0: every ``sigma > 0``
-    check of a free scale fails at once), else NaN in the first parameter."""
-    ip = model.initial_point()
-    args = [np.asarray(ip[v.name], dtype=float) for v in model.value_vars]
-    logs = [i for i, v in enumerate(model.value_vars) if v.name.endswith("_log__")]
-    for i in logs:
-        args[i] = np.full_like(args[i], -800.0)
-    if not logs:
-        args[0] = np.full_like(args[0], np.nan)
-    return args
-
-
-def _close(got, ref) -> None:
-    ref = np.asarray(ref)
-    scale = float(np.max(np.abs(ref))) if ref.size else 1.0
-    np.testing.assert_allclose(got, ref, rtol=1e-10, atol=1e-12 * scale)
-
-
-def _same_outcome(call, ref_call, args) -> None:
-    try:
-        expected = ref_call(*args)
-    except Exception as exc:  # noqa: BLE001 - whatever PyMC raises, we must raise
-        with pytest.raises(type(exc)) as info:
-            call(*args)
-        assert str(exc).splitlines()[0] == str(info.value).splitlines()[0]
-        return
-    got = call(*args)
-    for g, e in zip(got if isinstance(got, (tuple, list)) else (got,), expected):
-        np.testing.assert_array_equal(np.isnan(g), np.isnan(e))
-        finite = np.isfinite(e)
-        _close(np.asarray(g)[finite], np.asarray(e)[finite])
 
 
 @pytest.mark.parametrize("name", SUPPORTED)
