@@ -107,7 +107,7 @@ def _measure_numba(n: int, repeat: int, ops: list[str]) -> dict[str, Any]:
         x = input_node("x", (m,))
         return timed(Graph(apply("neg", x)), [a[:m]])
 
-    small = max(n // 16, 1024)
+    small = min(max(n // 16, 1024), max(n // 2, 1))  # below n even for a tiny n
     t_big, t_small = neg_time(n), neg_time(small)
     per_elem = max((t_big - t_small) / (n - small), 1e-12)
     # one more plan step: x - sum(x) (a reduction, then an elementwise pass) against neg(x),
@@ -144,7 +144,7 @@ def _measure_numpy(n: int, repeat: int, ops: list[str]) -> dict[str, Any]:
     a = rng.uniform(0.1, 0.9, n)
     b = rng.uniform(0.1, 0.9, n)
     out = np.empty(n)
-    small = max(n // 16, 1024)
+    small = min(max(n // 16, 1024), max(n // 2, 1))  # below n even for a tiny n
     t_big = _best(lambda: np.copyto(out, a), repeat)
     t_small = _best(lambda: np.copyto(out[:small], a[:small]), repeat)
     per_elem = max((t_big - t_small) / (n - small), 1e-12)

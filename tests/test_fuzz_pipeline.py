@@ -199,3 +199,24 @@ def test_corpus_regressions(entry):
     case = random_case(entry["seed"], size=entry.get("size", 8))
     msg = _check_case(case)
     assert msg is None, f"{entry['file']} ({entry.get('note', '')}): {msg}"
+
+
+def test_a_flipped_comparison_must_agree_with_the_exact_answer():
+    """Replay (hypothesis found it): outside the strict tier a rewrite may change a value by
+    rounding, so a comparison of nearly equal values may flip; it is sound only where the
+    optimized side gives the exact answer. ``log(exp(x))`` rounds tiny float32 x to 0, so
+    NumPy says ``t >= 2t``; with ``log(exp(x)) -> x`` the optimized side says False, which
+    is the exact answer; a flip away from the exact answer is still caught."""
+    import eqsat_tensor as et
+    from eqsat_tensor.ir import Graph
+    from eqsat_tensor.testing.check.graphs import compare_graphs
+
+    x = et.tensor("x0", (), dtype="float32")
+    t = et.log(et.exp(x))
+    original = Graph([(t >= t + t).node])
+    tiny = [np.array(1.1754944e-38, dtype=np.float32)]
+    assert compare_graphs(original, Graph([(x >= x + x).node]), tiny) is None
+    three = [np.array(3.0, dtype=np.float32)]  # NumPy and the exact answer: False
+    assert "boolean results differ" in compare_graphs(original, Graph([(x < x + x).node]), three)
+    assert "boolean results differ" in compare_graphs(original, Graph([(x >= x + x).node]),
+                                                      tiny, ieee="strict")

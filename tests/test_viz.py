@@ -42,7 +42,8 @@ def test_annotations_kernels_and_times():
     total = next(n for n in after.nodes() if n.op == "sum")
     assert kernels[softplus.uid] != kernels[total.uid]
     costs = viz.node_costs(after, {"n": 10})
-    assert costs[softplus.uid] > 0 and costs[softplus.uid] >= costs[next(n for n in after.nodes() if n.op == "sub").uid]
+    mul = next(n for n in after.nodes() if n.op == "mul")
+    assert costs[softplus.uid] > costs[mul.uid] > 0  # a transcendental over a product
     dot = viz.comparison_dot(before, after, times_after={softplus.uid: 2e-3})
     assert "t 2 ms" in dot and "measured 2 ms" in dot
 
