@@ -109,7 +109,9 @@ def test_markdown_python_blocks_run_in_order(path, tmp_path):
     script.write_text(source)
     # the blocks run as a reader runs them: et.jit's defaults (conftest turns tiering off)
     env = {k: v for k, v in os.environ.items() if k != "EQSAT_TENSOR_TIERED"}
-    env.update(PYTHONPATH=PKG_PARENT, MPLBACKEND="Agg")
+    # a private cache directory: a block such as et.calibrate() must not write into the
+    # user's cache, where every later process (and test) would read it
+    env.update(PYTHONPATH=PKG_PARENT, MPLBACKEND="Agg", XDG_CACHE_HOME=str(tmp_path / "cache"))
     proc = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=900)
     if proc.returncode != 0:

@@ -75,12 +75,15 @@ def _interrupt_after(seconds: float) -> threading.Timer:
 
 
 _INTERRUPT_OPTIMIZE = textwrap.dedent("""
-    import _thread, threading, time, warnings
+    import _thread, signal, threading, time, warnings
     import numpy as np
     import eqsat_tensor as et
     from eqsat_tensor.backends.numpy_ref import evaluate
     from eqsat_tensor.testing.graphs import random_dag
 
+    # a shell starts background jobs with SIGINT ignored, and then interrupt_main does
+    # nothing: this process wants Python's own handler (what a user at a terminal has)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     big = random_dag(600, seed=3)
     arrays = [np.linspace(0.1, 0.9, 6) for _ in big.inputs]
     interrupted = 0
