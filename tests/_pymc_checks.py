@@ -16,6 +16,16 @@ def points(model, n: int = 3, seed: int = 0) -> list[list[np.ndarray]]:
              for v in model.value_vars] for _ in range(n)]
 
 
+def split_flat(x: np.ndarray, shapes) -> list[np.ndarray]:
+    """The flat parameter vector ``x`` cut into one array per value variable."""
+    args, start = [], 0
+    for shape in shapes:
+        size = int(np.prod(shape))
+        args.append(x[start:start + size].reshape(shape))
+        start += size
+    return args
+
+
 def bad_point(model) -> list[np.ndarray]:
     """A point failing a parameter check: log-transformed scales at -800 (the scale
     underflows to 0: every ``sigma > 0`` check of a free scale fails at once), else NaN in

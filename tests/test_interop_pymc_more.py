@@ -20,6 +20,7 @@ from _pymc_checks import bad_point as _bad_point  # noqa: E402
 from _pymc_checks import close as _close  # noqa: E402
 from _pymc_checks import points as _points  # noqa: E402
 from _pymc_checks import same_outcome as _same_outcome  # noqa: E402
+from _pymc_checks import split_flat as _split_flat  # noqa: E402
 from _pymc_models2 import HELD, MODELS2  # noqa: E402
 from pytensor.compile.mode import Mode  # noqa: E402
 
@@ -74,12 +75,7 @@ def test_sampler_entry_matches(name):
     rng = np.random.default_rng(2)
     for _ in range(2):
         x = x0 + 0.5 * rng.normal(size=x0.shape)
-        args, start = [], 0
-        for shape in c.shapes:
-            size = int(np.prod(shape))
-            args.append(x[start:start + size].reshape(shape))
-            start += size
-        ref_lp, ref_g = fn(*args)
+        ref_lp, ref_g = fn(*_split_flat(x, c.shapes))
         lp, g = c.logp_dlogp(x)
         _close(lp, ref_lp)
         _close(c.logp(x), ref_lp)
