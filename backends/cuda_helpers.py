@@ -1,10 +1,10 @@
 """Scalar device functions that generated CUDA kernels call (``name_float32``/``_float64``).
 
-The functions of ``scalar_helpers`` (shared with the Numba CPU backend) plus ``cbrt`` and
-``exp2``, compiled as inlined device functions: one copy per dtype with typed constants,
-so a float32 kernel never promotes to float64 (NVVM would emit ``f64`` ops for a Python
-literal). Importing this module needs no GPU (the
-decorators compile lazily, at the first launch or ``compile_ptx``).
+The functions of ``ir.scalars`` (shared with the Numba CPU backend and the reference)
+plus ``cbrt`` and ``exp2``, compiled as inlined device functions: one copy per dtype with
+typed constants, so a float32 kernel never promotes to float64 (NVVM would emit ``f64`` ops
+for a Python literal). Importing this module needs no GPU (the decorators compile lazily,
+at the first launch or ``compile_ptx``).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from numba import config, cuda
 
-from . import scalar_helpers
+from ..ir import scalars
 from .cuda_runtime import simulator_math
 
 HELPER_NAMES = ("nan_maximum", "nan_minimum", "logaddexp", "sigmoid", "softplus",
@@ -25,7 +25,7 @@ HELPER_NAMES = ("nan_maximum", "nan_minimum", "logaddexp", "sigmoid", "softplus"
                 "floor", "ceil", "trunc", "rint", "remainder", "floor_divide", "ndtr",
                 "log_ndtr",
                 # -- PyMC's special functions (clients) --
-                "erfcx")
+                "erfcx", "log1mexp")
 
 
 def _cuda_only(dtype: type) -> dict[str, Any]:
@@ -53,7 +53,7 @@ def _device(fn: Any, libm: Any) -> Any:
 def _make(dtype: type) -> dict[str, Any]:
     # simulated kernels run Python: IEEE results, not math's errors
     libm = simulator_math() if config.ENABLE_CUDASIM else math
-    fns = {**scalar_helpers.make(dtype), **_cuda_only(dtype)}
+    fns = {**scalars.make(dtype), **_cuda_only(dtype)}
     return {name: _device(fn, libm) for name, fn in fns.items()}
 
 

@@ -175,7 +175,7 @@ class BlockKernel:
 def _contiguous(block: Any) -> np.ndarray:
     """``block`` in C order: a view of a column chunk (``da.from_array`` slices) would
     make Numba compile and run the any-layout build, which does not vectorize (3x slower
-    on ``mean(log1p(exp(x)))``); one copy costs less. 0-d blocks stay 0-d."""
+    on the mean of a softplus written out); one copy costs less. 0-d blocks stay 0-d."""
     a = np.asarray(block)
     return a if a.flags.c_contiguous else np.ascontiguousarray(a)
 

@@ -40,12 +40,14 @@ from types import ModuleType
 
 import numba
 
+from ..ir import scalars
+
 _LOCK = threading.RLock()
 _HERE = Path(__file__).resolve().parent
 _VERSION_FILES = ("numba_codegen.py", "numba_names.py", "numba_kernel.py",
                   "numba_elementwise.py", "numba_reduce.py", "numba_driver.py",
                   "numba_helpers.py", "numba_lower.py", "plan.py", "fastmath.py",
-                  "numba_cache.py", "scalar_helpers.py", "numba_packed.py",
+                  "numba_cache.py", "numba_packed.py",
                   "numba_packed_steps.py")
 
 
@@ -124,8 +126,7 @@ def resolve_cache_dir(configured: str | os.PathLike | None = None) -> Path | Non
 def _code_version() -> str:
     h = hashlib.sha256(numba.__version__.encode())
     h.update(sys.version.encode())
-    for name in _VERSION_FILES:
-        path = _HERE / name
+    for path in (*(_HERE / name for name in _VERSION_FILES), Path(scalars.__file__)):
         if path.exists():
             h.update(path.read_bytes())
     return h.hexdigest()

@@ -51,7 +51,7 @@ from ..ir import Graph
 from . import numba_cache
 from .base import Executable, infer_dims
 from .numba_codegen import generate
-from .numba_lower import FAST_BINARY_OPS, FAST_OPS
+from .numba_lower import FAST_BINARY_OPS
 from .plan import Plan, plan_graph
 
 if os.environ.get("EQSAT_TENSOR_OMP_PASSIVE", "1") != "0":
@@ -99,8 +99,8 @@ def _seal_all() -> None:
 
 
 def fast_functions() -> dict[str, dict[str, Any]] | None:
-    """``FUNCS`` of ``eqsat_tensor.backends.fastmath`` restricted to the ops we replace, or
-    None when that module is not available."""
+    """``FUNCS`` and ``BINARY_FUNCS`` of ``eqsat_tensor.backends.fastmath`` (the ops whose
+    libm calls it replaces), or None when that module is not available."""
     try:
         fm = importlib.import_module("eqsat_tensor.backends.fastmath")
     except ImportError:
@@ -109,7 +109,7 @@ def fast_functions() -> dict[str, dict[str, Any]] | None:
     if not isinstance(funcs, dict):
         return None
     binary = getattr(fm, "BINARY_FUNCS", {})
-    return ({op: dict(funcs[op]) for op in FAST_OPS if op in funcs}
+    return ({op: dict(per_dtype) for op, per_dtype in funcs.items()}
             | {op: dict(binary[op]) for op in FAST_BINARY_OPS if op in binary})
 
 

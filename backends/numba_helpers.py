@@ -1,7 +1,7 @@
 """Scalar helpers that generated Numba kernels call, and how kernels are decorated.
 
 Every helper exists once per dtype (``sigmoid_float32``, ``sigmoid_float64``, ...): the
-functions of ``scalar_helpers`` (shared with the CUDA backend), compiled
+functions of ``ir.scalars`` (shared with the CUDA backend and the reference), compiled
 ``inline="always"``: they cost nothing inside a loop and leave it vectorizable where their
 body is.
 """
@@ -16,7 +16,7 @@ from typing import Any
 import numba
 import numpy as np
 
-from . import scalar_helpers
+from ..ir import scalars
 
 _OPTS = {"inline": "always", "error_model": "numpy"}
 
@@ -36,7 +36,7 @@ def _with_fmod(fn: Callable) -> Callable:
 
 def _make(dtype: type) -> dict[str, Any]:
     helpers = {name: numba.njit(**_OPTS)(_with_fmod(fn))
-               for name, fn in scalar_helpers.make(dtype).items()}
+               for name, fn in scalars.make(dtype).items()}
     third = 1.0 / 3.0
 
     @numba.njit(**_OPTS)

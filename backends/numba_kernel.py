@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..ir import Node
 from .numba_elementwise import _ElementwiseWriter
-from .numba_lower import FAST_OPS, LOWERING, lower
+from .numba_lower import FAST_BINARY_OPS, LOWERING, lower
 from .numba_names import _Names, _small_power
 from .numba_reduce import _ReductionWriter
 from .plan import FULL, ROW_DROP, ROW_KEEP, Kernel, is_inline_scalar
@@ -108,7 +108,7 @@ class _KernelWriter(_ElementwiseWriter, _ReductionWriter):
         return [n for n in self.k.nodes if n.uid in want]
 
     def _is_fast(self, node: Node) -> bool:
-        return (bool(self.fast) and node.op in FAST_OPS and node.op in self.fast
+        return (bool(self.fast) and node.op in self.fast and node.op not in FAST_BINARY_OPS
                 and node.dtype in self.fast[node.op])
 
     # -- the function -------------------------------------------------------------------

@@ -12,10 +12,28 @@ Ops missing here (and not reductions, matmul or layout ops handled by the planne
 
 from __future__ import annotations
 
-from ..errors import UnsupportedOp
-from ..ir import Node
+import math
 
-LOWERING: dict[str, str] = {
+from ..errors import UnsupportedOp
+from ..ir import OPS, Node
+
+
+def libm_lowering() -> dict[str, str]:
+    """``math.<name>({0})`` for each one-operand elementwise op whose NumPy (or SciPy) name
+    is a function of Python's ``math`` module (Numba compiles those to libm calls): the
+    lowering these ops need follows from their names in the op table."""
+    out = {}
+    for op, spec in OPS.items():
+        if spec.kind != "elementwise" or spec.arity != 1 or spec.attrs:
+            continue
+        for name in (*spec.name_in("numpy"), *spec.name_in("scipy"))[:1]:
+            if callable(getattr(math, name, None)):
+                out[op] = f"math.{name}({{0}})"
+    return out
+
+
+# explicit entries replace the derived ones (cbrt, exp2 and the rounding ops below)
+LOWERING: dict[str, str] = {**libm_lowering(), **{
     "add": "({0} + {1})",
     "sub": "({0} - {1})",
     "mul": "({0} * {1})",
@@ -27,31 +45,16 @@ LOWERING: dict[str, str] = {
     "logaddexp": "logaddexp_{dt}({0}, {1})",
     "arctan2": "math.atan2({0}, {1})",
     "neg": "(-{0})",
-    "exp": "math.exp({0})",
-    "log": "math.log({0})",
-    "log1p": "math.log1p({0})",
-    "expm1": "math.expm1({0})",
-    "sqrt": "math.sqrt({0})",
     "abs": "abs({0})",
     "square": "({0} * {0})",
     "reciprocal": "({one} / {0})",
-    "sin": "math.sin({0})",
-    "cos": "math.cos({0})",
-    "tan": "math.tan({0})",
-    "tanh": "math.tanh({0})",
-    "sinh": "math.sinh({0})",
-    "cosh": "math.cosh({0})",
     "arcsin": "math.asin({0})",
     "arccos": "math.acos({0})",
     "arctan": "math.atan({0})",
     "cbrt": "cbrt_{dt}({0})",
-    "log2": "math.log2({0})",
-    "log10": "math.log10({0})",
     "exp2": "np.exp2({0})",
     "sigmoid": "sigmoid_{dt}({0})",
     "softplus": "softplus_{dt}({0})",
-    "erf": "math.erf({0})",
-    "erfc": "math.erfc({0})",
     "gammaln": "gammaln_{dt}({0})",
     "digamma": "digamma_{dt}({0})",
     "less": "({0} < {1})",
@@ -77,13 +80,12 @@ LOWERING: dict[str, str] = {
     "arccosh": "math.acosh({0})",
     "arctanh": "math.atanh({0})",
     "sign": "({one} if {0} > 0 else (-{one} if {0} < 0 else ({0} - {0})))",
-    "log1mexp": ("(math.log1p(-math.exp({0})) if {0} < -0.6931471805599453 "
-                 "else math.log(-math.expm1({0})))"),
-}
+    "log1mexp": "log1mexp_{dt}({0})",
+}}
 
-# Ops whose fast vectorizable versions may replace libm (see backends/fastmath.py).
-FAST_OPS = ("exp", "log", "log1p", "expm1", "tanh", "sigmoid", "softplus")
-# ... and the two-argument ones (``fastmath.BINARY_FUNCS``; no block functions)
+# Fast vectorizable versions may replace libm for the ops of ``fastmath.FUNCS`` (see
+# backends/fastmath.py), and for the two-argument ones (``fastmath.BINARY_FUNCS``; no block
+# functions):
 FAST_BINARY_OPS = ("logaddexp",)
 
 # Helper names a template may use, by prefix (imported by the generated module).
@@ -91,7 +93,7 @@ HELPER_NAMES = ("nan_maximum", "nan_minimum", "logaddexp", "sigmoid", "softplus"
                 "finite_or_zero", "cbrt", "gammaln", "digamma",
                 # -- scans --
                 "floor", "ceil", "trunc", "rint", "remainder", "floor_divide", "ndtr",
-                "log_ndtr")
+                "log_ndtr", "log1mexp")
 
 
 def lower(node: Node, args: list[str], one: str, table: dict[str, str],
@@ -132,7 +134,7 @@ def _const_power(node: Node) -> str | None:
     return template
 
 
-__all__ = ["FAST_BINARY_OPS", "FAST_OPS", "HELPER_NAMES", "LOWERING", "lower"]
+__all__ = ["FAST_BINARY_OPS", "HELPER_NAMES", "LOWERING", "lower"]
 
 
 # -- PyMC's special functions (clients) --

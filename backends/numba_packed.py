@@ -39,6 +39,7 @@ import numpy as np
 from ..errors import BackendError
 from ..ir import Graph, Node
 from . import numba_cache
+from .numba_packed_steps import SCANS
 from .plan import Kernel, MatmulStep, ScanStep, ViewStep, is_inline_scalar
 from .plan import Plan as _Plan
 
@@ -242,13 +243,13 @@ class _Writer:
         self.contiguous.add(node.uid)
 
     def scan(self, node: Node) -> None:
-        if node.op not in ("cumsum", "cumsum_reverse", "cumprod"):
+        if node.op not in SCANS:
             raise PackedUnsupported(f"scan op {node.op}")
         (ax,) = node.attr("axis")
-        fn = f"{node.op}3"
-        self.kernels_extra.add(fn)
-        self.emit(f"{self.buf(node)} = {fn}({self.block(node.inputs[0], ax)})"
-                  f".reshape({_tuple(self.shape(node))})")
+        reverse, product = SCANS[node.op]
+        self.kernels_extra.add("scan3")
+        self.emit(f"{self.buf(node)} = scan3({self.block(node.inputs[0], ax)}, {reverse}, "
+                  f"{product}).reshape({_tuple(self.shape(node))})")
         self.contiguous.add(node.uid)
 
     def matmul(self, node: Node) -> None:

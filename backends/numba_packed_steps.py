@@ -3,9 +3,10 @@
 the op's axis, so one loop nest serves every rank and axis.
 
 ``take3``/``scatter_add3`` are ``take`` and its VJP along the middle axis (indices
-checked, negative ones wrapped, as NumPy's ``take`` / ``np.add.at``); ``cumsum3``,
-``cumsum_reverse3`` and ``cumprod3`` run sequentially along the middle axis, the order
-NumPy's ``cumsum`` uses, so the results are bitwise NumPy's.
+checked, negative ones wrapped, as NumPy's ``take`` / ``np.add.at``); ``scan3`` runs
+``cumsum``, ``cumsum_reverse`` and ``cumprod`` (``SCANS``: its direction and operation)
+sequentially along the middle axis, the order NumPy's ``cumsum`` uses, so the results are
+bitwise NumPy's.
 """
 
 from __future__ import annotations
@@ -58,47 +59,32 @@ def scatter_add3(g, idx, n):
 
 
 @numba.njit(**_OPTS)
-def cumsum3(x):
-    """Cumulative sum along the middle axis of (A, n, B)."""
+def scan3(x, reverse, product):
+    """Cumulative sum (or product, ``product``) along the middle axis of (A, n, B), from the
+    start or, ``reverse``, from the end. The flags are tested once per row, outside the
+    inner loop over B, which stays a vectorizable run over contiguous memory."""
     out = np.empty_like(x)
     a_, n, b_ = x.shape
+    first, step = (n - 1, -1) if reverse else (0, 1)
     for a in range(a_):
         if n:
-            out[a, 0, :] = x[a, 0, :]
-        for j in range(1, n):
-            for b in range(b_):
-                out[a, j, b] = out[a, j - 1, b] + x[a, j, b]
+            out[a, first, :] = x[a, first, :]
+        for t in range(1, n):
+            j = first + step * t
+            p = j - step
+            if product:
+                for b in range(b_):
+                    out[a, j, b] = out[a, p, b] * x[a, j, b]
+            else:
+                for b in range(b_):
+                    out[a, j, b] = out[a, p, b] + x[a, j, b]
     return out
 
 
-@numba.njit(**_OPTS)
-def cumsum_reverse3(x):
-    """Cumulative sum from the end along the middle axis of (A, n, B)."""
-    out = np.empty_like(x)
-    a_, n, b_ = x.shape
-    for a in range(a_):
-        if n:
-            out[a, n - 1, :] = x[a, n - 1, :]
-        for j in range(n - 2, -1, -1):
-            for b in range(b_):
-                out[a, j, b] = out[a, j + 1, b] + x[a, j, b]
-    return out
+# scan op -> scan3's (reverse, product) flags
+SCANS: dict[str, tuple[bool, bool]] = {"cumsum": (False, False),
+                                       "cumsum_reverse": (True, False),
+                                       "cumprod": (False, True)}
+NAMES = ("take3", "scatter_add3", "scan3")
 
-
-@numba.njit(**_OPTS)
-def cumprod3(x):
-    """Cumulative product along the middle axis of (A, n, B)."""
-    out = np.empty_like(x)
-    a_, n, b_ = x.shape
-    for a in range(a_):
-        if n:
-            out[a, 0, :] = x[a, 0, :]
-        for j in range(1, n):
-            for b in range(b_):
-                out[a, j, b] = out[a, j - 1, b] * x[a, j, b]
-    return out
-
-
-NAMES = ("take3", "scatter_add3", "cumsum3", "cumsum_reverse3", "cumprod3")
-
-__all__ = list(NAMES)
+__all__ = [*NAMES, "SCANS"]

@@ -18,10 +18,9 @@ For a node with output shape ``s`` (symbolic dims count ``symbolic_dim`` element
   ``add``/``sub`` whose operands cannot cancel (same sign for ``add``, opposite signs for
   ``sub``) carries none either; any other op with a risk carries none where its relative
   condition number ``|a f'(a) / f(a)|`` (from the op's ``deriv`` and reference) stays small
-  over the operand's bounds (``log1p`` away from -1, ``log`` away from 1: see
+  over the operand's bounds (``log`` away from 1, ``arccosh`` away from 1: see
   ``well_conditioned``). So an unshifted ``exp`` in a softmax costs more than the
-  max-shifted one, ``log1p(-exp(x))`` more than ``log1mexp(x)``, and ``y - x`` what
-  ``-x + y`` does less the negation.
+  max-shifted one, and ``y - x`` what ``-x + y`` does less the negation.
 
 The cost of a graph is the sum over its nodes, each counted once however many users it
 has (DAG cost). Costs are monotone (a node costs at least 0 on top of its operands).
@@ -231,17 +230,16 @@ def _default_ns(op: str) -> float:
 # -- shared forms (costs) --
 # Ops that the rules may also write with a primitive other stable forms share (the
 # "shared primitives" block of specialize.rules): op -> the ops of that expansion, each
-# once (a test checks them against the rules' right sides). The backend-neutral model
+# once, declared by the op (``OpSpec.shared_form``; a test checks them against the rules'
+# right sides). The backend-neutral model
 # (its per-op numbers are NumPy's, which run these ops in several array passes) assumes a
 # fusing backend computes the op as cheaply as its expansion: its cost is capped there,
 # less ``PREFER_OP_NS`` per element, so alone the op wins (one node, a readable graph)
 # and next to a partner that shares the primitive the expansion wins by what the shared
 # nodes save. A measured backend table keeps what was measured (on Numba today the
 # expansion of softplus runs faster than its one-call helper, so it is chosen even alone).
-SHARED_FORMS: dict[str, tuple[str, ...]] = {
-    "softplus": ("maximum", "add", "log1p", "exp", "neg", "abs"),
-    "sigmoid": ("where", "less", "div", "add", "exp", "neg", "abs"),
-}
+SHARED_FORMS: dict[str, tuple[str, ...]] = {op: spec.shared_form for op, spec in OPS.items()
+                                             if spec.shared_form}
 PREFER_OP_NS = 0.01
 
 

@@ -43,9 +43,10 @@ from ..errors import GraphFormatError, UnsupportedOperation
 from ..ir import OPS, Graph, Node, apply, constant_node, input_node, ops_named_in
 from .sexpr import Num, Str, Sym, read_all, to_text, where
 
-# FPCore operator -> op name of the same arity, from the ops table's FPCore names.
+# FPCore operator -> op name of the same arity, from the ops table's FPCore names (a name
+# with "{0}" is the op written as an FPCore expression: written, never read).
 FP_TO_OP = {n: op for n, op in ops_named_in("fpcore").items()
-            if "comparison" not in OPS[op].tags}
+            if "comparison" not in OPS[op].tags and "{0}" not in n}
 COMPARISONS = {n: op for n, op in ops_named_in("fpcore").items()
                if "comparison" in OPS[op].tags}
 CONSTANTS = {
@@ -515,6 +516,8 @@ def _eval_numpy(expr: Any, env: dict[str, Any]) -> Any:
 
 _OP_TO_FP = {op: fp for fp, op in FP_TO_OP.items()}
 _OP_TO_FP.update({cmp: fp for fp, cmp in COMPARISONS.items()})
+# ops FPCore has no operator for, as FPCore expressions over "{0}", "{1}"... (op table)
+_FP_FORMS = {op: n for n, op in ops_named_in("fpcore").items() if "{0}" in n}
 
 
 def _fp_number(v: float) -> str:
@@ -536,13 +539,8 @@ def _fp_node(node: Node, args: list[str]) -> str:
         return _fp_number(float(node.value))
     if op in _OP_TO_FP:
         return f"({_OP_TO_FP[op]} {' '.join(args)})"
-    simple = {
-        "neg": "(- {0})", "square": "(* {0} {0})", "reciprocal": "(/ 1 {0})",
-        "sigmoid": "(/ 1 (+ 1 (exp (- {0}))))", "softplus": "(log1p (exp {0}))",
-        "logaddexp": "(log (+ (exp {0}) (exp {1})))", "where": "(if {0} {1} {2})",
-    }
-    if op in simple:
-        return simple[op].format(*args)
+    if op in _FP_FORMS:
+        return _FP_FORMS[op].format(*args)
     if op == "cast":
         if node.dtype == "bool":
             return f"(!= {args[0]} 0)"

@@ -73,7 +73,8 @@ def names(numpy: str | None, scipy: str | None, sympy: str | tuple | None, jax: 
     """The op's name in each library, every library stated (None: not in that library).
     ``sympy`` names are attribute paths below ``sympy`` (``codegen.cfunctions.log1p``);
     ``jax`` names are primitives; ``pytensor`` names scalar Op classes; a tuple lists
-    the name to write first and further names to read."""
+    the name to write first and further names to read; an ``fpcore`` name with ``{0}``,
+    ``{1}``... is the op written as an FPCore expression (FPCore has no operator for it)."""
     return dict(zip(LIBRARIES, (numpy, scipy, sympy, jax, pytensor, fpcore)))
 
 
@@ -85,14 +86,16 @@ def _op(name: str, arity: int, kind: str, reference: Callable | None, *, shape=N
         symbol: str | None = None, precedence: int = 100, tags: Iterable[str] = (),
         mp: Callable | str | None = None, mp_limit: int | None = None,
         deriv: Callable | str | None = None, ulps: float = 3.0, facts: OpFacts | None = None,
-        grad: str | None = None, risk: float = 0.0, names: dict | None = None) -> None:
+        grad: str | None = None, risk: float = 0.0, names: dict | None = None,
+        shared_form: tuple[str, ...] = ()) -> None:
     shape_rule = shape or {"elementwise": _elementwise_shape, "reduction": _reduce_shape,
                            "leaf": _leaf_shape}[kind]
     if grad == GRADIENT_RULES:  # the rule language reads the tag
         tags = (*tags, "differentiable")
     OPS[name] = OpSpec(name, arity, kind, shape_rule, dtype or _float_dtype, reference,
                        attrs, cost, symbol, precedence, frozenset(tags), mp, mp_limit, deriv,
-                       ulps, facts, grad, ns, risk, dict(names) if names is not None else {})
+                       ulps, facts, grad, ns, risk, dict(names) if names is not None else {},
+                       shared_form)
 
 
 def _one(a: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -174,7 +177,8 @@ _op("hypot", 2, "elementwise", np.hypot, tags=("commutative",), cost=8, ns=30.25
     names=names("hypot", None, "codegen.cfunctions.hypot", None, None, "hypot"))
 _op("logaddexp", 2, "elementwise", np.logaddexp, tags=("commutative",), cost=30, ns=25.801,
     mp=M.logaddexp, mp_limit=EXP_LIMIT, deriv=lambda a, b, v: (1.0, 1.0), grad=_D,
-    facts=_TOTAL, names=names("logaddexp", None, None, None, None, None))
+    facts=_TOTAL,
+    names=names("logaddexp", None, None, None, None, "(log (+ (exp {0}) (exp {1})))"))
 _op("arctan2", 2, "elementwise", np.arctan2, cost=25, ns=1.413, ulps=4, mp=M.arctan2,
     deriv=lambda a, b, v: (b / (a * a + b * b), a / (a * a + b * b)), grad=_D, facts=_TOTAL,
     names=names("arctan2", None, "atan2", "atan2", "ArcTan2", "atan2"))
@@ -184,7 +188,7 @@ _op("neg", 1, "elementwise", np.negative, symbol="-", precedence=30, cost=1, ns=
     mp=lambda ctx, x: -x, deriv=_one, grad=_D,
     facts=OpFacts(interval=(-1,), finite_if=(0,), domain="total",
                   sign=(((P,), N), ((N,), P), ((NN,), NP), ((NP,), NN), ((NZ,), NZ))),
-    names=names("negative", None, None, "neg", "Neg", None))
+    names=names("negative", None, None, "neg", "Neg", "(- {0})"))
 _op("exp", 1, "elementwise", np.exp, cost=10, ns=0.14, risk=2.0, mp=M.plain("exp"),
     mp_limit=EXP_LIMIT, deriv=lambda a, v: np.abs(v), grad=_D,
     facts=OpFacts(interval="increasing", range=(0.0, None), sign=(((None,), P),), domain="total"),
@@ -214,11 +218,11 @@ _op("abs", 1, "elementwise", np.abs, cost=1, ns=0.05, ulps=0, mp=lambda ctx, x: 
 _op("square", 1, "elementwise", np.square, cost=1, ns=0.05, risk=0.25, ulps=1,
     mp=lambda ctx, x: M.mul(ctx, x, x), deriv=lambda a, v: 2 * np.abs(a), grad=_D,
     facts=OpFacts(range=(0.0, None), domain="total", sign=(((None,), NN), ((NZ,), P))),
-    names=names("square", None, None, "square", "Sqr", None))
+    names=names("square", None, None, "square", "Sqr", "(* {0} {0})"))
 _op("reciprocal", 1, "elementwise", refs.reciprocal, cost=4, ns=0.05, risk=0.25, ulps=1,
     mp=lambda ctx, x: M.div(ctx, ctx.one, x), deriv=lambda a, v: v * v, grad=_D,
     facts=OpFacts(domain=(0, NZ), sign=(((P,), P), ((N,), N), ((NZ,), NZ))),
-    names=names("reciprocal", None, None, None, "Reciprocal", None))
+    names=names("reciprocal", None, None, None, "Reciprocal", "(/ 1 {0})"))
 for _name, _ns, _ulps, _deriv in [("sin", 7.856, 3, _one), ("cos", 7.228, 3, _one),
                                   ("tan", 0.743, 4, lambda a, v: 1 + v * v)]:
     _op(_name, 1, "elementwise", getattr(np, _name), cost=20.0 if _name == "tan" else 15.0,
@@ -274,11 +278,13 @@ _op("exp2", 1, "elementwise", np.exp2, cost=10, ns=0.106, risk=2.0,
 _op("sigmoid", 1, "elementwise", refs.sigmoid, cost=12, ns=22.71, mp=M.sigmoid,
     mp_limit=SATURATING_LIMIT, deriv=_one, grad=_D,
     facts=OpFacts(range=(0.0, 1.0), sign=(((None,), P),), finite_if=(0,), domain="total"),
-    names=names(None, "expit", None, "logistic", "Sigmoid", None))
+    names=names(None, "expit", None, "logistic", "Sigmoid", "(/ 1 (+ 1 (exp (- {0}))))"),
+    shared_form=("where", "less", "div", "add", "exp", "neg", "abs"))
 _op("softplus", 1, "elementwise", refs.softplus, cost=22, ns=22.104, mp=M.softplus,
     mp_limit=EXP_LIMIT, deriv=_one, grad=_D,
     facts=OpFacts(range=(0.0, None), sign=(((None,), P),), domain="total"),
-    names=names(None, None, None, None, "Softplus", None))
+    names=names(None, None, None, None, "Softplus", "(log1p (exp {0}))"),
+    shared_form=("maximum", "add", "log1p", "exp", "neg", "abs"))
 # erf/erfc: the reference is libm's (math.erfc is within 2 ulps; SciPy's erfc is off by up
 # to 500 ulps in the tail). Costs: SciPy's ufuncs timed 2026-12-07 against np.tanh, scaled
 # to tanh's calibration.
@@ -339,7 +345,7 @@ for _name, _sym, _jax, _pt, _fp, _fn in [
 _op("where", 3, "elementwise", np.where, dtype=_where_dtype, cost=1, ns=6.851, ulps=0, mp=M.where,
     grad=_D, facts=OpFacts(finite_if=(1, 2), domain="total",
                            sign=tuple(((None, f, f), f) for f in SIGN_FACTS)),
-    names=names("where", None, None, "select_n", "Switch", None))
+    names=names("where", None, None, "select_n", "Switch", "(if {0} {1} {2})"))
 _op("cast", 1, "elementwise", lambda x, dtype: x.astype(dtype), dtype=_cast_dtype,
     attrs=("dtype",), cost=0.5, ns=0.05, ulps=1, mp=STRUCTURAL, deriv=_one, grad=_D,
     facts=OpFacts(interval="keep", same_sign=True, domain="total"),

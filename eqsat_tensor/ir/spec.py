@@ -79,8 +79,12 @@ class OpSpec:
     ``cost.py`` reads); ``risk``: accuracy risk per element; ``cost``: relative work per
     element (add = 1), which the code generators use to decide what to recompute.
     ``symbol``/``precedence`` drive infix printing. ``names``: the op's name in each of
-    ``LIBRARIES`` (None: not in it). ``tags`` hold properties such as ``commutative``,
-    ``associative``, ``comparison``.
+    ``LIBRARIES`` (None: not in it; an FPCore name with ``{0}``, ``{1}``... is the op
+    written as an FPCore expression, for ops FPCore has no operator for). ``tags`` hold
+    properties such as ``commutative``, ``associative``, ``comparison``.
+    ``shared_form``: the ops of the expansion the rules may also write this op as, with a
+    primitive other stable forms share (the "shared primitives" block of
+    ``specialize.rules``), each once; ``cost.py`` caps the op's cost at that expansion's.
     """
 
     name: str
@@ -103,6 +107,7 @@ class OpSpec:
     ns: float | None = None
     risk: float = 0.0
     names: Mapping[str, str | tuple[str, ...] | None] = field(default_factory=dict)
+    shared_form: tuple[str, ...] = ()
 
     @property
     def is_elementwise(self) -> bool:

@@ -34,8 +34,13 @@ from ..ir import OPS
 from .check.judge import judge
 from .programs import Program, Step
 
-UNARY = ("neg", "exp", "log", "sqrt", "abs", "square", "tanh", "expm1", "log1p", "sin",
-         "cos", "reciprocal", "arctan", "exp2", "log2", "sinh", "cbrt")
+# Unary steps: every one-operand elementwise op of the op table that NumPy has as a ufunc,
+# is differentiable and states the domain where it is defined (a new op is fuzzed as soon
+# as it is declared).
+UNARY = tuple(op for op, spec in OPS.items()
+              if spec.kind == "elementwise" and spec.arity == 1 and not spec.attrs
+              and spec.name_in("numpy") and spec.differentiable
+              and spec.facts is not None and spec.facts.domain is not None)
 BINARY = ("add", "sub", "mul", "div", "maximum", "minimum", "hypot", "logaddexp")
 REDUCTIONS = ("sum", "mean", "max", "min")
 CONSTS = (0.0, 1.0, 2.0, 0.5, -1.0, 3.0, 1e308, 1e-300, 1e300, -1e-40, 0.1, 1e-310, 5e-324,

@@ -91,6 +91,10 @@ def missing_facts(spec: OpSpec, tables: Mapping[str, object] | None = None) -> l
                        f"rules/{GRADIENT_RULES}")
     else:
         out.append(f"op {op!r}: no VJP rule or explicit 'not differentiable' (OpSpec.grad)")
+    unknown = [p for p in spec.shared_form if p not in OPS]
+    if unknown:
+        out.append(f"op {op!r}: shared form names ops not in the table: {unknown} "
+                   "(OpSpec.shared_form)")
     for lib in LIBRARIES:
         if lib not in spec.names:
             out.append(f"op {op!r}: no {lib} name (OpSpec.names[{lib!r}]; None for 'not in "

@@ -45,8 +45,8 @@ def _value_at_zero(op: str) -> float:
 
 
 # non-decreasing unary ops -> f(0): the result is >= f(0) where the operand is >= 0 and
-# <= f(0) where it is <= 0 (exp of a non-positive value is at most 1, log1p of a
-# non-negative one at least 0: the shared-exp forms of softplus and sigmoid)
+# <= f(0) where it is <= 0 (exp of a non-positive value is at most 1: the shared-exp forms
+# of softplus and sigmoid rely on it)
 INCREASING = {op: _value_at_zero(op) for op, spec in OPS.items()
               if spec.facts is not None and spec.facts.interval == "increasing"}
 
