@@ -28,17 +28,10 @@ FAST_MISSES = {
     "sumsqr2dot",
 }
 # Known misses of the third-session cases (tests/parity/pytensor_more.py), with the reason
-MORE_MISSES = {
-    # a permutation of a permutation needs an attribute helper composing the axes
-    "transpose-perm-inverse", "transpose-perm-merge",
-    # expand_dims of a reshape: the merged reshape's shape is not computable in a rule
-    "reshape-expand",
-    # the rule fires (x / y and x * y are in the root class) but the extractor's amortised
-    # sharing charges the inputs, also used by the negations, less through the negations
-    "neg-div-neg", "neg-mul-neg",
-    # log(c exp(x)) => x + log(c) is not within a few ulps near x = -log(c)
-    "exp-sum-log",
-}
+# (none left: permutations and expand_dims/reshape chains compose through the attribute
+# helpers of ir/attr_helpers.py, log(c exp(x)) has a rule, and the extractor's exact-DAG
+# refinement removes the negations of -x / -y)
+MORE_MISSES: set[str] = set()
 POSITIVE = [c for c in CASES if c.kind == "positive"]
 NEGATIVE = [c for c in CASES if c.kind == "negative"]
 

@@ -29,6 +29,9 @@ def rules(ruleset: str = RULESET) -> str:
                f"(rule ((= e (Reshape x s)) (= s (tyshape (ty x)))) "
                f"((union e x) (subsume (Reshape x s))) :ruleset {ruleset} "
                ":name \"noop-reshape\")\n"
+               f"(rule ((= e (Transpose x p)) (= p (idaxes (tyrank (ty x))))) "
+               f"((union e x) (subsume (Transpose x p))) :ruleset {ruleset} "
+               ":name \"noop-transpose\")\n"
                f"(rule ((= e (Cast x d)) (= d (tydtype (ty x)))) "
                f"((union e x) (subsume (Cast x d))) :ruleset {ruleset} :name \"noop-cast\")")
     return "\n".join(m.rules(ruleset) for m in MODULES) + "\n" + cleanup
