@@ -74,6 +74,7 @@ class CompiledRules:
     rules: list[CompiledRule] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     attr_literals: dict[str, set] = field(default_factory=dict)
+    ieee: str = "finite"  # the mode compiled for (the analyses' mode-dependent cleanups)
 
     def rule_of(self, egg_name: str) -> str | None:
         """Source rule name of an egglog rule name (None for analysis rules)."""
@@ -388,7 +389,7 @@ def compile_rules(rules: RuleSet, ieee: str = "finite") -> CompiledRules:
     """
     if ieee not in ("finite", "strict", "fast"):
         raise ValueError(f"ieee must be 'finite', 'strict' or 'fast', got {ieee!r}")
-    out = CompiledRules()
+    out = CompiledRules(ieee=ieee)
     for source in rules.rules:
         if ieee == "strict" and "strict" not in source.tags:
             continue

@@ -63,6 +63,7 @@ def declarations() -> str:
              "(function tyshape (i64) i64 :merge old)",
              "(function tydtype (i64) String :merge old)",
              "(function tyrank (i64) i64 :merge old)",
+             "(function tysize (i64) i64 :merge old)",
              "(function scalarty (String) i64 :merge old)",
              "(function allaxes (i64) i64 :merge old)",
              "(function revaxes (i64) i64 :merge old)"]
@@ -158,7 +159,7 @@ def result_type(op: str, in_types: tuple[int, ...], enc_attrs: tuple) -> int | N
 def _type_rows(t: int) -> list[Row]:
     shape, dtype = type_value(t)
     return [("tyshape", (t,), shape_id(shape)), ("tydtype", (t,), dtype),
-            ("tyrank", (t,), len(shape))]
+            ("tyrank", (t,), len(shape)), ("tysize", (t,), math.prod(shape))]
 
 
 _CLOSURE_MEMO: dict[tuple, list[Row]] = {}
