@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special as sp
 
-from .catalogue import MAT, POS, REAL, VEC, Y, A, c, form
+from .catalogue import MAT, POS, REAL, VEC, A, Y, c, form
 
 M23 = A([[1.0, -2.0, 3.5], [0.25, -0.0, 1e300]])
 M234 = np.arange(24.0).reshape(2, 3, 4) - 11.5

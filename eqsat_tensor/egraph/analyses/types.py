@@ -158,8 +158,11 @@ def result_type(op: str, in_types: tuple[int, ...], enc_attrs: tuple) -> int | N
 
 def _type_rows(t: int) -> list[Row]:
     shape, dtype = type_value(t)
-    return [("tyshape", (t,), shape_id(shape)), ("tydtype", (t,), dtype),
-            ("tyrank", (t,), len(shape)), ("tysize", (t,), math.prod(shape))]
+    rows: list[Row] = [("tyshape", (t,), shape_id(shape)), ("tydtype", (t,), dtype),
+                       ("tyrank", (t,), len(shape))]
+    if all(isinstance(d, int) for d in shape):  # symbolic dims (jit shapes): no size
+        rows.append(("tysize", (t,), math.prod(shape)))
+    return rows
 
 
 _CLOSURE_MEMO: dict[tuple, list[Row]] = {}
@@ -175,15 +178,17 @@ def tables(nodes: Iterable[Node], extra_attrs: dict[str, set] | None = None,
     cands.setdefault("keepdims", set()).update({0, 1})
     cands.setdefault("dtype", set()).update({"float32", "float64", "bool"})
     own: dict[tuple, int] = {}
+    graph_attrs: dict[str, set] = {}  # the attribute values the graph's own nodes use
     for n in nodes:  # every combination the graph itself uses
         if OPS[n.op].kind == "leaf":
             continue
         enc = tuple(encode_attr(a, n.attr(a)) for a in OPS[n.op].attrs)
         for a, v in zip(OPS[n.op].attrs, enc):
             cands.setdefault(a, set()).add(v)
+            graph_attrs.setdefault(a, set()).add(v)
         if not _is_copy(n.op):
             own[(TABLE_OF[n.op], tuple(node_type(i) for i in n.inputs), enc)] = node_type(n)
-    compose_rows = helper_rows(cands)  # attribute helpers; their values join cands
+    compose_rows = helper_rows(graph_attrs, cands)  # attribute helpers; values join cands
     key = (frozenset(universe), tuple(sorted((k, frozenset(v)) for k, v in cands.items())),
            rounds)
     rows = _CLOSURE_MEMO.get(key)
@@ -205,16 +210,17 @@ def tables(nodes: Iterable[Node], extra_attrs: dict[str, set] | None = None,
 MAX_HELPER_PAIRS = 4096
 
 
-def helper_rows(cands: dict[str, set], rounds: int = 2) -> list[Row]:
+def helper_rows(graph_attrs: dict[str, set], cands: dict[str, set], rounds: int = 2
+                ) -> list[Row]:
     """Rows of every attribute helper's table (``ir/attr_helpers.py``: the composed slices,
-    permutations, shapes and axes) over the graph's attribute values of the argument kinds,
-    closed ``rounds`` times: the values they compute join ``cands``, so the type tables
-    also cover the layout nodes the rules build with them."""
+    permutations, shapes and axes) over the attribute values the graph's own nodes use
+    (``graph_attrs``), closed ``rounds`` times: the values they compute join both maps, so
+    the type tables (``cands``) also cover the layout nodes the rules build with them."""
     rows: list[Row] = []
     for h in ATTR_HELPERS.values():
         done: set[tuple] = set()
         for _ in range(rounds):
-            pools = [sorted(cands.get(kind, ())) for kind in h.args]
+            pools = [sorted(graph_attrs.get(kind, ())) for kind in h.args]
             if not all(pools) or math.prod(len(p) for p in pools) > MAX_HELPER_PAIRS:
                 break
             new: set[int] = set()
@@ -227,11 +233,12 @@ def helper_rows(cands: dict[str, set], rounds: int = 2) -> list[Row]:
                     continue
                 out = encode_attr(h.result, got)
                 rows.append((h.table, ids, out))
-                if out not in cands.setdefault(h.result, set()):
+                if out not in graph_attrs.get(h.result, ()):
                     new.add(out)
             if not new:
                 break
-            cands[h.result] |= new
+            graph_attrs.setdefault(h.result, set()).update(new)
+            cands.setdefault(h.result, set()).update(new)
     return rows
 
 
