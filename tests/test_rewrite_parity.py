@@ -12,6 +12,7 @@ from parity.catalogue import CASES
 from parity.harness import run_case, tally
 from parity.heldout import HELDOUT
 from parity.pytensor_more import MORE, MORE_HELDOUT
+from parity.pytensor_new import NEW, NEW_HELDOUT
 
 import eqsat_tensor as et
 
@@ -28,17 +29,10 @@ FAST_MISSES = {
     "sumsqr2dot",
 }
 # Known misses of the third-session cases (tests/parity/pytensor_more.py), with the reason
-MORE_MISSES = {
-    # a permutation of a permutation needs an attribute helper composing the axes
-    "transpose-perm-inverse", "transpose-perm-merge",
-    # expand_dims of a reshape: the merged reshape's shape is not computable in a rule
-    "reshape-expand",
-    # the rule fires (x / y and x * y are in the root class) but the extractor's amortised
-    # sharing charges the inputs, also used by the negations, less through the negations
-    "neg-div-neg", "neg-mul-neg",
-    # log(c exp(x)) => x + log(c) is not within a few ulps near x = -log(c)
-    "exp-sum-log",
-}
+# (none left: permutations and expand_dims/reshape chains compose through the attribute
+# helpers of ir/attr_helpers.py, log(c exp(x)) has a rule, and the extractor's exact-DAG
+# refinement removes the negations of -x / -y)
+MORE_MISSES: set[str] = set()
 POSITIVE = [c for c in CASES if c.kind == "positive"]
 NEGATIVE = [c for c in CASES if c.kind == "negative"]
 
@@ -150,3 +144,29 @@ def test_softmax_rows_with_huge_entries_match_mpmath():
         total = mpmath.fsum(es)
         for j, e in enumerate(es):
             assert got[i, j] == pytest.approx(float(e / total), rel=1e-13, abs=1e-300)
+
+
+NEW_POSITIVE = [c for c in NEW if c.kind == "positive"]
+NEW_NEGATIVE = [c for c in NEW if c.kind == "negative"]
+
+
+@pytest.mark.parametrize("case", NEW_POSITIVE, ids=lambda c: c.name)
+def test_new_positive_case(case):
+    """Fourth-session cases (tests/parity/pytensor_new.py): every one SAME or BETTER."""
+    out = run_case(case)
+    assert not out.wrong, (case.name, out.after, out.notes)
+    assert out.verdict in ("SAME", "BETTER"), (case.name, out.before, out.after)
+
+
+@pytest.mark.parametrize("case", NEW_NEGATIVE, ids=lambda c: c.name)
+def test_new_negative_control_is_untouched(case):
+    out = run_case(case)
+    assert out.verdict == "SAME" and not out.wrong, (case.name, out.after)
+
+
+def test_new_held_out_cases_generalize():
+    outs = [run_case(c) for c in NEW_HELDOUT]
+    counts = tally(outs)
+    assert counts["wrong"] == 0 and counts["neg_broken"] == 0, counts
+    worse = [o.case.name for o in outs if o.verdict == "WORSE" and o.case.kind == "positive"]
+    assert len(worse) <= 1, worse

@@ -33,6 +33,7 @@ from typing import Any
 
 from ..errors import RuleError
 from ..ir import OPS
+from ..ir.attr_helpers import HELPERS as ATTR_HELPERS
 from ..rulelang.ast import App, Const, Guard, Rule, RuleSet, Var
 from .fast_guard import finite_variants
 from .schema import ctor, tuple_id
@@ -47,7 +48,7 @@ CURATED = frozenset({*PHASE_OF, "accuracy", "gradients"})
 _RANK_DEFAULT = {"axis": "allaxes", "axes": "revaxes"}
 # Attribute helpers of right sides -> the egglog table holding their values (filled by the
 # type analysis, ``analyses/types.py``).
-_ATTR_TABLES = {"compose_slices": "slice-compose"}
+_ATTR_TABLES = {h.name: h.table for h in ATTR_HELPERS.values()}
 SIGN_GUARDS = ("nonzero", "positive", "nonnegative", "negative", "nonpositive")
 
 
@@ -73,6 +74,7 @@ class CompiledRules:
     rules: list[CompiledRule] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     attr_literals: dict[str, set] = field(default_factory=dict)
+    ieee: str = "finite"  # the mode compiled for (the analyses' mode-dependent cleanups)
 
     def rule_of(self, egg_name: str) -> str | None:
         """Source rule name of an egglog rule name (None for analysis rules)."""
@@ -129,7 +131,7 @@ class _Direction:
         return f"__{prefix}{self.fresh}"
 
     def _attr(self, op: str, name: str, value: Any, side: str) -> str:
-        if isinstance(value, App) and side == "rhs":  # (index) compose_slices(s, t)
+        if isinstance(value, App) and side == "rhs":  # an attribute helper
             for a in value.args:
                 if a.name not in self.attr_vars:
                     raise ValueError(f"attribute variable {a.name!r} is not bound on the left")
@@ -387,7 +389,7 @@ def compile_rules(rules: RuleSet, ieee: str = "finite") -> CompiledRules:
     """
     if ieee not in ("finite", "strict", "fast"):
         raise ValueError(f"ieee must be 'finite', 'strict' or 'fast', got {ieee!r}")
-    out = CompiledRules()
+    out = CompiledRules(ieee=ieee)
     for source in rules.rules:
         if ieee == "strict" and "strict" not in source.tags:
             continue

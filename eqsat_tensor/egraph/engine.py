@@ -66,7 +66,7 @@ def program_chunks(compiled: CompiledRules, extra_rulesets: dict[str, list[str]]
     chunks += [f"(ruleset {rs})" for rs in _rulesets()]
     texts, batches = batched(compiled)
     chunks += [f"(ruleset {b})" for names in batches.values() for b in names]
-    chunks += [r for r in analyses.rules(ANALYSIS).split("\n") if r]
+    chunks += [r for r in analyses.rules(ANALYSIS, compiled.ieee).split("\n") if r]
     chunks += texts
     for rs, texts in (extra_rulesets or {}).items():
         chunks.append(f"(ruleset {rs})")

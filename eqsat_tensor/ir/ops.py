@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -691,3 +692,14 @@ _op("erfcx", 1, "elementwise", refs.scalar_ufunc(refs.erfcx_scalar), cost=25, ns
     facts=OpFacts(sign=(((None,), P),), domain="total"),
     names=names(None, "erfcx", None, None, "Erfcx", None))
 ELEMENTWISE_UNARY = (*ELEMENTWISE_UNARY, "erfcx")
+# -- reductions of one element (parity) ------------------------------------------------------
+# A reduction whose reduced axes all have extent 1 returns its operand's values, reshaped
+# (PyTensor's local_reduce_broadcastable): the type analysis adds that reshape
+# (egraph/analyses/__init__.py). max, min and prod return the element bit for bit;
+# NumPy's sum and mean of one -0.0 are +0.0 and logsumexp's is log(1) + x: the same value
+# except for the zero's sign, so not under ieee="strict".
+for _name, _tag in (("max", "identity_on_one"), ("min", "identity_on_one"),
+                    ("prod", "identity_on_one"), ("sum", "identity_on_one_but_zero_sign"),
+                    ("mean", "identity_on_one_but_zero_sign"),
+                    ("logsumexp", "identity_on_one_but_zero_sign")):
+    OPS[_name] = replace(OPS[_name], tags=OPS[_name].tags | {_tag})

@@ -201,10 +201,13 @@ def instantiate(p: Pattern, env: dict[str, Any], like: Any = None) -> Any:
     from ..ir import FLOAT_DTYPES, Node, apply, constant_node, normalize_axis
 
     def resolve_attr(v: Any) -> Any:
-        if isinstance(v, App) and v.op == "compose_slices":  # (index) slice of a slice
-            from ..ir import compose_slices
+        if isinstance(v, App):  # an attribute helper (ir/attr_helpers.py)
+            from ..ir.attr_helpers import HELPERS
 
-            return compose_slices(env[v.args[0].name], env[v.args[1].name])
+            got = HELPERS[v.op](*(env[a.name] for a in v.args))
+            if got is None:
+                raise ValueError(f"{v.op}: undefined for these attribute values")
+            return got
         if isinstance(v, Var):
             return env[v.name]
         if isinstance(v, ShapeOf):

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..errors import RuleError
 from ..ir import DTYPES, OPS
+from ..ir.attr_helpers import HELPERS as ATTR_HELPERS
 from .ast import GUARD_KINDS, App, Const, Guard, ShapeOf, Var
 
 __all__ = ["ATTR_DEFAULTS", "MAX_DEPTH", "MAX_LINE_CHARS", "NAMED_CONSTANTS", "NONDIFF_PARAMS",
@@ -64,8 +65,9 @@ VJP_RESERVED = ("g", "out")
 # ``part(x)``: the slices of a ``concatenate`` result that hold its operand ``x``.
 # Attribute helpers a rewrite's right side may call, with their number of attribute-variable
 # arguments: ``compose_slices(s, t)`` is the one ``slices`` equal to slicing by ``s``, then
-# by ``t`` (the rule compiler looks it up in a table the type analysis fills).
-RULE_ATTR_HELPERS: dict[str, int] = {"compose_slices": 2}
+# by ``t``; the others are declared in ``ir/attr_helpers.py`` (the rule compiler looks each
+# up in a table the type analysis fills).
+RULE_ATTR_HELPERS: dict[str, int] = {h.name: len(h.args) for h in ATTR_HELPERS.values()}
 VJP_ATTR_HELPERS: dict[str, str] = {"inverse": "attr", "swap_last": "tensor", "part": "tensor"}
 
 

@@ -21,17 +21,43 @@ def declarations() -> str:
     return "\n".join(m.declarations() for m in MODULES)
 
 
-def rules(ruleset: str = RULESET) -> str:
-    """Rules of every analysis, plus the type-driven cleanup of no-op layout nodes."""
+def _one_element_reductions(ruleset: str, ieee: str) -> list[str]:
+    """A reduction whose operand has as many elements as its result (every reduced axis
+    has extent 1) is a reshape of its operand, for the ops the op table tags so (the tag
+    ``identity_on_one_but_zero_sign`` only outside ``ieee="strict"``)."""
+    from ...ir import OPS
+    from ..schema import ctor
+
+    tags = {"identity_on_one"} | ({"identity_on_one_but_zero_sign"} if ieee != "strict"
+                                  else set())
+    out = []
+    for op, spec in OPS.items():
+        if spec.kind != "reduction" or not spec.tags & tags:
+            continue
+        wild = " ".join(f"w{i}" for i in range(len(spec.attrs)))
+        out.append(f"(rule ((= e ({ctor(op)} x {wild})) (= t (ty e)) (= tx (ty x)) "
+                   "(= n (tysize t)) (= n (tysize tx)) (= d (tydtype t)) (= d (tydtype tx)) "
+                   f"(= s (tyshape t))) ((union e (Reshape x s))) :ruleset {ruleset} "
+                   f":name \"one-element-{op}\")")
+    return out
+
+
+def rules(ruleset: str = RULESET, ieee: str = "finite") -> str:
+    """Rules of every analysis, plus the type-driven cleanup of no-op layout nodes and of
+    reductions over one element."""
     cleanup = (f"(rule ((= e (BroadcastTo x s)) (= s (tyshape (ty x)))) "
                f"((union e x) (subsume (BroadcastTo x s))) :ruleset {ruleset} "
                ":name \"noop-broadcast_to\")\n"
                f"(rule ((= e (Reshape x s)) (= s (tyshape (ty x)))) "
                f"((union e x) (subsume (Reshape x s))) :ruleset {ruleset} "
                ":name \"noop-reshape\")\n"
+               f"(rule ((= e (Transpose x p)) (= p (idaxes (tyrank (ty x))))) "
+               f"((union e x) (subsume (Transpose x p))) :ruleset {ruleset} "
+               ":name \"noop-transpose\")\n"
                f"(rule ((= e (Cast x d)) (= d (tydtype (ty x)))) "
                f"((union e x) (subsume (Cast x d))) :ruleset {ruleset} :name \"noop-cast\")")
-    return "\n".join(m.rules(ruleset) for m in MODULES) + "\n" + cleanup
+    return "\n".join([*(m.rules(ruleset) for m in MODULES), cleanup,
+                      *_one_element_reductions(ruleset, ieee)])
 
 
 def seed_facts(graph: Graph, ieee: str) -> list[tuple[str, int, Any]]:

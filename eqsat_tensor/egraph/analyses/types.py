@@ -16,10 +16,12 @@ calling the ops' own shape and dtype rules, so no op or shape rule is written tw
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Iterable
 from typing import Any
 
 from ...ir import OPS, Node
+from ...ir.attr_helpers import HELPERS as ATTR_HELPERS
 from ..schema import SORT, ctor, decode_attr, encode_attr, shape_id, tuple_id, type_id, type_value
 
 Row = tuple[str, tuple, Any]  # (function, args, value)
@@ -61,13 +63,19 @@ def declarations() -> str:
              "(function tyshape (i64) i64 :merge old)",
              "(function tydtype (i64) String :merge old)",
              "(function tyrank (i64) i64 :merge old)",
-             "(function slice-compose (i64 i64) i64 :merge old)",
+             "(function tysize (i64) i64 :merge old)",
              "(function scalarty (String) i64 :merge old)",
              "(function allaxes (i64) i64 :merge old)",
              "(function revaxes (i64) i64 :merge old)"]
+    lines.append("(function idaxes (i64) i64 :merge old)")
+    for h in ATTR_HELPERS.values():  # attribute helpers of right sides (ir/attr_helpers.py)
+        lines.append(f"(function {h.table} ({' '.join(['i64'] * len(h.args))}) i64 "
+                     ":merge old)")
     for r in range(MAX_RANK + 1):  # rank -> id of ``axis=None`` / ``axes=None``
         lines.append(f"(set (allaxes {r}) {tuple_id('axis', tuple(range(r)))})")
         lines.append(f"(set (revaxes {r}) {tuple_id('axes', tuple(reversed(range(r))))})")
+        # the identity permutation (a transpose by it is a no-op: analyses/__init__.py)
+        lines.append(f"(set (idaxes {r}) {tuple_id('axes', tuple(range(r)))})")
     for name, ops in _GROUPS.items():
         spec = OPS[ops[0]]
         from ..schema import ATTR_SORTS
@@ -150,8 +158,11 @@ def result_type(op: str, in_types: tuple[int, ...], enc_attrs: tuple) -> int | N
 
 def _type_rows(t: int) -> list[Row]:
     shape, dtype = type_value(t)
-    return [("tyshape", (t,), shape_id(shape)), ("tydtype", (t,), dtype),
-            ("tyrank", (t,), len(shape))]
+    rows: list[Row] = [("tyshape", (t,), shape_id(shape)), ("tydtype", (t,), dtype),
+                       ("tyrank", (t,), len(shape))]
+    if all(isinstance(d, int) for d in shape):  # symbolic dims (jit shapes): no size
+        rows.append(("tysize", (t,), math.prod(shape)))
+    return rows
 
 
 _CLOSURE_MEMO: dict[tuple, list[Row]] = {}
@@ -167,15 +178,17 @@ def tables(nodes: Iterable[Node], extra_attrs: dict[str, set] | None = None,
     cands.setdefault("keepdims", set()).update({0, 1})
     cands.setdefault("dtype", set()).update({"float32", "float64", "bool"})
     own: dict[tuple, int] = {}
+    graph_attrs: dict[str, set] = {}  # the attribute values the graph's own nodes use
     for n in nodes:  # every combination the graph itself uses
         if OPS[n.op].kind == "leaf":
             continue
         enc = tuple(encode_attr(a, n.attr(a)) for a in OPS[n.op].attrs)
         for a, v in zip(OPS[n.op].attrs, enc):
             cands.setdefault(a, set()).add(v)
+            graph_attrs.setdefault(a, set()).add(v)
         if not _is_copy(n.op):
             own[(TABLE_OF[n.op], tuple(node_type(i) for i in n.inputs), enc)] = node_type(n)
-    compose_rows = _slice_compositions(cands)  # (index) slice of a slice; adds to cands
+    compose_rows = helper_rows(graph_attrs, cands)  # attribute helpers; values join cands
     key = (frozenset(universe), tuple(sorted((k, frozenset(v)) for k, v in cands.items())),
            rounds)
     rows = _CLOSURE_MEMO.get(key)
@@ -193,34 +206,42 @@ def tables(nodes: Iterable[Node], extra_attrs: dict[str, set] | None = None,
     return rows + extra
 
 
-def _slice_compositions(cands: dict[str, set], rounds: int = 2) -> list[Row]:
-    """Rows of ``(slice-compose s t)``: the one ``slices`` for slicing by ``s`` then ``t``,
-    over the graph's slices closed ``rounds`` times (the composed ones join ``cands``)."""
-    from ...ir import compose_slices
+# Rows each attribute helper's table may get per graph (pairs of candidate values).
+MAX_HELPER_PAIRS = 4096
 
-    ids = cands.get("slices")
-    if not ids:
-        return []
+
+def helper_rows(graph_attrs: dict[str, set], cands: dict[str, set], rounds: int = 2
+                ) -> list[Row]:
+    """Rows of every attribute helper's table (``ir/attr_helpers.py``: the composed slices,
+    permutations, shapes and axes) over the attribute values the graph's own nodes use
+    (``graph_attrs``), closed ``rounds`` times: the values they compute join both maps, so
+    the type tables (``cands``) also cover the layout nodes the rules build with them."""
     rows: list[Row] = []
-    done: set[tuple[int, int]] = set()
-    for _ in range(rounds):
-        new: set[int] = set()
-        for a in sorted(ids):
-            for b in sorted(ids):
-                if (a, b) in done:
+    for h in ATTR_HELPERS.values():
+        done: set[tuple] = set()
+        for _ in range(rounds):
+            pools = [sorted(graph_attrs.get(kind, ())) for kind in h.args]
+            if not all(pools) or math.prod(len(p) for p in pools) > MAX_HELPER_PAIRS:
+                break
+            new: set[int] = set()
+            for ids in itertools.product(*pools):
+                if ids in done:
                     continue
-                done.add((a, b))
-                s, t = decode_attr("slices", a), decode_attr("slices", b)
-                if len(s) != len(t):
+                done.add(ids)
+                got = h(*(decode_attr(kind, i) for kind, i in zip(h.args, ids)))
+                if got is None:
                     continue
-                c = encode_attr("slices", compose_slices(s, t))
-                rows.append(("slice-compose", (a, b), c))
-                if c not in ids:
-                    new.add(c)
-        if not new:
-            break
-        ids |= new
+                out = encode_attr(h.result, got)
+                rows.append((h.table, ids, out))
+                if out not in graph_attrs.get(h.result, ()):
+                    new.add(out)
+            if not new:
+                break
+            graph_attrs.setdefault(h.result, set()).update(new)
+            cands.setdefault(h.result, set()).update(new)
     return rows
+
+
 # Up to this many types, where(c, a, b) gets type rows for every boolean condition and
 # pair of same-dtype branches (rules such as the softmax shift and the guard-free
 # alternatives build where() nodes the graph did not have).
