@@ -121,6 +121,7 @@ def _shipped_digest() -> str:
         root = files("eqsat_tensor") / "rules"
         for stem in DEFAULT_RULE_FILES:
             h.update(b"\0" + stem.encode() + b"\0" + (root / f"{stem}.rules").read_bytes())
+        h.update(b"\0" + _optimizer_code_digest().encode())
         _SHIPPED.append(h.hexdigest())
     return _SHIPPED[0]
 
@@ -294,6 +295,31 @@ _REPORT_FIELDS = ("nodes_after", "egraph_nodes", "egraph_classes", "iterations",
                   "stop_reason", "extractor")
 
 
+# The modules whose code decides what the optimizer returns: a change to any of them (a
+# development checkout between releases) must not serve entries an older version stored.
+_OPTIMIZER_CODE = ("egraph", "rulelang", "ir", "accuracy", "grad", "optimizer.py", "cost.py",
+                   "calibration.py")
+_CODE: list[str] = []
+
+
+def _optimizer_code_digest() -> str:
+    """Digest of the optimizer's own source files (read once per process)."""
+    if not _CODE:
+        from pathlib import Path
+
+        root = Path(__file__).parent
+        h = hashlib.sha256(b"optimizer code")
+        for name in _OPTIMIZER_CODE:
+            path = root / name
+            files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
+            for f in files:
+                if f.is_file():
+                    h.update(b"\0" + f.relative_to(root).as_posix().encode() + b"\0"
+                             + f.read_bytes())
+        _CODE.append(h.hexdigest())
+    return _CODE[0]
+
+
 def request_key(graph: Graph, rules: Any, budget: Any, ieee: str, model: Any,
                 plain: bool) -> str | None:
     """The key of an ``optimize`` call, or None when it is not cacheable (``plain`` is
@@ -303,7 +329,8 @@ def request_key(graph: Graph, rules: Any, budget: Any, ieee: str, model: Any,
     from . import __version__
 
     try:
-        return make_key(graph, rules, budget, ieee, model.describe(), __version__)
+        return make_key(graph, rules, budget, ieee, model.describe(),
+                        f"{__version__} {_optimizer_code_digest()}")
     except Exception:  # noqa: BLE001 - an unhashable custom object: no caching
         return None
 

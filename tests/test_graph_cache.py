@@ -102,3 +102,19 @@ def test_a_result_cut_short_by_the_clock_is_not_stored(private_cache):
     full = _optimize_and_check()  # a generous default budget: stored
     assert full.report.stop_reason != "time limit"
     assert len(list(private_cache.glob("*.json"))) == 1
+
+
+
+def test_a_change_to_the_optimizer_code_is_a_miss(private_cache, monkeypatch):
+    """A development checkout whose optimizer code changed (same version, same rules) must not
+    be served entries the older code stored."""
+    def hit() -> bool:
+        x = et.tensor("x", (5,))
+        res = et.optimize(et.log(1 + et.exp(x)) * 3.0)
+        return any("persistent graph cache" in n for n in res.report.notes)
+
+    assert not hit() and hit()
+    monkeypatch.setattr(graph_cache, "_MEMORY", {})
+    monkeypatch.setattr(graph_cache, "_SHIPPED", [])
+    monkeypatch.setattr(graph_cache, "_CODE", ["another version of the optimizer"])
+    assert not hit()
