@@ -4,6 +4,7 @@ registered in egglog, and the optimized graph is the same as with every rule."""
 from __future__ import annotations
 
 import pytest
+from _workloads_for_cost import NAMES, traced
 
 import eqsat_tensor as et
 from eqsat_tensor.egraph import engine, extract
@@ -13,8 +14,6 @@ from eqsat_tensor.egraph.prune import Plan, chunk_facts
 from eqsat_tensor.ir import Graph, apply, constant_node, input_node
 from eqsat_tensor.rulelang import default_rules
 from eqsat_tensor.testing.graphs import random_dag
-
-from _workloads_for_cost import NAMES, traced
 
 CTORS = frozenset({"Foo", "Bar", "Baz", "Qux"})
 

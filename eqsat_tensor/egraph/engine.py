@@ -5,8 +5,9 @@ Declaring ~1,000 rules costs egglog a few hundred milliseconds, so the static pr
 built once per (rule set, ieee mode) and kept; each optimization works between ``(push)``
 and ``(pop)`` on it, which restores the empty program afterwards. Only the rules that can
 fire on the graph's ops are registered (``prune``): a later graph that needs more gets a
-program with the union of both (rebuilt in program order; all rules once most are needed). Commands are run one by one:
-egglog's ``run_program`` is superlinear in the number of commands per call.
+program with the union of both (rebuilt in program order; all rules once most are
+needed). Commands are run one by one: egglog's ``run_program`` is superlinear in the
+number of commands per call.
 """
 
 from __future__ import annotations
