@@ -417,12 +417,17 @@ def parse_expr(line: Line, start: int, end: int, what: str) -> tuple[ast.expr, s
                          base) from None
     except ValueError as e:  # e.g. a NUL character
         raise line.error(f"syntax error in {what}: {e}", base) from None
-    _check_depth(line, tree.body, segment, base, what)
+    if len(segment) + 3 > MAX_DEPTH:  # (shorter: cannot nest that deep, see _check_depth)
+        _check_depth(line, tree.body, segment, base, what)
     return tree.body, segment, base
 
 
 def _check_depth(line: Line, root: ast.expr, segment: str, base: int, what: str) -> None:
-    """Iteratively measure the nesting of ``root``: the converters recurse over it."""
+    """Iteratively measure the nesting of ``root``: the converters recurse over it.
+
+    Each level of nesting takes at least one character of its own (an operator, bracket,
+    dot, comma or ``=``), plus the leaf, its context and operator nodes: a segment of n
+    characters nests at most n + 3 levels, so ``parse_expr`` measures long ones only."""
     stack = [(root, 1)]
     while stack:
         node, depth = stack.pop()
