@@ -76,40 +76,41 @@ def key(text: str, source: str, ruleset: str, seen: Any) -> str:
     return h.hexdigest()
 
 
-def encode(obj: Any) -> Any:
-    """JSON-ready form of a parsed ``RuleSet`` (or any part of one)."""
-    if obj is None or isinstance(obj, (bool, int, str)):
-        return obj
-    if isinstance(obj, float):
-        return {"f": repr(obj)}  # exact, and inf / nan / -0.0 survive
-    if isinstance(obj, tuple):
-        return {"t": [encode(v) for v in obj]}
+def _default(obj: Any) -> Any:
+    """JSON form of what ``json`` cannot write itself: the AST's dataclasses and the
+    tags' frozensets. (Everything else in a parsed RuleSet is a str, int, bool, None,
+    float or tuple; the AST has no lists, so every JSON array reads back as a tuple.)"""
     if isinstance(obj, frozenset):
-        return {"s": sorted(encode(v) for v in obj)}
+        return {"s": sorted(obj)}
     name = type(obj).__name__
     if name in _CLASSES and type(obj) is _CLASSES[name]:
-        return {"@": name, "v": [encode(getattr(obj, f)) for f in _FIELDS[name]]}
+        return {"@": name, "v": [getattr(obj, f) for f in _FIELDS[name]]}
     raise _Unencodable(f"cannot cache a {name} in a parsed rule file")
 
 
+def dumps(obj: Any) -> str:
+    """JSON text of a parsed ``RuleSet`` (or any part of one, or a dict of them). Floats
+    are written exactly (``repr``; ``NaN`` and ``Infinity`` as Python's ``json`` does)."""
+    return json.dumps(obj, default=_default)
+
+
+def _tup(v: Any) -> Any:
+    return tuple(_tup(x) for x in v) if type(v) is list else v
+
+
 def _decode_obj(d: dict[str, Any]) -> Any:
-    if len(d) == 1:
-        if "t" in d:
-            return tuple(d["t"])
-        if "f" in d:
-            return float(d["f"])
-        if "s" in d:
-            return frozenset(d["s"])
-    if "@" not in d:
-        return d
-    cls, names = _CLASSES[d["@"]], _FIELDS[d["@"]]
-    if len(d["v"]) != len(names):
-        raise ValueError("wrong number of fields")
-    return cls(**dict(zip(names, d["v"])))
+    if "@" in d:
+        cls, names = _CLASSES[d["@"]], _FIELDS[d["@"]]
+        if len(d["v"]) != len(names):
+            raise ValueError("wrong number of fields")
+        return cls(*[_tup(v) for v in d["v"]])
+    if len(d) == 1 and "s" in d:
+        return frozenset(d["s"])
+    return d
 
 
-def decode(text: str) -> Any:
-    """Inverse of ``json.dumps(encode(obj))``."""
+def loads(text: str) -> Any:
+    """Inverse of ``dumps``."""
     return json.loads(text, object_hook=_decode_obj)
 
 
@@ -119,7 +120,7 @@ def load(entry_key: str) -> Any:
         return None
     try:
         text = (cache_dir() / f"{entry_key}.json").read_text(encoding="utf-8")
-        doc = decode(text)
+        doc = loads(text)
         if (isinstance(doc, dict) and doc.get("format") == FORMAT
                 and doc.get("key") == entry_key
                 and isinstance(doc.get("rules"), rule_ast.RuleSet)):
@@ -135,7 +136,7 @@ def store(entry_key: str, rules: Any) -> None:
         return
     tmp = None
     try:
-        text = json.dumps({"format": FORMAT, "key": entry_key, "rules": encode(rules)})
+        text = dumps({"format": FORMAT, "key": entry_key, "rules": rules})
         directory = cache_dir()
         directory.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{entry_key[:16]}",
@@ -144,7 +145,7 @@ def store(entry_key: str, rules: Any) -> None:
             fh.write(text)
         os.replace(tmp, directory / f"{entry_key}.json")
         tmp = None
-    except (OSError, _Unencodable, ValueError, RecursionError):
+    except (OSError, _Unencodable, TypeError, ValueError, RecursionError):
         pass
     finally:
         if tmp is not None:
