@@ -130,3 +130,18 @@ def test_pruned_equals_full_on_more_random_graphs(seed: int,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     pruned, full = _both(_random(seed), "finite", monkeypatch)
     assert pruned == full
+
+
+def test_insertion_rules_and_their_tables_follow_the_graph_only() -> None:
+    chunks = ["(relation in-Foo (i64 i64))",
+              "(relation in-Bar (i64 i64))",
+              "(relation seen (i64))\n(relation in-Bar (i64))",  # not one declaration: kept
+              "(rule ((in-Foo i a)) ((union (Ref i) (Foo (Ref a)))) :ruleset insert)",
+              "(rule ((in-Bar i a)) ((union (Ref i) (Bar (Ref a)))) :ruleset insert)",
+              "(rule ((= e (Foo x))) ((union e (Bar x))) :ruleset r)"]
+    p = Plan.of(chunks, CTORS | {"Ref"}, {"insert"})
+    # Bar is reachable (a rule builds it) but only an inserted Bar fills in-Bar
+    need = p.closure({"Foo", "Ref"})
+    assert need == {3, 5}
+    assert p.program(need) == [chunks[0], chunks[2], chunks[3], chunks[5]]
+    assert p.closure({"Foo", "Bar", "Ref"}) == {3, 4, 5}

@@ -15,8 +15,10 @@ functions, relations, rulesets, table rows) is always kept. The facts are read f
 egglog text of each chunk, so new analyses, ops and rule files need nothing here.
 
 Insertion rules (ruleset ``bridge.INSERT``) are the one special case: they build op ``X``
-from the rows of ``X``'s insertion table, which only a graph with ``X`` fills, so they
-*need* the constructor they build instead of making it.
+from the rows of ``X``'s insertion table, which only a graph with ``X`` fills, and run
+only while the graph is inserted, so they are kept only where the graph itself has every
+constructor they name. A ``relation`` that only dropped rules read (the insertion table
+of an op the graph lacks) is not declared either.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from dataclasses import dataclass, field
 
 # egglog tokens: a string literal, a parenthesis, or an atom.
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[()]|[^\s()"]+')
+_RELATION = re.compile(r'\(relation\s+([^\s()"]+)')
 
 
 @dataclass(frozen=True)
@@ -39,15 +42,21 @@ class ChunkFacts:
     needs: frozenset[str] = frozenset()
     makes: frozenset[str] = frozenset()
     ruleset: str | None = None
+    seeded: bool = False  # an insertion rule: kept only if the graph has all ``needs``
+    uses: frozenset[str] = frozenset()  # relations the rule names
+    declares: str | None = None  # the relation a ``(relation NAME ...)`` chunk declares
 
 
-def chunk_facts(text: str, ctors: frozenset[str], passive: frozenset[str] = frozenset()
-                ) -> ChunkFacts:
+def chunk_facts(text: str, ctors: frozenset[str], passive: frozenset[str] = frozenset(),
+                relations: frozenset[str] = frozenset()) -> ChunkFacts:
     """Facts of one chunk of egglog text. ``ctors``: the constructor names that count;
-    rules of a ``passive`` ruleset (insertion) need what they build instead."""
+    rules of a ``passive`` ruleset (insertion) need what they build instead;
+    ``relations``: the relation names whose readers are recorded."""
     tokens = _TOKEN.findall(text)
     if len(tokens) < 4 or tokens[0] != "(" or tokens[1] != "rule":
-        return ChunkFacts(False)
+        one = len(tokens) > 3 and tokens[1] == "relation" and _one_form(tokens)
+        return ChunkFacts(False, declares=tokens[2] if one else None)
+    uses = frozenset(t for t in tokens if t in relations)
     groups: list[set[str]] = [set(), set()]  # query, actions
     depth, group = 0, -1
     i = 2
@@ -75,8 +84,18 @@ def chunk_facts(text: str, ctors: frozenset[str], passive: frozenset[str] = froz
             break
     query, actions = frozenset(groups[0]), frozenset(groups[1])
     if ruleset in passive:
-        return ChunkFacts(True, query | actions, frozenset(), ruleset)
-    return ChunkFacts(True, query, actions, ruleset)
+        return ChunkFacts(True, query | actions, frozenset(), ruleset, True, uses)
+    return ChunkFacts(True, query, actions, ruleset, False, uses)
+
+
+def _one_form(tokens: list[str]) -> bool:
+    """Whether ``tokens`` are exactly one parenthesized form."""
+    depth = 0
+    for k, tok in enumerate(tokens):
+        depth += (tok == "(") - (tok == ")")
+        if depth == 0:
+            return k == len(tokens) - 1
+    return False
 
 
 @dataclass
@@ -92,7 +111,13 @@ class Plan:
     def __post_init__(self) -> None:
         self.rules = [i for i, f in enumerate(self.facts) if f.rule]
         self._by_ctor = {}
+        self._seeded = [i for i in self.rules if self.facts[i].seeded]
+        self._readers: dict[str, list[int]] = {}
         for i in self.rules:
+            for r in self.facts[i].uses:
+                self._readers.setdefault(r, []).append(i)
+            if self.facts[i].seeded:
+                continue
             for c in self.facts[i].needs:
                 self._by_ctor.setdefault(c, []).append(i)
 
@@ -101,17 +126,20 @@ class Plan:
            passive: Iterable[str] = ()) -> Plan:
         """The plan of ``chunks`` (see ``chunk_facts``)."""
         names, quiet = frozenset(ctors), frozenset(passive)
-        return cls(list(chunks), [chunk_facts(c, names, quiet) for c in chunks])
+        relations = frozenset(m.group(1) for c in chunks
+                              if (m := _RELATION.match(c)) is not None)
+        return cls(list(chunks), [chunk_facts(c, names, quiet, relations) for c in chunks])
 
     def closure(self, seeds: Iterable[str]) -> frozenset[int]:
         """Indices of the rule chunks that can fire in an e-graph holding the
         constructors ``seeds``: the least set closed under "all its query's
         constructors are available" (available: a seed, or built by a chosen rule)."""
-        missing = {i: len(self.facts[i].needs) for i in self.rules}
+        seeds = set(seeds)
+        missing = {i: len(self.facts[i].needs) for i in self.rules if not self.facts[i].seeded}
         have: set[str] = set()
         ready = [i for i, n in missing.items() if n == 0]
         todo = list(seeds)
-        chosen: set[int] = set()
+        chosen = {i for i in self._seeded if self.facts[i].needs <= seeds}
         while todo or ready:
             while ready:
                 i = ready.pop()
@@ -134,7 +162,12 @@ class Plan:
         if rules is None:
             return list(self.chunks)
         return [c for i, (c, f) in enumerate(zip(self.chunks, self.facts))
-                if not f.rule or i in rules]
+                if (i in rules if f.rule else self._declared(f.declares, rules))]
+
+    def _declared(self, relation: str | None, rules: frozenset[int]) -> bool:
+        """Whether a declaration is kept: all but relations that only dropped rules read."""
+        readers = self._readers.get(relation) if relation is not None else None
+        return not readers or any(i in rules for i in readers)
 
     def rulesets(self, rules: frozenset[int] | None) -> set[str]:
         """Rulesets with at least one chosen rule."""
