@@ -1,4 +1,5 @@
-"""Parsed rule files cached on disk as JSON (``rulelang.cache``)."""
+"""Parsed rule files cached on disk as JSON (``rulelang.cache``), and the parser's
+quote-free scans."""
 
 from __future__ import annotations
 
@@ -6,8 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from eqsat_tensor.rulelang import cache, parser, shipped_rule_files
+from eqsat_tensor.errors import RuleError
+from eqsat_tensor.rulelang import cache, expressions, parser, shipped_rule_files
 from eqsat_tensor.rulelang.parser import parse_rules
 
 
@@ -88,3 +92,53 @@ def test_rules_loaded_alongside_are_part_of_the_key(rule_cache: Path,
     _parse_fails(monkeypatch)
     with pytest.raises(AssertionError, match="parsed instead"):
         parse_rules(_text("stability"), source="s", ruleset="stability", seen=alg)
+
+
+# The parser's scans take a shortcut on text without quote characters; it must agree
+# with the character-by-character scan it replaces.
+_TEXT = st.text(alphabet="()[]{}#=><:;if x.1_ ", max_size=40)
+
+
+def _slow_find(text: str, pattern, start: int):
+    for i, c, depth in expressions._scan_top(text, start):
+        if depth == 0 and c not in ")]}":
+            m = pattern.match(text, i)
+            if m:
+                return m.span()
+    return None
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXT, st.integers(0, 5))
+def test_quote_free_scans_agree_with_the_full_scan(text: str, start: int) -> None:
+    start = min(start, len(text))
+    for pattern in (parser._SEP, parser._IF, parser._COLON, parser._SEMI):
+        got = expressions.find_top(text, pattern, start)
+        assert (got.span() if got else None) == _slow_find(text, pattern, start)
+    slow_comment = next((text[:i] for i, c, _ in expressions._scan_top(text) if c == "#"),
+                        text)
+    assert expressions.strip_comment(text) == slow_comment
+    line = expressions.Line("<t>", 1, text)
+
+    def outcome(fn):
+        try:
+            fn()
+            return None
+        except RuleError as exc:
+            return str(exc)
+
+    def slow_brackets():
+        pairs = {")": "(", "]": "[", "}": "{"}
+        stack = []
+        for i, c, _ in expressions._scan_top(text):
+            if c in "([{":
+                stack.append((c, i))
+            elif c in pairs:
+                if not stack or stack[-1][0] != pairs[c]:
+                    raise line.error(f"syntax error: unmatched '{c}'", i)
+                stack.pop()
+        if stack:
+            c, i = stack[-1]
+            raise line.error(f"syntax error: '{c}' was never closed", i)
+
+    assert outcome(lambda: expressions.check_brackets(line, text)) == outcome(slow_brackets)

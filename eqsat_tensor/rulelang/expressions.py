@@ -115,11 +115,22 @@ def _scan_top(text: str, start: int = 0):
         i += 1
 
 
+# Text without quote characters has no string literals: the scans below then look at the
+# brackets (or the pattern's matches) only, found by ``re``, instead of every character.
+_BRACKET = re.compile(r"[()\[\]{}]")
+
+
+def _quoted(text: str) -> bool:
+    return "'" in text or '"' in text
+
+
 def check_brackets(line: Line, text: str) -> None:
     """Unbalanced brackets are reported where they are, before the line is split."""
     pairs = {")": "(", "]": "[", "}": "{"}
     stack: list[tuple[str, int]] = []
-    for i, c, _ in _scan_top(text):
+    found = (((m.start(), m.group(), 0) for m in _BRACKET.finditer(text))
+             if not _quoted(text) else _scan_top(text))
+    for i, c, _ in found:
         if c in "([{":
             stack.append((c, i))
         elif c in pairs:
@@ -132,6 +143,10 @@ def check_brackets(line: Line, text: str) -> None:
 
 
 def strip_comment(text: str) -> str:
+    """``text`` up to its first ``#`` outside a string literal."""
+    if not _quoted(text):
+        i = text.find("#")
+        return text if i < 0 else text[:i]
     for i, c, _ in _scan_top(text):
         if c == "#":
             return text[:i]
@@ -140,6 +155,17 @@ def strip_comment(text: str) -> str:
 
 def find_top(text: str, pattern: re.Pattern, start: int = 0) -> re.Match | None:
     """First match of ``pattern`` that starts outside strings and at bracket depth 0."""
+    if not _quoted(text):
+        pos = start
+        while (m := pattern.search(text, pos)) is not None:
+            p = m.start()
+            if text[p] not in "()[]{}":
+                before = text[start:p]
+                opens = before.count("(") + before.count("[") + before.count("{")
+                if opens == before.count(")") + before.count("]") + before.count("}"):
+                    return m
+            pos = p + 1
+        return None
     for i, c, depth in _scan_top(text, start):
         if depth == 0 and c not in ")]}":
             m = pattern.match(text, i)
