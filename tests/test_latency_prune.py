@@ -145,3 +145,12 @@ def test_insertion_rules_and_their_tables_follow_the_graph_only() -> None:
     assert need == {3, 5}
     assert p.program(need) == [chunks[0], chunks[2], chunks[3], chunks[5]]
     assert p.closure({"Foo", "Bar", "Ref"}) == {3, 4, 5}
+
+
+def test_constructors_built_outside_rules_count_as_present() -> None:
+    chunks = ["(datatype T (Foo T) (Bar T) (Baz T) (Qux T))",
+              "(rewrite (Foo x) (Qux x))",                               # builds Qux
+              "(rule ((= e (Qux x))) ((union e (Baz x))) :ruleset r)",
+              "(rule ((= e (Bar x))) ((union e (Baz x))) :ruleset r)"]
+    p = Plan.of(chunks, CTORS)
+    assert p.closure({"Baz"}) == {2}

@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 
 # egglog tokens: a string literal, a parenthesis, or an atom.
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[()]|[^\s()"]+')
+_DECLARATIONS = frozenset({"datatype", "datatype*", "sort", "constructor", "function",
+                           "relation", "ruleset", "unstable-combined-ruleset"})
 _RELATION = re.compile(r'\(relation\s+([^\s()"]+)')
 
 
@@ -54,8 +56,12 @@ def chunk_facts(text: str, ctors: frozenset[str], passive: frozenset[str] = froz
     ``relations``: the relation names whose readers are recorded."""
     tokens = _TOKEN.findall(text)
     if len(tokens) < 4 or tokens[0] != "(" or tokens[1] != "rule":
-        one = len(tokens) > 3 and tokens[1] == "relation" and _one_form(tokens)
-        return ChunkFacts(False, declares=tokens[2] if one else None)
+        one = len(tokens) > 3 and _one_form(tokens)
+        if one and tokens[1] in _DECLARATIONS:  # names constructors without building any
+            return ChunkFacts(False, declares=tokens[2] if tokens[1] == "relation" else None)
+        # anything else (a rewrite, a top-level action, several forms) may build the
+        # constructors it names: they count as present from the start
+        return ChunkFacts(False, makes=frozenset(t for t in tokens if t in ctors))
     uses = frozenset(t for t in tokens if t in relations)
     groups: list[set[str]] = [set(), set()]  # query, actions
     depth, group = 0, -1
@@ -112,6 +118,7 @@ class Plan:
         self.rules = [i for i, f in enumerate(self.facts) if f.rule]
         self._by_ctor = {}
         self._seeded = [i for i in self.rules if self.facts[i].seeded]
+        self._built = {c for f in self.facts if not f.rule for c in f.makes}
         self._readers: dict[str, list[int]] = {}
         for i in self.rules:
             for r in self.facts[i].uses:
@@ -138,7 +145,7 @@ class Plan:
         missing = {i: len(self.facts[i].needs) for i in self.rules if not self.facts[i].seeded}
         have: set[str] = set()
         ready = [i for i, n in missing.items() if n == 0]
-        todo = list(seeds)
+        todo = list(seeds | self._built)
         chosen = {i for i in self._seeded if self.facts[i].needs <= seeds}
         while todo or ready:
             while ready:
