@@ -33,6 +33,8 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 os.environ.setdefault("EQSAT_TENSOR_CHECK_RULES", "0")
 # the persistent optimized-graph cache would let one test see another run's result
 os.environ.setdefault("EQSAT_TENSOR_GRAPH_CACHE", "0")
+# nor parsed rule files (tests that check that cache turn it on in a private directory)
+os.environ.setdefault("EQSAT_TENSOR_RULE_CACHE", "0")
 # et.jit's tiered first calls (on by default) would let a test of the Numba backend see
 # the NumPy reference's answer: off here unless asked for (EQSAT_TENSOR_TIERED=1 runs the
 # suite on the default); tests/test_jit_tiered.py tests the default itself

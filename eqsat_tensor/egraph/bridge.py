@@ -103,6 +103,26 @@ def leaf_expr(node: Node) -> Any:
     return b.Call(SPAN, "Const", [lit(float(value)), lit(node.dtype)])
 
 
+def inserted_ctors(graph: Graph) -> set[str]:
+    """The constructors inserting ``graph`` puts into the e-graph (what ``insertion`` and
+    ``leaf_expr`` build), for pruning the rules that can never match (``prune``)."""
+    out = {"Ref"}
+    for node in graph.nodes():
+        if OPS[node.op].kind != "leaf":
+            out.add(ctor(node.op))
+        elif node.op == "input":
+            out.add("Input")
+        else:
+            value = node.attr("value")
+            if isinstance(value, ArrayValue):
+                out.add("ArrayConst")
+            else:
+                out.add("Const")
+                if value == 0 and math.copysign(1.0, float(value)) < 0:
+                    out.add("Neg")
+    return out
+
+
 def _encode_column(name: str, value: Any) -> int:
     if ATTR_SORTS[name] == "String":
         return DTYPE_CODES[value]

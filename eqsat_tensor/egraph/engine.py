@@ -1,14 +1,18 @@
 """One egglog e-graph for one optimization: the static program (schema, analyses, compiled
 rules), insertion of a graph, one saturation iteration of a phase, size and snapshots.
 
-Declaring ~400 rules costs egglog tens of milliseconds, so the static program is built
-once per (rule set, ieee mode) and kept; each optimization works between ``(push)`` and
-``(pop)`` on it, which restores the empty program afterwards. Commands are run one by one:
-egglog's ``run_program`` is superlinear in the number of commands per call.
+Declaring ~1,000 rules costs egglog a few hundred milliseconds, so the static program is
+built once per (rule set, ieee mode) and kept; each optimization works between ``(push)``
+and ``(pop)`` on it, which restores the empty program afterwards. Only the rules that can
+fire on the graph's ops are registered (``prune``): a later graph that needs more gets a
+program with the union of both (rebuilt in program order; all rules once most are
+needed). Commands are run one by one: egglog's ``run_program`` is superlinear in the
+number of commands per call.
 """
 
 from __future__ import annotations
 
+import os
 import tempfile
 import threading
 import time
@@ -22,6 +26,7 @@ from .analyses import types as types_analysis
 from .bridge import SPAN, row_commands
 from .budget import OutOfTime
 from .compiler import PHASES, CompiledRules
+from .prune import Plan
 from .schema import CTOR_TO_OP, datatype_decl
 
 ANALYSIS = analyses.RULESET
@@ -72,6 +77,38 @@ def program_chunks(compiled: CompiledRules, extra_rulesets: dict[str, list[str]]
         chunks.append(f"(ruleset {rs})")
         chunks += texts
     return chunks
+
+
+# Past this fraction of all rules, a program registers every rule (later graphs then never
+# need a rebuild).
+FULL_FRACTION = 0.6
+# Register only the rules a graph can fire (``prune``); ``EQSAT_TENSOR_PRUNE_RULES=0``
+# registers every rule (the result is the same; for comparison and debugging).
+PRUNE = os.environ.get("EQSAT_TENSOR_PRUNE_RULES", "1") not in ("0", "false", "no")
+_PLANS: dict[Any, tuple[CompiledRules, Plan]] = {}
+_PLANS_LOCK = threading.Lock()
+
+
+def plan(key: Any, compiled: CompiledRules) -> Plan:
+    """The static program of ``compiled`` with each chunk's facts (``prune.Plan``), built
+    once per key per process."""
+    got = _PLANS.get(key)
+    if got is None or got[0] is not compiled:  # (an unhashable rule set's key is its id)
+        got = (compiled, Plan.of(program_chunks(compiled),
+                                 set(CTOR_TO_OP) | LEAF_CTORS | {"Ref"}, {bridge.INSERT}))
+        with _PLANS_LOCK:
+            if len(_PLANS) > 32:
+                _PLANS.clear()
+            _PLANS[key] = got
+    return got[1]
+
+
+def needed_rules(p: Plan, graph: Graph | None) -> frozenset[int] | None:
+    """The rule chunks of ``p`` that can fire on ``graph`` (None: all; also when ``PRUNE``
+    is off)."""
+    if graph is None or not PRUNE:
+        return None
+    return p.closure(bridge.inserted_ctors(graph))
 
 
 def new_egraph(chunks: list[str], deadline: float | None = None) -> Any:
@@ -128,9 +165,11 @@ class _Cached:
     (``build``): a first optimization with a small budget builds what its time allows,
     the next ones go on from there."""
 
-    def __init__(self, chunks: list[str]) -> None:
+    def __init__(self, chunks: list[str], rules: frozenset[int] | None = None) -> None:
         self.egraph = _empty_egraph()
         self.chunks = chunks
+        self.rules = rules  # the plan's rule chunks registered (None: all)
+        self.rebuilds = 0  # programs for this key built before this one (more rules each)
         self.done = 0  # chunks run so far
         self.lock = threading.Lock()
         self.rows: set = set()  # type-table rows already in the base program
@@ -162,20 +201,40 @@ def _thread_cache() -> dict[Any, _Cached]:
     return cache
 
 
+def forget_programs() -> None:
+    """Drop this thread's cached egglog programs (the next optimization builds anew)."""
+    _thread_cache().clear()
+
+
 def _drop(key: Any, entry: _Cached) -> None:
     cache = _thread_cache()
     if cache.get(key) is entry:
         del cache[key]
 
 
-def _cached(key: Any, compiled: CompiledRules) -> _Cached:
+def _covers(have: frozenset[int] | None, need: frozenset[int] | None) -> bool:
+    return have is None or (need is not None and need <= have)
+
+
+def _cached(key: Any, p: Plan, need: frozenset[int] | None) -> _Cached:
+    """This thread's program for ``key`` holding (at least) the rules ``need``: the cached
+    one, or (if it lacks some and is not in use) a new one with the union of both."""
     cache = _thread_cache()
     entry = cache.get(key)
-    if entry is None:
-        if len(cache) > 16:
-            cache.clear()
-        entry = _Cached(program_chunks(compiled))
-        cache[key] = entry
+    if entry is not None and (_covers(entry.rules, need) or entry.lock.locked()):
+        return entry  # (a locked one: the caller builds a private e-graph)
+    if entry is None and len(cache) > 16:
+        cache.clear()
+    rebuilds = 0 if entry is None else entry.rebuilds + 1
+    rules = need
+    if entry is not None and need is not None and entry.rules is not None:
+        rules = need | entry.rules
+    # a second rebuild, or most rules needed: all of them (at most three builds per key)
+    if rules is not None and (rebuilds > 1 or len(rules) > FULL_FRACTION * len(p.rules)):
+        rules = None
+    entry = _Cached(p.program(rules), rules)
+    entry.rebuilds = rebuilds
+    cache[key] = entry
     return entry
 
 
@@ -205,15 +264,20 @@ def _run_chunked(egraph: Any, cmds: list[Any], chunk: int = 64,
 class Session:
     """The e-graph of one optimization (use as a context manager)."""
 
-    def __init__(self, key: Any, compiled: CompiledRules, deadline: float | None = None
-                 ) -> None:
+    def __init__(self, key: Any, compiled: CompiledRules, deadline: float | None = None,
+                 graph: Graph | None = None) -> None:
         """``deadline``: building the static program (a thread's first optimization)
-        stops with ``OutOfTime`` there; a cached program resumes on the next call."""
+        stops with ``OutOfTime`` there; a cached program resumes on the next call.
+        ``graph``: the graph this session will insert; only the rules that can fire on
+        its ops are registered (``prune``; None: every rule)."""
         self.compiled = compiled
         self._key = key
+        self._plan = plan(key, compiled)
+        need = needed_rules(self._plan, graph)
         # In a child forked after egglog ran, the cached program cannot be popped: each
         # optimization gets a private (pinned) e-graph instead.
-        self._entry = _cached(key, compiled) if not forksafe.egglog_pinned() else _Unowned
+        self._entry = (_cached(key, self._plan, need) if not forksafe.egglog_pinned()
+                       else _Unowned)
         self._owned = self._entry.lock.acquire(blocking=False)
         if self._owned:
             try:
@@ -225,10 +289,14 @@ class Session:
                     _drop(self._key, self._entry)
                 raise
             self.egraph = self._entry.egraph
+            registered = self._entry.rules
         else:  # a nested optimization in this thread holds it: a private e-graph
-            self.egraph = new_egraph(program_chunks(compiled), deadline)
+            self.egraph = new_egraph(self._plan.program(need), deadline)
+            registered = need
         self._steps: dict[Any, Any] = {}
-        self._batches = batched(compiled)[1]
+        live = self._plan.rulesets(registered)  # batches with no rule registered are skipped
+        self._batches = {rs: [n for n in names if n in live]
+                         for rs, names in batched(compiled)[1].items()}
         self.index: dict[int, int] = {}
         self._pushed = False
 

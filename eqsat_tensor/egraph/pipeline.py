@@ -87,7 +87,7 @@ def saturate(graph: Graph, rules: RuleSet, budget: Budget, ieee: str = "finite",
     key, compiled = compiled_rules(rules, ieee)
     timings["compile"] = time.perf_counter() - t
     t = time.perf_counter()
-    with Session(key, compiled, deadline=started + budget.seconds) as session:
+    with Session(key, compiled, deadline=started + budget.seconds, graph=folded) as session:
         t_insert = time.perf_counter()  # after building the program (once per thread)
         session.insert(folded, compiled.attr_literals, ieee,
                        deadline=started + budget.seconds)

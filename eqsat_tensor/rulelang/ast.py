@@ -151,6 +151,15 @@ class RuleSet:
         vjps = self.vjps + tuple(v for v in other.vjps if v.op not in ops)
         return RuleSet(f"{self.name}+{other.name}", rules, vjps, self.files + other.files)
 
+    def __hash__(self) -> int:
+        # computed once: a RuleSet keys the compiled-rules and program caches, and hashing
+        # ~400 rule trees costs milliseconds each time
+        got = self.__dict__.get("_hash")
+        if got is None:
+            got = hash((self.name, self.rules, self.vjps, self.files))
+            object.__setattr__(self, "_hash", got)
+        return got
+
     def __len__(self) -> int:
         return len(self.rules) + len(self.vjps)
 

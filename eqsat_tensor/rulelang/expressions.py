@@ -117,11 +117,22 @@ def _scan_top(text: str, start: int = 0):
         i += 1
 
 
+# Text without quote characters has no string literals: the scans below then look at the
+# brackets (or the pattern's matches) only, found by ``re``, instead of every character.
+_BRACKET = re.compile(r"[()\[\]{}]")
+
+
+def _quoted(text: str) -> bool:
+    return "'" in text or '"' in text
+
+
 def check_brackets(line: Line, text: str) -> None:
     """Unbalanced brackets are reported where they are, before the line is split."""
     pairs = {")": "(", "]": "[", "}": "{"}
     stack: list[tuple[str, int]] = []
-    for i, c, _ in _scan_top(text):
+    found = (((m.start(), m.group(), 0) for m in _BRACKET.finditer(text))
+             if not _quoted(text) else _scan_top(text))
+    for i, c, _ in found:
         if c in "([{":
             stack.append((c, i))
         elif c in pairs:
@@ -134,6 +145,10 @@ def check_brackets(line: Line, text: str) -> None:
 
 
 def strip_comment(text: str) -> str:
+    """``text`` up to its first ``#`` outside a string literal."""
+    if not _quoted(text):
+        i = text.find("#")
+        return text if i < 0 else text[:i]
     for i, c, _ in _scan_top(text):
         if c == "#":
             return text[:i]
@@ -142,6 +157,17 @@ def strip_comment(text: str) -> str:
 
 def find_top(text: str, pattern: re.Pattern, start: int = 0) -> re.Match | None:
     """First match of ``pattern`` that starts outside strings and at bracket depth 0."""
+    if not _quoted(text):
+        pos = start
+        while (m := pattern.search(text, pos)) is not None:
+            p = m.start()
+            if text[p] not in "()[]{}":
+                before = text[start:p]
+                opens = before.count("(") + before.count("[") + before.count("{")
+                if opens == before.count(")") + before.count("]") + before.count("}"):
+                    return m
+            pos = p + 1
+        return None
     for i, c, depth in _scan_top(text, start):
         if depth == 0 and c not in ")]}":
             m = pattern.match(text, i)
@@ -419,12 +445,17 @@ def parse_expr(line: Line, start: int, end: int, what: str) -> tuple[ast.expr, s
                          base) from None
     except ValueError as e:  # e.g. a NUL character
         raise line.error(f"syntax error in {what}: {e}", base) from None
-    _check_depth(line, tree.body, segment, base, what)
+    if len(segment) + 3 > MAX_DEPTH:  # (shorter: cannot nest that deep, see _check_depth)
+        _check_depth(line, tree.body, segment, base, what)
     return tree.body, segment, base
 
 
 def _check_depth(line: Line, root: ast.expr, segment: str, base: int, what: str) -> None:
-    """Iteratively measure the nesting of ``root``: the converters recurse over it."""
+    """Iteratively measure the nesting of ``root``: the converters recurse over it.
+
+    Each level of nesting takes at least one character of its own (an operator, bracket,
+    dot, comma or ``=``), plus the leaf, its context and operator nodes: a segment of n
+    characters nests at most n + 3 levels, so ``parse_expr`` measures long ones only."""
     stack = [(root, 1)]
     while stack:
         node, depth = stack.pop()

@@ -41,6 +41,7 @@ from typing import Any
 
 from ..errors import RuleError
 from ..ir import OPS
+from . import cache
 from .ast import RULE_TAGS, VJP, Const, Guard, Rule, RuleSet, Var
 from .expressions import (
     ATTR_DEFAULTS,
@@ -58,6 +59,9 @@ from .expressions import (
     parse_expr,
     strip_comment,
 )
+
+# Rule texts this long or longer are cached parsed on disk (``rulelang.cache``).
+CACHE_MIN_CHARS = 4096
 
 __all__ = ["parse_rules", "parse_pattern", "REQUIRED_ATTRS", "ATTR_DEFAULTS",
            "VJP_ATTR_HELPERS"]
@@ -338,11 +342,20 @@ def parse_rules(text: str, *, source: str = "<rules>", ruleset: str = "user",
     ``source`` names the text in errors (``file:line:col``). ``seen`` is a RuleSet already
     loaded alongside this one: a rule name or VJP op defined in both is a duplicate.
     Raises ``RuleError`` for the first malformed line."""
+    entry = None
+    if len(text) >= CACHE_MIN_CHARS and cache.enabled():  # (small texts parse in no time)
+        entry = cache.key(text, source, ruleset, seen)
+        got = cache.load(entry)
+        if got is not None:
+            return got
     seen_rules = {r.name: r for r in seen.rules} if seen is not None else {}
     seen_vjps = {v.op: v for v in seen.vjps} if seen is not None else {}
     p = _FileParser(text, source, ruleset, seen_rules, seen_vjps)
     p.run()
-    return RuleSet(ruleset, tuple(p.rules), tuple(p.vjps), (source,))
+    out = RuleSet(ruleset, tuple(p.rules), tuple(p.vjps), (source,))
+    if entry is not None:
+        cache.store(entry, out)
+    return out
 
 
 def parse_pattern(text: str, *, source: str = "<pattern>") -> Any:
