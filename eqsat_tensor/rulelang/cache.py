@@ -53,13 +53,16 @@ def cache_dir() -> Path:
 
 @functools.lru_cache(maxsize=1)
 def _fingerprint() -> str:
-    """Hash of the parser's source and of the op table it checks patterns against."""
+    """Hash of the parser's source, the attribute helpers and the op table it checks
+    patterns against."""
     from ..ir import OPS
 
     h = hashlib.sha256(f"eqsat-tensor parsed rules {FORMAT}".encode())
     here = Path(__file__).resolve().parent
     for name in _SOURCES:
         h.update(b"\0" + name.encode() + b"\0" + (here / name).read_bytes())
+    # the attribute helpers a rule may call are part of the language the parser reads
+    h.update(b"\0attr_helpers\0" + (here.parent / "ir" / "attr_helpers.py").read_bytes())
     for op in sorted(OPS):
         spec = OPS[op]
         h.update(f"\0{op}:{spec.kind}:{spec.arity}:{','.join(spec.attrs)}".encode())
