@@ -18,6 +18,7 @@ import numpy as np
 
 from ..ir import OPS, ops_named_in
 from . import construct as C
+from . import extras as E
 from . import functions as F
 from . import indexing as X
 from . import linalg as L
@@ -128,6 +129,9 @@ def dispatch_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) ->
     elif method == "reduce" and ufunc in UFUNC_REDUCE:
         out = UFUNC_REDUCE[ufunc](inputs[0], axis=kwargs.get("axis", 0),
                                   keepdims=kwargs.get("keepdims", False))
+    elif method == "accumulate" and ufunc in ACCUMULATE:
+        return E.accumulate(ufunc, inputs[0], axis=kwargs.get("axis", 0) or 0,
+                            dtype=kwargs.get("dtype"))
     elif method == "outer" and handler is not None and ufunc.nin == 2:
         a, b = F._operands(*inputs)
         out = handler(F.reshape(a, a.shape + (1,) * b.ndim), b)
@@ -395,6 +399,17 @@ FUNCTIONS.update({
     np.kron: C.kron, np.cross: C.cross, np.argsort: F.argsort,
 })
 
+
+# -- more functions as compositions (breadth2) --
+ACCUMULATE = (np.add, np.multiply, np.maximum, np.minimum, np.fmax, np.fmin)
+UFUNCS.update({np.sinc: E.sinc} if isinstance(np.sinc, np.ufunc) else {})
+FUNCTIONS.update({
+    np.nan_to_num: E.nan_to_num, np.digitize: E.digitize, np.sinc: E.sinc, np.fix: E.fix,
+    np.convolve: E.convolve, np.correlate: E.correlate,
+    np.linalg.det: E.det, np.linalg.inv: E.inv, np.linalg.solve: E.solve,
+    np.linalg.matrix_power: E.matrix_power,
+})
+SCIPY_UFUNCS.update({"betaln": E.betaln, "erfinv": E.erfinv})
 
 def _scipy_functions() -> dict[Any, Callable]:
     """``scipy.special`` functions written in Python, by identity (empty without SciPy)."""
