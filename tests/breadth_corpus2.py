@@ -549,6 +549,160 @@ HELD_OUT = CORPUS[4::5]
 DEVELOPMENT = [f for f in CORPUS if f not in HELD_OUT]
 
 
+# -- added after the held-out split (development only: a second round of probing) --------------
+
+
+@case("f:n")
+def select_regimes(x):
+    return np.select([x < -1, x > 1], [x ** 2, np.sqrt(np.abs(x))], default=x)
+
+
+@case("f:n")
+def piecewise_abs_square(x):
+    return np.piecewise(x, [x < 0, x >= 0], [lambda v: -v, lambda v: v ** 2])
+
+
+@case("f:n", grad=True)
+def trapezoid_energy(x):
+    return np.trapezoid(x ** 2, dx=0.1)
+
+
+@case("f:n,3")
+def trapezoid_grid(y):
+    t = np.linspace(0.0, 1.0, y.shape[0])
+    return np.trapezoid(y, t, axis=0)
+
+
+@case("f:n,3")
+def finite_difference(x):
+    return np.gradient(x, 0.5, axis=0)
+
+
+@case("f:n")
+def gradient_1d(x):
+    return np.gradient(x) if x.shape[0] > 1 else x
+
+
+@case("f:3,3", grad=True)
+def cholesky_logdet(A):
+    L = np.linalg.cholesky(A @ A.T + 3.0 * np.eye(3))
+    return 2.0 * np.sum(np.log(np.diag(L)))
+
+
+@case("f:3,3")
+def slogdet_value(A):
+    sign, logabs = np.linalg.slogdet(A)
+    return sign * np.exp(logabs)
+
+
+@case("f:3,3")
+def chain_product(A):
+    return np.linalg.multi_dot([A, A.T, A])
+
+
+@case("f:n")
+def append_head(x):
+    return np.append(x, x[:2])
+
+
+@case("f:n", "f:n")
+def sign_transfer(x, y):
+    return np.copysign(np.exp2(x), y) + np.signbit(y)
+
+
+@case("f:n,3")
+def row_vecdot(x):
+    return np.vecdot(x, x[::-1])
+
+
+@case("f:n,3")
+def vector_norms(x):
+    return np.linalg.vector_norm(x, axis=1) + np.linalg.vector_norm(x, ord=1, axis=1)
+
+
+@case("f:n")
+def cumulative_sum_initial(x):
+    return np.cumulative_sum(x, include_initial=True)
+
+
+@case("f:n")
+def membership(x):
+    return np.isin(np.round(x), [0.0, 1.0])
+
+
+@case("f:n")
+def edges_diff(x):
+    return np.ediff1d(x, to_begin=0.0)
+
+
+@case("f:n")
+def divmod_parts(x):
+    q, r = np.divmod(x, 0.7)
+    return q * 0.7 + r
+
+
+@case("f:3,3")
+def block_matrix(A):
+    return np.block([[A, np.zeros((3, 3))], [np.eye(3), A.T]])
+
+
+@case("f:n,3")
+def depth_stack(x):
+    return np.dstack([x, x ** 2]).sum(axis=2)
+
+
+@case("f:n")
+def drop_and_insert(x):
+    return np.insert(np.delete(x, [0]), 0, 1.0) if x.shape[0] else x
+
+
+@case("f:n,4")
+def nan_argmax_rows(x):
+    return np.nanargmax(np.where(np.isnan(x[:, :1]), 0.0, x), axis=1)
+
+
+@case("f:n,3")
+def flat_argmax_position(x):
+    return np.stack(np.unravel_index(np.argmax(x), x.shape)) if x.size else np.zeros(2)
+
+
+@case("f:n")
+def diagflat_sum(x):
+    return np.diagflat(x).sum(axis=0)
+
+
+@case("p:n")
+def gamma_ratio(x):
+    return sp.gamma(x + 1.0) / sp.gamma(x)
+
+
+@case("u:n", grad=True)
+def probit_sum(p):
+    return np.sum(sp.ndtri(p))
+
+
+@case("f:n", "p:n")
+def huber_family(r, d):
+    return sp.huber(d, r) + sp.pseudo_huber(d, r)
+
+
+@case("p:n")
+def boxcox_family(x):
+    return sp.boxcox1p(x, 0.5) + sp.boxcox(x, 0.0) + sp.cosm1(x)
+
+
+@case("f:n,3")
+def broadcast_pair(x):
+    a, b = np.broadcast_arrays(x, x[:1])
+    return a - b
+
+
+@case("f:3,3", "f:3")
+def matvec_gufunc(A, v):
+    return np.matvec(A, v) - A @ v
+
+
+DEVELOPMENT = [f for f in CORPUS if f not in HELD_OUT]
 def main(argv: list[str]) -> None:
     """Print pass rates and failures of this corpus (the runner of breadth_corpus.py)."""
     import warnings
