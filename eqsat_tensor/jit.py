@@ -107,8 +107,14 @@ def trace(fn: Callable, names: list[str], arrays: list[np.ndarray],
     keyword_only = {p.name for p in inspect.signature(fn).parameters.values()
                     if p.kind is p.KEYWORD_ONLY}
     with tracing():
-        result = rebind(fn)(*[values[n] for n in names if n not in keyword_only],
-                            **{n: values[n] for n in names if n in keyword_only})
+        try:
+            result = rebind(fn)(*[values[n] for n in names if n not in keyword_only],
+                                **{n: values[n] for n in names if n in keyword_only})
+        except UnsupportedOperation as exc:  # list the function's other refusals too
+            from .frontend.unsupported_scan import with_all_unsupported
+
+            exc.args = (with_all_unsupported(fn, str(exc)),) + exc.args[1:]
+            raise
     multi = isinstance(result, (tuple, list))
     outs = list(result) if multi else [result]
     if not outs:

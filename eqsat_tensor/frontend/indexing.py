@@ -432,7 +432,7 @@ def concatenate(arrays: Sequence[Any], axis: Any = 0) -> Tensor:
     if out.shape[ax] == 0 and len(nodes) > 1 and builtins.any(isinstance(n.shape[ax], str)
                                                               for n in nodes):
         raise unsupported("np.concatenate of symbolic dims", "it needs concrete sizes")
-    return Tensor(out)
+    return _join_int(arrays, Tensor(out))
 
 
 def stack(arrays: Sequence[Any], axis: Any = 0) -> Tensor:
@@ -441,25 +441,40 @@ def stack(arrays: Sequence[Any], axis: Any = 0) -> Tensor:
     if builtins.any(n.shape != nodes[0].shape for n in nodes):
         raise ValueError("all input arrays must have the same shape")
     ax = normalize_axis(F.static_int(axis, "np.stack axis"), nodes[0].ndim + 1, "np.stack")
-    return concatenate([apply("expand_dims", n, axis=ax) for n in nodes], axis=ax[0])
+    out = concatenate([apply("expand_dims", n, axis=ax) for n in nodes], axis=ax[0])
+    return _join_int(arrays, out)
+
+
+def _join_int(arrays: Any, out: Tensor) -> Tensor:
+    """A join of integer-valued arrays (traced ints, integer constants) is one (breadth2:
+    ``np.stack`` of two ``argmax`` results was float64)."""
+    items = list(arrays) if not isinstance(arrays, Tensor) else []
+    traced = [a for a in items if isinstance(a, Tensor)]
+    if not traced or not builtins.all(a.int_op for a in traced):
+        return out
+    if builtins.any(not isinstance(a, Tensor) and np.asarray(a).dtype.kind not in "iub"
+                    for a in items):
+        return out
+    return F._as_int(out, traced[0].int_op, F.int_dtype(*items))
 
 
 def hstack(tup: Sequence[Any]) -> Tensor:
     """``np.hstack``: along axis 1 (axis 0 for 1-D arrays)."""
     nodes = [F.atleast_1d(n).node for n in _nodes(tup, "hstack")]
-    return concatenate(nodes, axis=0 if nodes[0].ndim == 1 else 1)
+    return _join_int(tup, concatenate(nodes, axis=0 if nodes[0].ndim == 1 else 1))
 
 
 def vstack(tup: Sequence[Any]) -> Tensor:
     """``np.vstack``: along axis 0 of the arrays made at least 2-D."""
-    return concatenate([F.atleast_2d(n).node for n in _nodes(tup, "vstack")], axis=0)
+    return _join_int(tup, concatenate([F.atleast_2d(n).node
+                                       for n in _nodes(tup, "vstack")], axis=0))
 
 
 def column_stack(tup: Sequence[Any]) -> Tensor:
     """``np.column_stack``: 1-D arrays become columns, then along axis 1."""
     nodes = [F.reshape(n, (n.shape[0], 1)).node if n.ndim == 1 else F.atleast_2d(n).node
              for n in _nodes(tup, "column_stack")]
-    return concatenate(nodes, axis=1)
+    return _join_int(tup, concatenate(nodes, axis=1))
 
 
 def _axis_slice(node: Node, ax: int, s: slice) -> Node:

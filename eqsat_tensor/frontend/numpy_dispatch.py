@@ -18,6 +18,7 @@ import numpy as np
 
 from ..ir import OPS, ops_named_in
 from . import construct as C
+from . import extras as E
 from . import functions as F
 from . import indexing as X
 from . import linalg as L
@@ -123,11 +124,17 @@ def dispatch_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) ->
     if extra:
         raise unsupported(f"{name}(..., {'=..., '.join(extra)}=...)")
     handler = UFUNCS.get(ufunc) or _scipy_ufunc(ufunc)
-    if method == "__call__" and handler is not None:
+    if method == "__call__" and handler is not None and ufunc.signature and (
+            kwargs.get("axis") is not None):  # np.vecdot(x, y, axis=0)
+        out = handler(*inputs, axis=kwargs["axis"])
+    elif method == "__call__" and handler is not None:
         out = handler(*inputs)
     elif method == "reduce" and ufunc in UFUNC_REDUCE:
         out = UFUNC_REDUCE[ufunc](inputs[0], axis=kwargs.get("axis", 0),
                                   keepdims=kwargs.get("keepdims", False))
+    elif method == "accumulate" and ufunc in ACCUMULATE:
+        return E.accumulate(ufunc, inputs[0], axis=kwargs.get("axis", 0) or 0,
+                            dtype=kwargs.get("dtype"))
     elif method == "outer" and handler is not None and ufunc.nin == 2:
         a, b = F._operands(*inputs)
         out = handler(F.reshape(a, a.shape + (1,) * b.ndim), b)
@@ -395,6 +402,35 @@ FUNCTIONS.update({
     np.kron: C.kron, np.cross: C.cross, np.argsort: F.argsort,
 })
 
+
+# -- more functions as compositions (breadth2) --
+ACCUMULATE = (np.add, np.multiply, np.maximum, np.minimum, np.fmax, np.fmin)
+UFUNCS.update({np.sinc: E.sinc} if isinstance(np.sinc, np.ufunc) else {})
+FUNCTIONS.update({
+    np.nan_to_num: E.nan_to_num, np.digitize: E.digitize, np.sinc: E.sinc, np.fix: E.fix,
+    np.convolve: E.convolve, np.correlate: E.correlate,
+    np.linalg.det: E.det, np.linalg.inv: E.inv, np.linalg.solve: E.solve,
+    np.linalg.matrix_power: E.matrix_power,
+})
+SCIPY_UFUNCS.update({"betaln": E.betaln, "erfinv": E.erfinv, "gamma": E.gamma,
+                     "ndtri": E.ndtri, "huber": E.huber, "pseudo_huber": E.pseudo_huber,
+                     "boxcox1p": E.boxcox1p, "boxcox": E.boxcox, "cosm1": E.cosm1})
+UFUNCS.update({np.divmod: E.divmod_, np.signbit: E.signbit, np.copysign: E.copysign})
+FUNCTIONS.update({
+    np.select: E.select, np.piecewise: E.piecewise, np.trapezoid: E.trapezoid,
+    np.gradient: E.gradient, np.append: E.append, np.ediff1d: E.ediff1d,
+    np.dstack: E.dstack, np.block: E.block, np.delete: E.delete, np.insert: E.insert,
+    np.diagflat: E.diagflat, np.broadcast_arrays: E.broadcast_arrays,
+    np.unravel_index: E.unravel_index, np.isin: E.isin, np.empty_like: E.empty_like,
+    np.linalg.multi_dot: E.multi_dot, np.linalg.slogdet: E.slogdet,
+    np.linalg.cholesky: E.cholesky, np.linalg.vector_norm: E.vector_norm,
+})
+for _n in ("vecdot", "matvec", "vecmat", "cumulative_sum"):  # gufuncs in NumPy >= 2.2
+    if hasattr(np, _n):
+        (UFUNCS if isinstance(getattr(np, _n), np.ufunc) else FUNCTIONS)[getattr(np, _n)] = (
+            getattr(E, _n))
+FUNCTIONS.update({np.nanargmax: E.nanargmax, np.nanargmin: E.nanargmin})
+FUNCTIONS.update({np.trapz: E.trapezoid} if hasattr(np, "trapz") else {})
 
 def _scipy_functions() -> dict[Any, Callable]:
     """``scipy.special`` functions written in Python, by identity (empty without SciPy)."""

@@ -355,9 +355,12 @@ _op("cast", 1, "elementwise", lambda x, dtype: x.astype(dtype), dtype=_cast_dtyp
 # -- reductions: ``axis`` is a sorted tuple of non-negative ints (all axes for None) -------------
 _KEEP_RED = OpFacts(interval="keep", same_sign=True, domain="total")
 _SUMLIKE = tuple(((f,), f) for f in (P, NN, N, NP))
+# a sum over an empty axis is 0, so a sum of positive terms is only nonnegative (breadth2:
+# 0 / sum(1 / (|x| + 0.5)) of an empty x was rewritten to 0 where NumPy gives NaN)
+_SUM_SIGN = ((((P,), NN), ((NN,), NN), ((N,), NP), ((NP,), NP)))
 for _name, _ref, _ns, _mp, _facts, _jax in [
         ("sum", refs.reduction(np.sum), 0.05, M.r_sum,
-         OpFacts(sign=_SUMLIKE, domain="total"), "reduce_sum"),
+         OpFacts(sign=_SUM_SIGN, domain="total"), "reduce_sum"),
         ("mean", refs.reduction(np.mean), 0.054, M.r_mean,
          OpFacts(interval="keep", sign=_SUMLIKE, domain="total"), None),
         ("max", refs.reduction(np.max), 0.05, M.r_max, _KEEP_RED, "reduce_max"),
