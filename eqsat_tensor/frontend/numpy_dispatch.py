@@ -19,6 +19,8 @@ import numpy as np
 from ..ir import OPS, ops_named_in
 from . import construct as C
 from . import extras as E
+from . import extras_linalg as EL
+from . import extras_special as ES
 from . import functions as F
 from . import indexing as X
 from . import linalg as L
@@ -409,12 +411,12 @@ UFUNCS.update({np.sinc: E.sinc} if isinstance(np.sinc, np.ufunc) else {})
 FUNCTIONS.update({
     np.nan_to_num: E.nan_to_num, np.digitize: E.digitize, np.sinc: E.sinc, np.fix: E.fix,
     np.convolve: E.convolve, np.correlate: E.correlate,
-    np.linalg.det: E.det, np.linalg.inv: E.inv, np.linalg.solve: E.solve,
-    np.linalg.matrix_power: E.matrix_power,
+    np.linalg.det: EL.det, np.linalg.inv: EL.inv, np.linalg.solve: EL.solve,
+    np.linalg.matrix_power: EL.matrix_power,
 })
-SCIPY_UFUNCS.update({"betaln": E.betaln, "erfinv": E.erfinv, "gamma": E.gamma,
-                     "ndtri": E.ndtri, "huber": E.huber, "pseudo_huber": E.pseudo_huber,
-                     "boxcox1p": E.boxcox1p, "boxcox": E.boxcox, "cosm1": E.cosm1})
+SCIPY_UFUNCS.update({"betaln": ES.betaln, "erfinv": ES.erfinv, "gamma": ES.gamma,
+                     "ndtri": ES.ndtri, "huber": ES.huber, "pseudo_huber": ES.pseudo_huber,
+                     "boxcox1p": ES.boxcox1p, "boxcox": ES.boxcox, "cosm1": ES.cosm1})
 UFUNCS.update({np.divmod: E.divmod_, np.signbit: E.signbit, np.copysign: E.copysign})
 FUNCTIONS.update({
     np.select: E.select, np.piecewise: E.piecewise, np.trapezoid: E.trapezoid,
@@ -422,13 +424,13 @@ FUNCTIONS.update({
     np.dstack: E.dstack, np.block: E.block, np.delete: E.delete, np.insert: E.insert,
     np.diagflat: E.diagflat, np.broadcast_arrays: E.broadcast_arrays,
     np.unravel_index: E.unravel_index, np.isin: E.isin, np.empty_like: E.empty_like,
-    np.linalg.multi_dot: E.multi_dot, np.linalg.slogdet: E.slogdet,
-    np.linalg.cholesky: E.cholesky, np.linalg.vector_norm: E.vector_norm,
+    np.linalg.multi_dot: EL.multi_dot, np.linalg.slogdet: EL.slogdet,
+    np.linalg.cholesky: EL.cholesky, np.linalg.vector_norm: EL.vector_norm,
 })
 for _n in ("vecdot", "matvec", "vecmat", "cumulative_sum"):  # gufuncs in NumPy >= 2.2
     if hasattr(np, _n):
         (UFUNCS if isinstance(getattr(np, _n), np.ufunc) else FUNCTIONS)[getattr(np, _n)] = (
-            getattr(E, _n))
+            getattr(E if _n == "cumulative_sum" else EL, _n))
 FUNCTIONS.update({np.nanargmax: E.nanargmax, np.nanargmin: E.nanargmin})
 FUNCTIONS.update({np.trapz: E.trapezoid} if hasattr(np, "trapz") else {})
 
