@@ -54,6 +54,8 @@ from ..ir import (
 )
 from ._optional import require
 from .pytensor_assign import CLIENT_KINDS as _CLIENT_KINDS
+from .pytensor_assign import SOLVE_KINDS as _SOLVE_KINDS
+from .pytensor_assign import core_kind as _core_kind
 from .pytensor_assign import AssignOps, _is_shared, check_order
 from .pytensor_assign import SameDims as _SameDims
 from .pytensor_graph import ImportedGraph, Piece
@@ -257,7 +259,8 @@ class _Converter(AssignOps):
             name = type(op.scalar_op).__name__
             if name not in _SCALAR and name not in _SCALAR_EXTRA and name != "Composite":
                 raise UnsupportedOperation(name)
-        elif kind not in _KNOWN_KINDS and not (hasattr(op, "scalar_op") and hasattr(op, "axis")):
+        elif kind not in _KNOWN_KINDS and _core_kind(op) not in _SOLVE_KINDS and not (
+                hasattr(op, "scalar_op") and hasattr(op, "axis")):
             raise UnsupportedOperation(kind if kind != "Blockwise"
                                        else f"Blockwise({op.core_op})")
 
@@ -404,6 +407,8 @@ class _Converter(AssignOps):
             if -1 in new and not all(isinstance(d, int) for d in x.shape):
                 new = _infer_minus_one(x.shape, new)
             return reshape(x, new).node
+        if _core_kind(op) in _SOLVE_KINDS:  # (clients) with a constant matrix
+            return self._solve_constant(apply_node, v, fdtype)
         raise UnsupportedOperation(kind if kind != "Blockwise" else f"Blockwise({op.core_op})")
 
     def _fold_shape(self, apply_node: Any, v: Any) -> Node:
