@@ -287,3 +287,33 @@ HELD: dict[str, Callable] = {
     "weibull_gamma_survival": weibull_gamma_survival, "ar2_binomial": ar2_binomial,
     "beta_binomial": beta_binomial, "negbin_glm": negbin_glm,  # (fourth session)
 }
+
+
+def hurdle_poisson(n: int = 40):
+    """Counts with excess zeros: ``HurdlePoisson`` (a truncated Poisson above zero)."""
+    import pymc as pm
+
+    rng = np.random.default_rng(38)
+    y = np.where(rng.random(n) < 0.35, 0, rng.poisson(4.0, n))
+    with pm.Model() as model:
+        psi = pm.Beta("psi", 2.0, 2.0)
+        mu = pm.Exponential("mu", 0.3)
+        pm.HurdlePoisson("y", psi=psi, mu=mu, observed=y)
+    return model
+
+
+def truncated_poisson_glm(n: int = 40):
+    """Zero-truncated Poisson regression (``pm.Truncated`` of a Poisson, lower=1)."""
+    import pymc as pm
+
+    rng = np.random.default_rng(39)
+    x = rng.normal(size=n)
+    y = rng.poisson(np.exp(1.0 + 0.5 * x)) + 1
+    with pm.Model() as model:
+        a = pm.Normal("a", 0.0, 1.0)
+        b = pm.Normal("b", 0.0, 1.0)
+        pm.Truncated("y", pm.Poisson.dist(pm.math.exp(a + b * x)), lower=1, observed=y)
+    return model
+
+
+MODELS2 |= {"hurdle_poisson": hurdle_poisson, "truncated_poisson_glm": truncated_poisson_glm}

@@ -83,7 +83,8 @@ _LOGICAL = {"AND": _logical("logical_and"), "OR": _logical("logical_or"),
             "IsNan": _logical("isnan"), "IsInf": _logical("isinf")}
 _BOOL_ARITH = ("Add", "Mul", "Sub", "TrueDiv", "Neg", "Maximum", "Minimum", "ScalarMaximum",
                "ScalarMinimum", "Pow")
-_SCALAR_EXTRA = ("Identity", "Second", "Clip", "Sign", "Cast", *_LOGICAL)
+_SCALAR_EXTRA = ("Identity", "Second", "Clip", "Sign", "Cast", *_LOGICAL,
+                 "GammaIncC")  # (clients) GammaIncC: pytensor_special
 _KNOWN_KINDS = ("Shape", "Shape_i", "Elemwise", "DimShuffle", "Dot", "Dot22", "Matmul",
                 "Reshape", "CheckParameterValue", "ScalarFromTensor", "TensorFromScalar",
                 "MakeVector", "Join", "All", "Any", "Alloc", "Softmax", "LogSoftmax",
@@ -593,6 +594,10 @@ class _Converter(AssignOps):
                                                                  shape=shape)
         if name == "Clip":
             return apply("minimum", apply("maximum", args[0], args[1]), args[2])
+        if name == "GammaIncC":  # (clients) Poisson CDFs: a finite sum
+            from .pytensor_special import gammaincc_integer
+
+            return gammaincc_integer(args[0], args[1], fdtype)
         if name == "Sign":
             x = args[0]
             zero = constant_node(0.0, x.dtype)
