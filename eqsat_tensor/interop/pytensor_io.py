@@ -55,9 +55,9 @@ from ..ir import (
 from ._optional import require
 from .pytensor_assign import CLIENT_KINDS as _CLIENT_KINDS
 from .pytensor_assign import SOLVE_KINDS as _SOLVE_KINDS
-from .pytensor_assign import core_kind as _core_kind
 from .pytensor_assign import AssignOps, _is_shared, check_order
 from .pytensor_assign import SameDims as _SameDims
+from .pytensor_assign import core_kind as _core_kind
 from .pytensor_graph import ImportedGraph, Piece
 
 # PyTensor scalar Op class -> op, from the ops table's PyTensor names.
