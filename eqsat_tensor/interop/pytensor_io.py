@@ -179,6 +179,38 @@ _INDEX_KINDS = ("Subtensor", "AdvancedSubtensor1", "AdvancedSubtensor", "Split",
                 "AdvancedIncSubtensor1", "AdvancedIncSubtensor")
 
 
+def _lift_expand_dims(args: list[Node]) -> tuple[list[Node], tuple[int, ...]] | None:
+    """Operands of an elementwise op that are all ``expand_dims`` of values of one rank
+    by the same axes (rank-0 operands aside): the inner values and the axes, so that the
+    op runs before the expansion. PyTensor's gradients write ``log(x[None])`` where the
+    forward graph has ``log(x)[None]``; lifted, both are one value (and ``log(exp(s))``
+    under the expansion simplifies). None otherwise."""
+    shaped = [a for a in args if a.ndim]
+    if not shaped or any(a.op != "expand_dims" for a in shaped):
+        return None
+    axes = {a.attr("axis") for a in shaped}
+    ranks = {a.inputs[0].ndim for a in shaped}
+    if len(axes) != 1 or len(ranks) != 1:
+        return None
+    return [a.inputs[0] if a.ndim else a for a in args], next(iter(axes))
+
+
+def _uniform_switch(args: list[Node], out_dtype: str) -> Node | None:
+    """``Switch`` on a constant condition that is all true or all false (PyMC's checks of
+    observed data, ``value >= 0`` of counts; a mixture component's support): the branch it
+    picks, broadcast to the result's shape, so that the forward graph and its gradient
+    (where PyTensor builds the same value again) meet in one e-class. None otherwise."""
+    cond = np.asarray(args[0].value)
+    if cond.size == 0 or not (cond.all() or not cond.any()):
+        return None
+    pick = args[1] if cond.all() else args[2]
+    if pick.dtype != out_dtype and out_dtype in ("float32", "float64", "bool"):
+        pick = apply("cast", pick, dtype=out_dtype)
+    shape = broadcast_shapes(*(a.shape for a in args))
+    return pick if tuple(pick.shape) == tuple(shape) else apply("broadcast_to", pick,
+                                                                   shape=shape)
+
+
 class _Converter(AssignOps):
     def __init__(self, aliases: dict[str, str] | None = None) -> None:
         self.aliases = aliases if aliases is not None else {}
@@ -375,6 +407,12 @@ class _Converter(AssignOps):
             scalars = [constant_node(float(a.value.reshape(())), a.dtype)
                        if a.op == "constant" and a.ndim and np.size(a.value) == 1 else a
                        for a in args]
+            lifted = _lift_expand_dims(scalars)  # (clients)
+            if lifted is not None:
+                inner, axis = lifted
+                out = self._scalar(op.scalar_op, inner, out_dtype, fdtype)
+                if out.ndim + len(axis) == v.type.ndim:
+                    return apply("expand_dims", out, axis=axis)
             out = self._scalar(op.scalar_op, scalars, out_dtype, fdtype)
             if out.ndim == v.type.ndim:
                 return out
@@ -579,6 +617,8 @@ class _Converter(AssignOps):
             args = [apply("cast", a, dtype=fdtype) if a.dtype == "bool" else a for a in args]
         if name == "Switch" and args[0].dtype != "bool":
             args = [apply("not_equal", args[0], constant_node(0.0, args[0].dtype)), *args[1:]]
+        if name == "Switch" and args[0].op == "constant":  # (clients)
+            return _uniform_switch(args, out_dtype) or apply("where", *args)
         if name in ("Add", "Mul") and len(args) > 2:
             out = args[0]
             for a in args[1:]:
