@@ -292,8 +292,11 @@ class _Converter(AssignOps):
             name = type(op.scalar_op).__name__
             if name not in _SCALAR and name not in _SCALAR_EXTRA and name != "Composite":
                 raise UnsupportedOperation(name)
-        elif kind not in _KNOWN_KINDS and _core_kind(op) not in _SOLVE_KINDS and not (
-                hasattr(op, "scalar_op") and hasattr(op, "axis")):
+        elif _core_kind(op) in _SOLVE_KINDS:  # (clients) only against a constant matrix
+            if id(apply_node.inputs[0]) not in self.consts:
+                raise UnsupportedOperation(f"{_core_kind(op)} (with a matrix that is not a "
+                                           "constant)")
+        elif kind not in _KNOWN_KINDS and not (hasattr(op, "scalar_op") and hasattr(op, "axis")):
             raise UnsupportedOperation(kind if kind != "Blockwise"
                                        else f"Blockwise({op.core_op})")
 
