@@ -139,6 +139,68 @@ MODELS2: dict[str, Callable] = {
 }
 
 
+# -- fourth session (clients): fixed-covariance linear algebra, sum-to-zero, mixtures --------
+def mvnormal_fixed(n: int = 30, d: int = 3):
+    """Correlated observations with a known covariance: ``MvNormal(mu, cov=fixed)``."""
+    import pymc as pm
+
+    rng = np.random.default_rng(31)
+    cov = np.eye(d) + 0.4
+    y = rng.multivariate_normal(np.ones(d), cov, size=n)
+    with pm.Model() as model:
+        mu = pm.Normal("mu", 0.0, 2.0, shape=d)
+        pm.MvNormal("y", mu=mu, cov=cov, observed=y)
+    return model
+
+
+def gp_fixed_kernel(n: int = 25):
+    """A latent Gaussian process with a fixed squared-exponential kernel (an ``MvNormal``
+    prior on ``f``) and Normal noise of unknown scale."""
+    import pymc as pm
+
+    rng = np.random.default_rng(32)
+    x = np.linspace(0.0, 5.0, n)
+    kernel = np.exp(-0.5 * (x[:, None] - x[None, :]) ** 2) + 1e-6 * np.eye(n)
+    with pm.Model() as model:
+        f = pm.MvNormal("f", mu=np.zeros(n), cov=kernel)
+        s = pm.HalfNormal("s", 1.0)
+        pm.Normal("y", f, s, observed=np.sin(x) + rng.normal(0.0, 0.3, n))
+    return model
+
+
+def zerosum_hier(n: int = 60, groups: int = 5):
+    """Group effects with a ``ZeroSumNormal`` prior, gathered by group index."""
+    import pymc as pm
+
+    rng = np.random.default_rng(33)
+    idx = rng.integers(0, groups, n)
+    y = rng.normal(size=n) + 0.3 * idx
+    with pm.Model() as model:
+        a = pm.ZeroSumNormal("a", sigma=1.0, shape=groups)
+        mu = pm.Normal("mu", 0.0, 2.0)
+        s = pm.HalfNormal("s", 1.0)
+        pm.Normal("y", mu + a[idx], s, observed=y)
+    return model
+
+
+def normal_mixture_ordered(n: int = 40):
+    """Three-component ``NormalMixture``: Dirichlet weights, ordered means."""
+    import pymc as pm
+
+    rng = np.random.default_rng(37)
+    y = np.concatenate([rng.normal(-2, 1, n // 2), rng.normal(2, 1, n - n // 2)])
+    with pm.Model() as model:
+        w = pm.Dirichlet("w", np.ones(3))
+        mu = pm.Normal("mu", 0.0, 3.0, shape=3, transform=pm.distributions.transforms.ordered,
+                       initval=[-1.0, 0.0, 1.0])
+        pm.NormalMixture("y", w=w, mu=mu, sigma=1.0, observed=y)
+    return model
+
+
+MODELS2 |= {"mvnormal_fixed": mvnormal_fixed, "gp_fixed_kernel": gp_fixed_kernel,
+            "zerosum_hier": zerosum_hier, "normal_mixture_ordered": normal_mixture_ordered}
+
+
 # -- held back while the importer was extended (run last: a check of generality) ----------
 def truncated_regression(n: int = 50):
     """Linear regression with a truncated-normal likelihood (``pm.Truncated``)."""
@@ -191,7 +253,67 @@ def ar2_binomial(n: int = 40):
     return model
 
 
+def beta_binomial(n: int = 30):
+    """Overdispersed counts: ``BetaBinomial`` with HalfNormal shape parameters."""
+    import pymc as pm
+
+    rng = np.random.default_rng(34)
+    trials = rng.integers(5, 20, n)
+    k = rng.binomial(trials, rng.beta(2.0, 5.0, n))
+    with pm.Model() as model:
+        a = pm.HalfNormal("a", 5.0)
+        b = pm.HalfNormal("b", 5.0)
+        pm.BetaBinomial("y", alpha=a, beta=b, n=trials, observed=k)
+    return model
+
+
+def negbin_glm(n: int = 40):
+    """Negative-binomial regression with a log link and an Exponential dispersion."""
+    import pymc as pm
+
+    rng = np.random.default_rng(36)
+    x = rng.normal(size=n)
+    y = rng.negative_binomial(3, 0.4, n)
+    with pm.Model() as model:
+        a = pm.Normal("a", 0.0, 1.0)
+        b = pm.Normal("b", 0.0, 1.0)
+        alpha = pm.Exponential("alpha", 1.0)
+        pm.NegativeBinomial("y", mu=pm.math.exp(a + b * x), alpha=alpha, observed=y)
+    return model
+
+
 HELD: dict[str, Callable] = {
     "truncated_regression": truncated_regression,
     "weibull_gamma_survival": weibull_gamma_survival, "ar2_binomial": ar2_binomial,
+    "beta_binomial": beta_binomial, "negbin_glm": negbin_glm,  # (fourth session)
 }
+
+
+def hurdle_poisson(n: int = 40):
+    """Counts with excess zeros: ``HurdlePoisson`` (a truncated Poisson above zero)."""
+    import pymc as pm
+
+    rng = np.random.default_rng(38)
+    y = np.where(rng.random(n) < 0.35, 0, rng.poisson(4.0, n))
+    with pm.Model() as model:
+        psi = pm.Beta("psi", 2.0, 2.0)
+        mu = pm.Exponential("mu", 0.3)
+        pm.HurdlePoisson("y", psi=psi, mu=mu, observed=y)
+    return model
+
+
+def truncated_poisson_glm(n: int = 40):
+    """Zero-truncated Poisson regression (``pm.Truncated`` of a Poisson, lower=1)."""
+    import pymc as pm
+
+    rng = np.random.default_rng(39)
+    x = rng.normal(size=n)
+    y = rng.poisson(np.exp(1.0 + 0.5 * x)) + 1
+    with pm.Model() as model:
+        a = pm.Normal("a", 0.0, 1.0)
+        b = pm.Normal("b", 0.0, 1.0)
+        pm.Truncated("y", pm.Poisson.dist(pm.math.exp(a + b * x)), lower=1, observed=y)
+    return model
+
+
+MODELS2 |= {"hurdle_poisson": hurdle_poisson, "truncated_poisson_glm": truncated_poisson_glm}

@@ -116,3 +116,77 @@ def test_pm_data_is_read_when_imported():
     finally:
         with model:
             pm.set_data({"y_obs": model["y_obs"].get_value() - 1.0})
+
+
+# -- fourth session (clients): constant-matrix solves, Poisson CDFs -------------------------
+@pytest.mark.parametrize("name", ["mvnormal_fixed", pytest.param("gp_fixed_kernel",
+                                                                 marks=pytest.mark.slow),
+                                  pytest.param("hurdle_poisson", marks=pytest.mark.slow)])
+def test_sampler_entry_matches_linear_algebra_and_counts(name):
+    """The packed Numba entry runs the folded solves (a matmul by a constant) and the
+    Poisson CDF's finite sum (a logsumexp along a new axis)."""
+    model, logp, dlogp, fn = _model(name)
+    c = compile_logp_dlogp(model)
+    x0 = c.initial_point(model)
+    rng = np.random.default_rng(4)
+    for _ in range(2):
+        x = x0 + 0.5 * rng.normal(size=x0.shape)
+        ref_lp, ref_g = fn(*_split_flat(x, c.shapes))
+        lp, g = c.logp_dlogp(x)
+        _close(lp, ref_lp)
+        _close(g, ref_g)
+
+
+def test_gammaincc_with_integer_counts_matches_scipy():
+    """GammaIncC(n, x) for constant integer n: the finite sum equals SciPy's at small,
+    large, zero and infinite x."""
+    import pytensor.tensor as pt
+    import scipy.special
+
+    n = np.array([1.0, 2.0, 5.0, 17.0, 60.0])
+    x = pt.vector("x", shape=(5,))
+    graph = et.from_pytensor(pt.gammaincc(n, x), [x])
+    run = graph.compile("numpy")
+    for xs in ([0.5, 1.0, 3.0, 10.0, 55.0], [0.0, 1e-300, 40.0, 200.0, 70.0],
+               [np.inf, 2.0, 1e-3, 17.0, 59.5]):
+        xs = np.array(xs)
+        ref = scipy.special.gammaincc(n, xs)
+        got = run(xs)
+        np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-300)
+
+
+def test_gammaincc_and_solves_outside_their_closed_forms_are_refused():
+    """A non-integer first argument and a solve against a variable matrix are named."""
+    import pytensor.tensor as pt
+    from pytensor.tensor.slinalg import solve_triangular
+
+    x = pt.vector("x", shape=(3,))
+    with pytest.raises(UnsupportedOperation, match="GammaIncC"):
+        et.from_pytensor(pt.gammaincc(np.array([1.5, 2.0, 3.0]), x), [x])
+    a = pt.matrix("a", shape=(3, 3))
+    with pytest.raises(UnsupportedOperation, match="SolveTriangular.*not a constant"):
+        et.from_pytensor(solve_triangular(a, x, lower=True), [a, x])
+
+
+def test_solve_against_a_constant_matrix_matches_scipy():
+    """solve_triangular / solve with a constant matrix (one and several right-hand sides)."""
+    import pytensor.tensor as pt
+    import scipy.linalg
+    from pytensor.tensor.slinalg import solve, solve_triangular
+
+    rng = np.random.default_rng(5)
+    low = np.tril(rng.normal(size=(4, 4))) + 4 * np.eye(4)
+    full = rng.normal(size=(4, 4)) + 4 * np.eye(4)
+    b = pt.matrix("b", shape=(4, 2))
+    v = pt.matrix("v", shape=(6, 4))
+    bv, vv = rng.normal(size=(4, 2)), rng.normal(size=(6, 4))
+    cases = [(solve_triangular(low, b, lower=True), b, bv,
+              scipy.linalg.solve_triangular(low, bv, lower=True)),
+             (solve_triangular(low.T, b, lower=False), b, bv,
+              scipy.linalg.solve_triangular(low.T, bv, lower=False)),
+             (solve(full, b), b, bv, np.linalg.solve(full, bv)),
+             (solve_triangular(low, v, lower=True, b_ndim=1), v, vv,
+              scipy.linalg.solve_triangular(low, vv.T, lower=True).T)]
+    for out, var, value, ref in cases:
+        got = et.from_pytensor(out, [var]).compile("numpy")(value)
+        np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-14)

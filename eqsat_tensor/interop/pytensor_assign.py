@@ -10,7 +10,11 @@ converter).
   ``p[arange(n), y]``, as PyMC's ``Categorical`` builds it) -> one ``scatter_add`` over
   those axes flattened, and ``AdvancedSetSubtensor`` with constant unique indices;
 - ``AllocEmpty`` -> zeros (every PyTensor use overwrites it); ``CumOp`` -> ``cumsum`` /
-  ``cumprod``; ``ARange`` of shape values -> a constant.
+  ``cumprod``; ``ARange`` of shape values -> a constant;
+- ``SolveTriangular`` / ``Solve`` (also under ``Blockwise``) with a constant matrix ``A``
+  (PyMC's ``MvNormal`` with a fixed covariance, a Gaussian process with a fixed kernel:
+  the Cholesky factor folds to a constant) -> ``matmul`` by ``A``'s inverse, computed once
+  at import with SciPy's own triangular solve against the identity.
 """
 
 from __future__ import annotations
@@ -245,6 +249,40 @@ class AssignOps:
                 raise ValueError(f"SpecifyShape: shape {x.shape} is not the specified one")
         return x
 
+    def _solve_constant(self, apply_node: Any, v: Any, fdtype: str) -> Node:
+        """``solve(A, b)`` with a constant ``A`` (core ``b_ndim`` 1: ``b``'s last axis is
+        the vector, leading axes a batch; 2: ``b`` is the matrix): ``A^-1 b`` as a
+        ``matmul`` by the constant inverse."""
+        import scipy.linalg
+
+        op = apply_node.op
+        core = getattr(op, "core_op", op)
+        name = core_kind(op)
+        a_var, b_var = apply_node.inputs
+        if id(a_var) not in self.consts:  # type: ignore[attr-defined]
+            raise UnsupportedOperation(f"{name} (with a matrix that is not a constant)")
+        a = np.asarray(self.consts[id(a_var)], dtype=np.float64)  # type: ignore[attr-defined]
+        while a.ndim > 2 and a.shape[0] == 1:
+            a = a[0]
+        if a.ndim != 2 or a.shape[0] != a.shape[1]:
+            raise UnsupportedOperation(f"{name} (with a batch of matrices, shape {a.shape})")
+        eye = np.eye(a.shape[0])
+        if name == "SolveTriangular":
+            inv = scipy.linalg.solve_triangular(a, eye, lower=core.lower,
+                                                unit_diagonal=core.unit_diagonal)
+        else:
+            inv = scipy.linalg.solve(a, eye, assume_a=getattr(core, "assume_a", "gen"),
+                                     lower=getattr(core, "lower", False))
+        b = self.node_of(b_var, fdtype)  # type: ignore[attr-defined]
+        if core.b_ndim == 1:  # rows of b are the vectors: b @ inv.T
+            out = apply("matmul", b, constant_node(np.ascontiguousarray(inv.T).astype(fdtype),
+                                                   fdtype))
+        else:
+            out = apply("matmul", constant_node(inv.astype(fdtype), fdtype), b)
+        if out.ndim != v.type.ndim:
+            raise UnsupportedOperation(f"{name} (result rank {out.ndim}, not {v.type.ndim})")
+        return out
+
     def _cumop(self, apply_node: Any, v: Any, fdtype: str) -> Node:
         op = apply_node.op
         x = self.node_of(apply_node.inputs[0], fdtype)  # type: ignore[attr-defined]
@@ -276,6 +314,13 @@ def _zeros(x: Node) -> bool:
 
 CLIENT_KINDS = {"IncSubtensor": "_inc_subtensor", "AllocEmpty": "_alloc_empty",
                 "CumOp": "_cumop", "ARange": "_arange", "SpecifyShape": "_specify_shape"}
+SOLVE_KINDS = ("SolveTriangular", "Solve")  # (clients) with a constant matrix
+
+
+def core_kind(op: Any) -> str:
+    """The op's class name, or its core op's under ``Blockwise``."""
+    kind = type(op).__name__
+    return type(op.core_op).__name__ if kind == "Blockwise" else kind
 
 
 def _terms(out: Any) -> list[Any]:

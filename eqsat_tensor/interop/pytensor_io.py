@@ -54,8 +54,10 @@ from ..ir import (
 )
 from ._optional import require
 from .pytensor_assign import CLIENT_KINDS as _CLIENT_KINDS
+from .pytensor_assign import SOLVE_KINDS as _SOLVE_KINDS
 from .pytensor_assign import AssignOps, _is_shared, check_order
 from .pytensor_assign import SameDims as _SameDims
+from .pytensor_assign import core_kind as _core_kind
 from .pytensor_graph import ImportedGraph, Piece
 
 # PyTensor scalar Op class -> op, from the ops table's PyTensor names.
@@ -81,7 +83,8 @@ _LOGICAL = {"AND": _logical("logical_and"), "OR": _logical("logical_or"),
             "IsNan": _logical("isnan"), "IsInf": _logical("isinf")}
 _BOOL_ARITH = ("Add", "Mul", "Sub", "TrueDiv", "Neg", "Maximum", "Minimum", "ScalarMaximum",
                "ScalarMinimum", "Pow")
-_SCALAR_EXTRA = ("Identity", "Second", "Clip", "Sign", "Cast", *_LOGICAL)
+_SCALAR_EXTRA = ("Identity", "Second", "Clip", "Sign", "Cast", *_LOGICAL,
+                 "GammaIncC")  # (clients) GammaIncC: pytensor_special
 _KNOWN_KINDS = ("Shape", "Shape_i", "Elemwise", "DimShuffle", "Dot", "Dot22", "Matmul",
                 "Reshape", "CheckParameterValue", "ScalarFromTensor", "TensorFromScalar",
                 "MakeVector", "Join", "All", "Any", "Alloc", "Softmax", "LogSoftmax",
@@ -176,6 +179,38 @@ _INDEX_KINDS = ("Subtensor", "AdvancedSubtensor1", "AdvancedSubtensor", "Split",
                 "AdvancedIncSubtensor1", "AdvancedIncSubtensor")
 
 
+def _lift_expand_dims(args: list[Node]) -> tuple[list[Node], tuple[int, ...]] | None:
+    """Operands of an elementwise op that are all ``expand_dims`` of values of one rank
+    by the same axes (rank-0 operands aside): the inner values and the axes, so that the
+    op runs before the expansion. PyTensor's gradients write ``log(x[None])`` where the
+    forward graph has ``log(x)[None]``; lifted, both are one value (and ``log(exp(s))``
+    under the expansion simplifies). None otherwise."""
+    shaped = [a for a in args if a.ndim]
+    if not shaped or any(a.op != "expand_dims" for a in shaped):
+        return None
+    axes = {a.attr("axis") for a in shaped}
+    ranks = {a.inputs[0].ndim for a in shaped}
+    if len(axes) != 1 or len(ranks) != 1:
+        return None
+    return [a.inputs[0] if a.ndim else a for a in args], next(iter(axes))
+
+
+def _uniform_switch(args: list[Node], out_dtype: str) -> Node | None:
+    """``Switch`` on a constant condition that is all true or all false (PyMC's checks of
+    observed data, ``value >= 0`` of counts; a mixture component's support): the branch it
+    picks, broadcast to the result's shape, so that the forward graph and its gradient
+    (where PyTensor builds the same value again) meet in one e-class. None otherwise."""
+    cond = np.asarray(args[0].value)
+    if cond.size == 0 or not (cond.all() or not cond.any()):
+        return None
+    pick = args[1] if cond.all() else args[2]
+    if pick.dtype != out_dtype and out_dtype in ("float32", "float64", "bool"):
+        pick = apply("cast", pick, dtype=out_dtype)
+    shape = broadcast_shapes(*(a.shape for a in args))
+    return pick if tuple(pick.shape) == tuple(shape) else apply("broadcast_to", pick,
+                                                                   shape=shape)
+
+
 class _Converter(AssignOps):
     def __init__(self, aliases: dict[str, str] | None = None) -> None:
         self.aliases = aliases if aliases is not None else {}
@@ -257,6 +292,10 @@ class _Converter(AssignOps):
             name = type(op.scalar_op).__name__
             if name not in _SCALAR and name not in _SCALAR_EXTRA and name != "Composite":
                 raise UnsupportedOperation(name)
+        elif _core_kind(op) in _SOLVE_KINDS:  # (clients) only against a constant matrix
+            if id(apply_node.inputs[0]) not in self.consts:
+                raise UnsupportedOperation(f"{_core_kind(op)} (with a matrix that is not a "
+                                           "constant)")
         elif kind not in _KNOWN_KINDS and not (hasattr(op, "scalar_op") and hasattr(op, "axis")):
             raise UnsupportedOperation(kind if kind != "Blockwise"
                                        else f"Blockwise({op.core_op})")
@@ -371,6 +410,12 @@ class _Converter(AssignOps):
             scalars = [constant_node(float(a.value.reshape(())), a.dtype)
                        if a.op == "constant" and a.ndim and np.size(a.value) == 1 else a
                        for a in args]
+            lifted = _lift_expand_dims(scalars)  # (clients)
+            if lifted is not None:
+                inner, axis = lifted
+                out = self._scalar(op.scalar_op, inner, out_dtype, fdtype)
+                if out.ndim + len(axis) == v.type.ndim:
+                    return apply("expand_dims", out, axis=axis)
             out = self._scalar(op.scalar_op, scalars, out_dtype, fdtype)
             if out.ndim == v.type.ndim:
                 return out
@@ -404,6 +449,8 @@ class _Converter(AssignOps):
             if -1 in new and not all(isinstance(d, int) for d in x.shape):
                 new = _infer_minus_one(x.shape, new)
             return reshape(x, new).node
+        if _core_kind(op) in _SOLVE_KINDS:  # (clients) with a constant matrix
+            return self._solve_constant(apply_node, v, fdtype)
         raise UnsupportedOperation(kind if kind != "Blockwise" else f"Blockwise({op.core_op})")
 
     def _fold_shape(self, apply_node: Any, v: Any) -> Node:
@@ -573,6 +620,8 @@ class _Converter(AssignOps):
             args = [apply("cast", a, dtype=fdtype) if a.dtype == "bool" else a for a in args]
         if name == "Switch" and args[0].dtype != "bool":
             args = [apply("not_equal", args[0], constant_node(0.0, args[0].dtype)), *args[1:]]
+        if name == "Switch" and args[0].op == "constant":  # (clients)
+            return _uniform_switch(args, out_dtype) or apply("where", *args)
         if name in ("Add", "Mul") and len(args) > 2:
             out = args[0]
             for a in args[1:]:
@@ -588,6 +637,10 @@ class _Converter(AssignOps):
                                                                  shape=shape)
         if name == "Clip":
             return apply("minimum", apply("maximum", args[0], args[1]), args[2])
+        if name == "GammaIncC":  # (clients) Poisson CDFs: a finite sum
+            from .pytensor_special import gammaincc_integer
+
+            return gammaincc_integer(args[0], args[1], fdtype)
         if name == "Sign":
             x = args[0]
             zero = constant_node(0.0, x.dtype)
