@@ -46,7 +46,7 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
-__all__ = ["BINARY_FUNCS", "BLOCKS", "FUNCS", "MAX_ULP", "MAX_ULP_BY_DTYPE", "OPS",
+__all__ = ["BINARY_FUNCS", "BLOCKS", "FUNCS", "UNIT_FUNCS", "MAX_ULP", "MAX_ULP_BY_DTYPE", "OPS",
            "SAFE_FASTMATH_FLAGS", "TESTED_RANGE"]
 
 _inline = numba.njit(inline="always", cache=False)
@@ -223,22 +223,18 @@ def log_f64(x):
 
 @_inline
 def log1p_f64(x):
-    """log1p(x), float64 (musl/fdlibm log1p, branch-free)."""
-    # General path: u = 1 + x rounded, correction c = (1 + x - u) / u.
-    xg = 0.0 if not (x < _INF and x > -1.0) else x
+    """log1p(x), float64 (musl/fdlibm log1p, branch-free): u = 1 + x rounded, the exact
+    rounding error c = (1 + x) - u, then log(u) + c/u through the fdlibm log kernel. One
+    path for every finite x > -1 (fdlibm's separate small-|x| path is not needed: there
+    u - 1 is exact and c carries the digits of x that u lost), so few selects."""
+    xg = x if (x < _INF and x > -1.0) else 0.0
     u = 1.0 + xg
     bits = _as_i64(u) + (_ONE_BITS - _SQRT_HALF_HI)
     k = (bits >> 52) - 1023
     c = (1.0 - (u - xg)) if k >= 2 else (xg - (u - 1.0))
-    c = _div(c, u) if k < 54 else 0.0
     f = _as_f64((bits & _MANT_MASK) + _SQRT_HALF_HI) - 1.0
-    # Small path: sqrt(2)/2 <= 1 + x < sqrt(2) uses f = x directly.
-    small = x < 0.41421356237309503 and x > -0.2928932188134524
-    f = xg if small else f
-    c = 0.0 if small else c
-    dk = 0.0 if small else float(k)
-    res = _log_reduced(f, dk, c)
-    res = x if (x < 1.1102230246251565e-16 and x > -1.1102230246251565e-16) else res  # +-0
+    res = _log_reduced(f, float(k), _div(c, u))
+    res = x if x == 0.0 else res  # keeps the sign of -0.0
     res = -_INF if x == -1.0 else res
     res = _NAN if x < -1.0 else res
     return x if not (x < _INF) else res
@@ -336,8 +332,8 @@ def sigmoid_f64(x):
 
 @_inline
 def _log1p_unit(e):
-    """log1p(e) for e in [0, 1]: ``log1p_f64`` on that interval (same operations, so the
-    same bits) without the selects for special values, negative and large arguments."""
+    """log1p(e) for e in [0, 1] (nan passes through): fdlibm's log1p on that interval
+    without the selects for special values, negative and large arguments."""
     u = 1.0 + e
     bits = _as_i64(u) + (_ONE_BITS - _SQRT_HALF_HI)
     k = (bits >> 52) - 1023
@@ -523,6 +519,12 @@ BINARY_FUNCS: dict[str, dict[str, Callable]] = {
     "logaddexp": {"float64": logaddexp_f64, "float32": logaddexp_f32},
 }
 """Two-argument functions (no block functions): op -> dtype -> scalar function."""
+
+UNIT_FUNCS: dict[str, dict[str, Callable]] = {
+    "log1p": {"float64": _log1p_unit, "float32": log1p_f32},
+}
+"""Faster forms for an operand known to lie in [0, 1] (or be NaN), e.g. ``log1p(exp(-|x|))``
+of the shared stable forms: op -> dtype -> scalar function, same bounds as ``FUNCS``."""
 
 
 
