@@ -165,7 +165,8 @@ def value_bounds(node: Node, depth: int = 6) -> tuple[float, float]:
     elif facts.interval == "keep" and ins:
         lo, hi = max(lo, ins[0][0]), min(hi, ins[0][1])
     elif facts.interval == "increasing" and len(ins) == 1 and OPS[node.op].reference:
-        f0 = float(OPS[node.op].reference(np.float64(0.0)))
+        with np.errstate(all="ignore"):
+            f0 = float(OPS[node.op].reference(np.float64(0.0)))
         if ins[0][0] >= 0:
             lo = max(lo, f0)
         if ins[0][1] <= 0:
