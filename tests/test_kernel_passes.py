@@ -144,3 +144,18 @@ def test_log1p_of_a_unit_interval_value_uses_the_unit_form():
         assert form in exe.source()
         assert_matches_reference(exe, g, [xs], {"n": xs.size})
         assert "fmu_" not in numba_cpu.compile(g, fast_transcendentals=False).source()
+
+
+def test_trace_of_a_matmul_computes_no_matmul():
+    # np.trace(a @ b) traces to sum(a * b.T): no matmul node, NumPy's value; a non-zero
+    # offset or a non-square product keeps the general form
+    rng = np.random.default_rng(4)
+    a, b = rng.standard_normal((7, 5)), rng.standard_normal((5, 7))
+    f = et.jit(lambda a, b: np.trace(a @ b), backend="numpy")
+    assert not any(n.op == "matmul" for n in f.trace(a, b).nodes())
+    np.testing.assert_allclose(f(a, b), np.trace(a @ b), rtol=1e-12)
+    a[2, 3] = np.inf
+    np.testing.assert_equal(f(a, b), np.trace(a @ b))
+    g = et.jit(lambda a, b: np.trace(a @ b, offset=1), backend="numpy")
+    assert any(n.op == "matmul" for n in g.trace(b, a).nodes())
+    np.testing.assert_allclose(g(b, a), np.trace(b @ a, offset=1), rtol=1e-12)
