@@ -9,7 +9,8 @@ the ``bitcast`` intrinsics below), so a loop that calls them compiles to SIMD co
 The float64 algorithms are branch-free transcriptions of fdlibm (Sun, 1993) as it lives on
 in FreeBSD and musl: range reduction to a primary interval plus the fdlibm
 polynomial/rational approximations, with every ``if`` turned into the computation of all
-cases followed by a select (tanh for small |x| uses the Cephes rational). The float32
+cases followed by a select (tanh for small |x| uses the Cephes rational; expm1 is one
+Taylor polynomial on a widened k = 0 interval, with no division and no per-k cases). The float32
 functions compute in float64 with cheaper kernels and round once at the end, which keeps
 them within about half an ulp.
 
