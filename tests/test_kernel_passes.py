@@ -155,7 +155,8 @@ def test_trace_of_a_matmul_computes_no_matmul():
     assert not any(n.op == "matmul" for n in f.trace(a, b).nodes())
     np.testing.assert_allclose(f(a, b), np.trace(a @ b), rtol=1e-12)
     a[2, 3] = np.inf
-    np.testing.assert_equal(f(a, b), np.trace(a @ b))
+    with np.errstate(invalid="ignore"):
+        np.testing.assert_equal(f(a, b), np.trace(a @ b))
     g = et.jit(lambda a, b: np.trace(a @ b, offset=1), backend="numpy")
     assert any(n.op == "matmul" for n in g.trace(b, a).nodes())
     np.testing.assert_allclose(g(b, a), np.trace(b @ a, offset=1), rtol=1e-12)
