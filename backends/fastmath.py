@@ -9,7 +9,8 @@ the ``bitcast`` intrinsics below), so a loop that calls them compiles to SIMD co
 The float64 algorithms are branch-free transcriptions of fdlibm (Sun, 1993) as it lives on
 in FreeBSD and musl: range reduction to a primary interval plus the fdlibm
 polynomial/rational approximations, with every ``if`` turned into the computation of all
-cases followed by a select (tanh for small |x| uses the Cephes rational). The float32
+cases followed by a select (tanh for small |x| uses the Cephes rational; expm1 is one
+Taylor polynomial on a widened k = 0 interval, with no division and no per-k cases). The float32
 functions compute in float64 with cheaper kernels and round once at the end, which keeps
 them within about half an ulp.
 
@@ -46,7 +47,7 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
-__all__ = ["BINARY_FUNCS", "BLOCKS", "FUNCS", "MAX_ULP", "MAX_ULP_BY_DTYPE", "OPS",
+__all__ = ["BINARY_FUNCS", "BLOCKS", "FUNCS", "UNIT_FUNCS", "MAX_ULP", "MAX_ULP_BY_DTYPE", "OPS",
            "SAFE_FASTMATH_FLAGS", "TESTED_RANGE"]
 
 _inline = numba.njit(inline="always", cache=False)
@@ -144,12 +145,8 @@ _SQRT_HALF_HI = 0x3FE6A09E00000000  # high word of sqrt(2)/2 in a 64-bit pattern
 _ONE_BITS = 0x3FF0000000000000
 _MANT_MASK = 0x000FFFFFFFFFFFFF
 
-# fdlibm s_expm1.c: scaled Remez coefficients on [-0.35, 0.35]
-_Q1 = -3.33333333333331316428e-02
-_Q2 = 1.58730158725481460165e-03
-_Q3 = -7.93650757867487942473e-05
-_Q4 = 4.00821782732936239552e-06
-_Q5 = -2.01099218183624371326e-07
+# 1/n! for the float64 expm1 Taylor polynomial
+_INV_FACT_64 = tuple(1.0 / math.factorial(n) for n in range(17))
 
 # Cephes tanh.c: tanh(x) = x + x^3 P(x^2)/Q(x^2) for |x| < 0.625
 _TP0 = -1.61468768441708447952e03
@@ -227,57 +224,74 @@ def log_f64(x):
 
 @_inline
 def log1p_f64(x):
-    """log1p(x), float64 (musl/fdlibm log1p, branch-free)."""
-    # General path: u = 1 + x rounded, correction c = (1 + x - u) / u.
-    xg = 0.0 if not (x < _INF and x > -1.0) else x
+    """log1p(x), float64 (musl/fdlibm log1p, branch-free): u = 1 + x rounded, the exact
+    rounding error c = (1 + x) - u, then log(u) + c/u through the fdlibm log kernel. One
+    path for every finite x > -1 (fdlibm's separate small-|x| path is not needed: there
+    u - 1 is exact and c carries the digits of x that u lost), so few selects."""
+    xg = x if (x < _INF and x > -1.0) else 0.0
     u = 1.0 + xg
     bits = _as_i64(u) + (_ONE_BITS - _SQRT_HALF_HI)
     k = (bits >> 52) - 1023
     c = (1.0 - (u - xg)) if k >= 2 else (xg - (u - 1.0))
-    c = _div(c, u) if k < 54 else 0.0
     f = _as_f64((bits & _MANT_MASK) + _SQRT_HALF_HI) - 1.0
-    # Small path: sqrt(2)/2 <= 1 + x < sqrt(2) uses f = x directly.
-    small = x < 0.41421356237309503 and x > -0.2928932188134524
-    f = xg if small else f
-    c = 0.0 if small else c
-    dk = 0.0 if small else float(k)
-    res = _log_reduced(f, dk, c)
-    res = x if (x < 1.1102230246251565e-16 and x > -1.1102230246251565e-16) else res  # +-0
+    res = _log_reduced(f, float(k), _div(c, u))
+    res = x if x == 0.0 else res  # keeps the sign of -0.0
     res = -_INF if x == -1.0 else res
     res = _NAN if x < -1.0 else res
     return x if not (x < _INF) else res
 
 
 @_inline
+def _expm1_poly(r, c):
+    """expm1(r + c) for -0.35 <= r <= 0.5 and a tiny correction c: Taylor to r**16/16!
+    (truncation below 2**-58 relative), evaluated as r + (r*(r*q) + c*(1 + r)) so the
+    result is rounded once."""
+    # q = sum_{n=2..16} r**(n-2)/n!: the tail from 1/5! as even and odd halves in r**2
+    # (shorter dependency chains than one Horner sequence: the lanes are latency-bound),
+    # the three leading terms by Horner (they carry the rounding that matters)
+    z = r * r
+    ev = _mad(z, _INV_FACT_64[15], _INV_FACT_64[13])
+    ev = _mad(z, ev, _INV_FACT_64[11])
+    ev = _mad(z, ev, _INV_FACT_64[9])
+    ev = _mad(z, ev, _INV_FACT_64[7])
+    ev = _mad(z, ev, _INV_FACT_64[5])
+    od = _mad(z, _INV_FACT_64[16], _INV_FACT_64[14])
+    od = _mad(z, od, _INV_FACT_64[12])
+    od = _mad(z, od, _INV_FACT_64[10])
+    od = _mad(z, od, _INV_FACT_64[8])
+    od = _mad(z, od, _INV_FACT_64[6])
+    q = _mad(r, od, ev)
+    q = _mad(r, q, _INV_FACT_64[4])
+    q = _mad(r, q, _INV_FACT_64[3])
+    q = _mad(r, q, _INV_FACT_64[2])
+    return r + _mad(r, r * q, c * (1.0 + r))
+
+
+@_inline
 def expm1_f64(x):
-    """expm1(x), float64 (fdlibm s_expm1.c, every branch computed and selected)."""
+    """expm1(x), float64, without a division or branches (vectorizes to one polynomial per
+    lane): x = k*ln2 + r with k = 0 for -ln2/2 < x < 0.5 (so |r| <= 0.5), p = expm1(r) by
+    ``_expm1_poly`` corrected for the rounding of r, then expm1(x) = (2**k - 1) + 2**k * p,
+    one fused rounding (2**k - 1 is exact for the k where it matters)."""
     xc = -60.0 if x < -60.0 else x  # expm1(-60) rounds to -1
     xc = 710.0 if xc > 710.0 else xc
     xc = 0.0 if xc != xc else xc
     kf, k = _rint(xc * _INV_LN2)
+    near = xc < 0.5 and k == 1  # k = 1 only from x = 0.5: 1 + 2p then has no cancellation
+    kf = 0.0 if near else kf
+    k = 0 if near else k
     hi = xc - kf * _LN2_HI
     lo = kf * _LN2_LO
     r = hi - lo
-    cc = (hi - r) - lo
-    hfx = 0.5 * r
-    hxs = r * hfx
-    r1 = _mad(hxs, _mad(hxs, _mad(hxs, _mad(hxs, _mad(hxs, _Q5, _Q4), _Q3), _Q2), _Q1), 1.0)
-    t = 3.0 - r1 * hfx
-    e = hxs * _div(r1 - t, 6.0 - r * t)
-    y0 = r - (r * e - hxs)  # k == 0
-    e = (r * (e - cc) - cc) - hxs
-    ym1 = 0.5 * (r - e) - 0.5  # k == -1
-    yp1 = -2.0 * (e - (r + 0.5)) if r < -0.25 else 1.0 + 2.0 * (r - e)  # k == 1
-    kc = 1 if k < 1 else k  # keep 2**-k in range for the unselected lanes
-    kc = 60 if kc > 60 else kc
-    ybig = _scale(1.0 - (e - r), k) - 1.0  # k <= -2 or k > 56
-    ysmall = (1.0 - _pow2(-kc) - (e - r)) * _pow2(kc)  # 2 <= k < 20
-    ymid = ((r - (e + _pow2(-kc))) + 1.0) * _pow2(kc)  # 20 <= k <= 56
-    y = ymid if k >= 20 else ysmall
-    y = ybig if (k <= -2 or k > 56) else y
-    y = yp1 if k == 1 else y
-    y = ym1 if k == -1 else y
-    y = y0 if k == 0 else y
+    cc = (hi - r) - lo  # r + cc = x - k*ln2 to about 2**-106
+    p = _expm1_poly(r, cc)
+    kk = 1023 if k > 1023 else k  # k = 1024 only near the overflow threshold
+    two_k = _pow2(kk)
+    exact = k <= 53  # 2**k - 1 is exact; above, take the 1 from p instead
+    a = p if exact else p - _pow2(-(1022 if kk > 1022 else kk))
+    b = two_k - 1.0 if exact else two_k
+    y = _mad(two_k, a, b) * (2.0 if k > 1023 else 1.0)
+    y = p if k == 0 else y
     tiny = x < 5.551115123125783e-17 and x > -5.551115123125783e-17
     return x if (tiny or x != x) else y
 
@@ -319,8 +333,8 @@ def sigmoid_f64(x):
 
 @_inline
 def _log1p_unit(e):
-    """log1p(e) for e in [0, 1]: ``log1p_f64`` on that interval (same operations, so the
-    same bits) without the selects for special values, negative and large arguments."""
+    """log1p(e) for e in [0, 1] (nan passes through): fdlibm's log1p on that interval
+    without the selects for special values, negative and large arguments."""
     u = 1.0 + e
     bits = _as_i64(u) + (_ONE_BITS - _SQRT_HALF_HI)
     k = (bits >> 52) - 1023
@@ -506,6 +520,12 @@ BINARY_FUNCS: dict[str, dict[str, Callable]] = {
     "logaddexp": {"float64": logaddexp_f64, "float32": logaddexp_f32},
 }
 """Two-argument functions (no block functions): op -> dtype -> scalar function."""
+
+UNIT_FUNCS: dict[str, dict[str, Callable]] = {
+    "log1p": {"float64": _log1p_unit, "float32": log1p_f32},
+}
+"""Faster forms for an operand known to lie in [0, 1] (or be NaN), e.g. ``log1p(exp(-|x|))``
+of the shared stable forms: op -> dtype -> scalar function, same bounds as ``FUNCS``."""
 
 
 

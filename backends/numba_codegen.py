@@ -23,7 +23,7 @@ from ..ir import Dim
 from .numba_driver import _describe, _driver, _view
 from .numba_elementwise import TILE_MIN_FAST, TILED_TRANSCENDENTALS
 from .numba_kernel import _KernelWriter
-from .numba_lower import FAST_BINARY_OPS, HELPER_NAMES, LOWERING
+from .numba_lower import FAST_BINARY_OPS, HELPER_NAMES, LOWERING, UNIT_OPS
 from .numba_names import _Names
 from .numba_reduce import _INIT, _columnar
 from .plan import Kernel, Plan
@@ -66,7 +66,7 @@ def generate(plan: Plan, order: str = "C", *, fast: dict | None = None,
               f"    {helpers})"])
     if fast:
         lines.append("from eqsat_tensor.backends.fastmath import BINARY_FUNCS, BLOCKS, FUNCS, "
-                     "SAFE_FASTMATH_FLAGS")
+                     "SAFE_FASTMATH_FLAGS, UNIT_FUNCS")
         used = {n.op for n in plan.graph.nodes()} | {"exp"}  # (logsumexp uses exp)
         for op, per_dtype in sorted(fast.items()):
             for dt in sorted(per_dtype):
@@ -75,6 +75,8 @@ def generate(plan: Plan, order: str = "C", *, fast: dict | None = None,
                 elif op in used:
                     lines.append(f"fm_{op}_{dt} = FUNCS[{op!r}][{dt!r}]")
                     lines.append(f"fb_{op}_{dt} = BLOCKS[{op!r}][{dt!r}]")
+                if op in used and op in UNIT_OPS:
+                    lines.append(f"fmu_{op}_{dt} = UNIT_FUNCS[{op!r}][{dt!r}]")
     # fast transcendentals are inlined and take the kernel's flags: full fastmath (nnan,
     # ninf, reassoc) would fold away their rounding tricks, so they get the safe subset
     flags = "set(SAFE_FASTMATH_FLAGS)" if fastmath and fast else str(bool(fastmath))

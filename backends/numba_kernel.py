@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..ir import Node
 from .numba_elementwise import _ElementwiseWriter
-from .numba_lower import FAST_BINARY_OPS, LOWERING, lower
+from .numba_lower import FAST_BINARY_OPS, LOWERING, UNIT_OPS, in_unit_interval, lower
 from .numba_names import _Names, _small_power
 from .numba_reduce import _ReductionWriter
 from .plan import FULL, ROW_DROP, ROW_KEEP, Kernel, is_inline_scalar
@@ -76,6 +76,8 @@ class _KernelWriter(_ElementwiseWriter, _ReductionWriter):
             power = _small_power(args[0], node.inputs[1].value, one)
             if power is not None:
                 return power
+        if node.op in UNIT_OPS and self._is_fast(node) and in_unit_interval(node.inputs[0]):
+            return f"fmu_{node.op}_{node.dtype}({args[0]})"
         return lower(node, args, one, self.table, self.fast)
 
     def store(self, node: Node, indent: str) -> None:

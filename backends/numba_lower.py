@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from ..errors import UnsupportedOp
 from ..ir import OPS, Node
 
@@ -134,7 +136,54 @@ def _const_power(node: Node) -> str | None:
     return template
 
 
-__all__ = ["FAST_BINARY_OPS", "HELPER_NAMES", "LOWERING", "lower"]
+# Ops with a faster fast-transcendental form for an operand in [0, 1]
+# (``fastmath.UNIT_FUNCS``), chosen where ``in_unit_interval`` proves the range.
+UNIT_OPS = ("log1p",)
+
+
+def value_bounds(node: Node, depth: int = 6) -> tuple[float, float]:
+    """Bounds ``(lo, hi)`` (+-inf: unbounded) on the values of ``node``, from the op
+    table's facts (fixed ranges, signed sums, increasing ops through their value at 0),
+    looking ``depth`` producers up: a small, local form of the e-graph's interval
+    analysis for the lowering (NaN is outside any bound: the functions chosen from these
+    bounds pass NaN through)."""
+    inf = float("inf")
+    if node.op == "constant" and not node.shape:
+        v = float(node.attr("value"))
+        return (v, v) if v == v else (-inf, inf)
+    if depth == 0 or node.op not in OPS:
+        return (-inf, inf)
+    facts = OPS[node.op].facts
+    if facts is None:
+        return (-inf, inf)
+    lo, hi = facts.range if facts.range is not None else (None, None)
+    lo, hi = (-inf if lo is None else lo), (inf if hi is None else hi)
+    ins = [value_bounds(i, depth - 1) for i in node.inputs]
+    if isinstance(facts.interval, tuple) and len(facts.interval) == len(ins):
+        slo = shi = 0.0
+        for sgn, (a, b) in zip(facts.interval, ins):
+            slo, shi = (slo + a, shi + b) if sgn > 0 else (slo - b, shi - a)
+        lo, hi = max(lo, slo), min(hi, shi)
+    elif facts.interval == "keep" and ins:
+        lo, hi = max(lo, ins[0][0]), min(hi, ins[0][1])
+    elif facts.interval == "increasing" and len(ins) == 1 and OPS[node.op].reference:
+        with np.errstate(all="ignore"):
+            f0 = float(OPS[node.op].reference(np.float64(0.0)))
+        if ins[0][0] >= 0:
+            lo = max(lo, f0)
+        if ins[0][1] <= 0:
+            hi = min(hi, f0)
+    return (lo, hi) if lo <= hi else (-inf, inf)
+
+
+def in_unit_interval(node: Node) -> bool:
+    """True where ``value_bounds`` puts every value of ``node`` in [0, 1]."""
+    lo, hi = value_bounds(node)
+    return lo >= 0.0 and hi <= 1.0
+
+
+__all__ = ["FAST_BINARY_OPS", "HELPER_NAMES", "LOWERING", "UNIT_OPS", "in_unit_interval",
+           "lower", "value_bounds"]
 
 
 # -- PyMC's special functions (clients) --

@@ -122,3 +122,41 @@ def test_fast_logaddexp_matches_reference_at_special_values():
         assert "fm_logaddexp_" in exe.source()
         with np.errstate(all="ignore"):
             assert_matches_reference(exe, g, [a.astype(dtype), b.astype(dtype)])
+
+
+def test_log1p_of_a_unit_interval_value_uses_the_unit_form():
+    # log1p(exp(-|x|)) (the shared primitive of softplus and sigmoid): the operand is in
+    # [0, 1], so the kernel calls the special-value-free form; log1p(x) keeps the general
+    # one; both agree with the reference on edge values
+    from eqsat_tensor.backends.numba_lower import in_unit_interval, value_bounds
+
+    x = et.tensor("x", ("n",))
+    e = et.exp(-et.abs(x))
+    assert value_bounds(e.node) == (0.0, 1.0)
+    assert not in_unit_interval(x.node) and not in_unit_interval(et.exp(x).node)
+    assert in_unit_interval(et.sigmoid(x).node)
+    xs = np.array([0.0, -0.0, 1e-300, -3.0, 3.0, 40.0, -745.5, 800.0, np.inf, -np.inf, np.nan,
+                   -1.0, -2.0, 0.5])
+    for out, form in ((et.log1p(e) * 2.0, "fmu_log1p_float64("),
+                      (et.log1p(x), "fm_log1p_float64(")):
+        g = Graph([out.node], [x.node])
+        exe = numba_cpu.compile(g)
+        assert form in exe.source()
+        assert_matches_reference(exe, g, [xs], {"n": xs.size})
+        assert "fmu_" not in numba_cpu.compile(g, fast_transcendentals=False).source()
+
+
+def test_trace_of_a_matmul_computes_no_matmul():
+    # np.trace(a @ b) traces to sum(a * b.T): no matmul node, NumPy's value; a non-zero
+    # offset or a non-square product keeps the general form
+    rng = np.random.default_rng(4)
+    a, b = rng.standard_normal((7, 5)), rng.standard_normal((5, 7))
+    f = et.jit(lambda a, b: np.trace(a @ b), backend="numpy")
+    assert not any(n.op == "matmul" for n in f.trace(a, b).nodes())
+    np.testing.assert_allclose(f(a, b), np.trace(a @ b), rtol=1e-12)
+    a[2, 3] = np.inf
+    with np.errstate(invalid="ignore"):
+        np.testing.assert_equal(f(a, b), np.trace(a @ b))
+    g = et.jit(lambda a, b: np.trace(a @ b, offset=1), backend="numpy")
+    assert any(n.op == "matmul" for n in g.trace(b, a).nodes())
+    np.testing.assert_allclose(g(b, a), np.trace(b @ a, offset=1), rtol=1e-12)

@@ -229,6 +229,14 @@ def trace(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
         raise ShapeError(f"np.trace needs at least 2 dims, got shape {fmt_shape(node.shape)} "
                          f"(at {user_location()})")
     ax1, ax2 = (int(axis1) % node.ndim, int(axis2) % node.ndim)
+    if (node.op == "matmul" and node.ndim == 2 and (ax1, ax2) == (0, 1)
+            and static_int(offset, "np.trace offset") == 0
+            and all(i.ndim == 2 for i in node.inputs)
+            and node.inputs[0].shape == node.inputs[1].shape[::-1]):
+        # (kernels) trace(A @ B) = sum(A * B.T): the diagonal only, n*k products instead
+        # of the n*n*k of the whole product (every entry of A and B still takes part)
+        a, b = node.inputs
+        return sum(multiply(a, transpose(b, (1, 0))), axis=(0, 1))
     rest = [i for i in range(node.ndim) if i not in (ax1, ax2)]
     moved = transpose(node, rest + [ax1, ax2])
     n, m = _concrete((node.shape[ax1], node.shape[ax2]), "np.trace")
