@@ -378,8 +378,17 @@ def einsum(subscripts: str, *operands: Any) -> Tensor:
                              f"{fmt_shape(node.shape)} (at {user_location()})")
         for c, d in zip(term, node.shape):
             if sizes.setdefault(c, d) != d:
-                raise ShapeError(f"np.einsum: index {c!r} has sizes {sizes[c]} and {d} (at "
-                                 f"{user_location()})")
+                if d == 1:  # a size-1 dim broadcasts, as in NumPy's einsum
+                    continue
+                if sizes[c] != 1:
+                    raise ShapeError(f"np.einsum: index {c!r} has sizes {sizes[c]} and {d} "
+                                     f"(at {user_location()})")
+                sizes[c] = d
+    for i, (term, node) in enumerate(zip(terms, nodes)):
+        want = tuple(sizes[c] for c in term)
+        if want != tuple(node.shape):
+            nodes[i] = broadcast_to(node, want).node
+    for term, node in zip(terms, nodes):
         items.append(_einsum_diagonal(node, term))
     for i, (node, term) in enumerate(items):  # sum indices no other term or output needs
         later = out + "".join(t for j, (_, t) in enumerate(items) if j != i)
