@@ -293,7 +293,10 @@ def store(key: str, optimized: Graph, report: dict[str, Any]) -> None:
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{key[:16]}", suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
-        os.replace(tmp, directory / f"{key}.json")
+        target = directory / f"{key}.json"
+        if target.is_dir() and not target.is_symlink():
+            os.rmdir(target)  # an empty directory in an entry's place (else: OSError)
+        os.replace(tmp, target)
         tmp = None
     except OSError as exc:
         _warn_once(f"write:{directory}", f"cannot write the graph cache in {directory} "
