@@ -320,8 +320,66 @@ def random_program(rng: np.random.Generator, min_ops: int = 10, max_ops: int = 3
     return Program(tuple(g.steps), tuple(dict.fromkeys(outs)))
 
 
+def _chain(g: _Gen, a: int, ops: Sequence[tuple]) -> None:
+    """Append ops, each applied to the previous result (``"@"`` in args: that result;
+    ``"a"``: the value ``a``)."""
+    cur = a
+    for kind, name, args, params in ops:
+        idx = tuple(cur if x == "@" else a if x == "a" else x for x in args)
+        op = Op(kind, name, idx, tuple(params))
+        vals = [_dummy(m) for m in g.meta]
+        if not g.add(op, lambda op=op, vals=vals: _apply(op, vals)):
+            return
+        cur = len(g.steps) - 1
+
+
+def _pattern(g: _Gen) -> None:
+    """A form the rewrite rules target (identities, cancellations, stable forms, softmax
+    and logsumexp, centring by a keepdims reduction), on a random float value."""
+    a = g.pick("float")
+    if a is None:
+        return
+    nd = len(g.meta[a][0])
+    ax = int(g.rng.integers(-nd, nd)) if nd else None
+    red = (("axis", ax), ("keepdims", True))
+    u, b = (lambda n: ("unary", n, ("@",), ())), (lambda n, x, y: ("binary", n, (x, y), ()))
+
+    def c(n, k, left=False):
+        return ("const", n, ("@",), (("c", k), ("left", left), ("operator", False)))
+
+    forms = [
+        [b("subtract", "a", "a")], [c("multiply", 0.0)], [b("divide", "a", "a")],
+        [c("add", 0.0)], [c("add", -0.0)], [c("power", 1.0)], [c("power", 2.0), u("sqrt")],
+        [u("square"), u("sqrt")], [u("log"), u("exp")], [u("exp"), u("log")],
+        [u("negative"), u("negative")], [u("negative"), u("abs")], [b("maximum", "a", "a")],
+        [u("exp"), c("add", 1.0), u("log")], [u("exp"), c("subtract", 1.0)],
+        [c("add", 1.0), u("log")], [u("negative"), u("exp"), c("add", 1.0),
+                                    c("divide", 1.0, True)],
+        [u("expit"), u("log")], [u("tanh"), c("multiply", 0.5), c("add", 0.5)],
+        [("reduce", "max", ("@",), red), b("subtract", "a", "@"), u("exp")],
+        [("reduce", "mean", ("@",), red), b("subtract", "a", "@")],
+        [u("exp"), ("reduce", "sum", ("@",), red), u("log")],
+        [c("multiply", 3.0), c("divide", 3.0)], [c("multiply", 1e-300),
+                                                 ("reduce", "sum", ("@",), red)],
+        [c("divide", 2.0), c("multiply", 2.0)], [u("sqrt"), u("square")],
+        [u("sin"), u("square"), b("add", "@", "@")], [b("multiply", "a", "a"),
+                                                        b("subtract", "@", "a")],
+        [u("cbrt"), c("power", 3.0)], [u("exp2"), u("log2")], [u("log1p"), u("expm1")],
+        [c("power", 0.5)], [c("power", -0.5)], [c("power", -1.0)], [u("reciprocal"),
+                                                                    u("reciprocal")],
+        [u("sinh"), u("arcsinh")], [u("abs"), u("sqrt"), u("square")],
+        [c("maximum", 0.0), c("minimum", 0.0)], [c("hypot", 0.0)],
+        [u("erf"), c("subtract", 1.0, True)], [u("ndtr"), u("log")],
+        [b("logaddexp", "a", "a")], [c("multiply", 2.0), c("subtract", 1.0), u("negative")],
+    ]
+    _chain(g, a, forms[int(g.rng.integers(0, len(forms)))])
+
+
 def _step(g: _Gen) -> None:
     rng = g.rng
+    if rng.random() < 0.25:
+        _pattern(g)
+        return
     r = rng.random()
     vals = [_dummy(m) for m in g.meta]
     if r < 0.2:
