@@ -243,3 +243,79 @@ def test_a_rule_file_whose_constants_grow_stops_on_a_limit(n):
 
     want, got = evaluate(g, arrays, {"n": 4}), evaluate(res.graph, arrays, {"n": 4})
     np.testing.assert_allclose(got[0], want[0], rtol=1e-6)
+
+
+# -- the kernel cache: every kind of file put in an entry's place ------------------------------
+
+
+def _kernel_graph() -> Graph:
+    x = et.tensor("x", (6,))
+    y = et.tensor("y", (6,))
+    return Graph([(et.tanh(x) * y + et.sum(x * y)).node], [x.node, y.node])
+
+
+def _forget_kernels(exe) -> str:
+    from eqsat_tensor.backends import numba_cpu
+
+    name = exe._variants["C"].name
+    numba_cpu._EXECUTABLES.clear()
+    sys.modules.pop(name, None)
+    return name
+
+
+def _replace(p, how: str) -> None:
+    if how == "empty":
+        p.write_bytes(b"")
+    elif how == "truncated":
+        p.write_bytes(p.read_bytes()[: max(1, p.stat().st_size // 3)])
+    else:
+        p.unlink()
+        if how == "fifo":
+            os.mkfifo(p)
+        elif how == "/dev/zero":
+            p.symlink_to("/dev/zero")
+        elif how == "directory":
+            p.mkdir()
+            (p / "inside").write_text("x")
+
+
+_KINDS = ["empty", "truncated", "fifo", "/dev/zero", "directory"]
+
+
+@linux
+@pytest.mark.parametrize("target, how", [
+    ("manifest", "fifo"), ("nbi", "/dev/zero"),
+    *[pytest.param(t, h, marks=pytest.mark.slow) for t in ("py", "manifest", "nbi", "nbc")
+      for h in _KINDS if (t, h) not in (("manifest", "fifo"), ("nbi", "/dev/zero"))],
+])
+def test_any_file_in_a_kernel_cache_entrys_place_costs_one_recompile(tmp_path, target, how):
+    from eqsat_tensor.backends import numba_cache, numba_cpu
+
+    numba_cpu._EXECUTABLES.clear()
+    for mod in [m for m in sys.modules if m.startswith("et_")]:
+        del sys.modules[mod]
+    cache = tmp_path / "cache"
+    g = _kernel_graph()
+    x, y = np.linspace(-1, 1, 6), np.arange(6.0)
+    want = np.tanh(x) * y + np.sum(x * y)
+    exe = numba_cpu.compile(g, cache_dir=cache)
+    exe(x, y)
+    name = _forget_kernels(exe)
+    if target == "py":
+        victims = [cache / f"{name}.py"]
+    elif target == "manifest":
+        victims = [cache / f"{name}.manifest.json"]
+    else:
+        victims = [p for p in numba_cache.numba_files(cache, name) if p.suffix == f".{target}"]
+    assert victims
+    for p in victims:
+        _replace(p, how)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        exe2 = numba_cpu.compile(g, cache_dir=cache)
+        np.testing.assert_allclose(exe2(x, y), want)
+    _forget_kernels(exe2)  # and the entry is good again
+    exe3 = numba_cpu.compile(g, cache_dir=cache)
+    np.testing.assert_allclose(exe3(x, y), want)
+    hits = [d.stats.cache_hits.total() for d in exe3.compiled_kernels().values() if d.signatures]
+    assert sum(hits) > 0
