@@ -687,25 +687,49 @@ class Counts:
     failures: list[Failure] = field(default_factory=list)
 
 
+def combine(programs: Sequence[Program]) -> Program:
+    """One program computing every output of ``programs`` (inputs renamed ``p{k}_x{i}``)."""
+    steps: list[Op] = []
+    outputs: list[int] = []
+    for k, p in enumerate(programs):
+        off = len(steps)
+        for s in p.steps:
+            if s.kind == "input":
+                steps.append(Op("input", f"p{k}_{s.name}", (), s.params))
+            else:
+                steps.append(Op(s.kind, s.name, tuple(i + off for i in s.args), s.params))
+        outputs += [i + off for i in p.outputs]
+    return Program(tuple(steps), tuple(outputs))
+
+
 def fuzz(seed: int, n: int, backends: Sequence[str] = ("numpy", "numba"),
-         modes: Sequence[str] = MODES, do_shrink: bool = True,
+         modes: Sequence[str] = MODES, do_shrink: bool = True, batch: int = 1,
          on_failure: Callable[[Failure], None] | None = None) -> Counts:
-    """Run ``n`` programs from ``seed`` on every backend and mode (one jit per program)."""
+    """Run ``n`` programs from ``seed`` on every backend and mode; ``batch`` programs are
+    traced as one function (a failing batch is re-run program by program)."""
     rng = np.random.default_rng(seed)
     counts = Counts()
-    for _ in range(n):
-        prog = random_program(rng)
-        data = {m: random_inputs(prog, rng, m == "strict") for m in modes}
-        counts.programs += 1
+    done = 0
+    while done < n:
+        progs = [random_program(rng) for _ in range(min(batch, n - done))]
+        data = [{m: random_inputs(p, rng, m == "strict") for m in modes} for p in progs]
+        done += len(progs)
+        counts.programs += len(progs)
+        big = combine(progs) if len(progs) > 1 else progs[0]
         for mode in modes:
             for backend in backends:
-                counts.runs += 1
-                msg = run_one(prog, data[mode], backend, mode)
+                counts.runs += len(progs)
+                arrays = [a for d in data for a in d[mode]]
+                msg = run_one(big, arrays, backend, mode)
                 if msg is None:
                     continue
-                fail = Failure(prog, data[mode], backend, mode, msg)
-                fail = shrink(fail) if do_shrink else fail
-                counts.failures.append(fail)
-                if on_failure:
-                    on_failure(fail)
+                for p, d in zip(progs, data):
+                    one = run_one(p, d[mode], backend, mode) if len(progs) > 1 else msg
+                    if one is None:
+                        continue
+                    fail = Failure(p, d[mode], backend, mode, one)
+                    fail = shrink(fail) if do_shrink else fail
+                    counts.failures.append(fail)
+                    if on_failure:
+                        on_failure(fail)
     return counts
