@@ -54,7 +54,7 @@ def test_programs_are_deterministic_varied_and_long():
     assert kinds >= {"unary", "binary", "const", "compare", "predicate", "where", "reduce",
                      "cumsum", "slice", "concat", "einsum", "astype"}
     dtypes = {d for p in progs for _, _, d in p.inputs}
-    assert dtypes == {"float32", "float64", "int32", "int64", "bool"}
+    assert dtypes == {"float32", "float64", "int32", "int64", "bool", "pyfloat"}
     assert all(10 <= len(p.steps) - len(p.inputs) <= 30 for p in progs)
     keepdims_axes = {s.p("axis") for p in progs for s in p.steps
                      if s.kind == "reduce" and s.p("keepdims")}

@@ -263,7 +263,7 @@ class _Gen:
         int, bool, any."""
         ok = [i for i, (_, d) in enumerate(self.meta) if
               want == "any" or (want == "bool" and d == "bool")
-              or (want == "float" and d in FLOATS)
+              or (want == "float" and d in FLOATS + ("pyfloat",))
               or (want == "int" and d in ("int32", "int64"))
               or (want == "num" and d != "bool")]
         if not ok:
@@ -287,8 +287,8 @@ class _Gen:
         return True
 
 
-def _dummy(meta: tuple[tuple[int, ...], str]) -> np.ndarray:
-    return np.ones(meta[0], dtype=meta[1])
+def _dummy(meta: tuple[tuple[int, ...], str]) -> Any:
+    return 1.5 if meta[1] == "pyfloat" else np.ones(meta[0], dtype=meta[1])
 
 
 def random_program(rng: np.random.Generator, min_ops: int = 10, max_ops: int = 30) -> Program:
@@ -303,9 +303,11 @@ def random_program(rng: np.random.Generator, min_ops: int = 10, max_ops: int = 3
         r = int(rng.integers(0, len(base) + 1))
         shape = tuple(1 if rng.random() < 0.25 else d for d in base[len(base) - r:])
         u = rng.random()
-        dtype = (main if k == 0 or u < 0.55 else
-                 ("float32" if main == "float64" else "float64") if u < 0.7 else
-                 g.choice(("int32", "int64")) if u < 0.88 else "bool")
+        dtype = (main if k == 0 or u < 0.5 else
+                 ("float32" if main == "float64" else "float64") if u < 0.65 else
+                 g.choice(("int32", "int64")) if u < 0.8 else "bool" if u < 0.9 else
+                 "pyfloat")  # a Python float argument: weakly typed, like NumPy 2's
+        shape = () if dtype == "pyfloat" else shape
         g.steps.append(Op("input", f"x{k}", (), (("shape", shape), ("dtype", dtype))))
         g.meta.append((shape, dtype))
     target = int(rng.integers(min_ops, max_ops + 1))
@@ -529,6 +531,11 @@ def random_inputs(program: Program, rng: np.random.Generator, strict: bool
     out = []
     for _, shape, dtype in program.inputs:
         n = math.prod(shape)
+        if dtype == "pyfloat":
+            edge = _edge("float64", strict)
+            out.append(float(edge[rng.integers(0, len(edge))]) if rng.random() < 0.4
+                       else float(rng.normal(0, 3)))
+            continue
         if dtype == "bool":
             arr = rng.random(n) < 0.5
         elif dtype in ("int32", "int64"):
@@ -561,7 +568,8 @@ class Failure:
     message: str
 
     def __str__(self) -> str:
-        ins = "\n".join(f"  {n} = np.array({a.tolist()!r}, dtype=np.{a.dtype})"
+        ins = "\n".join(f"  {n} = {a!r}" if isinstance(a, float) else
+                        f"  {n} = np.array({a.tolist()!r}, dtype=np.{a.dtype})"
                         for (n, _, _), a in zip(self.program.inputs, self.arrays))
         return f"{self.backend}, ieee={self.ieee}: {self.message}\n{self.program.source()}\n{ins}"
 
@@ -647,9 +655,13 @@ def _trace(program: Program, arrays: list[np.ndarray]) -> Any:
     return fn.trace(*arrays)
 
 
+def _copy(a: Any) -> Any:
+    return a.copy() if isinstance(a, np.ndarray) else a
+
+
 def shrink(f: Failure) -> Failure:
     """The shortest prefix (output: its last step) that still fails, then simpler inputs."""
-    prog, arrays = f.program, [a.copy() for a in f.arrays]
+    prog, arrays = f.program, [_copy(a) for a in f.arrays]
 
     def fails(p: Program, arrs: list[np.ndarray]) -> str | None:
         try:
@@ -664,13 +676,13 @@ def shrink(f: Failure) -> Failure:
             prog = cand
             break
     for k, arr in enumerate(arrays):
-        if arr.dtype.kind != "f":
+        if not isinstance(arr, np.ndarray) or arr.dtype.kind != "f":
             continue
         for pos in np.ndindex(arr.shape):
             for simple in (0.0, 1.0, -1.0, 2.0):
                 if arr[pos] == simple and not np.signbit(arr[pos]):
                     break
-                trial = [a.copy() for a in arrays]
+                trial = [_copy(a) for a in arrays]
                 trial[k][pos] = simple
                 if fails(prog, trial):
                     arrays = trial
