@@ -319,3 +319,50 @@ def test_any_file_in_a_kernel_cache_entrys_place_costs_one_recompile(tmp_path, t
     np.testing.assert_allclose(exe3(x, y), want)
     hits = [d.stats.cache_hits.total() for d in exe3.compiled_kernels().values() if d.signatures]
     assert sum(hits) > 0
+
+
+# -- concurrent writers ------------------------------------------------------------------------
+
+_SAME_WORK = textwrap.dedent("""
+    import sys, warnings
+    import numpy as np
+    import eqsat_tensor as et
+    from eqsat_tensor import optimizer
+    warnings.simplefilter("error", RuntimeWarning)  # no cache warning, no fallback
+    numba, reader = sys.argv[1] == "numba", sys.argv[2] == "reader"
+    if reader:  # everything must come from the caches: optimizing would raise
+        def no(*a, **k):
+            raise AssertionError("optimized again: the graph cache missed")
+        optimizer._optimize = no
+    x = et.tensor("x", (6,))
+    res = et.optimize(et.log(1.0 + et.exp(x)) * 3.0 - x * 0.5, budget=et.Budget(seconds=60))
+    a = np.linspace(-4, 4, 6)
+    exe = et.compile(res.graph, backend="numba" if numba else "numpy")
+    out = exe(a)
+    out = out[0] if isinstance(out, (list, tuple)) else out
+    assert np.allclose(out, np.log1p(np.exp(a)) * 3.0 - a * 0.5, rtol=1e-12), out
+    if numba and reader:
+        hits = sum(d.stats.cache_hits.total() for d in exe.compiled_kernels().values()
+                   if d.signatures)
+        misses = sum(d.stats.cache_misses.total() for d in exe.compiled_kernels().values()
+                     if d.signatures)
+        assert hits > 0 and misses == 0, (hits, misses)
+    print("ok")
+""")
+
+
+@linux
+@pytest.mark.parametrize("backend", ["numpy", pytest.param("numba", marks=pytest.mark.slow)])
+def test_four_processes_writing_one_cache_at_once_then_a_fifth_reads(tmp_path, backend):
+    env = dict(os.environ, EQSAT_TENSOR_CACHE_DIR=str(tmp_path), EQSAT_TENSOR_GRAPH_CACHE="1",
+               NUMBA_CACHE_DIR=str(tmp_path))
+    procs = [subprocess.Popen([sys.executable, "-c", _SAME_WORK, backend, "writer"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(4)]
+    for p in procs:
+        out, err = p.communicate(timeout=900)
+        assert p.returncode == 0 and out.strip() == "ok", err[-3000:]
+    assert not [p for p in tmp_path.rglob("*") if p.name.endswith(".tmp")]
+    done = subprocess.run([sys.executable, "-c", _SAME_WORK, backend, "reader"], env=env,
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-3000:]
