@@ -406,7 +406,8 @@ def _step(g: _Gen) -> None:
         else:
             c = g.choice(INT_CONSTS if is_int or rng.random() < 0.25 else FLOAT_CONSTS)
         left = bool(rng.random() < 0.35) and name != "power"
-        oper = name in ("add", "subtract", "multiply", "divide", "power") and rng.random() < 0.6
+        oper = name in ("add", "subtract", "multiply", "divide", "power") and rng.random() < 0.6 \
+            and g.meta[a][1] != "pyfloat"  # Python arithmetic on a Python float is not NumPy's
         params = (("c", c), ("left", left), ("operator", oper))
         op = Op("const", name, (a,), params)
         g.add(op, lambda: _apply(op, vals))
