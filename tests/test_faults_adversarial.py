@@ -366,3 +366,78 @@ def test_four_processes_writing_one_cache_at_once_then_a_fifth_reads(tmp_path, b
     done = subprocess.run([sys.executable, "-c", _SAME_WORK, backend, "reader"], env=env,
                           capture_output=True, text=True, timeout=900)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-3000:]
+
+
+# -- a full and a read-only file system (a tiny tmpfs in a private mount namespace) -----------
+
+_FULL_DISK = textwrap.dedent("""
+    import os, sys, warnings
+    import numpy as np
+    mode, mnt = sys.argv[1], sys.argv[2]
+    if mode == "full":  # fill the file system to the last byte
+        for name, chunk in (("filler", 4096), ("filler2", 1)):
+            fd = os.open(os.path.join(mnt, name), os.O_WRONLY | os.O_CREAT)
+            try:
+                while True:
+                    os.write(fd, b"x" * chunk)
+            except OSError:
+                pass
+            os.close(fd)
+    import eqsat_tensor as et
+    a = np.linspace(-3, 3, 7)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        x = et.tensor("x", (7,))
+        res = et.optimize(et.log(1.0 + et.exp(x)) * 2.0 - x)
+        assert not res.report.fallback
+        out = et.compile(res.graph, backend="numba")(a)
+        out = out[0] if isinstance(out, (list, tuple)) else out
+        assert np.allclose(out, np.log1p(np.exp(a)) * 2.0 - a, rtol=1e-12), out
+        f = et.jit(lambda v: np.sqrt(v * v + 1.0) * 3.0, backend="numba")
+        assert np.allclose(f(a), np.sqrt(a * a + 1.0) * 3.0, rtol=1e-12)
+        assert np.allclose(f(a[:3]), np.sqrt(a[:3] ** 2 + 1.0) * 3.0, rtol=1e-12)
+    msgs = sorted({str(w.message).split(" in ")[0] for w in caught})
+    print("warnings", len(caught), msgs)
+    if mode == "full":
+        os.unlink(os.path.join(mnt, "filler"))  # space is back: entries are written again
+        os.unlink(os.path.join(mnt, "filler2"))
+        et.optimize(et.tanh(x) * 5.0)
+        et.jit(lambda v: np.cos(v) * 2.0, backend="numba")(a)
+    print("ok")
+""")
+
+
+def _can_mount() -> bool:
+    if sys.platform != "linux" or not os.path.exists("/usr/bin/unshare"):
+        return False
+    probe = subprocess.run(["unshare", "-m", "sh", "-c",
+                            "mount -t tmpfs -o size=64k tmpfs /mnt && umount /mnt"],
+                           capture_output=True, timeout=60)
+    return probe.returncode == 0
+
+
+@pytest.mark.parametrize("mode", ["full", "read-only"])
+def test_a_full_or_read_only_file_system_costs_a_warning_never_a_result(tmp_path, mode):
+    if not _can_mount():
+        pytest.skip("cannot mount a tmpfs here (RLIMIT_FSIZE variants cover the writes)")
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    opts = "size=256k" if mode == "full" else "ro,size=256k"
+    env = dict(os.environ, EQSAT_TENSOR_CACHE_DIR=str(mnt / "cache"), NUMBA_CACHE_DIR=str(
+        mnt / "numba"), EQSAT_TENSOR_GRAPH_CACHE="1", TMPDIR=str(mnt),
+        XDG_CACHE_HOME=str(mnt / "xdg"))
+    script = tmp_path / "script.py"
+    script.write_text(_FULL_DISK)
+    if mode == "full":
+        (mnt / "cache").mkdir()
+    cmd = (f"mount -t tmpfs -o {opts} tmpfs {mnt} && "
+           f"{{ [ {mode} = read-only ] || mkdir -p {mnt}/cache; }} && "
+           f"exec {sys.executable} {script} {mode} {mnt}")
+    res = subprocess.run(["unshare", "-m", "sh", "-c", cmd], env=env, capture_output=True,
+                         text=True, timeout=900)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert res.stdout.strip().endswith("ok"), res.stdout
+    line = next(ln for ln in res.stdout.splitlines() if ln.startswith("warnings"))
+    assert "optimizer failed" not in line and "Error" not in line.split("[")[0]
+    # one warning per cache that could not be used (graph cache, kernel cache), no more
+    assert int(line.split()[1]) <= 3, line
