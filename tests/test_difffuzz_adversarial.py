@@ -194,3 +194,44 @@ def test_the_oracle_does_not_decide_comparisons_of_rounded_equal_values():
     wrong = [np.array([False, False, False])]
     assert advfuzz.judge_outputs(apart, arrays, apart.reference(arrays), wrong, "numpy",
                                  "finite") is not None
+
+
+def _slice_rev(v):
+    return v[:, ::-1]
+
+
+def _flip0(v):
+    return np.flip(v, 0)
+
+
+def _take(v):
+    return np.take(v, [1, 0], axis=1)
+
+
+def _diag(v):
+    return np.diagonal(v)
+
+
+@pytest.mark.parametrize("dtype", ["int32", "int64", "bool", "float32"])
+@pytest.mark.parametrize("fn", [_slice_rev, _flip0, _take, _diag, lambda v: v[1:, 0],
+                                lambda v: v[::-1] * 3])
+def test_views_and_gathers_keep_integer_dtypes(dtype, fn):
+    # found by advfuzz: x1[:, :, ::-1] of an int32 array came back int64, np.flip float64
+    x = (np.arange(6) - 2).astype(dtype).reshape(2, 3)[:, :2]
+    want, got = fn(x), et.jit(fn)(x)
+    assert got.dtype == want.dtype and np.array_equal(got, want)
+
+
+@pytest.mark.parametrize("fn", [scipy.special.xlogy, scipy.special.xlog1py,
+                                scipy.special.rel_entr, scipy.special.kl_div])
+def test_two_argument_scipy_functions_promote_as_scipy_does(fn):
+    # found by advfuzz: xlogy(int32, float32) ran in float32 (SciPy: its float64 loop, 1e8
+    # float64 ulps apart); xlogy(float32 array, Python float) is float64 in SciPy
+    f32 = np.array([0.0, 2.0, 0.5], np.float32)
+    i32 = np.array([-6, 3, 0], np.int32)
+    y32 = np.array([1.1920928955078125e-07, 3.0, 0.25], np.float32)
+    for args in [(i32, y32), (f32, 1.5), (1.5, f32), (f32, y32)]:
+        want = fn(*args)
+        got = et.jit(lambda u, v: fn(u, v), backend="numpy")(*args)
+        assert got.dtype == want.dtype, args
+        np.testing.assert_allclose(got, want, rtol=1e-5 if want.dtype == np.float32 else 1e-13)

@@ -263,7 +263,9 @@ def diagonal(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
     if int(axis1) % 2 == 1:
         node = transpose(node).node
     k = static_int(offset, "np.diagonal offset")
-    return _diagonal_of_last_two(node, k, "np.diagonal")
+    from .indexing import same_int
+
+    return same_int(a, _diagonal_of_last_two(node, k, "np.diagonal"))
 
 
 def _diagonal_of_last_two(node: Node, k: int, what: str) -> Tensor:
