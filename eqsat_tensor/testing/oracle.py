@@ -208,7 +208,9 @@ def _too_close(node: Node, args: list[np.ndarray], prec: int) -> np.ndarray | bo
     precision (``log2(exp2(x)) != x``: equal in real arithmetic, apart by rounding here)."""
     if "comparison" not in OPS[node.op].tags or len(args) != 2:
         return False
-    scale = mpmath.ldexp(1, -(prec - 64))
+    # half the working precision: rounding errors of the operands, grown by cancellation
+    # inside them (log2(exp2(1e-40)) keeps about prec - 133 bits), stay far below it
+    scale = mpmath.ldexp(1, -(prec // 2))
 
     def close(a: Any, b: Any) -> bool:
         if not (isinstance(a, mpmath.mpf) and isinstance(b, mpmath.mpf)) or _isnan(a) \
