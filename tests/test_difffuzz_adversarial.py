@@ -237,3 +237,19 @@ def test_two_argument_scipy_functions_promote_as_scipy_does(fn):
         got = et.jit(lambda u, v: fn(u, v), backend="numpy")(*args)
         assert got.dtype == want.dtype, args
         np.testing.assert_allclose(got, want, rtol=1e-5 if want.dtype == np.float32 else 1e-13)
+
+
+def test_a_result_equal_to_the_exact_zero_where_numpy_overflowed_is_accepted():
+    # found by advfuzz (strict inputs, scipy): SciPy's gammaln(-5e-324) overflows to inf, the
+    # library gives the true 744.44; times -5e-324 and squared, NumPy says inf and the
+    # library 0.0, which is the correctly rounded exact value
+    steps = (advfuzz.Op("input", "x", (), (("shape", (1,)), ("dtype", "float64"))),
+             advfuzz.Op("unary", "gammaln", (0,)), advfuzz.Op("einsum", "i,i->", (1, 0)),
+             advfuzz.Op("unary", "square", (2,)))
+    prog = advfuzz.Program(steps, (3,))
+    arrays = [np.array([-5e-324])]
+    assert np.isinf(prog.reference(arrays)[0])
+    assert advfuzz.run_one(prog, arrays, "numpy", "strict") is None
+    wrong = [np.float64(1.0)]  # a wrong finite answer is still caught
+    assert advfuzz.judge_outputs(prog, arrays, prog.reference(arrays), wrong, "numpy",
+                                 "strict") is not None
