@@ -31,6 +31,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import stat
 import sys
 import tempfile
 import threading
@@ -142,8 +143,21 @@ def module_name(source: str) -> str:
     return f"et_{h.hexdigest()[:32]}"
 
 
+MAX_FILE_BYTES = 1 << 30  # a larger cache "file" is not read (nor is an endless one)
+
+
+def _read_bytes(path: Path) -> bytes:
+    """The bytes of a regular file; ``OSError`` for anything else put in its place (a
+    FIFO would block, ``/dev/zero`` never ends, a directory cannot be read)."""
+    with open(path, "rb", opener=lambda p, f: os.open(p, f | os.O_NONBLOCK)) as fh:
+        st = os.fstat(fh.fileno())
+        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE_BYTES:
+            raise OSError(f"not a regular cache file: {path}")
+        return fh.read()
+
+
 def _sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return hashlib.sha256(_read_bytes(path)).hexdigest()
 
 
 def _atomic_write(path: Path, data: str) -> None:
@@ -191,7 +205,7 @@ def _verify(directory: Path, name: str) -> None:
     """Delete every Numba cache file of ``name`` that the manifest does not vouch for."""
     manifest = directory / f"{name}.manifest.json"
     try:
-        known = json.loads(manifest.read_text())["files"] if manifest.exists() else {}
+        known = json.loads(_read_bytes(manifest))["files"] if manifest.exists() else {}
         if not isinstance(known, dict):
             raise ValueError("bad manifest")
     except (ValueError, KeyError, TypeError, OSError):
@@ -259,10 +273,10 @@ def load(source: str, directory: Path | None) -> ModuleType:
         if module is not None:
             return module
         path = directory / f"{name}.py"
-        if path.is_dir():  # a directory where our file belongs: not ours, removed
+        if path.is_dir() or (path.exists() and not path.is_file()):  # not ours: removed
             _unlink(path)
         try:
-            current = path.read_text(encoding="utf-8") if path.is_file() else None
+            current = _read_bytes(path).decode("utf-8") if path.is_file() else None
         except (OSError, UnicodeDecodeError):
             current = None
         try:

@@ -17,6 +17,7 @@ import hashlib
 import json
 import math
 import os
+import stat
 import tempfile
 import threading
 import warnings
@@ -231,16 +232,15 @@ def lookup(key: str, graph: Graph) -> tuple[Graph, dict[str, Any]] | None:
     text = _MEMORY.get(key)
     directory = cache_dir()
     if text is None and directory is not None:
-        try:
-            text = (directory / f"{key}.json").read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            return None
+        text = _read_entry(directory / f"{key}.json")
     if text is None:
         return None
     try:
         doc = json.loads(text)
         if doc.get("format") != FORMAT or doc.get("key") != key:
             return None
+        if doc.get("digest") != _digest(doc["graph"], doc["report"]):
+            return None  # a flipped bit or an edited value: never used
         optimized = _decode(doc["graph"])
         report = doc["report"]
         if not isinstance(report, dict) or not _same_signature(graph, optimized):
@@ -250,13 +250,36 @@ def lookup(key: str, graph: Graph) -> tuple[Graph, dict[str, Any]] | None:
     return optimized, report
 
 
+MAX_ENTRY_BYTES = 64 * 2**20  # a larger (or endless) "entry" is not read
+
+
+def _read_entry(path: Path) -> str | None:
+    """The text of a regular file of at most ``MAX_ENTRY_BYTES``, else None (a directory,
+    a device or FIFO put in an entry's place, unreadable or undecodable bytes)."""
+    try:
+        with open(path, "rb", opener=lambda p, f: os.open(p, f | os.O_NONBLOCK)) as fh:
+            st = os.fstat(fh.fileno())
+            if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_ENTRY_BYTES:
+                return None
+            return fh.read(MAX_ENTRY_BYTES + 1).decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _digest(graph: Any, report: Any) -> str:
+    """sha256 of an entry's payload, stored beside it and checked on every read."""
+    text = json.dumps([graph, report], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def store(key: str, optimized: Graph, report: dict[str, Any]) -> None:
     """Write the entry for ``key`` (atomically); failures warn once and are ignored."""
     if not enabled():
         return
     try:
-        text = json.dumps({"format": FORMAT, "key": key, "graph": _encode(optimized),
-                           "report": report})
+        encoded = _encode(optimized)
+        text = json.dumps({"format": FORMAT, "key": key, "graph": encoded, "report": report,
+                           "digest": _digest(encoded, report)})
     except (_Uncacheable, TypeError, ValueError):
         return
     directory = cache_dir()
@@ -271,7 +294,10 @@ def store(key: str, optimized: Graph, report: dict[str, Any]) -> None:
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{key[:16]}", suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
-        os.replace(tmp, directory / f"{key}.json")
+        target = directory / f"{key}.json"
+        if target.is_dir() and not target.is_symlink():
+            os.rmdir(target)  # an empty directory in an entry's place (else: OSError)
+        os.replace(tmp, target)
         tmp = None
     except OSError as exc:
         _warn_once(f"write:{directory}", f"cannot write the graph cache in {directory} "

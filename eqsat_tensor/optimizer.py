@@ -117,11 +117,12 @@ def optimize(graph_or_tensor: Any, rules: Any = None, budget: Budget | None = No
         from .rulelang import load_rules
 
         rules = load_rules(rules)
+    budget = Budget.coerce(budget)
     if check_rules and not shipped:  # user rules: a quick soundness check on first use
         from .testing.check import warn_unchecked
 
-        notes += warn_unchecked(rules)
-    budget = Budget.coerce(budget)
+        # within a quarter of the budget (rules not reached are checked on a later call)
+        notes += warn_unchecked(rules, seconds=min(2.0, max(0.05, 0.25 * budget.seconds)))
     model = cost_model or load_cost_model(backend=backend)
     report = Report(nodes_before=len(graph), cost_model=model.describe(), notes=notes)
     cache_key = graph_cache.request_key(graph, rules, budget, ieee, model, schedule is None

@@ -129,10 +129,11 @@ def _encode_column(name: str, value: Any) -> int:
     return int(encode_attr(name, value))
 
 
-def insertion(graph: Graph, facts: Sequence[tuple[str, int, Any]], directory: str
+def insertion(graph: Graph, facts: Sequence[tuple[str, int, Any]], directory: str | None
               ) -> tuple[list[Any], dict[int, int]]:
     """Write the insertion tables of ``graph`` (and seeded ``facts``) into ``directory``;
-    returns the commands that load them and the index of each node (by uid)."""
+    returns the commands that load them and the index of each node (by uid). Without a
+    directory, or where a file cannot be written, the rows are commands of their own."""
     index: dict[int, int] = {}
     rows: dict[str, list[str]] = {}
     cmds: list[Any] = []
@@ -153,12 +154,30 @@ def insertion(graph: Graph, facts: Sequence[tuple[str, int, Any]], directory: st
         else:  # interval bounds: floats, which egglog's input cannot read
             cmds.append(b.ActionCommand(b.Set(SPAN, name, [ref(i)], lit(float(value)))))
     for name, lines in rows.items():
+        if directory is None:
+            cmds += _row_actions(name, lines)
+            continue
         path = os.path.join(directory, f"{name}.tsv")
-        with open(path, "w") as f:
-            f.write("\n".join(lines) + "\n")
-        cmds.append(b.Input(SPAN, name, path))
+        try:
+            with open(path, "w") as f:
+                f.write("\n".join(lines) + "\n")
+            cmds.append(b.Input(SPAN, name, path))
+        except OSError:  # a full disk or a file size limit: the same rows as actions
+            cmds += _row_actions(name, lines)
     cmds.append(b.RunSchedule(b.Run(SPAN, b.RunConfig(INSERT, None))))
     return cmds, index
+
+
+def _row_actions(name: str, lines: list[str]) -> list[Any]:
+    """The rows of one insertion table as commands (slower than a file, needs no disk)."""
+    out = []
+    for line in lines:
+        args = [lit(int(v)) for v in line.split("\t")]
+        if name == "seed-ty":  # a function: (set (seed-ty i) t)
+            out.append(b.ActionCommand(b.Set(SPAN, name, args[:1], args[1])))
+        else:  # a relation
+            out.append(b.ActionCommand(b.Expr_(SPAN, b.Call(SPAN, name, args))))
+    return out
 
 
 def row_commands(rows: Sequence[Row]) -> list[Any]:

@@ -338,8 +338,15 @@ class Session:
             self._pushed = True
         else:
             _run_chunked(self.egraph, row_commands(rows))
-        with tempfile.TemporaryDirectory(prefix="eqsat-insert-") as tmp:
-            cmds, self.index = bridge.insertion(graph, analyses.seed_facts(graph, ieee), tmp)
+        facts = analyses.seed_facts(graph, ieee)
+        try:
+            tmpdir = tempfile.TemporaryDirectory(prefix="eqsat-insert-")
+        except OSError:  # no temporary directory (full disk): rows as commands
+            cmds, self.index = bridge.insertion(graph, facts, None)
+            _run_chunked(self.egraph, cmds, deadline=deadline)
+            return
+        with tmpdir as tmp:
+            cmds, self.index = bridge.insertion(graph, facts, tmp)
             _run_chunked(self.egraph, cmds, deadline=deadline)
 
     def run_analysis(self, deadline: float | None = None) -> bool:

@@ -153,9 +153,14 @@ def index(x: Any, key: Any) -> Tensor:
     """``x[key]``: basic indexing (ints, slices, ``None``, ``...``) as a ``slice`` view and a
     reshape; one integer-array index (with ints beside it) as a ``take``. Boolean masks
     raise ``UnsupportedOperation`` (data-dependent shape)."""
-    out = _index(F.to_node(x), key)
-    if isinstance(x, Tensor) and x.int_op:  # an integer-valued array stays one
-        return Tensor(out.node, int_op=x.int_op)
+    return same_int(x, _index(F.to_node(x), key))
+
+
+def same_int(x: Any, out: Tensor) -> Tensor:
+    """``out`` (a view or gather of ``x``) marked as ``x``'s integer dtype where ``x`` is an
+    integer array the tracer carries in float64 (int32 stays int32)."""
+    if isinstance(x, Tensor) and x.int_op:
+        return Tensor(out.node, int_op=x.int_op, idt=x.idt)
     return out
 
 
@@ -366,9 +371,9 @@ def take(a: Any, indices: Any, axis: Any = None) -> Tensor:
     ax = _axis1(axis, node.ndim, "np.take")
     if _is_int_scalar(indices):
         key = (slice(None),) * ax + (int(indices),)
-        return index(node, key)
+        return same_int(a, index(node, key))
     idx = index_operand(indices, node.shape[ax], ax, "np.take")
-    return Tensor(apply("take", node, idx, axis=(ax,)))
+    return same_int(a, Tensor(apply("take", node, idx, axis=(ax,))))
 
 
 def take_along_axis(arr: Any, indices: Any, axis: Any = -1) -> Tensor:
@@ -571,7 +576,7 @@ def flip(m: Any, axis: Any = None) -> Tensor:
     axes = normalize_axis(axis, node.ndim, "np.flip") if not (
         isinstance(axis, (tuple, list)) and not axis) else ()
     key = tuple(slice(None, None, -1) if i in axes else slice(None) for i in range(node.ndim))
-    return index(node, key)
+    return index(m if isinstance(m, Tensor) else node, key)
 
 
 def fliplr(m: Any) -> Tensor:

@@ -262,25 +262,35 @@ def diag(v: Any, k: int = 0) -> Tensor:
 
 
 def diagonal(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
-    """``np.diagonal`` of a 2-D array where the diagonal meets every row (``offset >= 0``)
-    or every column (``offset < 0``): ``sum(where(eye, a, -0.0))`` along the other axis,
-    exact (adding -0.0 changes no value, not even a zero's sign). Diagonals shorter than
-    that need a slice op."""
+    """``np.diagonal`` of a 2-D array (any ``offset``): a strided slice of the flattened
+    array, so every value and zero sign is NumPy's."""
     node = to_node(a)
     if node.ndim != 2 or sorted((int(axis1) % 2, int(axis2) % 2)) != [0, 1]:
         raise unsupported("np.diagonal of an array with more than 2 dims",
                           "it needs a gather op")
     if int(axis1) % 2 == 1:
         node = transpose(node).node
-    n, m = _concrete(node.shape, "np.diagonal")
     k = static_int(offset, "np.diagonal offset")
-    picked = where(_eye_mask(n, m, k), node, -0.0)
-    if k >= 0 and n + k <= m:
-        return sum(picked, axis=1)
-    if k < 0 and m - k <= n:
-        return sum(picked, axis=0)
-    raise unsupported(f"np.diagonal(offset={k}) of a {n}x{m} array", "a diagonal shorter "
-                      "than the rows (columns) needs a slice op")
+    from .indexing import same_int
+
+    return same_int(a, _diagonal_of_last_two(node, k, "np.diagonal"))
+
+
+def _diagonal_of_last_two(node: Node, k: int, what: str) -> Tensor:
+    """The ``k``-th diagonal of the last two axes, as NumPy's view gives it (every value
+    and zero sign kept): the two axes flattened, then one strided slice."""
+    from .indexing import index
+
+    *rest, n, m = node.shape
+    n, m = _concrete((n, m), what)
+    start = k if k >= 0 else -k * m
+    length = builtins.max(0, builtins.min(n, m - k) if k >= 0 else builtins.min(n + k, m))
+    flat = reshape(node, tuple(rest) + (n * m,))
+    if length == 0:
+        key = (Ellipsis, slice(0, 0))
+    else:
+        key = (Ellipsis, slice(start, start + (length - 1) * (m + 1) + 1, m + 1))
+    return index(flat, key)
 
 
 def _tri(name: str, upper: bool):
@@ -386,8 +396,17 @@ def einsum(subscripts: str, *operands: Any) -> Tensor:
                              f"{fmt_shape(node.shape)} (at {user_location()})")
         for c, d in zip(term, node.shape):
             if sizes.setdefault(c, d) != d:
-                raise ShapeError(f"np.einsum: index {c!r} has sizes {sizes[c]} and {d} (at "
-                                 f"{user_location()})")
+                if d == 1:  # a size-1 dim broadcasts, as in NumPy's einsum
+                    continue
+                if sizes[c] != 1:
+                    raise ShapeError(f"np.einsum: index {c!r} has sizes {sizes[c]} and {d} "
+                                     f"(at {user_location()})")
+                sizes[c] = d
+    for i, (term, node) in enumerate(zip(terms, nodes)):
+        want = tuple(sizes[c] for c in term)
+        if want != tuple(node.shape):
+            nodes[i] = broadcast_to(node, want).node
+    for term, node in zip(terms, nodes):
         items.append(_einsum_diagonal(node, term))
     for i, (node, term) in enumerate(items):  # sum indices no other term or output needs
         later = out + "".join(t for j, (_, t) in enumerate(items) if j != i)
@@ -397,7 +416,13 @@ def einsum(subscripts: str, *operands: Any) -> Tensor:
         keep = out + "".join(t for _, t in items[k + 1:])
         node, term = _einsum_pair(node, term, *items[k], keep)
     node, term = _einsum_sum(node, term, out)
-    return transpose(node, [term.index(c) for c in out])
+    result = transpose(node, [term.index(c) for c in out])
+    summed = set("".join(terms)) - set(out)
+    if (len(items) > 1 or summed) and result.node.dtype in ("float32", "float64"):
+        # NumPy's einsum adds products and sums into a zeroed output: -0.0 comes out +0.0
+        # (a single operand without a sum is a view and keeps it)
+        result = add(result, constant_node(0.0, result.node.dtype))
+    return result
 
 
 def _einsum_ellipsis(terms: list[str], nodes: list[Node]) -> tuple[list[str], list[Node], str]:
@@ -440,10 +465,9 @@ def _einsum_diagonal(node: Node, term: str) -> tuple[Node, str]:
     while len(set(term)) != len(term):
         c = next(c for c in term if term.count(c) > 1)
         i, j = term.index(c), term.index(c, term.index(c) + 1)
-        n = _concrete((node.shape[i],), "np.einsum with a repeated index")[0]
         rest = [k for k in range(node.ndim) if k not in (i, j)]
-        moved = transpose(node, rest + [i, j])
-        picked = sum(where(_eye_mask(n, n, 0), moved, -0.0), axis=-1).node
+        moved = transpose(node, rest + [i, j]).node
+        picked = _diagonal_of_last_two(moved, 0, "np.einsum with a repeated index").node
         node, term = picked, "".join(term[k] for k in rest) + c
     return node, term
 

@@ -26,7 +26,7 @@ from .elementwise import (
     where,
 )
 from .layout import broadcast_to, reshape
-from .location import unsupported, user_location
+from .location import user_location
 from .operands import (
     _as_float,
     _as_int,
@@ -54,8 +54,11 @@ def _reduction(op: str):
         if node.dtype == "bool":
             if op in ("sum", "prod"):
                 int_op = f"np.{op} of a bool array"
-            elif op in ("max", "min"):
-                raise unsupported(f"np.{op} of a bool array", "use np.any / np.all")
+            elif op in ("max", "min"):  # NumPy: the max of bools is any, the min all
+                if 0 in _axis_sizes(node, axis, op):
+                    raise ValueError(f"zero-size array to reduction operation {op}imum "
+                                     "which has no identity")
+                return (any if op == "max" else all)(x, axis=axis, keepdims=keepdims)
             node = apply("cast", node, dtype="float64")
         out = _wrap(apply(op, node, axis=_axis(axis, node.ndim, op), keepdims=bool(keepdims)))
         if not int_op or op in ("mean", "logsumexp"):
@@ -66,6 +69,10 @@ def _reduction(op: str):
     fn.__name__ = op
     fn.__doc__ = f"``{op}`` over ``axis`` (an int, a tuple, or None for all) with ``keepdims``."
     return fn
+
+
+def _axis_sizes(node: Node, axis: Any, what: str) -> tuple:
+    return tuple(node.shape[a] for a in _axis(axis, node.ndim, what))
 
 
 sum, mean, max, min = _reduction("sum"), _reduction("mean"), _reduction("max"), _reduction("min")

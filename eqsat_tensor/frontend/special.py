@@ -17,6 +17,7 @@ from .functions import (  # noqa: A004  (sum, max, ... shadow builtins on purpos
     add,
     all,
     broadcast_to,
+    cast,
     divide,
     equal,
     exp,
@@ -127,22 +128,59 @@ def logit(p: Any) -> Tensor:
     return subtract(log(p), log1p(negative(p)))
 
 
+_SCIPY_DTYPES: dict[tuple, str] = {}
+
+
+def _dummy(v: Any) -> Any:
+    """A value promoting like ``v`` does (a traced value by its NumPy dtype; a Python
+    scalar, or a weak traced Python float, stays a Python scalar)."""
+    from .tensor import Tensor
+
+    if isinstance(v, Tensor):
+        if v.weak and not v.int_op:
+            return 0.5
+        return np.zeros((), v.idt if v.int_op else v.node.dtype)
+    if isinstance(v, (bool, int, float)):
+        return v
+    return np.zeros((), np.asarray(v).dtype)
+
+
+def _scipy_operands(name: str, x: Any, y: Any) -> list:
+    """The operands of the two-argument ``scipy.special`` function ``name`` in the dtype
+    the installed SciPy computes in (SciPy's ufuncs may not treat Python floats as weak,
+    and int32 with float32 runs its float64 loop): NumPy's promotion, then a cast."""
+    import scipy.special
+
+    a, b = _operands(x, y)
+    dx, dy = _dummy(x), _dummy(y)
+    key = (name, type(dx).__name__, getattr(dx, "dtype", None), type(dy).__name__,
+           getattr(dy, "dtype", None))
+    if key not in _SCIPY_DTYPES:
+        with np.errstate(all="ignore"):
+            _SCIPY_DTYPES[key] = np.asarray(getattr(scipy.special, name)(dx, dy)).dtype.name
+    want = _SCIPY_DTYPES[key]
+    if want in ("float32", "float64"):
+        a = a if a.dtype == want else cast(a, want).node
+        b = b if b.dtype == want else cast(b, want).node
+    return [a, b]
+
+
 def xlogy(x: Any, y: Any) -> Tensor:
     """``scipy.special.xlogy``: ``x * log(y)``, 0 where ``x == 0`` and ``y`` is not NaN."""
-    a, b = _operands(x, y)
+    a, b = _scipy_operands("xlogy", x, y)
     return where(equal(a, 0.0), where(isnan(b), b, 0.0), multiply(a, log(b)))
 
 
 def xlog1py(x: Any, y: Any) -> Tensor:
     """``scipy.special.xlog1py``: ``x * log1p(y)``, 0 where ``x == 0`` and ``y`` is not NaN."""
-    a, b = _operands(x, y)
+    a, b = _scipy_operands("xlog1py", x, y)
     return where(equal(a, 0.0), where(isnan(b), b, 0.0), multiply(a, log1p(b)))
 
 
 def rel_entr(x: Any, y: Any) -> Tensor:
     """``scipy.special.rel_entr``: ``x log(x / y)`` for ``x, y > 0``, 0 for ``x == 0 <= y``,
     inf otherwise, NaN where either is NaN."""
-    a, b = _operands(x, y)
+    a, b = _scipy_operands("rel_entr", x, y)
     body = where(logical_and(greater(a, 0.0), greater(b, 0.0)), multiply(a, log(divide(a, b))),
                  where(logical_and(equal(a, 0.0), greater_equal(b, 0.0)), to_node(0.0, a),
                        to_node(np.inf, a)))
@@ -152,7 +190,7 @@ def rel_entr(x: Any, y: Any) -> Tensor:
 def kl_div(x: Any, y: Any) -> Tensor:
     """``scipy.special.kl_div``: ``x log(x / y) - x + y`` for ``x, y > 0``, ``y`` for
     ``x == 0 <= y``, inf otherwise, NaN where either is NaN."""
-    a, b = _operands(x, y)
+    a, b = _scipy_operands("kl_div", x, y)
     body = where(logical_and(greater(a, 0.0), greater(b, 0.0)),
                  add(subtract(multiply(a, log(divide(a, b))), a), b),
                  where(logical_and(equal(a, 0.0), greater_equal(b, 0.0)), b, to_node(np.inf, a)))

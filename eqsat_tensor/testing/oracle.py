@@ -203,6 +203,24 @@ def _cancelled(node: Node, args: list[np.ndarray], out: np.ndarray, prec: int) -
     return np.asarray(f(out, mag), dtype=bool)
 
 
+def _too_close(node: Node, args: list[np.ndarray], prec: int) -> np.ndarray | bool:
+    """Where a comparison of inexact operands is decided by less than the working
+    precision (``log2(exp2(x)) != x``: equal in real arithmetic, apart by rounding here)."""
+    if "comparison" not in OPS[node.op].tags or len(args) != 2:
+        return False
+    # half the working precision: rounding errors of the operands, grown by cancellation
+    # inside them (log2(exp2(1e-40)) keeps about prec - 133 bits), stay far below it
+    scale = mpmath.ldexp(1, -(prec // 2))
+
+    def close(a: Any, b: Any) -> bool:
+        if not (isinstance(a, mpmath.mpf) and isinstance(b, mpmath.mpf)) or _isnan(a) \
+                or _isnan(b) or mpmath.isinf(a) or mpmath.isinf(b):
+            return False
+        return bool(abs(a - b) <= scale * max(abs(a), abs(b)))
+
+    return np.asarray(np.frompyfunc(close, 2, 1)(*args), dtype=bool)
+
+
 def _exact_at(graph: Graph, arrays: list[Any], dims: dict[str, int], prec: int
               ) -> list[tuple[np.ndarray, np.ndarray]]:
     with mpmath.workprec(prec):
@@ -224,8 +242,8 @@ def _exact_at(graph: Graph, arrays: list[Any], dims: dict[str, int], prec: int
             inx = _any_of(node, ins, dims)
             if node.op not in _EXACT_OPS:
                 inx = np.ones(np.shape(out), bool)
-            cancel = _cancelled(node, args, out, prec) & np.broadcast_to(
-                _any_of(node, ins, dims), np.shape(out))
+            cancel = (_cancelled(node, args, out, prec) | _too_close(node, args, prec)) & \
+                np.broadcast_to(_any_of(node, ins, dims), np.shape(out))
             inexact[node.uid] = np.broadcast_to(inx, np.shape(out))
             unknown[node.uid] = np.broadcast_to(unk, np.shape(out)) | cancel | clamped
         return [(env[o.uid], unknown[o.uid]) for o in graph.outputs]

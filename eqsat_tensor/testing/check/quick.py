@@ -33,13 +33,13 @@ def quick_check(rules: RuleSet, seconds: float = SECONDS) -> list[RuleResult]:
     return [r for r in report.results if not r.ok]
 
 
-def warn_unchecked(rules: RuleSet) -> list[str]:
-    """Run ``quick_check`` unless disabled; warn once per rule and verdict; return the
-    warning texts (for the optimizer's report notes)."""
+def warn_unchecked(rules: RuleSet, seconds: float = SECONDS) -> list[str]:
+    """Run ``quick_check`` (within ``seconds``) unless disabled; warn once per rule and
+    verdict; return the warning texts (for the optimizer's report notes)."""
     if os.environ.get("EQSAT_TENSOR_CHECK_RULES", "1") in ("0", "false", "no"):
         return []
     notes = []
-    for r in quick_check(rules):
+    for r in quick_check(rules, seconds):
         msg = (f"rule {r.name} ({r.rule.source}:{r.rule.line}) is {r.verdict}: {r.reason}"
                + (f"; counterexample {r.counterexample.inputs}" if r.counterexample else ""))
         notes.append(msg)
