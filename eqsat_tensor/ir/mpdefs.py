@@ -212,3 +212,93 @@ def r_min(ctx: Any, vals: list) -> Any:
 
 def r_logsumexp(ctx: Any, vals: list) -> Any:
     return log_base(None)(ctx, r_sum(ctx, [ctx.exp(t) for t in vals]))
+
+
+# -- rounding, remainders, normal cdf: NumPy's npy_divmod (a remainder has the divisor's
+# sign, fmod the dividend's), exactly through rationals; ndtr = Phi, log_ndtr = log Phi
+
+
+def rounding(fname: str) -> Callable[..., Any]:
+    def fn(ctx: Any, x: Any) -> Any:
+        if isnan(x) or not ctx.isfinite(x):
+            return x
+        return getattr(ctx, fname)(x)
+
+    return fn
+
+
+def trunc(ctx: Any, x: Any) -> Any:
+    if isnan(x) or not ctx.isfinite(x):
+        return x
+    return ctx.floor(x) if x >= 0 else ctx.ceil(x)
+
+
+def _rational(x: Any) -> Any:
+    """An mpmath number as an exact ``Fraction``."""
+    from fractions import Fraction
+
+    sign, man, exp, _ = x._mpf_
+    v = Fraction(int(man)) * (Fraction(2) ** int(exp))
+    return -v if sign else v
+
+
+def _from_rational(ctx: Any, q: Any) -> Any:
+    with ctx.workprec(max(64, q.numerator.bit_length() + q.denominator.bit_length() + 8)):
+        return ctx.mpf(q.numerator) / ctx.mpf(q.denominator)
+
+
+def fmod(ctx: Any, a: Any, b: Any) -> Any:
+    """C's fmod, exactly: ``a - trunc(a / b) b`` (exactly representable), sign of ``a``."""
+    if isnan(a) or isnan(b) or not ctx.isfinite(a) or b == 0:
+        return ctx.nan
+    if not ctx.isfinite(b):
+        return a
+    qa, qb = _rational(a), _rational(b)
+    n = abs(qa) // abs(qb)
+    r = abs(qa) - n * abs(qb)
+    return _from_rational(ctx, r if qa >= 0 else -r)
+
+
+def remainder(ctx: Any, a: Any, b: Any) -> Any:
+    """Python's / NumPy's ``a % b``: ``a - floor(a / b) b``, the sign of ``b``."""
+    if isnan(a) or isnan(b) or not ctx.isfinite(a) or b == 0:
+        return ctx.nan
+    if not ctx.isfinite(b):
+        return a if (a == 0 or (a > 0) == (b > 0)) else b  # NumPy: 5 % -inf = -inf
+    r = fmod(ctx, a, b)
+    return add(ctx, r, b) if r != 0 and (r < 0) != (b < 0) else r
+
+
+def floor_divide(ctx: Any, a: Any, b: Any) -> Any:
+    """``floor(a / b)`` of the exact quotient (NumPy's ``//``); ``a / b`` where ``b == 0``."""
+    if isnan(a) or isnan(b):
+        return ctx.nan
+    if b == 0:
+        return div(ctx, a, b)
+    if not ctx.isfinite(a):
+        return ctx.nan
+    if not ctx.isfinite(b):
+        return ctx.zero if a == 0 or (a > 0) == (b > 0) else -ctx.one
+    return _from_rational(ctx, _rational(a) // _rational(b))
+
+
+def ndtr(ctx: Any, x: Any) -> Any:
+    if isnan(x):
+        return ctx.nan
+    if x == -ctx.inf:
+        return ctx.zero
+    if x < -2**30:  # (erfc's own limit): exp(-x^2/2) / (-x sqrt(2 pi)), to 2^-60 relative
+        return ctx.exp(-x * x / 2) / (-x * ctx.sqrt(2 * ctx.pi))
+    return mul(ctx, ctx.mpf(0.5), erfc(ctx, -x / ctx.sqrt(2)))
+
+
+def log_ndtr(ctx: Any, x: Any) -> Any:
+    if isnan(x):
+        return ctx.nan
+    if x == -ctx.inf:
+        return -ctx.inf
+    if x < -2**30:  # erfc's series would not finish: the leading terms, far below an ulp
+        return -x * x / 2 - ctx.log(-x) - ctx.log(2 * ctx.pi) / 2
+    if x > 0:
+        return ctx.log1p(-ndtr(ctx, -x))
+    return ctx.log(ndtr(ctx, x))

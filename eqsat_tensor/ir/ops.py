@@ -431,123 +431,37 @@ _op("scatter_add_along", 2, "gather", refs.scatter_add_along_ref,
 # of a remainder is the divisor's, fmod's the dividend's); ndtr = Phi, log_ndtr = log Phi.
 
 
-def _mp_round(fname: str) -> Callable[..., Any]:
-    def fn(ctx: Any, x: Any) -> Any:
-        if M.isnan(x) or not ctx.isfinite(x):
-            return x
-        return getattr(ctx, fname)(x)
-
-    return fn
-
-
-def _mp_trunc(ctx: Any, x: Any) -> Any:
-    if M.isnan(x) or not ctx.isfinite(x):
-        return x
-    return ctx.floor(x) if x >= 0 else ctx.ceil(x)
-
-
-def _rational(x: Any) -> Any:
-    """An mpmath number as an exact ``Fraction``."""
-    from fractions import Fraction
-
-    sign, man, exp, _ = x._mpf_
-    v = Fraction(int(man)) * (Fraction(2) ** int(exp))
-    return -v if sign else v
-
-
-def _from_rational(ctx: Any, q: Any) -> Any:
-    with ctx.workprec(max(64, q.numerator.bit_length() + q.denominator.bit_length() + 8)):
-        return ctx.mpf(q.numerator) / ctx.mpf(q.denominator)
-
-
-def _mp_fmod(ctx: Any, a: Any, b: Any) -> Any:
-    """C's fmod, exactly: ``a - trunc(a / b) b`` (exactly representable), sign of ``a``."""
-    if M.isnan(a) or M.isnan(b) or not ctx.isfinite(a) or b == 0:
-        return ctx.nan
-    if not ctx.isfinite(b):
-        return a
-    qa, qb = _rational(a), _rational(b)
-    n = abs(qa) // abs(qb)
-    r = abs(qa) - n * abs(qb)
-    return _from_rational(ctx, r if qa >= 0 else -r)
-
-
-def _mp_remainder(ctx: Any, a: Any, b: Any) -> Any:
-    """Python's / NumPy's ``a % b``: ``a - floor(a / b) b``, the sign of ``b``."""
-    if M.isnan(a) or M.isnan(b) or not ctx.isfinite(a) or b == 0:
-        return ctx.nan
-    if not ctx.isfinite(b):
-        return a if (a == 0 or (a > 0) == (b > 0)) else b  # NumPy: 5 % -inf = -inf
-    r = _mp_fmod(ctx, a, b)
-    return M.add(ctx, r, b) if r != 0 and (r < 0) != (b < 0) else r
-
-
-def _mp_floor_divide(ctx: Any, a: Any, b: Any) -> Any:
-    """``floor(a / b)`` of the exact quotient (NumPy's ``//``); ``a / b`` where ``b == 0``."""
-    if M.isnan(a) or M.isnan(b):
-        return ctx.nan
-    if b == 0:
-        return M.div(ctx, a, b)
-    if not ctx.isfinite(a):
-        return ctx.nan
-    if not ctx.isfinite(b):
-        return ctx.zero if a == 0 or (a > 0) == (b > 0) else -ctx.one
-    return _from_rational(ctx, _rational(a) // _rational(b))
-
-
-def _mp_ndtr(ctx: Any, x: Any) -> Any:
-    if M.isnan(x):
-        return ctx.nan
-    if x == -ctx.inf:
-        return ctx.zero
-    if x < -2**30:  # (erfc's own limit): exp(-x^2/2) / (-x sqrt(2 pi)), to 2^-60 relative
-        return ctx.exp(-x * x / 2) / (-x * ctx.sqrt(2 * ctx.pi))
-    return M.mul(ctx, ctx.mpf(0.5), M.erfc(ctx, -x / ctx.sqrt(2)))
-
-
-def _mp_log_ndtr(ctx: Any, x: Any) -> Any:
-    if M.isnan(x):
-        return ctx.nan
-    if x == -ctx.inf:
-        return -ctx.inf
-    if x < -2**30:  # erfc's series would not finish: the leading terms, far below an ulp
-        return -x * x / 2 - ctx.log(-x) - ctx.log(2 * ctx.pi) / 2
-    if x > 0:
-        return ctx.log1p(-_mp_ndtr(ctx, -x))
-    return ctx.log(_mp_ndtr(ctx, x))
-
-
 _ROUND_SIGN = OpFacts(finite_if=(0,), domain="total",
                       sign=(((NN,), NN), ((NP,), NP)))
 for _name, _mp, _pt, _jax, _sympy, _sign in [
-        ("floor", _mp_round("floor"), "Floor", "floor", "floor", ((N,), N)),
-        ("ceil", _mp_round("ceil"), "Ceil", "ceil", "ceiling", ((P,), P)),
-        ("trunc", _mp_trunc, "Trunc", None, None, None),
-        ("rint", _mp_round("nint"), "RoundHalfToEven", None, None, None)]:
+        ("floor", M.rounding("floor"), "Floor", "floor", "floor", ((N,), N)),
+        ("ceil", M.rounding("ceil"), "Ceil", "ceil", "ceiling", ((P,), P)),
+        ("trunc", M.trunc, "Trunc", None, None, None),
+        ("rint", M.rounding("nint"), "RoundHalfToEven", None, None, None)]:
     _op(_name, 1, "elementwise", getattr(np, _name), cost=1, ns=0.05, ulps=0, mp=_mp,
         deriv=lambda a, v: np.zeros_like(v), grad=_D,
         facts=OpFacts(finite_if=(0,), domain="total",
                       sign=_ROUND_SIGN.sign + ((_sign,) if _sign else ())),
         names=names(_name, None, _sympy, _jax, _pt, None))
-_op("fmod", 2, "elementwise", np.fmod, cost=8, ns=2.0, ulps=0, mp=_mp_fmod,
+_op("fmod", 2, "elementwise", np.fmod, cost=8, ns=2.0, ulps=0, mp=M.fmod,
     deriv=lambda a, b, v: (1.0, np.trunc(a / b)), grad=_D,
     facts=OpFacts(domain=(1, NZ), sign=(((NN, None), NN), ((NP, None), NP))),
     names=names("fmod", None, None, "rem", None, None))
-_op("remainder", 2, "elementwise", np.remainder, cost=10, ns=2.5, ulps=0, mp=_mp_remainder,
+_op("remainder", 2, "elementwise", np.remainder, cost=10, ns=2.5, ulps=0, mp=M.remainder,
     deriv=lambda a, b, v: (1.0, np.floor(a / b)), grad=_D,
     facts=OpFacts(domain=(1, NZ), sign=(((None, P), NN), ((None, N), NP))),
     names=names("remainder", None, None, None, None, None))
 _op("floor_divide", 2, "elementwise", np.floor_divide, cost=12, ns=3.0, ulps=0,
-    mp=_mp_floor_divide, deriv=lambda a, b, v: (0.0, 0.0), grad=_D,
+    mp=M.floor_divide, deriv=lambda a, b, v: (0.0, 0.0), grad=_D,
     facts=OpFacts(domain=(1, NZ)),
     names=names("floor_divide", None, None, None, None, None))
 _op("ndtr", 1, "elementwise", refs.scalar_ufunc(refs.ndtr_scalar), cost=22, ns=10.0,
-    mp=_mp_ndtr, mp_limit=EXP_LIMIT,
+    mp=M.ndtr, mp_limit=EXP_LIMIT,
     deriv=lambda a, v: np.exp(-0.5 * a * a) / math.sqrt(2 * math.pi), grad=_D,
     facts=OpFacts(range=(0.0, 1.0), sign=(((None,), NN),), finite_if=(0,), domain="total"),
     names=names(None, "ndtr", None, None, None, None))
 _op("log_ndtr", 1, "elementwise", refs.scalar_ufunc(refs.log_ndtr_scalar), cost=30, ns=15.0,
-    mp=_mp_log_ndtr, mp_limit=EXP_LIMIT,
+    mp=M.log_ndtr, mp_limit=EXP_LIMIT,
     deriv=lambda a, v: np.exp(-0.5 * a * a - v) / math.sqrt(2 * math.pi), grad=_D,
     facts=OpFacts(range=(None, 0.0), sign=(((None,), NP),), domain="total"),
     names=names(None, "log_ndtr", None, None, None, None))
