@@ -234,3 +234,17 @@ def test_dot_inner_tensordot_match_numpys_blas_product_bit_for_bit(backend, dtyp
         assert g.shape == w.shape and g.dtype == w.dtype, (g, w)
         assert np.array_equal(g, w, equal_nan=True), (g, w)
         assert np.array_equal(np.signbit(g), np.signbit(w)), (g, w)
+
+
+def test_strict_matmul_of_an_optimizer_made_broadcast_rounds_as_numpy_did():
+    """Found by the long run (seed 8): ``where(c, x, x)`` becomes ``x`` broadcast to ``c``'s
+    shape, a zero-stride view; NumPy's matmul of that view skips BLAS and rounds 1 ulp away
+    from the user's program, whose ``where`` result was a materialized array."""
+    def program(x0, x1):
+        v3 = np.where(np.greater(x0, x0), x1, x1)
+        return -v3 @ v3
+
+    x0, x1 = np.zeros(3), np.array([-2.4299612228898936e-21])
+    want = program(x0, x1)
+    got = _jit(program, ieee="strict")(x0, x1)
+    assert np.asarray(got).tobytes() == np.asarray(want).tobytes(), (got, want)

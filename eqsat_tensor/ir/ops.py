@@ -374,7 +374,7 @@ for _name, _ref, _ns, _mp, _facts, _jax in [
         names=names(_name if _name != "logsumexp" else None,
                     "logsumexp" if _name == "logsumexp" else None, None, _jax, None, None))
 
-_op("matmul", 2, "matmul", np.matmul, shape=_matmul_shape, symbol="@", precedence=20, cost=2,
+_op("matmul", 2, "matmul", refs.matmul, shape=_matmul_shape, symbol="@", precedence=20, cost=2,
     ns=0.6, mp=STRUCTURAL, grad=_D, facts=_TOTAL,
     names=names("matmul", None, "MatMul", "dot_general", None, None))
 for _name, _ref, _shape, _attrs, _jax in [

@@ -70,6 +70,21 @@ def cumsum_reverse(x: np.ndarray, axis: tuple[int, ...], keepdims: bool = False
 
 
 
+def _dense(a: np.ndarray) -> np.ndarray:
+    if isinstance(a, np.ndarray) and a.size > 1 and 0 in a.strides:
+        return np.ascontiguousarray(a)
+    return a
+
+
+def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``np.matmul`` with broadcast (zero-stride) operands made contiguous first. NumPy
+    rounds a product differently by layout (BLAS, with its FMA and blocked sums, only for
+    positive strides; its own loop otherwise); the broadcasts in a graph are mostly the
+    optimizer's (``where(c, x, x) -> x`` broadcast to ``c``'s shape), standing where the
+    user's program had a materialized array that took the BLAS path."""
+    return np.matmul(_dense(a), _dense(b))
+
+
 def reciprocal(x: np.ndarray) -> np.ndarray:
     return np.divide(1, x, dtype=x.dtype)
 
