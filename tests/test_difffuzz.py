@@ -248,3 +248,35 @@ def test_strict_matmul_of_an_optimizer_made_broadcast_rounds_as_numpy_did():
     want = program(x0, x1)
     got = _jit(program, ieee="strict")(x0, x1)
     assert np.asarray(got).tobytes() == np.asarray(want).tobytes(), (got, want)
+
+
+def _max_of_scaled_program() -> Program:
+    return Program((Step("input", (), (("name", "x0"), ("shape", (1, 3)), ("dtype", "float32"))),
+                    Step("mul", (0,), (("const", 1e-310), ("side", "right"))),
+                    Step("max", (1,), (("axis", None), ("keepdims", False)))), (2,))
+
+
+def test_numpys_sign_of_a_max_of_tied_zeros_depends_on_its_simd_blocking():
+    """Why the contract leaves that sign open (docs/soundness.md)."""
+    for n, want_sign in ((16, True), (17, False)):
+        x = np.zeros(n, dtype=np.float32)
+        x[-1] = -0.0
+        assert bool(np.signbit(x.max())) is want_sign
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_a_max_of_tied_signed_zeros_may_take_either_sign(backend):
+    """Found by the long run (seed 8): float32 ``max(x * 1e-310)`` of ``[3e15, 4e-4,
+    -2e-4]`` is ``max([0, 0, -0])``: NumPy gives ``-0.0``, the Numba loop ``+0.0``. Both
+    keep the contract; a wrong sign that no tie explains still fails."""
+    prog = _max_of_scaled_program()
+    x0 = np.array([[2.999982e15, 4.4374817e-04, -1.5255211e-04]], dtype=np.float32)
+    assert prog.has_zero_ties
+    assert [bool(np.signbit(prog.run_numpy([x0], zero_ties=s)[0])) for s in "+-"] == [
+        False, True]
+    assert difffuzz.run_one(prog, [x0], backend, "strict") is None
+    # no tie (all zeros negative): -0.0 is the only answer, and +0.0 is judged wrong
+    neg = np.array([[-1.0, -2.0, -3.0]], dtype=np.float32)
+    assert bool(np.signbit(prog.run_numpy([neg], zero_ties="+")[0]))
+    assert difffuzz.judge_outputs(prog.run_numpy([neg]), [np.float32(0.0)], backend,
+                                  "strict") is not None

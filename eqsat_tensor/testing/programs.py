@@ -90,9 +90,18 @@ class Program:
             vals.append(t)
         return Graph([F.to_node(vals[i]) for i in self.outputs], inputs)
 
-    def numpy_function(self) -> Callable[..., Any]:
+    @property
+    def has_zero_ties(self) -> bool:
+        """True when a ``max``/``min`` reduction may tie ``+0.0`` with ``-0.0`` (whose
+        sign NumPy itself picks by its SIMD blocking: see ``run_numpy``)."""
+        return any(s.op in _ZERO_TIE_OPS for s in self.steps)
+
+    def numpy_function(self, zero_ties: str | None = None) -> Callable[..., Any]:
         """A NumPy function of the inputs (by name) computing the outputs (a tuple when
-        there are several). Works on arrays and, traced, on Tensors."""
+        there are several). Works on arrays and, traced, on Tensors.
+
+        ``zero_ties`` (``"+"`` or ``"-"``, arrays only): a ``max``/``min`` reduction whose
+        extreme is a zero that occurs with both signs returns that sign of zero."""
         steps, outputs = self.steps, self.outputs
         names = self.input_names
 
@@ -104,6 +113,8 @@ class Program:
                     vals.append(next(it))
                     continue
                 out = _numpy_step(step, vals)
+                if zero_ties is not None and step.op in _ZERO_TIE_OPS:
+                    out = _resolve_zero_ties(step, vals[step.args[0]], out, zero_ties)
                 # NumPy returns scalars (np.float64) from full reductions; keep arrays.
                 vals.append(np.asarray(out) if isinstance(out, np.generic) else out)
             outs = tuple(vals[i] for i in outputs)
@@ -121,11 +132,17 @@ class Program:
         fn = JitFunction(self.numpy_function(), backend="numpy", optimize=False)
         return fn.trace(*[np.zeros(shape, dtype) for _, shape, dtype in self.inputs])
 
-    def run_numpy(self, arrays: Sequence[np.ndarray]) -> list[np.ndarray]:
-        """Plain NumPy values of the outputs (IEEE semantics, warnings silenced)."""
+    def run_numpy(self, arrays: Sequence[np.ndarray], zero_ties: str | None = None
+                  ) -> list[np.ndarray]:
+        """Plain NumPy values of the outputs (IEEE semantics, warnings silenced).
+
+        ``zero_ties``: see ``numpy_function``. NumPy's ``max``/``min`` of zeros of both
+        signs depends on its SIMD blocking (``np.max`` of sixteen ``0.0`` then ``-0.0`` is
+        ``-0.0``, of seventeen ``0.0``), so the contract leaves that sign open and a judge
+        accepts either resolution."""
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            out = self.numpy_function()(*arrays)
+            out = self.numpy_function(zero_ties)(*arrays)
         outs = out if len(self.outputs) > 1 else (out,)
         return [np.asarray(o) for o in outs]
 
@@ -195,6 +212,21 @@ _UFUNC_NAMES = {"sub": "subtract", "mul": "multiply", "div": "divide", "pow": "p
 _OP_SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**", "matmul": "@",
                "less": "<", "less_equal": "<=", "greater": ">", "greater_equal": ">=",
                "equal": "==", "not_equal": "!="}
+_ZERO_TIE_OPS = ("max", "min")
+
+
+def _resolve_zero_ties(step: Step, x: np.ndarray, out: Any, sign: str) -> np.ndarray:
+    """``out`` (a max/min reduction of ``x``) with ``sign`` on each zero result whose
+    reduced slice holds both ``+0.0`` and ``-0.0``."""
+    x, out = np.asarray(x), np.asarray(out)
+    if x.dtype.kind != "f":
+        return out
+    kw = {"axis": step.attr("axis"), "keepdims": step.attr("keepdims")}
+    zero = x == 0
+    tie = (out == 0) & np.any(zero & np.signbit(x), **kw) & np.any(zero & ~np.signbit(x), **kw)
+    return np.where(tie, out.dtype.type(-0.0 if sign == "-" else 0.0), out).astype(out.dtype)
+
+
 _REDUCE_NP = {"sum": np.sum, "mean": np.mean, "max": np.max, "min": np.min, "prod": np.prod}
 
 
