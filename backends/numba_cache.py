@@ -35,12 +35,12 @@ import stat
 import sys
 import tempfile
 import threading
-import warnings
 from pathlib import Path
 from types import ModuleType
 
 import numba
 
+from .. import cache_dirs
 from ..ir import scalars
 
 _LOCK = threading.RLock()
@@ -55,71 +55,24 @@ _VERSION_FILES = ("numba_codegen.py", "numba_names.py", "numba_kernel.py",
 def default_cache_dir() -> Path:
     """The cache directory used when none is given (it may not be usable; see
     ``resolve_cache_dir``)."""
-    env = os.environ.get("EQSAT_TENSOR_CACHE_DIR")
-    if env:
-        return Path(env) / "numba"
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "eqsat-tensor" / "numba"
+    return cache_dirs.subdir("numba")
 
 
-_WARNED: set[str] = set()
 _RESOLVED: dict[str, Path | None] = {}
-
-
-def warn_once(key: str, message: str) -> None:
-    """A ``RuntimeWarning`` the first time ``key`` comes up in this process."""
-    if key not in _WARNED:
-        _WARNED.add(key)
-        warnings.warn(f"eqsat-tensor: {message}", RuntimeWarning, stacklevel=3)
-
-
-def _usable(directory: Path) -> str | None:
-    """None when ``directory`` exists (or was created) and accepts files, else why not."""
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        if not directory.is_dir():
-            return "not a directory"
-        fd, probe = tempfile.mkstemp(dir=directory, prefix=".probe")
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as exc:
-        return f"{type(exc).__name__}: {exc.strerror or exc}"
-    return None
-
-
-def _candidates(configured: str | os.PathLike | None) -> list[Path]:
-    out = [Path(configured) if configured else default_cache_dir()]
-    try:
-        import platformdirs
-
-        out.append(Path(platformdirs.user_cache_dir("eqsat-tensor")) / "numba")
-    except Exception:  # noqa: BLE001 - optional; HOME may be unset or odd
-        pass
-    out.append(Path(tempfile.gettempdir()) / f"eqsat-tensor-{os.getuid()}" / "numba"
-               if hasattr(os, "getuid") else Path(tempfile.gettempdir()) / "eqsat-tensor")
-    return out
+warn_once = cache_dirs.warn_once
 
 
 def resolve_cache_dir(configured: str | os.PathLike | None = None) -> Path | None:
-    """The first usable cache directory: ``configured`` (or the default), the user cache
-    directory, a temporary one; None (memory only) when none is usable. One warning when
-    the first choice fails."""
+    """The first usable cache directory: ``configured`` (or the default), a private
+    temporary one; None (memory only) when none is usable. One warning when the first
+    choice fails."""
     key = str(configured)
     with _LOCK:
         if key in _RESOLVED:
             return _RESOLVED[key]
-        chosen: Path | None = None
-        failed: list[str] = []
-        for candidate in dict.fromkeys(_candidates(configured)):
-            why = _usable(candidate)
-            if why is None:
-                chosen = candidate
-                break
-            failed.append(f"{candidate} ({why})")
-        if failed:
-            where = str(chosen) if chosen is not None else "memory (no disk cache)"
-            warn_once(f"dir:{key}", f"cache directory {failed[0]} is not usable; using "
-                      f"{where}")
+        first = Path(configured) if configured else default_cache_dir()
+        chosen = cache_dirs.first_usable([first, cache_dirs.private_temp_dir("numba")],
+                                         "kernel cache")
         _RESOLVED[key] = chosen
         return chosen
 

@@ -396,14 +396,9 @@ SHIPPED_DIR = Path(__file__).parent / "data"
 def cache_path(backend: str | None = None) -> Path:
     """Where ``calibrate`` stores its measurements for ``backend`` (None: the table of the
     backend-neutral default model, ``costs.json``) in the user cache directory."""
-    try:
-        import platformdirs
+    from .cache_dirs import cache_root
 
-        base = Path(platformdirs.user_cache_dir("eqsat-tensor"))
-    except ImportError:  # platformdirs is optional: the XDG location
-        base = Path(os.environ.get("XDG_CACHE_HOME")
-                    or os.path.join(os.path.expanduser("~"), ".cache")) / "eqsat-tensor"
-    return base / ("costs.json" if backend is None else f"costs-{backend}.json")
+    return cache_root() / ("costs.json" if backend is None else f"costs-{backend}.json")
 
 
 def shipped_path(backend: str) -> Path:

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from . import cache_dirs
 from .ir import OPS, ArrayValue, Graph, Node
 
 FORMAT = 1
@@ -56,29 +57,9 @@ def cache_dir() -> Path | None:
     with _LOCK:
         if _DIR:
             return _DIR[0]
-        candidates = []
-        env = os.environ.get("EQSAT_TENSOR_CACHE_DIR")
-        if env:
-            candidates.append(Path(env) / "graphs")
-        try:
-            import platformdirs
-
-            candidates.append(Path(platformdirs.user_cache_dir("eqsat-tensor")) / "graphs")
-        except Exception:  # noqa: BLE001 - optional
-            pass
-        candidates.append(Path(tempfile.gettempdir()) / "eqsat-tensor-graphs")
-        chosen = None
-        for c in candidates:
-            try:
-                c.mkdir(parents=True, exist_ok=True)
-                if c.is_dir() and os.access(c, os.W_OK):
-                    chosen = c
-                    break
-            except OSError:
-                continue
-        if chosen != candidates[0]:
-            _warn_once("dir", f"graph cache directory {candidates[0]} is not usable; using "
-                       f"{chosen if chosen is not None else 'memory'}")
+        chosen = cache_dirs.first_usable(
+            [cache_dirs.subdir("graphs"), cache_dirs.private_temp_dir("graphs")],
+            "graph cache")
         _DIR.append(chosen)
         return chosen
 
@@ -331,18 +312,8 @@ _CODE: list[str] = []
 def _optimizer_code_digest() -> str:
     """Digest of the optimizer's own source files (read once per process)."""
     if not _CODE:
-        from pathlib import Path
-
-        root = Path(__file__).parent
-        h = hashlib.sha256(b"optimizer code")
-        for name in _OPTIMIZER_CODE:
-            path = root / name
-            files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
-            for f in files:
-                if f.is_file():
-                    h.update(b"\0" + f.relative_to(root).as_posix().encode() + b"\0"
-                             + f.read_bytes())
-        _CODE.append(h.hexdigest())
+        _CODE.append(cache_dirs.source_digest("optimizer code", Path(__file__).parent,
+                                              _OPTIMIZER_CODE))
     return _CODE[0]
 
 

@@ -23,6 +23,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from ..cache_dirs import source_digest, subdir
 from . import ast as rule_ast
 
 FORMAT = 1
@@ -44,11 +45,7 @@ def enabled() -> bool:
 
 def cache_dir() -> Path:
     """Where parsed rule files are stored."""
-    env = os.environ.get("EQSAT_TENSOR_CACHE_DIR")
-    if env:
-        return Path(env) / "parsed-rules"
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "eqsat-tensor" / "parsed-rules"
+    return subdir("parsed-rules")
 
 
 @functools.lru_cache(maxsize=1)
@@ -57,12 +54,11 @@ def _fingerprint() -> str:
     patterns against."""
     from ..ir import OPS
 
-    h = hashlib.sha256(f"eqsat-tensor parsed rules {FORMAT}".encode())
-    here = Path(__file__).resolve().parent
-    for name in _SOURCES:
-        h.update(b"\0" + name.encode() + b"\0" + (here / name).read_bytes())
     # the attribute helpers a rule may call are part of the language the parser reads
-    h.update(b"\0attr_helpers\0" + (here.parent / "ir" / "attr_helpers.py").read_bytes())
+    package = Path(__file__).resolve().parent.parent
+    sources = source_digest(f"eqsat-tensor parsed rules {FORMAT}", package,
+                            [*(f"rulelang/{name}" for name in _SOURCES), "ir/attr_helpers.py"])
+    h = hashlib.sha256(sources.encode())
     for op in sorted(OPS):
         spec = OPS[op]
         h.update(f"\0{op}:{spec.kind}:{spec.arity}:{','.join(spec.attrs)}".encode())

@@ -2,7 +2,7 @@
 
 Layers, lowest first; a module imports only from its own layer or below:
 
-0. ``errors``, ``egglog_bindings``
+0. ``errors``, ``egglog_bindings``, ``cache_dirs`` (leaves)
 1. ``ir``
 2. ``rulelang``, ``cost`` (and ``calibration``, which measures it), ``mpeval``,
    ``sampling``, ``printing``, ``report``
@@ -29,7 +29,7 @@ from pathlib import Path
 PACKAGE = "eqsat_tensor"
 
 LAYERS: dict[str, int] = {
-    "errors": 0, "progress": 0, "forksafe": 0, "egglog_bindings": 0,
+    "errors": 0, "progress": 0, "forksafe": 0, "egglog_bindings": 0, "cache_dirs": 0,
     "ir": 1,
     "rulelang": 2, "cost": 2, "calibration": 2, "mpeval": 2, "sampling": 2, "printing": 2,
     "report": 2,
@@ -45,7 +45,7 @@ LAYERS: dict[str, int] = {
     "testing.oracle": 2, "testing.errbound": 2, "testing.check": 4, "grad": 5, "grad.driver": 4,
 }
 BACKENDS = "backends"
-BACKEND_MAY_IMPORT = ("errors", "ir", "backends", "forksafe")  # forksafe: no imports
+BACKEND_MAY_IMPORT = ("errors", "ir", "backends", "forksafe", "cache_dirs")  # leaves
 
 
 def _top(module: str) -> str:

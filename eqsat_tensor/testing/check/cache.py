@@ -18,33 +18,22 @@ from typing import Any
 
 import numpy as np
 
+from ...cache_dirs import source_digest, subdir
 from ...rulelang.ast import Rule
 from .results import Counterexample, RuleResult
 
-_SOURCES = ("testing/check", "backends/numpy_ref.py", "mpeval.py", "ir.py")
+_SOURCES = ("testing/check", "backends/numpy_ref.py", "mpeval.py", "ir")
 
 
 def cache_dir() -> Path:
     """Where verdicts are stored."""
-    env = os.environ.get("EQSAT_TENSOR_CACHE_DIR")
-    if env:
-        return Path(env) / "rules"
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "eqsat-tensor" / "rules"
+    return subdir("rules")
 
 
 @functools.lru_cache(maxsize=1)
 def checker_version() -> str:
     """A hash of the checker's source and of what it evaluates with."""
-    root = Path(__file__).resolve().parents[2]
-    h = hashlib.sha256()
-    for rel in _SOURCES:
-        p = root / rel
-        for f in sorted(p.rglob("*.py")) if p.is_dir() else [p]:
-            if f.is_file():
-                h.update(f.name.encode())
-                h.update(f.read_bytes())
-    return h.hexdigest()[:16]
+    return source_digest("rule checker", Path(__file__).resolve().parents[2], _SOURCES)[:16]
 
 
 def key(rule: Rule, direction: str, ieee: str, settings: tuple) -> str:
