@@ -18,6 +18,7 @@ import numpy as np
 
 from ..errors import UnsupportedOp
 from ..ir import OPS, Node
+from .fastmath import UNIT_FUNCS
 
 
 def libm_lowering() -> dict[str, str]:
@@ -136,9 +137,10 @@ def _const_power(node: Node) -> str | None:
     return template
 
 
-# Ops with a faster fast-transcendental form for an operand in [0, 1]
-# (``fastmath.UNIT_FUNCS``), chosen where ``in_unit_interval`` proves the range.
-UNIT_OPS = ("log1p",)
+# Ops with a faster fast-transcendental form for an operand in [0, 1], as the fast-math
+# table declares them beside the functions (``fastmath.UNIT_FUNCS``), chosen where
+# ``in_unit_interval`` proves the range.
+UNIT_OPS: tuple[str, ...] = tuple(UNIT_FUNCS)
 
 
 def value_bounds(node: Node, depth: int = 6) -> tuple[float, float]:
