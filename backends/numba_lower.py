@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from ..errors import UnsupportedOp
 from ..ir import OPS, Node
+from ..ir.bounds import node_bounds
+from .fastmath import UNIT_FUNCS
 
 
 def libm_lowering() -> dict[str, str]:
@@ -136,44 +136,19 @@ def _const_power(node: Node) -> str | None:
     return template
 
 
-# Ops with a faster fast-transcendental form for an operand in [0, 1]
-# (``fastmath.UNIT_FUNCS``), chosen where ``in_unit_interval`` proves the range.
-UNIT_OPS = ("log1p",)
+# Ops with a faster fast-transcendental form for an operand in [0, 1], as the fast-math
+# table declares them beside the functions (``fastmath.UNIT_FUNCS``), chosen where
+# ``in_unit_interval`` proves the range.
+UNIT_OPS: tuple[str, ...] = tuple(UNIT_FUNCS)
 
 
 def value_bounds(node: Node, depth: int = 6) -> tuple[float, float]:
-    """Bounds ``(lo, hi)`` (+-inf: unbounded) on the values of ``node``, from the op
-    table's facts (fixed ranges, signed sums, increasing ops through their value at 0),
-    looking ``depth`` producers up: a small, local form of the e-graph's interval
-    analysis for the lowering (NaN is outside any bound: the functions chosen from these
-    bounds pass NaN through)."""
-    inf = float("inf")
-    if node.op == "constant" and not node.shape:
-        v = float(node.attr("value"))
-        return (v, v) if v == v else (-inf, inf)
-    if depth == 0 or node.op not in OPS:
-        return (-inf, inf)
-    facts = OPS[node.op].facts
-    if facts is None:
-        return (-inf, inf)
-    lo, hi = facts.range if facts.range is not None else (None, None)
-    lo, hi = (-inf if lo is None else lo), (inf if hi is None else hi)
-    ins = [value_bounds(i, depth - 1) for i in node.inputs]
-    if isinstance(facts.interval, tuple) and len(facts.interval) == len(ins):
-        slo = shi = 0.0
-        for sgn, (a, b) in zip(facts.interval, ins):
-            slo, shi = (slo + a, shi + b) if sgn > 0 else (slo - b, shi - a)
-        lo, hi = max(lo, slo), min(hi, shi)
-    elif facts.interval == "keep" and ins:
-        lo, hi = max(lo, ins[0][0]), min(hi, ins[0][1])
-    elif facts.interval == "increasing" and len(ins) == 1 and OPS[node.op].reference:
-        with np.errstate(all="ignore"):
-            f0 = float(OPS[node.op].reference(np.float64(0.0)))
-        if ins[0][0] >= 0:
-            lo = max(lo, f0)
-        if ins[0][1] <= 0:
-            hi = min(hi, f0)
-    return (lo, hi) if lo <= hi else (-inf, inf)
+    """Bounds ``(lo, hi)`` (+-inf: unbounded) on the values of ``node``, looking ``depth``
+    producers up: the interval transfer of the op table's facts (``ir.bounds``, which the
+    e-graph's interval analysis mirrors). NaN is outside any bound: the functions chosen
+    from these bounds pass NaN through."""
+    lo, hi = node_bounds(node, depth)
+    return (-math.inf if lo is None else lo, math.inf if hi is None else hi)
 
 
 def in_unit_interval(node: Node) -> bool:

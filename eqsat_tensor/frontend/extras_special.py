@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from . import functions as F
+from .compositions import compose
 from .extras import _float
 from .tensor import Tensor
 
@@ -117,11 +118,8 @@ def _erfinv_tail(q: Any) -> Any:
 
 def huber(delta: Any, r: Any) -> Tensor:
     """``scipy.special.huber``: ``r**2 / 2`` within ``delta``, ``delta (|r| - delta/2)``
-    outside; ``inf`` for a negative ``delta``."""
-    a = F.abs(r)
-    out = F.where(F.less_equal(a, delta), F.multiply(0.5, F.square(r)),
-                  F.multiply(delta, F.subtract(a, F.multiply(0.5, delta))))
-    return F.where(F.less(delta, 0.0), np.inf, out)
+    outside; ``inf`` for a negative ``delta`` (``data/compositions.txt``)."""
+    return compose("huber", delta, r)
 
 
 def pseudo_huber(delta: Any, r: Any) -> Tensor:
@@ -134,21 +132,18 @@ def pseudo_huber(delta: Any, r: Any) -> Tensor:
 
 
 def boxcox1p(x: Any, lmbda: Any) -> Tensor:
-    """``scipy.special.boxcox1p``: ``log1p(x)`` for ``lmbda == 0`` (|lmbda| < 1e-19),
-    else ``expm1(lmbda log1p(x)) / lmbda``."""
-    lp = F.log1p(x)
-    out = F.divide(F.expm1(F.multiply(lmbda, lp)), lmbda)
-    return F.where(F.less(F.abs(lmbda), 1e-19), lp, out)
+    """``scipy.special.boxcox1p``: ``((1 + x)**lmbda - 1) / lmbda``, its limit
+    ``log(1 + x)`` for ``|lmbda| < 1e-19`` (``data/compositions.txt``)."""
+    return compose("boxcox1p", x, lmbda)
 
 
 def boxcox(x: Any, lmbda: Any) -> Tensor:
-    """``scipy.special.boxcox``: ``log(x)`` for ``lmbda == 0`` (|lmbda| < 1e-19), else
-    ``expm1(lmbda log(x)) / lmbda``."""
-    lx = F.log(x)
-    out = F.divide(F.expm1(F.multiply(lmbda, lx)), lmbda)
-    return F.where(F.less(F.abs(lmbda), 1e-19), lx, out)
+    """``scipy.special.boxcox``: ``(x**lmbda - 1) / lmbda``, its limit ``log(x)`` for
+    ``|lmbda| < 1e-19`` (``data/compositions.txt``)."""
+    return compose("boxcox", x, lmbda)
 
 
 def cosm1(x: Any) -> Tensor:
-    """``scipy.special.cosm1``: ``cos(x) - 1`` as ``-2 sin(x/2)**2`` (no cancellation)."""
-    return F.multiply(-2.0, F.square(F.sin(F.multiply(0.5, x))))
+    """``scipy.special.cosm1``: ``cos(x) - 1`` without cancellation
+    (``data/compositions.txt``)."""
+    return compose("cosm1", x)

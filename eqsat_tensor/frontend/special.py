@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from .compositions import compose
 from .functions import (  # noqa: A004  (sum, max, ... shadow builtins on purpose)
     _operands,
     abs,
@@ -28,7 +29,6 @@ from .functions import (  # noqa: A004  (sum, max, ... shadow builtins on purpos
     less,
     less_equal,
     log,
-    log1p,
     logaddexp,
     logical_and,
     logical_or,
@@ -36,7 +36,6 @@ from .functions import (  # noqa: A004  (sum, max, ... shadow builtins on purpos
     maximum,
     minimum,
     multiply,
-    negative,
     not_equal,
     sigmoid,
     squeeze,
@@ -124,8 +123,8 @@ def expit(x: Any) -> Tensor:
 
 
 def logit(p: Any) -> Tensor:
-    """``scipy.special.logit``: ``log(p / (1 - p))`` as ``log(p) - log1p(-p)``."""
-    return subtract(log(p), log1p(negative(p)))
+    """``scipy.special.logit``: ``log(p / (1 - p))``, as ``data/compositions.txt`` writes it."""
+    return compose("logit", p)
 
 
 _SCIPY_DTYPES: dict[tuple, str] = {}
@@ -166,15 +165,15 @@ def _scipy_operands(name: str, x: Any, y: Any) -> list:
 
 
 def xlogy(x: Any, y: Any) -> Tensor:
-    """``scipy.special.xlogy``: ``x * log(y)``, 0 where ``x == 0`` and ``y`` is not NaN."""
-    a, b = _scipy_operands("xlogy", x, y)
-    return where(equal(a, 0.0), where(isnan(b), b, 0.0), multiply(a, log(b)))
+    """``scipy.special.xlogy``: ``x * log(y)``, 0 where ``x == 0`` and ``y`` is not NaN
+    (``data/compositions.txt``), in the dtype SciPy computes in."""
+    return compose("xlogy", *_scipy_operands("xlogy", x, y))
 
 
 def xlog1py(x: Any, y: Any) -> Tensor:
-    """``scipy.special.xlog1py``: ``x * log1p(y)``, 0 where ``x == 0`` and ``y`` is not NaN."""
-    a, b = _scipy_operands("xlog1py", x, y)
-    return where(equal(a, 0.0), where(isnan(b), b, 0.0), multiply(a, log1p(b)))
+    """``scipy.special.xlog1py``: ``x * log(1 + y)``, 0 where ``x == 0`` and ``y`` is not
+    NaN (``data/compositions.txt``), in the dtype SciPy computes in."""
+    return compose("xlog1py", *_scipy_operands("xlog1py", x, y))
 
 
 def rel_entr(x: Any, y: Any) -> Tensor:

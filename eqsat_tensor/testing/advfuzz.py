@@ -24,6 +24,7 @@ Everything is seeded: ``random_program(rng)`` and ``random_inputs`` reproduce fr
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 import warnings
@@ -43,10 +44,12 @@ from .advprograms import (
     MODES,
     PREDICATES,
     REDUCE,
+    REDUCED,
     UNARY,
     Op,
     Program,
     _apply,
+    rule_forms,
 )
 
 # -- generation ---------------------------------------------------------------------------
@@ -125,59 +128,71 @@ def random_program(rng: np.random.Generator, min_ops: int = 10, max_ops: int = 3
     return Program(tuple(g.steps), tuple(dict.fromkeys(outs)))
 
 
-def _chain(g: _Gen, a: int, ops: Sequence[tuple]) -> None:
+def _chain(g: _Gen, a: int, ops: Sequence[tuple], b: int | None = None) -> None:
     """Append ops, each applied to the previous result (``"@"`` in args: that result;
-    ``"a"``: the value ``a``)."""
-    cur = a
+    ``"a"``: the value ``a``; ``"b"``: the value ``b``, else ``a``; ``("#", k)``: the result
+    of the ``k``-th op; a reduction's ``axis="?"``: an axis of ``a``, or None)."""
+    cur, made = a, []
+    nd = len(g.meta[a][0])
+    axis = int(g.rng.integers(-nd, nd)) if nd else None
     for kind, name, args, params in ops:
-        idx = tuple(cur if x == "@" else a if x == "a" else x for x in args)
-        op = Op(kind, name, idx, tuple(params))
+        idx = tuple(cur if x == "@" else a if x == "a" else (a if b is None else b)
+                    if x == "b" else made[x[1]] if isinstance(x, tuple) else x for x in args)
+        params = tuple((k, axis if v == "?" else v) for k, v in params)
+        op = Op(kind, name, idx, params)
         vals = [_dummy(m) for m in g.meta]
         if not g.add(op, lambda op=op, vals=vals: _apply(op, vals)):
             return
         cur = len(g.steps) - 1
+        made.append(cur)
+
+
+# Forms around rounding and reductions that no rule's left side spells out: signed zero,
+# square/sqrt round trips, centring by a keepdims reduction, softmax's numerator,
+# scalings that under- or overflow on the way, and self-applied binary ops.
+_U = (lambda n: ("unary", n, ("@",), ()))
+_B = (lambda n, x, y: ("binary", n, (x, y), ()))
+
+
+def _c(n: str, k: float, left: bool = False) -> tuple:
+    return ("const", n, ("@",), (("c", k), ("left", left), ("operator", False)))
+
+
+_ROUNDING_FORMS = (
+    [_c("add", -0.0)], [_U("square"), _U("sqrt")], [_U("sqrt"), _U("square")],
+    [_U("absolute"), _U("sqrt"), _U("square")],
+    [_U("negative"), _U("exp"), _c("add", 1.0), _c("divide", 1.0, True)],
+    [("reduce", "max", ("@",), REDUCED), _B("subtract", "a", "@"), _U("exp")],
+    [("reduce", "mean", ("@",), REDUCED), _B("subtract", "a", "@")],
+    [_U("exp"), ("reduce", "sum", ("@",), REDUCED), _U("log")],
+    [_c("multiply", 3.0), _c("divide", 3.0)], [_c("multiply", 1e-300),
+                                               ("reduce", "sum", ("@",), REDUCED)],
+    [_c("divide", 2.0), _c("multiply", 2.0)], [_U("sin"), _U("square"), _B("add", "@", "@")],
+    [_B("multiply", "a", "a"), _B("subtract", "@", "a")],
+    [_c("maximum", 0.0), _c("minimum", 0.0)], [_c("hypot", 0.0)], [_B("logaddexp", "a", "a")],
+    [_c("multiply", 2.0), _c("subtract", 1.0), _U("negative")],
+)
+# Rule-targeted forms of at most this many calls (a program may end that far past 30).
+_MAX_FORM = 4
+
+
+@functools.cache
+def _rule_forms() -> tuple[list[tuple], ...]:
+    return tuple(f for f in rule_forms() if len(f) <= _MAX_FORM)
 
 
 def _pattern(g: _Gen) -> None:
-    """A form the rewrite rules target (identities, cancellations, stable forms, softmax
-    and logsumexp, centring by a keepdims reduction), on a random float value."""
+    """A form the rewrite rules target (a left side of a shipped rule: identities,
+    cancellations, stable forms, inverse pairs, logsumexp; two times in three) or one
+    of ``_ROUNDING_FORMS``, on a random float value (and a second one where the rule has
+    two variables: the same value half the time)."""
     a = g.pick("float")
     if a is None:
         return
-    nd = len(g.meta[a][0])
-    ax = int(g.rng.integers(-nd, nd)) if nd else None
-    red = (("axis", ax), ("keepdims", True))
-    u, b = (lambda n: ("unary", n, ("@",), ())), (lambda n, x, y: ("binary", n, (x, y), ()))
-
-    def c(n, k, left=False):
-        return ("const", n, ("@",), (("c", k), ("left", left), ("operator", False)))
-
-    forms = [
-        [b("subtract", "a", "a")], [c("multiply", 0.0)], [b("divide", "a", "a")],
-        [c("add", 0.0)], [c("add", -0.0)], [c("power", 1.0)], [c("power", 2.0), u("sqrt")],
-        [u("square"), u("sqrt")], [u("log"), u("exp")], [u("exp"), u("log")],
-        [u("negative"), u("negative")], [u("negative"), u("abs")], [b("maximum", "a", "a")],
-        [u("exp"), c("add", 1.0), u("log")], [u("exp"), c("subtract", 1.0)],
-        [c("add", 1.0), u("log")], [u("negative"), u("exp"), c("add", 1.0),
-                                    c("divide", 1.0, True)],
-        [u("expit"), u("log")], [u("tanh"), c("multiply", 0.5), c("add", 0.5)],
-        [("reduce", "max", ("@",), red), b("subtract", "a", "@"), u("exp")],
-        [("reduce", "mean", ("@",), red), b("subtract", "a", "@")],
-        [u("exp"), ("reduce", "sum", ("@",), red), u("log")],
-        [c("multiply", 3.0), c("divide", 3.0)], [c("multiply", 1e-300),
-                                                 ("reduce", "sum", ("@",), red)],
-        [c("divide", 2.0), c("multiply", 2.0)], [u("sqrt"), u("square")],
-        [u("sin"), u("square"), b("add", "@", "@")], [b("multiply", "a", "a"),
-                                                        b("subtract", "@", "a")],
-        [u("cbrt"), c("power", 3.0)], [u("exp2"), u("log2")], [u("log1p"), u("expm1")],
-        [c("power", 0.5)], [c("power", -0.5)], [c("power", -1.0)], [u("reciprocal"),
-                                                                    u("reciprocal")],
-        [u("sinh"), u("arcsinh")], [u("abs"), u("sqrt"), u("square")],
-        [c("maximum", 0.0), c("minimum", 0.0)], [c("hypot", 0.0)],
-        [u("erf"), c("subtract", 1.0, True)], [u("ndtr"), u("log")],
-        [b("logaddexp", "a", "a")], [c("multiply", 2.0), c("subtract", 1.0), u("negative")],
-    ]
-    _chain(g, a, forms[int(g.rng.integers(0, len(forms)))])
+    forms = _rule_forms() if g.rng.random() < 2 / 3 else _ROUNDING_FORMS
+    form = forms[int(g.rng.integers(0, len(forms)))]
+    b = g.pick("float") if g.rng.random() < 0.5 else a
+    _chain(g, a, form, b)
 
 
 def _step(g: _Gen) -> None:

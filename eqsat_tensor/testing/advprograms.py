@@ -14,14 +14,43 @@ import scipy.special as sps
 FLOATS = ("float32", "float64")
 MODES = ("strict", "finite", "fast")
 
-# name -> (callable on arrays and traced values, NumPy spelling)
-UNARY: dict[str, tuple[Callable, str]] = {
-    n: (getattr(np, n), f"np.{n}") for n in (
-        "exp", "log", "sqrt", "tanh", "sin", "cos", "expm1", "log1p", "abs", "negative",
-        "square", "arctan", "sinh", "cosh", "floor", "ceil", "sign", "rint", "cbrt",
-        "reciprocal", "log2", "exp2", "arcsinh", "trunc", "log10")}
-UNARY.update({n: (getattr(sps, n), f"scipy.special.{n}") for n in (
-    "erf", "erfc", "expit", "ndtr", "log_ndtr", "gammaln", "erfcx", "logit")})
+
+
+def _library_function(names: Sequence[tuple[str, str]]) -> tuple[Callable, str] | None:
+    """The first of ``(library, name)`` that NumPy or ``scipy.special`` has, with its
+    spelling in a program's source."""
+    for lib, name in names:
+        mod, prefix = (np, "np") if lib == "numpy" else (sps, "scipy.special")
+        if callable(getattr(mod, name, None)):
+            return getattr(mod, name), f"{prefix}.{name}"
+    return None
+
+
+def _unary_vocabulary() -> dict[str, tuple[Callable, str]]:
+    """name -> (callable on arrays and traced values, spelling): every one-operand
+    elementwise op of the op table that is differentiable and states its domain (the
+    selection ``difffuzz.UNARY`` makes), by its NumPy name, else its SciPy name; then the
+    one-operand SciPy functions declared as compositions (``data/compositions.txt``)."""
+    from ..frontend.compositions import compositions
+    from ..ir import OPS
+
+    out: dict[str, tuple[Callable, str]] = {}
+    for spec in OPS.values():
+        if (spec.kind == "elementwise" and spec.arity == 1 and not spec.attrs
+                and spec.differentiable and spec.facts is not None
+                and spec.facts.domain is not None):
+            names = [(lib, n) for lib in ("numpy", "scipy") for n in spec.name_in(lib)]
+            fn = _library_function(names)
+            if fn is not None:
+                out[names[0][1]] = fn
+    for c in compositions().values():
+        fn = _library_function([("scipy", c.name)]) if c.arity == 1 else None
+        if fn is not None:
+            out.setdefault(c.name, fn)
+    return out
+
+
+UNARY: dict[str, tuple[Callable, str]] = _unary_vocabulary()
 BINARY: dict[str, tuple[Callable, str]] = {
     n: (getattr(np, n), f"np.{n}") for n in (
         "add", "subtract", "multiply", "divide", "maximum", "minimum", "fmax", "fmin",
@@ -221,3 +250,81 @@ def _text(s: Op, n: list[str]) -> str:
     if k == "transpose":
         return f"np.transpose({a[0]})"
     raise AssertionError(k)
+
+
+# -- forms the rewrite rules target ----------------------------------------------------------
+# A form is a list of steps ``(kind, name, args, params)`` that ``advfuzz`` appends to a
+# program; an argument is ``"a"`` (the value the form starts from), ``"b"`` (a second
+# value), or ``("#", k)`` (the result of the form's step ``k``); the parameters of a
+# reduction are ``REDUCED`` (the generator picks the axis, keepdims=True).
+REDUCED = (("axis", "?"), ("keepdims", True))
+
+
+def _step_name(op: str) -> tuple[str, str] | None:
+    """The program model's ``(kind, name)`` for the IR op ``op`` (None: not in it)."""
+    from ..ir import OPS
+
+    spec = OPS[op]
+    if spec.kind == "reduction":
+        return ("reduce", op) if op in REDUCE else None
+    names = [*spec.name_in("numpy"), *spec.name_in("scipy")]
+    if spec.kind != "elementwise" or spec.attrs or not names:
+        return None
+    table = {1: UNARY, 2: COMPARE if "comparison" in spec.tags else BINARY}.get(spec.arity, {})
+    kind = {1: "unary", 2: "compare" if "comparison" in spec.tags else "binary"}.get(
+        spec.arity, "")
+    return next(((kind, n) for n in names if n in table), None)
+
+
+def _form(pattern: Any, steps: list[tuple], first: str) -> Any:
+    """Append the steps computing ``pattern`` (rule-language ``App``/``Var``/``Const``) to
+    ``steps``; return the reference to its result, ``("c", value)`` for a constant, or None
+    where the program model has no step for an op."""
+    from ..rulelang import App, Const, Var
+
+    if isinstance(pattern, Var):
+        return "a" if pattern.name == first else "b"
+    if isinstance(pattern, Const):
+        return ("c", float(pattern.value))
+    if not isinstance(pattern, App):
+        return None
+    args = [_form(p, steps, first) for p in pattern.args]
+    if any(a is None for a in args):
+        return None
+    tensors = tuple(a for a in args if not (isinstance(a, tuple) and a[0] == "c"))
+    if pattern.op == "where" and len(args) == 3 and args[0] in tensors:
+        params = tuple((k, a[1]) for k, a in zip(("x", "y"), args[1:]) if a not in tensors)
+        steps.append(("where", "", tensors, params))
+        return ("#", len(steps) - 1)
+    kind_name = _step_name(pattern.op)
+    if kind_name is None or not tensors:
+        return None
+    kind, name = kind_name
+    if kind == "reduce":
+        steps.append((kind, name, tensors[:1], REDUCED))
+    elif len(tensors) == len(args):
+        steps.append((kind, name, tensors, ()))
+    elif kind == "binary":  # one constant operand
+        left = args[0] not in tensors
+        c = args[0][1] if left else args[1][1]
+        steps.append(("const", name, tensors, (("c", c), ("left", left), ("operator", False))))
+    else:
+        return None
+    return ("#", len(steps) - 1)
+
+
+def rule_forms() -> list[list[tuple]]:
+    """The left sides (both sides of a ``<=>`` rule) of the shipped rules, as forms, where
+    every op of the side has a step in the program model; each distinct form once, in
+    file order (so seeded programs reproduce)."""
+    from ..rulelang import default_rules, shipped_rule_files
+    from ..rulelang.ast import pattern_vars
+
+    out: dict[str, list[tuple]] = {}
+    for rule in default_rules(*shipped_rule_files()).rules:
+        for side in (rule.lhs, rule.rhs) if rule.bidirectional else (rule.lhs,):
+            names = sorted(pattern_vars(side))
+            steps: list[tuple] = []
+            if names and _form(side, steps, names[0]) is not None and steps:
+                out.setdefault(repr(steps), steps)
+    return list(out.values())
