@@ -85,6 +85,11 @@ FULL_FRACTION = 0.6
 # Register only the rules a graph can fire (``prune``); ``EQSAT_TENSOR_PRUNE_RULES=0``
 # registers every rule (the result is the same; for comparison and debugging).
 PRUNE = os.environ.get("EQSAT_TENSOR_PRUNE_RULES", "1") not in ("0", "false", "no")
+# Of those, register a rule only once the constructors its query names are in the e-graph
+# (just before the ruleset holding it runs): a small graph's e-graph holds a third of the
+# constructors the static closure allows, and egglog plans each rule it is given (~0.2 ms).
+# ``EQSAT_TENSOR_LAZY_RULES=0`` registers the whole closure up front (same result).
+LAZY = os.environ.get("EQSAT_TENSOR_LAZY_RULES", "1") not in ("0", "false", "no")
 _PLANS: dict[Any, tuple[CompiledRules, Plan]] = {}
 _PLANS_LOCK = threading.Lock()
 
@@ -173,6 +178,16 @@ class _Cached:
         self.done = 0  # chunks run so far
         self.lock = threading.Lock()
         self.rows: set = set()  # type-table rows already in the base program
+        self.wanted: set[int] = set()  # rules sessions registered late (popped with them)
+        self.every_declaration = False  # all relations declared: any rule can be added
+
+    def extend(self, p: Plan, rules: frozenset[int]) -> None:
+        """Queue the rule chunks ``rules`` not registered yet (``build`` runs them)."""
+        if self.rules is None:
+            return
+        new = sorted(rules - self.rules)
+        self.chunks = self.chunks + [p.chunks[i] for i in new]
+        self.rules = self.rules | frozenset(new)
 
     def build(self, deadline: float | None) -> None:
         """Run the program chunks not run yet (``OutOfTime`` past ``deadline``)."""
@@ -216,13 +231,27 @@ def _covers(have: frozenset[int] | None, need: frozenset[int] | None) -> bool:
     return have is None or (need is not None and need <= have)
 
 
-def _cached(key: Any, p: Plan, need: frozenset[int] | None) -> _Cached:
+def _cached(key: Any, p: Plan, need: frozenset[int] | None, lazy: bool = False) -> _Cached:
     """This thread's program for ``key`` holding (at least) the rules ``need``: the cached
-    one, or (if it lacks some and is not in use) a new one with the union of both."""
+    one, or (if it lacks some and is not in use) a new one with the union of both.
+    ``lazy``: the session registers more rules as it runs, so a cached program that
+    lacks some gets them added (with those earlier sessions registered late) instead."""
     cache = _thread_cache()
     entry = cache.get(key)
-    if entry is not None and (_covers(entry.rules, need) or entry.lock.locked()):
+    if entry is not None and entry.lock.locked():
         return entry  # (a locked one: the caller builds a private e-graph)
+    if lazy and need is not None and (entry is None or entry.rules is not None):
+        if entry is None or not entry.every_declaration:
+            if len(cache) > 16:
+                cache.clear()
+            entry = cache[key] = _Cached(p.program(need, every_declaration=True), need)
+            entry.every_declaration = True
+        else:
+            entry.extend(p, need | frozenset(entry.wanted))
+            entry.wanted.clear()
+        return entry
+    if entry is not None and _covers(entry.rules, need):
+        return entry
     if entry is None and len(cache) > 16:
         cache.clear()
     rebuilds = 0 if entry is None else entry.rebuilds + 1
@@ -274,9 +303,13 @@ class Session:
         self._key = key
         self._plan = plan(key, compiled)
         need = needed_rules(self._plan, graph)
+        start = need
+        lazy = LAZY and need is not None and graph is not None
+        if lazy:
+            start = self._plan.startable(need, bridge.inserted_ctors(graph))
         # In a child forked after egglog ran, the cached program cannot be popped: each
         # optimization gets a private (pinned) e-graph instead.
-        self._entry = (_cached(key, self._plan, need) if not forksafe.egglog_pinned()
+        self._entry = (_cached(key, self._plan, start, lazy) if not forksafe.egglog_pinned()
                        else _Unowned)
         self._owned = self._entry.lock.acquire(blocking=False)
         if self._owned:
@@ -291,10 +324,20 @@ class Session:
             self.egraph = self._entry.egraph
             registered = self._entry.rules
         else:  # a nested optimization in this thread holds it: a private e-graph
-            self.egraph = new_egraph(self._plan.program(need), deadline)
-            registered = need
+            self.egraph = new_egraph(self._plan.program(start, every_declaration=lazy),
+                                     deadline)
+            registered = start
+        # rules of the closure not registered yet, by ruleset: registered just before their
+        # ruleset runs, once the constructors their queries name are in the e-graph
+        self._pending: dict[str, list[int]] = {}
+        self._late: set[int] = set()  # registered so (popped with the session)
+        if lazy and registered is not None and need is not None:
+            for i in sorted(need - registered):
+                self._pending.setdefault(self._plan.facts[i].ruleset or "", []).append(i)
+        self._present: set[str] | None = None  # constructors in the e-graph (None: stale)
         self._steps: dict[Any, Any] = {}
-        live = self._plan.rulesets(registered)  # batches with no rule registered are skipped
+        # batches with no rule that can ever fire are skipped
+        live = self._plan.rulesets(need if lazy else registered)
         self._batches = {rs: [n for n in names if n in live]
                          for rs, names in batched(compiled)[1].items()}
         self.index: dict[int, int] = {}
@@ -312,6 +355,8 @@ class Session:
         """Restore the cached program (pop) and release it."""
         if self._owned:
             self._owned = False
+            # rules registered late go into the base program at the next session's start
+            self._entry.wanted.update(self._late)
             try:
                 if self._pushed:
                     self.egraph.run_program(*self.egraph.parse_program("(pop)"))
@@ -338,6 +383,7 @@ class Session:
             self._pushed = True
         else:
             _run_chunked(self.egraph, row_commands(rows))
+        self._present = None
         facts = analyses.seed_facts(graph, ieee)
         try:
             tmpdir = tempfile.TemporaryDirectory(prefix="eqsat-insert-")
@@ -355,12 +401,14 @@ class Session:
         stopping after ``MAX_ANALYSIS_ITERS`` iterations. Returns True if they saturated
         (False: cut short; e-nodes added since may lack facts, so guards do not fire on
         them and extraction skips the untyped ones)."""
+        self._register_ready(ANALYSIS)
         cmd = self._steps.get("analysis")
         if cmd is None:
             text = f"(run-schedule (repeat {ANALYSIS_CHUNK} (run {ANALYSIS})))"
             (cmd,) = self.egraph.parse_program(text)
             self._steps["analysis"] = cmd
         for _ in range(0, MAX_ANALYSIS_ITERS, ANALYSIS_CHUNK):
+            self._present = None
             (out,) = self.egraph.run_program(cmd)
             if not out.report.updated:
                 return True
@@ -383,6 +431,7 @@ class Session:
         ``bounded``. Returns egglog's match counts per rule name."""
         expansive = batch.startswith("x:")
         name = batch[2:] if expansive else batch
+        self._register_ready(name)
         backoff = expansive or bounded
         limit = match_limit
         key = (name, limit, ban_length, backoff)
@@ -390,6 +439,7 @@ class Session:
         if cmd is None:
             cmd = self._steps[key] = _run_command(self.egraph, [name], limit, ban_length,
                                                   backoff)
+        self._present = None
         (out,) = self.egraph.run_program(cmd)
         return dict(out.report.num_matches_per_rule)
 
@@ -409,7 +459,33 @@ class Session:
     def size(self) -> int:
         """Number of e-nodes of the tensor sort (constructors only, no tables)."""
         (out,) = self.egraph.run_program(b.PrintSize(SPAN, None))
-        return sum(n for name, n in out.sizes if name in CTOR_TO_OP or name in LEAF_CTORS)
+        total = 0
+        present = set()  # every non-empty function (rule queries name constructors only)
+        for name, n in out.sizes:
+            if n:
+                present.add(name)
+                if name in CTOR_TO_OP or name in LEAF_CTORS:
+                    total += n
+        self._present = present
+        return total
+
+    def _register_ready(self, ruleset: str) -> None:
+        """Register the pending rules of ``ruleset`` whose queries' constructors are in
+        the e-graph now (a rule registered late still matches every row already there)."""
+        pending = self._pending.get(ruleset)
+        if not pending:
+            return
+        if self._present is None:
+            self.size()
+        ready = self._plan.ready(pending, self._present or ())
+        if not ready:
+            return
+        chunks = self._plan.chunks
+        for i in ready:
+            self.egraph.run_program(*self.egraph.parse_program(chunks[i]))
+        done = set(ready)
+        self._pending[ruleset] = [i for i in pending if i not in done]
+        self._late.update(done)
 
     def freeze(self) -> Any:
         """A frozen snapshot of the e-graph (rows of every function)."""

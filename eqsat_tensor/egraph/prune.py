@@ -163,13 +163,47 @@ class Plan:
                         ready.append(i)
         return frozenset(chosen)
 
-    def program(self, rules: frozenset[int] | None) -> list[str]:
+    def program(self, rules: frozenset[int] | None, every_declaration: bool = False
+                ) -> list[str]:
         """The chunks to run, in program order: every declaration and the chosen rules
-        (``None``: all of them)."""
+        (``None``: all of them). ``every_declaration``: keep the relations only dropped
+        rules read too (a program that registers more rules later needs them)."""
         if rules is None:
             return list(self.chunks)
         return [c for i, (c, f) in enumerate(zip(self.chunks, self.facts))
-                if (i in rules if f.rule else self._declared(f.declares, rules))]
+                if (i in rules if f.rule else every_declaration
+                    or self._declared(f.declares, rules))]
+
+    def startable(self, rules: frozenset[int], seeds: Iterable[str]) -> frozenset[int]:
+        """Of the chosen ``rules`` (``closure(seeds)``), those that can match as soon as
+        the graph is inserted: insertion rules, and rules whose query names only inserted
+        constructors (or ones the declarations build). The rest can wait (``ready``)."""
+        have = set(seeds) | self._built
+        return frozenset(i for i in rules
+                         if self.facts[i].seeded or self.facts[i].needs <= have)
+
+    def ready(self, candidates: Iterable[int], present: Iterable[str]) -> list[int]:
+        """Of the rule chunks ``candidates``, those that can match in an e-graph holding
+        the constructors ``present``, counting what the ready ones build in turn (a
+        command may run their ruleset several times), in program order."""
+        have = set(present)
+        left = list(candidates)
+        out: list[int] = []
+        changed = True
+        while changed and left:
+            changed = False
+            rest = []
+            for i in left:
+                f = self.facts[i]
+                if f.needs <= have:
+                    out.append(i)
+                    if not f.makes <= have:
+                        have |= f.makes
+                        changed = True
+                else:
+                    rest.append(i)
+            left = rest
+        return sorted(out)
 
     def _declared(self, relation: str | None, rules: frozenset[int]) -> bool:
         """Whether a declaration is kept: all but relations that only dropped rules read."""
