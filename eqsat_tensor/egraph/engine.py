@@ -12,6 +12,7 @@ number of commands per call.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 import threading
@@ -23,7 +24,7 @@ from ..egglog_bindings import bindings as b
 from ..ir import Graph
 from . import analyses, bridge
 from .analyses import types as types_analysis
-from .bridge import SPAN, row_commands
+from .bridge import SPAN, row_loads
 from .budget import OutOfTime
 from .compiler import PHASES, CompiledRules
 from .prune import Plan
@@ -375,23 +376,21 @@ class Session:
         Type-table rows are facts about interned types, true in every e-graph, so on the
         cached program they are added below the ``(push)`` and kept for later calls."""
         rows = types_analysis.tables(graph.nodes(), extra_attrs)
-        if self._owned:
-            new = [r for r in rows if r not in self._entry.rows]
-            _run_chunked(self.egraph, row_commands(new))
-            self._entry.rows.update(new)
-            self.egraph.run_program(*self.egraph.parse_program("(push)"))
-            self._pushed = True
-        else:
-            _run_chunked(self.egraph, row_commands(rows))
         self._present = None
-        facts = analyses.seed_facts(graph, ieee)
         try:
-            tmpdir = tempfile.TemporaryDirectory(prefix="eqsat-insert-")
+            tmpdir: Any = tempfile.TemporaryDirectory(prefix="eqsat-insert-")
         except OSError:  # no temporary directory (full disk): rows as commands
-            cmds, self.index = bridge.insertion(graph, facts, None)
-            _run_chunked(self.egraph, cmds, deadline=deadline)
-            return
+            tmpdir = contextlib.nullcontext(None)
         with tmpdir as tmp:
+            if self._owned:
+                new = [r for r in rows if r not in self._entry.rows]
+                _run_chunked(self.egraph, row_loads(new, tmp))
+                self._entry.rows.update(new)
+                self.egraph.run_program(*self.egraph.parse_program("(push)"))
+                self._pushed = True
+            else:
+                _run_chunked(self.egraph, row_loads(rows, tmp))
+            facts = analyses.seed_facts(graph, ieee)
             cmds, self.index = bridge.insertion(graph, facts, tmp)
             _run_chunked(self.egraph, cmds, deadline=deadline)
 
