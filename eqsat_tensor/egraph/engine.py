@@ -32,6 +32,7 @@ from .schema import CTOR_TO_OP, datatype_decl
 
 ANALYSIS = analyses.RULESET
 LEAF_CTORS = {"Input", "Const", "ArrayConst"}
+_SIZED = frozenset(CTOR_TO_OP) | LEAF_CTORS  # what ``Session.size`` counts
 # Rules per egglog ruleset ("batch"): an iteration runs a phase's batches one at a time,
 # and the runner checks time and e-graph size between them, so one iteration cannot
 # overshoot the budget by more than one batch's work.
@@ -335,7 +336,7 @@ class Session:
         if lazy and registered is not None and need is not None:
             for i in sorted(need - registered):
                 self._pending.setdefault(self._plan.facts[i].ruleset or "", []).append(i)
-        self._present: set[str] | None = None  # constructors in the e-graph (None: stale)
+        self._sizes: Any = None  # egglog's (function, rows) after the last run (None: stale)
         self._steps: dict[Any, Any] = {}
         # batches with no rule that can ever fire are skipped
         live = self._plan.rulesets(need if lazy else registered)
@@ -376,7 +377,7 @@ class Session:
         Type-table rows are facts about interned types, true in every e-graph, so on the
         cached program they are added below the ``(push)`` and kept for later calls."""
         rows = types_analysis.tables(graph.nodes(), extra_attrs)
-        self._present = None
+        self._sizes = None
         try:
             tmpdir: Any = tempfile.TemporaryDirectory(prefix="eqsat-insert-")
         except OSError:  # no temporary directory (full disk): rows as commands
@@ -407,7 +408,7 @@ class Session:
             (cmd,) = self.egraph.parse_program(text)
             self._steps["analysis"] = cmd
         for _ in range(0, MAX_ANALYSIS_ITERS, ANALYSIS_CHUNK):
-            self._present = None
+            self._sizes = None
             (out,) = self.egraph.run_program(cmd)
             if not out.report.updated:
                 return True
@@ -438,7 +439,7 @@ class Session:
         if cmd is None:
             cmd = self._steps[key] = _run_command(self.egraph, [name], limit, ban_length,
                                                   backoff)
-        self._present = None
+        self._sizes = None
         (out,) = self.egraph.run_program(cmd)
         return dict(out.report.num_matches_per_rule)
 
@@ -458,15 +459,14 @@ class Session:
     def size(self) -> int:
         """Number of e-nodes of the tensor sort (constructors only, no tables)."""
         (out,) = self.egraph.run_program(b.PrintSize(SPAN, None))
-        total = 0
-        present = set()  # every non-empty function (rule queries name constructors only)
-        for name, n in out.sizes:
-            if n:
-                present.add(name)
-                if name in CTOR_TO_OP or name in LEAF_CTORS:
-                    total += n
-        self._present = present
-        return total
+        self._sizes = sizes = out.sizes
+        return sum(n for name, n in sizes if name in _SIZED)
+
+    def _present_names(self) -> set[str]:
+        """Functions with at least one row now (constructors among them)."""
+        if self._sizes is None:
+            self.size()
+        return {name for name, n in self._sizes or () if n}
 
     def _register_ready(self, ruleset: str) -> None:
         """Register the pending rules of ``ruleset`` whose queries' constructors are in
@@ -474,9 +474,7 @@ class Session:
         pending = self._pending.get(ruleset)
         if not pending:
             return
-        if self._present is None:
-            self.size()
-        ready = self._plan.ready(pending, self._present or ())
+        ready = self._plan.ready(pending, self._present_names())
         if not ready:
             return
         chunks = self._plan.chunks
