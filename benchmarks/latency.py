@@ -235,7 +235,8 @@ def run_snippet(code: str, cache_dir: str, timeout: float = 900.0,
                PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""),
                PYTENSOR_FLAGS=f"compiledir={os.path.join(cache_dir, 'pytensor')}")
     try:
-        res = subprocess.run([sys.executable, "-c", _PRELUDE + code], env=env,
+        # (run from ``root``: ``python -c`` puts the working directory first on sys.path)
+        res = subprocess.run([sys.executable, "-c", _PRELUDE + code], env=env, cwd=root,
                              capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         return {"error": f"timeout after {timeout:.0f} s"}
