@@ -33,6 +33,7 @@ from .schema import CTOR_TO_OP, datatype_decl
 ANALYSIS = analyses.RULESET
 LEAF_CTORS = {"Input", "Const", "ArrayConst"}
 _SIZED = frozenset(CTOR_TO_OP) | LEAF_CTORS  # what ``Session.size`` counts
+_CTOR_NAMES = _SIZED | {"Ref"}  # the constructors rule queries name (``prune``)
 # Rules per egglog ruleset ("batch"): an iteration runs a phase's batches one at a time,
 # and the runner checks time and e-graph size between them, so one iteration cannot
 # overshoot the budget by more than one batch's work.
@@ -101,8 +102,7 @@ def plan(key: Any, compiled: CompiledRules) -> Plan:
     once per key per process."""
     got = _PLANS.get(key)
     if got is None or got[0] is not compiled:  # (an unhashable rule set's key is its id)
-        got = (compiled, Plan.of(program_chunks(compiled),
-                                 set(CTOR_TO_OP) | LEAF_CTORS | {"Ref"}, {bridge.INSERT}))
+        got = (compiled, Plan.of(program_chunks(compiled), _CTOR_NAMES, {bridge.INSERT}))
         with _PLANS_LOCK:
             if len(_PLANS) > 32:
                 _PLANS.clear()
@@ -336,7 +336,10 @@ class Session:
         if lazy and registered is not None and need is not None:
             for i in sorted(need - registered):
                 self._pending.setdefault(self._plan.facts[i].ruleset or "", []).append(i)
-        self._sizes: Any = None  # egglog's (function, rows) after the last run (None: stale)
+        # constructors in the e-graph after the last run (None: stale), and per ruleset
+        # those its waiting rules were last checked against
+        self._present: frozenset[str] | None = None
+        self._checked: dict[str, frozenset[str]] = {}
         self._steps: dict[Any, Any] = {}
         # batches with no rule that can ever fire are skipped
         live = self._plan.rulesets(need if lazy else registered)
@@ -377,7 +380,7 @@ class Session:
         Type-table rows are facts about interned types, true in every e-graph, so on the
         cached program they are added below the ``(push)`` and kept for later calls."""
         rows = types_analysis.tables(graph.nodes(), extra_attrs)
-        self._sizes = None
+        self._present = None
         try:
             tmpdir: Any = tempfile.TemporaryDirectory(prefix="eqsat-insert-")
         except OSError:  # no temporary directory (full disk): rows as commands
@@ -408,7 +411,7 @@ class Session:
             (cmd,) = self.egraph.parse_program(text)
             self._steps["analysis"] = cmd
         for _ in range(0, MAX_ANALYSIS_ITERS, ANALYSIS_CHUNK):
-            self._sizes = None
+            self._present = None
             (out,) = self.egraph.run_program(cmd)
             if not out.report.updated:
                 return True
@@ -439,7 +442,7 @@ class Session:
         if cmd is None:
             cmd = self._steps[key] = _run_command(self.egraph, [name], limit, ban_length,
                                                   backoff)
-        self._sizes = None
+        self._present = None
         (out,) = self.egraph.run_program(cmd)
         return dict(out.report.num_matches_per_rule)
 
@@ -459,14 +462,21 @@ class Session:
     def size(self) -> int:
         """Number of e-nodes of the tensor sort (constructors only, no tables)."""
         (out,) = self.egraph.run_program(b.PrintSize(SPAN, None))
-        self._sizes = sizes = out.sizes
-        return sum(n for name, n in sizes if name in _SIZED)
+        total = 0
+        present = []
+        for name, n in out.sizes:
+            if n and name in _CTOR_NAMES:
+                present.append(name)
+                if name in _SIZED:
+                    total += n
+        self._present = frozenset(present)
+        return total
 
-    def _present_names(self) -> set[str]:
-        """Functions with at least one row now (constructors among them)."""
-        if self._sizes is None:
+    def _present_names(self) -> frozenset[str]:
+        """The constructors with at least one e-node now."""
+        if self._present is None:
             self.size()
-        return {name for name, n in self._sizes or () if n}
+        return self._present or frozenset()
 
     def _register_ready(self, ruleset: str) -> None:
         """Register the pending rules of ``ruleset`` whose queries' constructors are in
@@ -474,7 +484,11 @@ class Session:
         pending = self._pending.get(ruleset)
         if not pending:
             return
-        ready = self._plan.ready(pending, self._present_names())
+        present = self._present_names()
+        if self._checked.get(ruleset) == present:
+            return  # no new constructor since the last check: none of them is ready
+        self._checked[ruleset] = present
+        ready = self._plan.ready(pending, present)
         if not ready:
             return
         chunks = self._plan.chunks
