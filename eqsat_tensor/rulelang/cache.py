@@ -104,7 +104,7 @@ def dumps(obj: Any) -> str:
 
 
 def _tup(v: Any) -> Any:
-    return tuple(_tup(x) for x in v) if type(v) is list else v
+    return tuple([_tup(x) if type(x) is list else x for x in v]) if type(v) is list else v
 
 
 def _decode_obj(d: dict[str, Any]) -> Any:
@@ -112,7 +112,7 @@ def _decode_obj(d: dict[str, Any]) -> Any:
         cls, names = _CLASSES[d["@"]], _FIELDS[d["@"]]
         if len(d["v"]) != len(names):
             raise ValueError("wrong number of fields")
-        return cls(*[_tup(v) for v in d["v"]])
+        return cls(*[_tup(v) if type(v) is list else v for v in d["v"]])
     if len(d) == 1 and "s" in d:
         return frozenset(d["s"])
     return d
