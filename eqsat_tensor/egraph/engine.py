@@ -172,24 +172,28 @@ class _Cached:
     (``build``): a first optimization with a small budget builds what its time allows,
     the next ones go on from there."""
 
-    def __init__(self, chunks: list[str], rules: frozenset[int] | None = None) -> None:
+    def __init__(self, chunks: list[str], rules: frozenset[int] | None = None,
+                 declared: set[str] | None = None) -> None:
         self.egraph = _empty_egraph()
         self.chunks = chunks
         self.rules = rules  # the plan's rule chunks registered (None: all)
+        self.declared = declared  # relations declared (None: all)
         self.rebuilds = 0  # programs for this key built before this one (more rules each)
         self.done = 0  # chunks run so far
         self.lock = threading.Lock()
         self.rows: set = set()  # type-table rows already in the base program
         self.wanted: set[int] = set()  # rules sessions registered late (popped with them)
-        self.every_declaration = False  # all relations declared: any rule can be added
 
     def extend(self, p: Plan, rules: frozenset[int]) -> None:
         """Queue the rule chunks ``rules`` not registered yet (``build`` runs them)."""
         if self.rules is None:
             return
         new = sorted(rules - self.rules)
-        self.chunks = self.chunks + [p.chunks[i] for i in new]
+        decl = p.declarations_for(new, self.declared) if self.declared is not None else []
+        self.chunks = self.chunks + [p.chunks[i] for i in decl + new]
         self.rules = self.rules | frozenset(new)
+        if self.declared is not None:
+            self.declared |= {p.facts[i].declares for i in decl}
 
     def build(self, deadline: float | None) -> None:
         """Run the program chunks not run yet (``OutOfTime`` past ``deadline``)."""
@@ -243,11 +247,10 @@ def _cached(key: Any, p: Plan, need: frozenset[int] | None, lazy: bool = False) 
     if entry is not None and entry.lock.locked():
         return entry  # (a locked one: the caller builds a private e-graph)
     if lazy and need is not None and (entry is None or entry.rules is not None):
-        if entry is None or not entry.every_declaration:
+        if entry is None:
             if len(cache) > 16:
                 cache.clear()
-            entry = cache[key] = _Cached(p.program(need, every_declaration=True), need)
-            entry.every_declaration = True
+            entry = cache[key] = _Cached(p.program(need), need, p.declared_by(need))
         else:
             entry.extend(p, need | frozenset(entry.wanted))
             entry.wanted.clear()
@@ -263,7 +266,7 @@ def _cached(key: Any, p: Plan, need: frozenset[int] | None, lazy: bool = False) 
     # a second rebuild, or most rules needed: all of them (at most three builds per key)
     if rules is not None and (rebuilds > 1 or len(rules) > FULL_FRACTION * len(p.rules)):
         rules = None
-    entry = _Cached(p.program(rules), rules)
+    entry = _Cached(p.program(rules), rules, p.declared_by(rules))
     entry.rebuilds = rebuilds
     cache[key] = entry
     return entry
@@ -325,10 +328,13 @@ class Session:
                 raise
             self.egraph = self._entry.egraph
             registered = self._entry.rules
+            declared = self._entry.declared
         else:  # a nested optimization in this thread holds it: a private e-graph
-            self.egraph = new_egraph(self._plan.program(start, every_declaration=lazy),
-                                     deadline)
+            self.egraph = new_egraph(self._plan.program(start), deadline)
             registered = start
+            declared = self._plan.declared_by(start)
+        # relations declared (a rule registered late may need more; None: all)
+        self._declared = set(declared) if declared is not None else None
         # rules of the closure not registered yet, by ruleset: registered just before their
         # ruleset runs, once the constructors their queries name are in the e-graph
         self._pending: dict[str, list[int]] = {}
@@ -492,7 +498,11 @@ class Session:
         if not ready:
             return
         chunks = self._plan.chunks
-        for i in ready:
+        decl: list[int] = []
+        if self._declared is not None:  # the relations they name first
+            decl = self._plan.declarations_for(ready, self._declared)
+            self._declared.update(self._plan.facts[i].declares or "" for i in decl)
+        for i in decl + ready:
             self.egraph.run_program(*self.egraph.parse_program(chunks[i]))
         done = set(ready)
         self._pending[ruleset] = [i for i in pending if i not in done]

@@ -120,6 +120,8 @@ class Plan:
         self._seeded = [i for i in self.rules if self.facts[i].seeded]
         self._built = {c for f in self.facts if not f.rule for c in f.makes}
         self._readers: dict[str, list[int]] = {}
+        self._declaration = {f.declares: i for i, f in enumerate(self.facts)
+                             if f.declares is not None}
         for i in self.rules:
             for r in self.facts[i].uses:
                 self._readers.setdefault(r, []).append(i)
@@ -163,16 +165,26 @@ class Plan:
                         ready.append(i)
         return frozenset(chosen)
 
-    def program(self, rules: frozenset[int] | None, every_declaration: bool = False
-                ) -> list[str]:
+    def program(self, rules: frozenset[int] | None) -> list[str]:
         """The chunks to run, in program order: every declaration and the chosen rules
-        (``None``: all of them). ``every_declaration``: keep the relations only dropped
-        rules read too (a program that registers more rules later needs them)."""
+        (``None``: all of them)."""
         if rules is None:
             return list(self.chunks)
         return [c for i, (c, f) in enumerate(zip(self.chunks, self.facts))
-                if (i in rules if f.rule else every_declaration
-                    or self._declared(f.declares, rules))]
+                if (i in rules if f.rule else self._declared(f.declares, rules))]
+
+    def declared_by(self, rules: frozenset[int] | None) -> set[str] | None:
+        """The relations ``program(rules)`` declares in chunks of their own (None: all)."""
+        if rules is None:
+            return None
+        return {f.declares for f in self.facts
+                if f.declares is not None and self._declared(f.declares, rules)}
+
+    def declarations_for(self, rules: Iterable[int], declared: set[str]) -> list[int]:
+        """The declaration chunks of the relations ``rules`` name that are not in
+        ``declared`` (to run before those rules), in program order."""
+        need = {r for i in rules for r in self.facts[i].uses if r not in declared}
+        return sorted(self._declaration[r] for r in need if r in self._declaration)
 
     def startable(self, rules: frozenset[int], seeds: Iterable[str]) -> frozenset[int]:
         """Of the chosen ``rules`` (``closure(seeds)``), those that can match as soon as
