@@ -227,13 +227,16 @@ def _chain_snippet(tool: str, n: int) -> str:
     """)
 
 
-def run_snippet(code: str, cache_dir: str, timeout: float = 900.0) -> dict[str, Any]:
-    """Run ``code`` in a fresh interpreter; its ``emit(...)`` dict, or ``{"error": ...}``."""
+def run_snippet(code: str, cache_dir: str, timeout: float = 900.0,
+                root: str = HERE) -> dict[str, Any]:
+    """Run ``code`` in a fresh interpreter (importing eqsat-tensor from ``root``); its
+    ``emit(...)`` dict, or ``{"error": ...}``."""
     env = dict(os.environ, EQSAT_TENSOR_CACHE_DIR=cache_dir,
-               PYTHONPATH=HERE + os.pathsep + os.environ.get("PYTHONPATH", ""),
+               PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""),
                PYTENSOR_FLAGS=f"compiledir={os.path.join(cache_dir, 'pytensor')}")
     try:
-        res = subprocess.run([sys.executable, "-c", _PRELUDE + code], env=env,
+        # (run from ``root``: ``python -c`` puts the working directory first on sys.path)
+        res = subprocess.run([sys.executable, "-c", _PRELUDE + code], env=env, cwd=root,
                              capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         return {"error": f"timeout after {timeout:.0f} s"}
@@ -325,13 +328,51 @@ def table(results: dict[str, Any], chains: list[int]) -> str:
     return "\n".join(lines)
 
 
+def compare_optimize(other: str, repeat: int = 7) -> str:
+    """Cold optimize of the 4-node graph, this tree against the checkout ``other``: fresh
+    processes taking turns (so both see the same load), each with a fresh cache directory,
+    then (in a later process) with the rule files' parse cached. A table of medians."""
+    import statistics
+
+    trees = {"this tree": HERE, "other": os.path.abspath(other)}
+    got: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for _ in range(repeat):
+        for name, root in trees.items():
+            cold = tempfile.mkdtemp(prefix="et-latency-")
+            got.setdefault((name, "fresh cache"), []).append(
+                run_snippet(_SNIPPETS["optimize:et"], cold, root=root))
+            shutil.rmtree(os.path.join(cold, "graphs"), ignore_errors=True)
+            got.setdefault((name, "rule parse cached"), []).append(
+                run_snippet(_SNIPPETS["optimize:et"], cold, root=root))
+            shutil.rmtree(cold, ignore_errors=True)
+    lines = [f"cold optimize, 4-node graph: medians of {repeat} interleaved fresh processes",
+             f"{'':<34}{'CPU':>10}{'wall':>10}{'min CPU':>10}{'max CPU':>10}"]
+    for (name, case), runs in got.items():
+        ok = [r for r in runs if "error" not in r]
+        if not ok:
+            lines.append(f"{name + ', ' + case:<34}  error: {runs[0]['error']}")
+            continue
+        cpu = [r["cpu"] for r in ok]
+        lines.append(f"{name + ', ' + case:<34}{statistics.median(cpu):>10.3f}"
+                     f"{statistics.median(r['seconds'] for r in ok):>10.3f}"
+                     f"{min(cpu):>10.3f}{max(cpu):>10.3f}")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--chains", default="60,120,240",
                         help="chain lengths, comma separated (1000 takes minutes)")
     parser.add_argument("--skip-peers", action="store_true", help="eqsat-tensor only")
     parser.add_argument("--json", help="also write the raw results here")
+    parser.add_argument("--compare-optimize", metavar="TREE",
+                        help="only the cold optimize, against the checkout TREE (interleaved)")
+    parser.add_argument("--repeat", type=int, default=7,
+                        help="runs of each tree for --compare-optimize")
     args = parser.parse_args(argv)
+    if args.compare_optimize:
+        print(compare_optimize(args.compare_optimize, args.repeat))
+        return 0
     chains = [int(c) for c in args.chains.split(",") if c]
     results = measure(chains, peers=not args.skip_peers)
     print(table(results, chains))

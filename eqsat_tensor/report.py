@@ -6,9 +6,7 @@ installed (``Graph.to_dot``; this module stays below the front doors, so it does
 
 from __future__ import annotations
 
-import html
 import shutil
-import subprocess
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -122,6 +120,8 @@ class Report:
         rendered by Graphviz's ``dot``), or None when the graphs are not recorded, are
         larger than ``MAX_PICTURE_NODES``, or ``dot`` is not installed. (Annotated
         pictures with kernels and costs: ``eqsat_tensor.viz.show(result)``.)"""
+        import subprocess  # (only here: a cold optimize does not pay for it)
+
         dot = shutil.which("dot")
         if len(self.graphs) != 2 or dot is None:
             return None
@@ -145,6 +145,8 @@ class Report:
         """A self-contained HTML fragment: the summary table, the rules that fired with
         their counts, the graphs before and after as text, and their pictures
         (``pictures=True`` and Graphviz installed)."""
+        import html  # (only here: a cold optimize does not pay for it)
+
         esc = html.escape
         parts = ['<div class="eqsat-report">', "<h4>eqsat-tensor optimization</h4>",
                  "<table>"]

@@ -70,13 +70,15 @@ def test_rule_reachable_only_through_another_rules_right_side_fires() -> None:
 
 
 def _both(graph: Graph, ieee: str, monkeypatch: pytest.MonkeyPatch):
-    """(graph text, e-graph sizes, rules fired) with pruning, then with every rule. The
-    extractor's local search is bounded by its trial count only (its clock would make
-    the choice depend on the machine's load)."""
+    """(graph text, e-graph sizes, rules fired) with pruned rules registered as their
+    constructors appear (the default), with the pruned rules all registered up front,
+    then with every rule. The extractor's local search is bounded by its trial count
+    only (its clock would make the choice depend on the machine's load)."""
     monkeypatch.setattr(extract, "REFINE_SECONDS", 600.0)
     out = []
-    for prune in (True, False):
+    for prune, lazy in ((True, True), (True, False), (False, False)):
         monkeypatch.setattr(engine, "PRUNE", prune)
+        monkeypatch.setattr(engine, "LAZY", lazy)
         engine.forget_programs()
         res = et.optimize(graph, ieee=ieee, budget=Budget(seconds=60, iters=12))
         assert res.report.stop_reason != TIME_LIMIT
@@ -104,15 +106,15 @@ CI_WORKLOADS = ["softplus", "logsumexp_rows", "identities", "demo_gate"]
 @pytest.mark.parametrize("name", CI_WORKLOADS)
 def test_pruned_equals_full_on_workloads(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     graph, ieee = traced(name)
-    pruned, full = _both(graph, ieee, monkeypatch)
-    assert pruned == full
+    lazy, pruned, full = _both(graph, ieee, monkeypatch)
+    assert lazy == pruned == full
 
 
 @pytest.mark.parametrize("make", [lambda: _random(1), lambda: _random(4), _mixed],
                          ids=["dag1", "dag4", "mixed"])
 def test_pruned_equals_full_on_random_graphs(make, monkeypatch: pytest.MonkeyPatch) -> None:
-    pruned, full = _both(make(), "finite", monkeypatch)
-    assert pruned == full
+    lazy, pruned, full = _both(make(), "finite", monkeypatch)
+    assert lazy == pruned == full
 
 
 @pytest.mark.slow
@@ -120,16 +122,16 @@ def test_pruned_equals_full_on_random_graphs(make, monkeypatch: pytest.MonkeyPat
 def test_pruned_equals_full_on_every_workload(name: str,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     graph, ieee = traced(name)
-    pruned, full = _both(graph, ieee, monkeypatch)
-    assert pruned == full
+    lazy, pruned, full = _both(graph, ieee, monkeypatch)
+    assert lazy == pruned == full
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", range(5, 15))
 def test_pruned_equals_full_on_more_random_graphs(seed: int,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    pruned, full = _both(_random(seed), "finite", monkeypatch)
-    assert pruned == full
+    lazy, pruned, full = _both(_random(seed), "finite", monkeypatch)
+    assert lazy == pruned == full
 
 
 def test_insertion_rules_and_their_tables_follow_the_graph_only() -> None:
@@ -154,3 +156,92 @@ def test_constructors_built_outside_rules_count_as_present() -> None:
               "(rule ((= e (Bar x))) ((union e (Baz x))) :ruleset r)"]
     p = Plan.of(chunks, CTORS)
     assert p.closure({"Baz"}) == {2}
+
+
+def test_startable_and_ready_follow_the_constructors_present() -> None:
+    chunks = ["(datatype T (Foo T) (Bar T) (Baz T) (Qux T))",
+              "(rule ((= e (Foo x))) ((union e (Bar x))) :ruleset r)",   # Foo -> Bar
+              "(rule ((= e (Bar x))) ((union e (Baz x))) :ruleset r)",   # Bar -> Baz
+              "(rule ((= e (Baz x)) (= f (Foo x))) ((union e f)) :ruleset s)"]
+    p = Plan.of(chunks, CTORS)
+    need = p.closure({"Foo"})
+    assert need == {1, 2, 3}
+    assert p.startable(need, {"Foo"}) == {1}  # the others wait for Bar, Baz
+    assert p.ready([2, 3], {"Foo"}) == []
+    assert p.ready([2, 3], {"Foo", "Bar"}) == [2, 3]  # what rule 2 builds counts in turn
+    assert p.ready([3], {"Foo", "Bar"}) == []
+    assert p.ready([3], {"Foo", "Baz"}) == [3]
+
+
+def _softplus_twice() -> Graph:
+    """log(1 + exp(x)) * 2: rules turn it into softplus, whose own rules wait till then."""
+    x = input_node("x", (8,))
+    return Graph(apply("mul", apply("log", apply("add", constant_node(1.0), apply("exp", x))),
+                       constant_node(2.0)))
+
+
+def test_rules_are_registered_once_their_constructors_are_in_the_egraph(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine, "LAZY", True)
+    g = _softplus_twice()
+    key, compiled = compiled_rules(default_rules(), "finite")
+    plan = engine.plan(key, compiled)
+    need = engine.needed_rules(plan, g)
+    engine.forget_programs()
+    sessions = []
+    real_close = engine.Session.close
+
+    def close(self: engine.Session) -> None:
+        sessions.append((set(self._late), {i for v in self._pending.values() for i in v},
+                         self._present_names()))
+        real_close(self)
+
+    monkeypatch.setattr(engine.Session, "close", close)
+    et.optimize(g, budget=Budget(seconds=60))
+    ((late, pending, present),) = sessions
+    entry = engine._thread_cache()[key]
+    base = entry.rules
+    assert base is not None and late and pending
+    assert base | late | pending == need and not (base & late) and not (late & pending)
+    # rules were registered late once the e-graph held their constructors (or a rule of
+    # their ruleset registered with them builds them); those registered late come back in
+    # the base next time. (Some still waiting may be ready now: their ruleset did not run
+    # again after the constructors came.)
+    assert set(plan.ready(sorted(late), present)) == late
+    assert any(not plan.facts[i].needs <= {"Input", "Const", "Exp", "Add", "Log", "Mul",
+                                           "Ref"} for i in late)
+    assert entry.wanted == late
+    sessions.clear()
+    et.optimize(g, budget=Budget(seconds=60))
+    ((late2, _, _),) = sessions
+    assert late2 == set() and late <= entry.rules and not entry.wanted
+    engine.forget_programs()
+
+
+def test_type_rows_loaded_from_files_equal_rows_as_commands(
+        monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    from eqsat_tensor.egglog_bindings import bindings as b
+    from eqsat_tensor.egraph import bridge
+
+    x, y = input_node("x", (5, 3)), input_node("y", (3,))
+    g = Graph(apply("where", apply("greater", apply("sum", x, axis=(0,), keepdims=False), y),
+                    apply("exp", y), apply("neg", y)))
+    key, compiled = compiled_rules(default_rules(), "finite")
+    rows = engine.types_analysis.tables(g.nodes(), compiled.attr_literals)
+    cmds = bridge.row_loads(rows, str(tmp_path))
+    inputs = [c for c in cmds if isinstance(c, b.Input)]
+    assert inputs and len(cmds) - len(inputs) == sum(
+        1 for _, args, v in rows if type(v) is not int or any(type(a) is not int for a in args))
+    sizes = []
+    for via_files in (True, False):
+        if not via_files:
+            monkeypatch.setattr(engine, "row_loads", lambda rows, d: bridge.row_loads(rows, None))
+        engine.forget_programs()
+        with engine.Session(key, compiled, graph=g) as s:
+            s.insert(g, compiled.attr_literals)
+            (out,) = s.egraph.run_program(b.PrintSize(bridge.SPAN, None))
+            sizes.append(sorted(out.sizes))
+        res = et.optimize(g, budget=Budget(seconds=60))
+        sizes.append((str(res.graph), res.report.egraph_sizes))
+    engine.forget_programs()
+    assert sizes[0] == sizes[2] and sizes[1] == sizes[3]

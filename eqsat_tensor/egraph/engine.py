@@ -12,6 +12,7 @@ number of commands per call.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 import threading
@@ -23,7 +24,7 @@ from ..egglog_bindings import bindings as b
 from ..ir import Graph
 from . import analyses, bridge
 from .analyses import types as types_analysis
-from .bridge import SPAN, row_commands
+from .bridge import SPAN, row_loads
 from .budget import OutOfTime
 from .compiler import PHASES, CompiledRules
 from .prune import Plan
@@ -31,6 +32,8 @@ from .schema import CTOR_TO_OP, datatype_decl
 
 ANALYSIS = analyses.RULESET
 LEAF_CTORS = {"Input", "Const", "ArrayConst"}
+_SIZED = frozenset(CTOR_TO_OP) | LEAF_CTORS  # what ``Session.size`` counts
+_CTOR_NAMES = _SIZED | {"Ref"}  # the constructors rule queries name (``prune``)
 # Rules per egglog ruleset ("batch"): an iteration runs a phase's batches one at a time,
 # and the runner checks time and e-graph size between them, so one iteration cannot
 # overshoot the budget by more than one batch's work.
@@ -85,6 +88,11 @@ FULL_FRACTION = 0.6
 # Register only the rules a graph can fire (``prune``); ``EQSAT_TENSOR_PRUNE_RULES=0``
 # registers every rule (the result is the same; for comparison and debugging).
 PRUNE = os.environ.get("EQSAT_TENSOR_PRUNE_RULES", "1") not in ("0", "false", "no")
+# Of those, register a rule only once the constructors its query names are in the e-graph
+# (just before the ruleset holding it runs): a small graph's e-graph holds a third of the
+# constructors the static closure allows, and egglog plans each rule it is given (~0.2 ms).
+# ``EQSAT_TENSOR_LAZY_RULES=0`` registers the whole closure up front (same result).
+LAZY = os.environ.get("EQSAT_TENSOR_LAZY_RULES", "1") not in ("0", "false", "no")
 _PLANS: dict[Any, tuple[CompiledRules, Plan]] = {}
 _PLANS_LOCK = threading.Lock()
 
@@ -94,8 +102,7 @@ def plan(key: Any, compiled: CompiledRules) -> Plan:
     once per key per process."""
     got = _PLANS.get(key)
     if got is None or got[0] is not compiled:  # (an unhashable rule set's key is its id)
-        got = (compiled, Plan.of(program_chunks(compiled),
-                                 set(CTOR_TO_OP) | LEAF_CTORS | {"Ref"}, {bridge.INSERT}))
+        got = (compiled, Plan.of(program_chunks(compiled), _CTOR_NAMES, {bridge.INSERT}))
         with _PLANS_LOCK:
             if len(_PLANS) > 32:
                 _PLANS.clear()
@@ -165,14 +172,28 @@ class _Cached:
     (``build``): a first optimization with a small budget builds what its time allows,
     the next ones go on from there."""
 
-    def __init__(self, chunks: list[str], rules: frozenset[int] | None = None) -> None:
+    def __init__(self, chunks: list[str], rules: frozenset[int] | None = None,
+                 declared: set[str] | None = None) -> None:
         self.egraph = _empty_egraph()
         self.chunks = chunks
         self.rules = rules  # the plan's rule chunks registered (None: all)
+        self.declared = declared  # relations declared (None: all)
         self.rebuilds = 0  # programs for this key built before this one (more rules each)
         self.done = 0  # chunks run so far
         self.lock = threading.Lock()
         self.rows: set = set()  # type-table rows already in the base program
+        self.wanted: set[int] = set()  # rules sessions registered late (popped with them)
+
+    def extend(self, p: Plan, rules: frozenset[int]) -> None:
+        """Queue the rule chunks ``rules`` not registered yet (``build`` runs them)."""
+        if self.rules is None:
+            return
+        new = sorted(rules - self.rules)
+        decl = p.declarations_for(new, self.declared) if self.declared is not None else []
+        self.chunks = self.chunks + [p.chunks[i] for i in decl + new]
+        self.rules = self.rules | frozenset(new)
+        if self.declared is not None:
+            self.declared |= {p.facts[i].declares for i in decl}
 
     def build(self, deadline: float | None) -> None:
         """Run the program chunks not run yet (``OutOfTime`` past ``deadline``)."""
@@ -216,13 +237,26 @@ def _covers(have: frozenset[int] | None, need: frozenset[int] | None) -> bool:
     return have is None or (need is not None and need <= have)
 
 
-def _cached(key: Any, p: Plan, need: frozenset[int] | None) -> _Cached:
+def _cached(key: Any, p: Plan, need: frozenset[int] | None, lazy: bool = False) -> _Cached:
     """This thread's program for ``key`` holding (at least) the rules ``need``: the cached
-    one, or (if it lacks some and is not in use) a new one with the union of both."""
+    one, or (if it lacks some and is not in use) a new one with the union of both.
+    ``lazy``: the session registers more rules as it runs, so a cached program that
+    lacks some gets them added (with those earlier sessions registered late) instead."""
     cache = _thread_cache()
     entry = cache.get(key)
-    if entry is not None and (_covers(entry.rules, need) or entry.lock.locked()):
+    if entry is not None and entry.lock.locked():
         return entry  # (a locked one: the caller builds a private e-graph)
+    if lazy and need is not None and (entry is None or entry.rules is not None):
+        if entry is None:
+            if len(cache) > 16:
+                cache.clear()
+            entry = cache[key] = _Cached(p.program(need), need, p.declared_by(need))
+        else:
+            entry.extend(p, need | frozenset(entry.wanted))
+            entry.wanted.clear()
+        return entry
+    if entry is not None and _covers(entry.rules, need):
+        return entry
     if entry is None and len(cache) > 16:
         cache.clear()
     rebuilds = 0 if entry is None else entry.rebuilds + 1
@@ -232,7 +266,7 @@ def _cached(key: Any, p: Plan, need: frozenset[int] | None) -> _Cached:
     # a second rebuild, or most rules needed: all of them (at most three builds per key)
     if rules is not None and (rebuilds > 1 or len(rules) > FULL_FRACTION * len(p.rules)):
         rules = None
-    entry = _Cached(p.program(rules), rules)
+    entry = _Cached(p.program(rules), rules, p.declared_by(rules))
     entry.rebuilds = rebuilds
     cache[key] = entry
     return entry
@@ -274,9 +308,13 @@ class Session:
         self._key = key
         self._plan = plan(key, compiled)
         need = needed_rules(self._plan, graph)
+        start = need
+        lazy = LAZY and need is not None and graph is not None
+        if lazy:
+            start = self._plan.startable(need, bridge.inserted_ctors(graph))
         # In a child forked after egglog ran, the cached program cannot be popped: each
         # optimization gets a private (pinned) e-graph instead.
-        self._entry = (_cached(key, self._plan, need) if not forksafe.egglog_pinned()
+        self._entry = (_cached(key, self._plan, start, lazy) if not forksafe.egglog_pinned()
                        else _Unowned)
         self._owned = self._entry.lock.acquire(blocking=False)
         if self._owned:
@@ -290,11 +328,27 @@ class Session:
                 raise
             self.egraph = self._entry.egraph
             registered = self._entry.rules
+            declared = self._entry.declared
         else:  # a nested optimization in this thread holds it: a private e-graph
-            self.egraph = new_egraph(self._plan.program(need), deadline)
-            registered = need
+            self.egraph = new_egraph(self._plan.program(start), deadline)
+            registered = start
+            declared = self._plan.declared_by(start)
+        # relations declared (a rule registered late may need more; None: all)
+        self._declared = set(declared) if declared is not None else None
+        # rules of the closure not registered yet, by ruleset: registered just before their
+        # ruleset runs, once the constructors their queries name are in the e-graph
+        self._pending: dict[str, list[int]] = {}
+        self._late: set[int] = set()  # registered so (popped with the session)
+        if lazy and registered is not None and need is not None:
+            for i in sorted(need - registered):
+                self._pending.setdefault(self._plan.facts[i].ruleset or "", []).append(i)
+        # constructors in the e-graph after the last run (None: stale), and per ruleset
+        # those its waiting rules were last checked against
+        self._present: frozenset[str] | None = None
+        self._checked: dict[str, frozenset[str]] = {}
         self._steps: dict[Any, Any] = {}
-        live = self._plan.rulesets(registered)  # batches with no rule registered are skipped
+        # batches with no rule that can ever fire are skipped
+        live = self._plan.rulesets(need if lazy else registered)
         self._batches = {rs: [n for n in names if n in live]
                          for rs, names in batched(compiled)[1].items()}
         self.index: dict[int, int] = {}
@@ -312,6 +366,8 @@ class Session:
         """Restore the cached program (pop) and release it."""
         if self._owned:
             self._owned = False
+            # rules registered late go into the base program at the next session's start
+            self._entry.wanted.update(self._late)
             try:
                 if self._pushed:
                     self.egraph.run_program(*self.egraph.parse_program("(pop)"))
@@ -330,22 +386,21 @@ class Session:
         Type-table rows are facts about interned types, true in every e-graph, so on the
         cached program they are added below the ``(push)`` and kept for later calls."""
         rows = types_analysis.tables(graph.nodes(), extra_attrs)
-        if self._owned:
-            new = [r for r in rows if r not in self._entry.rows]
-            _run_chunked(self.egraph, row_commands(new))
-            self._entry.rows.update(new)
-            self.egraph.run_program(*self.egraph.parse_program("(push)"))
-            self._pushed = True
-        else:
-            _run_chunked(self.egraph, row_commands(rows))
-        facts = analyses.seed_facts(graph, ieee)
+        self._present = None
         try:
-            tmpdir = tempfile.TemporaryDirectory(prefix="eqsat-insert-")
+            tmpdir: Any = tempfile.TemporaryDirectory(prefix="eqsat-insert-")
         except OSError:  # no temporary directory (full disk): rows as commands
-            cmds, self.index = bridge.insertion(graph, facts, None)
-            _run_chunked(self.egraph, cmds, deadline=deadline)
-            return
+            tmpdir = contextlib.nullcontext(None)
         with tmpdir as tmp:
+            if self._owned:
+                new = [r for r in rows if r not in self._entry.rows]
+                _run_chunked(self.egraph, row_loads(new, tmp))
+                self._entry.rows.update(new)
+                self.egraph.run_program(*self.egraph.parse_program("(push)"))
+                self._pushed = True
+            else:
+                _run_chunked(self.egraph, row_loads(rows, tmp))
+            facts = analyses.seed_facts(graph, ieee)
             cmds, self.index = bridge.insertion(graph, facts, tmp)
             _run_chunked(self.egraph, cmds, deadline=deadline)
 
@@ -355,12 +410,14 @@ class Session:
         stopping after ``MAX_ANALYSIS_ITERS`` iterations. Returns True if they saturated
         (False: cut short; e-nodes added since may lack facts, so guards do not fire on
         them and extraction skips the untyped ones)."""
+        self._register_ready(ANALYSIS)
         cmd = self._steps.get("analysis")
         if cmd is None:
             text = f"(run-schedule (repeat {ANALYSIS_CHUNK} (run {ANALYSIS})))"
             (cmd,) = self.egraph.parse_program(text)
             self._steps["analysis"] = cmd
         for _ in range(0, MAX_ANALYSIS_ITERS, ANALYSIS_CHUNK):
+            self._present = None
             (out,) = self.egraph.run_program(cmd)
             if not out.report.updated:
                 return True
@@ -383,6 +440,7 @@ class Session:
         ``bounded``. Returns egglog's match counts per rule name."""
         expansive = batch.startswith("x:")
         name = batch[2:] if expansive else batch
+        self._register_ready(name)
         backoff = expansive or bounded
         limit = match_limit
         key = (name, limit, ban_length, backoff)
@@ -390,6 +448,7 @@ class Session:
         if cmd is None:
             cmd = self._steps[key] = _run_command(self.egraph, [name], limit, ban_length,
                                                   backoff)
+        self._present = None
         (out,) = self.egraph.run_program(cmd)
         return dict(out.report.num_matches_per_rule)
 
@@ -409,7 +468,45 @@ class Session:
     def size(self) -> int:
         """Number of e-nodes of the tensor sort (constructors only, no tables)."""
         (out,) = self.egraph.run_program(b.PrintSize(SPAN, None))
-        return sum(n for name, n in out.sizes if name in CTOR_TO_OP or name in LEAF_CTORS)
+        total = 0
+        present = []
+        for name, n in out.sizes:
+            if n and name in _CTOR_NAMES:
+                present.append(name)
+                if name in _SIZED:
+                    total += n
+        self._present = frozenset(present)
+        return total
+
+    def _present_names(self) -> frozenset[str]:
+        """The constructors with at least one e-node now."""
+        if self._present is None:
+            self.size()
+        return self._present or frozenset()
+
+    def _register_ready(self, ruleset: str) -> None:
+        """Register the pending rules of ``ruleset`` whose queries' constructors are in
+        the e-graph now (a rule registered late still matches every row already there)."""
+        pending = self._pending.get(ruleset)
+        if not pending:
+            return
+        present = self._present_names()
+        if self._checked.get(ruleset) == present:
+            return  # no new constructor since the last check: none of them is ready
+        self._checked[ruleset] = present
+        ready = self._plan.ready(pending, present)
+        if not ready:
+            return
+        chunks = self._plan.chunks
+        decl: list[int] = []
+        if self._declared is not None:  # the relations they name first
+            decl = self._plan.declarations_for(ready, self._declared)
+            self._declared.update(self._plan.facts[i].declares or "" for i in decl)
+        for i in decl + ready:
+            self.egraph.run_program(*self.egraph.parse_program(chunks[i]))
+        done = set(ready)
+        self._pending[ruleset] = [i for i in pending if i not in done]
+        self._late.update(done)
 
     def freeze(self) -> Any:
         """A frozen snapshot of the e-graph (rows of every function)."""

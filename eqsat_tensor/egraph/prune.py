@@ -120,6 +120,8 @@ class Plan:
         self._seeded = [i for i in self.rules if self.facts[i].seeded]
         self._built = {c for f in self.facts if not f.rule for c in f.makes}
         self._readers: dict[str, list[int]] = {}
+        self._declaration = {f.declares: i for i, f in enumerate(self.facts)
+                             if f.declares is not None}
         for i in self.rules:
             for r in self.facts[i].uses:
                 self._readers.setdefault(r, []).append(i)
@@ -170,6 +172,50 @@ class Plan:
             return list(self.chunks)
         return [c for i, (c, f) in enumerate(zip(self.chunks, self.facts))
                 if (i in rules if f.rule else self._declared(f.declares, rules))]
+
+    def declared_by(self, rules: frozenset[int] | None) -> set[str] | None:
+        """The relations ``program(rules)`` declares in chunks of their own (None: all)."""
+        if rules is None:
+            return None
+        return {f.declares for f in self.facts
+                if f.declares is not None and self._declared(f.declares, rules)}
+
+    def declarations_for(self, rules: Iterable[int], declared: set[str]) -> list[int]:
+        """The declaration chunks of the relations ``rules`` name that are not in
+        ``declared`` (to run before those rules), in program order."""
+        need = {r for i in rules for r in self.facts[i].uses if r not in declared}
+        return sorted(self._declaration[r] for r in need if r in self._declaration)
+
+    def startable(self, rules: frozenset[int], seeds: Iterable[str]) -> frozenset[int]:
+        """Of the chosen ``rules`` (``closure(seeds)``), those that can match as soon as
+        the graph is inserted: insertion rules, and rules whose query names only inserted
+        constructors (or ones the declarations build). The rest can wait (``ready``)."""
+        have = set(seeds) | self._built
+        return frozenset(i for i in rules
+                         if self.facts[i].seeded or self.facts[i].needs <= have)
+
+    def ready(self, candidates: Iterable[int], present: Iterable[str]) -> list[int]:
+        """Of the rule chunks ``candidates``, those that can match in an e-graph holding
+        the constructors ``present``, counting what the ready ones build in turn (a
+        command may run their ruleset several times), in program order."""
+        have = set(present)
+        left = list(candidates)
+        out: list[int] = []
+        changed = True
+        while changed and left:
+            changed = False
+            rest = []
+            for i in left:
+                f = self.facts[i]
+                if f.needs <= have:
+                    out.append(i)
+                    if not f.makes <= have:
+                        have |= f.makes
+                        changed = True
+                else:
+                    rest.append(i)
+            left = rest
+        return sorted(out)
 
     def _declared(self, relation: str | None, rules: frozenset[int]) -> bool:
         """Whether a declaration is kept: all but relations that only dropped rules read."""

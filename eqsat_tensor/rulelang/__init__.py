@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 from ..errors import RuleError, RuleFileNotFound
 from .ast import (
@@ -117,9 +118,17 @@ def shipped_rule_files() -> dict[str, str]:
         root.iterdir(), key=lambda e: e.name) if entry.name.endswith(".rules")}
 
 
+def _rules_root() -> Any:
+    """The shipped rule files' folder: a plain path where the package is a folder on disk
+    (``importlib.resources`` costs a cold optimization a few milliseconds), else the
+    package's resources (a zip import)."""
+    here = Path(__file__).resolve().parent.parent / "rules"
+    return here if here.is_dir() else files("eqsat_tensor") / "rules"
+
+
 @lru_cache(maxsize=32)
 def _default_rules(names: tuple[str, ...]) -> RuleSet:
-    root = files("eqsat_tensor") / "rules"
+    root = _rules_root()
     sets: list[RuleSet] = []
     for stem in names:
         entry = root / f"{stem}.rules"

@@ -18,6 +18,7 @@ import dataclasses
 import functools
 import hashlib
 import json
+import operator
 import os
 import tempfile
 from pathlib import Path
@@ -31,6 +32,9 @@ _CLASSES = {c.__name__: c for c in (rule_ast.Var, rule_ast.Const, rule_ast.Shape
                                     rule_ast.App, rule_ast.Guard, rule_ast.Rule,
                                     rule_ast.VJP, rule_ast.RuleSet)}
 _FIELDS = {name: tuple(f.name for f in dataclasses.fields(c)) for name, c in _CLASSES.items()}
+# class -> (its name, a getter of its fields' values as a tuple)
+_GETTERS = {c: (name, operator.attrgetter(*_FIELDS[name])) for name, c in _CLASSES.items()}
+_ONE_FIELD = {c for name, c in _CLASSES.items() if len(_FIELDS[name]) == 1}
 _SOURCES = ("ast.py", "parser.py", "expressions.py", "powers.py", "cache.py")
 
 
@@ -79,22 +83,24 @@ def _default(obj: Any) -> Any:
     """JSON form of what ``json`` cannot write itself: the AST's dataclasses and the
     tags' frozensets. (Everything else in a parsed RuleSet is a str, int, bool, None,
     float or tuple; the AST has no lists, so every JSON array reads back as a tuple.)"""
+    cls = type(obj)
+    got = _GETTERS.get(cls)
+    if got is not None:
+        values = got[1](obj)
+        return {"@": got[0], "v": (values,) if cls in _ONE_FIELD else values}
     if isinstance(obj, frozenset):
         return {"s": sorted(obj)}
-    name = type(obj).__name__
-    if name in _CLASSES and type(obj) is _CLASSES[name]:
-        return {"@": name, "v": [getattr(obj, f) for f in _FIELDS[name]]}
-    raise _Unencodable(f"cannot cache a {name} in a parsed rule file")
+    raise _Unencodable(f"cannot cache a {cls.__name__} in a parsed rule file")
 
 
 def dumps(obj: Any) -> str:
     """JSON text of a parsed ``RuleSet`` (or any part of one, or a dict of them). Floats
     are written exactly (``repr``; ``NaN`` and ``Infinity`` as Python's ``json`` does)."""
-    return json.dumps(obj, default=_default)
+    return json.dumps(obj, default=_default, check_circular=False)
 
 
 def _tup(v: Any) -> Any:
-    return tuple(_tup(x) for x in v) if type(v) is list else v
+    return tuple([_tup(x) if type(x) is list else x for x in v]) if type(v) is list else v
 
 
 def _decode_obj(d: dict[str, Any]) -> Any:
@@ -102,7 +108,7 @@ def _decode_obj(d: dict[str, Any]) -> Any:
         cls, names = _CLASSES[d["@"]], _FIELDS[d["@"]]
         if len(d["v"]) != len(names):
             raise ValueError("wrong number of fields")
-        return cls(*[_tup(v) for v in d["v"]])
+        return cls(*[_tup(v) if type(v) is list else v for v in d["v"]])
     if len(d) == 1 and "s" in d:
         return frozenset(d["s"])
     return d
