@@ -24,6 +24,10 @@ from eqsat_tensor.testing.strategies import programs_with_inputs
 
 pytestmark = pytest.mark.dask
 
+# CI runs one variant of each heavy case (every Numba compile costs 1-2 s of CPU); the
+# others (float32, the remaining reductions) are ``slow``.
+DTYPES = ["float64", pytest.param("float32", marks=pytest.mark.slow)]
+
 
 def _compare(graph: Graph, arrays: list[np.ndarray], chunks, **options) -> list[da.Array]:
     """Run ``graph`` on Dask arrays with ``chunks`` and compare with the reference."""
@@ -49,7 +53,7 @@ def _compare(graph: Graph, arrays: list[np.ndarray], chunks, **options) -> list[
     return outs
 
 
-@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("dtype", DTYPES)
 def test_elementwise_with_broadcasting(dtype):
     x = et.tensor("x", (13, 10), dtype)
     y = et.tensor("y", (1, 10), dtype)
@@ -70,7 +74,8 @@ def test_random_graphs(seed):
     _compare(g, arrays, tuple(max(1, d // 2 - 1) for d in shape))
 
 
-@pytest.mark.parametrize("op", REDUCE)
+@pytest.mark.parametrize("op", [op if op == "mean" else pytest.param(op, marks=pytest.mark.slow)
+                                for op in REDUCE])
 def test_reduction_every_axis(op):
     """Each axis, both axes, all axes, keepdims or not; the operand is a fused prologue."""
     x = et.tensor("x", (7, 9), "float64")
@@ -84,6 +89,7 @@ def test_reduction_every_axis(op):
         _compare(g, arrays, chunks)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_reduction_tuple_axes_3d(dtype):
     x = et.tensor("x", (5, 6, 7), dtype)
@@ -94,7 +100,7 @@ def test_reduction_tuple_axes_3d(dtype):
     _compare(g, arrays, (2, 4, 3))
 
 
-@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("dtype", DTYPES)
 def test_logsumexp_across_chunks_stable(dtype):
     """Values near 1000 overflow a naive exp; -inf rows, +inf and NaN entries propagate;
     chunks are uneven along the reduced axis."""
@@ -260,6 +266,7 @@ def test_multi_pass_row_reduction_over_chunked_axis():
     assert not any(k.startswith("rechunk") for k in cut.dask.layers)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_variance_and_softmax_over_chunked_axes(dtype):
     """Two- and three-pass kernels over axes cut into uneven chunks (staged tree
