@@ -23,8 +23,8 @@ Three parts, each optional:
    block of rows is repeated (``da.concatenate``: 1e9 elements are 10 copies of 0.8 GB),
    so the input's generation is not what is timed and the memory stays bounded. A result
    over 64 MB is summed per block inside the timed graph (the same consumer for every
-   variant) instead of gathered. Results are checked against each other. (``python -m benchmarks.bench_dask``, the old name, runs ``--tasks --n
-   2e7``.)
+   variant) instead of gathered. Results are checked against each other.
+   (``python -m benchmarks.bench_dask``, the old name, runs ``--tasks --n 2e7``.)
 3. ``--out-of-core 2e8``: ``pipeline`` over that many elements generated chunk by chunk on
    workers with ``--memory-limit`` each (spilling on), peak resident memory of all cluster
    processes sampled every 0.1 s (psutil), against the size of the data.
