@@ -6,12 +6,15 @@ Numba compile covers many ops). Computations use the synchronous scheduler excep
 the threaded one is the point.
 """
 
+# ruff: noqa: E402  (imports after the optional-dependency skips)
 from __future__ import annotations
 
-import dask
-import dask.array as da
 import numpy as np
 import pytest
+
+da = pytest.importorskip("dask.array")  # dask is optional: skip the module without it
+
+import dask
 from hypothesis import given, settings
 from numba_graphs import REDUCE, TOL, random_graph, random_inputs
 

@@ -6,12 +6,15 @@ layout. Task counts are compared with plain ``dask.array`` and ``dask.optimize``
 The same graph runs on a ``dask.distributed`` LocalCluster in test_dask_distributed.py.
 """
 
+# ruff: noqa: E402  (imports after the optional-dependency skips)
 from __future__ import annotations
 
-import dask
-import dask.array as da
 import numpy as np
 import pytest
+
+da = pytest.importorskip("dask.array")  # dask is optional: skip the module without it
+
+import dask
 
 import eqsat_tensor as et
 from eqsat_tensor.backends import dask as dask_backend
