@@ -55,8 +55,9 @@ class DaskExecutable(Executable):
         refuse_scans(self.plan, "dask")
         self.steps, kernels = dask_plan(self.plan)
         fast = fast_functions() if options["fast_transcendentals"] else None
-        header = (f"eqsat-tensor dask block kernels for graph {graph.fingerprint()[:16]}\n\n"
-                  + self.plan.describe())
+        # no shapes in the text: the same graph at another size (or chunking) generates the
+        # same module, which a worker has compiled already (modules are keyed by source)
+        header = "eqsat-tensor dask block kernels"
         self._source, self._consts = generate(
             Plan(self.plan.graph, tuple(kernels)), "C", fast=fast,
             cache=options["cache_dir"] is not None, fastmath=bool(options["fastmath"]),

@@ -17,7 +17,8 @@ Three parts, each optional:
    thread each) for plain ``dask.array``, ``dask.optimize(plain)``, a numexpr-style
    ``map_blocks`` version (the elementwise parts as one ``numexpr.evaluate`` per chunk)
    and ours (``--variants``), interleaved: best of ``--repeat`` rounds after a warm-up
-   that compiles the kernels on the workers (``--repeat 0``: the warm-up is timed), with
+   (``--repeat 0``: the full-size warm-up is timed; a run on a small input of the same
+   chunking has compiled the kernels on every worker before either), with
    the workers' CPU seconds and the load average. The input is persisted in the workers'
    memory first (``--generate``: generated in every run); above 1e8 elements a persisted
    block of rows is repeated (``da.concatenate``: 1e9 elements are 10 copies of 0.8 GB),
@@ -255,13 +256,23 @@ def tiles(n: int, row_chunks: int) -> int:
     return row_chunks
 
 
+def warm_up(client: Any, name: str, col_chunks: int, variants: tuple[str, ...]) -> None:
+    """Run every variant once on every worker on a small input chunked the same way
+    (2 x 1000 in blocks of rows): our generated module has no shapes in its text, so the
+    workers compile the kernels the large run uses; numexpr compiles its expressions."""
+    for seed, worker in enumerate(client.scheduler_info()["workers"], 1):
+        small = make_input(64 * 1000, 64, 2, col_chunks, seed=seed)  # new keys per worker
+        arrays = [_variant(v, name, small, WORKLOADS[name](small)) for v in variants]
+        client.compute(arrays, workers=[worker], allow_other_workers=False, sync=True)
+
+
 def wall_times(n: int, repeat: int, workloads: list[str], persist: bool = True,
                variants: tuple[str, ...] = VARIANTS) -> list[dict[str, Any]]:
     """Plain dask.array, ``dask.optimize`` of it, numexpr map_blocks and ours on a
     2-worker LocalCluster (the input persisted on the workers first, or generated inside
-    every run). Every variant runs once as a warm-up (our kernels compile on the workers),
-    then ``repeat`` rounds run them in turn; the best wall and CPU time of each count
-    (``repeat`` 0: the warm-up run is the timed one, our kernels' compile included)."""
+    every run). Every variant runs once on a small input on every worker (``warm_up``:
+    our kernels compile), then once at full size (timed when ``repeat`` is 0), then
+    ``repeat`` rounds run them in turn; the best wall and CPU time of each count."""
     import distributed
     from dask.distributed import Client
 
@@ -288,6 +299,7 @@ def wall_times(n: int, repeat: int, workloads: list[str], persist: bool = True,
             arrays = {v: _variant(v, name, x, plain) for v in variants}
             best = {v: (float("inf"), float("inf")) for v in VARIANTS}
             values = {}
+            warm_up(client, name, col_chunks, variants)
             for v in variants:  # warm-up
                 wall, cpu, values[v] = _run(client, arrays[v])
                 if repeat == 0:
