@@ -167,6 +167,45 @@ def _share_producers(hlg: Any, outputs: set[str]) -> Any:
     return HighLevelGraph(layers, deps) if changed else hlg
 
 
+def _into_whole_rows(hlg: Any, outputs: set[str]) -> Any:
+    """``hlg`` with the producers of our whole-row kernels fused into them. Dask's
+    ``optimize_blockwise`` stops at a layer that contracts an index (a reduction kernel
+    whose rows are whole in every block: the reduced axes are one block) and does not
+    fuse what it reads; when every contracted index is one block of the producer, the
+    kernel's task reads exactly one producer block per task, as an elementwise consumer
+    would, and the producer (a ``Blockwise`` layer with no other reader, such as a
+    matmul's contraction or a user's elementwise op) runs inside it."""
+    from dask.blockwise import Blockwise, rewrite_blockwise
+    from dask.highlevelgraph import HighLevelGraph
+
+    layers = dict(hlg.layers)
+    deps = {k: set(v) for k, v in hlg.dependencies.items()}
+    changed = True
+    while changed:
+        changed = False
+        for name in list(layers):
+            layer = layers.get(name)
+            if not (str(name).startswith(PREFIX) and isinstance(layer, Blockwise)):
+                continue
+            out_ind = set(layer.output_indices)
+            for dep, ind in list(layer.indices):
+                prod = layers.get(dep)
+                if (ind is None or dep in outputs or not isinstance(prod, Blockwise)
+                        or prod.concatenate != layer.concatenate
+                        or sum(k == dep for k, _ in layer.indices) != 1
+                        or [u for u, ds in deps.items() if dep in ds] != [name]):
+                    continue
+                contracted = [j for j, i in enumerate(ind) if i not in out_ind]
+                if not contracted or any(layer.numblocks[dep][j] != 1 for j in contracted):
+                    continue
+                layers[name] = rewrite_blockwise([layer, prod])
+                deps[name] = (deps[name] - {dep}) | deps.pop(dep)
+                del layers[dep]
+                changed = True
+                break
+    return HighLevelGraph(layers, deps) if len(layers) != len(hlg.layers) else hlg
+
+
 def _keys(arrays: Iterable[Any]) -> list[Any]:
     from dask.core import flatten
 
@@ -186,7 +225,8 @@ def fuse_outputs(arrays: list[Any], inline_inputs: bool = True) -> list[Any]:
         return arrays
     hlg = HighLevelGraph.merge(*[a.dask for a in arrays])
     hlg = optimize_blockwise(hlg, keys=_keys(arrays))
-    hlg = _broadcast_new_axes(_share_producers(hlg, {a.name for a in arrays}))
+    names = {a.name for a in arrays}
+    hlg = _broadcast_new_axes(_into_whole_rows(_share_producers(hlg, names), names))
     if inline_inputs:
         ours = {name for name in hlg.layers if str(name).startswith(PREFIX)}
         hlg = _inline_roots(hlg, ours, {a.name for a in arrays})

@@ -172,6 +172,24 @@ class BlockKernel:
         return outs[0] if len(outs) == 1 else tuple(outs)
 
 
+class BlockMatmul:
+    """One output block of a chunked ``matmul``: Dask concatenates the operands' blocks
+    along the contracted axis (``blockwise(concatenate=True)``), so the whole contraction
+    of a block of rows and a block of columns is one BLAS call in one task. Errors name
+    the op and the block shapes (and the task on a worker)."""
+
+    def __repr__(self) -> str:
+        return "<BlockMatmul>"
+
+    def __call__(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        from ..ir import OPS
+
+        try:
+            return OPS["matmul"].reference(np.asarray(a), np.asarray(b))
+        except Exception as exc:
+            raise _fail("matmul", (a, b), exc) from exc
+
+
 def _contiguous(block: Any) -> np.ndarray:
     """``block`` in C order: a view of a column chunk (``da.from_array`` slices) would
     make Numba compile and run the any-layout build, which does not vectorize (3x slower
@@ -382,5 +400,5 @@ class TreeFinal:
         return outs[0] if len(outs) == 1 else tuple(outs)
 
 
-__all__ = ["BlockKernel", "TreeFinal", "aggregate", "combine", "combine_parts",
+__all__ = ["BlockKernel", "BlockMatmul", "TreeFinal", "aggregate", "combine", "combine_parts",
            "load_source", "loaded_modules", "pack", "parts_dtype", "pick"]

@@ -1,7 +1,8 @@
 """Graph-building half of the Dask backend: the planned steps (``dask_plan``) as Dask graph
 layers over generated Numba block kernels (``dask_kernels``).
 
-``DaskExecutable.lazy`` walks the steps: views and matmuls through ``dask.array``; a
+``DaskExecutable.lazy`` walks the steps: views through ``dask.array``, a matmul as one
+``blockwise`` contraction per output block (``contract``, by cost); a
 ``block`` step as one ``blockwise`` layer; a ``tree`` step as a blockwise chunk step
 returning structured partials, ``partial_reduce`` combine levels and one final blockwise
 layer that aggregates and runs the epilogue. Options: see ``backends.dask``.
@@ -19,7 +20,7 @@ from ..errors import BackendError
 from ..ir import OPS, Graph, Node
 from .base import Executable, concrete_shape
 from .dask_fuse import fuse_outputs
-from .dask_kernels import BlockKernel, TreeFinal, combine_parts, parts_dtype, pick
+from .dask_kernels import BlockKernel, BlockMatmul, TreeFinal, combine_parts, parts_dtype, pick
 from .dask_plan import Step, dask_plan, read_axes
 from .numba_codegen import generate
 from .numba_cpu import fast_functions
@@ -54,8 +55,9 @@ class DaskExecutable(Executable):
         refuse_scans(self.plan, "dask")
         self.steps, kernels = dask_plan(self.plan)
         fast = fast_functions() if options["fast_transcendentals"] else None
-        header = (f"eqsat-tensor dask block kernels for graph {graph.fingerprint()[:16]}\n\n"
-                  + self.plan.describe())
+        # no shapes in the text: the same graph at another size (or chunking) generates the
+        # same module, which a worker has compiled already (modules are keyed by source)
+        header = "eqsat-tensor dask block kernels"
         self._source, self._consts = generate(
             Plan(self.plan.graph, tuple(kernels)), "C", fast=fast,
             cache=options["cache_dir"] is not None, fastmath=bool(options["fastmath"]),
@@ -153,9 +155,14 @@ class DaskExecutable(Executable):
         return da.expand_dims(x, node.attr("axis"))
 
     def _matmul(self, node: Node, env: dict[int, Any]) -> Any:
+        """``a @ b``: one task per output block (``contract``) when the operands' blocks
+        along the contracted axis fit ``CONTRACT_BYTES``, else ``dask.array.matmul``."""
         da = _da()
         a, b = (self._value(i, env) for i in node.inputs)
-        return da.matmul(a, b).astype(node.dtype)
+        out = contract(a, b, f"eqsat-matmul-{self._tag}")
+        if out is None:
+            out = da.matmul(a, b)
+        return out.astype(_np_dtype(node.dtype))
 
     def _kernel_args(self, kernel: Kernel, env: dict[int, Any]) -> tuple[list[Any], tuple]:
         for m in kernel.matmuls:
@@ -355,6 +362,42 @@ class DaskExecutable(Executable):
         out = out.astype(_np_dtype(node.dtype))
         env[node.uid] = out
         return out
+
+
+CONTRACT_BYTES = 256 * 2**20  # operand bytes one contraction task may hold
+
+
+def contract(a: Any, b: Any, prefix: str) -> Any | None:
+    """``a @ b`` (both at least 2-D, batch dims equal or on one side only) as one
+    ``blockwise`` layer whose task for an output block receives its row block of ``a``
+    and column block of ``b`` whole along the contracted axis (one BLAS call, no
+    partial products, no reduction tree: a layer that later kernels fuse into), or None
+    when those operands exceed ``CONTRACT_BYTES`` (``dask.array.matmul`` then contracts
+    chunk by chunk and sums the partial products in a tree, which bounds the memory of
+    a task instead). The choice is by the cost in memory of the one-step contraction."""
+    import dask.array as da
+
+    if a.ndim < 2 or b.ndim < 2 or any(np.isnan(d) for d in (*a.shape, *b.shape)):
+        return None
+    batch_a, batch_b = a.shape[:-2], b.shape[:-2]
+    if batch_a and batch_b and batch_a != batch_b:
+        return None  # broadcast batch dims: dask.array.matmul
+    nb = max(len(batch_a), len(batch_b))
+    k = a.shape[-1]
+    batch = math.prod(max(c) if c else 0 for c in (a.chunks[:-2] or b.chunks[:-2]))
+    rows = max(a.chunks[-2]) if a.chunks[-2] else 0
+    cols = max(b.chunks[-1]) if b.chunks[-1] else 0
+    cost = batch * k * (rows * a.dtype.itemsize + cols * b.dtype.itemsize)
+    if cost > CONTRACT_BYTES:
+        return None
+    m, n, kk = nb, nb + 1, nb + 2
+    a_ind = tuple(range(nb - len(batch_a), nb)) + (m, kk)
+    b_ind = tuple(range(nb - len(batch_b), nb)) + (kk, n)
+    dtype = np.result_type(a.dtype, b.dtype)
+    return da.blockwise(BlockMatmul(), tuple(range(nb)) + (m, n), a, a_ind, b, b_ind,
+                        concatenate=True, align_arrays=True, dtype=dtype,
+                        meta=np.empty((0,) * (nb + 2), dtype),
+                        name=_token(prefix, [a, b]))
 
 
 FAN_IN_BYTES = 4 * 2**20  # at most this much of partials into one combine task ...

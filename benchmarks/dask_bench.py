@@ -17,11 +17,15 @@ Three parts, each optional:
    thread each) for plain ``dask.array``, ``dask.optimize(plain)``, a numexpr-style
    ``map_blocks`` version (the elementwise parts as one ``numexpr.evaluate`` per chunk)
    and ours (``--variants``), interleaved: best of ``--repeat`` rounds after a warm-up
-   that compiles the kernels on the workers (``--repeat 0``: the warm-up is timed), with
+   (``--repeat 0``: the full-size warm-up is timed; a run on a small input of the same
+   chunking has compiled the kernels on every worker before either), with
    the workers' CPU seconds and the load average. The input is persisted in the workers'
-   memory first (``--generate``: generated in every run). Results are checked against
-   each other. (``python -m benchmarks.bench_dask``, the old name, runs ``--tasks --n
-   2e7``.)
+   memory first (``--generate``: generated in every run); above 1e8 elements a persisted
+   block of rows is repeated (``da.concatenate``: 1e9 elements are 10 copies of 0.8 GB),
+   so the input's generation is not what is timed and the memory stays bounded. A result
+   over 64 MB is summed per block inside the timed graph (the same consumer for every
+   variant) instead of gathered. Results are checked against each other.
+   (``python -m benchmarks.bench_dask``, the old name, runs ``--tasks --n 2e7``.)
 3. ``--out-of-core 2e8``: ``pipeline`` over that many elements generated chunk by chunk on
    workers with ``--memory-limit`` each (spilling on), peak resident memory of all cluster
    processes sampled every 0.1 s (psutil), against the size of the data.
@@ -197,50 +201,78 @@ def _worker_cpu() -> float:
     return t.user + t.system
 
 
-BIG = 64 * 2**20  # results above this stay on the workers
+BIG = 64 * 2**20  # results above this are summed per block inside the timed graph
+
+
+def _block_sums(block: np.ndarray) -> np.ndarray:
+    """The sum of one block, as a block of one element per axis."""
+    return np.sum(block, dtype=np.float64).reshape((1,) * block.ndim)
+
+
+def checked(arr: Any) -> Any:
+    """``arr``, or for a result over ``BIG`` bytes one sum per block of it: the consumer of
+    a big result (a store, a further reduction) is the same for every variant, nothing of
+    the size of the data is held or gathered, and the sums check the values (Dask fuses
+    the summing into the last task of every variant)."""
+    if arr.nbytes <= BIG:
+        return arr
+    return arr.map_blocks(_block_sums, chunks=tuple((1,) * len(c) for c in arr.chunks),
+                          dtype=np.float64)
 
 
 def _run(client: Any, arr: Any) -> tuple[float, float, Any]:
-    """Wall seconds, summed worker CPU seconds and the value of one run. A result over
-    ``BIG`` bytes is persisted on the workers, not gathered (the time of moving it to the
-    client would be the same for every variant); its value is then a sample of it (the
-    first rows and the sum)."""
-    import distributed
-
+    """Wall seconds, summed worker CPU seconds and the value of one run (of ``checked``
+    arrays: small results or per-block sums)."""
     cpu0 = sum(client.run(_worker_cpu).values())
     t0 = time.perf_counter()
-    if arr.nbytes > BIG:
-        kept = client.persist(arr)
-        distributed.wait(kept)
-    else:
-        value = client.compute(arr, sync=True)
+    value = client.compute(arr, sync=True)
     wall = time.perf_counter() - t0
     cpu = sum(client.run(_worker_cpu).values()) - cpu0
-    if arr.nbytes > BIG:
-        head, total = client.compute([kept[:4], kept.sum()], sync=True)
-        value = np.append(np.ravel(head), total)
-        del kept
     return wall, cpu, value
 
 
 def _variant(variant: str, name: str, x: Any, plain: Any) -> Any:
     """The lazy array of one variant of workload ``name`` on ``x``."""
     if variant == "plain":
-        return plain
+        return checked(plain)
     if variant == "optimized":
-        return dask.optimize(plain)[0]
+        return dask.optimize(checked(plain))[0]
     if variant == "numexpr":
-        return numexpr_version(name, x)
-    return et.jit(WORKLOADS[name], backend="dask")(x)
+        return checked(numexpr_version(name, x))
+    return checked(et.jit(WORKLOADS[name], backend="dask")(x))
+
+
+PERSIST_MAX = 1e8  # elements of input held in the workers' memory (0.8 GB of float64)
+
+
+def tiles(n: int, row_chunks: int) -> int:
+    """How many copies of a persisted block of rows make an input of ``n`` elements: one
+    up to ``PERSIST_MAX`` elements, else the smallest divisor of ``row_chunks`` that keeps
+    the persisted block under it (1e9 elements: 10 copies of 1e8). Every element is
+    still computed on; only the memory held for the input is bounded."""
+    for t in range(1, row_chunks + 1):
+        if row_chunks % t == 0 and n / t <= PERSIST_MAX:
+            return t
+    return row_chunks
+
+
+def warm_up(client: Any, name: str, col_chunks: int, variants: tuple[str, ...]) -> None:
+    """Run every variant once on every worker on a small input chunked the same way
+    (2 x 1000 in blocks of rows): our generated module has no shapes in its text, so the
+    workers compile the kernels the large run uses; numexpr compiles its expressions."""
+    for seed, worker in enumerate(client.scheduler_info()["workers"], 1):
+        small = make_input(64 * 1000, 64, 2, col_chunks, seed=seed)  # new keys per worker
+        arrays = [_variant(v, name, small, WORKLOADS[name](small)) for v in variants]
+        client.compute(arrays, workers=[worker], allow_other_workers=False, sync=True)
 
 
 def wall_times(n: int, repeat: int, workloads: list[str], persist: bool = True,
                variants: tuple[str, ...] = VARIANTS) -> list[dict[str, Any]]:
     """Plain dask.array, ``dask.optimize`` of it, numexpr map_blocks and ours on a
     2-worker LocalCluster (the input persisted on the workers first, or generated inside
-    every run). Every variant runs once as a warm-up (our kernels compile on the workers),
-    then ``repeat`` rounds run them in turn; the best wall and CPU time of each count
-    (``repeat`` 0: the warm-up run is the timed one, our kernels' compile included)."""
+    every run). Every variant runs once on a small input on every worker (``warm_up``:
+    our kernels compile), then once at full size (timed when ``repeat`` is 0), then
+    ``repeat`` rounds run them in turn; the best wall and CPU time of each count."""
     import distributed
     from dask.distributed import Client
 
@@ -250,18 +282,24 @@ def wall_times(n: int, repeat: int, workloads: list[str], persist: bool = True,
         for name in workloads:
             fn = WORKLOADS[name]
             # 8 row chunks up to 1e8 elements (100 MB chunks), more beyond
-            x = make_input(n, rows, max(8, round(n / 1.25e7)),
-                           5 if name in ("stable_lse", "softmax") else 1)
+            row_chunks = max(8, round(n / 1.25e7))
+            col_chunks = 5 if name in ("stable_lse", "softmax") else 1
+            tile = tiles(n, row_chunks) if persist else 1
+            x = make_input(n // tile, rows // tile, row_chunks // tile, col_chunks)
             if persist:  # the input in the workers' memory: time the computation only
                 x = client.persist(x)
                 distributed.wait(x)
+                if tile > 1:  # the persisted rows again and again, as one array
+                    x = da.concatenate([x] * tile, axis=0)
             row: dict[str, Any] = {"workload": name, "n": n, "chunks": x.npartitions,
-                                   "input": "persisted" if persist else "generated"}
+                                   "input": ("generated" if not persist else "persisted"
+                                             if tile == 1 else f"persisted, {tile} tiles")}
             load0 = os.getloadavg()[0]
             plain = fn(x)
             arrays = {v: _variant(v, name, x, plain) for v in variants}
             best = {v: (float("inf"), float("inf")) for v in VARIANTS}
             values = {}
+            warm_up(client, name, col_chunks, variants)
             for v in variants:  # warm-up
                 wall, cpu, values[v] = _run(client, arrays[v])
                 if repeat == 0:

@@ -5,15 +5,19 @@ the module on first use and caches it by source hash. One cluster serves the mod
 small test runs in CI, the chunk-layout sweep is ``slow``.
 """
 
+# ruff: noqa: E402  (imports after the optional-dependency skips)
 from __future__ import annotations
 
 import os
 import pickle
 from pathlib import Path
 
-import dask.array as da
 import numpy as np
 import pytest
+
+da = pytest.importorskip("dask.array")  # dask and distributed are optional
+distributed = pytest.importorskip("distributed")
+
 from test_dask_fusion import (
     LAYOUTS,
     check_mixed,
@@ -30,8 +34,6 @@ from eqsat_tensor.backends import dask as dask_backend
 from eqsat_tensor.backends import dask_kernels
 from eqsat_tensor.errors import BackendError
 from eqsat_tensor.ir import Graph
-
-distributed = pytest.importorskip("distributed")
 
 pytestmark = pytest.mark.dask
 

@@ -6,12 +6,15 @@ layout. Task counts are compared with plain ``dask.array`` and ``dask.optimize``
 The same graph runs on a ``dask.distributed`` LocalCluster in test_dask_distributed.py.
 """
 
+# ruff: noqa: E402  (imports after the optional-dependency skips)
 from __future__ import annotations
 
-import dask
-import dask.array as da
 import numpy as np
 import pytest
+
+da = pytest.importorskip("dask.array")  # dask is optional: skip the module without it
+
+import dask
 
 import eqsat_tensor as et
 from eqsat_tensor.backends import dask as dask_backend
@@ -99,7 +102,9 @@ def layernorm(x):
     return (x - mu) / np.sqrt(np.mean((x - mu) ** 2, axis=1, keepdims=True) + 1e-5)
 
 
-@pytest.mark.parametrize("fn", [pipeline, stable_lse, softmax, layernorm],
+@pytest.mark.parametrize("fn", [pipeline, softmax,
+                                pytest.param(stable_lse, marks=pytest.mark.slow),
+                                pytest.param(layernorm, marks=pytest.mark.slow)],
                          ids=lambda f: f.__name__)
 def test_task_counts_below_dask_optimize(fn):
     """One task per chunk per stage plus the reduction tree: the reductions of a kernel
@@ -183,7 +188,9 @@ def total(x):
     return np.log(np.sum(np.exp(-np.abs(x)))) * 2 + 1
 
 
-@pytest.mark.parametrize("fn", [column_stats, two_inputs, lse_columns, total],
+@pytest.mark.parametrize("fn", [column_stats, total,
+                                pytest.param(two_inputs, marks=pytest.mark.slow),
+                                pytest.param(lse_columns, marks=pytest.mark.slow)],
                          ids=lambda f: f.__name__)
 def test_reductions_on_other_axes_three_times_fewer_tasks(fn):
     """Reductions over columns, over everything, of two inputs: one task per chunk (the
@@ -226,3 +233,50 @@ def test_full_reduction_combines_small_partials_in_one_step():
     want = total(x.compute())
     for out in (ours, deep):
         np.testing.assert_allclose(out.compute(scheduler="sync"), want, rtol=1e-12)
+
+
+def dense_layer(x, w):
+    return np.mean(np.tanh(x @ w + 0.5), axis=1)
+
+
+def test_matmul_one_task_per_output_block_fused_with_what_follows():
+    """``tanh(x @ w)`` then a row mean: each block of rows is contracted whole along the
+    (unevenly chunked) contracted axis in one task, which the kernel after it runs in;
+    the random inputs are generated inside it. Plain Dask multiplies chunk pairs and sums
+    the products in a tree."""
+    rng = da.random.default_rng(7)
+    x = rng.normal(size=(300, 130), chunks=((100, 80, 120), (50, 30, 50)))
+    w = rng.normal(size=(130, 20), chunks=((50, 30, 50), (20,)))
+    plain = dense_layer(x, w)
+    (opt,) = dask.optimize(plain)
+    ours = et.jit(dense_layer, backend="dask")(x, w)
+    assert len(ours.dask) <= len(opt.__dask_graph__())
+    assert len(plain.dask) >= 3 * len(ours.dask)
+    assert len(ours.dask) == x.numblocks[0]
+    np.testing.assert_allclose(ours.compute(scheduler="sync"),
+                               dense_layer(x.compute(), w.compute()), rtol=1e-12)
+
+
+@pytest.mark.slow
+def test_matmul_batched_and_over_the_memory_bound(monkeypatch):
+    """Batched operands contract blockwise too; operands over ``CONTRACT_BYTES`` go
+    through ``dask.array.matmul`` (partial products summed in a tree): same values."""
+    from eqsat_tensor.backends import dask_layers
+
+    a = np.random.default_rng(8).normal(size=(4, 30, 22))
+    b = np.random.default_rng(9).normal(size=(4, 22, 6))
+    c = np.random.default_rng(10).normal(size=(22, 6))
+    x = et.tensor("x", (4, 30, 22), "float64")
+    y = et.tensor("y", (4, 22, 6), "float64")
+    z = et.tensor("z", (22, 6), "float64")
+    g = Graph([et.matmul(x, y).node, (et.matmul(x, z) * 2).node], [x.node, y.node, z.node])
+    exe = dask_backend.compile(g)
+    want = numpy_ref.evaluate(g, [a, b, c])
+    lazy = [da.from_array(a, chunks=(3, 16, 9)), da.from_array(b, chunks=(3, 9, 6)),
+            da.from_array(c, chunks=(9, 6))]
+    for limit in (dask_layers.CONTRACT_BYTES, 0):
+        monkeypatch.setattr(dask_layers, "CONTRACT_BYTES", limit)
+        outs = exe.lazy(lazy)
+        assert any(k.startswith("eqsat-matmul") for k in outs[0].dask.layers) == (limit > 0)
+        for got, w in zip(dask.compute(*outs, scheduler="sync"), want):
+            np.testing.assert_allclose(got, w, rtol=1e-12)

@@ -1,15 +1,16 @@
 """xarray.DataArray objects backed by dask through a ``backend="dask"`` function."""
 
+# ruff: noqa: E402  (imports after the optional-dependency skips)
 from __future__ import annotations
 
-import dask.array as da
 import numpy as np
 import pytest
 
+da = pytest.importorskip("dask.array")  # dask and xarray are optional
+xr = pytest.importorskip("xarray")
+
 import eqsat_tensor as et
 from eqsat_tensor.backends.dask_xarray import apply_ufunc
-
-xr = pytest.importorskip("xarray")
 
 pytestmark = pytest.mark.dask
 
