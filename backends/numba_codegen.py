@@ -26,6 +26,7 @@ from .numba_kernel import _KernelWriter
 from .numba_lower import FAST_BINARY_OPS, HELPER_NAMES, LOWERING, UNIT_OPS
 from .numba_names import _Names
 from .numba_reduce import _INIT, _columnar
+from .numba_trig32 import BLOCKS as TRIG_BLOCKS
 from .plan import Kernel, Plan
 
 
@@ -77,6 +78,12 @@ def generate(plan: Plan, order: str = "C", *, fast: dict | None = None,
                     lines.append(f"fb_{op}_{dt} = BLOCKS[{op!r}][{dt!r}]")
                 if op in used and op in UNIT_OPS:
                     lines.append(f"fmu_{op}_{dt} = UNIT_FUNCS[{op!r}][{dt!r}]")
+        trig = sorted((op, dt) for n in plan.graph.nodes() for op, dt in [(n.op, n.dtype)]
+                      if dt in TRIG_BLOCKS.get(op, ()))
+        if trig:
+            lines.append("from eqsat_tensor.backends.numba_trig32 import BLOCKS as TRIG_BLOCKS")
+        for op, dt in dict.fromkeys(trig):
+            lines.append(f"fb_{op}_{dt} = TRIG_BLOCKS[{op!r}][{dt!r}]")
     # fast transcendentals are inlined and take the kernel's flags: full fastmath (nnan,
     # ninf, reassoc) would fold away their rounding tricks, so they get the safe subset
     flags = "set(SAFE_FASTMATH_FLAGS)" if fastmath and fast else str(bool(fastmath))

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numba
+from numba.np.ufunc import parallel as _parallel
 import numpy as np
 
 from ..ir import scalars
@@ -80,9 +81,20 @@ def njit_kernel(fn: Callable, parallel: bool, cache: bool, fastmath: bool) -> An
                       nogil=True)(target)
 
 
+def _num_threads() -> int:
+    """``numba.get_num_threads()``, without its per-call thread-launch check once Numba's
+    threading layer is up (that check takes a lock: a fifth of a small reduction's call)."""
+    par = _parallel
+    if getattr(par, "_is_initialized", False):
+        read = getattr(par, "_get_num_threads", None)
+        if read is not None:
+            return int(read())
+    return numba.get_num_threads()
+
+
 def reduction_chunks(n: int) -> int:
     """How many chunks a whole-array reduction splits its outer axis into."""
-    return max(1, min(n, 4 * numba.get_num_threads()))
+    return max(1, min(n, 4 * _num_threads()))
 
 
 # Row reductions run chunks of rows in parallel (a constant count: see _COLUMN_CHUNKS).

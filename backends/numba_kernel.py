@@ -12,6 +12,7 @@ from .numba_elementwise import _ElementwiseWriter
 from .numba_lower import FAST_BINARY_OPS, LOWERING, UNIT_OPS, in_unit_interval, lower
 from .numba_names import _Names, _small_power
 from .numba_reduce import _ReductionWriter
+from .numba_trig32 import BLOCKS as TRIG_BLOCKS
 from .plan import FULL, ROW_DROP, ROW_KEEP, Kernel, is_inline_scalar
 
 
@@ -110,8 +111,17 @@ class _KernelWriter(_ElementwiseWriter, _ReductionWriter):
         return [n for n in self.k.nodes if n.uid in want]
 
     def _is_fast(self, node: Node) -> bool:
-        return (bool(self.fast) and node.op in self.fast and node.op not in FAST_BINARY_OPS
-                and node.dtype in self.fast[node.op])
+        """A transcendental computed by a fast function (inlined, or a block function in
+        tiled kernels), not libm."""
+        if not self.fast:
+            return False
+        return (node.op in self.fast and node.op not in FAST_BINARY_OPS
+                and node.dtype in self.fast[node.op]) or self._is_block_only(node)
+
+    def _is_block_only(self, node: Node) -> bool:
+        """A transcendental with only a block function (``numba_trig32.BLOCKS``): fast in
+        tiled elementwise kernels, libm elsewhere."""
+        return bool(self.fast) and node.dtype in TRIG_BLOCKS.get(node.op, ())
 
     # -- the function -------------------------------------------------------------------
     def params(self) -> list[str]:
