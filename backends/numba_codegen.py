@@ -22,11 +22,12 @@ import numpy as np
 from ..ir import Dim
 from .numba_driver import _describe, _driver, _view
 from .numba_elementwise import TILE_MIN_FAST, TILED_TRANSCENDENTALS
+from .numba_fast32 import BLOCKS as F32_BLOCKS
+from .numba_flat import flat_kernel
 from .numba_kernel import _KernelWriter
 from .numba_lower import FAST_BINARY_OPS, HELPER_NAMES, LOWERING, UNIT_OPS
 from .numba_names import _Names
 from .numba_reduce import _INIT, _columnar
-from .numba_trig32 import BLOCKS as TRIG_BLOCKS
 from .plan import Kernel, Plan
 
 
@@ -44,14 +45,21 @@ def generate(plan: Plan, order: str = "C", *, fast: dict | None = None,
     table.update(lowering or {})
     names = _Names(plan, canonical=True)
     kernel_src: list[str] = []
+    flat: set[str] = set()
     for kernel in plan.kernels():
-        writer = _KernelWriter(_for_cpu(kernel), names, order, fast, table)
+        kernel = _for_cpu(kernel)
+        collapsed = flat_kernel(kernel, plan, order)
+        if collapsed is not None:
+            flat.add(kernel.name)
+            writer = _KernelWriter(collapsed, names, order, fast, table, kernel.domain)
+        else:
+            writer = _KernelWriter(kernel, names, order, fast, table)
         kernel_src += writer.write()
         kernel_src += ["", f"{kernel.name}_parallel = njit_kernel({kernel.name}, True, CACHE, "
                        "FASTMATH)",
                        f"{kernel.name}_serial = njit_kernel({kernel.name}, False, CACHE, "
                        "FASTMATH)", "", ""]
-    driver = _driver(plan, names, order)
+    driver = _driver(plan, names, order, flat)
     helpers = ",\n    ".join(", ".join(f"{h}_{dt}" for dt in ("float32", "float64"))
                                for h in HELPER_NAMES)
     summary = "\n".join(_describe(step, names) for step in plan.steps)
@@ -69,21 +77,23 @@ def generate(plan: Plan, order: str = "C", *, fast: dict | None = None,
         lines.append("from eqsat_tensor.backends.fastmath import BINARY_FUNCS, BLOCKS, FUNCS, "
                      "SAFE_FASTMATH_FLAGS, UNIT_FUNCS")
         used = {n.op for n in plan.graph.nodes()} | {"exp"}  # (logsumexp uses exp)
+        f32 = sorted({(n.op, n.dtype) for n in plan.graph.nodes()
+                      if n.dtype in F32_BLOCKS.get(n.op, ())})
+        if f32:
+            lines.append("from eqsat_tensor.backends import numba_fast32")
         for op, per_dtype in sorted(fast.items()):
             for dt in sorted(per_dtype):
                 if op in used and op in FAST_BINARY_OPS:
                     lines.append(f"fm_{op}_{dt} = BINARY_FUNCS[{op!r}][{dt!r}]")
+                elif op in used and (op, dt) in f32:  # (numba_fast32's own)
+                    lines.append(f"fm_{op}_{dt} = numba_fast32.FUNCS[{op!r}][{dt!r}]")
                 elif op in used:
                     lines.append(f"fm_{op}_{dt} = FUNCS[{op!r}][{dt!r}]")
                     lines.append(f"fb_{op}_{dt} = BLOCKS[{op!r}][{dt!r}]")
                 if op in used and op in UNIT_OPS:
                     lines.append(f"fmu_{op}_{dt} = UNIT_FUNCS[{op!r}][{dt!r}]")
-        trig = sorted((op, dt) for n in plan.graph.nodes() for op, dt in [(n.op, n.dtype)]
-                      if dt in TRIG_BLOCKS.get(op, ()))
-        if trig:
-            lines.append("from eqsat_tensor.backends.numba_trig32 import BLOCKS as TRIG_BLOCKS")
-        for op, dt in dict.fromkeys(trig):
-            lines.append(f"fb_{op}_{dt} = TRIG_BLOCKS[{op!r}][{dt!r}]")
+        for op, dt in f32:
+            lines.append(f"fb_{op}_{dt} = numba_fast32.BLOCKS[{op!r}][{dt!r}]")
     # fast transcendentals are inlined and take the kernel's flags: full fastmath (nnan,
     # ninf, reassoc) would fold away their rounding tricks, so they get the safe subset
     flags = "set(SAFE_FASTMATH_FLAGS)" if fastmath and fast else str(bool(fastmath))

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from typing import Any
 
 import numba
-from numba.np.ufunc import parallel as _parallel
 import numpy as np
+from numba.np.ufunc import parallel as _parallel
 
 from ..ir import scalars
 

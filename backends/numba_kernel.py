@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from ..ir import Node
 from .numba_elementwise import _ElementwiseWriter
+from .numba_fast32 import BLOCK_ONLY
+from .numba_fast32 import BLOCKS as F32_BLOCKS
 from .numba_lower import FAST_BINARY_OPS, LOWERING, UNIT_OPS, in_unit_interval, lower
 from .numba_names import _Names, _small_power
 from .numba_reduce import _ReductionWriter
-from .numba_trig32 import BLOCKS as TRIG_BLOCKS
 from .plan import FULL, ROW_DROP, ROW_KEEP, Kernel, is_inline_scalar
 
 
@@ -20,8 +21,12 @@ class _KernelWriter(_ElementwiseWriter, _ReductionWriter):
     """Source of one kernel function."""
 
     def __init__(self, kernel: Kernel, names: _Names, order: str, fast: dict | None,
-                 table: dict[str, str]) -> None:
+                 table: dict[str, str], full_shape: tuple | None = None) -> None:
         self.k, self.names, self.order, self.fast, self.table = kernel, names, order, fast, table
+        # a flat kernel (numba_flat): one axis over the points of ``full_shape``, every
+        # full-shape value indexed by i0
+        self.flat = full_shape is not None
+        self.full_shape = tuple(full_shape) if self.flat else tuple(kernel.domain)
         self.inside = {n.uid for n in kernel.nodes}
         self.lines: list[str] = []
         self.ndim = len(kernel.domain)
@@ -39,6 +44,8 @@ class _KernelWriter(_ElementwiseWriter, _ReductionWriter):
 
     def _index(self, shape: tuple, frame: str) -> str:
         """Index of a value of ``shape`` broadcast (NumPy rules) into ``frame``."""
+        if self.flat:  # only full-shape and 0-d values in a flat kernel
+            return "i0" if shape else "()"
         axes = self._frame_axes(frame)
         offset = len(axes) - len(shape)
         parts = []
@@ -119,9 +126,10 @@ class _KernelWriter(_ElementwiseWriter, _ReductionWriter):
                 and node.dtype in self.fast[node.op]) or self._is_block_only(node)
 
     def _is_block_only(self, node: Node) -> bool:
-        """A transcendental with only a block function (``numba_trig32.BLOCKS``): fast in
-        tiled elementwise kernels, libm elsewhere."""
-        return bool(self.fast) and node.dtype in TRIG_BLOCKS.get(node.op, ())
+        """A transcendental with only a block function (``numba_fast32.BLOCK_ONLY``): fast
+        in tiled elementwise kernels, libm elsewhere."""
+        return (bool(self.fast) and node.op in BLOCK_ONLY
+                and node.dtype in F32_BLOCKS.get(node.op, ()))
 
     # -- the function -------------------------------------------------------------------
     def params(self) -> list[str]:
@@ -139,7 +147,8 @@ class _KernelWriter(_ElementwiseWriter, _ReductionWriter):
             self.elementwise()
         body = self.lines[body_start:]
         ops = ", ".join(dict.fromkeys(n.op for n in self.k.nodes))
+        over = self.names.shape_text(self.full_shape) + (" (flat)" if self.flat else "")
         head = [f"def {self.k.name}({', '.join(self.params())}):",
-                f'    """{self.k.kind} over {self.names.shape_text(self.k.domain)}: {ops}"""']
+                f'    """{self.k.kind} over {over}: {ops}"""']
         head += [f"    {local} = {buf}[()]" for buf, local in self.hoisted.items()]
         return head + body

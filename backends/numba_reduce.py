@@ -318,8 +318,7 @@ class _ReductionWriter:
         out: dict[int, tuple[int, Node]] = {}
         for uid, passes in uses.items():
             n = nodes[uid]
-            if len(passes) < 2 or OPS[n.op].cost < _COSTLY or tuple(n.shape) != tuple(
-                    self.k.domain):
+            if len(passes) < 2 or OPS[n.op].cost < _COSTLY or tuple(n.shape) != self.full_shape:
                 continue
             first, last = passes[0], passes[-1]
             if n in full_writes and after[n.uid] + 1 == first:
@@ -327,7 +326,7 @@ class _ReductionWriter:
                 continue
             for w in full_writes:
                 if w.uid not in taken and w is not n and w.dtype == n.dtype and \
-                        after[w.uid] + 1 == last and tuple(w.shape) == tuple(self.k.domain):
+                        after[w.uid] + 1 == last and tuple(w.shape) == self.full_shape:
                     taken.add(w.uid)
                     out[uid] = (first, w)
                     break

@@ -17,9 +17,9 @@ intermediate, keep n <= ``--quadratic-n``). Fixed-shape functions (no ``n``) run
 their own size and are counted in both.
 
 Run: ``python -m benchmarks.breadth_speed [--small=1000] [--large=300000] [--f64|--f32]
-[--only=name,name] [--every=K] [--limit=K] [--json=out.json]``. It prints per-function ratios (Numba /
-NumPy; below 1 is faster), then per dtype and size the geomean, the count slower than NumPy
-and the worst 10. This is a benchmark, not a test: nothing asserts a time.
+[--only=name,name] [--every=K] [--limit=K] [--json=out.json]``. It prints per-function
+ratios (Numba / NumPy; below 1 is faster), then per dtype and size the geomean, the count
+slower than NumPy and the worst 10. This is a benchmark, not a test: nothing asserts a time.
 """
 
 from __future__ import annotations
@@ -75,8 +75,9 @@ def _per_call(f: Callable, args: tuple, min_time: float, clock: Callable[[], flo
 def measure(fn: Callable, n: int, dtype, rounds: int, min_time: float,
             clock: Callable[[], float]) -> tuple[float, float] | str:
     """(Numba warm seconds, NumPy seconds) per call at batch size ``n``, or why not timed."""
-    import eqsat_tensor as et
     from breadth_corpus import args_for, same
+
+    import eqsat_tensor as et
 
     args = args_for(fn, n, dtype)
     with np.errstate(all="ignore"):

@@ -1,0 +1,224 @@
+"""Vectorizable float32 transcendentals for generated Numba loops, computed in float64.
+
+A float32 libm call in a generated loop (``math.sin``, ``np.log2``...) is an opaque scalar
+call (``sinf``, ``log2f``): the loop does not vectorize, and NumPy's own SIMD float32
+functions ran 4-12x faster. Here the float32 argument is widened to float64, computed there
+with branch-free arithmetic, and rounded once to float32: within about half an ulp (a
+float64 result within 2**-40 relative rounds to the float32 nearest the exact value except
+in rare double-rounding cases; tests/test_numba_fast32.py).
+
+``log2``, ``log10``, ``exp2``: the float64 kernels of ``fastmath`` (``log_f64``,
+``exp_f64``) times a constant; exact powers of two stay exact after the rounding to
+float32. They are inlinable scalar functions (``FUNCS``) like ``fastmath``'s.
+
+``sin``, ``cos``, ``tan``: reduced by pi/2 with a three-part Cody-Waite split (``k * P1``
+and ``k * P2`` are exact for ``|k| < 2**25``), then musl's float-accuracy polynomials
+``__sindf`` / ``__cosdf`` (float64 arithmetic). The quadrant is kept as a float
+(``k mod 4``), so infinities and NaN never reach an integer conversion; they give NaN as
+libm does, and ``sin(-0.0)`` is ``-0.0``. Arguments with ``|x| >= 2**25`` need a longer
+reduction (Payne-Hanek): the block function first runs the vector loop over a tile and
+then, in a separate scalar loop, recomputes those few elements with libm in float64. The
+branch stays out of the vector loop, which is why these exist only as block functions
+(``BLOCK_ONLY``): kernels holding one run tiled over long rows (see
+``numba_elementwise``); elsewhere (reductions, short rows) the op keeps its libm lowering.
+
+``BLOCKS[op]["float32"](src, dst, m)`` writes ``f(src[:m])`` to ``dst[:m]`` (contiguous
+1-D float32 arrays; ``src`` is not ``dst``) for every op here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numba
+import numpy as np
+
+from .fastmath import exp_f64, log_f64
+
+_inline = numba.njit(inline="always", cache=False)
+
+# musl __sindf / __cosdf: |error| < 2**-34 relative on [-pi/4, pi/4] (float64 arithmetic)
+_S1 = -0.166666666416265235595
+_S2 = 0.0083333293858894631756
+_S3 = -0.000198393348360966317347
+_S4 = 0.0000027183114939898219064
+_C0 = -0.499999997251031003120
+_C1 = 0.0416666233237390631894
+_C2 = -0.00138867637746099294692
+_C3 = 0.0000243904487962774090654
+_INVPIO2 = 0.63661977236758134308
+# pi/2 = _P1 + _P2 + _P3 (+ 2**-110), _P1 and _P2 with 28 significant bits
+_P1 = float.fromhex("0x1.921fb54000000p+0")
+_P2 = float.fromhex("0x1.10b4610000000p-30")
+_P3 = float.fromhex("0x1.a62633145c06ep-58")
+_TINY = 2.0 ** -12
+BIG = 33554432.0
+"""2**25: from this |x| on, the short reduction is not exact and libm computes the value."""
+
+
+@_inline
+def _reduce(xd):
+    """(r, q): xd = k * pi/2 + r with |r| <= ~pi/4, q = k mod 4 as a float."""
+    k = np.rint(xd * _INVPIO2)
+    r = ((xd - k * _P1) - k * _P2) - k * _P3
+    q = k - 4.0 * np.floor(k * 0.25)
+    return r, q
+
+
+@_inline
+def _sin_poly(x):
+    z = x * x
+    w = z * z
+    s = z * x
+    return (x + s * (_S1 + z * _S2)) + s * w * (_S3 + z * _S4)
+
+
+@_inline
+def _cos_poly(x):
+    z = x * x
+    w = z * z
+    return ((1.0 + z * _C0) + w * _C1) + (w * z) * (_C2 + z * _C3)
+
+
+@_inline
+def sin_short_f32(x):
+    """sin(x) for float32 ``|x| < 2**25`` (and inf/NaN -> NaN), vectorizable."""
+    xd = numba.float64(x)
+    r, q = _reduce(xd)
+    s = _sin_poly(r)
+    c = _cos_poly(r)
+    v = s if q == 0.0 else (c if q == 1.0 else (-s if q == 2.0 else -c))
+    v = xd if abs(xd) < _TINY else v  # sin(x) rounds to x there (and keeps -0.0)
+    return numba.float32(v)
+
+
+@_inline
+def cos_short_f32(x):
+    """cos(x) for float32 ``|x| < 2**25`` (and inf/NaN -> NaN), vectorizable."""
+    xd = numba.float64(x)
+    r, q = _reduce(xd)
+    s = _sin_poly(r)
+    c = _cos_poly(r)
+    v = c if q == 0.0 else (-s if q == 1.0 else (-c if q == 2.0 else s))
+    return numba.float32(v)
+
+
+@_inline
+def tan_short_f32(x):
+    """tan(x) for float32 ``|x| < 2**25`` (and inf/NaN -> NaN), vectorizable."""
+    xd = numba.float64(x)
+    r, q = _reduce(xd)
+    s = _sin_poly(r)
+    c = _cos_poly(r)
+    odd = q == 1.0 or q == 3.0
+    v = -c / s if odd else s / c
+    v = xd if abs(xd) < _TINY else v  # tan(x) rounds to x there (and keeps -0.0)
+    return numba.float32(v)
+
+
+_INV_LN2 = 1.4426950408889634
+_INV_LN10 = 0.4342944819032518
+_LN2 = 0.6931471805599453
+
+
+@_inline
+def log2_f32(x):
+    """log2(x), float32: log in float64 times 1/ln 2, rounded once."""
+    return numba.float32(log_f64(numba.float64(x)) * _INV_LN2)
+
+
+@_inline
+def log10_f32(x):
+    """log10(x), float32: log in float64 times 1/ln 10, rounded once."""
+    return numba.float32(log_f64(numba.float64(x)) * _INV_LN10)
+
+
+@_inline
+def exp2_f32(x):
+    """exp2(x), float32: exp(x ln 2) in float64 (the product's rounding is 2**-46
+    relative at most over float32's range), rounded once."""
+    return numba.float32(exp_f64(numba.float64(x) * _LN2))
+
+
+def _block_jit(fn: Callable) -> Callable:
+    """``njit`` for a block function, cached on disk where Numba can write a cache."""
+    try:
+        return numba.njit(cache=True, error_model="numpy", nogil=True)(fn)
+    except RuntimeError:  # no writable cache location for this module
+        return numba.njit(cache=False, error_model="numpy", nogil=True)(fn)
+
+
+@_block_jit
+def sin_f32_block(src, dst, m):
+    for j in range(m):
+        dst[j] = sin_short_f32(src[j])
+    for j in range(m):  # the rare long reductions, out of the vector loop
+        if abs(src[j]) >= BIG:
+            dst[j] = numba.float32(math.sin(numba.float64(src[j])))
+
+
+@_block_jit
+def cos_f32_block(src, dst, m):
+    for j in range(m):
+        dst[j] = cos_short_f32(src[j])
+    for j in range(m):  # the rare long reductions, out of the vector loop
+        if abs(src[j]) >= BIG:
+            dst[j] = numba.float32(math.cos(numba.float64(src[j])))
+
+
+@_block_jit
+def tan_f32_block(src, dst, m):
+    for j in range(m):
+        dst[j] = tan_short_f32(src[j])
+    for j in range(m):  # the rare long reductions, out of the vector loop
+        if abs(src[j]) >= BIG:
+            dst[j] = numba.float32(math.tan(numba.float64(src[j])))
+
+
+@_block_jit
+def log2_f32_block(src, dst, m):
+    for j in range(m):
+        dst[j] = log2_f32(src[j])
+
+
+@_block_jit
+def log10_f32_block(src, dst, m):
+    for j in range(m):
+        dst[j] = log10_f32(src[j])
+
+
+@_block_jit
+def exp2_f32_block(src, dst, m):
+    for j in range(m):
+        dst[j] = exp2_f32(src[j])
+
+
+FUNCS: dict[str, dict[str, Callable]] = {
+    "log2": {"float32": log2_f32},
+    "log10": {"float32": log10_f32},
+    "exp2": {"float32": exp2_f32},
+}
+"""op -> dtype -> ``njit(inline="always")`` scalar function (as ``fastmath.FUNCS``)."""
+
+BLOCK_ONLY: frozenset[str] = frozenset({"sin", "cos", "tan"})
+"""Ops with a block function and no inlinable scalar form (a libm fix-up loop)."""
+
+BLOCKS: dict[str, dict[str, Callable]] = {
+    op: {"float32": globals()[f"{op}_f32_block"]} for op in (*sorted(BLOCK_ONLY), *FUNCS)
+}
+"""op -> dtype -> ``block(src, dst, m)`` (as ``fastmath.BLOCKS``)."""
+
+
+def disable_disk_cache() -> None:
+    """Stop the block functions from writing Numba's disk cache (it failed); they compile
+    in memory from now on."""
+    from numba.core.caching import NullCache
+
+    for per_dtype in BLOCKS.values():
+        for fn in per_dtype.values():
+            fn._cache = NullCache()
+
+
+__all__ = ["BIG", "BLOCKS", "BLOCK_ONLY", "FUNCS", "cos_short_f32", "disable_disk_cache",
+           "exp2_f32", "log10_f32", "log2_f32", "sin_short_f32", "tan_short_f32"]
