@@ -32,9 +32,8 @@ import math
 from collections.abc import Callable
 
 import numba
-import numpy as np
 
-from .fastmath import exp_f64, log_f64
+from .fastmath import _rint, exp_f64, log_f64
 
 _inline = numba.njit(inline="always", cache=False)
 
@@ -59,11 +58,11 @@ BIG = 33554432.0
 
 @_inline
 def _reduce(xd):
-    """(r, q): xd = k * pi/2 + r with |r| <= ~pi/4, q = k mod 4 as a float."""
-    k = np.rint(xd * _INVPIO2)
+    """(r, q): xd = k * pi/2 + r with |r| <= ~pi/4, q = k mod 4 (an int64 read off the
+    float's bits: no conversion, so infinities and NaN give garbage q and NaN r)."""
+    k, ki = _rint(xd * _INVPIO2)
     r = ((xd - k * _P1) - k * _P2) - k * _P3
-    q = k - 4.0 * np.floor(k * 0.25)
-    return r, q
+    return r, ki & 3
 
 
 @_inline
@@ -88,7 +87,8 @@ def sin_short_f32(x):
     r, q = _reduce(xd)
     s = _sin_poly(r)
     c = _cos_poly(r)
-    v = s if q == 0.0 else (c if q == 1.0 else (-s if q == 2.0 else -c))
+    v = c if q & 1 else s
+    v = -v if q & 2 else v
     v = xd if abs(xd) < _TINY else v  # sin(x) rounds to x there (and keeps -0.0)
     return numba.float32(v)
 
@@ -100,7 +100,8 @@ def cos_short_f32(x):
     r, q = _reduce(xd)
     s = _sin_poly(r)
     c = _cos_poly(r)
-    v = c if q == 0.0 else (-s if q == 1.0 else (-c if q == 2.0 else s))
+    v = s if q & 1 else c
+    v = -v if (q + 1) & 2 else v
     return numba.float32(v)
 
 
@@ -111,8 +112,7 @@ def tan_short_f32(x):
     r, q = _reduce(xd)
     s = _sin_poly(r)
     c = _cos_poly(r)
-    odd = q == 1.0 or q == 3.0
-    v = -c / s if odd else s / c
+    v = -c / s if q & 1 else s / c
     v = xd if abs(xd) < _TINY else v  # tan(x) rounds to x there (and keeps -0.0)
     return numba.float32(v)
 
