@@ -72,7 +72,7 @@ def generate(plan: Plan, order: str = "C", *, fast: dict | None = None,
               "import math", "from time import perf_counter", "", "import numpy as np",
               "from numba import prange", "",
               "from eqsat_tensor.backends.numba_helpers import (njit_kernel, reduction_chunks, "
-              "column_chunks, raise_empty_reduction, scan, row_chunks,",
+              "column_chunks, raise_empty_reduction, scan, row_chunks, reassoc_add,",
               "    pad_slice_ref, scatter_add_ref, scatter_add_along_ref,",
               f"    {helpers})"])
     if fast:
