@@ -22,9 +22,9 @@ import numpy as np
 from ..ir import Dim
 from .numba_driver import _describe, _driver, _view
 from .numba_elementwise import TILE_MIN_FAST, TILED_TRANSCENDENTALS
-from .numba_fast32 import BLOCK_ONLY
-from .numba_fast32 import BLOCKS as F32_BLOCKS
-from .numba_fast32 import FUNCS as F32_FUNCS
+from .numba_fastextra import BLOCK_ONLY
+from .numba_fastextra import BLOCKS as EXTRA_BLOCKS
+from .numba_fastextra import FUNCS as EXTRA_FUNCS
 from .numba_flat import flat_kernel
 from .numba_kernel import _KernelWriter
 from .numba_lower import FAST_BINARY_OPS, HELPER_NAMES, LOWERING, UNIT_OPS
@@ -79,22 +79,22 @@ def generate(plan: Plan, order: str = "C", *, fast: dict | None = None,
         lines.append("from eqsat_tensor.backends.fastmath import BINARY_FUNCS, BLOCKS, FUNCS, "
                      "SAFE_FASTMATH_FLAGS, UNIT_FUNCS")
         used = {n.op for n in plan.graph.nodes()} | {"exp"}  # (logsumexp uses exp)
-        lines.append("from eqsat_tensor.backends import numba_fast32")
+        lines.append("from eqsat_tensor.backends import numba_fastextra")
         for op, per_dtype in sorted(fast.items()):
             for dt in sorted(per_dtype):
                 if op in used and op in FAST_BINARY_OPS:
                     lines.append(f"fm_{op}_{dt} = BINARY_FUNCS[{op!r}][{dt!r}]")
-                elif op in used and dt in F32_FUNCS.get(op, ()):  # (numba_fast32's own)
-                    lines.append(f"fm_{op}_{dt} = numba_fast32.FUNCS[{op!r}][{dt!r}]")
-                    lines.append(f"fb_{op}_{dt} = numba_fast32.BLOCKS[{op!r}][{dt!r}]")
+                elif op in used and dt in EXTRA_FUNCS.get(op, ()):  # (numba_fastextra's own)
+                    lines.append(f"fm_{op}_{dt} = numba_fastextra.FUNCS[{op!r}][{dt!r}]")
+                    lines.append(f"fb_{op}_{dt} = numba_fastextra.BLOCKS[{op!r}][{dt!r}]")
                 elif op in used:
                     lines.append(f"fm_{op}_{dt} = FUNCS[{op!r}][{dt!r}]")
                     lines.append(f"fb_{op}_{dt} = BLOCKS[{op!r}][{dt!r}]")
                 if op in used and op in UNIT_OPS:
                     lines.append(f"fmu_{op}_{dt} = UNIT_FUNCS[{op!r}][{dt!r}]")
         for op, dt in sorted({(n.op, n.dtype) for n in plan.graph.nodes()
-                              if n.op in BLOCK_ONLY and n.dtype in F32_BLOCKS.get(n.op, ())}):
-            lines.append(f"fb_{op}_{dt} = numba_fast32.BLOCKS[{op!r}][{dt!r}]")
+                              if n.op in BLOCK_ONLY and n.dtype in EXTRA_BLOCKS.get(n.op, ())}):
+            lines.append(f"fb_{op}_{dt} = numba_fastextra.BLOCKS[{op!r}][{dt!r}]")
     # fast transcendentals are inlined and take the kernel's flags: full fastmath (nnan,
     # ninf, reassoc) would fold away their rounding tricks, so they get the safe subset
     flags = "set(SAFE_FASTMATH_FLAGS)" if fastmath and fast else str(bool(fastmath))

@@ -36,7 +36,7 @@ class _ElementwiseWriter:
             self._tiled_elementwise(axes)
             return
         if TILED_TRANSCENDENTALS and axes and any(self._is_block_only(n) for n in self.k.nodes):
-            # block-only transcendentals (numba_fast32) pay off in tiles of long rows; short
+            # block-only transcendentals (numba_fastextra) pay off in tiles of long rows; short
             # rows (an (n, 4) array) keep the plain loop with libm: chosen at run time
             start = len(self.lines)
             self._tiled_elementwise(axes)

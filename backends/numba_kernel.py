@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from ..ir import Node
 from .numba_elementwise import _ElementwiseWriter
-from .numba_fast32 import BLOCK_ONLY
-from .numba_fast32 import BLOCKS as F32_BLOCKS
+from .numba_fastextra import BLOCK_ONLY
+from .numba_fastextra import BLOCKS as EXTRA_BLOCKS
 from .numba_lower import FAST_BINARY_OPS, LOWERING, UNIT_OPS, in_unit_interval, lower
 from .numba_names import _Names, _small_power
 from .numba_reduce import _ReductionWriter
@@ -126,10 +126,10 @@ class _KernelWriter(_ElementwiseWriter, _ReductionWriter):
                 and node.dtype in self.fast[node.op]) or self._is_block_only(node)
 
     def _is_block_only(self, node: Node) -> bool:
-        """A transcendental with only a block function (``numba_fast32.BLOCK_ONLY``): fast
+        """A transcendental with only a block function (``numba_fastextra.BLOCK_ONLY``): fast
         in tiled elementwise kernels, libm elsewhere."""
         return (bool(self.fast) and node.op in BLOCK_ONLY
-                and node.dtype in F32_BLOCKS.get(node.op, ()))
+                and node.dtype in EXTRA_BLOCKS.get(node.op, ()))
 
     # -- the function -------------------------------------------------------------------
     def params(self) -> list[str]:
