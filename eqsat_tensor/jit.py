@@ -161,11 +161,15 @@ def _check_output(fn: Callable, out: Any) -> None:
                                    f"the eqsat-tensor tracer: {why} (at {where})")
 
 
+_INT64_MIN = np.iinfo(np.int64).min
+
+
 def check_int64_result(out: Any) -> None:
     """Refuse an int64 result the graph could not hold exactly: integers are carried in
     float64, a value beyond +-2**53 becomes NaN there (``frontend.operands.beyond_exact``)
     and NaN casts to the smallest int64, which no exact value can be."""
-    if np.any(np.asarray(out) == np.iinfo(np.int64).min):
+    arr = out if type(out) is np.ndarray else np.asarray(out)
+    if (arr == _INT64_MIN).any():
         raise OverflowError("an int64 result exceeds +-2**53, beyond what eqsat-tensor holds "
                             "exactly (integers are carried in float64); NumPy would give "
                             "the exact or wrapped int64 value: compute it in float64 or "
