@@ -30,7 +30,7 @@ from .numba_kernel import _KernelWriter
 from .numba_lower import FAST_BINARY_OPS, HELPER_NAMES, LOWERING, UNIT_OPS
 from .numba_names import _Names
 from .numba_reduce import _INIT, _columnar
-from .plan import Kernel, Plan
+from .plan import Kernel, Plan, ViewStep
 
 
 def generate(plan: Plan, order: str = "C", *, fast: dict | None = None,
@@ -48,6 +48,7 @@ def generate(plan: Plan, order: str = "C", *, fast: dict | None = None,
     names = _Names(plan, canonical=True)
     kernel_src: list[str] = []
     flat: set[str] = set()
+    views = {s.node.uid for s in plan.steps if isinstance(s, ViewStep)}
     for kernel in plan.kernels():
         kernel = _for_cpu(kernel)
         collapsed = flat_kernel(kernel, plan, order)
@@ -56,6 +57,7 @@ def generate(plan: Plan, order: str = "C", *, fast: dict | None = None,
             writer = _KernelWriter(collapsed, names, order, fast, table, kernel.domain)
         else:
             writer = _KernelWriter(kernel, names, order, fast, table)
+        writer.view_reads = views
         kernel_src += writer.write()
         kernel_src += ["", f"{kernel.name}_parallel = njit_kernel({kernel.name}, True, CACHE, "
                        "FASTMATH)",

@@ -27,6 +27,7 @@ class _KernelWriter(_ElementwiseWriter, _ReductionWriter):
         # full-shape value indexed by i0
         self.flat = full_shape is not None
         self.full_shape = tuple(full_shape) if self.flat else tuple(kernel.domain)
+        self.view_reads: set[int] = set()  # reads that plan views made (maybe strided)
         self.inside = {n.uid for n in kernel.nodes}
         self.lines: list[str] = []
         self.ndim = len(kernel.domain)

@@ -193,7 +193,9 @@ class _ReductionWriter:
         partial tile runs the same body over fewer lanes."""
         last = self.k.reduce_axes[-1]
         b, j, e = f"_b{p}", f"_j{p}", f"_e{p}"
-        if accs and all(update.startswith(_SUM) and not acc.startswith("s")
+        contiguous = self.flat or (self.order == "C" and last == self.ndim - 1 and not any(
+            r.uid in self.view_reads and r.shape for r in self.k.reads))
+        if contiguous and accs and all(update.startswith(_SUM) and not acc.startswith("s")
                         for acc, _, update in accs) and all(
                 OPS[n.op].cost < _COSTLY for n in self._needed(roots, cut=loaded)
                 if n.op in OPS):
@@ -201,7 +203,9 @@ class _ReductionWriter:
             # LLVM vectorizes with its own partial sums (5x the lanes' speed on a sum of
             # squares), added to lane 0. Costly terms (exp, logsumexp's exponentials) keep
             # the lanes: their constant-count loop vectorizes the inlined transcendental,
-            # which the reduction loop did not always (mean(softplus(x)) 1.5x slower)
+            # which the reduction loop did not always (mean(softplus(x)) 1.5x slower); so do
+            # strided points (a reduced axis that is not the contiguous one, a transposed
+            # view): the lanes' independent chains beat a strided vector reduction 2x
             sums = [f"_t{n}" for n in names]
             adds = [(acc, init, f"reassoc_add({{a}}, {update[len(_SUM):]})")
                     for acc, init, update in accs]
