@@ -49,7 +49,7 @@ _VERSION_FILES = ("numba_codegen.py", "numba_names.py", "numba_kernel.py",
                   "numba_elementwise.py", "numba_reduce.py", "numba_driver.py",
                   "numba_helpers.py", "numba_lower.py", "plan.py", "fastmath.py",
                   "numba_cache.py", "numba_packed.py",
-                  "numba_packed_steps.py")
+                  "numba_packed_steps.py", "numba_fastextra.py", "numba_flat.py")
 
 
 def default_cache_dir() -> Path:

@@ -22,11 +22,15 @@ import numpy as np
 from ..ir import Dim
 from .numba_driver import _describe, _driver, _view
 from .numba_elementwise import TILE_MIN_FAST, TILED_TRANSCENDENTALS
+from .numba_fastextra import BLOCK_ONLY
+from .numba_fastextra import BLOCKS as EXTRA_BLOCKS
+from .numba_fastextra import FUNCS as EXTRA_FUNCS
+from .numba_flat import flat_kernel
 from .numba_kernel import _KernelWriter
 from .numba_lower import FAST_BINARY_OPS, HELPER_NAMES, LOWERING, UNIT_OPS
 from .numba_names import _Names
 from .numba_reduce import _INIT, _columnar
-from .plan import Kernel, Plan
+from .plan import Kernel, Plan, ViewStep
 
 
 def generate(plan: Plan, order: str = "C", *, fast: dict | None = None,
@@ -43,14 +47,23 @@ def generate(plan: Plan, order: str = "C", *, fast: dict | None = None,
     table.update(lowering or {})
     names = _Names(plan, canonical=True)
     kernel_src: list[str] = []
+    flat: set[str] = set()
+    views = {s.node.uid for s in plan.steps if isinstance(s, ViewStep)}
     for kernel in plan.kernels():
-        writer = _KernelWriter(_for_cpu(kernel), names, order, fast, table)
+        kernel = _for_cpu(kernel)
+        collapsed = flat_kernel(kernel, plan, order)
+        if collapsed is not None:
+            flat.add(kernel.name)
+            writer = _KernelWriter(collapsed, names, order, fast, table, kernel.domain)
+        else:
+            writer = _KernelWriter(kernel, names, order, fast, table)
+        writer.view_reads = views
         kernel_src += writer.write()
         kernel_src += ["", f"{kernel.name}_parallel = njit_kernel({kernel.name}, True, CACHE, "
                        "FASTMATH)",
                        f"{kernel.name}_serial = njit_kernel({kernel.name}, False, CACHE, "
                        "FASTMATH)", "", ""]
-    driver = _driver(plan, names, order)
+    driver = _driver(plan, names, order, flat)
     helpers = ",\n    ".join(", ".join(f"{h}_{dt}" for dt in ("float32", "float64"))
                                for h in HELPER_NAMES)
     summary = "\n".join(_describe(step, names) for step in plan.steps)
@@ -61,22 +74,29 @@ def generate(plan: Plan, order: str = "C", *, fast: dict | None = None,
               "import math", "from time import perf_counter", "", "import numpy as np",
               "from numba import prange", "",
               "from eqsat_tensor.backends.numba_helpers import (njit_kernel, reduction_chunks, "
-              "column_chunks, raise_empty_reduction, scan, row_chunks,",
+              "column_chunks, raise_empty_reduction, scan, row_chunks, reassoc_add,",
               "    pad_slice_ref, scatter_add_ref, scatter_add_along_ref,",
               f"    {helpers})"])
     if fast:
         lines.append("from eqsat_tensor.backends.fastmath import BINARY_FUNCS, BLOCKS, FUNCS, "
                      "SAFE_FASTMATH_FLAGS, UNIT_FUNCS")
         used = {n.op for n in plan.graph.nodes()} | {"exp"}  # (logsumexp uses exp)
+        lines.append("from eqsat_tensor.backends import numba_fastextra")
         for op, per_dtype in sorted(fast.items()):
             for dt in sorted(per_dtype):
                 if op in used and op in FAST_BINARY_OPS:
                     lines.append(f"fm_{op}_{dt} = BINARY_FUNCS[{op!r}][{dt!r}]")
+                elif op in used and dt in EXTRA_FUNCS.get(op, ()):  # (numba_fastextra's own)
+                    lines.append(f"fm_{op}_{dt} = numba_fastextra.FUNCS[{op!r}][{dt!r}]")
+                    lines.append(f"fb_{op}_{dt} = numba_fastextra.BLOCKS[{op!r}][{dt!r}]")
                 elif op in used:
                     lines.append(f"fm_{op}_{dt} = FUNCS[{op!r}][{dt!r}]")
                     lines.append(f"fb_{op}_{dt} = BLOCKS[{op!r}][{dt!r}]")
                 if op in used and op in UNIT_OPS:
                     lines.append(f"fmu_{op}_{dt} = UNIT_FUNCS[{op!r}][{dt!r}]")
+        for op, dt in sorted({(n.op, n.dtype) for n in plan.graph.nodes()
+                              if n.op in BLOCK_ONLY and n.dtype in EXTRA_BLOCKS.get(n.op, ())}):
+            lines.append(f"fb_{op}_{dt} = numba_fastextra.BLOCKS[{op!r}][{dt!r}]")
     # fast transcendentals are inlined and take the kernel's flags: full fastmath (nnan,
     # ninf, reassoc) would fold away their rounding tricks, so they get the safe subset
     flags = "set(SAFE_FASTMATH_FLAGS)" if fastmath and fast else str(bool(fastmath))

@@ -48,7 +48,7 @@ import numpy as np
 from .. import forksafe
 from ..errors import BackendError
 from ..ir import Graph
-from . import numba_cache
+from . import numba_cache, numba_fastextra
 from .base import Executable, infer_dims
 from .numba_codegen import generate
 from .numba_lower import FAST_BINARY_OPS
@@ -109,8 +109,12 @@ def fast_functions() -> dict[str, dict[str, Any]] | None:
     if not isinstance(funcs, dict):
         return None
     binary = getattr(fm, "BINARY_FUNCS", {})
-    return ({op: dict(per_dtype) for op, per_dtype in funcs.items()}
-            | {op: dict(binary[op]) for op in FAST_BINARY_OPS if op in binary})
+    out = ({op: dict(per_dtype) for op, per_dtype in funcs.items()}
+           | {op: dict(binary[op]) for op in FAST_BINARY_OPS if op in binary})
+    for op, per_dtype in numba_fastextra.FUNCS.items():  # float32 forms fastmath lacks
+        out.setdefault(op, {}).update(
+            {dt: fn for dt, fn in per_dtype.items() if dt not in out[op]})
+    return out
 
 
 def _cache_dir(options: dict[str, Any]) -> Path | None:
@@ -295,6 +299,7 @@ class NumbaExecutable(Executable):
             from . import fastmath
 
             fastmath.disable_disk_cache()
+            numba_fastextra.disable_disk_cache()
         order = next(o for o, v in self._variants.items() if v is variant)
         module = numba_cache.load_in_memory(self._sources[order][0])
         module._et_sealed = True

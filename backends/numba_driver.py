@@ -40,8 +40,10 @@ def _aliases_leaf(node: Node, plan: Plan) -> bool:
     return is_leaf(node)
 
 
-def _driver(plan: Plan, names: _Names, order: str) -> list[str]:
-    """``run`` and ``run_profiled`` (which also returns a timestamp after each step)."""
+def _driver(plan: Plan, names: _Names, order: str, flat: set[str] | frozenset = frozenset()
+            ) -> list[str]:
+    """``run`` and ``run_profiled`` (which also returns a timestamp after each step);
+    ``flat`` names the kernels written over one flat axis (``numba_flat``)."""
     g = plan.graph
     args = ", ".join(names.buf(i) for i in g.inputs)
     blocks: list[list[str]] = []
@@ -53,7 +55,7 @@ def _driver(plan: Plan, names: _Names, order: str) -> list[str]:
         elif isinstance(step, ScanStep):
             blocks.append([f"    {names.buf(step.node)} = {_scan(step.node, names)}"])
         else:
-            blocks.append(_kernel_call(step, names, order))
+            blocks.append(_kernel_call(step, names, order, step.name in flat))
     outs = []
     seen: set[str] = set()
     for o in g.outputs:
@@ -149,19 +151,21 @@ def _scan(node: Node, names: _Names) -> str:
     return f"scan({node.op!r}, {src}, {axis}, {keep}, parallel_min)"
 
 
-def _kernel_call(k: Kernel, names: _Names, order: str) -> list[str]:
+def _kernel_call(k: Kernel, names: _Names, order: str, flat: bool = False) -> list[str]:
     lines = [f"    # {_describe(k, names)}"]
     for m in k.matmuls:
         lines.append(f"    {names.buf(m)} = {_matmul(m, names)}")
     extents = [names.dim(d) for d in k.domain]
+    if flat:  # one axis over every point (numba_flat): n0 = the product of the extents
+        extents = [" * ".join(extents)]
     for a, e in enumerate(extents):
         lines.append(f"    n{a} = {e}")
-    args = [f"n{a}" for a in range(len(k.domain))]
+    args = [f"n{a}" for a in range(len(extents))]
     if k.reduce_axes and not k.kept_axes:
-        lines.append(f"    nc = reduction_chunks(n{k.reduce_axes[0]})")
+        lines.append(f"    nc = reduction_chunks(n{0 if flat else k.reduce_axes[0]})")
         args.append("nc")
     if any(r.op in ("max", "min") for r in k.reductions()):
-        count = " * ".join(f"n{a}" for a in k.reduce_axes)
+        count = "n0" if flat else " * ".join(f"n{a}" for a in k.reduce_axes)
         ops = sorted({r.op for r in k.reductions() if r.op in ("max", "min")})
         lines.append(f"    if {count} == 0:")
         lines.append(f"        raise_empty_reduction({ops[0]!r})")
@@ -171,8 +175,12 @@ def _kernel_call(k: Kernel, names: _Names, order: str) -> list[str]:
         dt = "np.bool_" if w.dtype == "bool" else f"np.{w.dtype}"
         lines.append(f"    {names.buf(w)} = np.empty({names.shape(w.shape)}, {dt}, "
                      f"order={worder!r})")
-    size = " * ".join(f"n{a}" for a in range(len(k.domain))) or "1"
-    args += [names.buf(b) for b in k.reads] + [names.buf(w) for w in k.writes]
+    size = " * ".join(f"n{a}" for a in range(len(extents))) or "1"
+    if flat:  # C-order ravels: views of the buffers allocated here and of contiguous inputs
+        args += [f"{names.buf(b)}.reshape(-1)" if b.shape else names.buf(b)
+                 for b in (*k.reads, *k.writes)]
+    else:
+        args += [names.buf(b) for b in k.reads] + [names.buf(w) for w in k.writes]
     lines.append(f"    kernel = {k.name}_parallel if {size} >= parallel_min else {k.name}_serial")
     lines.append(f"    kernel({', '.join(args)})")
     return lines

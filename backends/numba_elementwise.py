@@ -18,6 +18,9 @@ TILED_TRANSCENDENTALS = True
 # ... from this many transcendental uses in one kernel on: below it, inlining compiles in
 # a few seconds and runs fastest (one pass, no tile traffic: 2x faster at 1e6 points)
 TILE_MIN_FAST = 3
+# Kernels with a block-only transcendental run tiled where the contiguous axis has at least
+# this many points (a block call per short row costs more than libm saves)
+_TILE_ROW_MIN = 64
 
 
 class _ElementwiseWriter:
@@ -32,7 +35,20 @@ class _ElementwiseWriter:
                 sum(self._is_fast(n) for n in self.k.nodes) >= TILE_MIN_FAST:
             self._tiled_elementwise(axes)
             return
-        indent = self._open_loops(axes, "    ", True)
+        if TILED_TRANSCENDENTALS and axes and any(self._is_block_only(n) for n in self.k.nodes):
+            # block-only transcendentals (numba_fastextra) pay off in tiles of long rows; short
+            # rows (an (n, 4) array) keep the plain loop with libm: chosen at run time
+            start = len(self.lines)
+            self._tiled_elementwise(axes)
+            tiled = ["    " + line for line in self.lines[start:]]
+            del self.lines[start:]
+            self.tiles = {}
+            self.lines.append(f"    if n{axes[-1]} >= {_TILE_ROW_MIN}:")
+            self.lines += tiled
+            self.lines.append("    else:")
+            indent = self._open_loops(axes, "        ", True)
+        else:
+            indent = self._open_loops(axes, "    ", True)
         for n in self.k.nodes:
             self.lines.append(f"{indent}v{self.names.id(n)} = {self.expr(n)}")
             self.store(n, indent)

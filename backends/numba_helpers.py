@@ -15,6 +15,9 @@ from typing import Any
 
 import numba
 import numpy as np
+from numba import types as nb_types
+from numba.extending import intrinsic
+from numba.np.ufunc import parallel as _parallel
 
 from ..ir import scalars
 
@@ -80,9 +83,36 @@ def njit_kernel(fn: Callable, parallel: bool, cache: bool, fastmath: bool) -> An
                       nogil=True)(target)
 
 
+def _num_threads() -> int:
+    """``numba.get_num_threads()``, without its per-call thread-launch check once Numba's
+    threading layer is up (that check takes a lock: a fifth of a small reduction's call)."""
+    par = _parallel
+    if getattr(par, "_is_initialized", False):
+        read = getattr(par, "_get_num_threads", None)
+        if read is not None:
+            return int(read())
+    return numba.get_num_threads()
+
+
 def reduction_chunks(n: int) -> int:
     """How many chunks a whole-array reduction splits its outer axis into."""
-    return max(1, min(n, 4 * numba.get_num_threads()))
+    return max(1, min(n, 4 * _num_threads()))
+
+
+@intrinsic
+def reassoc_add(typingctx, a, b):  # noqa: ARG001 - numba intrinsic signature
+    """``a + b`` for floats as an ``fadd reassoc``: a sum loop accumulating through it is
+    a reduction LLVM may regroup, so it vectorizes with as many partial sums as the
+    target's vectors hold (a plain ``+`` keeps the sequential order: one add per cycle).
+    Only this addition may be regrouped: no other fast-math flag (NaN, infinities and
+    signed zeros keep IEEE semantics), and the operands keep their own rounding."""
+    if not (isinstance(a, nb_types.Float) and a == b):
+        return None
+
+    def codegen(context, builder, sig, args):  # noqa: ARG001
+        return builder.fadd(args[0], args[1], flags=("reassoc",))
+
+    return a(a, b), codegen
 
 
 # Row reductions run chunks of rows in parallel (a constant count: see _COLUMN_CHUNKS).
@@ -183,7 +213,7 @@ def scan(op: str, x: np.ndarray, axis: int, keepdims: bool = False,
 
 
 __all__ = ["HELPERS", "column_chunks", "scan", "njit_kernel", "raise_empty_reduction",
-           "reduction_chunks"]
+           "reassoc_add", "reduction_chunks"]
 
 # -- indexing and joins (index): the driver's array calls for the scatter ops -----------------
 from ..ir.refs import pad_slice_ref, scatter_add_along_ref, scatter_add_ref  # noqa: E402,F401

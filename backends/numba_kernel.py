@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from ..ir import Node
 from .numba_elementwise import _ElementwiseWriter
+from .numba_fastextra import BLOCK_ONLY
+from .numba_fastextra import BLOCKS as EXTRA_BLOCKS
 from .numba_lower import FAST_BINARY_OPS, LOWERING, UNIT_OPS, in_unit_interval, lower
 from .numba_names import _Names, _small_power
 from .numba_reduce import _ReductionWriter
@@ -19,8 +21,13 @@ class _KernelWriter(_ElementwiseWriter, _ReductionWriter):
     """Source of one kernel function."""
 
     def __init__(self, kernel: Kernel, names: _Names, order: str, fast: dict | None,
-                 table: dict[str, str]) -> None:
+                 table: dict[str, str], full_shape: tuple | None = None) -> None:
         self.k, self.names, self.order, self.fast, self.table = kernel, names, order, fast, table
+        # a flat kernel (numba_flat): one axis over the points of ``full_shape``, every
+        # full-shape value indexed by i0
+        self.flat = full_shape is not None
+        self.full_shape = tuple(full_shape) if self.flat else tuple(kernel.domain)
+        self.view_reads: set[int] = set()  # reads that plan views made (maybe strided)
         self.inside = {n.uid for n in kernel.nodes}
         self.lines: list[str] = []
         self.ndim = len(kernel.domain)
@@ -38,6 +45,8 @@ class _KernelWriter(_ElementwiseWriter, _ReductionWriter):
 
     def _index(self, shape: tuple, frame: str) -> str:
         """Index of a value of ``shape`` broadcast (NumPy rules) into ``frame``."""
+        if self.flat:  # only full-shape and 0-d values in a flat kernel
+            return "i0" if shape else "()"
         axes = self._frame_axes(frame)
         offset = len(axes) - len(shape)
         parts = []
@@ -110,8 +119,18 @@ class _KernelWriter(_ElementwiseWriter, _ReductionWriter):
         return [n for n in self.k.nodes if n.uid in want]
 
     def _is_fast(self, node: Node) -> bool:
-        return (bool(self.fast) and node.op in self.fast and node.op not in FAST_BINARY_OPS
-                and node.dtype in self.fast[node.op])
+        """A transcendental computed by a fast function (inlined, or a block function in
+        tiled kernels), not libm."""
+        if not self.fast:
+            return False
+        return (node.op in self.fast and node.op not in FAST_BINARY_OPS
+                and node.dtype in self.fast[node.op]) or self._is_block_only(node)
+
+    def _is_block_only(self, node: Node) -> bool:
+        """A transcendental with only a block function (``numba_fastextra.BLOCK_ONLY``): fast
+        in tiled elementwise kernels, libm elsewhere."""
+        return (bool(self.fast) and node.op in BLOCK_ONLY
+                and node.dtype in EXTRA_BLOCKS.get(node.op, ()))
 
     # -- the function -------------------------------------------------------------------
     def params(self) -> list[str]:
@@ -129,7 +148,8 @@ class _KernelWriter(_ElementwiseWriter, _ReductionWriter):
             self.elementwise()
         body = self.lines[body_start:]
         ops = ", ".join(dict.fromkeys(n.op for n in self.k.nodes))
+        over = self.names.shape_text(self.full_shape) + (" (flat)" if self.flat else "")
         head = [f"def {self.k.name}({', '.join(self.params())}):",
-                f'    """{self.k.kind} over {self.names.shape_text(self.k.domain)}: {ops}"""']
+                f'    """{self.k.kind} over {over}: {ops}"""']
         head += [f"    {local} = {buf}[()]" for buf, local in self.hoisted.items()]
         return head + body

@@ -39,6 +39,8 @@ import numpy as np
 from ..errors import BackendError
 from ..ir import Graph, Node
 from . import numba_cache
+from .numba_codegen import _for_cpu
+from .numba_flat import flat_kernel
 from .numba_packed_steps import SCANS
 from .plan import Kernel, MatmulStep, ScanStep, ViewStep, is_inline_scalar
 from .plan import Plan as _Plan
@@ -267,16 +269,26 @@ class _Writer:
         for m in k.matmuls:
             self.matmul(m)
         extents = [self.dim(d) for d in k.domain]
+        # a kernel the generated module wrote over one flat axis (numba_flat, C order)
+        flat = flat_kernel(_for_cpu(k), self.plan, "C") is not None
+        if flat:
+            extents = [math.prod(extents)]
         args = [str(e) for e in extents]
         if k.reduce_axes and not k.kept_axes:
-            args.append(str(max(1, min(extents[k.reduce_axes[0]], self.chunks))))
-        count = math.prod(extents[a] for a in k.reduce_axes) if k.reduce_axes else 1
+            args.append(str(max(1, min(extents[0 if flat else k.reduce_axes[0]],
+                                       self.chunks))))
+        count = (extents[0] if flat else math.prod(extents[a] for a in k.reduce_axes)
+                 ) if k.reduce_axes else 1
         if count == 0 and any(r.op in ("max", "min") for r in k.reductions()):
             raise PackedUnsupported("max/min over an empty axis")
         for w in k.writes:
             self.emit(f"{self.buf(w)} = {self.alloc(self.shape(w), w.dtype)}")
             self.contiguous.add(w.uid)
-        args += [self.buf(r) for r in k.reads] + [self.buf(w) for w in k.writes]
+        bufs = [self.buf(b) for b in (*k.reads, *k.writes)]
+        if flat:  # C-order ravels (a copy where a read is not contiguous)
+            bufs = [f"np.ascontiguousarray({name}).reshape({extents[0]})" if b.shape else name
+                    for name, b in zip(bufs, (*k.reads, *k.writes))]
+        args += bufs
         build = "parallel" if math.prod(extents) >= self.parallel_min else "serial"
         fn = f"{k.name}_{build}"
         self.kernels.add(fn)
