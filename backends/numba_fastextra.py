@@ -57,6 +57,7 @@ from .fastmath import (
     _TWO54,
     _as_f64,
     _as_i64,
+    _block_jit,
     _div,
     _mad,
     _rint,
@@ -229,14 +230,6 @@ def log10_f64(x):
     w = y2 + val_hi
     val_lo += (y2 - w) + val_hi
     return _log_specials(x, val_lo + w)
-
-
-def _block_jit(fn: Callable) -> Callable:
-    """``njit`` for a block function, cached on disk where Numba can write a cache."""
-    try:
-        return numba.njit(cache=True, error_model="numpy", nogil=True)(fn)
-    except RuntimeError:  # no writable cache location for this module
-        return numba.njit(cache=False, error_model="numpy", nogil=True)(fn)
 
 
 @_block_jit
