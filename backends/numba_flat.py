@@ -21,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 
 from ..ir import Dim
-from .plan import Kernel, Plan, ViewStep
+from .plan import FULL, Kernel, Plan, ViewStep
 
 
 def flat_kernel(kernel: Kernel, plan: Plan, order: str) -> Kernel | None:
@@ -38,6 +38,10 @@ def flat_kernel(kernel: Kernel, plan: Plan, order: str) -> Kernel | None:
     for n in (*kernel.nodes, *kernel.reads, *kernel.writes):
         if n.shape and tuple(n.shape) != full:
             return None
+    if any(kernel.frame(n) != FULL for n in kernel.nodes if n.shape):
+        # a value the plan computes once per row (all reduced extents 1: the row is the
+        # whole domain) sits outside the loop, where the flat index does not exist
+        return None
     views = {s.node.uid for s in plan.steps if isinstance(s, ViewStep)}
     if any(r.uid in views and r.shape for r in kernel.reads):
         return None

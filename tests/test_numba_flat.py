@@ -59,3 +59,20 @@ def test_reassociated_sums_match_numpy(n):
     with np.errstate(invalid="ignore"):
         assert np.isnan(et.jit(lambda x: np.sum(x), backend="numba")(
             np.array([np.inf, -np.inf] * 20)))
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 1, 1), (1, 5), (5, 1)])
+@pytest.mark.parametrize("ieee", ["strict", "finite"])
+def test_whole_array_reductions_over_unit_extents(shape, ieee):
+    """Found by the differential fuzzer: over a (1, 1) domain every value is a row value,
+    which the plan computes once outside the loop; a flat kernel indexed it by the loop's
+    ``i0`` there (a Numba compile error)."""
+    def f(x0, x1):
+        p = x0 * x1
+        return (p * 0.5).mean(), p.sum(), np.max(x0 + x1)
+
+    rng = np.random.default_rng(3)
+    x, y = rng.standard_normal(shape), rng.standard_normal(shape)
+    got = et.jit(f, backend="numba", ieee=ieee)(x, y)
+    for g, w in zip(got, f(x, y)):
+        assert np.asarray(g).tobytes() == np.asarray(w).tobytes() or np.isclose(g, w, rtol=1e-15)
