@@ -196,15 +196,22 @@ def exp_f64(x):
 
 
 @_inline
-def _log_reduced(f, dk, c):
-    """log(1+f) + dk*ln2 + c for f in [sqrt(2)/2-1, sqrt(2)-1] (fdlibm kernel)."""
+def _log_kernel(f):
+    """(f*f/2, s = f/(2+f), R(s)): fdlibm's log(1+f) = f - f*f/2 + s*(f*f/2 + R(s)) for f
+    in [sqrt(2)/2-1, sqrt(2)-1]."""
     hfsq = 0.5 * f * f
     s = _div(f, 2.0 + f)
     z = s * s
     w = z * z
     t1 = w * _mad(w, _mad(w, _LG6, _LG4), _LG2)
     t2 = z * _mad(w, _mad(w, _mad(w, _LG7, _LG5), _LG3), _LG1)
-    r = t2 + t1
+    return hfsq, s, t2 + t1
+
+
+@_inline
+def _log_reduced(f, dk, c):
+    """log(1+f) + dk*ln2 + c for f in [sqrt(2)/2-1, sqrt(2)-1] (fdlibm kernel)."""
+    hfsq, s, r = _log_kernel(f)
     return s * (hfsq + r) + (dk * _LN2_LO + c) - hfsq + f + dk * _LN2_HI
 
 

@@ -42,13 +42,6 @@ import numba
 
 from .fastmath import (
     _INF,
-    _LG1,
-    _LG2,
-    _LG3,
-    _LG4,
-    _LG5,
-    _LG6,
-    _LG7,
     _MANT_MASK,
     _MIN_NORMAL,
     _NAN,
@@ -58,8 +51,7 @@ from .fastmath import (
     _as_f64,
     _as_i64,
     _block_jit,
-    _div,
-    _mad,
+    _log_kernel,
     _rint,
     exp_f64,
     log_f64,
@@ -190,13 +182,7 @@ def _log_parts(x):
     bits = _as_i64(xs) + (_ONE_BITS - _SQRT_HALF_HI)
     k = (bits >> 52) - (54 + 1023 if sub else 1023)
     f = _as_f64((bits & _MANT_MASK) + _SQRT_HALF_HI) - 1.0
-    hfsq = 0.5 * f * f
-    s = _div(f, 2.0 + f)
-    z = s * s
-    w = z * z
-    t1 = w * _mad(w, _mad(w, _LG6, _LG4), _LG2)
-    t2 = z * _mad(w, _mad(w, _mad(w, _LG7, _LG5), _LG3), _LG1)
-    r = t2 + t1
+    hfsq, s, r = _log_kernel(f)
     hi = _as_f64(_as_i64(f - hfsq) & _HIGH_WORD)
     lo = f - hi - hfsq + s * (hfsq + r)
     return float(k), hi, lo
