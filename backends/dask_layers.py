@@ -61,7 +61,7 @@ class DaskExecutable(Executable):
         self._source, self._consts = generate(
             Plan(self.plan.graph, tuple(kernels)), "C", fast=fast,
             cache=options["cache_dir"] is not None, fastmath=bool(options["fastmath"]),
-            header=header)
+            header=header, flatten=False)  # blocks call kernels with per-axis extents
         self._tag = _source_tag(self._source)
 
     def source(self) -> str:

@@ -36,13 +36,15 @@ from .plan import Kernel, Plan, ViewStep
 def generate(plan: Plan, order: str = "C", *, fast: dict | None = None,
              lowering: dict[str, str] | None = None, cache: bool = True,
              fastmath: bool = False, header: str = "",
-             dim_slots: list[Dim] | None = None) -> tuple[str, list[np.ndarray]]:
+             dim_slots: list[Dim] | None = None,
+             flatten: bool = True) -> tuple[str, list[np.ndarray]]:
     """Module source for ``plan`` and the array constants ``run`` receives as ``consts``.
 
     The source depends only on the structure of the graph: nodes are numbered by their
     topological position and every size other than 1 is read from ``dims``, a tuple with
     one slot per distinct size; pass a list as ``dim_slots`` to receive the size (an int
-    or a symbolic name) of each slot, in order."""
+    or a symbolic name) of each slot, in order. ``flatten=False`` keeps every kernel's
+    loop nest (callers that pass one extent per domain axis themselves: Dask's blocks)."""
     table = dict(LOWERING)
     table.update(lowering or {})
     names = _Names(plan, canonical=True)
@@ -51,7 +53,7 @@ def generate(plan: Plan, order: str = "C", *, fast: dict | None = None,
     views = {s.node.uid for s in plan.steps if isinstance(s, ViewStep)}
     for kernel in plan.kernels():
         kernel = _for_cpu(kernel)
-        collapsed = flat_kernel(kernel, plan, order)
+        collapsed = flat_kernel(kernel, plan, order) if flatten else None
         if collapsed is not None:
             flat.add(kernel.name)
             writer = _KernelWriter(collapsed, names, order, fast, table, kernel.domain)
