@@ -27,8 +27,8 @@ from eqsat_tensor.ir import Graph, apply
 from eqsat_tensor.testing import examples, strategies
 from eqsat_tensor.testing.check import compare_graphs
 
-N_REFERENCE = 600  # graphs through optimize + reference backend per CI run (--fuzz-long: more)
-N_BACKEND = 200  # graphs through each compiled backend per CI run
+N_REFERENCE = 400  # graphs through optimize + reference backend per CI run (--fuzz-long: more)
+N_BACKEND = 120  # graphs through each compiled backend per CI run
 BATCH = 25  # graphs per compiled multi-output module
 CORPUS = pathlib.Path(__file__).parent / "fuzz_corpus"
 
