@@ -73,3 +73,39 @@ def test_a_polynomial_expands_to_all_its_terms():
     assert len(terms) == 8 and terms[0] == 8 * x and terms[-1] == x ** 8
     # a function that is not a polynomial keeps the truncated expansion
     assert len(series_mod.series_terms(sp.exp(x) - 1, x, "0", 3)) == 4
+
+
+class _SlowFinalizer:
+    """Spends ``seconds`` of CPU in ``__del__``: the expansion timer fires there, where
+    Python can only report the raise as unraisable."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def __del__(self) -> None:
+        import time
+        end = time.process_time() + self.seconds
+        while time.process_time() < end:
+            pass
+
+
+def test_a_timeout_inside_a_finalizer_reaches_no_outer_hook(monkeypatch):
+    """A SymPy expansion cut short while a finalizer runs must not hand our timeout to the
+    caller's ``sys.unraisablehook`` (pytest fails the next test on it), and the timer must
+    still stop the expansion on a later tick."""
+    import sys
+    import time
+
+    seen = []
+    record = seen.append
+    monkeypatch.setattr(sys, "unraisablehook", record)
+    start = time.perf_counter()
+    with pytest.raises(series_mod._Timeout):
+        with series_mod._deadline(0.05):
+            obj = _SlowFinalizer(0.2)
+            del obj  # the first ticks land inside __del__
+            while time.perf_counter() - start < 5.0:
+                pass
+    assert time.perf_counter() - start < 2.0
+    assert [type(u.exc_value) for u in seen] == []
+    assert sys.unraisablehook is record  # restored

@@ -23,6 +23,7 @@ over ``WALL_SLACK``.
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -66,28 +67,48 @@ class _Timeout(BaseException):
 @contextmanager
 def _deadline(seconds: float) -> Iterator[None]:
     """Raise ``_Timeout`` after ``seconds`` of CPU time, or ``WALL_SLACK`` times that of
-    wall time, whichever comes first (main thread only; a no-op elsewhere)."""
+    wall time, whichever comes first (main thread only; a no-op elsewhere).
+
+    The timers re-fire every 50 ms until cleared, so a raise that lands where Python
+    ignores it (a ``__del__`` or gc callback) does not leave the expansion unbounded. Such
+    a swallowed ``_Timeout`` is dropped by a ``sys.unraisablehook`` of ours instead of
+    reaching the caller's hook (pytest turns it into an error), and the timer never
+    raises while that hook hands another unraisable exception on, nor after the context
+    is left (a signal pending at exit)."""
     timers = ((signal.ITIMER_PROF, signal.SIGPROF, seconds),
               (signal.ITIMER_REAL, signal.SIGALRM, WALL_SLACK * seconds))
     if (threading.current_thread() is not threading.main_thread() or seconds <= 0
             or any(signal.getitimer(t)[0] > 0 for t, _, _ in timers)):
         yield  # not ours to take: another thread, or the caller's own timer is running
         return
+    state = {"armed": True, "in_hook": False}
+    outer_hook = sys.unraisablehook
 
     def fire(signum: int, frame: Any) -> None:
-        raise _Timeout
+        if state["armed"] and not state["in_hook"]:
+            raise _Timeout
+
+    def unraisable(args: Any) -> None:
+        if isinstance(args.exc_value, _Timeout):
+            return  # ours, fired inside a finalizer: the next tick raises again
+        state["in_hook"] = True
+        try:
+            outer_hook(args)
+        finally:
+            state["in_hook"] = False
 
     old = [signal.signal(sig, fire) for _, sig, _ in timers]
-    # and again every 50 ms until cleared: a raise that lands where it is ignored (a gc
-    # callback) must not leave the expansion unbounded
+    sys.unraisablehook = unraisable
     for timer, _, after in timers:
         signal.setitimer(timer, after, 0.05)
     try:
         yield
     finally:
+        state["armed"] = False
         for (timer, sig, _), handler in zip(timers, old):
             signal.setitimer(timer, 0)
             signal.signal(sig, handler)
+        sys.unraisablehook = outer_hook
 
 
 def _sympy() -> Any:
