@@ -29,7 +29,7 @@ from .frontend.functions import to_node
 from .frontend.masked import Masked
 from .frontend.rebind import rebind
 from .frontend.tensor import Tensor
-from .ir import INT_DTYPES, Graph, apply, input_node
+from .ir import INT_DTYPES, Graph, apply, constant_node, input_node
 from .jit_shapes import dim_sources, only_known_symbols, shape_class, tracing
 
 DEFAULT_BACKEND = "numba"
@@ -144,6 +144,12 @@ def _output_node(out: Any, like: Any) -> Any:
         if node.op == "cast" and node.inputs[0].dtype == out.idt:
             return node.inputs[0]  # an integer argument returned as it is
         return apply("cast", node, dtype=out.idt)
+    if isinstance(out, (bool, np.bool_)):
+        return constant_node(np.asarray(out), "bool")
+    if type(out) in (float, int):  # a Python number returned as it is: NumPy keeps it
+        # float64 / int64-sized, it does not take the inputs' float32
+        value = constant_node(np.asarray(float(out)), "float64")
+        return value if type(out) is float else apply("cast", value, dtype="int64")
     return to_node(out, like)
 
 
@@ -152,8 +158,11 @@ def _check_output(fn: Callable, out: Any) -> None:
     what = why = None
     if isinstance(out, Masked):
         what, why = "a boolean-mask indexing (x[mask]) result", "its length depends on the data"
-    elif not isinstance(out, Tensor) and np.asarray(out).dtype.kind in "iu":
+    elif (not isinstance(out, Tensor) and type(out) is not int
+          and np.asarray(out).dtype.kind in "iu"):
         what, why = f"the integer constant {out!r}", "the IR has no integer dtype yet"
+    elif type(out) is int and not -2**53 <= out <= 2**53:
+        what, why = f"the integer constant {out!r}", "integers are carried exactly in float64"
     if what is not None:
         code = getattr(fn, "__code__", None)
         where = f"{code.co_filename}:{code.co_firstlineno}" if code else "<unknown>"

@@ -124,3 +124,27 @@ def test_builder_integer_tensors(backend):
     x, y = np.array([1, -2, 3], np.int32), np.array([5, 6, -7])
     for got, want in zip(fn(x, y), (x + y, x * 2, np.exp(x / 4))):
         _same(got, want)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_python_values_returned_as_they_are_keep_numpy_types(backend):
+    """A Python number or bool a traced function returns (a branch on the size, a count)
+    keeps the type NumPy's caller sees: a float is float64 and an int int64 beside float32
+    inputs, a bool stays bool; an int beyond what float64 holds exactly is refused."""
+    x = np.array([0.5, -1.5, 2.0], dtype=np.float32)
+    cases = {
+        "float": lambda x: 0.0,
+        "int": lambda x: 3,
+        "bool": lambda x: True,
+        "mixed": lambda x: (x.sum(), 2.5, x.size, x > 0, False),
+    }
+    for name, fn in cases.items():
+        want = fn(x)
+        got = et.jit(fn, backend=backend)(x)
+        want_t, got_t = (want, got) if isinstance(want, tuple) else ((want,), (got,))
+        assert len(got_t) == len(want_t), name
+        for w, g in zip(want_t, got_t):
+            assert np.asarray(g).dtype == np.asarray(w).dtype, (name, w, g)
+            assert np.array_equal(np.asarray(g), np.asarray(w)), (name, w, g)
+    with pytest.raises(et.UnsupportedOperation, match="integer constant"):
+        et.jit(lambda x: 2 ** 60, backend=backend)(x)

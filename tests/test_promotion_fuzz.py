@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -63,3 +64,46 @@ def test_random_expressions_promote_like_numpy(tree):
     assert np.asarray(got).dtype == np.asarray(want).dtype, tree
     rtol = 1e-5 if np.asarray(want).dtype == np.float32 else 1e-12
     np.testing.assert_allclose(got, want, rtol=rtol, atol=1e-6, err_msg=str(tree))
+
+
+def _dispatched_ufuncs() -> list[np.ufunc]:
+    """Every NumPy and SciPy ufunc the tracer maps (the dispatch tables, not a list here)."""
+    import scipy.special as sps
+
+    from eqsat_tensor.frontend import numpy_dispatch as D
+
+    found = list(D.UFUNCS)
+    found += [u for name in D.SCIPY_UFUNCS
+              if isinstance(u := getattr(sps, name, None), np.ufunc)]
+    return [u for u in dict.fromkeys(found) if u.nin in (1, 2)]
+
+
+def _operand_mixes(u: np.ufunc) -> dict[str, tuple[Any, tuple]]:
+    x32 = np.array([0.25, 0.5, -0.75, 1.5, 3.0], dtype=np.float32)
+    if u.nin == 1:
+        return {"f32": (lambda x: u(x), (x32,))}
+    x64 = (x32 * 1.25).astype(np.float64)
+    return {"f32,py": (lambda x: u(x, 1.5), (x32,)), "py,f32": (lambda x: u(1.5, x), (x32,)),
+            "f32,f64": (lambda x, y: u(x, y), (x32, x64)),
+            "f64,f32": (lambda x, y: u(y, x), (x32, x64)),
+            "f32,f32": (lambda x, y: u(x, y), (x32, x32[::-1].copy())),
+            "f32,np.float64": (lambda x: u(x, np.float64(1.5)), (x32,))}
+
+
+@pytest.mark.parametrize("ufunc", _dispatched_ufuncs(), ids=lambda u: u.__name__)
+def test_every_dispatched_ufunc_promotes_like_numpy(ufunc):
+    """Each ufunc the tracer maps gives NumPy's dtype and values for float32 operands beside
+    a Python float, a float64 array and a NumPy float64 scalar (a composition that converts
+    its operands one by one, or keeps its first operand's dtype, fails here)."""
+    wrong = []
+    for label, (fn, args) in _operand_mixes(ufunc).items():
+        with np.errstate(all="ignore"):
+            try:
+                want = fn(*args)
+            except (TypeError, ValueError):
+                continue  # NumPy refuses this mix itself
+            got = et.jit(fn, backend="numpy")(*args)
+        if np.asarray(got).dtype != np.asarray(want).dtype or not np.allclose(
+                got, want, rtol=1e-6, equal_nan=True):
+            wrong.append(f"{label}: NumPy {np.asarray(want).dtype}, got {np.asarray(got).dtype}")
+    assert not wrong, f"{ufunc.__name__}: " + "; ".join(wrong)

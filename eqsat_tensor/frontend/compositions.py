@@ -20,6 +20,7 @@ from typing import Any
 
 from ..ir import OPS
 from . import functions as F
+from .operands import promote_floats
 from .tensor import Tensor
 
 SOURCE = "eqsat_tensor/data/compositions.txt"
@@ -108,6 +109,8 @@ def compose(name: str, *operands: Any) -> Tensor:
     if len(operands) != c.arity:
         raise TypeError(f"{name}() takes {c.arity} operands ({', '.join(c.params)}), "
                         f"{len(operands)} given")
+    if len(operands) > 1:  # converted together, as NumPy converts a ufunc's inputs
+        operands = tuple(promote_floats(*operands))
     return _build(c.pattern, dict(zip(c.params, operands)))
 
 

@@ -17,6 +17,7 @@ from . import construct as C
 from . import functions as F
 from . import indexing as X
 from .location import unsupported
+from .operands import promote_floats
 from .tensor import Tensor
 
 # -- elementwise ---------------------------------------------------------------------------------
@@ -445,9 +446,16 @@ def signbit(x: Any) -> Tensor:
 
 
 def copysign(x1: Any, x2: Any) -> Tensor:
-    """``np.copysign``: ``|x1|`` with the sign of ``x2`` (-0 counts as negative)."""
-    a = F.abs(_float(x1))
+    """``np.copysign``: ``|x1|`` with the sign of ``x2`` (-0 counts as negative), in the
+    two operands' common dtype."""
+    x1, x2 = promote_floats(x1, x2)
+    a = F.abs(x1)
     return F.where(signbit(x2), F.negative(a), a)
+
+
+def float_power(x1: Any, x2: Any) -> Tensor:
+    """``np.float_power``: ``x1 ** x2`` computed in float64 whatever the operands' dtypes."""
+    return F.power(*(F.cast(v, "float64") for v in promote_floats(x1, x2)))
 
 
 def empty_like(prototype: Any, dtype: Any = None, order: Any = "K", subok: Any = True,

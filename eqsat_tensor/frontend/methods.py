@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import UnsupportedOperation
+from . import assign as A
 from . import functions as F
 from . import indexing as X
 from . import masked
@@ -72,7 +73,7 @@ _OPERATORS: dict[str, Callable] = {
     "__or__": _binary(F.bitwise_or), "__ror__": _binary(F.bitwise_or, True),
     "__xor__": _binary(F.bitwise_xor), "__rxor__": _binary(F.bitwise_xor, True),
     "__invert__": lambda self: F.invert(self),
-    "__neg__": _weak_unary(F.negative), "__pos__": lambda self: self,
+    "__neg__": _weak_unary(F.negative), "__pos__": lambda self: A.fresh(self),
     "__abs__": _weak_unary(F.abs),
     "__mod__": _binary(F.remainder), "__rmod__": _binary(F.remainder, True),
     "__floordiv__": _binary(F.floor_divide), "__rfloordiv__": _binary(F.floor_divide, True),
@@ -82,6 +83,26 @@ _OPERATORS: dict[str, Callable] = {
     "__rshift__": _refuse_operator(">>", "right_shift"),
     "__round__": lambda self, ndigits=None: S.round_(self, 0 if ndigits is None else ndigits),
 }
+
+
+def _in_place(name: str) -> Callable:
+    """``y op= other``: NumPy computes into ``y``'s memory, so an array the function owns
+    changes in place (its views see it, ``frontend.assign``); an argument or a view gets
+    the result as a new value under the same name (the caller's array is not changed)."""
+    binary = _OPERATORS[name]
+
+    def method(self: Tensor, other: Any) -> Any:
+        out = binary(self, other)
+        if not (self.owned and isinstance(out, Tensor)):
+            return out
+        if out.shape != self.shape:
+            raise ValueError(f"non-broadcastable output operand with shape "
+                             f"{self.shape} doesn't match the broadcast shape {out.shape}")
+        A.setitem(self, Ellipsis, out)
+        return self
+
+    method.__name__ = name.replace("__", "__i", 1)
+    return method
 
 
 def _via(func: Any) -> Callable:
@@ -126,8 +147,9 @@ _METHODS: dict[str, Callable] = {
     "argmin": _via(np.argmin),
     "ravel": _via(np.ravel), "squeeze": _via(np.squeeze), "swapaxes": _via(np.swapaxes),
     "reshape": _reshape, "transpose": _transpose, "astype": _astype, "flatten": _flatten,
-    "copy": lambda self, order="C": self, "conj": lambda self: self,
-    "conjugate": lambda self: self, "__getitem__": lambda self, key: masked.getitem(self, key),
+    "copy": lambda self, order="C": A.fresh(self), "conj": lambda self: A.fresh(self),
+    "conjugate": lambda self: A.fresh(self),
+    "__getitem__": lambda self, key: masked.getitem(self, key),
     # -- indexing and joins (index) --
     "take": lambda self, indices, axis=None, out=None, mode="raise": np.take(
         self, indices, axis=axis, out=out, mode=mode),
@@ -170,8 +192,46 @@ def _getattr(self: Tensor, name: str) -> Any:
 
 
 def _setitem(self: Tensor, key: Any, value: Any) -> None:
-    raise unsupported("item assignment (x[...] = value)", "in-place changes cannot be "
-                      "traced; build a new array with np.where")
+    A.setitem(self, key, value)
+
+
+def _basic_key(key: Any) -> bool:
+    """``key`` is basic indexing (a view in NumPy), not an index array (a copy)."""
+    parts = key if isinstance(key, tuple) else (key,)
+    return all(k is None or k is Ellipsis or isinstance(k, (slice, int, np.integer))
+               for k in parts)
+
+
+def _allocating(name: str, fn: Callable) -> Callable:
+    """``fn`` whose Tensor results are owned arrays (``frontend.assign``), or views of
+    ``self`` for the ndarray members that return views."""
+    if name == "__iter__":
+        return lambda self: (A.mark_view(X.index(self, i), self,
+                                         lambda src, i=i: X.index(src, i))
+                             for i in range(len(self)))
+    if name == "__getitem__":
+        def getitem(self: Any, key: Any) -> Any:
+            out = fn(self, key)
+            if _basic_key(key):
+                return A.mark_view(out, self, lambda src: fn(src, key))
+            return A.mark_owned(out, (self,))
+
+        return getitem
+    if name in A.VIEW_METHODS:
+        def view(self: Any, *args: Any, **kwargs: Any) -> Any:
+            return A.mark_view(fn(self, *args, **kwargs), self,
+                               lambda src: fn(src, *args, **kwargs))
+
+        view.__name__ = getattr(fn, "__name__", name)
+        view.__doc__ = fn.__doc__
+        return view
+
+    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return A.mark_owned(fn(self, *args, **kwargs), (self, *args))
+
+    method.__name__ = getattr(fn, "__name__", name)
+    method.__doc__ = fn.__doc__
+    return method
 
 
 def _array_ufunc(self: Tensor, ufunc: np.ufunc, method: str, *inputs: Any,
@@ -187,9 +247,12 @@ def _array_function(self: Tensor, func: Any, types: Any, args: Sequence[Any],
 def install(cls: type = Tensor) -> None:
     """Put the operators, ndarray methods and NumPy protocols on ``cls``."""
     for name, fn in {**_OPERATORS, **_METHODS}.items():
-        setattr(cls, name, fn)
+        setattr(cls, name, _allocating(name, fn))
+    for name in ("__add__", "__sub__", "__mul__", "__truediv__", "__pow__", "__mod__",
+                 "__floordiv__", "__and__", "__or__", "__xor__"):
+        setattr(cls, name.replace("__", "__i", 1), _in_place(name))
     for name, fn in _PROPERTIES.items():
-        setattr(cls, name, property(fn))
+        setattr(cls, name, property(_allocating(name, fn)))
     cls.__getattr__ = _getattr
     cls.__setitem__ = _setitem
     cls.__array_ufunc__ = _array_ufunc

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..ir import OPS, ops_named_in
+from . import assign as A
 from . import construct as C
 from . import extras as E
 from . import extras_linalg as EL
@@ -45,7 +46,7 @@ def _identity(a: Any, *args: Any, **kwargs: Any) -> Any:
 # NumPy ufuncs that are not one op of the ops table under their own name (those come from
 # the table below): aliases, and compositions chosen to match NumPy.
 UFUNCS: dict[Any, Callable] = {
-    np.float_power: F.power, np.positive: _identity, np.fabs: F.abs,
+    np.positive: _identity, np.fabs: F.abs,
     np.fmax: S.fmax, np.fmin: S.fmin,
     np.isnan: F.isnan, np.isinf: F.isinf, np.isfinite: F.isfinite,
     np.heaviside: S.heaviside, np.deg2rad: S.deg2rad,
@@ -144,7 +145,7 @@ def dispatch_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) ->
         raise unsupported(name if method == "__call__" else f"{name}.{method}")
     if kwargs.get("dtype") is not None:
         out = F.cast(out, kwargs["dtype"])
-    return out
+    return A.mark_owned(out, inputs)  # a ufunc's result is a new array
 
 
 def _no(kwargs: dict, fname: str, *allowed: str) -> None:
@@ -417,7 +418,8 @@ FUNCTIONS.update({
 SCIPY_UFUNCS.update({"betaln": ES.betaln, "erfinv": ES.erfinv, "gamma": ES.gamma,
                      "ndtri": ES.ndtri, "huber": ES.huber, "pseudo_huber": ES.pseudo_huber,
                      "boxcox1p": ES.boxcox1p, "boxcox": ES.boxcox, "cosm1": ES.cosm1})
-UFUNCS.update({np.divmod: E.divmod_, np.signbit: E.signbit, np.copysign: E.copysign})
+UFUNCS.update({np.divmod: E.divmod_, np.signbit: E.signbit, np.copysign: E.copysign,
+               np.float_power: E.float_power})
 FUNCTIONS.update({
     np.select: E.select, np.piecewise: E.piecewise, np.trapezoid: E.trapezoid,
     np.gradient: E.gradient, np.append: E.append, np.ediff1d: E.ediff1d,
@@ -466,11 +468,14 @@ SCIPY_FUNCTIONS: dict[str, Callable] = {
 def _array_like(original: Callable) -> Callable:
     def convert(a: Any, dtype: Any = None, *args: Any, **kwargs: Any) -> Any:
         if isinstance(a, Tensor):
-            return a if dtype is None else F.cast(a, dtype)
+            out = a if dtype is None else F.cast(a, dtype)
+            # np.array copies (unless copy=False); np.asarray & co. return the array itself
+            copies = original is np.array and kwargs.get("copy", True) is not False
+            return A.mark_owned(out, (a,)) if copies else out
         if isinstance(a, (list, tuple)) and F._holds_tensor(a):
             out = X.stack([x if isinstance(x, Tensor) or not isinstance(x, (list, tuple))
                            else convert(x) for x in a])
-            return out if dtype is None else F.cast(out, dtype)
+            return A.mark_owned(out if dtype is None else F.cast(out, dtype), ())
         return original(a, dtype, *args, **kwargs)
 
     convert.__doc__ = (f"``{public_name(original)}`` of a traced value is the value itself "
@@ -498,4 +503,10 @@ def dispatch_function(func: Any, args: tuple, kwargs: dict) -> Any:
     handler = FUNCTIONS.get(func)
     if handler is None:
         raise unsupported(public_name(func))
-    return handler(*args, **kwargs)
+    out = handler(*args, **kwargs)
+    if func not in A.VIEW_FUNCS:  # an allocated array the traced code may assign into
+        return A.mark_owned(out, (*args, *kwargs.values()))
+    sources = [a for a in (*args, *kwargs.values()) if isinstance(a, Tensor)]
+    if len(sources) != 1 or not args or args[0] is not sources[0]:
+        return out  # a view of several arrays (np.broadcast_arrays): not derived again
+    return A.mark_view(out, args[0], lambda src: handler(src, *args[1:], **kwargs))

@@ -102,6 +102,20 @@ def _operands(*values: Any) -> list[Node]:
     return out
 
 
+def promote_floats(*values: Any) -> list[Tensor]:
+    """The operands of a ufunc that is a composition of several ops, converted together as
+    NumPy converts a ufunc's inputs: Python scalars are weak (they take the dtype of a float
+    array beside them), integer and bool operands compute in float64, and every operand is
+    cast to the common float dtype. A composition that converted each operand on its own
+    would make ``logaddexp2(float32, 1.0)`` float64."""
+    nodes = _operands(*values)
+    nodes = [n if n.dtype in FLOAT_DTYPES else apply("cast", n, dtype="float64")
+             for n in nodes]
+    common = np.result_type(*(_np_dtype(n) for n in nodes)).name
+    return [Tensor(n if n.dtype == common else apply("cast", n, dtype=common))
+            for n in nodes]
+
+
 def _wrap(node: Node) -> Tensor:
     return Tensor(node)
 

@@ -45,6 +45,7 @@ from .functions import (  # noqa: A004  (sum, max, ... shadow builtins on purpos
     where,
 )
 from .location import unsupported
+from .operands import promote_floats
 from .tensor import Tensor
 
 
@@ -102,6 +103,7 @@ def rad2deg(x: Any) -> Tensor:
 
 def logaddexp2(x: Any, y: Any) -> Tensor:
     """``log2(2**x + 2**y)`` as ``logaddexp(x ln2, y ln2) / ln2``."""
+    x, y = promote_floats(x, y)
     return divide(logaddexp(multiply(x, math.log(2.0)), multiply(y, math.log(2.0))),
                   math.log(2.0))
 

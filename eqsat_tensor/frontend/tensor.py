@@ -27,7 +27,7 @@ class Tensor:
     arrays as a gather), and NumPy / SciPy functions applied to it (traced).
     """
 
-    __slots__ = ("node", "weak", "int_op", "idt")
+    __slots__ = ("node", "weak", "int_op", "idt", "owned", "views", "derive", "__weakref__")
     __array_priority__ = 1000  # NumPy defers binary operators to us
 
     def __init__(self, node: Node, weak: bool = False, int_op: str | None = None,
@@ -44,6 +44,11 @@ class Tensor:
         self.weak = weak
         self.int_op = int_op
         self.idt = idt
+        # frontend.assign: an array the traced function allocated; the views taken of this
+        # one (weak references); for a view, how to take it again from its array
+        self.owned = False
+        self.views: list | None = None
+        self.derive: Any = None
 
     # -- introspection -----------------------------------------------------------------
     @property
@@ -121,11 +126,32 @@ class Tensor:
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         what = (f"symbolic input {self.node.name!r}" if self.node.op == "input"
                 else f"symbolic value {self.node.op}(...)")
+        if _assigns_into_subscript():
+            raise unsupported(
+                f"assigning a traced value ({what}) into a NumPy array (one made with "
+                "np.zeros / np.empty / np.ones(shape) holds numbers, not graph values)",
+                "make the array from a traced value instead (np.zeros_like(x), "
+                "np.empty_like(x), x.copy()): assignment into those is traced")
         raise unsupported(
             f"converting a traced value ({what}, shape {fmt_shape(self.shape)}) to a NumPy "
             "array (np.asarray / np.array / a function without __array_function__ support)",
             "it has no value: it is a placeholder in a graph. Pass NumPy arrays to @et.jit "
             "functions, and run builder expressions with et.compile(graph)(arrays)")
+
+
+def _assigns_into_subscript() -> bool:
+    """The user's line being run is an item assignment (``a[...] = ...``): NumPy asks a
+    traced value for its numbers when it is assigned into a NumPy array."""
+    import linecache
+    import re
+
+    from .location import user_frame
+
+    frame, _ = user_frame()
+    if frame is None:
+        return False
+    line = linecache.getline(frame.f_code.co_filename, frame.f_lineno)
+    return re.search(r"\]\s*=(?!=)", line) is not None
 
 
 def as_graph(obj: Any, inputs: Sequence[Any] | None = None) -> Graph:

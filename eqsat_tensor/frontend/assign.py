@@ -1,0 +1,221 @@
+"""Item assignment ``y[key] = value`` on traced arrays, as a new value of ``y``.
+
+NumPy changes ``y``'s memory in place; every array that shares it (a view: ``y[0]``,
+``y.T``, ``y.reshape(...)``, or ``y`` itself under another name) sees the change. A graph
+value is immutable, so the tracer gives the ``Tensor`` object ``y`` a new node
+(``where(selected, value, y)``) and derives every live view of ``y`` again from it (a view
+records the array it was taken from and how: ``mark_view``). Assignment is traced only into
+arrays the function owns:
+
+- results of NumPy functions, ufuncs, operators and methods that allocate (``np.zeros_like``,
+  ``x.copy()``, ``x * 2``, ``np.concatenate``, advanced indexing, ...) are *owned*; views
+  (basic indexing, ``reshape``, ``transpose``, ...: ``VIEW_FUNCS``, ``VIEW_METHODS``) and
+  the function's arguments are not: assigning into an argument would change the caller's
+  array, and into a view the array it belongs to.
+
+Keys: basic indexing (ints, slices, ``...``, ``None``; static, the value broadcast into the
+selection) and boolean masks (a scalar value, or ``z[mask]`` with the same mask). Everything
+else raises ``UnsupportedOperation`` naming the assignment.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+import numpy as np
+
+from ..ir import Node, apply, constant_node
+from . import functions as F
+from .location import unsupported
+from .tensor import Tensor
+
+# NumPy functions and ndarray members whose result shares its operand's memory
+VIEW_FUNCS: frozenset[Any] = frozenset(f for f in (
+    np.reshape, np.ravel, np.transpose, np.swapaxes, np.moveaxis, np.rollaxis, np.squeeze,
+    np.expand_dims, np.broadcast_to, np.broadcast_arrays, np.atleast_1d, np.atleast_2d,
+    np.atleast_3d, np.asarray, np.asanyarray, np.ascontiguousarray, np.real, np.imag,
+    np.diagonal, np.flip, np.fliplr, np.flipud, np.rot90, np.split, np.array_split,
+    np.hsplit, np.vsplit, np.dsplit, getattr(np, "matrix_transpose", None),
+    getattr(np, "permute_dims", None)) if f is not None)
+VIEW_METHODS: frozenset[str] = frozenset({
+    "reshape", "ravel", "transpose", "squeeze", "swapaxes", "diagonal", "__getitem__",
+    "__iter__", "view", "T", "mT", "real", "imag"})
+
+
+def fresh(t: Tensor) -> Tensor:
+    """A new owned array with ``t``'s value (what NumPy's copies return)."""
+    out = Tensor(t.node, weak=t.weak, int_op=t.int_op, idt=t.idt)
+    out.owned = True
+    return out
+
+
+def mark_owned(result: Any, operands: tuple) -> Any:
+    """``result`` of an allocating function of ``operands``, its Tensors marked owned; a
+    Tensor that is one of the operands themselves (a function that returns its input for
+    a no-op) is replaced by an owned copy, since NumPy returns a new array."""
+    if isinstance(result, Tensor):
+        if any(result is o for o in operands):
+            return fresh(result)
+        result.owned = True
+        return result
+    if isinstance(result, (tuple, list)):
+        return type(result)(mark_owned(r, operands) for r in result)
+    return result
+
+
+def mark_view(result: Any, source: Any, derive: Any) -> Any:
+    """``result``, a view of the Tensor ``source``: ``source`` keeps a weak reference to it
+    and it keeps ``derive`` (the same view of a given Tensor), so that an assignment into
+    ``source`` derives it again. Tuples and lists (``np.split``) element by element."""
+    if not isinstance(source, Tensor):
+        return result
+    if isinstance(result, Tensor):
+        if result is not source:
+            result.derive = derive
+            source.views = [r for r in source.views or () if r() is not None]
+            source.views.append(weakref.ref(result))
+        return result
+    if isinstance(result, (tuple, list)):
+        return type(result)(mark_view(r, source, lambda src, i=i: derive(src)[i])
+                            for i, r in enumerate(result))
+    return result
+
+
+def _refresh_views(target: Tensor) -> None:
+    """Derive every live view of ``target`` (and the views of those) from its new value."""
+    changed = [target]
+    while changed:
+        src = changed.pop()
+        for ref in src.views or ():
+            view = ref()
+            if view is None:
+                continue
+            again = view.derive(Tensor(src.node, weak=src.weak, int_op=src.int_op,
+                                       idt=src.idt))
+            view.node = again.node if isinstance(again, Tensor) else F.to_node(again)
+            changed.append(view)
+
+
+def setitem(target: Tensor, key: Any, value: Any) -> None:
+    """Trace ``target[key] = value`` (see the module docstring)."""
+    what = "item assignment (x[...] = value)"
+    if not target.owned:
+        raise unsupported(what + " into an argument or a view (x[...], x.T, x.reshape(...))",
+                          "NumPy would change the caller's array or the array the view "
+                          "belongs to; assign into a copy (y = x.copy()) or build the result "
+                          "with np.where")
+    node = target.node
+    if target.int_op:  # NumPy truncates a float assigned into an integer array
+        from .masked import Masked
+
+        if not isinstance(value, Masked):
+            value = F.cast(value, target.idt)
+    mask = _mask_key(key, node)
+    if mask is not None:
+        new = _assign_masked(node, mask, value, what)
+    else:
+        new = _assign_basic(node, key, value, what)
+    target.node = new
+    target.weak = False
+    _refresh_views(target)
+
+
+def _value_node(value: Any, like: Node) -> Node:
+    """``value`` as a node of ``like``'s dtype (NumPy casts on assignment)."""
+    v = F.to_node(value, like)
+    return v if v.dtype == like.dtype else F.cast(v, like.dtype).node
+
+
+def _mask_key(key: Any, node: Node) -> Node | None:
+    """The boolean mask of ``key`` broadcast to ``node``'s shape, or None for other keys."""
+    k = key[0] if isinstance(key, tuple) and len(key) == 1 else key
+    if isinstance(k, Tensor) and k.node.dtype == "bool":
+        m = k.node
+    elif not isinstance(k, (Tensor, tuple, slice)) and k is not None and k is not Ellipsis \
+            and np.asarray(k).dtype == np.bool_ and np.ndim(k) > 0:
+        m = constant_node(np.asarray(k), "bool")
+    else:
+        return None
+    if m.shape != node.shape[:m.ndim]:
+        raise IndexError(f"boolean index of shape {m.shape} does not match the indexed array "
+                         f"of shape {node.shape}")
+    if m.ndim < node.ndim:
+        m = F.reshape(m, m.shape + (1,) * (node.ndim - m.ndim)).node
+        m = F.broadcast_to(m, node.shape).node
+    return m
+
+
+def _assign_masked(node: Node, mask: Node, value: Any, what: str) -> Node:
+    from .masked import Masked
+
+    if isinstance(value, Masked):  # y[m] = z[m] (* 2, ...): the same selection
+        values = value.values.node if isinstance(value.values, Tensor) else value.values
+        if F.to_node(value.mask) is not mask or values.shape != node.shape:
+            raise unsupported(what + " of x[mask] selected with another mask",
+                              "only y[m] = z[m] with the same mask m is traced")
+        return F.where(mask, _value_node(Tensor(values), node), node).node
+    if np.ndim(value) > 0 and not (isinstance(value, Tensor) and value.node.ndim == 0) and \
+            int(np.prod(np.shape(value))) != 1:
+        raise unsupported(what + " of an array into a boolean-mask selection",
+                          "the number of selected elements depends on the data; assign a "
+                          "scalar, or z[mask] with the same mask")
+    v = _value_node(value, node)
+    if v.ndim:
+        v = F.reshape(v, ()).node
+    return F.where(mask, v, node).node
+
+
+def _assign_basic(node: Node, key: Any, value: Any, what: str) -> Node:
+    """``where(selected, value embedded at the selection, node)`` for a static basic key."""
+    key = key if isinstance(key, tuple) else (key,)
+    if any(isinstance(k, Tensor) or (not isinstance(k, (slice, int, np.integer))
+                                     and k is not None and k is not Ellipsis)
+           for k in key):
+        raise unsupported(what + " with index arrays", "only ints, slices, ... and boolean "
+                          "masks are traced as assignment keys")
+    if not all(isinstance(d, int) for d in node.shape):
+        raise unsupported(what + " into an array of symbolic shape", "it needs concrete "
+                          "sizes")
+    shape = node.shape
+    probe = np.zeros(shape, dtype=bool)
+    probe[key] = True  # NumPy checks the key (IndexError as NumPy raises it)
+    region = np.empty(shape, dtype=np.int8)[key].shape
+    slices, kept = _slices(key, shape)
+    v = F.broadcast_to(_value_node(value, node), region).node
+    if probe.all():  # the whole array (y[...] = v, y += v): the value itself
+        return F.reshape(v, shape).node
+    v = F.reshape(v, tuple(len(range(*_bounds(t, n))) for t, n in zip(slices, shape))).node
+    if kept != tuple(range(len(shape))) or v.shape != shape:
+        v = apply("pad_slice", v, slices=slices, shape=shape)
+    return F.where(constant_node(probe, "bool"), v, node).node
+
+
+def _bounds(t: tuple, n: int) -> tuple[int, int, int]:
+    start, stop, step = t
+    return start, (n if stop is None and step > 0 else -1 if stop is None else stop), step
+
+
+def _slices(key: tuple, shape: tuple) -> tuple[tuple, tuple]:
+    """Normal-form slice triples per axis of a basic key (an int ``i`` is ``i:i+1``), and
+    the axes a slice (not an int) selects."""
+    from ..ir.shapes import normalize_slice
+
+    real = sum(1 for k in key if k is not None and k is not Ellipsis)
+    if any(k is Ellipsis for k in key):
+        e = next(i for i, k in enumerate(key) if k is Ellipsis)
+        key = key[:e] + (slice(None),) * (len(shape) - real) + key[e + 1:]
+    key = tuple(k for k in key if k is not None)
+    key = key + (slice(None),) * (len(shape) - len(key))
+    out, kept = [], []
+    for axis, (k, n) in enumerate(zip(key, shape)):
+        if isinstance(k, slice):
+            out.append(normalize_slice(k, n))
+            kept.append(axis)
+        else:
+            i = int(k) % n
+            out.append((i, i + 1, 1))
+    return tuple(out), tuple(kept)
+
+
+__all__ = ["VIEW_FUNCS", "VIEW_METHODS", "fresh", "mark_owned", "setitem"]

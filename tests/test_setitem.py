@@ -1,0 +1,277 @@
+"""Item assignment (``y[key] = value``) in traced functions (``frontend/assign.py``): into
+arrays the function allocated, with basic keys and boolean masks, on both backends against
+NumPy; views of the assigned array see the change as in NumPy; assignment into arguments,
+views, with index arrays, and into NumPy arrays made outside the trace is refused by name;
+gradients flow through the assignment."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import eqsat_tensor as et
+
+
+def copy_then_mask(x):
+    y = x.copy()
+    y[y < 0] = 0.0
+    return y
+
+
+def zeros_like_columns(x):
+    y = np.zeros_like(x)
+    y[:, 0] = x[:, 1]
+    y[1:, 2] = 5
+    return y
+
+
+def computed_then_masked_from_other(x):
+    y = x * 2
+    y[x > 1] = x[x > 1] ** 2
+    return y
+
+
+def empty_like_filled(x):
+    y = np.empty_like(x)
+    y[...] = 3.0
+    y[0] = x[0]
+    return y
+
+
+def strided_and_reversed(x):
+    y = x.copy()
+    y[::2, 1:] = -x[::2, :-1]
+    y[-1, ::-1] = x[0]
+    return y
+
+
+def new_axis_in_key(x):
+    y = x.copy()
+    y[:, None, 1] = x[:, :1]
+    return y
+
+
+def mask_over_rows(x):
+    y = x.copy()
+    y[x[:, 0] > 0] = 0.0
+    return y
+
+
+def loop_over_columns(x):
+    out = np.zeros_like(x)
+    for i in range(x.shape[1]):
+        out[:, i] = x[:, i] * i
+    return out
+
+
+def normalize_rows_in_place(x):
+    y = np.abs(x) + 1.0
+    for i in range(y.shape[0]):
+        r = y[i]
+        y[i] = r / r.sum()
+    return y
+
+
+def shift_by_one(x):
+    y = x.copy()
+    y[1:] = y[:-1]
+    return y
+
+
+def int_target_truncates(x):
+    k = (x > 0).astype(np.int64)
+    k[0] = 2.7
+    return k
+
+
+def bool_target(x):
+    m = (x > 0).copy()
+    m[:, 0] = True
+    return m
+
+
+def float32_target_rounds(x):
+    y = x.astype(np.float32)
+    y[0] = 1e40
+    y[1] = 0.1
+    return y
+
+
+def np_array_copies(x):
+    y = np.array(x)
+    y[1] = 7.0
+    return y, x
+
+
+def positive_copies(x):
+    y = +x
+    y[0] = 1.0
+    return y, x
+
+
+def concatenated_then_strided(x):
+    y = np.concatenate([x, x])
+    y[::3] = 1.5
+    return y
+
+
+def augmented_in_place(x):
+    a = np.zeros_like(x)
+    b = a  # the same array under two names
+    b += 1
+    r = a[0]  # a view: sees the next change
+    a *= x
+    return a, r
+
+
+def augmented_int_and_float32(x):
+    k = (x > 0).astype(np.int64)
+    k += 2
+    k //= 2
+    y = x.astype(np.float32)
+    y *= 0.1
+    return k, y
+
+
+def augmented_argument(x):
+    x += 1  # NumPy changes the caller's array; the result is the same
+    return x
+
+
+CASES = [augmented_in_place, augmented_int_and_float32, augmented_argument,
+         copy_then_mask, zeros_like_columns, computed_then_masked_from_other,
+         empty_like_filled, strided_and_reversed, new_axis_in_key, mask_over_rows,
+         loop_over_columns, normalize_rows_in_place, shift_by_one, int_target_truncates,
+         bool_target, float32_target_rounds, np_array_copies, positive_copies,
+         concatenated_then_strided]
+
+
+def _inputs():
+    x = np.arange(12.0).reshape(4, 3) - 5.5
+    edge = x.copy()
+    edge[0, 0], edge[1, 1], edge[2, 2], edge[3, 0] = np.nan, np.inf, -0.0, -np.inf
+    return x, edge
+
+
+def _same(got, want) -> bool:
+    got_t = got if isinstance(got, tuple) else (got,)
+    want_t = want if isinstance(want, tuple) else (want,)
+    return len(got_t) == len(want_t) and all(
+        np.asarray(g).dtype == np.asarray(w).dtype and np.array_equal(
+            np.asarray(g), np.asarray(w), equal_nan=True) for g, w in zip(got_t, want_t))
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+@pytest.mark.parametrize("fn", CASES, ids=[f.__name__ for f in CASES])
+def test_assignment_gives_numpys_answer(fn, backend):
+    for x, ieee in zip(_inputs(), ("finite", "strict")):  # NaN/inf inputs: strict IEEE
+        with np.errstate(all="ignore"):
+            want = fn(x.copy())
+            got = et.jit(fn, backend=backend, ieee=ieee)(x.copy())
+        assert _same(got, want), (fn.__name__, got, want)
+
+
+def views_see_the_change(x):
+    y = x.copy()
+    t, r, row = y.T, y.reshape(-1), y[1:]
+    first = row[0]
+    y[1, 1] = 100.0
+    return t, r, first
+
+
+def split_parts_see_the_change(x):
+    y = x.copy()
+    a, b = np.split(y, 2)
+    y[0, 0] = -7.0
+    y[3] = 9.0
+    return a, b
+
+
+def rows_iterated_before(x):
+    y = x.copy()
+    rows = list(y)
+    y[:, 1] = 0.0
+    return rows[0], rows[-1]
+
+
+@pytest.mark.parametrize("fn", [views_see_the_change, split_parts_see_the_change,
+                                rows_iterated_before])
+def test_views_taken_before_an_assignment_see_it(fn):
+    x = _inputs()[0]
+    assert _same(et.jit(fn, backend="numpy")(x.copy()), fn(x.copy()))
+
+
+def into_argument(x):
+    x[x < 0] = 0.0
+    return x
+
+
+def into_a_view(x):
+    y = x.copy()
+    y[0][1] = 5.0
+    return y
+
+
+def with_index_array(x):
+    y = x.copy()
+    y[np.array([0, 2])] = 0.0
+    return y
+
+
+def into_numpy_zeros(x):
+    out = np.zeros((x.shape[0], 2))
+    out[:, 0] = x[:, 0]
+    return out
+
+
+def array_into_mask(x):
+    y = x.copy()
+    y[x > 0] = np.arange(12.0).reshape(4, 3)
+    return y
+
+
+@pytest.mark.parametrize("fn, says", [
+    (into_argument, "into an argument or a view"),
+    (into_a_view, "into an argument or a view"),
+    (with_index_array, "with index arrays"),
+    (into_numpy_zeros, "assigning a traced value"),
+    (array_into_mask, "boolean-mask selection"),
+])
+def test_untraceable_assignments_are_refused_by_name(fn, says):
+    with pytest.raises(et.UnsupportedOperation, match=says) as info:
+        et.jit(fn, backend="numpy")(_inputs()[0])
+    assert "test_setitem.py" in str(info.value)  # the user's line
+
+
+def test_augmented_assignment_that_would_grow_the_array_raises_like_numpy():
+    def fn(x):
+        y = x[0:1].copy()
+        y += x
+        return y
+
+    with pytest.raises(ValueError, match="non-broadcastable output operand"):
+        et.jit(fn, backend="numpy")(_inputs()[0])
+
+
+def test_an_out_of_bounds_key_raises_numpys_index_error():
+    def fn(x):
+        y = x.copy()
+        y[10] = 1.0
+        return y
+
+    with pytest.raises(IndexError, match="out of bounds"):
+        et.jit(fn, backend="numpy")(_inputs()[0])
+
+
+def test_gradient_flows_through_assignment():
+    def loss(x):
+        y = x.copy()
+        y[0] = 2 * x[1]
+        y[x > 3] = 0.0
+        return (y * y).sum()
+
+    x = np.array([1.0, 2.0, 5.0, -1.0])
+    got = et.grad(loss)(x)
+    eps = 1e-6
+    fd = np.array([(loss(x + eps * e) - loss(x - eps * e)) / (2 * eps) for e in np.eye(4)])
+    np.testing.assert_allclose(got, fd, rtol=1e-6, atol=1e-8)
