@@ -107,3 +107,17 @@ def test_every_dispatched_ufunc_promotes_like_numpy(ufunc):
                 got, want, rtol=1e-6, equal_nan=True):
             wrong.append(f"{label}: NumPy {np.asarray(want).dtype}, got {np.asarray(got).dtype}")
     assert not wrong, f"{ufunc.__name__}: " + "; ".join(wrong)
+
+
+@pytest.mark.parametrize("ufunc", [np.add, np.multiply, np.maximum, np.minimum, np.fmax,
+                                   np.fmin, np.logaddexp])
+def test_every_traced_ufunc_reduce_matches_numpy(ufunc):
+    """``ufunc.reduce`` along each axis and over everything, NaN and inf included."""
+    x = np.array([[1.0, np.nan, 3.0, -np.inf], [np.nan, np.nan, np.nan, np.nan],
+                  [0.5, -2.0, np.inf, 4.0]])
+    for axis in (0, 1, None):
+        fn = (lambda a, axis=axis: ufunc.reduce(a, axis=axis))  # noqa: E731
+        with np.errstate(all="ignore"):
+            want = fn(x)
+            got = et.jit(fn, backend="numpy", ieee="strict", static_argnames=("axis",))(x)
+        np.testing.assert_array_equal(got, want, err_msg=f"{ufunc.__name__} axis={axis}")

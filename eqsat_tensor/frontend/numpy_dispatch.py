@@ -77,7 +77,8 @@ UFUNCS.update({u: b for n, op in ops_named_in("numpy").items()
 
 # ufunc.reduce: np.add.reduce(x, axis=0) and friends.
 UFUNC_REDUCE: dict[Any, Callable] = {np.add: F.sum, np.multiply: F.prod, np.maximum: F.max,
-                                     np.minimum: F.min, np.logaddexp: F.logsumexp}
+                                     np.minimum: F.min, np.logaddexp: F.logsumexp,
+                                     np.fmax: Q.nanmax, np.fmin: Q.nanmin}
 
 
 def _entr(x: Any) -> Any:
