@@ -1,7 +1,7 @@
 """The fourth breadth corpus (tests/breadth_corpus3.py: 137 ordinary scientific NumPy /
 SciPy functions written as outside probes) through et.jit: NumPy's answer on random, edge
 (NaN, +-inf, +-0) and empty inputs on the NumPy backend (all), in float32 (every fourth),
-and on the Numba backend (every tenth; all under -m slow); the two it refuses name the
+and on the Numba backend (every tenth; all under -m slow); the one it refuses names the
 user's line."""
 
 from __future__ import annotations

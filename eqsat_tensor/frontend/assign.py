@@ -99,6 +99,9 @@ def _refresh_views(target: Tensor) -> None:
 
 def setitem(target: Tensor, key: Any, value: Any) -> None:
     """Trace ``target[key] = value`` (see the module docstring)."""
+    from .host import unwrap  # arrays made with np.zeros and assigned into: their values
+
+    key, value = unwrap(key), unwrap(value)
     what = "item assignment (x[...] = value)"
     if not target.owned:
         raise unsupported(what + " into an argument or a view (x[...], x.T, x.reshape(...))",
@@ -127,23 +130,44 @@ def _value_node(value: Any, like: Node) -> Node:
     return v if v.dtype == like.dtype else F.cast(v, like.dtype).node
 
 
-def _mask_key(key: Any, node: Node) -> Node | None:
-    """The boolean mask of ``key`` broadcast to ``node``'s shape, or None for other keys."""
-    k = key[0] if isinstance(key, tuple) and len(key) == 1 else key
-    if isinstance(k, Tensor) and k.node.dtype == "bool":
-        m = k.node
-    elif not isinstance(k, (Tensor, tuple, slice)) and k is not None and k is not Ellipsis \
-            and np.asarray(k).dtype == np.bool_ and np.ndim(k) > 0:
-        m = constant_node(np.asarray(k), "bool")
-    else:
+def _bool_index(k: Any) -> Node | None:
+    """The node of a boolean index array (traced or constant), else None."""
+    if isinstance(k, Tensor):
+        return k.node if k.node.dtype == "bool" else None
+    if isinstance(k, (tuple, slice)) or k is None or k is Ellipsis:
         return None
-    if m.shape != node.shape[:m.ndim]:
+    if np.ndim(k) > 0 and np.asarray(k).dtype == np.bool_:
+        return constant_node(np.asarray(k), "bool")
+    return None
+
+
+def _mask_key(key: Any, node: Node) -> Node | None:
+    """The selection of a key holding one boolean array (``y[m]``, ``y[m, 1]``,
+    ``y[:, m]``), as a mask of ``node``'s shape; None for keys without one."""
+    parts = key if isinstance(key, tuple) else (key,)
+    found = [(i, m) for i, k in enumerate(parts) if (m := _bool_index(k)) is not None]
+    if not found:
+        return None
+    if len(found) > 1 or (len(parts) > 1 and any(k is None or k is Ellipsis for k in parts)):
+        raise unsupported("item assignment with several boolean arrays, or one beside ... "
+                          "or None, in the key")
+    (pos, m), = found
+    first = sum(1 for k in parts[:pos])  # the axes before the mask (ints and slices)
+    covered = node.shape[first:first + m.ndim]
+    if m.shape != covered:
         raise IndexError(f"boolean index of shape {m.shape} does not match the indexed array "
-                         f"of shape {node.shape}")
-    if m.ndim < node.ndim:
-        m = F.reshape(m, m.shape + (1,) * (node.ndim - m.ndim)).node
-        m = F.broadcast_to(m, node.shape).node
-    return m
+                         f"of shape {node.shape} at axis {first}")
+    m = F.reshape(m, (1,) * first + m.shape + (1,) * (node.ndim - first - m.ndim)).node
+    m = F.broadcast_to(m, node.shape).node
+    rest = parts[:pos] + (slice(None),) * len(covered) + parts[pos + 1:]
+    if all(isinstance(k, slice) and k == slice(None) for k in rest):
+        return m
+    if not all(isinstance(d, int) for d in node.shape):
+        raise unsupported("item assignment into an array of symbolic shape", "it needs "
+                          "concrete sizes")
+    others = np.zeros(node.shape, dtype=bool)
+    others[rest] = True  # NumPy checks the other indices
+    return F.logical_and(m, constant_node(others, "bool")).node
 
 
 def _assign_masked(node: Node, mask: Node, value: Any, what: str) -> Node:

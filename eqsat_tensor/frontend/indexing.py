@@ -88,6 +88,9 @@ def _is_int_scalar(k: Any) -> bool:
 def index_operand(k: Any, n: Any, axis: int, what: str) -> Node:
     """An integer index array as an int64 node: a constant (checked against the extent
     ``n`` and made non-negative) or a traced int64 value (checked when it runs)."""
+    from .host import traced_or_self  # an index array made with np.zeros, assigned into
+
+    k = traced_or_self(k)
     if isinstance(k, Tensor):
         if k.node.dtype in INT_DTYPES:
             return k.node

@@ -17,6 +17,7 @@ import numpy as np
 from ..errors import UnsupportedOperation
 from . import assign as A
 from . import functions as F
+from . import host as H
 from . import indexing as X
 from . import masked
 from . import special as S
@@ -211,6 +212,7 @@ def _allocating(name: str, fn: Callable) -> Callable:
                              for i in range(len(self)))
     if name == "__getitem__":
         def getitem(self: Any, key: Any) -> Any:
+            key = H.unwrap(key)  # an index array made with np.zeros and assigned into
             out = fn(self, key)
             if _basic_key(key):
                 return A.mark_view(out, self, lambda src: fn(src, key))

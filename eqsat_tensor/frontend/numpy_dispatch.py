@@ -23,6 +23,7 @@ from . import extras as E
 from . import extras_linalg as EL
 from . import extras_special as ES
 from . import functions as F
+from . import host as H
 from . import indexing as X
 from . import linalg as L
 from . import special as S
@@ -468,6 +469,7 @@ SCIPY_FUNCTIONS: dict[str, Callable] = {
 
 def _array_like(original: Callable) -> Callable:
     def convert(a: Any, dtype: Any = None, *args: Any, **kwargs: Any) -> Any:
+        a = H.traced_or_self(a)
         if isinstance(a, Tensor):
             out = a if dtype is None else F.cast(a, dtype)
             # np.array copies (unless copy=False); np.asarray & co. return the array itself
@@ -494,7 +496,8 @@ def traced_replacement(obj: Any) -> Callable | None:
     """The traced stand-in for a library callable found by identity (for rebinding), or
     None when ``obj`` is traced through NumPy's protocols or not known."""
     try:
-        return NUMPY_REBOUND.get(obj) or _scipy_functions().get(obj)
+        return (NUMPY_REBOUND.get(obj) or H.STANDINS.get(obj)
+                or _scipy_functions().get(obj))
     except TypeError:  # unhashable
         return None
 

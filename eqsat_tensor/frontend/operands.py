@@ -45,6 +45,12 @@ def to_node(value: Any, like: Node | None = None) -> Node:
         return value.node
     if isinstance(value, Node):
         return value
+    if isinstance(value, np.ndarray) and type(value) is not np.ndarray:
+        from .host import traced_or_self  # an array made while tracing (np.zeros, ...)
+
+        traced = traced_or_self(value)
+        if isinstance(traced, Tensor):
+            return traced.node
     if isinstance(value, (list, tuple)) and _holds_tensor(value):
         raise unsupported("building an array from a list of traced values",
                           "np.stack / np.concatenate / np.array of traced values need a join "

@@ -128,10 +128,10 @@ class Tensor:
                 else f"symbolic value {self.node.op}(...)")
         if _assigns_into_subscript():
             raise unsupported(
-                f"assigning a traced value ({what}) into a NumPy array (one made with "
-                "np.zeros / np.empty / np.ones(shape) holds numbers, not graph values)",
-                "make the array from a traced value instead (np.zeros_like(x), "
-                "np.empty_like(x), x.copy()): assignment into those is traced")
+                f"assigning a traced value ({what}) into a NumPy array made outside the "
+                "traced function (it holds numbers, not graph values)",
+                "make the array inside the function (np.zeros(shape), np.zeros_like(x), "
+                "x.copy()): assignment into those is traced")
         raise unsupported(
             f"converting a traced value ({what}, shape {fmt_shape(self.shape)}) to a NumPy "
             "array (np.asarray / np.array / a function without __array_function__ support)",
