@@ -187,7 +187,17 @@ def numpy_buffer_never_traced(x):
     return x[np.arange(x.shape[0]), idx] + np.ones(4).sum()
 
 
-CASES = [numpy_zeros_filled_by_columns, numpy_empty_filled_in_a_loop,
+def constant_index_arrays(x):
+    y = x.copy()
+    y[[0, 2]] = 0.0
+    y[np.array([1, 1, 3]), 2] = np.array([7.0, 8.0, 9.0])  # a repeated index: the last wins
+    y[:, [0]] = -x[:, 1:2]
+    z = np.zeros(5)
+    z[[4, 0]] = x[:2, 0]
+    return y, z
+
+
+CASES = [constant_index_arrays, numpy_zeros_filled_by_columns, numpy_empty_filled_in_a_loop,
          numpy_int_and_bool_buffers, eye_rows_by_traced_index, numpy_index_and_mask_buffers,
          numpy_full_of_a_traced_value, numpy_buffer_never_traced,
          augmented_in_place, augmented_int_and_float32, augmented_argument,
@@ -265,9 +275,9 @@ def into_a_view(x):
     return y
 
 
-def with_index_array(x):
+def with_traced_index_array(x):
     y = x.copy()
-    y[np.array([0, 2])] = 0.0
+    y[np.argmax(x, axis=0)] = 0.0
     return y
 
 
@@ -293,7 +303,7 @@ def array_into_mask(x):
 @pytest.mark.parametrize("fn, says", [
     (into_argument, "into an argument or a view"),
     (into_a_view, "into an argument or a view"),
-    (with_index_array, "with index arrays"),
+    (with_traced_index_array, "with traced index arrays"),
     (view_of_zeros_taken_before, "a view of an array taken before"),
     (into_view_of_zeros, "into a view of an array made with np.zeros"),
     (array_into_mask, "boolean-mask selection"),

@@ -14,8 +14,10 @@ arrays the function owns:
   array, and into a view the array it belongs to.
 
 Keys: basic indexing (ints, slices, ``...``, ``None``; static, the value broadcast into the
-selection) and boolean masks (a scalar value, or ``z[mask]`` with the same mask). Everything
-else raises ``UnsupportedOperation`` naming the assignment.
+selection), constant index arrays (a gather of the value, NumPy's last write winning on a
+repeated index) and a boolean mask, alone or beside basic indices (a scalar value, or
+``z[mask]`` with the same mask). Everything else raises ``UnsupportedOperation`` naming the
+assignment.
 """
 
 from __future__ import annotations
@@ -193,11 +195,10 @@ def _assign_masked(node: Node, mask: Node, value: Any, what: str) -> Node:
 def _assign_basic(node: Node, key: Any, value: Any, what: str) -> Node:
     """``where(selected, value embedded at the selection, node)`` for a static basic key."""
     key = key if isinstance(key, tuple) else (key,)
-    if any(isinstance(k, Tensor) or (not isinstance(k, (slice, int, np.integer))
-                                     and k is not None and k is not Ellipsis)
-           for k in key):
-        raise unsupported(what + " with index arrays", "only ints, slices, ... and boolean "
-                          "masks are traced as assignment keys")
+    if any(isinstance(k, Tensor) for k in key):
+        raise unsupported(what + " with traced index arrays", "the positions written must "
+                          "be known while tracing: ints, slices, ..., constant index arrays "
+                          "or boolean masks")
     if not all(isinstance(d, int) for d in node.shape):
         raise unsupported(what + " into an array of symbolic shape", "it needs concrete "
                           "sizes")
@@ -205,14 +206,30 @@ def _assign_basic(node: Node, key: Any, value: Any, what: str) -> Node:
     probe = np.zeros(shape, dtype=bool)
     probe[key] = True  # NumPy checks the key (IndexError as NumPy raises it)
     region = np.empty(shape, dtype=np.int8)[key].shape
-    slices, kept = _slices(key, shape)
     v = F.broadcast_to(_value_node(value, node), region).node
-    if probe.all():  # the whole array (y[...] = v, y += v): the value itself
-        return F.reshape(v, shape).node
+    if probe.all() and region == shape and all(
+            isinstance(k, slice) or k is Ellipsis for k in key):
+        return F.reshape(v, shape).node  # the whole array (y[...] = v, y += v)
+    if any(not isinstance(k, (slice, int, np.integer)) and k is not None and k is not Ellipsis
+           for k in key):
+        return _assign_gathered(node, key, v, probe)
+    slices, kept = _slices(key, shape)
     v = F.reshape(v, tuple(len(range(*_bounds(t, n))) for t, n in zip(slices, shape))).node
     if kept != tuple(range(len(shape))) or v.shape != shape:
         v = apply("pad_slice", v, slices=slices, shape=shape)
     return F.where(constant_node(probe, "bool"), v, node).node
+
+
+def _assign_gathered(node: Node, key: tuple, v: Node, probe: np.ndarray) -> Node:
+    """A key with constant index arrays: each written position takes the value element
+    NumPy writes there (the last one where an index repeats, as NumPy's assignment does),
+    found by running the assignment on the element numbers."""
+    source = np.zeros(node.shape, dtype=np.int64)
+    source[key] = np.arange(int(np.prod(v.shape)), dtype=np.int64).reshape(v.shape)
+    flat = F.reshape(v, (-1,)).node
+    picked = apply("take", flat, constant_node(source.reshape(-1), "int64"), axis=(0,))
+    picked = F.reshape(picked, node.shape).node
+    return F.where(constant_node(probe, "bool"), picked, node).node
 
 
 def _bounds(t: tuple, n: int) -> tuple[int, int, int]:
