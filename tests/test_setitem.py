@@ -346,3 +346,64 @@ def test_gradient_flows_through_assignment():
     eps = 1e-6
     fd = np.array([(loss(x + eps * e) - loss(x - eps * e)) / (2 * eps) for e in np.eye(4)])
     np.testing.assert_allclose(got, fd, rtol=1e-6, atol=1e-8)
+
+
+def _key_strategy():
+    """(shape, key) with a random basic or constant-index-array key for that shape."""
+    from hypothesis import strategies as st
+
+    @st.composite
+    def build(draw):
+        shape = tuple(draw(st.lists(st.integers(1, 4), min_size=1, max_size=3)))
+        parts = []
+        for n in shape:
+            kind = draw(st.sampled_from(["int", "slice", "slice", "array", "full"]))
+            if kind == "int":
+                parts.append(draw(st.integers(-n, n - 1)))
+            elif kind == "slice":
+                step = draw(st.sampled_from([None, 1, 2, -1, -2]))
+                start = draw(st.one_of(st.none(), st.integers(-n, n)))
+                stop = draw(st.one_of(st.none(), st.integers(-n, n)))
+                parts.append(slice(start, stop, step))
+            elif kind == "array":
+                parts.append(draw(st.lists(st.integers(-n, n - 1), min_size=1, max_size=3)))
+            else:
+                parts.append(slice(None))
+        arrays = [i for i, p in enumerate(parts) if isinstance(p, list)]
+        for i in arrays[1:]:  # one index array (several would broadcast against each other)
+            parts[i] = slice(None)
+        if draw(st.booleans()) and not arrays:
+            parts.insert(draw(st.integers(0, len(parts))), None)
+        return shape, tuple(parts)
+
+    return build()
+
+
+def test_random_keys_assign_like_numpy():
+    """Property: for random shapes and keys (ints, slices with any step and bounds, a
+    constant index array, a new axis), ``y[key] = value`` traced gives NumPy's array, for
+    a scalar value and for a value of the selection's shape."""
+    from hypothesis import HealthCheck, given, settings
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(_key_strategy())
+    def check(case):
+        shape, key = case
+        x = np.arange(float(np.prod(shape))).reshape(shape) + 0.5
+        region = x[key].shape
+
+        def scalar(a):
+            y = a.copy()
+            y[key] = -1.0
+            return y
+
+        def array(a):
+            y = a.copy()
+            y[key] = -np.arange(1.0, 1.0 + int(np.prod(region))).reshape(region)
+            return y
+
+        for fn in (scalar, array):
+            np.testing.assert_array_equal(et.jit(fn, backend="numpy")(x), fn(x),
+                                          err_msg=f"{fn.__name__} {shape} {key}")
+
+    check()

@@ -207,16 +207,16 @@ def _assign_basic(node: Node, key: Any, value: Any, what: str) -> Node:
     probe[key] = True  # NumPy checks the key (IndexError as NumPy raises it)
     region = np.empty(shape, dtype=np.int8)[key].shape
     v = F.broadcast_to(_value_node(value, node), region).node
-    if probe.all() and region == shape and all(
-            isinstance(k, slice) or k is Ellipsis for k in key):
-        return F.reshape(v, shape).node  # the whole array (y[...] = v, y += v)
+    if not probe.any():
+        return node  # an empty selection writes nothing
     if any(not isinstance(k, (slice, int, np.integer)) and k is not None and k is not Ellipsis
            for k in key):
         return _assign_gathered(node, key, v, probe)
-    slices, kept = _slices(key, shape)
+    slices = _slices(key, shape)
+    if region == shape and all(t == (0, None, 1) for t in slices):
+        return F.reshape(v, shape).node  # the whole array in order (y[...] = v, y += v)
     v = F.reshape(v, tuple(len(range(*_bounds(t, n))) for t, n in zip(slices, shape))).node
-    if kept != tuple(range(len(shape))) or v.shape != shape:
-        v = apply("pad_slice", v, slices=slices, shape=shape)
+    v = apply("pad_slice", v, slices=slices, shape=shape)  # reversed or strided: placed
     return F.where(constant_node(probe, "bool"), v, node).node
 
 
@@ -237,9 +237,8 @@ def _bounds(t: tuple, n: int) -> tuple[int, int, int]:
     return start, (n if stop is None and step > 0 else -1 if stop is None else stop), step
 
 
-def _slices(key: tuple, shape: tuple) -> tuple[tuple, tuple]:
-    """Normal-form slice triples per axis of a basic key (an int ``i`` is ``i:i+1``), and
-    the axes a slice (not an int) selects."""
+def _slices(key: tuple, shape: tuple) -> tuple:
+    """Normal-form slice triples per axis of a basic key (an int ``i`` is ``i:i+1``)."""
     from ..ir.shapes import normalize_slice
 
     real = sum(1 for k in key if k is not None and k is not Ellipsis)
@@ -248,15 +247,14 @@ def _slices(key: tuple, shape: tuple) -> tuple[tuple, tuple]:
         key = key[:e] + (slice(None),) * (len(shape) - real) + key[e + 1:]
     key = tuple(k for k in key if k is not None)
     key = key + (slice(None),) * (len(shape) - len(key))
-    out, kept = [], []
-    for axis, (k, n) in enumerate(zip(key, shape)):
+    out = []
+    for k, n in zip(key, shape):
         if isinstance(k, slice):
             out.append(normalize_slice(k, n))
-            kept.append(axis)
         else:
             i = int(k) % n
             out.append((i, i + 1, 1))
-    return tuple(out), tuple(kept)
+    return tuple(out)
 
 
-__all__ = ["VIEW_FUNCS", "VIEW_METHODS", "fresh", "mark_owned", "setitem"]
+__all__ = ["VIEW_FUNCS", "VIEW_METHODS", "fresh", "mark_owned", "mark_view", "setitem"]
