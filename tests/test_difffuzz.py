@@ -90,13 +90,12 @@ def test_factoring_does_not_overflow_in_finite_mode():
     assert np.allclose(_jit(f)(a, b, c), want, rtol=1e-6) and np.isfinite(want).all()
 
 
-@pytest.mark.xfail(strict=True, reason="open (note of 2026-12-07): under ieee='finite' "
-                   "finite(x) guards read 'defined', so x*x*0 => 0 removes an overflow's "
-                   "NaN; a comparison then takes the other branch, which overflows to NaN")
 def test_an_overflow_removed_before_a_comparison_keeps_the_branch():
     """Found by the 10,000-program long run (seed 9004): float32 x = 7.3e36, x*x overflows;
-    NumPy compares x with (x*x)*0 = NaN (False) and gives x - inf = -inf; the optimized
-    graph compares with 0 (True), takes x*x = inf, and inf - inf is NaN."""
+    NumPy compares x with (x*x)*0 = NaN (False) and gives x - inf = -inf; removing the
+    overflow's NaN (x*0 => 0) made the comparison take the other branch, where x*x = inf
+    and inf - inf is NaN. Under ieee="finite" an overflow is removed only from values that
+    reach no comparison; without one it still is."""
     x = np.array([7.320440728878681e+36], dtype=np.float32)
 
     def f(x0):
@@ -108,6 +107,11 @@ def test_an_overflow_removed_before_a_comparison_keeps_the_branch():
         want = f(x)
         got = _jit(f)(x)
     assert np.array_equal(got, want, equal_nan=True), (got, want)
+
+    def g(x0):  # no decision reads the overflowed product: it is removed (finite contract)
+        return np.minimum(x0 * x0, x0 * x0) * 5e-324
+
+    assert _jit(g)(x)[0] == 0.0
 
 
 def test_a_scalar_stays_inside_a_sum_in_finite_mode():

@@ -31,7 +31,7 @@ from .schema import ATTR_SORTS, DTYPE_CODES, INTERN, ctor, encode_attr
 SPAN = b.RustSpan("eqsat-tensor", 0, 0)
 INSERT = "insert"
 SEED_RELATIONS = ("positive", "nonnegative", "nonzero", "negative", "nonpositive", "finite",
-                  "defined")
+                  "defined", "uncompared")
 
 
 def lit(value: Any) -> Any:

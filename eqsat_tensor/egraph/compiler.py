@@ -9,7 +9,8 @@
   hold that value everywhere (``(cval e)``: a scalar constant of any dtype, or one
   broadcast or reshaped); on the right it takes the dtype of the matched e-class;
 * guards become facts over the analysis relations (``(positive v_x)``); ``finite(x)``
-  reads ``defined`` under ``ieee="finite"`` and ``finite`` under ``ieee="strict"``;
+  reads ``safe`` under ``ieee="finite"``, ``finite`` under ``ieee="strict"`` and
+  ``defined`` under ``ieee="fast"``;
 * shape and dtype are preserved: a right side that is a variable or a constant is used
   as is when its type equals the matched class's type, and wrapped in ``broadcast_to`` to
   the class's shape otherwise (a dtype mismatch refuses the match); a right side whose
@@ -255,8 +256,10 @@ class _Direction:
             return [f"(= {u} (cval {args[0]}))", f"(= {w} (cval {args[1]}))",
                     f"(>= (abs {u}) 1.0)", f"(<= (abs {u}) (abs {w}))"]
         if g.kind == "finite":
-            # under ieee="finite", finite(x) means "mathematically defined" (finite.py)
-            return [f"(defined {args[0]})" if self.ieee != "strict" else f"(finite {args[0]})"]
+            # strict: proven finite; finite: proven, or defined and reaching no comparison;
+            # fast: mathematically defined (an overflow may be removed) (finite.py)
+            rel = {"strict": "finite", "finite": "safe"}.get(self.ieee, "defined")
+            return [f"({rel} {args[0]})"]
         if g.kind == "moderate":
             return [f"(moderate {args[0]})"]
         if g.kind == "scalar":

@@ -72,6 +72,7 @@ def seed_facts(graph: Graph, ieee: str) -> list[tuple[str, int, Any]]:
     fin: dict[int, bool] = {}
     defined: dict[int, bool] = {}
     strict = ieee == "strict"
+    compared = finite.compared_nodes(list(graph.nodes()))
     for i, node in enumerate(graph.nodes()):
         out.append(("ty", i, types.node_type(node)))
         value = node.value if node.op == "constant" and node.ndim == 0 else None
@@ -91,8 +92,11 @@ def seed_facts(graph: Graph, ieee: str) -> list[tuple[str, int, Any]]:
             node.op, value, [defined[u] for u in ins], [signs[u] for u in ins])
         if defined[node.uid]:
             out.append(("defined", i, None))
-        if strict:
-            fin[node.uid] = finite.transfer(node.op, value, [fin[u] for u in ins])
-            if fin[node.uid]:
-                out.append(("finite", i, None))
+        # under ieee="finite" the inputs are finite by the contract (guards read `safe`)
+        fin[node.uid] = (node.op == "input" and not strict) or finite.transfer(
+            node.op, value, [fin[u] for u in ins])
+        if fin[node.uid]:
+            out.append(("finite", i, None))
+        if node.uid not in compared:
+            out.append(("uncompared", i, None))
     return out

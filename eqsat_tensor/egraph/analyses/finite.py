@@ -13,12 +13,22 @@
   (``a / b`` with ``b != 0``, ``log(x)`` with ``x > 0``, ``sqrt(x)`` with ``x >= 0``).
   Without it ``x * 0 => 0`` turned ``0 * (x / 0)`` (NaN) into 0.
 
+  An overflow removed before a comparison can flip it (``x0 > (x0*x0) * 0``: NaN in
+  NumPy, 0 after ``x * 0 => 0``, and the other branch may then overflow to NaN), so
+  ``defined`` stands for finiteness only on values that reach no decision: the relation
+  ``uncompared`` is seeded on the graph's nodes from which no comparison, NaN/inf test,
+  cast to bool or int, ``sort`` or ``argmax``-like op is reachable, and a guard
+  ``finite(x)`` under ``ieee="finite"`` reads ``safe``: ``finite``, or ``defined`` and
+  ``uncompared`` (the inputs are ``finite`` there by the contract). ``ieee="fast"`` reads
+  ``defined`` alone.
+
 Lattice: a boolean per class, ``merge`` is "or".
 """
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from ...ir import OPS
 from ._pattern import op_pattern
@@ -37,7 +47,8 @@ PARTIAL_OPS = tuple((op, *spec.facts.domain) for op, spec in OPS.items()
 
 def declarations() -> str:
     """egglog relations of the finiteness analysis."""
-    return "(relation finite (T))\n(relation defined (T))"
+    return ("(relation finite (T))\n(relation defined (T))\n(relation uncompared (T))\n"
+            "(relation safe (T))")
 
 
 def _defined_rules(rs: str) -> list[str]:
@@ -66,7 +77,27 @@ def rules(ruleset: str) -> str:
         facts = " ".join(f"(finite a{i})" for i in needs)
         out.append(f"(rule ({op_pattern(op, args)} {facts}) ((finite e)) {rs} "
                    f":name \"fin-{op}\")")
+    out.append(f"(rule ((finite e)) ((safe e)) {rs} :name \"safe-finite\")")
+    out.append(f"(rule ((defined e) (uncompared e)) ((safe e)) {rs} :name \"safe-defined\")")
     return "\n".join(out + _defined_rules(rs))
+
+
+def decides(node: Any) -> bool:
+    """``node`` turns a float value into a decision: a bool or integer result of float
+    operands (comparisons, NaN/inf tests, casts, ``argmax``), or an ordering (``sort``)."""
+    if node.op == "sort":
+        return True
+    return node.dtype not in ("float32", "float64") and any(
+        i.dtype in ("float32", "float64") for i in node.inputs)
+
+
+def compared_nodes(nodes: list) -> set[int]:
+    """The uids of ``nodes`` (in topological order) from which a deciding op is reachable."""
+    compared: set[int] = set()
+    for node in reversed(nodes):
+        if node.uid in compared or decides(node):
+            compared.update(i.uid for i in node.inputs)
+    return compared
 
 
 def transfer(op: str, value: float | None, operands: list[bool]) -> bool:
