@@ -21,13 +21,14 @@ import numpy as np
 from ..ir import INT_DTYPES, constant_node
 from . import assign as A
 from .location import unsupported
+from .operands import host_value, unwrap_host
 from .tensor import Tensor
 
 # attributes a traced HostArray answers itself (everything else is read from its Tensor)
 _OWN = frozenset({"_traced", "__class__", "__dict__", "__array_finalize__",
                   "__array_ufunc__", "__array_function__", "__setitem__", "__getitem__",
                   "__iter__", "__len__", "__repr__", "__str__", "base", "traced_value",
-                  "_become_traced"})
+                  "_become_traced", "_eqsat_value"})
 
 
 def _has_tensor(obj: Any) -> bool:
@@ -57,14 +58,7 @@ def _check_fresh(arr: HostArray) -> None:
                           "after it")
 
 
-def _unwrap(obj: Any) -> Any:
-    """``obj`` with traced HostArrays replaced by their Tensors (tuples and lists too)."""
-    if isinstance(obj, HostArray):
-        _check_fresh(obj)
-        return obj.traced_value if obj.traced_value is not None else obj
-    if isinstance(obj, (tuple, list)):
-        return type(obj)(_unwrap(o) for o in obj)
-    return obj
+_unwrap = unwrap_host
 
 
 class HostArray(np.ndarray):
@@ -73,6 +67,12 @@ class HostArray(np.ndarray):
 
     def __array_finalize__(self, obj: Any) -> None:
         self.__dict__["_traced"] = None
+
+    def _eqsat_value(self) -> Tensor | None:
+        """The protocol ``operands.host_value`` reads: the traced value, or None; a view
+        taken before its array became traced is refused."""
+        _check_fresh(self)
+        return self.traced_value
 
     @property
     def traced_value(self) -> Tensor | None:
@@ -180,15 +180,6 @@ STANDINS: dict[Any, Callable] = {
     f: _standin(f) for f in (np.zeros, np.ones, np.empty, np.full, np.eye, np.identity)}
 
 
-def traced_or_self(value: Any) -> Any:
-    """The Tensor a traced HostArray stands for; anything else as it is."""
-    if isinstance(value, HostArray):
-        _check_fresh(value)
-        if value.traced_value is not None:
-            return value.traced_value
-    return value
+traced_or_self = host_value
 
-
-unwrap = _unwrap
-
-__all__ = ["STANDINS", "HostArray", "traced_or_self", "unwrap"]
+__all__ = ["STANDINS", "HostArray", "traced_or_self"]

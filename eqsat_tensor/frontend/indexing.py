@@ -32,6 +32,7 @@ from ..ir import (
 )
 from . import functions as F
 from .location import unsupported, user_location
+from .operands import host_value
 from .tensor import Tensor
 
 
@@ -88,9 +89,7 @@ def _is_int_scalar(k: Any) -> bool:
 def index_operand(k: Any, n: Any, axis: int, what: str) -> Node:
     """An integer index array as an int64 node: a constant (checked against the extent
     ``n`` and made non-negative) or a traced int64 value (checked when it runs)."""
-    from .host import traced_or_self  # an index array made with np.zeros, assigned into
-
-    k = traced_or_self(k)
+    k = host_value(k)  # an index array made with np.zeros and assigned into
     if isinstance(k, Tensor):
         if k.node.dtype in INT_DTYPES:
             return k.node

@@ -17,12 +17,13 @@ import numpy as np
 from ..errors import UnsupportedOperation
 from . import assign as A
 from . import functions as F
-from . import host as H
 from . import indexing as X
 from . import masked
+from . import ownership as O
 from . import special as S
 from .location import unsupported
 from .numpy_dispatch import FUNCTIONS, dispatch_function, dispatch_ufunc
+from .operands import unwrap_host
 from .tensor import Tensor
 
 
@@ -74,7 +75,7 @@ _OPERATORS: dict[str, Callable] = {
     "__or__": _binary(F.bitwise_or), "__ror__": _binary(F.bitwise_or, True),
     "__xor__": _binary(F.bitwise_xor), "__rxor__": _binary(F.bitwise_xor, True),
     "__invert__": lambda self: F.invert(self),
-    "__neg__": _weak_unary(F.negative), "__pos__": lambda self: A.fresh(self),
+    "__neg__": _weak_unary(F.negative), "__pos__": lambda self: O.fresh(self),
     "__abs__": _weak_unary(F.abs),
     "__mod__": _binary(F.remainder), "__rmod__": _binary(F.remainder, True),
     "__floordiv__": _binary(F.floor_divide), "__rfloordiv__": _binary(F.floor_divide, True),
@@ -148,8 +149,8 @@ _METHODS: dict[str, Callable] = {
     "argmin": _via(np.argmin),
     "ravel": _via(np.ravel), "squeeze": _via(np.squeeze), "swapaxes": _via(np.swapaxes),
     "reshape": _reshape, "transpose": _transpose, "astype": _astype, "flatten": _flatten,
-    "copy": lambda self, order="C": A.fresh(self), "conj": lambda self: A.fresh(self),
-    "conjugate": lambda self: A.fresh(self),
+    "copy": lambda self, order="C": O.fresh(self), "conj": lambda self: O.fresh(self),
+    "conjugate": lambda self: O.fresh(self),
     "__getitem__": lambda self, key: masked.getitem(self, key),
     # -- indexing and joins (index) --
     "take": lambda self, indices, axis=None, out=None, mode="raise": np.take(
@@ -207,21 +208,21 @@ def _allocating(name: str, fn: Callable) -> Callable:
     """``fn`` whose Tensor results are owned arrays (``frontend.assign``), or views of
     ``self`` for the ndarray members that return views."""
     if name == "__iter__":
-        return lambda self: (A.mark_view(X.index(self, i), self,
+        return lambda self: (O.mark_view(X.index(self, i), self,
                                          lambda src, i=i: X.index(src, i))
                              for i in range(len(self)))
     if name == "__getitem__":
         def getitem(self: Any, key: Any) -> Any:
-            key = H.unwrap(key)  # an index array made with np.zeros and assigned into
+            key = unwrap_host(key)  # an index array made with np.zeros and assigned into
             out = fn(self, key)
             if _basic_key(key):
-                return A.mark_view(out, self, lambda src: fn(src, key))
-            return A.mark_owned(out, (self,))
+                return O.mark_view(out, self, lambda src: fn(src, key))
+            return O.mark_owned(out, (self,))
 
         return getitem
-    if name in A.VIEW_METHODS:
+    if name in O.VIEW_METHODS:
         def view(self: Any, *args: Any, **kwargs: Any) -> Any:
-            return A.mark_view(fn(self, *args, **kwargs), self,
+            return O.mark_view(fn(self, *args, **kwargs), self,
                                lambda src: fn(src, *args, **kwargs))
 
         view.__name__ = getattr(fn, "__name__", name)
@@ -229,7 +230,7 @@ def _allocating(name: str, fn: Callable) -> Callable:
         return view
 
     def method(self: Any, *args: Any, **kwargs: Any) -> Any:
-        return A.mark_owned(fn(self, *args, **kwargs), (self, *args))
+        return O.mark_owned(fn(self, *args, **kwargs), (self, *args))
 
     method.__name__ = getattr(fn, "__name__", name)
     method.__doc__ = fn.__doc__

@@ -17,19 +17,19 @@ from typing import Any
 import numpy as np
 
 from ..ir import OPS, ops_named_in
-from . import assign as A
 from . import construct as C
 from . import extras as E
 from . import extras_linalg as EL
 from . import extras_special as ES
 from . import functions as F
-from . import host as H
 from . import indexing as X
 from . import linalg as L
+from . import ownership as O
 from . import special as S
 from . import statistics as Q
 from .functions import unsupported
 from .location import public_name
+from .operands import host_value
 from .tensor import Tensor
 
 
@@ -147,7 +147,7 @@ def dispatch_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) ->
         raise unsupported(name if method == "__call__" else f"{name}.{method}")
     if kwargs.get("dtype") is not None:
         out = F.cast(out, kwargs["dtype"])
-    return A.mark_owned(out, inputs)  # a ufunc's result is a new array
+    return O.mark_owned(out, inputs)  # a ufunc's result is a new array
 
 
 def _no(kwargs: dict, fname: str, *allowed: str) -> None:
@@ -469,16 +469,16 @@ SCIPY_FUNCTIONS: dict[str, Callable] = {
 
 def _array_like(original: Callable) -> Callable:
     def convert(a: Any, dtype: Any = None, *args: Any, **kwargs: Any) -> Any:
-        a = H.traced_or_self(a)
+        a = host_value(a)  # an array made with np.zeros and assigned into
         if isinstance(a, Tensor):
             out = a if dtype is None else F.cast(a, dtype)
             # np.array copies (unless copy=False); np.asarray & co. return the array itself
             copies = original is np.array and kwargs.get("copy", True) is not False
-            return A.mark_owned(out, (a,)) if copies else out
+            return O.mark_owned(out, (a,)) if copies else out
         if isinstance(a, (list, tuple)) and F._holds_tensor(a):
             out = X.stack([x if isinstance(x, Tensor) or not isinstance(x, (list, tuple))
                            else convert(x) for x in a])
-            return A.mark_owned(out if dtype is None else F.cast(out, dtype), ())
+            return O.mark_owned(out if dtype is None else F.cast(out, dtype), ())
         return original(a, dtype, *args, **kwargs)
 
     convert.__doc__ = (f"``{public_name(original)}`` of a traced value is the value itself "
@@ -496,8 +496,7 @@ def traced_replacement(obj: Any) -> Callable | None:
     """The traced stand-in for a library callable found by identity (for rebinding), or
     None when ``obj`` is traced through NumPy's protocols or not known."""
     try:
-        return (NUMPY_REBOUND.get(obj) or H.STANDINS.get(obj)
-                or _scipy_functions().get(obj))
+        return NUMPY_REBOUND.get(obj) or _scipy_functions().get(obj)
     except TypeError:  # unhashable
         return None
 
@@ -508,9 +507,9 @@ def dispatch_function(func: Any, args: tuple, kwargs: dict) -> Any:
     if handler is None:
         raise unsupported(public_name(func))
     out = handler(*args, **kwargs)
-    if func not in A.VIEW_FUNCS:  # an allocated array the traced code may assign into
-        return A.mark_owned(out, (*args, *kwargs.values()))
+    if func not in O.VIEW_FUNCS:  # an allocated array the traced code may assign into
+        return O.mark_owned(out, (*args, *kwargs.values()))
     sources = [a for a in (*args, *kwargs.values()) if isinstance(a, Tensor)]
     if len(sources) != 1 or not args or args[0] is not sources[0]:
         return out  # a view of several arrays (np.broadcast_arrays): not derived again
-    return A.mark_view(out, args[0], lambda src: handler(src, *args[1:], **kwargs))
+    return O.mark_view(out, args[0], lambda src: handler(src, *args[1:], **kwargs))

@@ -45,12 +45,9 @@ def to_node(value: Any, like: Node | None = None) -> Node:
         return value.node
     if isinstance(value, Node):
         return value
-    if isinstance(value, np.ndarray) and type(value) is not np.ndarray:
-        from .host import traced_or_self  # an array made while tracing (np.zeros, ...)
-
-        traced = traced_or_self(value)
-        if isinstance(traced, Tensor):
-            return traced.node
+    traced = host_value(value)  # an array made while tracing (np.zeros, ...)
+    if isinstance(traced, Tensor):
+        return traced.node
     if isinstance(value, (list, tuple)) and _holds_tensor(value):
         raise unsupported("building an array from a list of traced values",
                           "np.stack / np.concatenate / np.array of traced values need a join "
@@ -69,6 +66,24 @@ def to_node(value: Any, like: Node | None = None) -> Node:
                             np.float32 if arr.dtype == np.float32 else np.float64)
     name = dt.name if dt.name in FLOAT_DTYPES else "float64"
     return constant_node(arr, name)
+
+
+def host_value(value: Any) -> Any:
+    """The traced value an array made while tracing stands for (``frontend.host``: its
+    ``_eqsat_value``, which refuses a stale view), or ``value`` itself."""
+    if not isinstance(value, np.ndarray) or type(value) is np.ndarray:
+        return value
+    probe = getattr(value, "_eqsat_value", None)
+    traced = probe() if probe is not None else None
+    return value if traced is None else traced
+
+
+def unwrap_host(value: Any) -> Any:
+    """``value`` with arrays made while tracing replaced by their traced values (inside
+    tuples and lists too): assignment keys and values, index keys."""
+    if isinstance(value, (tuple, list)):
+        return type(value)(unwrap_host(v) for v in value)
+    return host_value(value)
 
 
 def _holds_tensor(value: Any) -> bool:

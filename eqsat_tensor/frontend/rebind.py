@@ -18,6 +18,7 @@ import types
 from collections.abc import Callable
 from typing import Any
 
+from .host import STANDINS
 from .location import _library_dirs
 from .numpy_dispatch import traced_replacement
 
@@ -51,7 +52,7 @@ class _State:
 
     def replacement(self, value: Any) -> Any:
         """The stand-in for ``value``, or None when it is to be used as it is."""
-        traced = traced_replacement(value)
+        traced = traced_replacement(value) or _array_maker(value)
         if traced is not None:
             return traced
         if isinstance(value, types.ModuleType) and value.__name__ in _PROXIED_MODULES:
@@ -102,6 +103,14 @@ class _State:
         new.__qualname__ = fn.__qualname__
         self.functions[id(fn)] = new
         return new
+
+
+def _array_maker(value: Any) -> Callable | None:
+    """The tracing stand-in of ``np.zeros``, ``np.ones``, ... (``frontend.host``), or None."""
+    try:
+        return STANDINS.get(value)
+    except TypeError:  # unhashable
+        return None
 
 
 def _cell_value(cell: types.CellType) -> Any:
