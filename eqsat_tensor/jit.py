@@ -26,8 +26,8 @@ from . import forksafe
 from .backends.base import check_exact_ints
 from .errors import ArgumentError, DTypeError, UnsupportedOperation
 from .frontend.functions import to_node
-from .frontend.host import traced_or_self
 from .frontend.masked import Masked
+from .frontend.operands import host_value
 from .frontend.rebind import rebind
 from .frontend.tensor import Tensor
 from .ir import INT_DTYPES, Graph, apply, constant_node, input_node
@@ -117,7 +117,7 @@ def trace(fn: Callable, names: list[str], arrays: list[np.ndarray],
             exc.args = (with_all_unsupported(fn, str(exc)),) + exc.args[1:]
             raise
     multi = isinstance(result, (tuple, list))
-    outs = [traced_or_self(o) for o in (result if multi else [result])]
+    outs = [host_value(o) for o in (result if multi else [result])]  # np.zeros buffers
     if not outs:
         raise UnsupportedOperation(f"{fn.__name__} returned an empty tuple")
     if any(o is None for o in outs):

@@ -58,9 +58,6 @@ def _check_fresh(arr: HostArray) -> None:
                           "after it")
 
 
-_unwrap = unwrap_host
-
-
 class HostArray(np.ndarray):
     """NumPy's array made inside a traced function; a traced value once one is assigned
     into it (see the module docstring)."""
@@ -114,13 +111,13 @@ class HostArray(np.ndarray):
         if self.traced_value is None and not _has_tensor(key) and not _has_tensor(value):
             np.ndarray.__setitem__(self, key, value)
             return
-        A.setitem(self._become_traced(), _unwrap(key), _unwrap(value))
+        A.setitem(self._become_traced(), key, value)  # setitem reads traced arrays itself
 
     def __getitem__(self, key: Any) -> Any:
         _check_fresh(self)
         if self.traced_value is None and not _has_tensor(key):
             return np.ndarray.__getitem__(self, key)
-        return self._become_traced()[_unwrap(key)]
+        return self._become_traced()[unwrap_host(key)]
 
     def __iter__(self) -> Any:
         _check_fresh(self)
@@ -130,19 +127,20 @@ class HostArray(np.ndarray):
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any
                         ) -> Any:
-        if any(isinstance(i, HostArray) and _stale(i) for i in inputs):
-            _check_fresh(next(i for i in inputs if isinstance(i, HostArray) and _stale(i)))
+        for i in inputs:
+            if isinstance(i, HostArray):
+                _check_fresh(i)
         if _has_tensor(inputs) or _has_tensor(tuple(kwargs.values())):
             if not any(isinstance(i, HostArray) and i.traced_value is not None
                        for i in inputs):
                 return NotImplemented  # a Tensor operand: its own protocol traces the call
-            return getattr(ufunc, method)(*_unwrap(inputs), **_unwrap(kwargs))
+            return getattr(ufunc, method)(*unwrap_host(inputs), **kwargs)
         plain = tuple(i.view(np.ndarray) if isinstance(i, HostArray) else i for i in inputs)
         return getattr(ufunc, method)(*plain, **kwargs)
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         if _has_tensor(args) or _has_tensor(tuple(kwargs.values())):
-            return func(*_unwrap(args), **_unwrap(kwargs))
+            return func(*unwrap_host(args), **kwargs)
         return super().__array_function__(func, types, args, kwargs)
 
 
@@ -159,7 +157,7 @@ def _standin(original: Callable) -> Callable:
                 kwargs.get("fill_value")):  # np.full(shape, traced): filled by assignment
             fill = args[1] if len(args) > 1 else kwargs["fill_value"]
             dtype = args[2] if len(args) > 2 else kwargs.get("dtype")
-            dtype = traced_or_self(fill).dtype if dtype is None else dtype
+            dtype = host_value(fill).dtype if dtype is None else dtype
             out = _host_of(np.zeros(args[0] if args else kwargs["shape"], dtype=dtype))
             out[...] = fill
             return out
@@ -180,6 +178,4 @@ STANDINS: dict[Any, Callable] = {
     f: _standin(f) for f in (np.zeros, np.ones, np.empty, np.full, np.eye, np.identity)}
 
 
-traced_or_self = host_value
-
-__all__ = ["STANDINS", "HostArray", "traced_or_self"]
+__all__ = ["STANDINS", "HostArray"]
