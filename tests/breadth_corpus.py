@@ -34,18 +34,28 @@ from eqsat_tensor.errors import UnsupportedOperation
 CORPUS: list[Callable] = []
 
 
-def case(*specs: str, f32: bool = True, quadratic: bool = False) -> Callable:
-    """Register a corpus function with the specs of its array arguments (``quadratic``:
-    it builds an (n, n) intermediate, so the large speed run keeps n small)."""
+def case_registry(corpus: list[Callable]) -> Callable:
+    """The ``case`` decorator of a corpus: it registers a function in ``corpus`` with the
+    specs of its array arguments (``quadratic``: it builds an (n, n) intermediate, so the
+    large speed run keeps n small; ``grad``: it is differentiable in its first argument and
+    returns a scalar). Every breadth corpus declares its functions with one."""
 
-    def register(fn: Callable) -> Callable:
-        fn.specs = specs
-        fn.f32 = f32
-        fn.quadratic = quadratic
-        CORPUS.append(fn)
-        return fn
+    def case(*specs: str, f32: bool = True, quadratic: bool = False,
+             grad: bool = False) -> Callable:
+        def register(fn: Callable) -> Callable:
+            fn.specs = specs
+            fn.f32 = f32
+            fn.quadratic = quadratic
+            fn.grad = grad
+            corpus.append(fn)
+            return fn
 
-    return register
+        return register
+
+    return case
+
+
+case = case_registry(CORPUS)
 
 
 # -- losses --------------------------------------------------------------------------------

@@ -17,24 +17,10 @@ from collections.abc import Callable
 
 import numpy as np
 import scipy.special as sp
+from breadth_corpus import case_registry
 
 CORPUS: list[Callable] = []
-
-
-def case(*specs: str, f32: bool = True, quadratic: bool = False,
-         grad: bool = False) -> Callable:
-    """Register a function with the specs of its array arguments (see breadth_corpus.py);
-    ``grad``: it is differentiable in its first argument and returns a scalar."""
-
-    def register(fn: Callable) -> Callable:
-        fn.specs = specs
-        fn.f32 = f32
-        fn.quadratic = quadratic
-        fn.grad = grad
-        CORPUS.append(fn)
-        return fn
-
-    return register
+case = case_registry(CORPUS)
 
 
 # -- losses -------------------------------------------------------------------------------------
