@@ -101,15 +101,14 @@ def _mask_key(key: Any, node: Node) -> Node | None:
     if len(found) > 1 or (len(parts) > 1 and any(k is None or k is Ellipsis for k in parts)):
         raise unsupported("item assignment with several boolean arrays, or one beside ... "
                           "or None, in the key")
-    (pos, m), = found
-    first = sum(1 for k in parts[:pos])  # the axes before the mask (ints and slices)
+    (first, m), = found  # ints and slices before it: the mask starts at axis `first`
     covered = node.shape[first:first + m.ndim]
     if m.shape != covered:
         raise IndexError(f"boolean index of shape {m.shape} does not match the indexed array "
                          f"of shape {node.shape} at axis {first}")
     m = F.reshape(m, (1,) * first + m.shape + (1,) * (node.ndim - first - m.ndim)).node
     m = F.broadcast_to(m, node.shape).node
-    rest = parts[:pos] + (slice(None),) * len(covered) + parts[pos + 1:]
+    rest = parts[:first] + (slice(None),) * len(covered) + parts[first + 1:]
     if all(isinstance(k, slice) and k == slice(None) for k in rest):
         return m
     if not all(isinstance(d, int) for d in node.shape):
