@@ -15,6 +15,7 @@ import numpy as np
 
 from ..errors import DTypeError, ShapeError
 from ..ir import Dim, Graph, Node, fmt_shape
+from .int_scans import any_beyond
 
 _EXACT_INT = 2**53  # the largest integer range float64 holds exactly
 
@@ -44,8 +45,8 @@ def bind_arguments(graph: Graph, args: Sequence[Any], kwargs: dict[str, Any]
 def check_exact_ints(name: str, arr: np.ndarray) -> None:
     """Integers are computed in float64: an int64 array holding values beyond +-2**53 would
     be rounded silently, so it is refused (``DTypeError`` naming the input)."""
-    if arr.dtype.kind in "iu" and arr.dtype.itemsize == 8 and arr.size and (
-            arr.max() > _EXACT_INT or arr.min() < -_EXACT_INT):
+    if arr.dtype.kind in "iu" and arr.dtype.itemsize == 8 and arr.size and \
+            any_beyond(arr, _EXACT_INT):
         raise DTypeError(f"input {name!r} holds integers beyond +-2**53, which eqsat-tensor "
                          "cannot carry exactly (it computes integer values in float64); "
                          "pass them as float64 if rounding is acceptable")

@@ -40,6 +40,7 @@ import sys
 import threading
 import weakref
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -234,6 +235,37 @@ class NumbaExecutable(Executable):
         else:
             outs = self._first_run(variant, arrays, dims)
         return outs[0] if len(outs) == 1 else tuple(outs)
+
+    def direct(self, sources: tuple) -> Callable[[list[Any]], list[Any]] | None:
+        """A function ``arrays -> outputs`` for the warm calls of a caller that has checked
+        the arguments and knows where each symbolic dim comes from (``sources``:
+        ``(symbol, argument index, axis)``): no layout vote, no dims dict. None until the
+        C variant has run once, or when the layout of the arguments picks the variant."""
+        variant = self._c
+        if self._orders or not variant.warm:
+            return None
+        run, consts, exe = variant.run, variant.consts, self  # (parallel_min: read per
+        if variant.static_dims is not None:  # call, a fork may turn it to serial)
+            sizes = variant.static_dims
+            return lambda arrays: run(arrays, sizes, consts, exe.parallel_min)
+        where = {d: (i, ax) for d, i, ax in sources}
+        if not all(d in where for d in variant.slots if isinstance(d, str)):
+            return None
+        slots = [where[d] if isinstance(d, str) else d for d in variant.slots]
+        if len(slots) == 1 and isinstance(slots[0], tuple):  # (most graphs: one symbol)
+            (i0, a0), = slots
+            return lambda arrays: run(arrays, (arrays[i0].shape[a0],), consts,
+                                      exe.parallel_min)
+        if len(slots) == 2 and all(isinstance(s, tuple) for s in slots):
+            (i0, a0), (i1, a1) = slots
+            return lambda arrays: run(arrays, (arrays[i0].shape[a0], arrays[i1].shape[a1]),
+                                      consts, exe.parallel_min)
+        if all(isinstance(s, tuple) for s in slots):
+            return lambda arrays: run(arrays, tuple([arrays[i].shape[ax] for i, ax in slots]),
+                                      consts, exe.parallel_min)
+        return lambda arrays: run(arrays, tuple([
+            arrays[s[0]].shape[s[1]] if isinstance(s, tuple) else s for s in slots]),
+            consts, exe.parallel_min)
 
     def run(self, arrays: list[Any], dims: dict[str, int]) -> list[Any]:
         """Compute the outputs from bound input arrays (see ``Executable.run``); the

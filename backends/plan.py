@@ -274,10 +274,12 @@ class _Group:
                 return ROW_KEEP
             if tuple(shape) == self.row_drop():
                 return ROW_DROP
-        if cheap and len(shape) == len(self.domain) and all(
-                a == b or a == 1 for a, b in zip(shape, self.domain)):
-            # a cheap broadcast value (``var + eps`` before ``var`` has joined): computed
-            # per point of the domain; ``_row_invariant`` hoists it per row later
+        if cheap and len(shape) <= len(self.domain) and all(
+                a == b or a == 1 for a, b in zip(reversed(shape), reversed(self.domain))):
+            # a cheap broadcast value (``var + eps`` before ``var`` has joined, ``1 - a``
+            # of a scalar ``a``): computed per point of the domain (the compiler hoists
+            # what is loop-invariant) instead of a kernel launch of its own;
+            # ``_row_invariant`` hoists it per row later
             return FULL
         return None
 

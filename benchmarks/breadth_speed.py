@@ -12,9 +12,9 @@ the call for at least ``--min-time`` seconds. Times are CPU seconds of the proce
 threads: a parallel kernel is charged for every core it keeps busy) unless ``--wall``.
 
 The batch size ``n`` of a function is chosen so that its largest argument has about
-``--small`` / ``--large`` elements (quadratic functions, which build an (n, n)
-intermediate, keep n <= ``--quadratic-n``). Fixed-shape functions (no ``n``) run once at
-their own size and are counted in both.
+``--small`` / ``--large`` elements (0 leaves that size out; quadratic functions, which
+build an (n, n) intermediate, keep n <= ``--quadratic-n``). Fixed-shape functions (no
+``n``) run once at their own size and are counted in both.
 
 Run: ``python -m benchmarks.breadth_speed [--small=1000] [--large=300000] [--f64|--f32]
 [--only=name,name] [--every=K] [--limit=K] [--json=out.json]``. It prints per-function
@@ -129,7 +129,7 @@ def main(argv: list[str]) -> dict:
         fns = fns[:: int(opt["every"])]
     if "limit" in opt:
         fns = fns[: int(opt["limit"])]
-    sizes = {"small": small, "large": large}
+    sizes = {label: e for label, e in (("small", small), ("large", large)) if e > 0}
     results: dict[str, dict] = {}
     for dtype in dtypes:
         dt = np.dtype(dtype).name

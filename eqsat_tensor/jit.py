@@ -24,6 +24,7 @@ import numpy as np
 
 from . import forksafe
 from .backends.base import check_exact_ints
+from .backends.int_scans import any_equal
 from .errors import ArgumentError, DTypeError, UnsupportedOperation
 from .frontend.functions import to_node
 from .frontend.masked import Masked
@@ -179,7 +180,7 @@ def check_int64_result(out: Any) -> None:
     float64, a value beyond +-2**53 becomes NaN there (``frontend.operands.beyond_exact``)
     and NaN casts to the smallest int64, which no exact value can be."""
     arr = out if type(out) is np.ndarray else np.asarray(out)
-    if (arr == _INT64_MIN).any():
+    if any_equal(arr, _INT64_MIN):
         raise OverflowError("an int64 result exceeds +-2**53, beyond what eqsat-tensor holds "
                             "exactly (integers are carried in float64); NumPy would give "
                             "the exact or wrapped int64 value: compute it in float64 or "
@@ -216,7 +217,8 @@ class _Inline(Exception):
 
 
 class _Compiled:
-    __slots__ = ("graph", "optimized", "executable", "report", "multi", "sources", "int64_args")
+    __slots__ = ("graph", "optimized", "executable", "report", "multi", "sources", "int64_args",
+                 "direct", "plain")
 
     def __init__(self, graph: Graph, optimized: Graph, executable: Any, report: Any,
                  multi: bool, sources: tuple = ()) -> None:
@@ -225,15 +227,37 @@ class _Compiled:
         self.sources = sources  # (symbol, argument, axis) of each symbolic dim
         # int64 arguments: checked on every call to fit float64 exactly (check_exact_ints)
         self.int64_args = tuple(n.name for n in graph.inputs if n.dtype == "int64")
+        # the executable's shortcut for warm calls (``direct``), found after its first run
+        self.direct: Callable[[list], list] | None = None
+        # outputs a compiled backend hands back as NumPy would (arrays of >= 1 dim, not
+        # int64): ``numpy_results`` has nothing to do on the direct path
+        self.plain = all(o.shape and o.dtype != "int64" for o in optimized.outputs)
 
     def dims(self, arrays: list[Any]) -> dict[str, int]:
         """Values of the symbolic dims for one call."""
         return {d: arrays[i].shape[ax] for d, i, ax in self.sources}
 
+    def run(self, arrays: list[Any]) -> Any:
+        """The function's result (NumPy's types) for bound, checked ``arrays``."""
+        direct = self.direct
+        if direct is not None:
+            outs = direct(arrays)
+            if not self.plain:
+                outs = numpy_results(outs, self.optimized)
+        else:
+            outs = numpy_results(self.executable.run(
+                arrays, self.dims(arrays) if self.sources else {}), self.optimized)
+            # (on the class: a tiered executable would hand the lookup to its compile)
+            find = getattr(type(self.executable), "direct", None)
+            if find is not None:
+                self.direct = find(self.executable, self.sources)
+        return tuple(outs) if self.multi else outs[0]
+
 
 def _swap_in(entry: _Compiled, executable: Any) -> None:
     """A tiered entry's compiled executable replaces it (warm calls skip the tier)."""
     entry.executable = executable
+    entry.direct = None
 
 
 class _LRU(OrderedDict):
@@ -291,6 +315,9 @@ class JitFunction:
             p.kind is p.POSITIONAL_OR_KEYWORD for p in params) and params[len(params) - len(
                 tail):] == tail else None
         self._static = _static_names(fn, self._names, static_argnums, static_argnames)
+        # calls leaving trailing defaults out: (count passed, their key) -> (entry, the
+        # defaults' arrays); None where a default could be a static argument's value
+        self._defaulted: dict | None = {} if self._tail_defaults and not self._static else None
         self._cache = _LRU(cache_size)  # concrete signature -> entry
         self._classes = _LRU(cache_size)  # shape class -> entry (or False: not symbolic)
         self._lock = threading.Lock()
@@ -419,17 +446,40 @@ class JitFunction:
                 arrays = list(args)
                 for name in entry.int64_args:
                     check_exact_ints(name, arrays[self._names.index(name)])
-                outs = entry.executable.run(arrays, entry.dims(arrays) if entry.sources else {})
-                outs = numpy_results(outs, entry.optimized)
-                return tuple(outs) if entry.multi else outs[0]
+                return entry.run(arrays)
+        elif not kwargs and self._defaulted is not None:  # fast path: trailing defaults left out
+            key = (len(args), _ndarray_key(args))
+            hit = self._defaulted.get(key)
+            if hit is not None:
+                entry, filled = hit
+                self.last_report = entry.report
+                arrays = [*args, *filled]
+                for name in entry.int64_args:
+                    i = self._names.index(name)
+                    if i < len(args):
+                        check_exact_ints(name, arrays[i])
+                return entry.run(arrays)
         try:
             arrays, statics, weak = self._split(args, kwargs)
         except _Inline:
             return self._inline(args, kwargs)
         entry = self._compiled(arrays, statics, weak)
-        outs = entry.executable.run(arrays, entry.dims(arrays) if entry.sources else {})
-        outs = numpy_results(outs, entry.optimized)
-        return tuple(outs) if entry.multi else outs[0]
+        if not kwargs and self._defaulted is not None and len(args) < self._nargs:
+            self._remember_defaulted(args, arrays, entry)
+        return entry.run(arrays)
+
+    def _remember_defaulted(self, args: tuple, arrays: list, entry: _Compiled) -> None:
+        """Keep ``entry`` and the defaults' converted arrays for calls that pass the same
+        kind of arrays and leave the same trailing defaults out (``_split`` converts a
+        default Python float to an array on every call: most of a small call's time).
+        Only when the passed arguments are the plain arrays the entry runs on."""
+        key = _ndarray_key(args)
+        if key is None or len(arrays) < len(args) or any(
+                a is not b for a, b in zip(args, arrays)):
+            return
+        if len(self._defaulted) >= 8:
+            self._defaulted.clear()
+        self._defaulted[(len(args), key)] = (entry, tuple(arrays[len(args):]))
 
     def _inline(self, args: tuple, kwargs: dict) -> Any:
         """Called on traced values (inside another ``jit``, ``grad``...): trace the body

@@ -122,3 +122,16 @@ def test_siblings_linked_through_a_view_are_not_merged():
     got = et_compile(g, backend="numba")(xv)
     np.testing.assert_allclose(got[0], np.exp(xv))
     np.testing.assert_allclose(got[1], np.exp(xv).T * 2.0)
+
+
+def test_cheap_scalar_work_joins_the_kernel_that_reads_it():
+    # ``1 - a`` of a 0-d input (or a lower-rank row) is computed in the consumer's loop,
+    # not in a launch of its own; a costly one keeps its own kernel
+    a, x, y = et.tensor("a", ()), et.tensor("x", (6,)), et.tensor("y", (6,))
+    (k,) = _kernels(a * x + (1 - a) * y, a, x, y)
+    assert k.domain == (6,) and {n.name for n in k.reads} == {"a", "x", "y"}
+    row, m = et.tensor("row", (5,)), et.tensor("m", (4, 5))
+    (k,) = _kernels(m * (row + 1), row, m)
+    assert k.domain == (4, 5)
+    ks = _kernels(x * et.exp(a), a, x)
+    assert sorted(k.domain for k in ks) == [(), (6,)]
