@@ -49,9 +49,12 @@ class _ElementwiseWriter:
             indent = self._open_loops(axes, "        ", True)
         else:
             indent = self._open_loops(axes, "    ", True)
-        for n in self.k.nodes:
-            self.lines.append(f"{indent}v{self.names.id(n)} = {self.expr(n)}")
+        def emit(n: Node, indent: str, computed: bool) -> None:
+            if not computed:
+                self.lines.append(f"{indent}v{self.names.id(n)} = {self.expr(n)}")
             self.store(n, indent)
+
+        self.emit_nodes(list(self.k.nodes), indent, emit, {w.uid for w in self.k.writes})
 
     def _tiled_elementwise(self, axes: list[int]) -> None:
         """An elementwise kernel with fast transcendentals, in tiles of ``_TILE`` points

@@ -11,13 +11,14 @@ from ..ir import Node
 from .numba_elementwise import _ElementwiseWriter
 from .numba_fastextra import BLOCK_ONLY
 from .numba_fastextra import BLOCKS as EXTRA_BLOCKS
+from .numba_lazy import _LazyWhereWriter
 from .numba_lower import FAST_BINARY_OPS, LOWERING, UNIT_OPS, in_unit_interval, lower
 from .numba_names import _Names, _small_power
 from .numba_reduce import _ReductionWriter
 from .plan import FULL, ROW_DROP, ROW_KEEP, Kernel, is_inline_scalar
 
 
-class _KernelWriter(_ElementwiseWriter, _ReductionWriter):
+class _KernelWriter(_ElementwiseWriter, _ReductionWriter, _LazyWhereWriter):
     """Source of one kernel function."""
 
     def __init__(self, kernel: Kernel, names: _Names, order: str, fast: dict | None,

@@ -276,8 +276,12 @@ class _ReductionWriter:
         chunk = f"c * n{red[0]} // nc, (c + 1) * n{red[0]} // nc"
         self.lines.append(f"{ind}    for i{red[0]} in range({chunk}):")
         level = self._open_loops(red[1:] + kept, ind + "        ", False)
-        for n in self._needed([r.inputs[0] for r in reds]):
-            self.lines.append(f"{level}v{self.names.id(n)} = {self.expr(n)}")
+        def emit(n: Node, level: str, computed: bool) -> None:
+            if not computed:
+                self.lines.append(f"{level}v{self.names.id(n)} = {self.expr(n)}")
+
+        self.emit_nodes(self._needed([r.inputs[0] for r in reds]), level, emit,
+                        {w.uid for w in self.k.writes})
         for (acc, _, update), r in zip(accs, reds):
             target = f"p{acc}[{cell}]"
             value = update.format(a=target, v=self.operand(r.inputs[0], FULL))
@@ -295,18 +299,23 @@ class _ReductionWriter:
     def _pass_body(self, body: str, roots: list[Node], loaded: set[int], scratch: dict,
                    stores: list[Node], accs: list, active: list[Node], names: list[str]) -> None:
         """One point of a pass: the FULL values it needs, its stores, the updates."""
-        for n in self._needed(roots, cut=loaded):
+        def emit(n: Node, body: str, computed: bool) -> None:
             idx = self._index(n.shape, FULL)
             keep = scratch.get(n.uid)
             if n.uid in loaded:  # computed in an earlier pass and kept in a buffer
                 self.lines.append(f"{body}v{self.names.id(n)} = {self.names.buf(keep[1])}[{idx}]")
-                continue
-            self.lines.append(f"{body}v{self.names.id(n)} = {self.expr(n)}")
+                return
+            if not computed:
+                self.lines.append(f"{body}v{self.names.id(n)} = {self.expr(n)}")
             if keep is not None and keep[1] is not n:
                 self.lines.append(f"{body}{self.names.buf(keep[1])}[{idx}] = v{self.names.id(n)}"
                                   "  # kept for a later pass")
             if n in stores:
                 self.store(n, body)
+
+        pinned = set(loaded) | set(scratch) | {n.uid for n in stores} | {
+            w.uid for w in self.k.writes}
+        self.emit_nodes(self._needed(roots, cut=loaded), body, emit, pinned)
         for name, (_, _, update), r in zip(names, accs, active):
             v = self.operand(r.inputs[0], FULL)
             self.lines.append(f"{body}{name} = {update.format(a=name, v=v)}")

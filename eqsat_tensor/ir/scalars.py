@@ -94,7 +94,8 @@ def make(dtype: type) -> dict[str, Callable]:
     def gammaln(x):
         # log|Gamma(x)|: libm's lgamma, in float64; inf at the poles and at -inf
         x = float(x)
-        if x == -_INF or (x <= 0.0 and x == math.floor(x)):
+        # (|x| >= 2**52 is an integer: math.floor is an int64 in Numba, wrong beyond 2**63)
+        if x == -_INF or (x <= 0.0 and (not abs(x) < _BIG or x == math.floor(x))):
             return dtype(_INF)
         return dtype(math.lgamma(x))
 
@@ -109,7 +110,7 @@ def make(dtype: type) -> dict[str, Callable]:
             return dtype(_NAN)
         result = 0.0
         if x <= 0.0:
-            if x == math.floor(x):
+            if not abs(x) < _BIG or x == math.floor(x):
                 if x == 0.0:
                     return dtype(-math.copysign(_INF, x))
                 return dtype(_NAN)
