@@ -406,3 +406,28 @@ if __name__ == "__main__":  # print the measured table
         for dt in DTYPES:
             a, b, _ = measured(op_, dt)
             print(f"{op_:9} {dt:8} {a:27.3f} {b:17.3f} {fm.MAX_ULP_BY_DTYPE[op_][dt]:10}")
+
+
+def test_unit_log1p_and_softplus_of_tiny_values():
+    """Below 2**-54 log1p(e) rounds to e: the unit-interval log1p returns e there (skipping
+    a kernel whose squares underflow), and agrees with the kernel just above; softplus of
+    large negative x (exp(-|x|) tiny, subnormal, zero) within its bound."""
+    fn = fm.UNIT_FUNCS["log1p"]["float64"]
+
+    @numba.njit
+    def loop(x, out):
+        for i in range(x.size):
+            out[i] = fn(x[i])
+
+    t = 2.0 ** -54
+    e = np.array([0.0, 5e-324, 1e-310, 2.2250738585072014e-308, 1e-200, 1e-30,
+                  np.nextafter(t, 0), t, np.nextafter(t, 1), 1e-16, 1e-10, 0.3, 1.0])
+    got = np.empty_like(e)
+    loop(e, got)
+    want = np.log1p(e)
+    assert np.all(ulp_error(got, np.log1p(e.astype(LD)), "float64") <= 1), (got, want)
+    assert np.array_equal(got[:8], e[:8])
+    x = -np.concatenate([np.linspace(30, 760, 2001), [708.39, 744.4, 745.13, 746.0, 1e5]])
+    sp_ = apply("softplus", "float64", x)
+    assert ulp_error(sp_, _ld_ref("softplus", x), "float64").max() <= fm.MAX_ULP_BY_DTYPE[
+        "softplus"]["float64"]
