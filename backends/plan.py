@@ -609,6 +609,8 @@ def _merge_producers(groups: list[_Group], group_of: dict[int, _Group]) -> list[
             if id(c) in gone or c is p or id(p) not in deps[id(c)] or c.matmuls or \
                     tuple(c.domain) != tuple(p.domain):
                 continue
+            if c.reduce_axes and any(OPS[n.op].cost > _CHEAP for n in p.members):
+                continue  # costly terms in a reduction's passes: computed in each pass
             if reaches(deps[id(c)] - {id(p)}, id(p)):
                 continue  # c also reads p through another kernel
             if any(group_of.get(i.uid) is None and p in sources(i)

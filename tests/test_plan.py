@@ -56,9 +56,9 @@ def test_shared_intermediate_used_by_two_kernels_is_materialized_once():
     plan = plan_graph(Graph([a.node, b.node]))
     writers = [s for s in plan.steps if e.node in s.writes]
     assert len(writers) == 1
-    # computed in the loop of one of its readers (``_merge_producers``), read by the other
+    # (costly: not computed inside a reduction's passes, see ``_merge_producers``)
     readers = [k for k in plan.kernels() if e.node in k.reads]
-    assert len(readers) == 1 and e.node in writers[0].nodes and len(plan.kernels()) == 2
+    assert len(readers) == 2
 
 
 def test_sibling_outputs_share_one_loop_without_cycles():
