@@ -210,6 +210,9 @@ def _is_static_value(value: Any) -> bool:
 
 
 _NO_WEAK: frozenset = frozenset()
+# defaults whose converted array stays valid: immutable values, and arrays (passed as they
+# are, so an array changed in place is read anew)
+_FIXED_DEFAULTS = (float, int, bool, str, type(None), tuple, np.ndarray)
 
 
 class _Inline(Exception):
@@ -477,6 +480,9 @@ class JitFunction:
         if key is None or len(arrays) < len(args) or any(
                 a is not b for a, b in zip(args, arrays)):
             return
+        if not all(type(d) in _FIXED_DEFAULTS for d in self._tail_defaults[
+                len(args) - self._nargs:]):
+            return  # a list or another mutable default may change between calls
         if len(self._defaulted) >= 8:
             self._defaulted.clear()
         self._defaulted[(len(args), key)] = (entry, tuple(arrays[len(args):]))

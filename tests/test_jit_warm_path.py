@@ -49,6 +49,19 @@ def test_a_default_array_is_read_on_every_call():
     assert f(x) == 12.0
 
 
+def test_a_default_list_changed_between_calls_is_read_again():
+    weights = [1.0, 1.0]
+
+    def weighted(x, w=weights):
+        return (x * np.asarray(w)).sum()
+
+    f = et.jit(weighted, backend="numba")
+    x = np.array([1.0, 2.0])
+    assert f(x) == 3.0 and f(x) == 3.0
+    weights[1] = 5.0
+    assert f(x) == 11.0
+
+
 def test_warm_calls_take_the_direct_path_and_compile_nothing():
     f = et.jit(smoothing, backend="numba")
     x, y = np.linspace(0, 1, 50), np.linspace(1, 2, 50)
