@@ -601,6 +601,13 @@ def _merge_producers(groups: list[_Group], group_of: dict[int, _Group]) -> list[
                 stack.extend(deps.get(k, ()))
         return False
 
+    host_of: dict[int, _Group] = {}  # id(merged group) -> the group that took it in
+
+    def host(g: _Group) -> _Group:  # (``sources`` remembers groups as they were)
+        while id(g) in host_of:
+            g = host_of[id(g)]
+        return g
+
     gone: set[int] = set()
     for p in groups:
         if p.reduce_axes or p.matmuls:
@@ -613,7 +620,7 @@ def _merge_producers(groups: list[_Group], group_of: dict[int, _Group]) -> list[
                 continue  # costly terms in a reduction's passes: computed in each pass
             if reaches(deps[id(c)] - {id(p)}, id(p)):
                 continue  # c also reads p through another kernel
-            if any(group_of.get(i.uid) is None and p in sources(i)
+            if any(group_of.get(i.uid) is None and any(host(h) is p for h in sources(i))
                    for n in c.members for i in n.inputs):
                 continue  # c reads p's values through a view: p's buffer must exist first
             c.members[:0] = p.members
@@ -627,6 +634,7 @@ def _merge_producers(groups: list[_Group], group_of: dict[int, _Group]) -> list[
                     if k != id(c):
                         d.add(id(c))
             gone.add(id(p))
+            host_of[id(p)] = c
             break
     return [g for g in groups if id(g) not in gone]
 

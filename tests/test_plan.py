@@ -154,3 +154,19 @@ def test_a_value_several_kernels_read_joins_the_first_of_them():
     ev = np.exp(xv) * yv
     np.testing.assert_allclose(got[0], ev / ev.sum(axis=1, keepdims=True), rtol=1e-14)
     np.testing.assert_allclose(got[1], ev + 1.0, rtol=1e-14)
+
+
+def test_a_merged_producer_read_through_a_view_is_not_merged_again():
+    # exp(x) joins sin's kernel; that kernel is then read by d directly and, through
+    # transpose(exp(x)), as a view: merging it into d would be a cycle
+    from eqsat_tensor.backends import compile as et_compile
+
+    x = et.tensor("x", (4, 4))
+    a = et.exp(x)
+    b = et.sin(a)
+    g = Graph([(b * et.transpose(a)).node, et.sum(b, axis=0).node], [x.node])
+    plan_graph(g)  # no cycle
+    xv = np.random.default_rng(2).random((4, 4))
+    got = et_compile(g, backend="numba")(xv)
+    np.testing.assert_allclose(got[0], np.sin(np.exp(xv)) * np.exp(xv).T, rtol=1e-14)
+    np.testing.assert_allclose(got[1], np.sin(np.exp(xv)).sum(axis=0), rtol=1e-14)
