@@ -260,9 +260,6 @@ class NumbaExecutable(Executable):
             (i0, a0), (i1, a1) = slots
             return lambda arrays: run(arrays, (arrays[i0].shape[a0], arrays[i1].shape[a1]),
                                       consts, exe.parallel_min)
-        if all(isinstance(s, tuple) for s in slots):
-            return lambda arrays: run(arrays, tuple([arrays[i].shape[ax] for i, ax in slots]),
-                                      consts, exe.parallel_min)
         return lambda arrays: run(arrays, tuple([
             arrays[s[0]].shape[s[1]] if isinstance(s, tuple) else s for s in slots]),
             consts, exe.parallel_min)

@@ -80,6 +80,7 @@ class _LazyWhereWriter:
         for c in self.k.nodes:
             for i in dict.fromkeys(c.inputs):
                 users.setdefault(i.uid, []).append(c)
+        order = {n.uid: k for k, n in enumerate(nodes)}
         lazy: dict[int, tuple[set[int], set[int]]] = {}
         for w in wheres:
             cond, a, b = w.inputs
@@ -88,18 +89,18 @@ class _LazyWhereWriter:
                 exclusive: set[int] = set()
                 if root.uid in here and root.uid not in pinned and root is not cond and \
                         (a is not b):
-                    self._exclusive(root, w, here, users, pinned, exclusive)
+                    self._exclusive(root, w, here, order, users, pinned, exclusive)
                 sides.append(exclusive)
             if any(self._slow_cost(side, here) >= LAZY_MIN_COST for side in sides):
                 lazy[w.uid] = (sides[0], sides[1])
         return lazy
 
-    def _exclusive(self, root: Node, w: Node, here: dict[int, Node],
+    def _exclusive(self, root: Node, w: Node, here: dict[int, Node], order: dict[int, int],
                    users: dict[int, list[Node]], pinned: set[int] | frozenset,
                    out: set[int]) -> None:
         """Fill ``out`` with the nodes only ``root``'s use by ``w`` needs: ``root`` when
-        ``w`` is its only user, then, from the latest node back, each node of its cone
-        whose users are all in ``out``."""
+        ``w`` is its only user, then, from the latest node back (``order``: position of
+        each node of ``here``), each node of its cone whose users are all in ``out``."""
         if [u.uid for u in users.get(root.uid, [])] != [w.uid]:
             return
         cone: dict[int, Node] = {}
@@ -111,8 +112,7 @@ class _LazyWhereWriter:
             cone[n.uid] = n
             stack.extend(n.inputs)
         out.add(root.uid)
-        order = {n.uid: k for k, n in enumerate(self.k.nodes)}
-        for n in sorted(cone.values(), key=lambda n: -order.get(n.uid, -1)):
+        for n in sorted(cone.values(), key=lambda n: -order[n.uid]):
             if n.uid == root.uid:
                 continue
             if all(u.uid in out for u in users.get(n.uid, [])):

@@ -529,22 +529,6 @@ def _merge_siblings(groups: list[_Group], group_of: dict[int, _Group],
     by_key: dict[tuple, list[_Group]] = {}
     merged: list[_Group] = []
 
-    def host(g: _Group) -> _Group:
-        while id(g) in host_of:
-            g = host_of[id(g)]
-        return g
-
-    def reaches(start: set[int], target: int) -> bool:
-        seen, stack = set(), list(start)
-        while stack:
-            k = stack.pop()
-            if k == target:
-                return True
-            if k not in seen:
-                seen.add(k)
-                stack.extend(deps.get(k, ()))
-        return False
-
     sources = _SourceGroups(group_of)
 
     for g in groups:
@@ -553,12 +537,12 @@ def _merge_siblings(groups: list[_Group], group_of: dict[int, _Group],
             for i in n.inputs:
                 for h in sources(i):
                     if h is not g:
-                        direct.add(id(host(h)))
+                        direct.add(id(_host(host_of, h)))
         key = (tuple(g.domain), g.reduce_axes)
         target = None
         if not g.matmuls:
             for cand in by_key.get(key, []):
-                if not reaches(direct, id(cand)):
+                if not _reaches(deps, direct, id(cand)):
                     target = cand
                     break
         if target is None:
@@ -590,24 +574,9 @@ def _merge_producers(groups: list[_Group], group_of: dict[int, _Group]) -> list[
         deps[id(g)] = {id(h) for n in g.members + g.matmuls for i in n.inputs
                        for h in sources(i) if h is not g}
 
-    def reaches(start: set[int], target: int) -> bool:
-        seen, stack = set(), list(start)
-        while stack:
-            k = stack.pop()
-            if k == target:
-                return True
-            if k not in seen:
-                seen.add(k)
-                stack.extend(deps.get(k, ()))
-        return False
-
-    host_of: dict[int, _Group] = {}  # id(merged group) -> the group that took it in
-
-    def host(g: _Group) -> _Group:  # (``sources`` remembers groups as they were)
-        while id(g) in host_of:
-            g = host_of[id(g)]
-        return g
-
+    # id(merged group) -> the group that took it in (``sources`` remembers groups as they
+    # were)
+    host_of: dict[int, _Group] = {}
     gone: set[int] = set()
     for p in groups:
         if p.reduce_axes or p.matmuls:
@@ -618,9 +587,10 @@ def _merge_producers(groups: list[_Group], group_of: dict[int, _Group]) -> list[
                 continue
             if c.reduce_axes and any(OPS[n.op].cost > _CHEAP for n in p.members):
                 continue  # costly terms in a reduction's passes: computed in each pass
-            if reaches(deps[id(c)] - {id(p)}, id(p)):
+            if _reaches(deps, deps[id(c)] - {id(p)}, id(p)):
                 continue  # c also reads p through another kernel
-            if any(group_of.get(i.uid) is None and any(host(h) is p for h in sources(i))
+            if any(group_of.get(i.uid) is None and any(
+                    _host(host_of, h) is p for h in sources(i))
                    for n in c.members for i in n.inputs):
                 continue  # c reads p's values through a view: p's buffer must exist first
             c.members[:0] = p.members
@@ -637,6 +607,27 @@ def _merge_producers(groups: list[_Group], group_of: dict[int, _Group]) -> list[
             host_of[id(p)] = c
             break
     return [g for g in groups if id(g) not in gone]
+
+
+def _host(host_of: dict[int, _Group], g: _Group) -> _Group:
+    """The group that ``g`` was merged into (through every merge since), or ``g``."""
+    while id(g) in host_of:
+        g = host_of[id(g)]
+    return g
+
+
+def _reaches(deps: dict[int, set[int]], start: set[int], target: int) -> bool:
+    """Whether group ``target`` is among ``start`` or what they read from, transitively
+    (``deps``: id(group) -> ids of the groups it reads from)."""
+    seen, stack = set(), list(start)
+    while stack:
+        k = stack.pop()
+        if k == target:
+            return True
+        if k not in seen:
+            seen.add(k)
+            stack.extend(deps.get(k, ()))
+    return False
 
 
 class _SourceGroups:
